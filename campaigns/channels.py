@@ -1,0 +1,23 @@
+"""The channels a plan may name, as config.yaml declares them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from campaigns.platforms import PLATFORMS, PlatformRules
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelSpec:
+    name: str
+    platform: str
+    max_length: int | None = None
+    """Raises the platform's limit for this account (X Premium, a larger Mastodon instance)."""
+
+    @property
+    def rules(self) -> PlatformRules:
+        return PLATFORMS[self.platform]
+
+    @property
+    def limit(self) -> int:
+        return self.max_length or self.rules.max_length

@@ -1,0 +1,88 @@
+"""A delivery: one post part, at one instant, in one language, on one channel.
+
+This is what a plan expands into and what the scheduler stores, previews and publishes.
+
+The key names *which* delivery it is and never contains a time or the text, so editing a
+post's words or moving it keeps its key (the ledger updates it, or reports the edit when it
+was already sent). It reads `campaign/post[@occurrence]/variant/channel[/part]`:
+- `occurrence` only for recurring posts: the local date, plus the local time when the post
+  recurs more than once on that date;
+- `variant` is the audience's name when the campaign has audiences, else the language;
+- `part` only for threads: 1, 2, 3…
+Adding, removing or reordering other posts never changes a key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+Status = Literal["approved", "draft"]
+
+
+@dataclass(frozen=True, slots=True)
+class Media:
+    file: str
+    """As written in the campaign file, relative to it."""
+    path: str
+    """Absolute path on this machine."""
+    alt: str
+    mime: str
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    key: str
+    campaign: str
+    post: str
+    channel: str
+    platform: str
+    language: str | None
+    audience: str | None
+    due_utc: datetime
+    """Aware, in UTC: the instant the post goes out."""
+    timezone: str
+    """The IANA zone whose wall clock the author meant (audience, post or campaign zone)."""
+    deadline_utc: datetime | None
+    """Past this instant the delivery expires instead of going out late."""
+    text: str
+    thread_index: int
+    """0 for a single post or a thread's first part."""
+    thread_size: int
+    parent_key: str | None
+    """The previous part of the same thread on the same channel, which this one replies to."""
+    media: tuple[Media, ...]
+    link: str | None
+    """The link in the text, with its UTM parameters, for platforms that build link cards."""
+    status: Status
+    length: int
+    limit: int
+    source: str
+    """`file:line:col` of the post in its campaign file."""
+    warnings: tuple[str, ...] = ()
+    content_hash: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.content_hash:
+            object.__setattr__(self, "content_hash", content_hash(self))
+
+    @property
+    def due_local(self) -> datetime:
+        from zoneinfo import ZoneInfo
+
+        return self.due_utc.astimezone(ZoneInfo(self.timezone))
+
+
+def content_hash(delivery: Delivery) -> str:
+    """Hash of what the audience would see; a change after sending is reported, not re-posted."""
+    payload = {
+        "text": delivery.text,
+        "media": [[m.file, m.alt] for m in delivery.media],
+        "link": delivery.link,
+        "language": delivery.language,
+    }
+    encoded = json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()
+    return hashlib.sha256(encoded).hexdigest()[:32]

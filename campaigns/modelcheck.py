@@ -1,0 +1,218 @@
+"""Check a YAML document against a pydantic model; report each mistake at its place.
+
+pydantic finds wrong types, missing and unknown keys; this module turns its errors into
+`file:line:col` problems in a campaign manager's words, with "did you mean" for misspelt keys.
+A validator adds a hint to its message after " | hint: ".
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import types
+import typing
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from campaigns.problems import Problem
+from campaigns.yamlsource import Document, PathKey
+
+M = TypeVar("M", bound=BaseModel)
+
+_KIND_WORDS = {
+    "str": "text",
+    "int": "a whole number",
+    "float": "a number",
+    "bool": "true or false",
+    "list": "a list",
+    "dict": "a mapping (key: value lines)",
+    "NoneType": "nothing",
+}
+
+
+def check_model(
+    model: type[M], doc: Document, context: dict[str, Any] | None = None
+) -> tuple[M | None, list[Problem]]:
+    try:
+        return model.model_validate(doc.data, context=context), []
+    except ValidationError as exc:
+        return None, _problems(model, doc, exc.errors(include_url=False))
+
+
+_TYPE_ERRORS = {
+    "string_type": "text",
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "dict_type": "a mapping (key: value lines)",
+    "model_type": "a mapping (key: value lines)",
+    "model_attributes_type": "a mapping (key: value lines)",
+    "list_type": "a list",
+    "literal_error": "",
+}
+
+
+def _problems(model: type[BaseModel], doc: Document, errors: list[Any]) -> list[Problem]:
+    """One problem per place: when a value could take several shapes (text, or one text per
+    language), say what it may be once, and prefer the error found deepest inside it."""
+    located = [(_data_path(doc, tuple(err["loc"])), err) for err in errors]
+    paths = {path for path, _ in located}
+    problems: list[Problem] = []
+    wanted: dict[PathKey, list[str]] = {}
+    for path, err in located:
+        kind = err["type"]
+        if kind in _TYPE_ERRORS and kind != "literal_error":
+            deeper = any(other[: len(path)] == path and len(other) > len(path) for other in paths)
+            if deeper:
+                continue
+            wanted.setdefault(path, [])
+            if _TYPE_ERRORS[kind] not in wanted[path]:
+                wanted[path].append(_TYPE_ERRORS[kind])
+            continue
+        problems.append(_problem(model, doc, path, err))
+    for path, kinds in wanted.items():
+        value = _value_at(doc.data, path)
+        hint = None
+        if "text" in kinds and isinstance(value, int | float | bool):
+            hint = "put it in quotes"
+        elif "a list" in kinds:
+            hint = "write it as [a, b] or as lines starting with '- '"
+        problems.append(
+            Problem(
+                "error",
+                f"'{_field(path)}' should be {' or '.join(kinds)}, not {_kind(value)}",
+                doc.source.value(path),
+                hint,
+            )
+        )
+    return problems
+
+
+def _value_at(data: Any, path: PathKey) -> Any:
+    for part in path:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
+
+
+def _field(path: PathKey) -> str:
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "this file"
+
+
+def _data_path(doc: Document, loc: Sequence[str | int]) -> PathKey:
+    """The part of pydantic's location that names real keys in the document.
+
+    pydantic inserts the name of the union member it tried ("str", "list[...]", a function
+    name); those are dropped by following the data itself.
+    """
+    path: list[str | int] = []
+    node = doc.data
+    for part in loc:
+        if (
+            isinstance(part, str)
+            and _is_union_tag(part)
+            and not (isinstance(node, dict) and part in node)
+        ):
+            continue
+        present = (isinstance(node, dict) and part in node) or (
+            isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        )
+        if present:
+            node = node[part]
+            path.append(part)
+        elif isinstance(node, dict | list):
+            path.append(part)
+            break
+    return tuple(path)
+
+
+def _is_union_tag(part: str) -> bool:
+    return any(c in part for c in "[]()") or part in _KIND_WORDS or part.startswith("function-")
+
+
+def _kind(value: Any) -> str:
+    return _KIND_WORDS.get(type(value).__name__, type(value).__name__)
+
+
+def _problem(model: type[BaseModel], doc: Document, path: PathKey, err: Any) -> Problem:
+    loc: tuple[str | int, ...] = tuple(err["loc"])
+    kind: str = err["type"]
+    where = doc.source.value(path)
+    hint: str | None = None
+    if kind == "extra_forbidden":
+        key = str(path[-1]) if path else str(loc[-1])
+        where = doc.source.key(path)
+        allowed = _allowed_keys(model, list(loc[:-1]))
+        message = f"unknown key '{key}'"
+        close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+        if close:
+            hint = f"did you mean '{close[0]}'?"
+        elif allowed:
+            hint = "allowed here: " + ", ".join(sorted(allowed))
+    elif kind == "missing":
+        missing = str(loc[-1])
+        message = f"'{missing}' is missing"
+        where = doc.source.value(path[:-1] if path and path[-1] == missing else path)
+        hint = f"add a line '{missing}: ...' here"
+    elif kind == "literal_error":
+        expected = str(err["ctx"]["expected"])
+        message = f"'{_field(path)}' should be {expected}"
+        choices = re.findall(r"'([^']*)'", expected)
+        close = difflib.get_close_matches(str(err.get("input")), choices, n=1, cutoff=0.6)
+        if close:
+            hint = f"did you mean '{close[0]}'?"
+    elif kind == "value_error":
+        message = str(err["ctx"]["error"]) if "ctx" in err else err["msg"]
+    else:
+        message = f"'{_field(path)}': {err['msg'][0].lower()}{err['msg'][1:]}"
+    message, _, extra_hint = message.partition(" | hint: ")
+    return Problem("error", message, where, extra_hint or hint)
+
+
+def _allowed_keys(model: type[BaseModel], loc: list[str | int]) -> list[str]:
+    """Keys a model accepts at `loc`, following fields, lists, dicts and unions."""
+    current: Any = model
+    for part in loc:
+        current = _step(current, part)
+        if current is None:
+            return []
+    models = [m for m in _members(current) if isinstance(m, type) and issubclass(m, BaseModel)]
+    keys: list[str] = []
+    for m in models:
+        for name, info in m.model_fields.items():
+            keys.append(info.alias or name)
+    return keys
+
+
+def _members(tp: Any) -> list[Any]:
+    origin = typing.get_origin(tp)
+    if origin is typing.Union or origin is types.UnionType:
+        return [m for arg in typing.get_args(tp) for m in _members(arg)]
+    if origin is typing.Annotated:
+        return _members(typing.get_args(tp)[0])
+    return [tp]
+
+
+def _step(tp: Any, part: str | int) -> Any:
+    for member in _members(tp):
+        origin = typing.get_origin(member)
+        args = typing.get_args(member)
+        if isinstance(member, type) and issubclass(member, BaseModel) and isinstance(part, str):
+            for name, info in member.model_fields.items():
+                if part in (name, info.alias):
+                    return info.annotation
+        elif origin in (list, tuple, Sequence) and isinstance(part, int) and args:
+            return args[0]
+        elif origin is dict and args:
+            return args[1]
+    return None

@@ -1,0 +1,252 @@
+"""YAML that remembers where every value came from.
+
+PyYAML composes the node tree (with libyaml when present); we build plain Python values from
+it ourselves so that each value keeps its `file:line:col`. Scalars follow the YAML 1.2 core
+schema: only `true`/`false` are booleans (so the language code `no` stays a string), `10:30`
+is text rather than a base-60 number, and dates and times stay text for our own parser.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import yaml
+
+from campaigns.problems import InputError, Location, Problem, Problems
+
+PathKey = tuple[str | int, ...]
+
+try:
+    _BaseLoader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
+except AttributeError:  # PyYAML built without libyaml
+    _BaseLoader = yaml.SafeLoader
+
+
+class _Loader(_BaseLoader):  # type: ignore[valid-type,misc]
+    """A loader whose implicit types are YAML 1.2 core, not YAML 1.1."""
+
+    yaml_implicit_resolvers: ClassVar[dict[str | None, list[tuple[str, re.Pattern[str]]]]] = {}
+
+
+_CORE_RESOLVERS = [
+    ("tag:yaml.org,2002:merge", r"^(?:<<)$", "<"),
+    ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+    ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+    ("tag:yaml.org,2002:int", r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", "-+0123456789"),
+    (
+        "tag:yaml.org,2002:float",
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+        "-+0123456789.",
+    ),
+]
+for _tag, _pattern, _first in _CORE_RESOLVERS:
+    _Loader.add_implicit_resolver(_tag, re.compile(_pattern), list(_first))
+
+_MAX_NODES = 200_000
+"""Guards against alias bombs: a document may expand to at most this many values."""
+
+
+@dataclass(slots=True)
+class SourceMap:
+    """Locations of values and of the keys that name them, by path from the root."""
+
+    file: str
+    values: dict[PathKey, Location] = field(default_factory=dict)
+    keys: dict[PathKey, Location] = field(default_factory=dict)
+
+    def value(self, path: PathKey) -> Location:
+        """Where the value at `path` starts, or its nearest located ancestor."""
+        for end in range(len(path), -1, -1):
+            found = self.values.get(path[:end])
+            if found is not None:
+                return found
+        return Location(self.file, 1, 1)
+
+    def key(self, path: PathKey) -> Location:
+        """Where the key naming `path` stands (for unknown or misspelt keys)."""
+        return self.keys.get(path) or self.value(path)
+
+
+@dataclass(slots=True)
+class Document:
+    file: str
+    data: Any
+    source: SourceMap
+
+
+def _location(file: str, mark: yaml.Mark) -> Location:
+    return Location(file, mark.line + 1, mark.column + 1)
+
+
+class _Builder:
+    def __init__(self, file: str, problems: Problems) -> None:
+        self.file = file
+        self.problems = problems
+        self.source = SourceMap(file)
+        self.count = 0
+
+    def build(self, node: yaml.Node, path: PathKey) -> Any:
+        self.count += 1
+        if self.count > _MAX_NODES:
+            raise _TooLarge(node)
+        self.source.values.setdefault(path, _location(self.file, node.start_mark))
+        if isinstance(node, yaml.ScalarNode):
+            return self._scalar(node)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+        assert isinstance(node, yaml.MappingNode)
+        return self._mapping(node, path)
+
+    def _mapping(self, node: yaml.MappingNode, path: PathKey) -> dict[Any, Any]:
+        result: dict[Any, Any] = {}
+        merged: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                for source in self._merge_sources(value_node):
+                    for k, v in self._mapping(source, path).items():
+                        merged.setdefault(k, v)
+                continue
+            if not isinstance(key_node, yaml.ScalarNode):
+                self.problems.error(
+                    _location(self.file, key_node.start_mark),
+                    "a key must be a plain word, not a list or a mapping",
+                )
+                continue
+            key = self._scalar(key_node)
+            where = _location(self.file, key_node.start_mark)
+            if key in result:
+                first = self.source.keys[(*path, key)]
+                self.problems.error(
+                    where,
+                    f"'{key}' appears twice in the same mapping (first at line {first.line})",
+                    "remove or rename one of them: YAML would silently keep only the last",
+                )
+                continue
+            self.source.keys[(*path, key)] = where
+            result[key] = self.build(value_node, (*path, key))
+        for k, v in merged.items():
+            result.setdefault(k, v)
+        return result
+
+    def _merge_sources(self, node: yaml.Node) -> Iterator[yaml.MappingNode]:
+        if isinstance(node, yaml.MappingNode):
+            yield node
+        elif isinstance(node, yaml.SequenceNode) and all(
+            isinstance(n, yaml.MappingNode) for n in node.value
+        ):
+            yield from node.value
+        else:
+            self.problems.error(
+                _location(self.file, node.start_mark),
+                "'<<' must name a mapping (an anchor such as *defaults) or a list of them",
+            )
+
+    def _scalar(self, node: yaml.Node) -> Any:
+        value: str = node.value
+        tag = node.tag
+        if tag == "tag:yaml.org,2002:null":
+            return None
+        if tag == "tag:yaml.org,2002:bool":
+            return value.lower() == "true"
+        if tag == "tag:yaml.org,2002:int":
+            try:
+                return int(value, 0) if value[:2] in ("0o", "0x") else int(value)
+            except ValueError:
+                return value
+        if tag == "tag:yaml.org,2002:float":
+            try:
+                return float(value.replace(".inf", "inf").replace(".Inf", "inf"))
+            except ValueError:
+                return value
+        return value
+
+
+class _TooLarge(Exception):
+    def __init__(self, node: yaml.Node) -> None:
+        self.node = node
+
+
+def parse_yaml(text: str, file: str) -> Document:
+    """Parse one YAML document; raises InputError listing every problem found."""
+    problems = Problems()
+    try:
+        nodes = list(yaml.compose_all(text, Loader=_Loader))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = _location(file, mark) if mark else Location(file, 1, 1)
+        message = exc.problem or exc.context or "this is not valid YAML"
+        raise InputError(
+            [
+                Problem(
+                    "error",
+                    f"YAML syntax: {message}",
+                    where,
+                    "check indentation, and quote text that contains ': ' or starts with a "
+                    "special character such as '#', '@', '*', '&' or '{'",
+                )
+            ]
+        ) from None
+    except yaml.YAMLError as exc:
+        raise InputError([Problem("error", f"YAML: {exc}", Location(file, 1, 1))]) from None
+    if len(nodes) > 1:
+        second = nodes[1]
+        raise InputError(
+            [
+                Problem(
+                    "error",
+                    "this file holds more than one YAML document ('---')",
+                    _location(file, second.start_mark),
+                    "put each campaign in a file of its own",
+                )
+            ]
+        )
+    if not nodes or nodes[0] is None:
+        return Document(file, None, SourceMap(file))
+    builder = _Builder(file, problems)
+    try:
+        data = builder.build(nodes[0], ())
+    except _TooLarge as exc:
+        problems.error(
+            _location(file, exc.node.start_mark),
+            f"this file expands to more than {_MAX_NODES:,} values",
+            "check that anchors and aliases (&name, *name) do not refer to each other in a loop",
+        )
+        raise InputError(problems.sorted()) from None
+    except RecursionError:
+        raise InputError(
+            [Problem("error", "this file is nested too deeply", Location(file, 1, 1))]
+        ) from None
+    if problems.has_errors():
+        raise InputError(problems.sorted())
+    return Document(file, data, builder.source)
+
+
+def read_yaml(path: Path, display: str | None = None) -> Document:
+    """Read a YAML file; unreadable or undecodable files are located errors too."""
+    name = display or str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputError(
+            [Problem("error", f"cannot read this file: {exc.strerror}", Location(name, 1, 1))]
+        ) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InputError(
+            [
+                Problem(
+                    "error",
+                    "this file is not UTF-8 text",
+                    Location(name, line, 1),
+                    "save it as UTF-8 in your editor",
+                )
+            ]
+        ) from None
+    return parse_yaml(text, name)

@@ -1,0 +1,191 @@
+"""The one contract between the scheduler and every platform.
+
+A connector publishes one post part and says what happened, in words the scheduler can act
+on: the classes of `PublishError` below. It knows nothing of YAML or of the ledger.
+
+The scheduler calls one channel's connector from one thread at a time, so a connector needs
+no locking of its own; connectors of different channels run concurrently.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+from campaigns.platforms import PlatformRules
+
+
+@dataclass(frozen=True, slots=True)
+class MediaFile:
+    path: Path
+    alt: str
+    mime: str
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformRef:
+    """Where a published post lives: enough to link to it, reply to it and look it up."""
+
+    id: str
+    url: str | None = None
+    extra: Mapping[str, str] = field(default_factory=dict)
+    """Platform details a reply needs (Bluesky: `uri` and `cid`)."""
+
+    def as_json(self) -> dict[str, Any]:
+        return {"id": self.id, "url": self.url, "extra": dict(self.extra)}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> PlatformRef:
+        return cls(str(data["id"]), data.get("url"), dict(data.get("extra") or {}))
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    key: str
+    """The delivery key: the same on every attempt, across restarts and machines."""
+    text: str
+    due: datetime
+    """The planned instant (UTC). Bluesky records it as `createdAt`, fixed per delivery."""
+    language: str | None = None
+    media: tuple[MediaFile, ...] = ()
+    link: str | None = None
+    reply_to: PlatformRef | None = None
+    """The previous part of the thread, when this post is a later part."""
+    thread_root: PlatformRef | None = None
+    """The thread's first part, when this post is a later part."""
+
+    @property
+    def idempotency_key(self) -> str:
+        """A stable, opaque token derived from the key, for platforms that accept one."""
+        return hashlib.sha256(self.key.encode()).hexdigest()[:40]
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    ref: PlatformRef
+    note: str | None = None
+    """Anything the operator should know (a Telegram chat that migrated, say)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelConfig:
+    """A channel as config.yaml declares it, with its secrets already resolved."""
+
+    name: str
+    platform: str
+    account: str | None = None
+    credentials: Mapping[str, str] = field(default_factory=dict)
+    base_url: str | None = None
+    """Overrides the platform's API address: tests, self-hosted instances, proxies."""
+    options: Mapping[str, Any] = field(default_factory=dict)
+    """Platform settings that are not secret (Mastodon visibility, Telegram chat id, ...)."""
+    timeout: float = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class RateBudget:
+    scope: str
+    """What the budget counts, in the platform's terms: "posts per 15 min", "posts per 24 h"."""
+    limit: int | None
+    remaining: int | None
+    resets_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class CheckReport:
+    """What `clarion check` shows for a channel; produced without posting anything."""
+
+    ok: bool
+    account: str | None = None
+    """Who posts: a handle, a page name, a bot name."""
+    limits: Mapping[str, int] = field(default_factory=dict)
+    budgets: Sequence[RateBudget] = ()
+    problems: Sequence[str] = ()
+
+
+Idempotency = Literal["key", "record-key", "container", "lookup", "none"]
+
+
+@dataclass(frozen=True, slots=True)
+class Capabilities:
+    rules: PlatformRules
+    """Text, media and thread rules, shared with plan validation."""
+    idempotency: Idempotency
+    """How a repeated publish is made harmless: a request key (Mastodon), a client-chosen
+    record key (Bluesky), a stored container id (Threads), a look-up of recent posts, or not
+    at all."""
+    lookup: bool
+    """Whether `lookup()` can tell if a delivery already went out."""
+
+
+class PublishError(Exception):
+    """Base of every outcome other than success. `reason` is safe to log: it holds no secret."""
+
+    def __init__(self, reason: str, *, status: int | None = None, code: str | None = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.status = status
+        """The HTTP status, when there was one."""
+        self.code = code
+        """The platform's structured error code, when it gave one."""
+
+
+class RetryLater(PublishError):
+    """Nothing was published; try again, not before `retry_at` when the platform says."""
+
+    def __init__(self, reason: str, *, retry_at: datetime | None = None, **kw: Any) -> None:
+        super().__init__(reason, **kw)
+        self.retry_at = retry_at
+
+
+class AuthFailed(PublishError):
+    """Credentials or the channel's set-up are broken: hold the channel until an operator acts."""
+
+
+class Rejected(PublishError):
+    """The platform refused this post for good (too long, bad media, policy)."""
+
+
+class Duplicate(PublishError):
+    """The platform says this post exists already; `existing` names it when the platform does."""
+
+    def __init__(self, reason: str, *, existing: PlatformRef | None = None, **kw: Any) -> None:
+        super().__init__(reason, **kw)
+        self.existing = existing
+
+
+class Ambiguous(PublishError):
+    """The request may have reached the platform (read time-out, connection dropped after
+    sending): never retry blindly; reconcile with `lookup()` or ask an operator."""
+
+
+class LookupUnavailable(Exception):
+    """This platform offers no way to find out whether a delivery went out."""
+
+
+class Connector(ABC):
+    platform: ClassVar[str]
+    capabilities: ClassVar[Capabilities]
+
+    def __init__(self, config: ChannelConfig) -> None:
+        self.config = config
+
+    @abstractmethod
+    def publish(self, post: Post) -> Published:
+        """Publish one post part; raise a PublishError subclass for anything but success."""
+
+    @abstractmethod
+    def check(self) -> CheckReport:
+        """Whether the credentials work and which limits apply; never posts."""
+
+    def lookup(self, post: Post) -> PlatformRef | None:
+        """The post if it went out, None if it surely did not."""
+        raise LookupUnavailable(f"{self.platform} cannot look up past posts")
+
+    def close(self) -> None:  # noqa: B027 - most connectors hold nothing to release
+        """Release connections."""

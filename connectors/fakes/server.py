@@ -1,0 +1,231 @@
+"""A loopback HTTP server that plays a platform, for tests: ours and our users'.
+
+Each platform fake subclasses `FakePlatform`, declares its routes and keeps its own state
+(posts made, sessions, idempotency keys). Tests script failures with `inject()`: a status
+with the platform's own body and headers, a stall, or a time-out *after* the platform did
+the work, which is what makes a publish ambiguous.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Literal
+from urllib.parse import parse_qs, urlsplit
+
+
+@dataclass(slots=True)
+class Request:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    """Header names in lower case."""
+    body: bytes
+    match: dict[str, str] = field(default_factory=dict)
+    """Named groups of the route pattern."""
+
+    def json(self) -> Any:
+        return json.loads(self.body or b"null")
+
+    def form(self) -> dict[str, list[str]]:
+        return parse_qs(self.body.decode(), keep_blank_values=True)
+
+    def header(self, name: str, default: str | None = None) -> str | None:
+        return self.headers.get(name.lower(), default)
+
+
+@dataclass(slots=True)
+class Response:
+    status: int = 200
+    body: Any = None
+    """JSON-encoded unless bytes or str."""
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+    def encoded(self) -> tuple[bytes, str]:
+        if isinstance(self.body, bytes):
+            return self.body, "application/octet-stream"
+        if isinstance(self.body, str):
+            return self.body.encode(), "text/plain; charset=utf-8"
+        if self.body is None:
+            return b"", "application/json"
+        return json.dumps(self.body).encode(), "application/json; charset=utf-8"
+
+
+FaultKind = Literal["respond", "stall", "hang_after", "drop_after", "drop_before"]
+
+
+@dataclass(slots=True)
+class Fault:
+    """What the next matching request meets instead of, or after, normal handling."""
+
+    kind: FaultKind
+    response: Response | None = None
+    seconds: float = 0.0
+    method: str | None = None
+    path: str | None = None
+    """A regular expression the path must match (search), or None for any path."""
+
+    def matches(self, method: str, path: str) -> bool:
+        return (self.method is None or self.method == method) and (
+            self.path is None or re.search(self.path, path) is not None
+        )
+
+
+Handler = Callable[[Request], Response]
+
+
+class FakePlatform:
+    """Subclasses register routes in `routes()`; handlers run one at a time under a lock."""
+
+    def __init__(self, *, latency: float = 0.0) -> None:
+        self.latency = latency
+        self.requests: list[Request] = []
+        self.lock = threading.RLock()
+        self._faults: deque[Fault] = deque()
+        self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self.routes()
+
+    def routes(self) -> None:
+        """Register routes with `self.route(method, pattern, handler)`."""
+
+    def route(self, method: str, pattern: str, handler: Handler) -> None:
+        self._routes.append((method, re.compile(pattern), handler))
+
+    # -- scripting ---------------------------------------------------------------------
+
+    def inject(self, fault: Fault, times: int = 1) -> None:
+        with self.lock:
+            self._faults.extend([fault] * times)
+
+    def respond(
+        self,
+        status: int,
+        body: Any = None,
+        headers: Mapping[str, str] | None = None,
+        *,
+        method: str | None = "POST",
+        path: str | None = None,
+        times: int = 1,
+    ) -> None:
+        """The next matching request gets this answer and is not handled."""
+        self.inject(
+            Fault("respond", Response(status, body, headers or {}), method=method, path=path),
+            times,
+        )
+
+    def _take_fault(self, method: str, path: str) -> Fault | None:
+        with self.lock:
+            for fault in self._faults:
+                if fault.matches(method, path):
+                    self._faults.remove(fault)
+                    return fault
+        return None
+
+    # -- serving -----------------------------------------------------------------------
+
+    @property
+    def base_url(self) -> str:
+        assert self._server is not None, "start() the fake first"
+        port = self._server.server_address[1]
+        return f"http://127.0.0.1:{port}"
+
+    def start(self) -> FakePlatform:
+        fake = self
+
+        class _Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def _serve(self) -> None:
+                fake._dispatch(self)
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> FakePlatform:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _dispatch(self, handler: BaseHTTPRequestHandler) -> None:
+        split = urlsplit(handler.path)
+        length = int(handler.headers.get("Content-Length") or 0)
+        body = handler.rfile.read(length) if length else b""
+        request = Request(
+            handler.command,
+            split.path,
+            parse_qs(split.query, keep_blank_values=True),
+            {k.lower(): v for k, v in handler.headers.items()},
+            body,
+        )
+        with self.lock:
+            self.requests.append(request)
+        fault = self._take_fault(request.method, request.path)
+        if fault and fault.kind == "drop_before":
+            handler.close_connection = True
+            handler.connection.close()
+            return
+        if fault and fault.kind == "stall":
+            time.sleep(fault.seconds)
+        if self.latency:
+            time.sleep(self.latency)
+        if fault and fault.kind == "respond":
+            assert fault.response is not None
+            response = fault.response
+        else:
+            response = self._handle(request)
+        if fault and fault.kind == "hang_after":
+            time.sleep(fault.seconds)
+        if fault and fault.kind == "drop_after":
+            handler.close_connection = True
+            handler.connection.close()
+            return
+        self._write(handler, response)
+
+    def _handle(self, request: Request) -> Response:
+        for method, pattern, route in self._routes:
+            if method != request.method:
+                continue
+            found = pattern.fullmatch(request.path)
+            if found:
+                request.match = found.groupdict()
+                with self.lock:
+                    return route(request)
+        return Response(404, {"error": f"no route for {request.method} {request.path}"})
+
+    @staticmethod
+    def _write(handler: BaseHTTPRequestHandler, response: Response) -> None:
+        payload, content_type = response.encoded()
+        try:
+            handler.send_response(response.status)
+            headers = {"Content-Type": content_type, **response.headers}
+            for name, value in headers.items():
+                handler.send_header(name, value)
+            handler.send_header("Content-Length", str(len(payload)))
+            handler.end_headers()
+            handler.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (its time-out), which is what some tests want

@@ -1,0 +1,91 @@
+"""What every HTTP connector shares: the client, transport failures and rate-limit headers."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+
+from connectors.base import Ambiguous, ChannelConfig, RetryLater
+from connectors.settings import base_url_problem
+
+USER_AGENT = "clarion (+https://github.com/clarion-campaigns/clarion)"
+
+
+def build_client(
+    config: ChannelConfig, default_base_url: str, headers: Mapping[str, str] | None = None
+) -> httpx.Client:
+    base = (config.base_url or default_base_url).rstrip("/")
+    problem = base_url_problem(base)
+    if problem:
+        raise ValueError(problem)
+    return httpx.Client(
+        base_url=base,
+        headers={"User-Agent": USER_AGENT, **(headers or {})},
+        timeout=httpx.Timeout(config.timeout, connect=min(10.0, config.timeout)),
+        follow_redirects=False,
+    )
+
+
+def send(client: httpx.Client, request: httpx.Request, platform: str) -> httpx.Response:
+    """Send a request that creates something, classifying transport failures.
+
+    A failure before any byte left (no connection) is safe to retry; anything later may have
+    reached the platform, so it is ambiguous. Reasons never quote the URL, which can hold a
+    secret (Telegram puts the bot token in the path).
+    """
+    try:
+        return client.send(request)
+    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+        raise RetryLater(f"could not reach {platform}: {type(exc).__name__}") from None
+    except httpx.HTTPError as exc:
+        raise Ambiguous(
+            f"{type(exc).__name__} after sending to {platform}: the post may have gone out"
+        ) from None
+
+
+def epoch_reset(value: str | None) -> datetime | None:
+    """A reset time given as Unix seconds (X, Bluesky)."""
+    if not value:
+        return None
+    try:
+        return datetime.fromtimestamp(float(value), UTC)
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
+def iso_reset(value: str | None) -> datetime | None:
+    """A reset time given as ISO 8601 (Mastodon: `2026-08-01T15:00:00.754511Z`)."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def retry_after(value: str | None, now: datetime | None = None) -> datetime | None:
+    """A `Retry-After` header: delay seconds or an HTTP date."""
+    if not value:
+        return None
+    now = now or datetime.now(UTC)
+    if re.fullmatch(r"\s*\d+(\.\d+)?\s*", value):
+        return now + timedelta(seconds=float(value))
+    try:
+        parsed = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def json_body(response: httpx.Response) -> Any:
+    """The response's JSON, or None when it has none (HTML error pages from proxies)."""
+    try:
+        return response.json()
+    except ValueError:
+        return None

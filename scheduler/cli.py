@@ -1,0 +1,69 @@
+"""The `clarion` command. Subcommands live in scheduler/commands/ and are imported on use, so
+that `clarion --help` and the plan commands start fast and never load the platform clients."""
+
+from __future__ import annotations
+
+import sys
+from importlib import import_module
+from typing import Any
+
+import click
+
+# name: (module:attribute, one-line help shown by `clarion --help`)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "validate": (
+        "scheduler.commands.plan:validate",
+        "Check campaign files and report every problem.",
+    ),
+    "preview": ("scheduler.commands.plan:preview", "Show what goes out where and when."),
+    "schema": ("scheduler.commands.plan:schema", "Print the JSON Schema of campaign files."),
+    "run": ("scheduler.commands.run:run", "Run the daemon that posts campaigns on time."),
+    "status": ("scheduler.commands.ops:status", "Show deliveries by state, next due, failures."),
+    "pause": ("scheduler.commands.ops:pause", "Stop posting a campaign (or all) until resumed."),
+    "resume": ("scheduler.commands.ops:resume", "Resume a paused campaign (or all)."),
+    "retry": ("scheduler.commands.ops:retry", "Try a failed or unknown delivery again."),
+    "cancel": ("scheduler.commands.ops:cancel", "Cancel a delivery that has not gone out."),
+    "resolve": ("scheduler.commands.ops:resolve", "Settle an unknown delivery: sent or not."),
+    "history": ("scheduler.commands.ops:history", "Show every state change of a delivery."),
+    "check": ("scheduler.commands.channels:check", "Test each channel's credentials and limits."),
+    "login": ("scheduler.commands.channels:login", "Obtain credentials for a channel."),
+}
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+
+
+class LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        target, _ = COMMANDS[cmd_name]
+        module, _, attr = target.partition(":")
+        command: click.Command = getattr(import_module(module), attr)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, help_) for name, (_, help_) in COMMANDS.items()]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="clarion", prog_name="clarion")
+def cli() -> None:
+    """Clarion schedules social-media campaigns written as YAML.
+
+    Check a plan with `clarion validate`, see exactly what goes out where and when with
+    `clarion preview`, then let `clarion run` post it on time, never twice.
+
+    Exit codes: 0 fine, 1 problems found in the input, 2 usage or environment error.
+    """
+
+
+def main(argv: list[str] | None = None) -> Any:
+    try:
+        return cli.main(args=argv, prog_name="clarion")
+    except KeyboardInterrupt:
+        sys.exit(130)

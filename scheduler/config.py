@@ -1,0 +1,273 @@
+"""config.yaml: where plans live, where the ledger is, which channels exist, and the policies.
+
+Found at `--config PATH`, else `$CLARION_CONFIG`, else `./config.yaml`; with none of them the
+embedded defaults apply (an SQLite ledger under ./.clarion, the built-in channel names, every
+channel a dry run). Secrets are never written in the file: a credential is `${ENV_VAR}` or
+`file:PATH`, resolved only when a channel is used, so `validate` and `preview` need none.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+
+from campaigns.channels import ChannelSpec
+from campaigns.durations import parse_duration
+from campaigns.modelcheck import check_model
+from campaigns.platforms import PLATFORMS
+from campaigns.problems import InputError, Location, Problem
+from campaigns.yamlsource import Document, SourceMap, read_yaml
+
+
+def _duration(value: Any) -> Any:
+    return parse_duration(value) if isinstance(value, str) else value
+
+
+Duration = Annotated[
+    timedelta,
+    BeforeValidator(_duration),
+    Field(json_schema_extra={"type": "string", "examples": ["30m", "2h", "1d"]}),
+]
+
+Platform = Literal[
+    "x", "mastodon", "bluesky", "linkedin", "telegram", "threads", "facebook", "webhook"
+]
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|^file:(.+)$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RateBudget(_Strict):
+    posts: int = Field(gt=0)
+    per: Duration
+    min_interval: Duration = timedelta(0)
+    """At least this long between two posts on the channel, so bursts are spread out."""
+
+
+class ChannelSettings(_Strict):
+    platform: Platform
+    account: str | None = None
+    credentials: dict[str, str] = {}
+    base_url: str | None = None
+    max_length: int | None = Field(default=None, gt=0)
+    options: dict[str, Any] = {}
+    rate: RateBudget | None = None
+    timeout: Duration = timedelta(seconds=30)
+
+    @field_validator("credentials")
+    @classmethod
+    def _references_only(cls, value: dict[str, str]) -> dict[str, str]:
+        for name, ref in value.items():
+            if not _REFERENCE.search(ref):
+                raise ValueError(
+                    f"credential '{name}' is written out in the file | hint: write "
+                    f"'{name}: ${{SOME_ENV_VAR}}' or '{name}: file:/path/to/secret' so that "
+                    "secrets stay out of config files and version control"
+                )
+        return value
+
+
+class RetryPolicy(_Strict):
+    attempts: int = Field(default=8, ge=1)
+    first_delay: Duration = timedelta(seconds=30)
+    max_delay: Duration = timedelta(minutes=30)
+
+
+class Policies(_Strict):
+    not_after: Duration | None = timedelta(hours=2)
+    """Default lateness after which a delivery expires instead of going out."""
+    alert_lateness: Duration = timedelta(minutes=2)
+    min_gap: Duration = timedelta(minutes=30)
+    """Warn when two posts on one channel are closer than this."""
+    retry: RetryPolicy = RetryPolicy()
+    lease: Duration = timedelta(minutes=5)
+    horizon: Duration = timedelta(hours=6)
+    """How far ahead the daemon sets alarms; later deliveries get theirs as time passes."""
+    shutdown_grace: Duration = timedelta(seconds=30)
+
+
+class ServerSettings(_Strict):
+    listen: str | None = "127.0.0.1:9480"
+    """Address of /healthz and /metrics; null turns the endpoint off."""
+
+
+class LogSettings(_Strict):
+    format: Literal["text", "json"] = "text"
+    level: Literal["debug", "info", "warning", "error"] = "info"
+
+
+DEFAULT_CHANNELS: dict[str, Platform] = {
+    "x-main": "x",
+    "mastodon-main": "mastodon",
+    "bluesky-main": "bluesky",
+    "linkedin-main": "linkedin",
+    "telegram-news": "telegram",
+    "threads-main": "threads",
+    "facebook-main": "facebook",
+}
+
+
+class ConfigFile(_Strict):
+    campaigns: list[str] = []
+    """Folders (every .yaml file inside, recursively) or single files, relative to this file."""
+    state_dir: str = ".clarion"
+    ledger: str | None = None
+    """A SQLAlchemy URL; by default an SQLite file in state_dir."""
+    channels: dict[str, ChannelSettings] = {}
+    policies: Policies = Policies()
+    server: ServerSettings = ServerSettings()
+    log: LogSettings = LogSettings()
+
+    @field_validator("channels")
+    @classmethod
+    def _channel_names(cls, value: dict[str, ChannelSettings]) -> dict[str, ChannelSettings]:
+        for name in value:
+            if not _NAME.fullmatch(name):
+                raise ValueError(
+                    f"channel name '{name}' may hold only letters, digits, '.', '_' and '-'"
+                )
+        return value
+
+
+@dataclass(frozen=True)
+class Config:
+    file: ConfigFile
+    path: Path | None
+    """None when running on the embedded defaults."""
+    source: SourceMap
+    base: Path = field(default_factory=Path.cwd)
+    """Relative paths in the file are relative to this folder (the file's own)."""
+
+    @property
+    def explicit(self) -> bool:
+        return self.path is not None
+
+    @property
+    def state_dir(self) -> Path:
+        return (self.base / self.file.state_dir).resolve()
+
+    @property
+    def ledger_url(self) -> str:
+        return self.file.ledger or f"sqlite:///{self.state_dir / 'ledger.db'}"
+
+    @property
+    def campaign_paths(self) -> list[Path]:
+        return [(self.base / p).resolve() for p in self.file.campaigns]
+
+    @property
+    def channels(self) -> dict[str, ChannelSettings]:
+        if self.explicit:
+            return self.file.channels
+        return {name: ChannelSettings(platform=p) for name, p in DEFAULT_CHANNELS.items()}
+
+    def channel_specs(self) -> dict[str, ChannelSpec]:
+        return {
+            name: ChannelSpec(name, settings.platform, settings.max_length)
+            for name, settings in self.channels.items()
+        }
+
+    def where(self, *path: str | int) -> Location:
+        return self.source.value(tuple(path))
+
+    def credentials(self, channel: str) -> dict[str, str]:
+        """The channel's secrets, read now from the environment or files.
+
+        Raises InputError naming each credential that cannot be read, at its line.
+        """
+        settings = self.channels[channel]
+        resolved: dict[str, str] = {}
+        problems: list[Problem] = []
+        for name, ref in settings.credentials.items():
+            where = self.where("channels", channel, "credentials", name)
+            try:
+                resolved[name] = self._resolve(ref)
+            except LookupError as exc:
+                problems.append(Problem("error", str(exc), where, _secret_hint(ref)))
+        if problems:
+            raise InputError(problems)
+        return resolved
+
+    def _resolve(self, ref: str) -> str:
+        if ref.startswith("file:"):
+            path = self.base / Path(ref[5:]).expanduser()
+            try:
+                return path.read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise LookupError(f"cannot read secret file {path}: {exc.strerror}") from None
+
+        def env(match: re.Match[str]) -> str:
+            name = match.group(1)
+            value = os.environ.get(name)
+            if value is None:
+                raise LookupError(f"environment variable {name} is not set")
+            return value
+
+        return re.sub(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", env, ref)
+
+
+def _secret_hint(ref: str) -> str:
+    if ref.startswith("file:"):
+        return "create the file, readable only by the user that runs clarion (chmod 600)"
+    return "export it in the daemon's environment (systemd: EnvironmentFile=)"
+
+
+def load_config(path: Path | None) -> Config:
+    """Load and check a config file (all problems at once), or the embedded defaults."""
+    if path is None:
+        env = os.environ.get("CLARION_CONFIG")
+        if env:
+            path = Path(env)
+        elif Path("config.yaml").is_file():
+            path = Path("config.yaml")
+    if path is None:
+        return Config(ConfigFile(), None, SourceMap("(defaults)"))
+    doc = read_yaml(path)
+    return parse_config(doc, path)
+
+
+def parse_config(doc: Document, path: Path) -> Config:
+    data = {} if doc.data is None else doc.data
+    checked = Document(doc.file, data, doc.source)
+    model, problems = check_model(ConfigFile, checked)
+    if model is not None:
+        problems += _channel_problems(model, doc.source)
+    if problems or model is None:
+        raise InputError(sorted(problems, key=lambda p: (p.where.line, p.where.col)))
+    return Config(model, path, doc.source, base=path.resolve().parent)
+
+
+def _channel_problems(model: ConfigFile, source: SourceMap) -> list[Problem]:
+    """Per-platform credential, option and address checks."""
+    from connectors.base import ChannelConfig
+    from connectors.settings import settings_problems
+
+    problems: list[Problem] = []
+    for name, settings in model.channels.items():
+        if settings.max_length and settings.max_length < PLATFORMS[settings.platform].max_length:
+            problems.append(
+                Problem(
+                    "warning",
+                    f"max_length {settings.max_length} is below {settings.platform}'s own limit",
+                    source.value(("channels", name, "max_length")),
+                )
+            )
+        config = ChannelConfig(
+            name,
+            settings.platform,
+            settings.account,
+            settings.credentials,
+            settings.base_url,
+            settings.options,
+        )
+        for key, message in settings_problems(config):
+            problems.append(Problem("error", message, source.value(("channels", name, key))))
+    return problems

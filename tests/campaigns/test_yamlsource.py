@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import pytest
+
+from campaigns.problems import InputError
+from campaigns.yamlsource import parse_yaml
+
+
+def test_values_keep_their_position() -> None:
+    doc = parse_yaml("a:\n  b: [1, two]\n", "f.yaml")
+    assert doc.data == {"a": {"b": [1, "two"]}}
+    assert str(doc.source.value(("a", "b", 1))) == "f.yaml:2:10"
+    assert str(doc.source.key(("a", "b"))) == "f.yaml:2:3"
+
+
+def test_yaml_1_2_scalars() -> None:
+    doc = parse_yaml("langs: [en, no, fr]\nat: 10:30\nday: 2027-02-09\nok: yes\nt: true", "f")
+    assert doc.data == {
+        "langs": ["en", "no", "fr"],
+        "at": "10:30",
+        "day": "2027-02-09",
+        "ok": "yes",
+        "t": True,
+    }
+
+
+def test_merge_keys() -> None:
+    doc = parse_yaml("base: &b {x: 1, y: 2}\nuse:\n  <<: *b\n  y: 3\n", "f")
+    assert doc.data["use"] == {"x": 1, "y": 3}
+
+
+@pytest.mark.parametrize(
+    ("text", "where", "words"),
+    [
+        ("a: [1", "f:2:1", "YAML syntax"),
+        ("a: 1\na: 2\n", "f:2:1", "appears twice"),
+        ("- a\n---\n- b\n", "f:3:1", "more than one YAML document"),
+        ("a: *nope\n", "f:1:4", "undefined alias"),
+    ],
+)
+def test_broken_yaml_is_located(text: str, where: str, words: str) -> None:
+    with pytest.raises(InputError) as caught:
+        parse_yaml(text, "f")
+    problem = caught.value.problems[0]
+    assert str(problem.where) == where
+    assert words in problem.message
+
+
+def test_alias_bomb_is_refused() -> None:
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    for i in range(1, 9):
+        refs = ", ".join([f"*a{i - 1}"] * 10)
+        lines.append(f"a{i}: &a{i} [{refs}]")
+    with pytest.raises(InputError) as caught:
+        parse_yaml("\n".join(lines), "f")
+    assert "expands to more than" in caught.value.problems[0].message
