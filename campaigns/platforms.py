@@ -76,11 +76,15 @@ PLATFORMS: dict[str, PlatformRules] = {
             image_max_bytes=10_000_000,
             alt_text=False,
         ),
+        # Threads holds posts to 500 UTF-8 bytes as well as 500 characters: Meta's page says
+        # "emojis are counted as the number of UTF-8 bytes", and production rejections
+        # (gitroomhq/postiz-app PR #1946) include a 498-character post of 504 bytes.
         PlatformRules(
             "threads",
             "Threads",
             "codepoints",
             500,
+            max_bytes=500,
             max_media=20,
             image_max_bytes=8_000_000,
             alt_max=1000,
