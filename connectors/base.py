@@ -79,7 +79,7 @@ class ChannelConfig:
     name: str
     platform: str
     account: str | None = None
-    credentials: Mapping[str, str] = field(default_factory=dict)
+    credentials: Mapping[str, str] = field(default_factory=dict, repr=False)
     base_url: str | None = None
     """Overrides the platform's API address: tests, self-hosted instances, proxies."""
     options: Mapping[str, Any] = field(default_factory=dict)

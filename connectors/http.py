@@ -17,7 +17,10 @@ USER_AGENT = "clarion (+https://github.com/clarion-campaigns/clarion)"
 
 
 def build_client(
-    config: ChannelConfig, default_base_url: str, headers: Mapping[str, str] | None = None
+    config: ChannelConfig,
+    default_base_url: str,
+    headers: Mapping[str, str] | None = None,
+    transport: httpx.BaseTransport | None = None,
 ) -> httpx.Client:
     base = (config.base_url or default_base_url).rstrip("/")
     problem = base_url_problem(base)
@@ -28,6 +31,7 @@ def build_client(
         headers={"User-Agent": USER_AGENT, **(headers or {})},
         timeout=httpx.Timeout(config.timeout, connect=min(10.0, config.timeout)),
         follow_redirects=False,
+        transport=transport,
     )
 
 
@@ -45,6 +49,18 @@ def send(client: httpx.Client, request: httpx.Request, platform: str) -> httpx.R
     except httpx.HTTPError as exc:
         raise Ambiguous(
             f"{type(exc).__name__} after sending to {platform}: the post may have gone out"
+        ) from None
+
+
+def send_safe(client: httpx.Client, request: httpx.Request, platform: str) -> httpx.Response:
+    """Send a request that cannot make anything public: a read, an upload, an unpublished
+    photo, a Threads container. Whatever happens in transit, trying again cannot publish
+    twice, so every transport failure is a RetryLater."""
+    try:
+        return client.send(request)
+    except httpx.HTTPError as exc:
+        raise RetryLater(
+            f"{type(exc).__name__} from {platform} before anything was published"
         ) from None
 
 

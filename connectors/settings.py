@@ -32,6 +32,7 @@ REQUIRED_OPTIONS: Mapping[str, Sequence[tuple[str, str]]] = {
     "linkedin": (("author", "who posts: 'urn:li:organization:…' or 'urn:li:person:…'"),),
     "facebook": (("page_id", "the numeric id of the Page"),),
     "threads": (("user_id", "the Threads user id that posts"),),
+    "webhook": (("format", "what the receiver reads: slack, discord, teams, matrix or generic"),),
 }
 
 REQUIRED_BASE_URL = {"mastodon": "the instance's address, such as https://mastodon.social"}

@@ -1,0 +1,148 @@
+"""Facebook Pages through the Graph API: `/{page-id}/feed` for text and links, `/photos` for
+one photo, several unpublished photos attached to one `/feed` post.
+
+Facebook has no threads: a later thread part is posted as a comment on the first post.
+Nothing can be looked up: the Page feed is ranked and bounded, so a post missing from it
+proves nothing, and Facebook has no idempotency key (error 506 only catches an identical
+status posted again soon after).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, ClassVar
+
+from campaigns.platforms import PLATFORMS
+from connectors.base import (
+    AuthFailed,
+    Capabilities,
+    ChannelConfig,
+    CheckReport,
+    Connector,
+    MediaFile,
+    PlatformRef,
+    Post,
+    Published,
+    PublishError,
+    Rejected,
+    RetryLater,
+)
+from connectors.graph import classify, graph_client, usage_budgets
+from connectors.http import json_body, send, send_safe
+from connectors.media import read_media
+
+API = "https://graph.facebook.com"
+DEFAULT_VERSION = "v26.0"
+
+
+class FacebookConnector(Connector):
+    platform: ClassVar[str] = "facebook"
+    capabilities: ClassVar[Capabilities] = Capabilities(
+        rules=PLATFORMS["facebook"], idempotency="none", lookup=False
+    )
+
+    def __init__(self, config: ChannelConfig) -> None:
+        super().__init__(config)
+        self._token = config.credentials["page_access_token"]
+        self._page = str(config.options["page_id"])
+        self._version = str(config.options.get("graph_version") or DEFAULT_VERSION)
+        self._client = graph_client(config, API, self._token)
+
+    # -- publishing ---------------------------------------------------------------------
+
+    def publish(self, post: Post) -> Published:
+        root = post.thread_root or post.reply_to
+        if root is not None:
+            return self._comment(post, root)
+        for media in post.media:
+            if not media.mime.startswith("image/"):
+                raise Rejected(f"Clarion posts photos to Facebook, not {media.mime}")
+        if len(post.media) == 1:
+            fields = {"message": post.text, "alt_text_custom": post.media[0].alt}
+            result = self._call("photos", data=fields, files={"source": _file(post.media[0])})
+            return Published(post_ref(str(result.get("post_id") or result["id"])))
+        fields = {"message": post.text}
+        if post.media:
+            for i, media in enumerate(post.media):
+                photo = self._upload(media)
+                fields[f"attached_media[{i}]"] = json.dumps({"media_fbid": photo})
+        elif post.link:
+            fields["link"] = post.link
+        return Published(post_ref(str(self._call("feed", data=fields)["id"])))
+
+    def _upload(self, media: MediaFile) -> str:
+        """An unpublished photo, to attach to the post; it is not visible on its own."""
+        fields = {"published": "false", "alt_text_custom": media.alt}
+        result = self._call("photos", data=fields, files={"source": _file(media)}, creates=False)
+        return str(result["id"])
+
+    def _comment(self, post: Post, root: PlatformRef) -> Published:
+        if post.media:
+            raise Rejected(
+                "a later thread part goes on Facebook as a comment, and Clarion's comments "
+                "carry text only: remove its media or post it as a separate post"
+            )
+        try:
+            result = self._call("comments", data={"message": post.text}, node=root.id)
+        except AuthFailed as denied:
+            raise Rejected(
+                f"Facebook refused this thread part as a comment ({denied.reason}): commenting "
+                "needs the pages_manage_engagement permission",
+                status=denied.status,
+                code=denied.code,
+            ) from None
+        comment = str(result["id"])
+        url = f"{root.url}?comment_id={comment.rsplit('_', 1)[-1]}" if root.url else None
+        return Published(PlatformRef(comment, url, {"root": root.id}))
+
+    def _call(
+        self,
+        edge: str,
+        *,
+        data: dict[str, str],
+        files: dict[str, tuple[str, bytes, str]] | None = None,
+        node: str | None = None,
+        creates: bool = True,
+    ) -> dict[str, Any]:
+        path = f"/{self._version}/{node or self._page}/{edge}"
+        request = self._client.build_request("POST", path, data=data, files=files)
+        response = (send if creates else send_safe)(self._client, request, "Facebook")
+        body = json_body(response)
+        if not response.is_success:
+            raise classify(response, "Facebook", self._token)
+        if not isinstance(body, dict) or "id" not in body:
+            raise RetryLater("Facebook answered without an id", status=response.status_code)
+        return body
+
+    # -- checking -----------------------------------------------------------------------
+
+    def check(self) -> CheckReport:
+        rules = self.capabilities.rules
+        limits = {"max_length": rules.max_length, "max_media": rules.max_media}
+        request = self._client.build_request(
+            "GET", f"/{self._version}/{self._page}", params={"fields": "name"}
+        )
+        try:
+            response = send_safe(self._client, request, "Facebook")
+        except PublishError as error:
+            return CheckReport(ok=False, limits=limits, problems=[error.reason])
+        budgets = usage_budgets(response.headers)
+        if not response.is_success:
+            problem = classify(response, "Facebook", self._token).reason
+            return CheckReport(ok=False, limits=limits, budgets=budgets, problems=[problem])
+        body = json_body(response)
+        name = body.get("name") if isinstance(body, dict) else None
+        return CheckReport(ok=True, account=str(name or self._page), limits=limits, budgets=budgets)
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def post_ref(post_id: str) -> PlatformRef:
+    page, _, story = post_id.partition("_")
+    url = f"https://www.facebook.com/{page}/posts/{story}" if story else None
+    return PlatformRef(post_id, url)
+
+
+def _file(media: MediaFile) -> tuple[str, bytes, str]:
+    return media.path.name, read_media(media), media.mime

@@ -1,0 +1,34 @@
+"""Running a platform fake by hand: `python -m connectors.fakes.NAME --port 8081`."""
+
+from __future__ import annotations
+
+import argparse
+import threading
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+from connectors.fakes.server import FakePlatform
+
+Fake = TypeVar("Fake", bound=FakePlatform)
+
+
+def serve(
+    make: Callable[[float], Fake],
+    about: Callable[[Fake], str],
+    argv: Sequence[str] | None = None,
+) -> None:
+    """Start the fake, print its address and what a channel needs to use it, serve until ^C."""
+    parser = argparse.ArgumentParser(description="Run a platform fake on this machine.")
+    parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any)")
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds added per request")
+    args = parser.parse_args(argv)
+    fake = make(args.latency)
+    fake.start(args.port)
+    print(fake.base_url, flush=True)
+    print(about(fake), flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        fake.stop()

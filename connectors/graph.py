@@ -1,0 +1,130 @@
+"""What Facebook Pages and Threads share: Meta's Graph API errors, usage headers and token.
+
+Errors are classified by their numeric `code` (and `is_transient`), never by the message,
+which Meta localizes. Codes from developers.facebook.com/docs/graph-api/guides/error-handling.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from connectors.base import (
+    AuthFailed,
+    ChannelConfig,
+    Duplicate,
+    PublishError,
+    RateBudget,
+    Rejected,
+    RetryLater,
+)
+from connectors.http import json_body
+from connectors.secreturl import redact, secret_client, with_query
+
+THROTTLED = frozenset({1, 2, 4, 17, 32, 341, 613, 80001})
+"""Temporary trouble or a rate limit (app, user, Page, Pages business use case)."""
+AUTH = frozenset({10, 102, 190})
+"""Expired, revoked or insufficient tokens; 200-299 are permission errors too."""
+DUPLICATE = 506
+USAGE_HEADER = "x-business-use-case-usage"
+
+
+def graph_client(config: ChannelConfig, default_base_url: str, token: str) -> httpx.Client:
+    """Requests carry the token as `access_token`, as Meta documents every call."""
+    return secret_client(config, default_base_url, with_query("access_token", token))
+
+
+def graph_error(response: httpx.Response) -> dict[str, Any]:
+    body = json_body(response)
+    error = body.get("error") if isinstance(body, dict) else None
+    return error if isinstance(error, dict) else {}
+
+
+def error_code(error: Mapping[str, Any]) -> int | None:
+    code = error.get("code")
+    try:
+        return int(code) if code is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def classify(response: httpx.Response, platform: str, token: str) -> PublishError:
+    """The PublishError for a Graph API answer that is not a success."""
+    error = graph_error(response)
+    code = error_code(error)
+    status = response.status_code
+    subcode = error.get("error_subcode")
+    label = f"{code}/{subcode}" if subcode else str(code) if code is not None else None
+    message = redact(str(error.get("message") or response.reason_phrase), token)
+    reason = f"{platform} answered {status}" + (f", error {label}: {message}" if label else "")
+    kw: dict[str, Any] = {"status": status, "code": label}
+    if code in THROTTLED or error.get("is_transient") is True:
+        return RetryLater(reason, retry_at=regain_access(response.headers), **kw)
+    if code in AUTH or (code is not None and 200 <= code <= 299):
+        return AuthFailed(reason, **kw)
+    if code == DUPLICATE:
+        return Duplicate(reason, **kw)
+    if code is None:
+        if status == 429 or status >= 500:
+            return RetryLater(reason, retry_at=regain_access(response.headers), **kw)
+        if status in (401, 403):
+            return AuthFailed(reason, **kw)
+    return Rejected(reason, **kw)
+
+
+def usage(headers: httpx.Headers) -> list[dict[str, Any]]:
+    """The entries of `X-Business-Use-Case-Usage`, one per business object and type."""
+    try:
+        parsed = json.loads(headers.get(USAGE_HEADER) or "{}")
+    except ValueError:
+        return []
+    if not isinstance(parsed, dict):
+        return []
+    return [
+        entry
+        for entries in parsed.values()
+        if isinstance(entries, list)
+        for entry in entries
+        if isinstance(entry, dict)
+    ]
+
+
+def regain_access(headers: httpx.Headers, now: datetime | None = None) -> datetime | None:
+    """When a throttled app may call again: `estimated_time_to_regain_access`, in minutes."""
+    return _after(max((_eta(entry) for entry in usage(headers)), default=0.0), now)
+
+
+def usage_budgets(headers: httpx.Headers) -> list[RateBudget]:
+    """Business use case usage as budgets in percent: the highest of calls, CPU and time."""
+    budgets = []
+    for entry in usage(headers):
+        used = max(
+            (
+                float(entry[name])
+                for name in ("call_count", "total_cputime", "total_time")
+                if isinstance(entry.get(name), int | float)
+            ),
+            default=0.0,
+        )
+        budgets.append(
+            RateBudget(
+                scope=f"{entry.get('type', 'API')} calls, % of the business use case limit",
+                limit=100,
+                remaining=max(0, 100 - round(used)),
+                resets_at=_after(_eta(entry)),
+            )
+        )
+    return budgets
+
+
+def _eta(entry: Mapping[str, Any]) -> float:
+    value = entry.get("estimated_time_to_regain_access")
+    return float(value) if isinstance(value, int | float) else 0.0
+
+
+def _after(minutes: float, now: datetime | None = None) -> datetime | None:
+    return (now or datetime.now(UTC)) + timedelta(minutes=minutes) if minutes > 0 else None

@@ -1,0 +1,21 @@
+"""Media on a public address, for platforms that fetch images instead of taking uploads
+(Threads) and for webhook formats that show images by URL (Discord, Teams).
+
+The operator publishes the campaign's media folder on any static web host and sets
+`options.media_base_url`; a file is then expected at that address plus its own name.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from connectors.base import ChannelConfig, MediaFile
+
+
+def media_base_url(config: ChannelConfig) -> str | None:
+    base = config.options.get("media_base_url")
+    return str(base).rstrip("/") if base else None
+
+
+def media_url(base: str, media: MediaFile) -> str:
+    return f"{base}/{quote(media.path.name)}"

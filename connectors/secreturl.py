@@ -1,0 +1,101 @@
+"""Secrets that travel in a URL, added below everything that logs or reports.
+
+Telegram puts the bot token in the path, a Slack, Discord or Teams webhook address is a
+secret as a whole, and Meta's Graph API documents the access token as a query parameter.
+httpx logs every request's URL at INFO and keeps it on requests, responses and errors, so
+our requests carry a placeholder and the transport completes the URL on its way to the
+wire: nothing above the socket ever holds the secret.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from urllib.parse import quote
+from urllib.request import getproxies, proxy_bypass
+
+import httpx
+
+from connectors.base import ChannelConfig
+from connectors.http import build_client
+
+Completion = Callable[[httpx.URL], httpx.URL]
+
+
+class SecretURLTransport(httpx.BaseTransport):
+    def __init__(self, complete: Completion, target: httpx.URL) -> None:
+        self._complete = complete
+        # A client given its own transport no longer mounts the environment's proxies.
+        self._inner = httpx.HTTPTransport(proxy=environment_proxy(target), trust_env=True)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        wire = httpx.Request(
+            request.method,
+            self._complete(request.url),
+            headers=request.headers,
+            stream=request.stream,
+            extensions=request.extensions,
+        )
+        return self._inner.handle_request(wire)
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+def environment_proxy(url: httpx.URL) -> str | None:
+    """The proxy that HTTPS_PROXY, ALL_PROXY and NO_PROXY choose for this address."""
+    if not url.host or proxy_bypass(url.host):
+        return None
+    proxies = getproxies()
+    proxy = proxies.get(url.scheme) or proxies.get("all")
+    if not proxy:
+        return None
+    return proxy if "://" in proxy else f"http://{proxy}"
+
+
+def secret_client(
+    config: ChannelConfig,
+    default_base_url: str,
+    complete: Completion,
+    headers: Mapping[str, str] | None = None,
+) -> httpx.Client:
+    target = httpx.URL(config.base_url or default_base_url)
+    return build_client(
+        config, default_base_url, headers, transport=SecretURLTransport(complete, target)
+    )
+
+
+def replace_in_path(placeholder: str, secret_path: str) -> Completion:
+    """Swap a placeholder part of the path for the secret one (Telegram's `/bot<token>/`)."""
+    marker, value = placeholder.encode(), quote(secret_path, safe=":/").encode()
+
+    def complete(url: httpx.URL) -> httpx.URL:
+        return url.copy_with(raw_path=url.raw_path.replace(marker, value, 1))
+
+    return complete
+
+
+def with_query(name: str, secret: str) -> Completion:
+    """Add a query parameter (Graph's `access_token`)."""
+
+    def complete(url: httpx.URL) -> httpx.URL:
+        return url.copy_merge_params({name: secret})
+
+    return complete
+
+
+def redact(text: str, *secrets: str) -> str:
+    """Platform words quoted in a reason, minus any secret they might echo."""
+    for secret in secrets:
+        if secret:
+            for form in {secret, quote(secret, safe=""), quote(secret, safe=":")}:
+                text = text.replace(form, "[secret]")
+    return text
+
+
+def url_secrets(url: httpx.URL) -> list[str]:
+    """What to redact of a secret address: the whole, its path, and every longer part of them
+    (some services echo a bare token); short parts such as `api` say nothing."""
+    parts = [str(url), url.path, url.query.decode()]
+    parts += [segment for segment in url.path.split("/") if len(segment) >= 6]
+    parts += [value for _, value in url.params.multi_items() if len(value) >= 6]
+    return sorted({part for part in parts if part}, key=len, reverse=True)
