@@ -6,8 +6,10 @@ The key names *which* delivery it is and never contains a time or the text, so e
 post's words or moving it keeps its key (the ledger updates it, or reports the edit when it
 was already sent). It reads `campaign/post[@occurrence]/variant/channel[/part]`:
 - `occurrence` only for recurring posts: the local date, plus the local time when the post
-  recurs more than once on that date;
-- `variant` is the audience's name when the campaign has audiences, else the language;
+  recurs more than once on that date (`2027-02-01`, `2027-02-01T1000`; `T100030` when the
+  rule reaches seconds);
+- `variant` is the audience's name when the campaign has audiences, else the language, or
+  `-` when the campaign declares no languages;
 - `part` only for threads: 1, 2, 3…
 Adding, removing or reordering other posts never changes a key.
 """
@@ -15,7 +17,6 @@ Adding, removing or reordering other posts never changes a key.
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
@@ -76,13 +77,30 @@ class Delivery:
         return self.due_utc.astimezone(ZoneInfo(self.timezone))
 
 
+def delivery_key(
+    campaign: str,
+    post: str,
+    occurrence: str | None,
+    variant: str,
+    channel: str,
+    part: int | None,
+) -> str:
+    """The key rule of this module's docstring."""
+    key = f"{campaign}/{post}@{occurrence}" if occurrence else f"{campaign}/{post}"
+    key = f"{key}/{variant}/{channel}"
+    return f"{key}/{part}" if part is not None else key
+
+
 def content_hash(delivery: Delivery) -> str:
     """Hash of what the audience would see; a change after sending is reported, not re-posted."""
-    payload = {
-        "text": delivery.text,
-        "media": [[m.file, m.alt] for m in delivery.media],
-        "link": delivery.link,
-        "language": delivery.language,
-    }
-    encoded = json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()
-    return hashlib.sha256(encoded).hexdigest()[:32]
+    return hash_content(delivery.text, delivery.media, delivery.link, delivery.language)
+
+
+def hash_content(
+    text: str, media: tuple[Media, ...], link: str | None, language: str | None
+) -> str:
+    """32 hex digits. Each field is written with its length first, so that no text can pass
+    for another field's (and computing it stays cheap for plans of thousands of deliveries)."""
+    fields = [text, link, language, *(part for m in media for part in (m.file, m.alt))]
+    payload = "".join("-" if f is None else f"{len(f)}:{f}" for f in fields)
+    return hashlib.blake2b(payload.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()

@@ -18,8 +18,11 @@ def parse_duration(text: str) -> timedelta:
             "2h, 1h30m, 1d or 2w"
         )
     total = timedelta()
-    for amount, unit in _PART.findall(text):
-        total += timedelta(**{_UNITS[unit]: int(amount)})
+    try:
+        for amount, unit in _PART.findall(text):
+            total += timedelta(**{_UNITS[unit]: int(amount)})
+    except OverflowError:
+        raise ValueError(f"'{text}' is too long a duration") from None
     return total
 
 

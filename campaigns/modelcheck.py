@@ -59,22 +59,30 @@ _TYPE_ERRORS = {
 
 def _problems(model: type[BaseModel], doc: Document, errors: list[Any]) -> list[Problem]:
     """One problem per place: when a value could take several shapes (text, or one text per
-    language), say what it may be once, and prefer the error found deepest inside it."""
+    language; 'none', an address or a mapping), say what it may be once, and prefer what went
+    wrong inside the shape the value has: the error found deepest, or a validator's message."""
     located = [(_data_path(doc, tuple(err["loc"])), err) for err in errors]
     paths = {path for path, _ in located}
+    explained = {path for path, err in located if err["type"] == "value_error"}
+    shapes: dict[PathKey, list[Any]] = {}
     problems: list[Problem] = []
-    wanted: dict[PathKey, list[str]] = {}
     for path, err in located:
-        kind = err["type"]
-        if kind in _TYPE_ERRORS and kind != "literal_error":
-            deeper = any(other[: len(path)] == path and len(other) > len(path) for other in paths)
-            if deeper:
-                continue
-            wanted.setdefault(path, [])
-            if _TYPE_ERRORS[kind] not in wanted[path]:
-                wanted[path].append(_TYPE_ERRORS[kind])
+        if err["type"] not in _TYPE_ERRORS:
+            problems.append(_problem(model, doc, path, err))
             continue
-        problems.append(_problem(model, doc, path, err))
+        deeper = any(other[: len(path)] == path and len(other) > len(path) for other in paths)
+        if not deeper and path not in explained:
+            shapes.setdefault(path, []).append(err)
+    wanted: dict[PathKey, list[str]] = {}
+    for path, found in shapes.items():
+        if len(found) == 1 and found[0]["type"] == "literal_error":
+            problems.append(_problem(model, doc, path, found[0]))
+            continue
+        kinds = wanted.setdefault(path, [])
+        for err in found:
+            kind = _TYPE_ERRORS[err["type"]] or str(err["ctx"]["expected"])
+            if kind not in kinds:
+                kinds.append(kind)
     for path, kinds in wanted.items():
         value = _value_at(doc.data, path)
         hint = None
@@ -137,7 +145,14 @@ def _data_path(doc: Document, loc: Sequence[str | int]) -> PathKey:
 
 
 def _is_union_tag(part: str) -> bool:
-    return any(c in part for c in "[]()") or part in _KIND_WORDS or part.startswith("function-")
+    """pydantic names the member of a union it tried: a type ("str", "list[...]"), a validator
+    ("function-after[...]"), a literal ("literal['none']") or a model class ("LinkSpec")."""
+    return (
+        any(c in part for c in "[]()")
+        or part in _KIND_WORDS
+        or part.startswith("function-")
+        or (part[:1].isupper() and part.isidentifier())
+    )
 
 
 def _kind(value: Any) -> str:
@@ -183,6 +198,8 @@ def _allowed_keys(model: type[BaseModel], loc: list[str | int]) -> list[str]:
     """Keys a model accepts at `loc`, following fields, lists, dicts and unions."""
     current: Any = model
     for part in loc:
+        if isinstance(part, str) and _is_union_tag(part):
+            continue
         current = _step(current, part)
         if current is None:
             return []

@@ -1,0 +1,482 @@
+"""A checked campaign expanded into deliveries: one per post part, occurrence, variant and
+channel.
+
+Each post is rendered once per channel and language (not once per occurrence or audience), its
+times once per zone; the deliveries then combine the two. That keeps a plan of ten thousand
+deliveries fast to load.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TypeVar
+
+from campaigns.channels import ChannelSpec
+from campaigns.checks import (
+    IMAGE_TYPES,
+    VIDEO_TYPES,
+    MediaUse,
+    Part,
+    Scope,
+    Slot,
+    Variant,
+    check_media,
+    check_part,
+    post_variants,
+    report,
+    span,
+    split_hint,
+)
+from campaigns.delivery import Delivery, Media, delivery_key, hash_content
+from campaigns.length import measure
+from campaigns.localtime import zone
+from campaigns.model import Link, LinkSpec, Localized, MediaItem, Override, Post
+from campaigns.problems import Location, Severity
+from campaigns.recurrence import (
+    MAX_OCCURRENCES,
+    Occurrence,
+    TooManyOccurrences,
+    cron_occurrences,
+    interval_occurrences,
+)
+from campaigns.render import LINK_PLACEHOLDER, Tracking, compose
+from campaigns.timeexpr import resolve
+from campaigns.yamlsource import PathKey
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    thread: bool
+    text: str
+    link: str | None
+    media: tuple[Media, ...]
+    length: int
+    limit: int
+    content_hash: str
+
+
+@dataclass
+class Expansion:
+    deliveries: list[Delivery]
+    times: dict[str, Location]
+    """Where each post's time is written, by post id (for timeline problems)."""
+    slots: list[tuple[str, Slot]]
+    """Approved deliveries by channel, grouped for the min_gap check."""
+    media_files: dict[Path, tuple[Path, str | None, int | None]] = field(default_factory=dict)
+    """Resolved path, type and size of each media file (None: unreadable)."""
+    links: dict[int, tuple[str, Tracking]] = field(default_factory=dict)
+    """Address and UTM templates of each link value of the file, by identity."""
+
+
+def expand(scope: Scope, min_gap: timedelta, default_not_after: timedelta | None) -> Expansion:
+    result = Expansion([], {}, [])
+    for index, post in scope.posts:
+        if index in scope.bad_posts:
+            continue
+        _PostExpander(scope, index, post, min_gap, default_not_after, result).run()
+    return result
+
+
+@dataclass(frozen=True, slots=True)
+class _Time:
+    utc: datetime
+    label: str | None
+    """The occurrence in the key (recurring posts only)."""
+    note: str | None
+    deadline: datetime | None
+    zone: str
+    """The zone whose wall clock the author meant: the one the time names, else the
+    audience's (or post's, or campaign's)."""
+
+
+class _PostExpander:
+    def __init__(
+        self,
+        scope: Scope,
+        index: int,
+        post: Post,
+        min_gap: timedelta,
+        default_not_after: timedelta | None,
+        result: Expansion,
+    ) -> None:
+        self.scope = scope
+        self.post = post
+        self.path: PathKey = ("posts", index)
+        self.min_gap = scope.plan.min_gap or min_gap
+        self.result = result
+        plan = scope.plan
+        self.status = post.status or plan.defaults.status
+        self.severity: Severity = "warning" if self.status == "draft" else "error"
+        not_after = next(
+            (v for v in (post.not_after, plan.defaults.not_after) if v is not None),
+            default_not_after,
+        )
+        self.not_after = None if not_after == "none" else not_after
+        self.time_path: PathKey = (*self.path, "at" if post.at is not None else "every")
+        self.source = str(scope.at(*self.path))
+
+    def run(self) -> None:
+        scope, post = self.scope, self.post
+        result = self.result
+        result.times[post.id] = scope.at(*self.time_path)
+        variants = post_variants(scope, post)
+        if not variants:
+            scope.problems.warning(
+                scope.at(*self.path, "id"),
+                f"post '{post.id}' goes to no channel",
+                "check its channels, languages and audiences against the campaign's",
+            )
+            return
+        times: dict[str, list[_Time] | None] = {}
+        rendered: dict[tuple[str, str | None], list[Rendered]] = {}
+        gaps: dict[tuple[str, datetime], set[str]] = {}
+        start = len(result.deliveries)
+        for variant in variants:
+            if variant.zone not in times:
+                times[variant.zone] = self._times(variant.zone)
+            occurrences = times[variant.zone]
+            if occurrences is None:
+                return
+            for channel in variant.channels:
+                spec = scope.channels[channel]
+                parts = rendered.get((channel, variant.language))
+                if parts is None:
+                    parts = self._render(spec, variant.language)
+                    rendered[(channel, variant.language)] = parts
+                for when in occurrences:
+                    self._deliver(variant, spec, when, parts)
+                    if self.status == "approved":
+                        gaps.setdefault((channel, when.utc), set()).add(variant.name)
+        self._repeats(start)
+        where = result.times[post.id]
+        for (channel, due), names in gaps.items():
+            slot = Slot(due, scope.plan.campaign, post.id, frozenset(names), self.min_gap, where)
+            result.slots.append((channel, slot))
+
+    def _repeats(self, start: int) -> None:
+        """Warn when the same words go out twice at once on one channel: one text written for
+        several languages, say, which platforms reject as a duplicate."""
+        seen: set[tuple[str, datetime, str]] = set()
+        channels: list[str] = []
+        for delivery in self.result.deliveries[start:]:
+            ident = (delivery.channel, delivery.due_utc, delivery.text)
+            if ident in seen and delivery.channel not in channels:
+                channels.append(delivery.channel)
+            seen.add(ident)
+        if channels:
+            self.scope.problems.warning(
+                self.scope.at(*self.path, "thread" if self.post.thread else "text"),
+                f"post '{self.post.id}' sends the same words more than once at the same time on "
+                + ", ".join(channels),
+                "write one text per language, or limit the post with 'languages:'",
+            )
+
+    def _deliver(
+        self, variant: Variant, spec: ChannelSpec, when: _Time, parts: list[Rendered]
+    ) -> None:
+        campaign = self.scope.plan.campaign
+        parent: str | None = None
+        warnings = (when.note,) if when.note else ()
+        for number, part in enumerate(parts):
+            key = delivery_key(
+                campaign,
+                self.post.id,
+                when.label,
+                variant.name,
+                spec.name,
+                number + 1 if part.thread else None,
+            )
+            self.result.deliveries.append(
+                Delivery(
+                    key=key,
+                    campaign=campaign,
+                    post=self.post.id,
+                    channel=spec.name,
+                    platform=spec.platform,
+                    language=variant.language,
+                    audience=variant.audience,
+                    due_utc=when.utc,
+                    timezone=when.zone,
+                    deadline_utc=when.deadline,
+                    text=part.text,
+                    thread_index=number,
+                    thread_size=len(parts),
+                    parent_key=parent,
+                    media=part.media,
+                    link=part.link,
+                    status=self.status,
+                    length=part.length,
+                    limit=part.limit,
+                    source=self.source,
+                    warnings=warnings,
+                    content_hash=part.content_hash,
+                )
+            )
+            parent = key
+
+    # --- time ----------------------------------------------------------------------------
+
+    def _times(self, zone_name: str) -> list[_Time] | None:
+        """The post's occurrences read in `zone_name`; None (with an error) when it has none
+        that can be used."""
+        scope, post = self.scope, self.post
+        where = scope.at(*self.time_path)
+        found: list[Occurrence] | None
+        zone_meant = zone_name
+        try:
+            if post.at is not None:
+                instant = resolve(post.at, scope.anchors, zone_name)
+                found = [Occurrence(instant.utc, instant.wall, instant.note)]
+                zone_meant = instant.zone
+            else:
+                found = self._recur(zone_name)
+        except TooManyOccurrences:
+            scope.problems.error(
+                where,
+                f"post '{post.id}' would go out more than {MAX_OCCURRENCES} times",
+                "narrow 'from' and 'until', or choose a rarer rule",
+            )
+            return None
+        except ValueError as exc:
+            scope.problems.error(where, *split_hint(exc))
+            return None
+        if found is None:
+            return None
+        for occurrence in found:
+            if occurrence.note:
+                scope.problems.warning(
+                    where,
+                    occurrence.note,
+                    "the DST rule: a time that does not exist moves forward by the gap; a time "
+                    "that happens twice takes the first",
+                )
+        if post.every is None:
+            return [
+                _Time(o.utc, None, o.note, _later(o.utc, self.not_after), zone_meant) for o in found
+            ]
+        if not found:
+            scope.problems.warning(
+                where,
+                f"post '{post.id}' never goes out between 'from' and 'until'",
+                "check the rule, and the dates of 'from' and 'until'",
+            )
+        return [
+            _Time(o.utc, label, o.note, _later(o.utc, self.not_after), zone_name)
+            for o, label in zip(found, _labels(found), strict=True)
+        ]
+
+    def _recur(self, zone_name: str) -> list[Occurrence] | None:
+        every = self.post.every
+        assert every is not None and every.start is not None and every.until is not None
+        bounds = span(self.scope, every.start, every.until, (*self.path, "every"), zone_name)
+        if bounds is None:
+            return None
+        tz = zone(zone_name)
+        start, end = bounds
+        if every.cron is not None:
+            return cron_occurrences(every.cron, start.utc, end, tz)
+        assert every.interval is not None
+        return interval_occurrences(every.interval, start.utc, start.wall, end, tz)
+
+    # --- content -------------------------------------------------------------------------
+
+    def _content(self, spec: ChannelSpec, language: str | None) -> _Content:
+        """The parts to post on this channel in this language: a channel's override first,
+        then its platform's, then the post's own text or thread."""
+        for name in (spec.name, spec.platform):
+            override = self.post.overrides.get(name)
+            if override is None:
+                continue
+            base: PathKey = (*self.path, "overrides", name)
+            if override.thread is not None and _applies(override.thread, language):
+                return _Content.of(override.thread, (*base, "thread"), language, True)
+            if override.text is not None and _has(override.text, language):
+                return _Content.of([override.text], (*base, "text"), language, False)
+        if self.post.thread is not None:
+            return _Content.of(self.post.thread, (*self.path, "thread"), language, True)
+        assert self.post.text is not None
+        return _Content.of([self.post.text], (*self.path, "text"), language, False)
+
+    def _first(
+        self, spec: ChannelSpec, name: str, get: Callable[[Override], T | None], own: T | None
+    ) -> tuple[T, PathKey] | None:
+        """The first of channel override, platform override and post that sets `name`."""
+        for key in (spec.name, spec.platform):
+            override = self.post.overrides.get(key)
+            value = get(override) if override is not None else None
+            if value is not None:
+                return value, (*self.path, "overrides", key, name)
+        return (own, (*self.path, name)) if own is not None else None
+
+    def _render(self, spec: ChannelSpec, language: str | None) -> list[Rendered]:
+        scope, post = self.scope, self.post
+        defaults = scope.plan.defaults
+        content = self._content(spec, language)
+        parts = content.parts
+        own_tags = self._first(spec, "hashtags", lambda o: o.hashtags, post.hashtags)
+        tags = [*defaults.hashtags, *(own_tags[0] if own_tags else [])]
+        link = self._link(spec, language)
+        media_field = self._first(spec, "media", lambda o: o.media, post.media)
+        if media_field is None and defaults.media is not None:
+            media_field = (defaults.media, ("defaults", "media"))
+        uses: list[MediaUse] = []
+        if media_field is not None:
+            items, media_path = media_field
+            uses = [self._media(item, (*media_path, i), language) for i, item in enumerate(items)]
+            check_media(scope, spec, language, uses, media_path, self.severity)
+        media = tuple(
+            Media(u.item.file, str(u.path), u.alt or "", u.mime or "application/octet-stream")
+            for u in uses
+        )
+        if len(parts) > 1 and not spec.rules.threads:
+            scope.problems.warning(
+                scope.at(*content.where),
+                f"{spec.rules.label} has no threads: the {len(parts)} parts go out as separate "
+                f"posts on {spec.name}",
+                f"give {spec.platform} a single 'text' under 'overrides'",
+            )
+        rendered = []
+        for number, (body, where) in enumerate(parts):
+            first = number == 0
+            if LINK_PLACEHOLDER in body and link is None:
+                report(
+                    scope,
+                    self.severity,
+                    scope.at(*where),
+                    f"the text says {LINK_PLACEHOLDER} but post '{post.id}' has no link",
+                    "add 'link:' to the post or to the campaign's defaults",
+                )
+            composed = compose(body, tags, link, first=first)
+            length = measure(
+                composed.text, spec.rules, limit=spec.limit, with_media=first and bool(media)
+            )
+            if not length.valid:
+                added = (
+                    *composed.added_hashtags,
+                    *(["the link"] if composed.link_appended else []),
+                )
+                number_ = number + 1 if content.thread else None
+                check_part(
+                    scope, spec, language, Part(where, added, length), number_, self.severity
+                )
+            part_media = media if first else ()
+            part_link = link if first else None
+            rendered.append(
+                Rendered(
+                    content.thread,
+                    composed.text,
+                    part_link,
+                    part_media,
+                    length.length,
+                    length.limit,
+                    hash_content(composed.text, part_media, part_link, language),
+                )
+            )
+        return rendered
+
+    def _link(self, spec: ChannelSpec, language: str | None) -> str | None:
+        found: tuple[Link, PathKey] | None = self._first(
+            spec, "link", lambda o: o.link, self.post.link
+        )
+        defaults = self.scope.plan.defaults.link
+        value = found[0] if found else defaults
+        if value is None or value == "none":
+            return None
+        parts = self.result.links.get(id(value))
+        if parts is None:
+            parts = self.result.links[id(value)] = _link_parts(value, defaults)
+        url, tracking = parts
+        values = {
+            "campaign": self.scope.plan.campaign,
+            "post": self.post.id,
+            "channel": spec.name,
+            "platform": spec.platform,
+            "language": language or "",
+        }
+        return tracking.url(url, values)
+
+    def _media(self, item: MediaItem, where: PathKey, language: str | None) -> MediaUse:
+        path = self.scope.base / item.file
+        if path not in self.result.media_files:
+            suffix = path.suffix.lower()
+            mime = IMAGE_TYPES.get(suffix) or VIDEO_TYPES.get(suffix)
+            try:
+                path = path.resolve()
+                size: int | None = path.stat().st_size if path.is_file() else None
+            except (OSError, ValueError):  # unreadable, or a name no file system accepts
+                size = None
+            self.result.media_files[self.scope.base / item.file] = (path, mime, size)
+        path, mime, size = self.result.media_files[self.scope.base / item.file]
+        alt = _pick(item.alt, language) if item.alt is not None else None
+        return MediaUse(item, where, alt, path, mime, size)
+
+
+def _link_parts(value: str | LinkSpec, defaults: Link | None) -> tuple[str, Tracking]:
+    """The address and UTM templates of a link: its own, over the campaign's default ones."""
+    utm: dict[str, str | None] = {}
+    if isinstance(defaults, LinkSpec) and defaults.utm is not None:
+        utm.update(defaults.utm.model_dump())
+    if isinstance(value, str):
+        return value, Tracking.of(utm)
+    if value.utm is not None:
+        utm.update(value.utm.model_dump(exclude_unset=True))
+    return value.url, Tracking.of(utm)
+
+
+def _later(due: datetime, delay: timedelta | None) -> datetime | None:
+    """due + delay; None (no deadline) when there is no delay or it passes the year 9999."""
+    if delay is None or datetime.max.replace(tzinfo=due.tzinfo) - due < delay:
+        return None
+    return due + delay
+
+
+def _labels(found: Sequence[Occurrence]) -> list[str]:
+    """Key occurrences: the local date, plus the local time on dates with several."""
+    per_day: dict[object, int] = {}
+    for o in found:
+        per_day[o.wall.date()] = per_day.get(o.wall.date(), 0) + 1
+    seconds = any(o.wall.second for o in found)
+    clock = "T%H%M%S" if seconds else "T%H%M"
+    return [
+        o.wall.strftime("%Y-%m-%d" + (clock if per_day[o.wall.date()] > 1 else "")) for o in found
+    ]
+
+
+def _has(value: Localized, language: str | None) -> bool:
+    return isinstance(value, str) or (language is not None and language in value)
+
+
+def _applies(parts: Sequence[Localized], language: str | None) -> bool:
+    return all(_has(p, language) for p in parts)
+
+
+def _pick(value: Localized, language: str | None) -> str | None:
+    if isinstance(value, str):
+        return value
+    return value.get(language) if language else None
+
+
+@dataclass(frozen=True, slots=True)
+class _Content:
+    parts: list[tuple[str, PathKey]]
+    """Each part's text, with where it is written."""
+    thread: bool
+    where: PathKey
+
+    @classmethod
+    def of(
+        cls, parts: Sequence[Localized], path: PathKey, language: str | None, thread: bool
+    ) -> _Content:
+        found = []
+        for i, part in enumerate(parts):
+            where = (*path, i) if thread else path
+            if isinstance(part, str):
+                found.append((part, where))
+            else:
+                found.append((part.get(language or "", ""), (*where, language or "")))
+        return cls(found, thread, path)

@@ -1,0 +1,228 @@
+"""Load campaign files into one plan: every delivery, every problem, never a traceback.
+
+Each file is read, checked against the model, checked for references, then expanded; a file
+with errors contributes no deliveries (its problems say why) while other files still do.
+Timeline checks that span files (campaign ids, posts too close on one channel) run last.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from campaigns.channels import ChannelSpec
+from campaigns.checks import Scope, Slot, check_blackouts, check_campaign, check_gaps, check_past
+from campaigns.delivery import Delivery
+from campaigns.expand import expand
+from campaigns.model import Campaign, CampaignFile, Post
+from campaigns.modelcheck import check_model
+from campaigns.problems import InputError, Location, Problem, Problems
+from campaigns.yamlsource import Document, PathKey, SourceMap, read_yaml
+
+SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass
+class LoadOptions:
+    channels: Mapping[str, ChannelSpec]
+    """From config.yaml, or the built-in defaults."""
+    strict_channels: bool
+    """True when a config file was given: unknown channel names are errors. Otherwise they are
+    warnings, and the platform is guessed from the name's prefix ("x-…", "mastodon-…")."""
+    now: datetime
+    """Aware; posts earlier than this are warned about, and it is the value of `now` anchors."""
+    min_gap: timedelta = timedelta(minutes=30)
+    default_not_after: timedelta | None = timedelta(hours=2)
+
+    def __post_init__(self) -> None:
+        if self.now.tzinfo is None:
+            raise ValueError("LoadOptions.now must be an aware datetime, such as datetime.now(UTC)")
+
+
+@dataclass
+class PlanSet:
+    campaigns: list[Campaign] = field(default_factory=list)
+    deliveries: list[Delivery] = field(default_factory=list)
+    """Drafts included (status "draft"), sorted by due time, channel and key."""
+    problems: list[Problem] = field(default_factory=list)
+    """Errors and warnings, sorted by file and position."""
+    files: list[str] = field(default_factory=list)
+
+    def has_errors(self) -> bool:
+        return any(p.severity == "error" for p in self.problems)
+
+
+def load_plans(paths: Sequence[Path], options: LoadOptions) -> PlanSet:
+    """Load campaign files and folders (every *.yaml and *.yml inside, recursively)."""
+    problems = Problems()
+    result = PlanSet()
+    loaded: list[tuple[Campaign, Scope, list[Delivery], list[tuple[str, Slot]]]] = []
+    for file, display in _files(paths, problems):
+        result.files.append(display)
+        found = Problems()
+        try:
+            outcome = _load_file(file, display, options, found)
+        except Exception as exc:  # a bug must not hide the problems found in other files
+            found.error(
+                Location(display, 1, 1),
+                f"internal error while reading this file ({type(exc).__name__}: {exc})",
+                "please report this to the Clarion maintainers with the file",
+            )
+            outcome = None
+        problems.extend(found)
+        if outcome is not None:
+            campaign, scope, deliveries, slots = outcome
+            result.campaigns.append(campaign)
+            loaded.append((campaign, scope, [] if found.has_errors() else deliveries, slots))
+    _check_ids(loaded, problems)
+    gaps: list[tuple[str, Slot]] = []
+    for _, _, deliveries, slots in loaded:
+        result.deliveries += deliveries
+        if deliveries:
+            gaps += slots
+    check_gaps(gaps, problems)
+    result.deliveries.sort(key=_order)
+    result.problems = problems.sorted()
+    return result
+
+
+def _order(d: Delivery) -> tuple[datetime, str, str, int]:
+    key = d.key.rsplit("/", 1)[0] if d.thread_size > 1 else d.key
+    return (d.due_utc, d.channel, key, d.thread_index)
+
+
+def _files(paths: Sequence[Path], problems: Problems) -> list[tuple[Path, str]]:
+    found: list[tuple[Path, str]] = []
+    seen: set[Path] = set()
+    for path in paths:
+        if path.is_dir():
+            inside = sorted(
+                p
+                for p in path.rglob("*")
+                if p.suffix in SUFFIXES
+                and p.is_file()
+                and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
+            candidates = [(p, str(p)) for p in inside]
+            if not candidates:
+                problems.warning(
+                    Location(str(path), 1, 1), "this folder holds no .yaml or .yml files"
+                )
+        elif path.exists():
+            candidates = [(path, str(path))]
+        else:
+            problems.error(
+                Location(str(path), 1, 1),
+                "no such file or folder",
+                "check the path, relative to the current folder",
+            )
+            continue
+        for file, display in candidates:
+            resolved = file.resolve()
+            if resolved not in seen:
+                seen.add(resolved)
+                found.append((file, display))
+    return found
+
+
+def _load_file(
+    file: Path, display: str, options: LoadOptions, problems: Problems
+) -> tuple[Campaign, Scope, list[Delivery], list[tuple[str, Slot]]] | None:
+    try:
+        doc = read_yaml(file, display)
+    except InputError as exc:
+        problems.extend(exc.problems)
+        return None
+    if doc.data is None:
+        problems.error(
+            Location(display, 1, 1),
+            "this campaign file is empty",
+            "start with 'campaign: my-campaign-id', 'title:', 'timezone:', 'channels:' and "
+            "'posts:'",
+        )
+        return None
+    plan, posts, found = _validate(doc)
+    problems.extend(found)
+    if plan is None:
+        return None
+    if not plan.posts and not found:
+        problems.warning(doc.source.value(("posts",)), "this campaign has no posts")
+    scope = Scope(
+        doc.source,
+        file.resolve().parent,
+        plan,
+        posts,
+        options.channels,
+        options.strict_channels,
+        options.now,
+        problems,
+    )
+    check_campaign(scope)
+    expansion = expand(scope, options.min_gap, options.default_not_after)
+    check_blackouts(scope, expansion.deliveries, expansion.times)
+    check_past(scope, expansion.deliveries, expansion.times)
+    campaign = Campaign(plan.campaign, plan.title, plan.timezone, display, plan)
+    return campaign, scope, expansion.deliveries, expansion.slots
+
+
+def _validate(doc: Document) -> tuple[CampaignFile | None, list[tuple[int, Post]], list[Problem]]:
+    """The model, and the valid posts with their index in the file.
+
+    When the file has mistakes, the campaign's own keys and each post are checked on their own,
+    so that a mistake in one post does not hide the problems of the others.
+    """
+    plan, problems = check_model(CampaignFile, doc)
+    if plan is not None:
+        return plan, list(enumerate(plan.posts)), []
+    data = doc.data
+    if not isinstance(data, dict) or not isinstance(data.get("posts"), list):
+        return None, [], problems
+    header, problems = check_model(
+        CampaignFile, Document(doc.file, {**data, "posts": []}, doc.source)
+    )
+    posts: list[tuple[int, Post]] = []
+    for i, item in enumerate(data["posts"]):
+        within = _Within(doc.file, doc.source.values, doc.source.keys, ("posts", i))
+        post, found = check_model(Post, Document(doc.file, item, within))
+        problems += found
+        if post is not None:
+            posts.append((i, post))
+    return header, posts, problems
+
+
+@dataclass(slots=True)
+class _Within(SourceMap):
+    """The source map of one part of a document, addressed by paths inside that part."""
+
+    prefix: PathKey = ()
+
+    def value(self, path: PathKey) -> Location:
+        return SourceMap.value(self, self.prefix + path)
+
+    def key(self, path: PathKey) -> Location:
+        return SourceMap.key(self, self.prefix + path)
+
+
+def _check_ids(
+    loaded: list[tuple[Campaign, Scope, list[Delivery], list[tuple[str, Slot]]]],
+    problems: Problems,
+) -> None:
+    """A campaign id used by several files: an error in each, and none of them is planned."""
+    by_id: dict[str, list[int]] = {}
+    for i, (campaign, *_) in enumerate(loaded):
+        by_id.setdefault(campaign.id, []).append(i)
+    for indexes in by_id.values():
+        if len(indexes) < 2:
+            continue
+        files = [loaded[i][0].file for i in indexes]
+        for i in indexes:
+            campaign, scope, _, slots = loaded[i]
+            others = ", ".join(f for f in files if f != campaign.file)
+            problems.error(
+                scope.at("campaign"),
+                f"campaign id '{campaign.id}' is also used by {others}",
+                "give each campaign file an id of its own: delivery keys start with it",
+            )
+            loaded[i] = (campaign, scope, [], slots)

@@ -1,0 +1,434 @@
+"""The campaign file, as a pydantic model: shapes, types and the syntax of every value.
+
+What depends on the rest of the file or on config.yaml (anchors, channels, languages, times
+that must fall outside blackouts) is checked afterwards, in campaigns.checks. Docstrings and
+descriptions here end up in the JSON Schema, where editors show them: they are written for
+the campaign manager.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    WithJsonSchema,
+)
+
+from campaigns.durations import parse_duration
+from campaigns.localtime import zone
+from campaigns.recurrence import check_cron
+from campaigns.timeexpr import TimeExpr, parse_time
+
+_SLUG = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*")
+_ANCHOR = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_LANGUAGE = re.compile(
+    r"[a-zA-Z]{2,3}(?:-[A-Za-z]{4})?(?:-(?:[A-Za-z]{2}|\d{3}))?(?:-[A-Za-z\d]{5,8})*"
+)
+_CHANNEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+_HASHTAG = re.compile(r"[#\uff03]?(\w+)")  # ASCII or full-width number sign
+TEMPLATE_FIELDS = ("campaign", "post", "channel", "platform", "language")
+_TEMPLATE = re.compile(r"\{([^{}]*)\}")
+
+
+def _slug(value: str) -> str:
+    if not _SLUG.fullmatch(value):
+        raise ValueError(
+            f"'{value}' is not a valid id | hint: use lowercase letters, digits and hyphens, "
+            "such as 'countdown-7d'"
+        )
+    return value
+
+
+def _anchor_name(value: str) -> str:
+    if not _ANCHOR.fullmatch(value):
+        raise ValueError(
+            f"'{value}' is not a valid anchor name | hint: letters, digits and '_' only "
+            "(no '-', which would read as an offset), such as 'sid' or 'launch_day'"
+        )
+    return value
+
+
+def _language(value: str) -> str:
+    if not _LANGUAGE.fullmatch(value):
+        raise ValueError(
+            f"'{value}' is not a language code | hint: use a BCP 47 code such as en, fr, de, "
+            "nl or pt-BR"
+        )
+    return value
+
+
+def _channel(value: str) -> str:
+    if not _CHANNEL.fullmatch(value):
+        raise ValueError(
+            f"'{value}' is not a channel name | hint: use the names declared in config.yaml, "
+            "such as x-main"
+        )
+    return value
+
+
+def _zone(value: str) -> str:
+    zone(value)
+    return value
+
+
+def _hashtag(value: str) -> str:
+    match = _HASHTAG.fullmatch(value.strip())
+    if not match or match.group(1).isdigit():
+        raise ValueError(
+            f"'{value}' is not a hashtag | hint: one word of letters, digits or '_', such as "
+            "'#SayNo' (in quotes: YAML reads an unquoted # as the start of a comment)"
+        )
+    return "#" + match.group(1)
+
+
+def _duration(value: Any) -> Any:
+    return parse_duration(value) if isinstance(value, str) else value
+
+
+def _positive(value: timedelta) -> timedelta:
+    if value <= timedelta():
+        raise ValueError("the duration must be longer than zero | hint: such as 30m, 2h or 1d")
+    return value
+
+
+def _time(value: Any) -> TimeExpr:
+    if not isinstance(value, str):
+        raise ValueError(
+            f"a time must be written as text, not {type(value).__name__} | hint: such as "
+            "'2027-02-09 09:00' or 'sid - 7d 09:00'"
+        )
+    return parse_time(value)
+
+
+def _anchor_value(value: Any) -> date | Literal["now"]:
+    if value == "now":
+        return "now"
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
+    raise ValueError(
+        f"anchor value {value!r} is not a date | hint: write a date as 2027-02-09, or 'now' "
+        "for the moment the plan is loaded (demos and tests)"
+    )
+
+
+def _url(value: str) -> str:
+    parts = urlsplit(value) if " " not in value.strip() else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(
+            f"'{value}' is not a web address | hint: start it with https://, such as "
+            "https://example.org/sayno"
+        )
+    return value.strip()
+
+
+def _template(value: str) -> str:
+    for name in _TEMPLATE.findall(value):
+        if name not in TEMPLATE_FIELDS:
+            raise ValueError(
+                f"unknown placeholder '{{{name}}}' | hint: available: "
+                + ", ".join("{" + f + "}" for f in TEMPLATE_FIELDS)
+            )
+    return value
+
+
+Slug = Annotated[str, AfterValidator(_slug), Field(json_schema_extra={"pattern": _SLUG.pattern})]
+AnchorName = Annotated[str, AfterValidator(_anchor_name)]
+Language = Annotated[
+    str, AfterValidator(_language), Field(json_schema_extra={"examples": ["en", "fr", "pt-BR"]})
+]
+ChannelName = Annotated[str, AfterValidator(_channel)]
+ZoneName = Annotated[
+    str,
+    AfterValidator(_zone),
+    Field(json_schema_extra={"examples": ["Europe/Brussels", "Europe/Helsinki", "UTC"]}),
+]
+Hashtag = Annotated[
+    str, AfterValidator(_hashtag), Field(json_schema_extra={"examples": ["#SayNo"]})
+]
+Duration = Annotated[
+    timedelta,
+    BeforeValidator(_duration),
+    WithJsonSchema({"type": "string", "examples": ["30m", "2h", "1h30m", "1d"]}),
+]
+NotAfter = Duration | Literal["none"]
+Time = Annotated[
+    TimeExpr,
+    PlainValidator(_time),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "description": "A date and time ('2027-02-09 09:00', '2027-02-09T08:00Z', "
+            "'2027-02-09 09:00 Europe/Helsinki') or an anchor with an offset ('sid 12:00', "
+            "'sid - 7d 09:00').",
+            "examples": ["sid - 7d 09:00", "2027-02-09 09:00", "sid 12:00 Europe/Helsinki"],
+        }
+    ),
+]
+AnchorValue = Annotated[
+    date | Literal["now"],
+    PlainValidator(_anchor_value),
+    WithJsonSchema(
+        {"anyOf": [{"type": "string", "format": "date"}, {"const": "now"}]},
+    ),
+]
+Url = Annotated[str, AfterValidator(_url), Field(json_schema_extra={"format": "uri"})]
+Template = Annotated[str, AfterValidator(_template)]
+Status = Literal["approved", "draft"]
+
+Localized = str | dict[Language, str]
+"""One text for every language, or one per language code."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Utm(_Strict):
+    """UTM parameters added to the link. Placeholders {campaign}, {post}, {channel}, {platform}
+    and {language} are filled in for each delivery."""
+
+    source: Template | None = Field(
+        default=None, description="utm_source: where the visit comes from.", examples=["{platform}"]
+    )
+    medium: Template | None = Field(
+        default=None, description="utm_medium: the kind of channel.", examples=["social"]
+    )
+    campaign: Template | None = Field(
+        default=None, description="utm_campaign: the campaign's name.", examples=["{campaign}"]
+    )
+    content: Template | None = Field(
+        default=None, description="utm_content: which post or variant.", examples=["{post}"]
+    )
+    term: Template | None = Field(default=None, description="utm_term.", examples=["{language}"])
+
+
+class LinkSpec(_Strict):
+    """A link with UTM tracking parameters."""
+
+    url: Url = Field(description="The web address.", examples=["https://example.org/sayno"])
+    utm: Utm | None = Field(default=None, description="Tracking parameters added to the address.")
+
+
+Link = Literal["none"] | Url | LinkSpec
+LINK_DOC = (
+    "A web address appended on its own line (or put where the text says {link}); a mapping "
+    "{url, utm} adds tracking parameters; 'none' removes the campaign's default link."
+)
+
+
+class MediaItem(_Strict):
+    """An image or video attached to the post."""
+
+    file: str = Field(
+        min_length=1,
+        description="Path relative to the campaign file.",
+        examples=["media/sayno-card.png"],
+    )
+    alt: Localized | None = Field(
+        default=None,
+        description="Alt text describing the image for people using screen readers: one text, "
+        "or one per language. Required on every platform that supports it.",
+    )
+
+
+class Override(_Strict):
+    """What changes on one channel (or every channel of one platform)."""
+
+    text: Localized | None = Field(default=None, description="Replaces the post's text.")
+    thread: list[Localized] | None = Field(
+        default=None, min_length=1, description="Replaces the post's thread."
+    )
+    hashtags: list[Hashtag] | None = Field(
+        default=None,
+        description="Replaces the post's own hashtags here (the campaign's stay required).",
+    )
+    link: Link | None = Field(default=None, description=LINK_DOC)
+    media: list[MediaItem] | None = Field(default=None, description="Replaces the post's media.")
+
+
+class Every(_Strict):
+    """A recurring post: a cron rule or an interval, between two times (both included)."""
+
+    cron: Annotated[str, AfterValidator(check_cron)] | None = Field(
+        default=None,
+        description="Five fields: minute hour day-of-month month day-of-week, read on the "
+        "local clock. Day of week: 0 or 7 = Sunday, 1 = Monday, or MON..SUN.",
+        examples=["0 10 * * MON"],
+    )
+    interval: Annotated[Duration, AfterValidator(_positive)] | None = Field(
+        default=None,
+        description="Instead of cron: the time between posts, from 'from'. Days and weeks keep "
+        "the local time of day.",
+        examples=["2d", "1w"],
+    )
+    start: Time | None = Field(
+        default=None,
+        alias="from",
+        description="First possible time; a day without a time means the start of that day.",
+    )
+    until: Time | None = Field(
+        default=None,
+        description="Last possible time; a day without a time means the end of that day.",
+    )
+
+
+class Post(_Strict):
+    """One post: at one time or recurring, as one text or a thread."""
+
+    id: Slug = Field(description="Unique in the campaign; part of every delivery key.")
+    at: Time | None = Field(default=None, description="When the post goes out.")
+    every: Every | None = Field(
+        default=None, description="Instead of 'at': a recurring post (cron or interval)."
+    )
+    text: Localized | None = Field(
+        default=None,
+        description="The words: one text, or one per language.",
+        examples=[{"en": "...", "fr": "..."}],
+    )
+    thread: list[Localized] | None = Field(
+        default=None,
+        min_length=1,
+        description="Parts posted as a chain of replies; hashtags, link and media go on the "
+        "first part.",
+    )
+    media: list[MediaItem] | None = Field(
+        default=None, description="Images or videos, each with alt text."
+    )
+    link: Link | None = Field(default=None, description=LINK_DOC)
+    hashtags: list[Hashtag] = Field(
+        default=[], description="Added to the campaign's hashtags for this post."
+    )
+    channels: list[ChannelName] | None = Field(
+        default=None, description="Only these of the campaign's channels."
+    )
+    languages: list[Language] | None = Field(
+        default=None, description="Only these of the campaign's languages."
+    )
+    audiences: list[Slug] | None = Field(
+        default=None, description="Only these of the campaign's audiences."
+    )
+    overrides: dict[str, Override] = Field(
+        default={},
+        description="Per channel name or platform name (x, mastodon, bluesky, linkedin, "
+        "telegram...): a channel's entry wins over its platform's.",
+    )
+    status: Status | None = Field(
+        default=None, description="'draft' posts are previewed but never scheduled."
+    )
+    not_after: NotAfter | None = Field(
+        default=None,
+        description="How late the post may still go out ('none': no limit).",
+    )
+    timezone: ZoneName | None = Field(
+        default=None,
+        description="Reads this post's times in this zone, for every audience.",
+    )
+
+
+class Audience(_Strict):
+    """A group of readers: a language, a zone and the channels that reach them."""
+
+    name: Slug = Field(description="Part of every delivery key.", examples=["be-fr"])
+    language: Language | None = Field(
+        default=None, description="One of the campaign's languages.", examples=["fr"]
+    )
+    timezone: ZoneName | None = Field(
+        default=None, description="Posts go out at the written local time in this zone."
+    )
+    channels: list[ChannelName] | None = Field(
+        default=None, description="The campaign's channels that reach this audience (default: all)."
+    )
+
+
+class Blackout(_Strict):
+    """A period in which no post may go out (a national day of mourning, an incident)."""
+
+    start: Time = Field(alias="from", description="A day alone means the start of that day.")
+    until: Time = Field(description="A day alone means the end of that day.")
+    reason: str = Field(min_length=1, description="Why: shown when a post falls inside.")
+    channels: list[ChannelName] | None = Field(
+        default=None, description="Only on these channels (default: all)."
+    )
+
+
+class Defaults(_Strict):
+    """What every post of the campaign gets unless it says otherwise."""
+
+    hashtags: list[Hashtag] = Field(
+        default=[], description="Required on every post; added at the end when missing."
+    )
+    link: Link | None = Field(default=None, description=LINK_DOC)
+    not_after: NotAfter | None = Field(
+        default=None,
+        description="How late a post may still go out before it expires ('none': no limit).",
+        examples=["2h"],
+    )
+    media: list[MediaItem] | None = Field(
+        default=None, description="Attached to posts that have no media of their own."
+    )
+    status: Status = Field(
+        default="approved", description="'draft' keeps every post of the campaign unscheduled."
+    )
+
+
+class CampaignFile(_Strict):
+    """A Clarion campaign: posts, when they go out, in which languages and on which channels."""
+
+    model_config = ConfigDict(title="Clarion campaign")
+
+    campaign: Slug = Field(description="The campaign's id, unique among all campaign files.")
+    title: str = Field(min_length=1, description="Shown in previews and calendars.")
+    timezone: ZoneName = Field(description="The zone of every time that names none.")
+    anchors: dict[AnchorName, AnchorValue] = Field(
+        default={},
+        description="Named days that times refer to; moving one moves every post tied to it.",
+        examples=[{"sid": "2027-02-09"}],
+    )
+    channels: list[ChannelName] = Field(
+        min_length=1,
+        description="The channels to post on: names from config.yaml.",
+        examples=[["x-main", "mastodon-main"]],
+    )
+    languages: list[Language] = Field(
+        default=[],
+        description="The languages posts are written in (BCP 47 codes).",
+        examples=[["en", "fr", "de"]],
+    )
+    audiences: list[Audience] = Field(
+        default=[],
+        description="The same post at the same local hour in each audience's zone.",
+    )
+    defaults: Defaults = Field(
+        default=Defaults(), description="Hashtags, link, deadline and media of every post."
+    )
+    blackouts: list[Blackout] = Field(
+        default=[], description="Periods in which no post may go out."
+    )
+    min_gap: Duration | None = Field(
+        default=None, description="Warn when two posts on one channel are closer than this."
+    )
+    posts: list[Post] = Field(description="The posts of the campaign.")
+
+
+@dataclass(frozen=True, slots=True)
+class Campaign:
+    """A loaded campaign file."""
+
+    id: str
+    title: str
+    timezone: str
+    file: str
+    plan: CampaignFile

@@ -1,0 +1,196 @@
+"""What every preview format shares: the deliveries to show, their campaigns, and how times,
+lengths and excerpts are written."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from functools import cache
+from itertools import groupby
+from zoneinfo import ZoneInfo
+
+import regex
+
+from campaigns.delivery import Delivery
+from campaigns.problems import Problem
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignInfo:
+    title: str
+    timezone: str
+
+
+@dataclass(frozen=True, slots=True)
+class Preview:
+    deliveries: Sequence[Delivery]
+    """In time order."""
+    campaigns: Mapping[str, CampaignInfo]
+    """By campaign id."""
+    problems: Sequence[Problem] = ()
+    tz: str | None = None
+    """An extra zone to show every time in (`--tz`)."""
+    generated: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    @property
+    def display_zone(self) -> str:
+        """The zone whose calendar days group deliveries: `--tz`, else the campaigns' zone when
+        they share one, else UTC."""
+        if self.tz:
+            return self.tz
+        zones = {info.timezone for info in self.campaigns.values()}
+        return zones.pop() if len(zones) == 1 else "UTC"
+
+    @property
+    def title(self) -> str:
+        return " · ".join(info.title for info in self.campaigns.values()) or "Clarion preview"
+
+    def campaign_zone(self, delivery: Delivery) -> str:
+        info = self.campaigns.get(delivery.campaign)
+        return info.timezone if info else delivery.timezone
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    deliveries: int
+    drafts: int
+    per_channel: dict[str, int]
+    """Channel name -> deliveries, by name."""
+    errors: int
+    warnings: int
+    first: datetime | None
+    last: datetime | None
+
+
+def summarize(deliveries: Sequence[Delivery], problems: Iterable[Problem]) -> Summary:
+    severities = Counter(p.severity for p in problems)
+    channels = Counter(d.channel for d in deliveries)
+    return Summary(
+        deliveries=len(deliveries),
+        drafts=sum(d.status == "draft" for d in deliveries),
+        per_channel=dict(sorted(channels.items())),
+        errors=severities["error"],
+        warnings=severities["warning"],
+        first=min((d.due_utc for d in deliveries), default=None),
+        last=max((d.due_utc for d in deliveries), default=None),
+    )
+
+
+def describe(summary: Summary) -> str:
+    """`0 errors, 2 warnings; 1,240 deliveries on 5 channels (12 drafts)`"""
+    s = summary
+    text = f"{plural(s.errors, 'error')}, {plural(s.warnings, 'warning')}; "
+    text += f"{plural(s.deliveries, 'delivery', 'deliveries')} on "
+    text += plural(len(s.per_channel), "channel")
+    return text + (f" ({plural(s.drafts, 'draft')})" if s.drafts else "")
+
+
+def plural(count: int, one: str, many: str | None = None) -> str:
+    return f"{count:,} {one if count == 1 else many or one + 's'}"
+
+
+def select(
+    deliveries: Iterable[Delivery],
+    *,
+    channels: Collection[str] = (),
+    languages: Collection[str] = (),
+    start: datetime | None = None,
+    end: datetime | None = None,
+    drafts: bool = True,
+) -> list[Delivery]:
+    """The deliveries a preview shows; `start` is inclusive, `end` exclusive."""
+    return [
+        d
+        for d in deliveries
+        if (not channels or d.channel in channels)
+        and (not languages or d.language in languages)
+        and (start is None or d.due_utc >= start)
+        and (end is None or d.due_utc < end)
+        and (drafts or d.status != "draft")
+    ]
+
+
+@cache
+def zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def zone_label(name: str) -> str:
+    """`America/New_York` -> `New York`: short enough for a column heading."""
+    return name.rsplit("/", 1)[-1].replace("_", " ")
+
+
+def iso_utc(instant: datetime) -> str:
+    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def iso_local(instant: datetime, zone_name: str) -> str:
+    return instant.astimezone(zone(zone_name)).isoformat(timespec="seconds")
+
+
+def local_day(instant: datetime, zone_name: str) -> date:
+    return instant.astimezone(zone(zone_name)).date()
+
+
+def clock(instant: datetime, zone_name: str, day: date | None = None) -> str:
+    """`09:00 CET`, with the date added when it is not `day` (the heading the row stands under)."""
+    local = instant.astimezone(zone(zone_name))
+    text = f"{local:%H:%M} {local.tzname()}"
+    if day is not None and local.date() != day:
+        text += f" ({local:%a} {local.day} {local:%b})"
+    return text
+
+
+def stamp(instant: datetime, zone_name: str) -> str:
+    """`2027-02-09 09:00 CET`"""
+    local = instant.astimezone(zone(zone_name))
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+
+
+def day_heading(day: date) -> str:
+    return f"{day:%A} {day.day} {day:%B %Y}"
+
+
+def by_day(deliveries: Iterable[Delivery], zone_name: str) -> list[tuple[date, list[Delivery]]]:
+    """Consecutive deliveries grouped by their date in `zone_name` (input in time order)."""
+    return [
+        (day, list(group))
+        for day, group in groupby(deliveries, key=lambda d: local_day(d.due_utc, zone_name))
+    ]
+
+
+def length_label(delivery: Delivery) -> str:
+    return f"{delivery.length}/{delivery.limit}"
+
+
+def over_limit(delivery: Delivery) -> bool:
+    return delivery.length > delivery.limit
+
+
+def post_label(delivery: Delivery, with_campaign: bool = False) -> str:
+    """`tips 2/5` for a thread's second part; the campaign first when several are shown."""
+    label = f"{delivery.campaign}/{delivery.post}" if with_campaign else delivery.post
+    if delivery.thread_size > 1:
+        label += f" {delivery.thread_index + 1}/{delivery.thread_size}"
+    return label
+
+
+_GRAPHEME = regex.compile(r"\X")
+NEWLINE_MARK = " ↵ "
+
+
+def excerpt(text: str, limit: int = 60) -> str:
+    """One line of at most `limit` characters as people count them (an emoji flag is one), cut
+    at a word end where possible; line breaks show as ↵."""
+    lines = (" ".join(line.split()) for line in text.splitlines())
+    flat = NEWLINE_MARK.join(line for line in lines if line)
+    graphemes = _GRAPHEME.findall(flat)
+    if len(graphemes) <= limit:
+        return flat
+    cut = "".join(graphemes[: limit - 1])
+    space = cut.rfind(" ")
+    if space > len(cut) // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ↵") + "…"

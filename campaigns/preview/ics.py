@@ -1,0 +1,72 @@
+"""`--format ics`: one calendar event per delivery, to import into Outlook or Google Calendar.
+
+Events are in UTC (calendar applications show them in the viewer's own zone), transparent (they
+never mark anyone busy) and tentative while the post is a draft. The UID comes from the delivery
+key, so importing a newer preview updates the events instead of duplicating them.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from icalendar import Calendar, Event
+
+from campaigns.delivery import Delivery
+from campaigns.platforms import PLATFORMS
+from campaigns.preview.common import Preview, excerpt, length_label, post_label, stamp
+
+DURATION = timedelta(minutes=10)
+
+
+def summary(delivery: Delivery) -> str:
+    d = delivery
+    tag = f"{d.channel} · {d.language}" if d.language else d.channel
+    draft = "DRAFT " if d.status == "draft" else ""
+    return f"{draft}[{tag}] {post_label(d)}: {excerpt(d.text, 40)}"
+
+
+def description(delivery: Delivery) -> str:
+    d = delivery
+    rules = PLATFORMS.get(d.platform)
+    platform = rules.label if rules else d.platform
+    lines = [
+        d.text,
+        "",
+        f"Length: {length_label(d)} ({platform})",
+        f"Local time: {stamp(d.due_utc, d.timezone)} ({d.timezone})",
+        f"Status: {d.status}",
+    ]
+    lines += [f"Media: {m.file}" for m in d.media]
+    lines += [f"Warning: {w}" for w in d.warnings]
+    lines += [f"Key: {d.key}", f"Source: {d.source}"]
+    return "\n".join(lines)
+
+
+def event(delivery: Delivery, preview: Preview) -> Event:
+    d = delivery
+    item = Event()
+    item.add("uid", f"{d.key}@clarion")
+    item.add("dtstamp", preview.generated)
+    item.add("dtstart", d.due_utc)
+    item.add("dtend", d.due_utc + DURATION)
+    item.add("summary", summary(d))
+    item.add("description", description(d))
+    item.add("categories", [d.channel, d.platform])
+    item.add("status", "TENTATIVE" if d.status == "draft" else "CONFIRMED")
+    item.add("transp", "TRANSPARENT")
+    if d.link:
+        item.add("url", d.link)
+    return item
+
+
+def render(preview: Preview) -> str:
+    calendar = Calendar()
+    calendar.add("prodid", "-//Clarion//Campaign preview//EN")
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    calendar.add("x-wr-calname", preview.title)
+    for delivery in preview.deliveries:
+        calendar.add_component(event(delivery, preview))
+    text: str = calendar.to_ical().decode("utf-8")
+    return text

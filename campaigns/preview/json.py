@@ -1,0 +1,52 @@
+"""`--format json`: one object per delivery, for scripts and review bots.
+
+The fields and their meaning are a stable interface documented in docs/preview.md: fields are
+only ever added, never renamed, removed or given another meaning. Serialised with the standard
+library alone, one delivery per line, so that large plans stay fast and diffs stay readable.
+"""
+
+from __future__ import annotations
+
+import json
+
+from campaigns.delivery import Delivery
+from campaigns.preview.common import Preview, iso_local, iso_utc
+
+VERSION = 1
+"""Version of the interface documented in docs/preview.md."""
+
+
+def as_json(delivery: Delivery) -> dict[str, object]:
+    d = delivery
+    return {
+        "key": d.key,
+        "campaign": d.campaign,
+        "post": d.post,
+        "channel": d.channel,
+        "platform": d.platform,
+        "language": d.language,
+        "audience": d.audience,
+        "due_utc": iso_utc(d.due_utc),
+        "due_local": iso_local(d.due_utc, d.timezone),
+        "timezone": d.timezone,
+        "deadline_utc": iso_utc(d.deadline_utc) if d.deadline_utc else None,
+        "text": d.text,
+        "thread_index": d.thread_index,
+        "thread_size": d.thread_size,
+        "parent_key": d.parent_key,
+        "media": [{"file": m.file, "alt": m.alt} for m in d.media],
+        "link": d.link,
+        "length": d.length,
+        "limit": d.limit,
+        "status": d.status,
+        "warnings": list(d.warnings),
+        "source": d.source,
+        "content_hash": d.content_hash,
+    }
+
+
+def render(preview: Preview) -> str:
+    if not preview.deliveries:
+        return "[]\n"
+    lines = (json.dumps(as_json(d), ensure_ascii=False) for d in preview.deliveries)
+    return "[\n" + ",\n".join(lines) + "\n]\n"

@@ -1,0 +1,94 @@
+"""`--format table`: the terminal view, one table per day.
+
+Campaign text is handed to rich as `Text`, never as markup, so brackets and `:emoji:` codes in
+a post show exactly as written.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from campaigns.delivery import Delivery
+from campaigns.preview.common import (
+    Preview,
+    by_day,
+    clock,
+    day_heading,
+    describe,
+    length_label,
+    over_limit,
+    post_label,
+    summarize,
+    zone_label,
+)
+
+
+def render(preview: Preview, console: Console) -> None:
+    zone_name = preview.display_zone
+    several = len(preview.campaigns) > 1
+    for day, deliveries in by_day(preview.deliveries, zone_name):
+        table = Table(
+            title=Text(f"{day_heading(day)} · {zone_name}", style="bold"),
+            title_justify="left",
+            box=box.SIMPLE_HEAD,
+            pad_edge=False,
+            expand=True,
+            leading=1,
+        )
+        table.add_column("When", no_wrap=True)
+        table.add_column("Channel", overflow="fold")
+        table.add_column("Post", overflow="fold")
+        table.add_column("Text", ratio=1, min_width=24, overflow="fold")
+        for d in deliveries:
+            channel = Text(d.channel)
+            if d.language:
+                channel.append(f"\n{d.language}", style="dim")
+            table.add_row(_when(d, preview, day), channel, _post(d, several), _text(d))
+        console.print(table)
+    if not preview.deliveries:
+        console.print(Text("No deliveries to show."))
+    console.print(Text(describe(summarize(preview.deliveries, preview.problems))))
+
+
+def _when(delivery: Delivery, preview: Preview, day: date) -> Text:
+    """The time in the campaign's zone, then in each other zone whose clock reads differently:
+    the audience's, UTC and `--tz`."""
+    campaign_zone = preview.campaign_zone(delivery)
+    zones = [(campaign_zone, "bold"), (delivery.timezone, ""), ("UTC", "dim")]
+    if preview.tz:
+        zones.append((preview.tz, "cyan"))
+    shown: list[str] = []
+    text = Text()
+    for zone_name, style in zones:
+        line = clock(delivery.due_utc, zone_name, day)
+        if line in shown:
+            continue
+        if shown:
+            text.append("\n")
+        shown.append(line)
+        text.append(line, style=style)
+        if zone_name not in (campaign_zone, "UTC"):
+            text.append(f" {zone_label(zone_name)}", style="dim")
+    return text
+
+
+def _post(delivery: Delivery, several: bool) -> Text:
+    text = Text(post_label(delivery, several))
+    text.append(f"\n{length_label(delivery)}", style="bold red" if over_limit(delivery) else "")
+    if delivery.status == "draft":
+        text.append("\nDRAFT", style="bold reverse magenta")
+    return text
+
+
+def _text(delivery: Delivery) -> Text:
+    text = Text(delivery.text)
+    if over_limit(delivery):
+        text.append(f"\n✗ too long for {delivery.channel}", style="bold red")
+    for warning in delivery.warnings:
+        text.append(f"\n⚠ {warning}", style="yellow")
+    return text

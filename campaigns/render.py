@@ -1,0 +1,114 @@
+"""The words that go out: hashtags and the link added to a post's text, UTM tags on the link.
+
+A post's text is left as written; what the campaign requires is appended after a blank line:
+first the hashtags the text lacks (compared without regard to case, never doubled), then the
+link on its own line, unless the text says `{link}`, where the link is put instead. In a
+thread, only the first part gets the hashtags and the link.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from urllib.parse import quote, unquote_plus, urlsplit, urlunsplit
+
+from campaigns.length import hashtags as find_hashtags
+
+LINK_PLACEHOLDER = "{link}"
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+@dataclass(frozen=True, slots=True)
+class Composed:
+    text: str
+    added_hashtags: tuple[str, ...]
+    link_appended: bool
+
+
+def compose(body: str, tags: Sequence[str], link: str | None, *, first: bool) -> Composed:
+    """The text of one post part: `body` with the missing `tags` and the `link` added."""
+    text = body.strip()
+    if LINK_PLACEHOLDER in text:
+        text = text.replace(LINK_PLACEHOLDER, link or "")
+        link = None
+    if not first:
+        return Composed(text, (), False)
+    present = set(_present(text))
+    missing: list[str] = []
+    for tag, bare in zip(tags, _bares(tuple(tags)), strict=True):
+        if bare not in present:
+            present.add(bare)
+            missing.append(tag)
+    appendix = [" ".join(missing)] if missing else []
+    if link:
+        appendix.append(link)
+    if appendix:
+        text = f"{text}\n\n" + "\n".join(appendix) if text else "\n".join(appendix)
+    return Composed(text, tuple(missing), bool(link))
+
+
+@lru_cache(maxsize=4096)
+def _present(text: str) -> frozenset[str]:
+    return frozenset(_bare(tag) for tag in find_hashtags(text))
+
+
+@lru_cache(maxsize=1024)
+def _bares(tags: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(_bare(tag) for tag in tags)
+
+
+def _bare(tag: str) -> str:
+    return tag.lstrip("#\uff03").casefold()
+
+
+def fill(template: str, values: Mapping[str, str]) -> str:
+    """Replace `{name}` placeholders (the names model.TEMPLATE_FIELDS lists)."""
+    for name, value in values.items():
+        template = template.replace("{" + name + "}", value)
+    return template
+
+
+def tracked_url(url: str, utm: Mapping[str, str | None], values: Mapping[str, str]) -> str:
+    """`url` with `utm_<name>` query parameters from templates; the link's own parameters stay
+    as written, except those of the same name, which the campaign's values replace."""
+    return Tracking.of(utm).url(url, values)
+
+
+@dataclass(frozen=True, slots=True)
+class Tracking:
+    """UTM templates prepared once, then filled for each delivery."""
+
+    templates: tuple[tuple[str, str], ...]
+    names: tuple[str, ...]
+    """The placeholders the templates use."""
+
+    @classmethod
+    def of(cls, utm: Mapping[str, str | None]) -> Tracking:
+        templates = tuple((name, t) for name, t in utm.items() if t)
+        names = sorted({name for _, t in templates for name in _PLACEHOLDER.findall(t)})
+        return cls(templates, tuple(names))
+
+    def url(self, url: str, values: Mapping[str, str]) -> str:
+        used = tuple((name, values.get(name, "")) for name in self.names)
+        return _tracked(url, self.templates, used)
+
+
+@lru_cache(maxsize=4096)
+def _tracked(
+    url: str, templates: tuple[tuple[str, str], ...], used: tuple[tuple[str, str], ...]
+) -> str:
+    values = dict(used)
+    tags = {f"utm_{name}": fill(t, values) for name, t in templates}
+    tags = {name: value for name, value in tags.items() if value}
+    if not tags:
+        return url
+    parts = urlsplit(url)
+    kept = [
+        pair
+        for pair in parts.query.split("&")
+        if pair and unquote_plus(pair.partition("=")[0]) not in tags
+    ]
+    added = [f"{name}={quote(value, safe='')}" for name, value in tags.items()]
+    return urlunsplit(parts._replace(query="&".join(kept + added)))
