@@ -1,0 +1,535 @@
+"""The operator's commands: what the ledger holds, and the few changes a person may make.
+
+`clarion status`, `pause`, `resume`, `retry`, `cancel`, `resolve` and `history`. They read
+and change the ledger named in config.yaml while the daemon runs; they never publish.
+Exit status: 0 done, 1 the delivery or campaign named is unknown or cannot change that way,
+2 usage, configuration or ledger error.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import socket
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import click
+
+from scheduler.cli import EXIT_PROBLEMS, EXIT_USAGE
+from scheduler.commands import config_option, emit, load_config_or_exit
+
+if TYPE_CHECKING:
+    from scheduler.ledger.api import Row, Transition
+    from scheduler.ledger.sql import SqlLedger
+
+dry_run_option = click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Use the rehearsal ledger of `clarion run --dry-run` instead of the real one.",
+)
+format_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="json: one JSON object, for scripts and monitoring.",
+)
+key_argument = click.argument("key")
+
+RECENT = 10
+"""How many sent and failed deliveries `status` lists."""
+
+
+def _operator() -> str:
+    """Who acts, as the history records it: `user@host:pid`."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "operator"
+    return f"{user}@{socket.gethostname()}:{os.getpid()}"
+
+
+def _fail(message: str, status: int = EXIT_PROBLEMS) -> click.exceptions.Exit:
+    click.echo(f"clarion: {message}", err=True)
+    return click.exceptions.Exit(status)
+
+
+@contextmanager
+def _ledger(
+    config_path: Path | None, dry_run: bool, *, create: bool = False
+) -> Iterator[SqlLedger]:
+    """The configured ledger; the ledger's own errors become messages and exit statuses."""
+    from scheduler.ledger import open_ledger
+    from scheduler.ledger.api import LedgerError, NoSuchDelivery, NotAllowed
+
+    config = load_config_or_exit(config_path)
+    if dry_run:
+        from scheduler.daemon import dry_run_paths
+
+        url = dry_run_paths(config)[0]
+    else:
+        url = config.ledger_url
+    try:
+        ledger = open_ledger(url, create=create, process=_operator())
+    except LedgerError as exc:
+        raise _fail(str(exc), EXIT_USAGE) from None
+    try:
+        yield ledger
+    except NoSuchDelivery as exc:
+        lines = [f"clarion: {exc}."]
+        if exc.suggestions:
+            lines.append("Did you mean:")
+            lines += [f"  {key}" for key in exc.suggestions]
+        else:
+            lines.append("`clarion status` lists deliveries that need attention.")
+        click.echo("\n".join(lines), err=True)
+        raise click.exceptions.Exit(EXIT_PROBLEMS) from None
+    except NotAllowed as exc:
+        raise _fail(str(exc)) from None
+    except LedgerError as exc:
+        raise _fail(str(exc), EXIT_USAGE) from None
+    finally:
+        ledger.close()
+
+
+def _when(moment: datetime | None) -> str:
+    return "-" if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _span(delta: timedelta) -> str:
+    minutes = int(abs(delta).total_seconds() // 60)
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    if days:
+        return f"{days}d {hours}h"
+    return f"{hours}h {minutes}m" if hours else f"{minutes}m"
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _check_campaign(ledger: SqlLedger, campaign: str) -> None:
+    import difflib
+
+    known = ledger.campaigns()
+    if campaign in known:
+        return
+    close = difflib.get_close_matches(campaign, known, n=3, cutoff=0.5)
+    hint = f" Did you mean: {', '.join(close)}?" if close else ""
+    listed = ", ".join(known) or "none yet"
+    message = f"the ledger has no campaign '{campaign}'.{hint} Campaigns in the ledger: {listed}."
+    raise _fail(message)
+
+
+# --- status -----------------------------------------------------------------------------
+
+
+@click.command()
+@click.argument("campaign", required=False)
+@config_option
+@dry_run_option
+@format_option
+def status(campaign: str | None, config_path: Path | None, dry_run: bool, fmt: str) -> None:
+    """Show deliveries by state, what is due next, and what needs attention.
+
+    Lists every `unknown` delivery (it may or may not have gone out: settle it with
+    `clarion resolve`), recent failures with their reasons, late deliveries, the last ones
+    sent with their links, paused campaigns and held channels. With CAMPAIGN, only that one.
+    """
+    from scheduler.ledger.api import State
+
+    now = datetime.now(UTC)
+    with _ledger(config_path, dry_run) as ledger:
+        if campaign is not None:
+            _check_campaign(ledger, campaign)
+        counts = ledger.counts(campaign)
+        planned = ledger.rows(campaign, [State.PLANNED])
+        report: dict[str, Any] = {
+            "ledger": ledger.url,
+            "now": _iso(now),
+            "campaign": campaign,
+            "counts": {state.value: count for state, count in counts.items()},
+            "next_due": next((_brief(r, now) for r in planned if r.due_utc > now), None),
+            "late": [_brief(r, now) for r in planned if r.due_utc <= now],
+            "claimed": [_brief(r, now) for r in ledger.rows(campaign, [State.CLAIMED])],
+            "unknown": [_brief(r, now) for r in ledger.rows(campaign, [State.UNKNOWN])],
+            "failed": [
+                _brief(r, now)
+                for r in ledger.rows(campaign, [State.FAILED], limit=RECENT, newest_first=True)
+            ],
+            "recent_sent": [
+                _brief(r, now)
+                for r in ledger.rows(campaign, [State.SENT], limit=RECENT, newest_first=True)
+            ],
+            "paused": [
+                {"campaign": c.campaign, "reason": c.reason, "since": _iso(c.since), "by": c.by}
+                for c in ledger.controls()
+                if campaign is None or c.campaign in (None, campaign)
+            ],
+            "held_channels": ledger.held_channels(),
+        }
+    if fmt == "json":
+        emit(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    else:
+        emit(_status_text(report, now))
+
+
+def _brief(row: Row, now: datetime) -> dict[str, Any]:
+    """A delivery as `status` shows it."""
+    item: dict[str, Any] = {
+        "key": row.key,
+        "channel": row.channel,
+        "state": row.state.value,
+        "due": _iso(row.due_utc),
+        "attempts": row.attempts,
+        "since": _iso(row.updated_utc),
+    }
+    if row.next_attempt_utc is not None and row.next_attempt_utc > now:
+        item["next_attempt"] = _iso(row.next_attempt_utc)
+    if row.last_error:
+        item["reason"] = row.last_error
+    if row.ref is not None:
+        item["url"] = row.ref.url or row.ref.id
+        item["sent"] = _iso(row.sent_utc)
+    if row.lease_owner:
+        item["owner"] = row.lease_owner
+    return item
+
+
+def _status_text(report: dict[str, Any], now: datetime) -> str:
+    def at(iso: str | None) -> str:
+        return _when(None if iso is None else datetime.fromisoformat(iso))
+
+    def ago(iso: str) -> str:
+        return _span(now - datetime.fromisoformat(iso))
+
+    scope = f"campaign {report['campaign']}" if report["campaign"] else "all campaigns"
+    lines = [f"Ledger {report['ledger']}, {scope}, at {_when(now)}", ""]
+    counts = report["counts"]
+    lines.append("Deliveries: " + ", ".join(f"{n} {state}" for state, n in counts.items() if n))
+    if not any(counts.values()):
+        lines[-1] += "none yet (the daemon adds them when it loads the campaigns)"
+    for control in report["paused"]:
+        what = f"campaign {control['campaign']}" if control["campaign"] else "EVERY campaign"
+        why = f": {control['reason']}" if control["reason"] else ""
+        lines.append(f"PAUSED: {what}, since {at(control['since'])} by {control['by']}{why}")
+    for channel, reason in report["held_channels"].items():
+        lines.append(f"HELD: channel {channel} posts nothing until its credentials work: {reason}")
+    if report["next_due"]:
+        item = report["next_due"]
+        wait = _span(datetime.fromisoformat(item["due"]) - now)
+        lines.append(f"Next due: {item['key']} at {at(item['due'])} (in {wait})")
+    sections: list[tuple[str, list[dict[str, Any]], Any]] = [
+        (
+            "Unknown: they may or may not have gone out. Check the account, then run "
+            "`clarion resolve KEY --sent URL` or `clarion resolve KEY --not-sent`",
+            report["unknown"],
+            lambda i: f"since {at(i['since'])}: {i.get('reason', '')}",
+        ),
+        (
+            "Late: due but not out yet",
+            report["late"],
+            lambda i: (
+                f"{ago(i['due'])} late"
+                + (f", next try at {at(i['next_attempt'])}" if "next_attempt" in i else "")
+                + (f": {i['reason']}" if "reason" in i else "")
+            ),
+        ),
+        (
+            "Being published now",
+            report["claimed"],
+            lambda i: f"by {i.get('owner', '?')}, since {at(i['since'])}",
+        ),
+        (
+            "Failed (most recent first; `clarion retry KEY` tries again)",
+            report["failed"],
+            lambda i: f"{at(i['since'])}: {i.get('reason', '')}",
+        ),
+        (
+            "Last sent",
+            report["recent_sent"],
+            lambda i: f"{at(i['sent'])}  {i.get('url', '')}",
+        ),
+    ]
+    for title, items, describe in sections:
+        if items:
+            lines += ["", f"{title}:"]
+            lines += [f"  {item['key']}\n      {describe(item)}" for item in items]
+    return "\n".join(lines) + "\n"
+
+
+# --- pause and resume --------------------------------------------------------------------
+
+
+def _target(campaign: str | None, everything: bool) -> None:
+    if (campaign is not None) != everything:
+        return
+    raise click.UsageError("name one CAMPAIGN, or give --all (not both)")
+
+
+@click.command()
+@click.argument("campaign", required=False)
+@click.option("--all", "everything", is_flag=True, help="Pause every campaign.")
+@click.option("--reason", help="Why, for the other operators (shown by `clarion status`).")
+@click.option(
+    "--force", is_flag=True, help="Pause a campaign the ledger does not hold yet (not loaded)."
+)
+@config_option
+@dry_run_option
+def pause(
+    campaign: str | None,
+    everything: bool,
+    reason: str | None,
+    force: bool,
+    config_path: Path | None,
+    dry_run: bool,
+) -> None:
+    """Stop posting a campaign (or every campaign with --all) until `clarion resume`.
+
+    Once this command returns, no delivery of it starts going out. A post being published at
+    that very moment still completes. Nothing is lost: due deliveries wait, and go out when
+    resumed unless their deadline has passed by then.
+    """
+    from scheduler.ledger.api import State
+
+    _target(campaign, everything)
+    with _ledger(config_path, dry_run, create=True) as ledger:
+        if campaign is not None and not force:
+            _check_campaign(ledger, campaign)
+        ledger.pause(campaign, reason, _operator(), datetime.now(UTC))
+        busy = ledger.counts(campaign)[State.CLAIMED]
+    what = f"campaign {campaign}" if campaign else "every campaign"
+    again = f"clarion resume {campaign}" if campaign else "clarion resume --all"
+    message = f"Paused {what}: nothing more will be posted until `{again}`."
+    if busy:
+        message += f" {busy} post(s) already being published will complete."
+    click.echo(message)
+
+
+@click.command()
+@click.argument("campaign", required=False)
+@click.option("--all", "everything", is_flag=True, help="Lift a pause of every campaign.")
+@config_option
+@dry_run_option
+def resume(campaign: str | None, everything: bool, config_path: Path | None, dry_run: bool) -> None:
+    """Resume a paused campaign, or lift `pause --all` with --all.
+
+    Deliveries that fell due meanwhile go out at once, except those past their deadline,
+    which expire. `resume --all` lifts the pause of everything; campaigns paused one by one
+    stay paused until resumed by name.
+    """
+    from scheduler.ledger.api import State
+
+    _target(campaign, everything)
+    now = datetime.now(UTC)
+    with _ledger(config_path, dry_run, create=True) as ledger:
+        paused = {c.campaign: c for c in ledger.controls()}
+        if campaign not in paused:
+            what = f"campaign {campaign} was not paused" if campaign else "--all was not in force"
+            click.echo(f"Nothing to do: {what}.")
+            return
+        ledger.resume(campaign, _operator(), now)
+        due = sum(1 for r in ledger.rows(campaign, [State.PLANNED]) if r.due_utc <= now)
+    lines = [f"Resumed {f'campaign {campaign}' if campaign else 'every campaign'}."]
+    if due:
+        lines.append(f"{due} delivery(ies) already due go out now (those past deadline expire).")
+    if campaign is not None and None in paused:
+        lines.append("Every campaign is still paused (--all): `clarion resume --all` lifts it.")
+    if campaign is None:
+        lines += [
+            f"Campaign {name} is still paused on its own: `clarion resume {name}`."
+            for name in paused
+            if name is not None
+        ]
+    click.echo("\n".join(lines))
+
+
+# --- one delivery ------------------------------------------------------------------------
+
+
+REPEAT_RECOGNISED = ("key", "record-key", "container")
+"""Idempotency kinds where the platform itself recognises a repeated post. With "lookup" a
+repeat is harmless only after a look-up, which the daemon's reconciliation does, not retry."""
+
+
+def _repeat_recognised(platform: str) -> bool:
+    from connectors.registry import connector_class
+
+    try:
+        return connector_class(platform).capabilities.idempotency in REPEAT_RECOGNISED
+    except Exception:
+        return False  # unknown platform, or its connector cannot load: assume the worst
+
+
+@click.command()
+@key_argument
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Retry an unknown delivery even on a platform that cannot recognise a repeat.",
+)
+@config_option
+@dry_run_option
+def retry(key: str, force: bool, config_path: Path | None, dry_run: bool) -> None:
+    """Try a failed, unknown, expired or cancelled delivery again, now.
+
+    Its attempts count afresh, and a deadline that has passed is lifted: it goes out late.
+    An unknown delivery may already be on the platform: on platforms that cannot recognise a
+    repeat this needs --force, as it may post twice. Check the account first; if the post is
+    there, `clarion resolve KEY --sent URL` records it instead.
+    """
+    from scheduler.ledger.api import State
+
+    with _ledger(config_path, dry_run) as ledger:
+        row = ledger.find(key)
+        if row.state == State.UNKNOWN:
+            if not _repeat_recognised(row.platform) and not force:
+                raise _fail(
+                    f"{key} may already have gone out ({row.last_error or 'outcome unknown'}), "
+                    f"and {row.platform} cannot recognise a repeat: retrying may post it twice. "
+                    f"Check the account: if the post is there, run `clarion resolve {key} "
+                    f"--sent URL`; if not, `clarion resolve {key} --not-sent`, or retry with "
+                    "--force."
+                )
+            click.echo(
+                f"Note: {key} may already have gone out; {row.platform} should recognise the "
+                "repeat, so it should not appear twice."
+            )
+        moved = ledger.retry(key, _operator(), datetime.now(UTC))
+        notes = _blocked(ledger, moved)
+    click.echo(f"{key} is planned again and goes out {_soon(moved)}.{notes}")
+
+
+def _soon(row: Row) -> str:
+    if row.due_utc > datetime.now(UTC):
+        return f"at {_when(row.due_utc)}"
+    return "within a minute (at the daemon's next sweep)"
+
+
+def _blocked(ledger: SqlLedger, row: Row) -> str:
+    """What still keeps a planned delivery back, if anything."""
+    notes = []
+    for control in ledger.controls():
+        if control.campaign in (None, row.campaign):
+            notes.append(f"its campaign is paused: `clarion resume {control.campaign or '--all'}`")
+    reason = ledger.held_channels().get(row.channel)
+    if reason:
+        notes.append(f"channel {row.channel} is held until its credentials work ({reason})")
+    return "".join(f"\nBut {note}." for note in notes)
+
+
+@click.command()
+@key_argument
+@click.option("--reason", help="Why, kept in the delivery's history.")
+@config_option
+@dry_run_option
+def cancel(key: str, reason: str | None, config_path: Path | None, dry_run: bool) -> None:
+    """Cancel a delivery that has not gone out (planned, failed, unknown or expired).
+
+    It stays cancelled even while its post remains in the campaign file; `clarion retry KEY`
+    brings it back. To stop a whole campaign for a while, `clarion pause` it instead.
+    """
+    from scheduler.ledger.api import State
+
+    with _ledger(config_path, dry_run) as ledger:
+        before = ledger.find(key)
+        ledger.cancel(key, reason, _operator(), datetime.now(UTC))
+    message = f"{key} is cancelled: it will not go out."
+    if before.state == State.UNKNOWN:
+        message += " (It was unknown: it may already be on the platform.)"
+    click.echo(message)
+
+
+@click.command()
+@key_argument
+@click.option("--sent", "url", metavar="URL", help="It went out: the address of the post.")
+@click.option(
+    "--id", "ident", metavar="ID", help="The platform's id of the post, if not the URL's end."
+)
+@click.option("--not-sent", is_flag=True, help="It did not go out: plan it again, to go out now.")
+@config_option
+@dry_run_option
+def resolve(
+    key: str,
+    url: str | None,
+    ident: str | None,
+    not_sent: bool,
+    config_path: Path | None,
+    dry_run: bool,
+) -> None:
+    """Settle an unknown delivery once you have checked the account.
+
+    --sent URL records that it went out there (later parts of its thread reply to it);
+    --not-sent plans it again so that it goes out now (or expires, if past its deadline).
+    """
+    from connectors.base import PlatformRef
+
+    if (url is None) == (not not_sent):
+        raise click.UsageError("give either --sent URL or --not-sent")
+    ref = None
+    if url is not None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise click.BadParameter("give the post's full address, https://…", param_hint="--sent")
+        ref = PlatformRef(ident or parts.path.rstrip("/").rsplit("/", 1)[-1] or url, url)
+    now = datetime.now(UTC)
+    with _ledger(config_path, dry_run) as ledger:
+        row = ledger.resolve(key, ref, _operator(), now)
+        notes = "" if ref else _blocked(ledger, row)
+    if ref is not None:
+        click.echo(f"{key} is recorded as sent, at {url}.")
+        return
+    message = f"{key} is planned again and goes out {_soon(row)}."
+    if row.deadline_utc is not None and row.deadline_utc < now:
+        message += (
+            f"\nIts deadline ({_when(row.deadline_utc)}) has passed, so it will expire instead;"
+            f" to post it late anyway, run `clarion retry {key}` once it has."
+        )
+    click.echo(message + notes)
+
+
+@click.command()
+@key_argument
+@config_option
+@dry_run_option
+@format_option
+def history(key: str, config_path: Path | None, dry_run: bool, fmt: str) -> None:
+    """Show every state change of a delivery: when, by which process, and why."""
+    with _ledger(config_path, dry_run) as ledger:
+        row = ledger.find(key)
+        changes = ledger.history(key)
+    if fmt == "json":
+        document = {"key": key, "state": row.state.value, "history": _history_json(changes)}
+        emit(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+        return
+    lines = [f"{key}: {row.state}, due {_when(row.due_utc)}, {row.attempts} attempt(s)"]
+    if row.ref is not None:
+        lines[0] += f", at {row.ref.url or row.ref.id}"
+    for change in changes:
+        moved = f"{change.from_state or 'new'} -> {change.to_state}"
+        when = change.at.strftime("%Y-%m-%d %H:%M:%S UTC")
+        lines.append(f"  {when}  {moved:<22} {change.process}")
+        if change.reason:
+            lines.append(f"      {change.reason}")
+    emit("\n".join(lines) + "\n")
+
+
+def _history_json(changes: Sequence[Transition]) -> list[dict[str, Any]]:
+    return [
+        {
+            "at": _iso(c.at),
+            "from": None if c.from_state is None else c.from_state.value,
+            "to": c.to_state.value,
+            "process": c.process,
+            "reason": c.reason,
+        }
+        for c in changes
+    ]

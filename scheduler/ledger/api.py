@@ -1,0 +1,325 @@
+"""The ledger's contract: the one place that knows which delivery is in which state.
+
+Every state change goes through these methods, each in its own short transaction, and each
+writes a history row (when, which process, why). `scheduler.ledger.sql` implements it for
+SQLite and PostgreSQL with one schema.
+
+States:   planned ──claim──▶ claimed ──finish──▶ sent | planned (retry) | failed | unknown
+          planned ──sync (post removed)──▶ cancelled;  planned ──deadline passed──▶ expired
+          claimed ──lease expired──▶ unknown   (never back to planned: it may have gone out)
+          unknown ──reconcile / resolve──▶ sent | planned
+          failed | unknown | expired | cancelled ──operator retry──▶ planned
+          planned | failed | unknown | expired ──operator cancel──▶ cancelled
+
+Every `now` and every datetime handed in must be timezone-aware; the ledger stores UTC.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Protocol
+
+from campaigns.delivery import Delivery
+from connectors.base import PlatformRef
+
+
+class State(StrEnum):
+    PLANNED = "planned"
+    CLAIMED = "claimed"
+    SENT = "sent"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """A delivery as the ledger holds it."""
+
+    key: str
+    campaign: str
+    post: str
+    channel: str
+    platform: str
+    state: State
+    due_utc: datetime
+    deadline_utc: datetime | None
+    """The deadline in force: the plan's, unless an operator lifted it with `retry`."""
+    delivery: Delivery
+    """The rendered payload, as planned (text, media, link, thread parent)."""
+    content_hash: str
+    attempts: int
+    next_attempt_utc: datetime | None
+    """Not before this instant (retry back-off, the platform's reset time)."""
+    ref: PlatformRef | None
+    """Where it went out, once sent."""
+    last_error: str | None
+    """Why it is in its state, for an operator (also kept while a retry waits)."""
+    error_class: str | None
+    """For counting and alerting: retry-later, rejected, ambiguous, duplicate, error, crash,
+    media, auth, lease, deadline, thread, operator, removed-from-plan, draft."""
+    updated_utc: datetime
+    sent_utc: datetime | None = None
+    lease_owner: str | None = None
+    lease_until: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """Proof that this process may publish `row` now; `token` fences the result."""
+
+    row: Row
+    token: str
+    owner: str
+    lease_until: datetime
+    parent: PlatformRef | None = None
+    """The platform reference of the previous thread part (already sent), if any."""
+    root: PlatformRef | None = None
+    """The platform reference of the thread's first part, if this is a later part."""
+
+
+@dataclass(frozen=True, slots=True)
+class Sent:
+    ref: PlatformRef
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Retry:
+    at: datetime
+    reason: str
+    error_class: str
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    reason: str
+    error_class: str
+
+
+@dataclass(frozen=True, slots=True)
+class Unknown:
+    reason: str
+    error_class: str
+
+
+@dataclass(frozen=True, slots=True)
+class Held:
+    """Credentials broken: the delivery goes back to planned untouched and its channel is
+    held; no attempt is counted."""
+
+    reason: str
+
+
+Outcome = Sent | Retry | Failed | Unknown | Held
+
+
+@dataclass(frozen=True, slots=True)
+class SyncReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    cancelled: list[str] = field(default_factory=list)
+    edited_after_sending: list[str] = field(default_factory=list)
+    """Sent (or claimed, or unknown) deliveries whose YAML changed afterwards: reported only."""
+    expired: list[str] = field(default_factory=list)
+    """New or changed deliveries whose deadline had already passed."""
+    unchanged: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Transition:
+    """One line of a delivery's history."""
+
+    key: str
+    at: datetime
+    from_state: State | None
+    """None when the delivery was first stored."""
+    to_state: State
+    process: str
+    """Who made the change: `host:pid` of a daemon, `user@host:pid` of an operator."""
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Control:
+    """A paused campaign, or everything (`campaign` None)."""
+
+    campaign: str | None
+    reason: str | None
+    since: datetime
+    by: str
+
+
+class LedgerError(Exception):
+    """Base of the ledger's own errors; the message is written for an operator."""
+
+
+class LedgerUnavailable(LedgerError):
+    """The ledger cannot be opened or reached (no file yet, server down, newer schema)."""
+
+
+class LedgerBusy(LedgerError):
+    """Another daemon already runs on this SQLite ledger."""
+
+
+class NoSuchDelivery(LedgerError):
+    def __init__(self, key: str, suggestions: Sequence[str] = ()) -> None:
+        super().__init__(f"no delivery with key '{key}'")
+        self.key = key
+        self.suggestions = list(suggestions)
+
+
+class NotAllowed(LedgerError):
+    """The delivery's state does not allow this change (it moved on, or never could)."""
+
+    def __init__(self, key: str, state: State, message: str) -> None:
+        super().__init__(message)
+        self.key = key
+        self.state = state
+
+
+OnSettled = Callable[[str, State, str], None]
+"""Told (key, new state, reason) of each row a claim settled on its way: expired, or failed
+because an earlier thread part will never go out."""
+
+
+class Ledger(Protocol):
+    def sync(
+        self,
+        deliveries: Sequence[Delivery],
+        now: datetime,
+        *,
+        campaigns: Collection[str] | None = None,
+    ) -> SyncReport:
+        """Make the planned state match the plans, in one transaction.
+
+        An upsert keyed by delivery key: never touches claimed, sent or unknown rows
+        (reports content edits to them); a failed, expired or cancelled row gets the new
+        payload but keeps its state, except that a row sync cancelled comes back when its
+        post does, and an expired row moved to a time still ahead is planned again. Cancels
+        only planned rows whose key is gone; drafts are not stored (a planned row whose post
+        became a draft is cancelled).
+
+        `deliveries` is the whole plan of the campaigns it covers: `campaigns` names them,
+        and by default (None) it is every campaign, so the planned rows of a campaign that
+        is absent altogether are cancelled. A caller whose campaign file now has errors
+        passes that campaign's last good deliveries, never nothing.
+        """
+        ...
+
+    def alarms(self, now: datetime, horizon: timedelta) -> list[tuple[str, str, datetime]]:
+        """(key, channel, when) for planned rows due before now + horizon, in due order;
+        `when` is the later of due and next attempt."""
+        ...
+
+    def claim(
+        self,
+        channel: str,
+        owner: str,
+        lease: timedelta,
+        now: datetime,
+        *,
+        on_settled: OnSettled | None = None,
+    ) -> Claim | None:
+        """Claim the channel's earliest due, claimable row, in its own committed transaction.
+
+        Skips paused campaigns and held channels (checked inside the transaction), rows whose
+        next attempt is later, and thread parts whose parent is not sent yet; expires rows past
+        their deadline on the way, and fails thread parts whose parent failed, was cancelled
+        or expired. PostgreSQL uses FOR UPDATE SKIP LOCKED.
+        """
+        ...
+
+    def due_channels(self, now: datetime) -> list[str]:
+        """Channels that have at least one row due now (for the sweeper)."""
+        ...
+
+    def finish(self, claim: Claim, outcome: Outcome, now: datetime) -> bool:
+        """Record the outcome only if the claim is still ours (fenced); False if it was not."""
+        ...
+
+    def expire_leases(self, now: datetime) -> list[str]:
+        """Claimed rows whose lease ran out become unknown; returns their keys."""
+        ...
+
+    def expire_overdue(self, now: datetime) -> list[str]:
+        """Planned rows past their deadline become expired; returns their keys."""
+        ...
+
+    def get(self, key: str) -> Row | None: ...
+
+    def find(self, key: str) -> Row:
+        """The delivery, or NoSuchDelivery naming the closest keys."""
+        ...
+
+    def rows(
+        self,
+        campaign: str | None = None,
+        states: Sequence[State] = (),
+        *,
+        channel: str | None = None,
+        limit: int | None = None,
+        newest_first: bool = False,
+    ) -> list[Row]:
+        """In due order, or most recently changed first."""
+        ...
+
+    def counts(self, campaign: str | None = None) -> dict[State, int]:
+        """Deliveries per state (every state present, zero included)."""
+        ...
+
+    def keys(self, campaign: str | None = None) -> list[str]: ...
+
+    def campaigns(self) -> list[str]: ...
+
+    def history(self, key: str) -> list[Transition]:
+        """Oldest first. Raises NoSuchDelivery (with close matches)."""
+        ...
+
+    def thread_refs(self, key: str) -> tuple[PlatformRef | None, PlatformRef | None]:
+        """(parent, root) platform references of a thread part, as a claim carries them."""
+        ...
+
+    def sent_since(self, channel: str, since: datetime) -> list[datetime]:
+        """When the channel's deliveries went out since `since`, oldest first."""
+        ...
+
+    def retry(self, key: str, by: str, now: datetime) -> Row:
+        """failed, unknown, expired or cancelled -> planned, due now, attempts counted afresh.
+
+        An expired row loses its deadline (the operator wants it out late). Raises
+        NoSuchDelivery or NotAllowed.
+        """
+        ...
+
+    def cancel(self, key: str, reason: str | None, by: str, now: datetime) -> Row:
+        """planned, failed, unknown or expired -> cancelled; sync will not bring it back."""
+        ...
+
+    def resolve(
+        self, key: str, sent: PlatformRef | None, by: str, now: datetime, reason: str | None = None
+    ) -> Row:
+        """Settle an unknown delivery: sent (at `sent`), or planned again to go out now."""
+        ...
+
+    def pause(self, campaign: str | None, reason: str | None, by: str, now: datetime) -> None:
+        """None pauses everything; once this returns, no claim succeeds for it."""
+        ...
+
+    def resume(self, campaign: str | None, by: str, now: datetime) -> None: ...
+
+    def controls(self) -> list[Control]:
+        """What is paused now."""
+        ...
+
+    def hold_channel(self, channel: str, reason: str, now: datetime) -> None: ...
+
+    def release_channel(self, channel: str, now: datetime) -> None: ...
+
+    def held_channels(self) -> dict[str, str]: ...
+
+    def close(self) -> None: ...

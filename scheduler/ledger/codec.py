@@ -1,0 +1,82 @@
+"""Delivery ↔ the JSON payload the ledger stores, and the fingerprint sync compares.
+
+A payload is encoded once, here: the engine's JSON serialiser (`dumps`) passes an `Encoded`
+value through untouched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import fields
+from datetime import datetime
+from typing import Any
+
+from campaigns.delivery import Delivery, Media
+
+_FIELDS = frozenset(f.name for f in fields(Delivery))
+_TIMES = ("due_utc", "deadline_utc")
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+class Encoded(str):
+    """JSON text, already encoded."""
+
+
+def dumps(value: Any) -> str:
+    """The engine's JSON serialiser."""
+    return value if isinstance(value, Encoded) else _ENCODER.encode(value)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def encode(delivery: Delivery) -> Encoded:
+    """Every field of the delivery as JSON; datetimes as ISO 8601 with their offset."""
+    return Encoded(_ENCODER.encode(_fields(delivery)))
+
+
+def _fields(delivery: Delivery) -> dict[str, Any]:
+    return {
+        "key": delivery.key,
+        "campaign": delivery.campaign,
+        "post": delivery.post,
+        "channel": delivery.channel,
+        "platform": delivery.platform,
+        "language": delivery.language,
+        "audience": delivery.audience,
+        "due_utc": _iso(delivery.due_utc),
+        "timezone": delivery.timezone,
+        "deadline_utc": _iso(delivery.deadline_utc),
+        "text": delivery.text,
+        "thread_index": delivery.thread_index,
+        "thread_size": delivery.thread_size,
+        "parent_key": delivery.parent_key,
+        "media": [[m.file, m.path, m.alt, m.mime] for m in delivery.media],
+        "link": delivery.link,
+        "status": delivery.status,
+        "length": delivery.length,
+        "limit": delivery.limit,
+        "source": delivery.source,
+        "warnings": list(delivery.warnings),
+        "content_hash": delivery.content_hash,
+    }
+
+
+def decode(payload: Mapping[str, Any]) -> Delivery:
+    """The delivery back; fields a later Clarion no longer knows are ignored."""
+    data = {name: value for name, value in payload.items() if name in _FIELDS}
+    for name in _TIMES:
+        if data.get(name) is not None:
+            data[name] = datetime.fromisoformat(data[name])
+    data["media"] = tuple(Media(*m) for m in data.get("media", ()))
+    data["warnings"] = tuple(data.get("warnings", ()))
+    return Delivery(**data)
+
+
+def fingerprint(delivery: Delivery) -> str:
+    """Equal for equal deliveries, so sync compares a plan with the ledger without encoding
+    it: the dataclass repr names every field and value (about twice as fast as JSON)."""
+    return hashlib.sha256(repr(delivery).encode()).hexdigest()[:32]

@@ -1,0 +1,1035 @@
+"""The ledger on SQLite (one file, one daemon) or PostgreSQL (shared by several daemons).
+
+One schema (tables.py), SQLAlchemy Core, and the statements that change state named at the
+top of this module. Every public method is one short transaction.
+
+SQLite: WAL journal, `BEGIN IMMEDIATE` for every transaction that may write, so two
+processes never claim the same row, and a busy timeout instead of "database is locked".
+PostgreSQL: READ COMMITTED; claims lock their candidates `FOR UPDATE SKIP LOCKED` and the
+campaign controls `FOR SHARE`, which `pause` must wait for (see `claim`).
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import socket
+import uuid
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Select,
+    bindparam,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import RowMapping, make_url
+from sqlalchemy.exc import InterfaceError, OperationalError
+
+from campaigns.delivery import Delivery
+from connectors.base import PlatformRef
+from scheduler.ledger import codec, migrate
+from scheduler.ledger.api import (
+    Claim,
+    Control,
+    Failed,
+    Held,
+    LedgerUnavailable,
+    NoSuchDelivery,
+    NotAllowed,
+    OnSettled,
+    Outcome,
+    Retry,
+    Row,
+    Sent,
+    State,
+    SyncReport,
+    Transition,
+    Unknown,
+)
+from scheduler.ledger.lock import sqlite_path
+from scheduler.ledger.tables import (
+    ALL,
+    campaign_controls,
+    channel_holds,
+    deliveries,
+    history,
+)
+
+BUSY_TIMEOUT_S = 30
+SETTLED_BY_SYNC = "removed-from-plan", "draft"
+"""`error_class` of rows that sync cancelled itself: they come back when their post does."""
+_SYNC_LOCK_ID = 0x636C6173
+_CLAIM_BATCH = 8
+_D = deliveries.c
+
+# --- named statements --------------------------------------------------------------------
+
+_d = deliveries.alias("d")
+_parent = deliveries.alias("p")
+_PAUSED = (
+    select(campaign_controls.c.campaign)
+    .where(
+        campaign_controls.c.paused,
+        or_(campaign_controls.c.campaign == _d.c.campaign, campaign_controls.c.campaign == ALL),
+    )
+    .exists()
+)
+_HELD = select(channel_holds.c.channel).where(channel_holds.c.channel == _d.c.channel).exists()
+_PARENT_SETTLED = (State.SENT, State.FAILED, State.CANCELLED, State.EXPIRED)
+
+CLAIM_CANDIDATES = (
+    select(
+        _d.c.key,
+        _d.c.campaign,
+        _d.c.deadline_utc,
+        _d.c.parent_key,
+        _parent.c.state.label("parent_state"),
+    )
+    .select_from(_d.outerjoin(_parent, _parent.c.key == _d.c.parent_key))
+    .where(
+        _d.c.channel == bindparam("channel"),
+        _d.c.state == State.PLANNED,
+        _d.c.due_utc <= bindparam("now"),
+        or_(_d.c.next_attempt_utc.is_(None), _d.c.next_attempt_utc <= bindparam("now")),
+        or_(
+            _d.c.parent_key.is_(None),
+            _parent.c.key.is_(None),
+            _parent.c.state.in_(_PARENT_SETTLED),
+        ),
+        ~_PAUSED,
+        ~_HELD,
+    )
+    .order_by(_d.c.due_utc, _d.c.key)
+    .limit(_CLAIM_BATCH)
+    .with_for_update(of=_d, skip_locked=True)
+)
+"""The channel's earliest planned rows that are due, not waiting for a retry or an earlier
+thread part, in a campaign not paused, on a channel not held."""
+
+PAUSED_NOW = (
+    select(campaign_controls.c.paused)
+    .where(
+        or_(
+            campaign_controls.c.campaign == bindparam("campaign"),
+            campaign_controls.c.campaign == ALL,
+        )
+    )
+    .with_for_update(read=True)
+)
+"""Re-read under a shared lock right before claiming: `pause` updates these rows, so it waits
+for a claim in flight, and a claim that starts after it sees the pause."""
+
+CLAIM_ROW = (
+    update(deliveries)
+    .where(_D.key == bindparam("b_key"), _D.state == State.PLANNED)
+    .values(
+        state=State.CLAIMED,
+        attempts=_D.attempts + 1,
+        lease_owner=bindparam("owner"),
+        lease_until=bindparam("lease_until"),
+        claim_token=bindparam("token"),
+        updated_utc=bindparam("now"),
+    )
+)
+
+FINISH = update(deliveries).where(
+    _D.key == bindparam("b_key"),
+    _D.state == State.CLAIMED,
+    _D.claim_token == bindparam("b_token"),
+)
+"""The fence: the result is written only while the row is still claimed with our token."""
+
+SETTLE = (
+    update(deliveries)
+    .where(_D.key == bindparam("b_key"), _D.state == bindparam("b_state"))
+    .values(
+        state=bindparam("to_state"),
+        last_error=bindparam("error"),
+        error_class=bindparam("error_class"),
+        next_attempt_utc=None,
+        lease_owner=None,
+        lease_until=None,
+        claim_token=None,
+        updated_utc=bindparam("now"),
+    )
+)
+"""Move a row from the state it was seen in to another, with the reason."""
+
+SYNC_REFRESH = (
+    update(deliveries)
+    .where(_D.key == bindparam("b_key"), _D.state == bindparam("b_state"))
+    .values(
+        post=bindparam("post"),
+        platform=bindparam("platform"),
+        due_utc=bindparam("due_utc"),
+        deadline_utc=bindparam("deadline_utc"),
+        parent_key=bindparam("parent_key"),
+        payload=bindparam("payload"),
+        content_hash=bindparam("content_hash"),
+        plan_hash=bindparam("plan_hash"),
+        updated_utc=bindparam("now"),
+    )
+)
+"""Store the plan's new version of a row that has not gone out."""
+
+SYNC_EXISTING = select(_D.key, _D.campaign, _D.state, _D.plan_hash, _D.content_hash, _D.error_class)
+
+LOCK_STATES = (
+    select(_D.key, _D.state).where(_D.key.in_(bindparam("keys", expanding=True))).with_for_update()
+)
+
+LEASES_RUN_OUT = (
+    select(_D.key)
+    .where(_D.state == State.CLAIMED, _D.lease_until < bindparam("now"))
+    .with_for_update(skip_locked=True)
+)
+
+OVERDUE = (
+    select(_D.key)
+    .where(_D.state == State.PLANNED, _D.deadline_utc < bindparam("now"))
+    .with_for_update(skip_locked=True)
+)
+
+ADD_HISTORY = insert(history)
+
+
+def _dialect_insert(connection: Connection) -> Any:
+    """INSERT with ON CONFLICT, in the connection's dialect."""
+    if connection.dialect.name == "postgresql":
+        return postgresql.insert
+    return sqlite.insert
+
+
+# --- the ledger ----------------------------------------------------------------------------
+
+
+def default_process() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def open_ledger(url: str, *, create: bool = True, process: str | None = None) -> SqlLedger:
+    """Open (and migrate) the ledger at a SQLAlchemy URL: `sqlite:///path/ledger.db` or
+    `postgresql+psycopg://user@host/db`.
+
+    With `create=False` a missing SQLite file is an error instead of a new, empty ledger.
+    `process` names this process in the history (default `host:pid`).
+    Raises LedgerUnavailable with a message for the operator.
+    """
+    safe = make_url(url).render_as_string(hide_password=True)
+    engine = _engine(url, create)
+    ledger = SqlLedger(engine, process or default_process(), safe)
+    try:
+        with ledger._write() as connection:
+            migrate.upgrade(connection)
+    except BaseException:
+        engine.dispose()
+        raise
+    return ledger
+
+
+def _engine(url: str, create: bool) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(parsed, pool_pre_ping=True, json_serializer=codec.dumps)
+    database = sqlite_path(url)
+    if database is None:
+        raise LedgerUnavailable(
+            "the ledger must be a file (sqlite:///path/ledger.db) or a PostgreSQL database: "
+            "an in-memory SQLite database cannot be shared by the daemon and clarion commands"
+        )
+    if not database.exists():
+        if not create:
+            raise LedgerUnavailable(
+                f"there is no ledger at {database} yet: `clarion run` creates it when it "
+                "first starts (check that --config points to the right config.yaml)"
+            )
+        database.parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        parsed, connect_args={"timeout": BUSY_TIMEOUT_S}, json_serializer=codec.dumps
+    )
+    event.listen(engine, "connect", _sqlite_connect)
+    event.listen(engine, "begin", _sqlite_begin)
+    return engine
+
+
+def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # SQLAlchemy, not the sqlite3 module, decides where transactions begin (_sqlite_begin).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")  # a committed claim survives a power cut
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}")
+    cursor.close()
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    mode = connection.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+    connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+_Move = tuple[str, State, State, str | None, str | None]
+"""(key, from state, to state, reason, error class)"""
+
+
+@dataclass
+class _SyncWork:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    cancelled: list[str] = field(default_factory=list)
+    edited_after_sending: list[str] = field(default_factory=list)
+    expired: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    inserts: list[dict[str, Any]] = field(default_factory=list)
+    refreshes: list[dict[str, Any]] = field(default_factory=list)
+    moves: list[_Move] = field(default_factory=list)
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+    def touched(self) -> dict[str, State]:
+        """Rows this sync would change, with the state each was seen in."""
+        seen = {item["b_key"]: item["b_state"] for item in self.refreshes}
+        return seen | {key: old for key, old, *_ in self.moves}
+
+    def drop(self, keys: set[str]) -> None:
+        """Forget the changes to rows that moved on since they were read."""
+        self.refreshes = [item for item in self.refreshes if item["b_key"] not in keys]
+        self.moves = [move for move in self.moves if move[0] not in keys]
+        self.history = [item for item in self.history if item["key"] not in keys]
+        for listed in (self.added, self.updated, self.cancelled, self.expired):
+            listed[:] = [key for key in listed if key not in keys]
+
+    def report(self) -> SyncReport:
+        return SyncReport(
+            self.added,
+            self.updated,
+            self.cancelled,
+            self.edited_after_sending,
+            self.expired,
+            self.unchanged,
+        )
+
+
+class SqlLedger:
+    def __init__(self, engine: Engine, process: str, url: str) -> None:
+        self._engine = engine
+        self.process = process
+        self.url = url
+        """The URL with any password hidden: safe to show."""
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
+
+    # --- transactions
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        try:
+            yield
+        except (OperationalError, InterfaceError) as exc:
+            cause = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+            raise LedgerUnavailable(f"the ledger at {self.url} is unavailable: {cause}") from exc
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        with self._errors(), self._engine.begin() as connection:
+            yield connection
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        with (
+            self._errors(),
+            self._engine.connect().execution_options(sqlite_begin="DEFERRED") as connection,
+            connection.begin(),
+        ):
+            yield connection
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def _record(
+        self,
+        key: str,
+        at: datetime,
+        from_state: State | None,
+        to_state: State,
+        reason: str | None,
+        process: str | None = None,
+    ) -> dict[str, Any]:
+        return {
+            "key": key,
+            "at": at,
+            "from_state": from_state,
+            "to_state": to_state,
+            "process": process or self.process,
+            "reason": reason,
+        }
+
+    def _settle(
+        self,
+        connection: Connection,
+        moves: Sequence[_Move],
+        now: datetime,
+        process: str | None = None,
+    ) -> None:
+        """Apply (key, from, to, reason, error_class) moves and write their history."""
+        if not moves:
+            return
+        connection.execute(
+            SETTLE,
+            [
+                {
+                    "b_key": key,
+                    "b_state": old,
+                    "to_state": new,
+                    "error": None if new == State.PLANNED else reason,
+                    "error_class": None if new == State.PLANNED else error_class,
+                    "now": now,
+                }
+                for key, old, new, reason, error_class in moves
+            ],
+        )
+        connection.execute(
+            ADD_HISTORY,
+            [
+                self._record(key, now, old, new, reason, process)
+                for key, old, new, reason, _ in moves
+            ],
+        )
+
+    # --- sync
+
+    def sync(
+        self,
+        deliveries: Sequence[Delivery],
+        now: datetime,
+        *,
+        campaigns: Collection[str] | None = None,
+    ) -> SyncReport:
+        plan: dict[str, Delivery] = {}
+        for delivery in deliveries:
+            if delivery.key in plan:
+                raise ValueError(f"two deliveries share the key {delivery.key}")
+            plan[delivery.key] = delivery
+        present = {d.campaign for d in plan.values()}
+        with self._write() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(select(func.pg_advisory_xact_lock(_SYNC_LOCK_ID)))
+            query = SYNC_EXISTING
+            if campaigns is not None:
+                scope = sorted(present | set(campaigns))
+                query = query.where(_D.campaign.in_(scope))
+            existing = {row.key: row for row in connection.execute(query)}
+            work = _SyncWork()
+            for key, delivery in plan.items():
+                self._sync_one(work, delivery, existing.get(key), now)
+            for key, row in existing.items():
+                if key not in plan and row.state == State.PLANNED:
+                    why = "removed from the plan"
+                    work.moves.append(
+                        (key, State.PLANNED, State.CANCELLED, why, "removed-from-plan")
+                    )
+                    work.cancelled.append(key)
+            self._apply_sync(connection, work, present, now)
+        return work.report()
+
+    def _sync_one(
+        self,
+        work: _SyncWork,
+        delivery: Delivery,
+        row: Any,
+        now: datetime,
+    ) -> None:
+        key = delivery.key
+        state = None if row is None else State(row.state)
+        if delivery.status == "draft":
+            if state == State.PLANNED:
+                why = f"the post is a draft again ({delivery.source})"
+                work.moves.append((key, State.PLANNED, State.CANCELLED, why, "draft"))
+                work.cancelled.append(key)
+            return
+        if state in (State.SENT, State.CLAIMED, State.UNKNOWN):
+            if delivery.content_hash != row.content_hash:
+                work.edited_after_sending.append(key)
+            else:
+                work.unchanged += 1
+            return
+        deadline = delivery.deadline_utc
+        fingerprint = codec.fingerprint(delivery)
+        target = State.EXPIRED if deadline is not None and deadline < now else State.PLANNED
+        if state is None:
+            expired = target == State.EXPIRED
+            work.inserts.append(
+                {
+                    **_plan_values(delivery, fingerprint),
+                    "key": key,
+                    "campaign": delivery.campaign,
+                    "channel": delivery.channel,
+                    "state": target,
+                    "attempts": 0,
+                    "last_error": _past_deadline(deadline) if expired else None,
+                    "error_class": "deadline" if expired else None,
+                    "created_utc": now,
+                    "updated_utc": now,
+                }
+            )
+            why = f"added from the plan ({delivery.source})"
+            if expired:
+                why += f", {_past_deadline(deadline)}"
+            work.history.append(self._record(key, now, None, target, why))
+            (work.expired if expired else work.added).append(key)
+            return
+        revive = state == State.CANCELLED and row.error_class in SETTLED_BY_SYNC
+        if row.plan_hash == fingerprint and not revive:
+            work.unchanged += 1
+            return
+        values = _plan_values(delivery, fingerprint)
+        work.refreshes.append({**values, "b_key": key, "b_state": state, "now": now})
+        if state not in (State.PLANNED, State.EXPIRED) and not revive:
+            target = state  # failed, or cancelled by an operator: new payload, same state
+        if target != state:
+            why = (
+                f"back in the plan ({delivery.source})"
+                if target == State.PLANNED
+                else f"changed in the plan ({delivery.source}), {_past_deadline(deadline)}"
+            )
+            work.moves.append((key, state, target, why, "deadline"))
+        else:
+            why = f"changed in the plan ({delivery.source})"
+            work.history.append(self._record(key, now, state, state, why))
+        if target == State.EXPIRED:
+            work.expired.append(key)
+        else:
+            (work.added if revive else work.updated).append(key)
+
+    def _apply_sync(
+        self, connection: Connection, work: _SyncWork, campaigns: set[str], now: datetime
+    ) -> None:
+        if connection.dialect.name == "postgresql":
+            # Another daemon may have claimed a row since it was read: lock the rows to
+            # change, and leave out those that moved on (SQLite's write lock rules that out).
+            touched = work.touched()
+            keys = list(touched)
+            current: dict[str, str] = {}
+            for start in range(0, len(keys), 10_000):
+                chunk = keys[start : start + 10_000]
+                current.update((k, s) for k, s in connection.execute(LOCK_STATES, {"keys": chunk}))
+            work.drop({key for key, state in touched.items() if current.get(key) != state})
+        if campaigns:
+            connection.execute(
+                _dialect_insert(connection)(campaign_controls).on_conflict_do_nothing(),
+                [{"campaign": c, "paused": False} for c in sorted(campaigns)],
+            )
+        if work.inserts:
+            connection.execute(insert(deliveries), work.inserts)
+        if work.refreshes:
+            connection.execute(SYNC_REFRESH, work.refreshes)
+        self._settle(connection, work.moves, now)
+        if work.history:
+            connection.execute(ADD_HISTORY, work.history)
+
+    # --- alarms and claims
+
+    def alarms(self, now: datetime, horizon: timedelta) -> list[tuple[str, str, datetime]]:
+        until = now + horizon
+        query = select(_D.key, _D.channel, _D.due_utc, _D.next_attempt_utc).where(
+            _D.state == State.PLANNED,
+            _D.due_utc < until,
+            or_(_D.next_attempt_utc.is_(None), _D.next_attempt_utc < until),
+        )
+        with self._read() as connection:
+            found = [
+                (r.key, r.channel, max(r.due_utc, r.next_attempt_utc or r.due_utc))
+                for r in connection.execute(query)
+            ]
+        return sorted(found, key=lambda alarm: (alarm[2], alarm[0]))
+
+    def due_channels(self, now: datetime) -> list[str]:
+        query = (
+            select(_d.c.channel)
+            .distinct()
+            .where(
+                _d.c.state == State.PLANNED,
+                _d.c.due_utc <= now,
+                or_(_d.c.next_attempt_utc.is_(None), _d.c.next_attempt_utc <= now),
+                ~_PAUSED,
+                ~_HELD,
+            )
+            .order_by(_d.c.channel)
+        )
+        with self._read() as connection:
+            return list(connection.scalars(query))
+
+    def claim(
+        self,
+        channel: str,
+        owner: str,
+        lease: timedelta,
+        now: datetime,
+        *,
+        on_settled: OnSettled | None = None,
+    ) -> Claim | None:
+        settled: list[_Move] = []
+        claim = None
+        with self._write() as connection:
+            while claim is None:
+                batch = connection.execute(CLAIM_CANDIDATES, {"channel": channel, "now": now})
+                candidates = batch.all()
+                progressed = False
+                for candidate in candidates:
+                    if candidate.deadline_utc is not None and candidate.deadline_utc < now:
+                        move = (State.EXPIRED, _past_deadline(candidate.deadline_utc), "deadline")
+                    elif candidate.parent_key is not None and candidate.parent_state != State.SENT:
+                        move = (State.FAILED, _broken_thread(candidate.parent_state), "thread")
+                    elif any(connection.scalars(PAUSED_NOW, {"campaign": candidate.campaign})):
+                        continue
+                    else:
+                        claim = self._claim_row(connection, candidate.key, owner, lease, now)
+                        break
+                    self._settle(connection, [(candidate.key, State.PLANNED, *move)], now, owner)
+                    settled.append((candidate.key, State.PLANNED, *move))
+                    progressed = True
+                if not progressed:
+                    break  # settling rows may free their thread's next part: look again
+        if on_settled is not None:
+            for key, _, state, reason, _ in settled:
+                on_settled(key, state, reason or "")
+        return claim
+
+    def _claim_row(
+        self, connection: Connection, key: str, owner: str, lease: timedelta, now: datetime
+    ) -> Claim:
+        token = uuid.uuid4().hex
+        until = now + lease
+        connection.execute(
+            CLAIM_ROW,
+            {"b_key": key, "owner": owner, "lease_until": until, "token": token, "now": now},
+        )
+        reason = f"claimed until {_utc(until)}"
+        connection.execute(
+            ADD_HISTORY, self._record(key, now, State.PLANNED, State.CLAIMED, reason, owner)
+        )
+        row = self._fetch(connection, key)
+        assert row is not None
+        parent, root = self._thread_refs(connection, row.delivery.parent_key)
+        return Claim(row, token, owner, until, parent, root)
+
+    def finish(self, claim: Claim, outcome: Outcome, now: datetime) -> bool:
+        values, to_state, reason = _finish_values(claim, outcome, now)
+        statement = FINISH
+        if isinstance(outcome, Held):
+            statement = FINISH.values(attempts=_D.attempts - 1)
+        params = {"b_key": claim.row.key, "b_token": claim.token, **values}
+        with self._write() as connection:
+            if connection.execute(statement, params).rowcount != 1:
+                return False
+            record = self._record(claim.row.key, now, State.CLAIMED, to_state, reason, claim.owner)
+            connection.execute(ADD_HISTORY, record)
+            if isinstance(outcome, Held):
+                self._hold(connection, claim.row.channel, outcome.reason, now)
+        return True
+
+    def expire_leases(self, now: datetime) -> list[str]:
+        reason = "the lease ran out mid-publish: it may have gone out"
+        return self._settle_all(LEASES_RUN_OUT, State.CLAIMED, State.UNKNOWN, reason, "lease", now)
+
+    def expire_overdue(self, now: datetime) -> list[str]:
+        reason = "its deadline passed before it could go out"
+        return self._settle_all(OVERDUE, State.PLANNED, State.EXPIRED, reason, "deadline", now)
+
+    def _settle_all(
+        self,
+        query: Select[str],
+        old: State,
+        new: State,
+        reason: str,
+        error_class: str,
+        now: datetime,
+    ) -> list[str]:
+        with self._write() as connection:
+            keys: list[str] = list(connection.scalars(query, {"now": now}))
+            self._settle(connection, [(k, old, new, reason, error_class) for k in keys], now)
+        return keys
+
+    # --- reading
+
+    def _fetch(self, connection: Connection, key: str) -> Row | None:
+        found = connection.execute(select(deliveries).where(_D.key == key)).first()
+        return None if found is None else _row(found._mapping)
+
+    def _thread_refs(
+        self, connection: Connection, parent_key: str | None
+    ) -> tuple[PlatformRef | None, PlatformRef | None]:
+        if parent_key is None:
+            return None, None
+        query = select(_D.parent_key, _D.platform_ref).where(_D.key == bindparam("key"))
+        chain: list[PlatformRef | None] = []
+        key: str | None = parent_key
+        while key is not None and len(chain) < 1000:
+            found = connection.execute(query, {"key": key}).first()
+            if found is None:
+                break
+            chain.append(
+                None if found.platform_ref is None else PlatformRef.from_json(found.platform_ref)
+            )
+            key = found.parent_key
+        if not chain:
+            return None, None
+        return chain[0], chain[-1]
+
+    def get(self, key: str) -> Row | None:
+        with self._read() as connection:
+            return self._fetch(connection, key)
+
+    def find(self, key: str) -> Row:
+        with self._read() as connection:
+            row = self._fetch(connection, key)
+            if row is None:
+                raise self._no_such(connection, key)
+            return row
+
+    def rows(
+        self,
+        campaign: str | None = None,
+        states: Sequence[State] = (),
+        *,
+        channel: str | None = None,
+        limit: int | None = None,
+        newest_first: bool = False,
+    ) -> list[Row]:
+        query = select(deliveries)
+        if campaign is not None:
+            query = query.where(_D.campaign == campaign)
+        if states:
+            query = query.where(_D.state.in_(list(states)))
+        if channel is not None:
+            query = query.where(_D.channel == channel)
+        if newest_first:
+            query = query.order_by(_D.updated_utc.desc(), _D.key)
+        else:
+            query = query.order_by(_D.due_utc, _D.key)
+        if limit is not None:
+            query = query.limit(limit)
+        with self._read() as connection:
+            return [_row(r._mapping) for r in connection.execute(query)]
+
+    def counts(self, campaign: str | None = None) -> dict[State, int]:
+        query = select(_D.state, func.count()).group_by(_D.state)
+        if campaign is not None:
+            query = query.where(_D.campaign == campaign)
+        counts = dict.fromkeys(State, 0)
+        with self._read() as connection:
+            for state, count in connection.execute(query):
+                counts[State(state)] = count
+        return counts
+
+    def keys(self, campaign: str | None = None) -> list[str]:
+        query = select(_D.key).order_by(_D.key)
+        if campaign is not None:
+            query = query.where(_D.campaign == campaign)
+        with self._read() as connection:
+            return list(connection.scalars(query))
+
+    def campaigns(self) -> list[str]:
+        with self._read() as connection:
+            return list(connection.scalars(select(_D.campaign).distinct().order_by(_D.campaign)))
+
+    def history(self, key: str) -> list[Transition]:
+        query = select(history).where(history.c.key == key).order_by(history.c.id)
+        with self._read() as connection:
+            found = connection.execute(query).all()
+            if not found and self._fetch(connection, key) is None:
+                raise self._no_such(connection, key)
+        return [
+            Transition(
+                r.key,
+                r.at,
+                None if r.from_state is None else State(r.from_state),
+                State(r.to_state),
+                r.process,
+                r.reason,
+            )
+            for r in found
+        ]
+
+    def _no_such(self, connection: Connection, key: str) -> NoSuchDelivery:
+        keys = list(connection.scalars(select(_D.key)))
+        close = difflib.get_close_matches(key, keys, n=5, cutoff=0.6)
+        containing = sorted(k for k in keys if key in k and k not in close)
+        return NoSuchDelivery(key, (close + containing)[:8])
+
+    def thread_refs(self, key: str) -> tuple[PlatformRef | None, PlatformRef | None]:
+        with self._read() as connection:
+            row = self._fetch(connection, key)
+            if row is None:
+                raise self._no_such(connection, key)
+            return self._thread_refs(connection, row.delivery.parent_key)
+
+    def sent_since(self, channel: str, since: datetime) -> list[datetime]:
+        query = (
+            select(_D.sent_utc)
+            .where(_D.channel == channel, _D.state == State.SENT, _D.sent_utc >= since)
+            .order_by(_D.sent_utc)
+        )
+        with self._read() as connection:
+            return [when for when in connection.scalars(query) if when is not None]
+
+    # --- operator actions
+
+    def _operator_move(
+        self,
+        key: str,
+        action: str,
+        allowed: Collection[State],
+        to_state: State,
+        change: Callable[[Row], tuple[Mapping[str, Any], str]],
+        by: str,
+        now: datetime,
+    ) -> Row:
+        """Move a delivery an operator (or reconciliation) names, if its state allows;
+        `change` gives the columns to set and the reason, from the row as it is now."""
+        with self._write() as connection:
+            row = self._fetch(connection, key)
+            if row is None:
+                raise self._no_such(connection, key)
+            if row.state not in allowed:
+                raise NotAllowed(key, row.state, _refusal(row, action))
+            values, why = change(row)
+            statement = update(deliveries).where(_D.key == key, _D.state == row.state)
+            connection.execute(statement.values(state=to_state, updated_utc=now, **values))
+            connection.execute(ADD_HISTORY, self._record(key, now, row.state, to_state, why, by))
+            moved = self._fetch(connection, key)
+        assert moved is not None
+        return moved
+
+    def retry(self, key: str, by: str, now: datetime) -> Row:
+        def change(row: Row) -> tuple[Mapping[str, Any], str]:
+            values: dict[str, Any] = {"attempts": 0, **_CLEARED}
+            why = "retry asked by an operator"
+            if row.deadline_utc is not None and row.deadline_utc < now:
+                values["deadline_utc"] = None
+                why += f"; its deadline ({_utc(row.deadline_utc)}) is lifted"
+            return values, why
+
+        allowed = (State.FAILED, State.UNKNOWN, State.EXPIRED, State.CANCELLED)
+        return self._operator_move(key, "retry", allowed, State.PLANNED, change, by, now)
+
+    def cancel(self, key: str, reason: str | None, by: str, now: datetime) -> Row:
+        why = f"cancelled by an operator: {reason}" if reason else "cancelled by an operator"
+        values = {**_CLEARED, "last_error": why, "error_class": "operator"}
+        allowed = (State.PLANNED, State.FAILED, State.UNKNOWN, State.EXPIRED)
+        return self._operator_move(
+            key, "cancel", allowed, State.CANCELLED, lambda _: (values, why), by, now
+        )
+
+    def resolve(
+        self, key: str, sent: PlatformRef | None, by: str, now: datetime, reason: str | None = None
+    ) -> Row:
+        if sent is not None:
+            why = reason or f"found sent, at {sent.url or sent.id}"
+            values = {**_CLEARED, **_sent_values(sent, now)}
+            target = State.SENT
+        else:
+            why = reason or "found not sent: planned again"
+            values = dict(_CLEARED)
+            target = State.PLANNED
+        return self._operator_move(
+            key, "resolve", (State.UNKNOWN,), target, lambda _: (values, why), by, now
+        )
+
+    # --- pauses and holds
+
+    def _control(
+        self, campaign: str | None, paused: bool, reason: str | None, by: str, now: datetime
+    ) -> None:
+        values = {"paused": paused, "reason": reason, "since": now, "by": by}
+        with self._write() as connection:
+            statement = _dialect_insert(connection)(campaign_controls).values(
+                campaign=campaign or ALL, **values
+            )
+            connection.execute(
+                statement.on_conflict_do_update(index_elements=["campaign"], set_=values)
+            )
+
+    def pause(self, campaign: str | None, reason: str | None, by: str, now: datetime) -> None:
+        self._control(campaign, True, reason, by, now)
+
+    def resume(self, campaign: str | None, by: str, now: datetime) -> None:
+        self._control(campaign, False, None, by, now)
+
+    def controls(self) -> list[Control]:
+        query = (
+            select(campaign_controls)
+            .where(campaign_controls.c.paused)
+            .order_by(campaign_controls.c.campaign)
+        )
+        with self._read() as connection:
+            return [
+                Control(
+                    None if r.campaign == ALL else r.campaign,
+                    r.reason,
+                    r.since,
+                    r.by or "?",
+                )
+                for r in connection.execute(query)
+            ]
+
+    def _hold(self, connection: Connection, channel: str, reason: str, now: datetime) -> None:
+        values = {"reason": reason, "since": now}
+        statement = _dialect_insert(connection)(channel_holds).values(channel=channel, **values)
+        connection.execute(statement.on_conflict_do_update(index_elements=["channel"], set_=values))
+
+    def hold_channel(self, channel: str, reason: str, now: datetime) -> None:
+        with self._write() as connection:
+            self._hold(connection, channel, reason, now)
+
+    def release_channel(self, channel: str, now: datetime) -> None:
+        with self._write() as connection:
+            connection.execute(delete(channel_holds).where(channel_holds.c.channel == channel))
+
+    def held_channels(self) -> dict[str, str]:
+        query = select(channel_holds.c.channel, channel_holds.c.reason).order_by(
+            channel_holds.c.channel
+        )
+        with self._read() as connection:
+            return {r.channel: r.reason for r in connection.execute(query)}
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+def _utc(when: datetime) -> str:
+    return when.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _past_deadline(deadline: datetime | None) -> str:
+    return f"past its deadline ({_utc(deadline)}): not posted" if deadline else "past its deadline"
+
+
+def _broken_thread(parent_state: str | None) -> str:
+    if parent_state is None:
+        return "the previous part of the thread is not in the ledger: not posted"
+    return f"the previous part of the thread is {parent_state}, so this part cannot follow it"
+
+
+def _plan_values(delivery: Delivery, fingerprint: str) -> dict[str, Any]:
+    return {
+        "post": delivery.post,
+        "platform": delivery.platform,
+        "due_utc": delivery.due_utc,
+        "deadline_utc": delivery.deadline_utc,
+        "parent_key": delivery.parent_key,
+        "payload": codec.encode(delivery),
+        "content_hash": delivery.content_hash,
+        "plan_hash": fingerprint,
+    }
+
+
+def _sent_values(ref: PlatformRef, now: datetime) -> dict[str, Any]:
+    return {
+        "platform_id": ref.id,
+        "platform_url": ref.url,
+        "platform_ref": ref.as_json(),
+        "sent_utc": now,
+    }
+
+
+_RELEASED = {"lease_owner": None, "lease_until": None, "claim_token": None}
+_CLEARED = {**_RELEASED, "next_attempt_utc": None, "last_error": None, "error_class": None}
+
+
+def _finish_values(
+    claim: Claim, outcome: Outcome, now: datetime
+) -> tuple[dict[str, Any], State, str]:
+    """(columns to set, new state, history reason) for an outcome."""
+    base: dict[str, Any] = {**_RELEASED, "updated_utc": now}
+    match outcome:
+        case Sent(ref, note):
+            where = ref.url or ref.id
+            reason = f"sent: {where}" + (f" ({note})" if note else "")
+            values = {**_sent_values(ref, now), "last_error": None, "error_class": None}
+            return {**base, **values, "state": State.SENT}, State.SENT, reason
+        case Retry(at, why, error_class):
+            deadline = claim.row.deadline_utc
+            if deadline is not None and at > deadline:
+                reason = f"{why}; the next try ({_utc(at)}) would be {_past_deadline(deadline)}"
+                values = {"state": State.EXPIRED, "last_error": reason, "error_class": error_class}
+                return {**base, **values}, State.EXPIRED, reason
+            reason = f"will try again at {_utc(at)}: {why}"
+            values = {
+                "state": State.PLANNED,
+                "next_attempt_utc": at,
+                "last_error": why,
+                "error_class": error_class,
+            }
+            return {**base, **values}, State.PLANNED, reason
+        case Failed(why, error_class) | Unknown(why, error_class):
+            state = State.FAILED if isinstance(outcome, Failed) else State.UNKNOWN
+            values = {"state": state, "last_error": why, "error_class": error_class}
+            return {**base, **values}, state, why
+        case Held(why):
+            reason = f"channel held until its credentials work again: {why}"
+            values = {"state": State.PLANNED, "last_error": why, "error_class": "auth"}
+            return {**base, **values}, State.PLANNED, reason
+    raise TypeError(f"not an outcome: {outcome!r}")
+
+
+_DONE = {"retry": "retried", "cancel": "cancelled", "resolve": "resolved"}
+
+
+def _refusal(row: Row, action: str) -> str:
+    """Why an operator's `action` does not apply to the row, in the operator's words."""
+    where = f" ({row.ref.url or row.ref.id})" if row.ref else ""
+    if row.state == State.CLAIMED:
+        return (
+            f"{row.key} is being published right now (by {row.lease_owner}); "
+            "wait for the result and try again"
+        )
+    if action == "resolve":
+        return (
+            f"{row.key} is {row.state}{where}, not unknown: only a delivery whose outcome is "
+            "unknown needs resolving"
+        )
+    if row.state == State.SENT:
+        return f"{row.key} was already sent{where}: it cannot be {_DONE[action]}"
+    if row.state == State.PLANNED:
+        return f"{row.key} is already planned, due {_utc(row.due_utc)}"
+    return f"{row.key} is already {row.state}"
+
+
+def _row(r: RowMapping) -> Row:
+    ref = None if r["platform_ref"] is None else PlatformRef.from_json(r["platform_ref"])
+    return Row(
+        key=r["key"],
+        campaign=r["campaign"],
+        post=r["post"],
+        channel=r["channel"],
+        platform=r["platform"],
+        state=State(r["state"]),
+        due_utc=r["due_utc"],
+        deadline_utc=r["deadline_utc"],
+        delivery=codec.decode(r["payload"]),
+        content_hash=r["content_hash"],
+        attempts=r["attempts"],
+        next_attempt_utc=r["next_attempt_utc"],
+        ref=ref,
+        last_error=r["last_error"],
+        error_class=r["error_class"],
+        updated_utc=r["updated_utc"],
+        sent_utc=r["sent_utc"],
+        lease_owner=r["lease_owner"],
+        lease_until=r["lease_until"],
+    )

@@ -1,0 +1,159 @@
+"""The ledger's schema: one SQLAlchemy Core description for SQLite and PostgreSQL.
+
+Migrations (scheduler/ledger/migrations) create exactly this; a test compares the two.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Dialect,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+from scheduler.ledger.api import State
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """An aware datetime, stored in UTC.
+
+    PostgreSQL keeps it as `timestamp with time zone`. SQLite has no such type: the column is
+    declared DATETIME and holds the UTC wall clock as fixed-width text
+    (`2027-02-09 08:00:00.000000`, SQLAlchemy's own SQLite format), which sorts and compares
+    in time order; it is converted here directly, the costly part of a large sync otherwise.
+    Naive datetimes are refused rather than guessed at.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def bind_processor(self, dialect: Dialect) -> Any:
+        if dialect.name == "sqlite":
+            return _to_sqlite
+        return super().bind_processor(dialect)
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> Any:
+        if dialect.name == "sqlite":
+            return _from_sqlite
+        return super().result_processor(dialect, coltype)
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else _utc(value)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.astimezone(UTC)
+
+
+def _utc(value: datetime) -> datetime:
+    if value.tzinfo is UTC:
+        return value
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"the ledger stores aware datetimes only, got {value!r}")
+    return value.astimezone(UTC)
+
+
+def _to_sqlite(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return _utc(value).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _from_sqlite(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
+def _json() -> Any:
+    return JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
+
+
+metadata = MetaData()
+
+_STATES = ", ".join(f"'{s.value}'" for s in State)
+
+deliveries = Table(
+    "deliveries",
+    metadata,
+    Column("key", String, primary_key=True),
+    Column("campaign", String, nullable=False),
+    Column("post", String, nullable=False),
+    Column("channel", String, nullable=False),
+    Column("platform", String, nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("due_utc", UtcDateTime, nullable=False),
+    Column("deadline_utc", UtcDateTime),
+    Column("parent_key", String),
+    Column("payload", _json(), nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("plan_hash", String(64), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("next_attempt_utc", UtcDateTime),
+    Column("lease_owner", String),
+    Column("lease_until", UtcDateTime),
+    Column("claim_token", String(64)),
+    Column("platform_id", String),
+    Column("platform_url", Text),
+    Column("platform_ref", _json()),
+    Column("last_error", Text),
+    Column("error_class", String(64)),
+    Column("created_utc", UtcDateTime, nullable=False),
+    Column("updated_utc", UtcDateTime, nullable=False),
+    Column("sent_utc", UtcDateTime),
+    CheckConstraint(f"state IN ({_STATES})", name="ck_deliveries_state"),
+    Index("ix_deliveries_claim", "channel", "state", "due_utc"),
+    Index("ix_deliveries_state_due", "state", "due_utc"),
+    Index("ix_deliveries_campaign_state", "campaign", "state"),
+    Index("ix_deliveries_state_updated", "state", "updated_utc"),
+)
+"""`plan_hash` fingerprints the delivery as planned, so that sync compares plans in memory;
+`content_hash` is what the audience sees (an edit to it after sending is reported)."""
+
+history = Table(
+    "history",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String, nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("from_state", String(16)),
+    Column("to_state", String(16), nullable=False),
+    Column("process", String, nullable=False),
+    Column("reason", Text),
+    Index("ix_history_key", "key", "id"),
+)
+"""Append-only: one row per state change, never updated or deleted."""
+
+campaign_controls = Table(
+    "campaign_controls",
+    metadata,
+    Column("campaign", String, primary_key=True),
+    Column("paused", Boolean, nullable=False, default=False),
+    Column("reason", Text),
+    Column("since", UtcDateTime),
+    Column("by", String),
+)
+"""One row per campaign ever synced, plus '*' for everything: a claim takes a shared lock on
+its campaign's row and '*', and pause updates them, so the two cannot interleave."""
+
+channel_holds = Table(
+    "channel_holds",
+    metadata,
+    Column("channel", String, primary_key=True),
+    Column("reason", Text, nullable=False),
+    Column("since", UtcDateTime, nullable=False),
+)
+
+ALL = "*"
+"""The campaign_controls row that pauses every campaign."""

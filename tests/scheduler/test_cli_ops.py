@@ -1,0 +1,330 @@
+"""`clarion status|pause|resume|retry|cancel|resolve|history`, through the CLI, on both
+back-ends. The commands run on the real clock, so deliveries here are placed around it."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner, Result
+
+from scheduler.cli import cli
+from scheduler.config import Policies
+from scheduler.dispatch import Dispatcher
+from scheduler.ledger.api import Claim, Failed, Outcome, Row, Sent, State, Unknown
+from scheduler.ledger.sql import SqlLedger
+from tests.scheduler.ledgerkit import LEASE, ScriptedConnector, delivery, ref
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+HOUR = timedelta(hours=1)
+
+
+@pytest.fixture
+def config(tmp_path: Path, ledger_url: str) -> Path:
+    path = tmp_path / "config.yaml"
+    path.write_text(f"ledger: '{ledger_url}'\n")
+    return path
+
+
+def clarion(config: Path, *args: str) -> Result:
+    return CliRunner().invoke(cli, [*args, "--config", str(config)])
+
+
+def settle(ledger: SqlLedger, post: str, outcome: Outcome, at: datetime = NOW, **kw: Any) -> str:
+    """Add a delivery due an hour ago, claim it `at`, and record `outcome`; returns its key."""
+    item = delivery(post, due=NOW - HOUR, channel=f"ch-{post}", **kw)
+    ledger.sync([*(r.delivery for r in ledger.rows()), item], at)
+    claim = ledger.claim(item.channel, "host:9", LEASE, at)
+    assert claim is not None and ledger.finish(claim, outcome, at)
+    return item.key
+
+
+def test_status_of_a_fresh_ledger(ledger: SqlLedger, config: Path) -> None:
+    result = clarion(config, "status")
+    assert result.exit_code == 0, result.output
+    assert "Deliveries: none yet" in result.output
+
+
+def test_status_shows_what_needs_attention(ledger: SqlLedger, config: Path) -> None:
+    unknown = settle(ledger, "lost", Unknown("read timed out", "ambiguous"))
+    failed = settle(ledger, "long", Failed("rejected by the platform: too long", "rejected"))
+    sent = settle(ledger, "ok", Sent(ref(3)))
+    ledger.sync(
+        [
+            *(r.delivery for r in ledger.rows()),
+            delivery("late", due=NOW - 2 * HOUR),
+            delivery("next", due=NOW + 2 * HOUR),
+        ],
+        NOW,
+    )
+    ledger.pause("sayno", "legal review", "alice", NOW)
+    ledger.hold_channel("ch-x", "token revoked", NOW)
+
+    result = clarion(config, "status")
+    assert result.exit_code == 0, result.output
+    text = result.output
+    assert "Deliveries: 2 planned, 1 sent, 1 failed, 1 unknown" in text
+    assert "PAUSED: campaign sayno" in text and "by alice: legal review" in text
+    assert "HELD: channel ch-x" in text and "token revoked" in text
+    assert f"Next due: {delivery('next').key}" in text
+    assert "clarion resolve KEY --sent URL" in text
+    assert f"  {unknown}\n      since" in text and "read timed out" in text
+    assert failed in text and "too long" in text
+    assert sent in text and "https://x.example/status/3" in text
+    assert delivery("late").key in text and "2h 0m late" in text
+
+    report = json.loads(clarion(config, "status", "--format", "json").output)
+    assert report["counts"]["unknown"] == 1
+    assert [u["key"] for u in report["unknown"]] == [unknown]
+    assert report["recent_sent"][0]["url"] == "https://x.example/status/3"
+    assert report["failed"][0]["reason"] == "rejected by the platform: too long"
+    assert report["next_due"]["key"] == delivery("next").key
+    assert report["paused"] == [
+        {
+            "campaign": "sayno",
+            "reason": "legal review",
+            "since": report["paused"][0]["since"],
+            "by": "alice",
+        }
+    ]
+    assert report["held_channels"] == {"ch-x": "token revoked"}
+
+
+def test_status_of_one_campaign(ledger: SqlLedger, config: Path) -> None:
+    ledger.sync([delivery("a"), delivery("b", campaign="other")], NOW)
+    report = json.loads(clarion(config, "status", "other", "--format", "json").output)
+    assert report["counts"]["planned"] == 1
+    wrong = clarion(config, "status", "sayn0")
+    assert wrong.exit_code == 1
+    assert "no campaign 'sayn0'. Did you mean: sayno?" in wrong.stderr
+
+
+def test_commands_need_an_existing_sqlite_ledger(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text(f"ledger: 'sqlite:///{tmp_path}/nowhere/ledger.db'\n")
+    result = clarion(config, "status")
+    assert result.exit_code == 2
+    assert "there is no ledger at" in result.stderr and "clarion run" in result.stderr
+
+
+def test_a_broken_config_is_a_usage_error(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text("ledger: [not, a, url]\nstate_dri: x\n")
+    result = clarion(config, "status")
+    assert result.exit_code == 2
+    assert "config.yaml:1:" in result.stderr
+
+
+def test_pause_and_resume(ledger: SqlLedger, config: Path) -> None:
+    ledger.sync([delivery("a", due=NOW - HOUR)], NOW)
+    paused = clarion(config, "pause", "sayno", "--reason", "legal review")
+    assert paused.exit_code == 0, paused.output
+    assert "Paused campaign sayno: nothing more will be posted until `clarion resume sayno`" in (
+        paused.output
+    )
+    [control] = ledger.controls()
+    assert (control.campaign, control.reason) == ("sayno", "legal review")
+    assert re.fullmatch(r".+@.+:\d+", control.by), "user@host:pid"
+    assert ledger.claim("x-main", "d", LEASE, NOW) is None
+    assert clarion(config, "pause", "--all").exit_code == 0
+    resumed = clarion(config, "resume", "sayno")
+    assert resumed.exit_code == 0
+    assert "Every campaign is still paused (--all)" in resumed.output
+    lifted = clarion(config, "resume", "--all")
+    assert "1 delivery(ies) already due go out now" in lifted.output
+    assert ledger.controls() == []
+    assert "Nothing to do" in clarion(config, "resume", "sayno").output
+
+
+def test_pause_checks_its_arguments(ledger: SqlLedger, config: Path) -> None:
+    ledger.sync([delivery("a")], NOW)
+    assert clarion(config, "pause").exit_code == 2
+    both = clarion(config, "pause", "sayno", "--all")
+    assert both.exit_code == 2 and "not both" in both.stderr
+    typo = clarion(config, "pause", "sayn")
+    assert typo.exit_code == 1 and "Did you mean: sayno?" in typo.stderr
+    assert ledger.controls() == []
+    assert clarion(config, "pause", "launch-2028", "--force").exit_code == 0
+    assert [c.campaign for c in ledger.controls()] == ["launch-2028"]
+
+
+class Watching(SqlLedger):
+    """Notes every claim that started after `paused` was set and still succeeded."""
+
+    def __init__(self, ledger: SqlLedger, paused: threading.Event) -> None:
+        super().__init__(ledger.engine, "daemon", ledger.url)
+        self.paused = paused
+        self.late: list[str] = []
+
+    def claim(self, *args: Any, **kw: Any) -> Claim | None:
+        after = self.paused.is_set()
+        found = super().claim(*args, **kw)
+        if found is not None and after:
+            self.late.append(found.row.key)
+        return found
+
+
+class Counting:
+    def __init__(self) -> None:
+        self.sent = 0
+        self.warmed_up = threading.Event()
+
+    def claimed(self, row: Row) -> None:
+        pass
+
+    def finished(self, row: Row, outcome: Outcome, seconds: float, lateness: float) -> None:
+        self.sent += 1
+        if self.sent >= 5:
+            self.warmed_up.set()
+
+    def lost_claim(self, row: Row, outcome: Outcome) -> None:
+        pass
+
+    def settled(self, key: str, state: State, reason: str) -> None:
+        pass
+
+
+def test_no_claim_succeeds_after_pause_returns_while_a_dispatcher_runs(
+    ledger: SqlLedger, config: Path
+) -> None:
+    ledger.sync([delivery(f"p{i:03}", due=NOW - HOUR) for i in range(300)], NOW)
+    paused = threading.Event()
+    watching, listener = Watching(ledger, paused), Counting()
+    dispatch = Dispatcher(
+        watching, {"x-main": ScriptedConnector()}, Policies(), "d", listener=listener
+    )
+    worker = threading.Thread(target=dispatch.run_channel, args=("x-main", threading.Event()))
+    worker.start()
+    try:
+        assert listener.warmed_up.wait(30)
+        result = clarion(config, "pause", "sayno")
+        paused.set()
+        assert result.exit_code == 0, result.output
+    finally:
+        worker.join(30)
+    assert not worker.is_alive()
+    assert watching.late == []
+    counts = ledger.counts()
+    assert counts[State.PLANNED] > 0 and counts[State.SENT] >= 5 and counts[State.CLAIMED] == 0
+
+
+def test_retry_a_failed_delivery(ledger: SqlLedger, config: Path) -> None:
+    key = settle(ledger, "long", Failed("too long", "rejected"))
+    result = clarion(config, "retry", key)
+    assert result.exit_code == 0, result.output
+    assert f"{key} is planned again and goes out within a minute" in result.output
+    assert ledger.find(key).state == State.PLANNED
+    again = clarion(config, "retry", key)
+    assert again.exit_code == 1 and "is already planned" in again.stderr
+
+
+def test_retry_of_an_unknown_delivery_needs_force_where_a_repeat_would_double(
+    ledger: SqlLedger, config: Path
+) -> None:
+    key = settle(ledger, "lost", Unknown("read timed out", "ambiguous"), platform="telegram")
+    refused = clarion(config, "retry", key)
+    assert refused.exit_code == 1
+    assert "telegram cannot recognise a repeat: retrying may post it twice" in refused.stderr
+    assert f"clarion resolve {key} --sent URL" in refused.stderr
+    assert ledger.find(key).state == State.UNKNOWN
+    forced = clarion(config, "retry", key, "--force")
+    assert forced.exit_code == 0 and ledger.find(key).state == State.PLANNED
+
+
+def test_retry_of_an_unknown_delivery_where_the_platform_recognises_repeats(
+    ledger: SqlLedger, config: Path
+) -> None:
+    key = settle(ledger, "lost", Unknown("read timed out", "ambiguous"), platform="mastodon")
+    result = clarion(config, "retry", key)
+    assert result.exit_code == 0, result.output
+    assert "mastodon should recognise the repeat" in result.output
+
+
+def test_retry_mentions_what_still_holds_it_back(ledger: SqlLedger, config: Path) -> None:
+    key = settle(ledger, "long", Failed("too long", "rejected"))
+    ledger.pause(None, None, "bob", NOW)
+    ledger.hold_channel("ch-long", "token revoked", NOW)
+    result = clarion(config, "retry", key)
+    assert "But its campaign is paused: `clarion resume --all`" in result.output
+    assert "But channel ch-long is held" in result.output
+
+
+def test_cancel(ledger: SqlLedger, config: Path) -> None:
+    key = settle(ledger, "lost", Unknown("read timed out", "ambiguous"))
+    result = clarion(config, "cancel", key, "--reason", "posted by hand")
+    assert result.exit_code == 0
+    assert "is cancelled: it will not go out. (It was unknown" in result.output
+    assert ledger.find(key).last_error == "cancelled by an operator: posted by hand"
+    sent = settle(ledger, "ok", Sent(ref(1)))
+    refused = clarion(config, "cancel", sent)
+    assert refused.exit_code == 1 and "was already sent" in refused.stderr
+
+
+def test_unknown_keys_get_close_matches(ledger: SqlLedger, config: Path) -> None:
+    ledger.sync([delivery("countdown"), delivery("countdown", channel="mastodon-main")], NOW)
+    for command in ("retry", "cancel", "history"):
+        result = clarion(config, command, "sayno/countdown/en/x-mian")
+        assert result.exit_code == 1
+        assert "no delivery with key 'sayno/countdown/en/x-mian'" in result.stderr
+        assert "Did you mean:\n  sayno/countdown/en/x-main" in result.stderr
+    nothing = clarion(config, "resolve", "zzz", "--not-sent")
+    assert nothing.exit_code == 1 and "`clarion status` lists" in nothing.stderr
+
+
+def test_resolve_sent_records_the_address(ledger: SqlLedger, config: Path) -> None:
+    key = settle(ledger, "lost", Unknown("read timed out", "ambiguous"))
+    url = "https://mastodon.example/@sayno/112233"
+    result = clarion(config, "resolve", key, "--sent", url)
+    assert result.exit_code == 0, result.output
+    row = ledger.find(key)
+    assert (row.state, row.ref and row.ref.id, row.ref and row.ref.url) == (
+        State.SENT,
+        "112233",
+        url,
+    )
+    refused = clarion(config, "resolve", key, "--not-sent")
+    assert refused.exit_code == 1 and "not unknown" in refused.stderr
+
+
+def test_resolve_not_sent_plans_it_again(ledger: SqlLedger, config: Path) -> None:
+    lost = Unknown("read timed out", "ambiguous")
+    key = settle(ledger, "lost", lost, at=NOW - HOUR, deadline=NOW - HOUR / 2)
+    result = clarion(config, "resolve", key, "--not-sent")
+    assert result.exit_code == 0, result.output
+    assert ledger.find(key).state == State.PLANNED
+    assert "has passed, so it will expire instead" in result.output
+    assert f"run `clarion retry {key}` once it has" in result.output
+
+
+def test_resolve_checks_its_arguments(ledger: SqlLedger, config: Path) -> None:
+    key = settle(ledger, "lost", Unknown("read timed out", "ambiguous"))
+    assert clarion(config, "resolve", key).exit_code == 2
+    assert clarion(config, "resolve", key, "--sent", "https://x/1", "--not-sent").exit_code == 2
+    bad = clarion(config, "resolve", key, "--sent", "not a link")
+    assert bad.exit_code == 2 and "full address" in bad.stderr
+    assert ledger.find(key).state == State.UNKNOWN
+
+
+def test_history(ledger: SqlLedger, config: Path) -> None:
+    key = settle(ledger, "lost", Unknown("read timed out", "ambiguous"))
+    clarion(config, "resolve", key, "--sent", "https://x.example/status/5")
+    result = clarion(config, "history", key)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith(f"{key}: sent, due ") and "at https://x.example/status/5" in lines[0]
+    assert "new -> planned" in lines[1]
+    assert "planned -> claimed" in result.output and "host:9" in result.output
+    assert "claimed -> unknown" in result.output and "read timed out" in result.output
+    assert "unknown -> sent" in result.output
+    document = json.loads(clarion(config, "history", key, "--format", "json").output)
+    assert [(h["from"], h["to"]) for h in document["history"]] == [
+        (None, "planned"),
+        ("planned", "claimed"),
+        ("claimed", "unknown"),
+        ("unknown", "sent"),
+    ]

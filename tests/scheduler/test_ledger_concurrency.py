@@ -1,0 +1,215 @@
+"""Claims under contention: pause is checked inside the claim, and no row is claimed twice.
+
+Each test uses its own SqlLedger per thread or process, as separate daemons and operator
+commands would. Threads are bounded by joins with time-outs; nothing asserts on timing.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from scheduler.ledger.api import Claim, State
+from scheduler.ledger.sql import SqlLedger, open_ledger
+from tests.scheduler.ledgerkit import LEASE, NOW, delivery
+
+ROOT = Path(__file__).resolve().parents[2]
+JOIN = 30.0
+
+
+@contextmanager
+def opened(url: str) -> Iterator[SqlLedger]:
+    ledger = open_ledger(url, process="test:2")
+    try:
+        yield ledger
+    finally:
+        ledger.close()
+
+
+def start(target: Callable[[], None]) -> threading.Thread:
+    worker = threading.Thread(target=target, daemon=True)
+    worker.start()
+    return worker
+
+
+def stop_at_pause_check(
+    ledger: SqlLedger, when: str, reached: threading.Event, go: threading.Event
+) -> None:
+    """Hold the claiming thread just before (or after) it re-reads the campaign's pause."""
+
+    def hook(*args: Any) -> None:
+        if str(args[2]).lstrip().startswith("SELECT campaign_controls.paused"):
+            reached.set()
+            assert go.wait(JOIN)
+
+    event.listen(ledger.engine, f"{when}_cursor_execute", hook)
+
+
+def test_pause_waits_for_a_claim_in_flight(ledger_url: str) -> None:
+    """A claim that read "not paused" commits before pause returns, never after."""
+    item = delivery("a")
+    with opened(ledger_url) as claimer, opened(ledger_url) as operator:
+        claimer.sync([item], NOW)
+        reached, go = threading.Event(), threading.Event()
+        stop_at_pause_check(claimer, "after", reached, go)
+        result: list[Claim | None] = []
+        state_when_pause_returned: list[State] = []
+
+        def pause() -> None:
+            operator.pause("sayno", None, "alice", NOW)
+            state_when_pause_returned.append(operator.find(item.key).state)
+
+        claiming = start(lambda: result.append(claimer.claim("x-main", "d", LEASE, NOW)))
+        assert reached.wait(JOIN)
+        pausing = start(pause)
+        pausing.join(0.3)  # room for a broken pause to return early
+        go.set()
+        claiming.join(JOIN)
+        pausing.join(JOIN)
+        assert result and result[0] is not None
+        assert state_when_pause_returned == [State.CLAIMED]
+
+
+@pytest.mark.postgres
+def test_a_claim_that_meets_a_fresh_pause_gives_up(pg_url: str) -> None:
+    """A pause committed between choosing the row and claiming it wins.
+
+    (On SQLite the claim's write lock makes pause wait instead: the test above.)
+    """
+    with opened(pg_url) as claimer, opened(pg_url) as operator:
+        claimer.sync([delivery("a")], NOW)
+        reached, go = threading.Event(), threading.Event()
+        stop_at_pause_check(claimer, "before", reached, go)
+        result: list[Claim | None] = []
+        claiming = start(lambda: result.append(claimer.claim("x-main", "d", LEASE, NOW)))
+        assert reached.wait(JOIN)
+        operator.pause("sayno", None, "alice", NOW)
+        go.set()
+        claiming.join(JOIN)
+        assert result == [None]
+        assert operator.find(delivery("a").key).state == State.PLANNED
+
+
+def test_no_claim_succeeds_once_pause_has_returned(ledger_url: str) -> None:
+    channels = ["x-main", "mastodon-main", "bluesky-main"]
+    with opened(ledger_url) as setup:
+        setup.sync([delivery(f"p{i}", channel=c) for c in channels for i in range(150)], NOW)
+    paused, warmed_up = threading.Event(), threading.Event()
+    late_claims: list[str] = []
+    made: list[str] = []
+
+    def hammer(channel: str) -> None:
+        with opened(ledger_url) as ledger:
+            while True:
+                after_pause = paused.is_set()
+                found = ledger.claim(channel, f"daemon-{channel}", LEASE, NOW)
+                if found is None:
+                    if after_pause:
+                        return
+                    continue
+                made.append(found.row.key)
+                if len(made) >= 6:
+                    warmed_up.set()
+                if after_pause:
+                    late_claims.append(found.row.key)
+
+    workers = [start(lambda c=c: hammer(c)) for c in channels]  # type: ignore[misc]
+    assert warmed_up.wait(JOIN)
+    with opened(ledger_url) as operator:
+        operator.pause("sayno", "stop now", "alice", NOW)
+        paused.set()
+        for worker in workers:
+            worker.join(JOIN)
+        assert not any(w.is_alive() for w in workers)
+        assert late_claims == []
+        assert operator.counts()[State.PLANNED] > 0, "the hammer ran out of rows before pausing"
+        assert len(made) == len(set(made))
+
+
+def test_concurrent_claimers_never_share_a_row(ledger_url: str) -> None:
+    items = [delivery(f"p{i:02}") for i in range(40)]
+    with opened(ledger_url) as setup:
+        setup.sync(items, NOW)
+    taken: list[list[str]] = [[] for _ in range(4)]
+
+    def drain(mine: list[str]) -> None:
+        with opened(ledger_url) as ledger:
+            while (found := ledger.claim("x-main", "d", LEASE, NOW)) is not None:
+                mine.append(found.row.key)
+
+    workers = [start(lambda m=m: drain(m)) for m in taken]  # type: ignore[misc]
+    for worker in workers:
+        worker.join(JOIN)
+    everything = [key for mine in taken for key in mine]
+    assert sorted(everything) == sorted(d.key for d in items)
+
+
+DRAIN = """
+import sys
+from datetime import timedelta
+from scheduler.ledger.sql import open_ledger
+from tests.scheduler.ledgerkit import NOW
+ledger = open_ledger(sys.argv[1])
+sys.stdin.readline()
+while (claim := ledger.claim("x-main", sys.argv[2], timedelta(minutes=5), NOW)) is not None:
+    print(claim.row.key, flush=True)
+"""
+
+
+def test_daemon_processes_never_share_a_row(ledger_url: str) -> None:
+    items = [delivery(f"p{i:02}") for i in range(60)]
+    with opened(ledger_url) as setup:
+        setup.sync(items, NOW)
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", DRAIN, ledger_url, f"proc-{n}"],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for n in range(3)
+    ]
+    outputs = []
+    for child in children:  # all started and migrated before any claims
+        assert child.stdin is not None
+        child.stdin.write("go\n")
+        child.stdin.flush()
+    for child in children:
+        out, _ = child.communicate(timeout=60)
+        assert child.returncode == 0
+        outputs += out.split()
+    assert sorted(outputs) == sorted(d.key for d in items)
+
+
+@pytest.mark.postgres
+def test_sync_leaves_alone_a_row_claimed_while_it_was_reading(pg_url: str) -> None:
+    removed, kept = delivery("removed"), delivery("kept", channel="m")
+    with opened(pg_url) as syncer, opened(pg_url) as daemon:
+        syncer.sync([removed, kept], NOW)
+        reached, go = threading.Event(), threading.Event()
+
+        def hook(*args: Any) -> None:
+            if str(args[2]).lstrip().startswith("SELECT deliveries.key, deliveries.campaign"):
+                reached.set()
+                assert go.wait(JOIN)
+
+        event.listen(syncer.engine, "after_cursor_execute", hook)
+        reports: list[Any] = []
+        syncing = start(lambda: reports.append(syncer.sync([kept], NOW)))
+        assert reached.wait(JOIN)
+        found = daemon.claim("x-main", "daemon-b", LEASE, NOW)
+        assert found is not None and found.row.key == removed.key
+        go.set()
+        syncing.join(JOIN)
+        assert reports and reports[0].cancelled == []
+        assert daemon.find(removed.key).state == State.CLAIMED
+        assert [h.to_state for h in daemon.history(removed.key)] == [State.PLANNED, State.CLAIMED]
