@@ -52,10 +52,9 @@ def install_peers() -> None:
 
 
 def demo(args: list[str]) -> None:
+    """The daemon on the embedded defaults: the demo campaign, dry-run channels, SQLite."""
     ensure_venv()
-    example = ROOT / "campaigns" / "examples" / "sayno-2027.yaml"
-    run(BIN / "clarion", "validate", example)
-    run(BIN / "clarion", "preview", example, *args)
+    run(BIN / "clarion", "run", "--demo", *args)
 
 
 def test(args: list[str]) -> None:

@@ -93,6 +93,10 @@ class Policies(_Strict):
     horizon: Duration = timedelta(hours=6)
     """How far ahead the daemon sets alarms; later deliveries get theirs as time passes."""
     shutdown_grace: Duration = timedelta(seconds=30)
+    sweep_interval: Duration = Field(default=timedelta(seconds=5), gt=timedelta(0))
+    """How often the daemon's sweeper looks for anything due that an alarm missed."""
+    recheck_interval: Duration = Field(default=timedelta(minutes=1), gt=timedelta(0))
+    """How often unknown deliveries are reconciled and held channels are tested again."""
 
 
 class ServerSettings(_Strict):

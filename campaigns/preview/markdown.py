@@ -50,8 +50,8 @@ WORD_JOINER = "\u2060"
 
 def inline(text: str) -> str:
     """Text safe in a paragraph or a table cell: one line, shown exactly as written."""
-    flat = text.replace("\r\n", "\n").replace("\n", " ").translate(_INLINE)
-    return _MENTION.sub(lambda m: m.group() + WORD_JOINER, flat)
+    flat = text.replace("\r\n", "\n").replace("\n", " ")
+    return _MENTION.sub(lambda m: m.group() + WORD_JOINER, flat).translate(_INLINE)
 
 
 def block(text: str) -> list[str]:

@@ -90,6 +90,22 @@ _PAUSED = (
 )
 _HELD = select(channel_holds.c.channel).where(channel_holds.c.channel == _d.c.channel).exists()
 _PARENT_SETTLED = (State.SENT, State.FAILED, State.CANCELLED, State.EXPIRED)
+_READY = (
+    _d.c.channel == bindparam("channel"),
+    _d.c.state == State.PLANNED,
+    _d.c.due_utc <= bindparam("now"),
+    or_(_d.c.next_attempt_utc.is_(None), _d.c.next_attempt_utc <= bindparam("now")),
+    or_(
+        _d.c.parent_key.is_(None),
+        _parent.c.key.is_(None),
+        _parent.c.state.in_(_PARENT_SETTLED),
+    ),
+    ~_PAUSED,
+    ~_HELD,
+)
+"""Planned rows of the channel that are due, not waiting for a retry or for an earlier thread
+part, in a campaign not paused, on a channel not held: each is claimed, or settled when it
+is past its deadline or its thread broke."""
 
 CLAIM_CANDIDATES = (
     select(
@@ -100,25 +116,56 @@ CLAIM_CANDIDATES = (
         _parent.c.state.label("parent_state"),
     )
     .select_from(_d.outerjoin(_parent, _parent.c.key == _d.c.parent_key))
-    .where(
-        _d.c.channel == bindparam("channel"),
-        _d.c.state == State.PLANNED,
-        _d.c.due_utc <= bindparam("now"),
-        or_(_d.c.next_attempt_utc.is_(None), _d.c.next_attempt_utc <= bindparam("now")),
-        or_(
-            _d.c.parent_key.is_(None),
-            _parent.c.key.is_(None),
-            _parent.c.state.in_(_PARENT_SETTLED),
-        ),
-        ~_PAUSED,
-        ~_HELD,
-    )
+    .where(*_READY)
     .order_by(_d.c.due_utc, _d.c.key)
     .limit(_CLAIM_BATCH)
     .with_for_update(of=_d, skip_locked=True)
 )
-"""The channel's earliest planned rows that are due, not waiting for a retry or an earlier
-thread part, in a campaign not paused, on a channel not held."""
+"""The channel's earliest ready rows, to settle those that must be."""
+
+_NEXT_READY = (
+    select(_d.c.key)
+    .select_from(_d.outerjoin(_parent, _parent.c.key == _d.c.parent_key))
+    .where(*_READY)
+    .order_by(_d.c.due_utc, _d.c.key)
+    .limit(1)
+    .with_for_update(of=_d, skip_locked=True)
+    .scalar_subquery()
+)
+_up = deliveries.alias("up")
+_SENT_PARENT = select(_up.c.key).where(_up.c.key == _D.parent_key, _up.c.state == State.SENT)
+
+CLAIM_NEXT = (
+    update(deliveries)
+    .where(
+        _D.key == _NEXT_READY,
+        or_(_D.deadline_utc.is_(None), _D.deadline_utc >= bindparam("now")),
+        or_(_D.parent_key.is_(None), _SENT_PARENT.exists()),
+    )
+    .values(
+        state=State.CLAIMED,
+        attempts=_D.attempts + 1,
+        lease_owner=bindparam("owner"),
+        lease_until=bindparam("lease_until"),
+        claim_token=bindparam("token"),
+        updated_utc=bindparam("now"),
+    )
+    .returning(
+        *deliveries.c,
+        select(_up.c.platform_ref)
+        .where(_up.c.key == _D.parent_key)
+        .scalar_subquery()
+        .label("parent_ref"),
+        select(_up.c.parent_key)
+        .where(_up.c.key == _D.parent_key)
+        .scalar_subquery()
+        .label("grandparent_key"),
+    )
+)
+"""Claim the channel's earliest ready row in one statement, if it may go out (its deadline
+has not passed, and the previous thread part, if any, is sent), and return it with the
+platform reference of that previous part. No row: nothing is ready, or the earliest ready
+row must be settled first (CLAIM_CANDIDATES)."""
 
 PAUSED_NOW = (
     select(campaign_controls.c.paused)
@@ -130,21 +177,9 @@ PAUSED_NOW = (
     )
     .with_for_update(read=True)
 )
-"""Re-read under a shared lock right before claiming: `pause` updates these rows, so it waits
-for a claim in flight, and a claim that starts after it sees the pause."""
-
-CLAIM_ROW = (
-    update(deliveries)
-    .where(_D.key == bindparam("b_key"), _D.state == State.PLANNED)
-    .values(
-        state=State.CLAIMED,
-        attempts=_D.attempts + 1,
-        lease_owner=bindparam("owner"),
-        lease_until=bindparam("lease_until"),
-        claim_token=bindparam("token"),
-        updated_utc=bindparam("now"),
-    )
-)
+"""PostgreSQL: re-read under a shared lock right after claiming. `pause` updates these rows, so
+it waits for a claim in flight, and a claim that meets a pause committed since its statement
+began is rolled back. (On SQLite the claim's write lock keeps `pause` out altogether.)"""
 
 FINISH = update(deliveries).where(
     _D.key == bindparam("b_key"),

@@ -1,0 +1,272 @@
+"""Daemon benchmarks: `python3 tasks.py bench daemon` (or .venv/bin/python bench/bench_daemon.py).
+
+Each scenario runs a real `clarion run` process against loopback Mastodon fakes that take
+50 ms per post, with deliveries put straight into an SQLite ledger (config.yaml lists no
+campaign folder, so the daemon runs the ledger as it is):
+
+(a) lateness: 1,000 deliveries spread over 10 s on 20 channels; p50 and p99 of "publish
+    started - due", beside bare APScheduler firing 1,000 no-op date jobs at the same instants
+    in this process during the same run;
+(b) burst: 1,000 deliveries due at one instant on 50 channels; time until the last is sent,
+    against the per-channel sequential ideal (20 posts x 50 ms = 1 s);
+(c) start-up: from process start to "clarion is running" with 100,000 planned deliveries in
+    the ledger, spread over 30 days, and all of them within the alarm horizon; RSS.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from apscheduler.executors.pool import ThreadPoolExecutor  # noqa: E402
+from apscheduler.schedulers.background import BackgroundScheduler  # noqa: E402
+from prometheus_client.parser import text_string_to_metric_families  # noqa: E402
+
+from campaigns.delivery import Delivery  # noqa: E402
+from connectors.fakes.mastodon import ACCESS_TOKEN, MastodonFake  # noqa: E402
+from scheduler.ledger import open_ledger  # noqa: E402
+from scheduler.timing import MAX_ALARMS  # noqa: E402
+
+CLARION = Path(sys.executable).parent / "clarion"
+LATENCY = 0.05
+
+
+def delivery(i: int, channel: str, due: datetime) -> Delivery:
+    return Delivery(
+        key=f"bench/p{i:06d}/en/{channel}",
+        campaign="bench",
+        post=f"p{i:06d}",
+        channel=channel,
+        platform="mastodon",
+        language="en",
+        audience=None,
+        due_utc=due,
+        timezone="UTC",
+        deadline_utc=due + timedelta(hours=2),
+        text=f"benchmark post {i}",
+        thread_index=0,
+        thread_size=1,
+        parent_key=None,
+        media=(),
+        link=None,
+        status="approved",
+        length=20,
+        limit=500,
+        source="bench.yaml:1:1",
+    )
+
+
+def seed(folder: Path, deliveries: Sequence[Delivery]) -> str:
+    url = f"sqlite:///{folder / 'state' / 'ledger.db'}"
+    ledger = open_ledger(url)
+    try:
+        ledger.sync(deliveries, datetime.now(UTC), campaigns={"bench"})
+    finally:
+        ledger.close()
+    return url
+
+
+def config(folder: Path, channels: Sequence[str], base_url: str, **policies: Any) -> Path:
+    data = {
+        "campaigns": [],
+        "state_dir": "state",
+        "channels": {
+            name: {
+                "platform": "mastodon",
+                "base_url": base_url,
+                "credentials": {"access_token": "${BENCH_TOKEN}"},
+            }
+            for name in channels
+        },
+        "policies": policies,
+        "server": {"listen": "127.0.0.1:0"},
+        "log": {"format": "json", "level": "info"},
+    }
+    path = folder / "config.yaml"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def start(path: Path, *args: str) -> tuple[subprocess.Popen[bytes], Path]:
+    log = path.parent / "daemon.log"
+    env = {**os.environ, "BENCH_TOKEN": ACCESS_TOKEN, "PYTHONUNBUFFERED": "1"}
+    with log.open("wb") as err:
+        process = subprocess.Popen(
+            [str(CLARION), "run", "--config", str(path), *args],
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            env=env,
+            cwd=path.parent,
+        )
+    return process, log
+
+
+def lines(log: Path) -> list[dict[str, Any]]:
+    found = []
+    for line in log.read_text().splitlines():
+        with contextlib.suppress(ValueError):  # a line being written
+            found.append(json.loads(line))
+    return found
+
+
+def sent(log: Path) -> list[dict[str, Any]]:
+    return [line for line in lines(log) if line["message"].startswith("sent")]
+
+
+def fake(**kw: Any) -> MastodonFake:
+    platform = MastodonFake(latency=LATENCY, status_limit=None, **kw)
+    platform.windows["all"].limit = None
+    platform.start()
+    return platform
+
+
+def verdict(met: bool) -> str:
+    return "met" if met else "MISSED"
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def lateness() -> None:
+    channels = [f"c{i:02d}" for i in range(20)]
+    platform = fake()
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        first = datetime.now(UTC) + timedelta(seconds=6)
+        dues = [first + timedelta(milliseconds=10 * i) for i in range(1000)]
+        seed(folder, [delivery(i, channels[i % 20], due) for i, due in enumerate(dues)])
+        bare: list[float] = []
+        scheduler = BackgroundScheduler(
+            executors={"default": ThreadPoolExecutor(4)},
+            job_defaults={"misfire_grace_time": None},
+            timezone=UTC,
+        )
+        for due in dues:
+            scheduler.add_job(
+                lambda due=due: bare.append((datetime.now(UTC) - due).total_seconds()),
+                "date",
+                run_date=due,
+            )
+        scheduler.start()
+        process, log = start(config(folder, channels, platform.base_url), "--exit-when-idle")
+        process.wait(120)
+        scheduler.shutdown()
+        late = [line["late_s"] for line in sent(log)]
+    platform.stop()
+    assert len(late) == 1000, f"only {len(late)} sent"
+    p50, p99 = statistics.median(late), percentile(late, 0.99)
+    b50, b99 = statistics.median(bare), percentile(bare, 0.99)
+    print("(a) lateness, 1,000 deliveries over 10 s, 20 channels, 50 ms per post")
+    print(f"    daemon:          p50 {p50 * 1000:6.1f} ms   p99 {p99 * 1000:6.1f} ms")
+    print(f"    bare APScheduler: p50 {b50 * 1000:6.1f} ms   p99 {b99 * 1000:6.1f} ms")
+    print(f"    ratio (p99): {p99 / b99:.1f}x   target p99 < 100 ms: {verdict(p99 < 0.1)}")
+
+
+def burst() -> None:
+    channels = [f"c{i:02d}" for i in range(50)]
+    platform = fake()
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        due = (datetime.now(UTC) + timedelta(seconds=6)).replace(microsecond=0)
+        seed(folder, [delivery(i, channels[i % 50], due) for i in range(1000)])
+        process, log = start(config(folder, channels, platform.base_url), "--exit-when-idle")
+        process.wait(300)
+        done = sent(log)
+    platform.stop()
+    assert len(done) == 1000, f"only {len(done)} sent"
+    last = max(datetime.fromisoformat(line["ts"].replace("Z", "+00:00")) for line in done)
+    took = (last - due).total_seconds()
+    ideal = 20 * LATENCY
+    print("(b) burst, 1,000 deliveries due at one instant on 50 channels, 50 ms per post")
+    print(
+        f"    all sent {took:.2f} s after the due instant; ideal {ideal:.2f} s; "
+        f"{took / ideal:.1f}x the ideal (target within 2x: {verdict(took <= 2 * ideal)})"
+    )
+
+
+def rss(pid: int) -> tuple[float, float]:
+    """(current, peak) resident memory of a process in MB."""
+    fields = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        name, _, value = line.partition(":")
+        fields[name] = value.strip()
+    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+
+
+def alarms_set(health: str) -> float:
+    with urllib.request.urlopen(health + "/metrics", timeout=5) as response:
+        text = response.read().decode()
+    for family in text_string_to_metric_families(text):
+        if family.name == "clarion_alarms":
+            return float(family.samples[0].value)
+    return 0.0
+
+
+def startup(spread: timedelta, label: str) -> None:
+    channels = [f"c{i:02d}" for i in range(10)]
+    platform = fake()
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        begin = datetime.now(UTC) + timedelta(minutes=10)
+        step = spread / 100_000
+        seed(folder, [delivery(i, channels[i % 10], begin + i * step) for i in range(100_000)])
+        within = sum(
+            1 for i in range(100_000) if i * step < timedelta(hours=6) - timedelta(minutes=10)
+        )
+        expected = min(within, MAX_ALARMS)
+        path = config(folder, channels, platform.base_url, horizon="6h", sweep_interval=1)
+        started = time.monotonic()
+        process, log = start(path)
+        while not (up := [x for x in lines(log) if x["message"].startswith("clarion is")]):
+            if process.poll() is not None:
+                raise SystemExit(log.read_text())
+            time.sleep(0.01)
+        ready = time.monotonic() - started
+        at_ready = rss(process.pid)
+        health = up[0]["health_url"]
+        while alarms_set(health) < expected:
+            time.sleep(0.05)
+        armed = time.monotonic() - started
+        settled = rss(process.pid)
+        process.terminate()
+        process.wait(60)
+    platform.stop()
+    print(f"    {label}:")
+    print(
+        f"      ready (health endpoint up, sweeper running) in {ready:.2f} s "
+        f"(target < 3 s: {verdict(ready < 3)}); its {expected:,} alarms "
+        f"set {armed:.2f} s after start"
+    )
+    print(
+        f"      RSS {at_ready[0]:.0f} MB at ready, {settled[0]:.0f} MB with the alarms set, "
+        f"peak {settled[1]:.0f} MB (target < 200 MB: {verdict(settled[1] < 200)})"
+    )
+
+
+def main() -> None:
+    print(f"bench_daemon: Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, SQLite ledger")
+    lateness()
+    burst()
+    print("(c) start-up with 100,000 planned deliveries in the ledger")
+    startup(timedelta(days=30), "spread over 30 days (about 800 within the 6 h horizon)")
+    startup(timedelta(hours=5), "all 100,000 within the 6 h horizon")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,168 @@
+"""Loading the campaign files into the ledger, at start-up and on every reload.
+
+A reload is asked for by SIGHUP or by a change in a campaign folder (watched with watchfiles,
+debounced). A campaign whose file now has errors keeps its last good plan (rule 7): it is
+left out of the sync altogether, so the ledger, which holds the plan as last synced, keeps
+running it. Its errors are logged, located. A campaign whose file was deleted is cancelled
+(its planned deliveries only: rule 3), but only while every configured folder is there and
+holds campaign files: a wrong path in config.yaml or a disk not mounted cancels nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from campaigns.delivery import Delivery
+from campaigns.problems import Problem
+from scheduler.config import Config
+from scheduler.ledger.api import Ledger, SyncReport
+
+if TYPE_CHECKING:
+    from watchfiles import Change
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class PlanUpdate:
+    report: SyncReport
+    problems: list[Problem]
+    kept: list[str] = field(default_factory=list)
+    """Campaigns with errors now, still running their last good plan."""
+
+
+def source_file(delivery: Delivery) -> str:
+    """The campaign file of a delivery: its `source` is `file:line:col`."""
+    return delivery.source.rsplit(":", 2)[0]
+
+
+class Planner:
+    """Loads the plans and syncs them into the ledger; one load at a time."""
+
+    def __init__(self, config: Config, ledger: Ledger, anchor_now: datetime) -> None:
+        self._config = config
+        self._ledger = ledger
+        self._anchor_now = anchor_now
+        """The instant `now` means in campaign files: the daemon's start, so that a reload
+        does not move posts anchored on it."""
+        self._lock = threading.Lock()
+
+    def update(self, now: datetime) -> PlanUpdate | None:
+        """Load and sync; None when config.yaml lists no campaigns (the ledger is left as
+        it is, rather than every campaign in it cancelled)."""
+        from campaigns.loader import LoadOptions, load_plans
+
+        config = self._config
+        if not config.campaign_paths:
+            return None
+        with self._lock:
+            policies = config.file.policies
+            missing = [p for p in config.campaign_paths if not p.exists()]
+            options = LoadOptions(
+                channels=config.channel_specs(),
+                strict_channels=config.explicit,
+                now=self._anchor_now,
+                min_gap=policies.min_gap,
+                default_not_after=policies.not_after,
+            )
+            plan = load_plans([p for p in config.campaign_paths if p not in missing], options)
+            problems = self._missing(missing) + list(plan.problems)
+            broken_files = {p.where.file for p in problems if p.severity == "error"}
+            good = {c.id for c in plan.campaigns if c.file not in broken_files}
+            broken = {c.id for c in plan.campaigns} - good
+            broken |= self._unreadable(broken_files, good | broken)
+            if missing or self._empty(plan.files):
+                scope = good  # a campaign not found now may be in the folder not found
+            else:
+                scope = (set(self._ledger.campaigns()) | good) - broken
+            deliveries = [d for d in plan.deliveries if d.campaign in good]
+            report = self._ledger.sync(deliveries, now, campaigns=scope)
+            return PlanUpdate(report, problems, sorted(broken))
+
+    def _missing(self, missing: list[Path]) -> list[Problem]:
+        return [
+            Problem(
+                "error",
+                f"campaign folder or file not found: {path}",
+                self._config.where("campaigns", self._config.campaign_paths.index(path)),
+                "correct the path; it is relative to the folder that holds config.yaml",
+            )
+            for path in missing
+        ]
+
+    def _empty(self, files: list[str]) -> bool:
+        """Whether a configured folder holds no campaign file (a disk not mounted, a
+        checkout half done)."""
+        return any(
+            folder.is_dir() and not any(Path(f).is_relative_to(folder) for f in files)
+            for folder in self._config.campaign_paths
+        )
+
+    def _unreadable(self, broken_files: set[str], named: Collection[str]) -> set[str]:
+        """Campaigns in the ledger whose file is too broken now to even say its name."""
+        found = set()
+        for campaign in set(self._ledger.campaigns()) - set(named):
+            rows = self._ledger.rows(campaign, limit=1)
+            if rows and source_file(rows[0].delivery) in broken_files:
+                found.add(campaign)
+        return found
+
+
+def describe(report: SyncReport) -> str:
+    return (
+        f"{len(report.added)} added, {len(report.updated)} updated, "
+        f"{len(report.cancelled)} cancelled, {len(report.edited_after_sending)} edited after "
+        f"sending (not re-posted), {len(report.expired)} already past their deadline, "
+        f"{report.unchanged} unchanged"
+    )
+
+
+def watch_campaigns(
+    paths: Collection[Path],
+    on_change: Callable[[list[str]], None],
+    stop: threading.Event,
+    debounce_ms: int = 800,
+) -> threading.Thread | None:
+    """Call `on_change(changed files)` after each burst of edits to campaign files.
+
+    Folders are watched recursively; a single file is watched through its folder, since
+    editors save by writing a new file and renaming it over the old one.
+    """
+    from watchfiles import watch
+
+    from campaigns.loader import SUFFIXES
+
+    folders = {p for p in paths if p.is_dir()}
+    files = {p for p in paths if p.is_file()}
+    roots = folders | {f.parent for f in files}
+    if not roots:
+        return None
+
+    def wanted(_change: Change, name: str) -> bool:
+        path = Path(name)
+        if path.suffix not in SUFFIXES:
+            return False
+        return path in files or any(path.is_relative_to(folder) for folder in folders)
+
+    def loop() -> None:
+        try:
+            for changes in watch(
+                *roots,
+                watch_filter=wanted,
+                debounce=debounce_ms,
+                stop_event=stop,
+                raise_interrupt=False,
+            ):
+                on_change(sorted({name for _change, name in changes}))
+        except Exception:
+            log.exception("watching the campaign files failed; reload with SIGHUP instead")
+
+    thread = threading.Thread(target=loop, name="watch-campaigns", daemon=True)
+    thread.start()
+    return thread

@@ -1,0 +1,145 @@
+"""`clarion run` as an operator meets it: start-up errors, one daemon per ledger, a channel
+without credentials, a clean stop, --once, --dry-run and --demo."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from connectors.fakes.mastodon import ACCESS_TOKEN, MastodonFake
+from scheduler.ledger.api import State
+from tests.scheduler.daemonkit import (
+    CLARION,
+    PostSpec,
+    campaign_text,
+    daemon_process,
+    instant,
+    mastodon_channels,
+    reading,
+    soon,
+    sqlite_url,
+    wait_until,
+    write_config,
+)
+
+
+def run_clarion(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(CLARION), *args], capture_output=True, text=True, timeout=60, cwd=cwd
+    )
+
+
+def test_config_errors_are_located_and_exit_2(tmp_path: Path) -> None:
+    config = tmp_path / "config.yaml"
+    config.write_text("campaigns: [plans]\npolicies:\n  lease: soon\n  horizn: 6h\n")
+    done = run_clarion("run", "--config", str(config), cwd=tmp_path)
+    assert done.returncode == 2
+    assert f"{config}:3:10: error:" in done.stderr
+    assert f"{config}:4:3: error:" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_a_second_daemon_on_the_same_ledger_exits_2(tmp_path: Path) -> None:
+    with MastodonFake() as fake:
+        config = write_config(tmp_path, mastodon_channels(["m0"], [fake.base_url]), listen=None)
+        with daemon_process(config, token=ACCESS_TOKEN) as first:
+            first.ready()
+            second = run_clarion("run", "--config", str(config), cwd=tmp_path)
+            assert second.returncode == 2
+            assert "another clarion daemon is already running" in second.stderr
+            assert "Traceback" not in second.stderr
+            assert first.stop() == 0
+
+
+def test_a_channel_without_credentials_is_held_and_the_others_run(tmp_path: Path) -> None:
+    with MastodonFake() as fake:
+        channels = mastodon_channels(["ok", "broken"], [fake.base_url])
+        channels["broken"]["credentials"] = {"access_token": "${CLARION_TEST_UNSET_TOKEN}"}
+        config = write_config(tmp_path, channels, listen=None)
+        post = PostSpec("hello", instant(soon(2)), "hello")
+        (tmp_path / "plans" / "c.yaml").write_text(campaign_text("c", ["ok", "broken"], [post]))
+        with daemon_process(config, token=ACCESS_TOKEN) as daemon:
+            held = daemon.wait_log(lambda x: x["message"].startswith("channel broken is held"))
+            assert "CLARION_TEST_UNSET_TOKEN is not set" in held["message"]
+            assert held["channel"] == "broken"
+            daemon.ready()
+            wait_until(lambda: len(fake.posts) == 1, 20, what="the post on the working channel")
+            assert daemon.stop() == 0
+    with reading(sqlite_url(tmp_path)) as ledger:
+        assert set(ledger.held_channels()) == {"broken"}
+        states = {row.channel: row.state for row in ledger.rows("c")}
+    assert states == {"ok": State.SENT, "broken": State.PLANNED}
+
+
+def test_sigterm_lets_the_publish_in_flight_finish_and_claims_nothing_more(
+    tmp_path: Path,
+) -> None:
+    fake = MastodonFake(latency=2.0)
+    with fake:
+        config = write_config(tmp_path, mastodon_channels(["m0"], [fake.base_url]), listen=None)
+        posts = [PostSpec(f"p{i}", instant(soon(2)), f"post {i}") for i in range(3)]
+        (tmp_path / "plans" / "t.yaml").write_text(campaign_text("t", ["m0"], posts))
+        with daemon_process(config, token=ACCESS_TOKEN) as daemon:
+            daemon.wait_log(lambda x: x["message"].startswith("clarion is running"))
+            wait_until(lambda: len(fake.requests) >= 1, 20, 0.02, "a publish under way")
+            daemon.signal(signal.SIGTERM)
+            assert daemon.wait(20) == 0
+    with reading(sqlite_url(tmp_path)) as ledger:
+        counts = ledger.counts("t")
+    assert counts[State.SENT] == 1 and counts[State.PLANNED] == 2
+    assert counts[State.CLAIMED] == 0 and len(fake.posts) == 1
+
+
+def test_once_publishes_what_is_due_and_stops(tmp_path: Path) -> None:
+    with MastodonFake() as fake:
+        config = write_config(tmp_path, mastodon_channels(["m0"], [fake.base_url]), listen=None)
+        posts = [
+            PostSpec("due", instant(soon(-60)), "due already"),
+            PostSpec("later", instant(soon(3600)), "later"),
+        ]
+        (tmp_path / "plans" / "o.yaml").write_text(campaign_text("o", ["m0"], posts))
+        with daemon_process(config, "--once", token=ACCESS_TOKEN) as daemon:
+            assert daemon.wait(30) == 0, daemon.text()
+        assert [post["text"] for post in fake.posts] == ["due already"]
+    with reading(sqlite_url(tmp_path)) as ledger:
+        assert {row.post: row.state for row in ledger.rows("o")} == {
+            "due": State.SENT,
+            "later": State.PLANNED,
+        }
+
+
+def test_dry_run_writes_the_outbox_and_leaves_the_real_ledger_alone(tmp_path: Path) -> None:
+    config = write_config(tmp_path, mastodon_channels(["m0"], ["http://127.0.0.1:9"]), listen=None)
+    post = PostSpec("hello", instant(soon(1)), "hello, outbox")
+    (tmp_path / "plans" / "d.yaml").write_text(campaign_text("d", ["m0"], [post]))
+    with daemon_process(config, "--dry-run", "--exit-when-idle") as daemon:
+        assert daemon.wait(30) == 0, daemon.text()
+    [line] = (tmp_path / "state" / "outbox.jsonl").read_text().splitlines()
+    assert json.loads(line)["text"] == "hello, outbox"
+    assert not (tmp_path / "state" / "ledger.db").exists()
+    assert (tmp_path / "state" / "dry-run-ledger.db").exists()
+
+
+@pytest.mark.slow
+def test_demo_shows_each_post_as_it_goes_out(tmp_path: Path) -> None:
+    demo = subprocess.Popen(
+        [str(CLARION), "run", "--demo"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert demo.stdout is not None
+    lines = [demo.stdout.readline() for _ in range(5)]
+    assert lines[0].startswith("Clarion demo:")
+    first_post = lines[4]
+    assert "UTC" in first_post and "Hello from Clarion" in first_post and "-> " in first_post
+    demo.send_signal(signal.SIGINT)
+    out, err = demo.communicate(timeout=30)
+    assert demo.returncode == 0, err
+    assert "Done in" in out and "outbox.jsonl" in out
+    assert "Traceback" not in err

@@ -1,0 +1,122 @@
+"""What a plan load does to the ledger when the files are not as they should be: a campaign
+whose file has errors, or cannot even be read, or whose folder is missing or empty, keeps its
+plan; a deleted file cancels its campaign's planned deliveries; no campaign listed touches
+nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from scheduler.config import load_config
+from scheduler.ledger import SqlLedger, open_ledger
+from scheduler.ledger.api import State
+from scheduler.reload import Planner
+from tests.scheduler.daemonkit import (
+    PostSpec,
+    campaign_text,
+    instant,
+    mastodon_channels,
+    soon,
+    sqlite_url,
+    write_config,
+)
+
+NOW = datetime.now(UTC)
+
+
+@pytest.fixture
+def ledger(tmp_path: Path) -> Iterator[SqlLedger]:
+    opened = open_ledger(sqlite_url(tmp_path))
+    yield opened
+    opened.close()
+
+
+def planner(tmp_path: Path, ledger: SqlLedger, campaigns: list[str] | None = None) -> Planner:
+    channels = mastodon_channels(["m0"], ["http://127.0.0.1:9"])
+    path = write_config(tmp_path, channels, campaigns=campaigns or ["plans"], listen=None)
+    return Planner(load_config(path), ledger, NOW)
+
+
+def write(tmp_path: Path, name: str, *posts: str) -> Path:
+    file = tmp_path / "plans" / f"{name}.yaml"
+    file.parent.mkdir(exist_ok=True)
+    specs = [PostSpec(post, instant(soon(3600)), f"{post} text") for post in posts]
+    file.write_text(campaign_text(name, ["m0"], specs))
+    return file
+
+
+def planned(ledger: SqlLedger, campaign: str) -> set[str]:
+    return {row.post for row in ledger.rows(campaign, [State.PLANNED])}
+
+
+def test_a_campaign_with_errors_keeps_its_plan_even_after_a_restart(
+    tmp_path: Path, ledger: SqlLedger
+) -> None:
+    write(tmp_path, "a", "one", "two")
+    write(tmp_path, "b", "three")
+    assert planner(tmp_path, ledger).update(NOW) is not None
+    # A later edit breaks campaign a; a new daemon (nothing in memory) loads it.
+    (tmp_path / "plans" / "a.yaml").write_text(
+        (tmp_path / "plans" / "a.yaml").read_text().replace('"one"', '"One!"')
+    )
+    update = planner(tmp_path, ledger).update(NOW)
+    assert update is not None
+    assert update.kept == ["a"]
+    assert any(p.severity == "error" and p.where.file.endswith("a.yaml") for p in update.problems)
+    assert update.report.cancelled == []
+    assert planned(ledger, "a") == {"one", "two"}
+
+
+def test_a_file_too_broken_to_name_its_campaign_keeps_it(tmp_path: Path, ledger: SqlLedger) -> None:
+    file = write(tmp_path, "a", "one")
+    planner(tmp_path, ledger).update(NOW)
+    file.write_text("campaign: [unclosed\n")
+    update = planner(tmp_path, ledger).update(NOW)
+    assert update is not None and update.kept == ["a"]
+    assert planned(ledger, "a") == {"one"}
+
+
+def test_a_missing_folder_cancels_nothing(tmp_path: Path, ledger: SqlLedger) -> None:
+    write(tmp_path, "a", "one")
+    planner(tmp_path, ledger).update(NOW)
+    update = planner(tmp_path, ledger, ["plans-gone"]).update(NOW)  # a wrong path
+    assert update is not None and update.report.cancelled == []
+    [problem] = [p for p in update.problems if p.severity == "error"]
+    assert "campaign folder or file not found" in problem.message
+    assert problem.where.file.endswith("config.yaml")
+    assert planned(ledger, "a") == {"one"}
+
+
+def test_an_empty_folder_cancels_nothing(tmp_path: Path, ledger: SqlLedger) -> None:
+    """A mount point whose disk is not mounted is an empty folder."""
+    write(tmp_path, "a", "one")
+    planner(tmp_path, ledger).update(NOW)
+    (tmp_path / "plans" / "a.yaml").unlink()
+    update = planner(tmp_path, ledger).update(NOW)
+    assert update is not None and update.report.cancelled == []
+    assert planned(ledger, "a") == {"one"}
+
+
+def test_a_deleted_file_cancels_its_planned_deliveries(tmp_path: Path, ledger: SqlLedger) -> None:
+    """Deleted, with other campaign files still in its folder."""
+    write(tmp_path, "a", "one")
+    write(tmp_path, "b", "two")
+    planner(tmp_path, ledger).update(NOW)
+    (tmp_path / "plans" / "a.yaml").unlink()
+    update = planner(tmp_path, ledger).update(NOW)
+    assert update is not None and update.kept == []
+    assert [key.split("/")[1] for key in update.report.cancelled] == ["one"]
+    assert planned(ledger, "a") == set() and planned(ledger, "b") == {"two"}
+
+
+def test_no_campaign_listed_leaves_the_ledger_alone(tmp_path: Path, ledger: SqlLedger) -> None:
+    write(tmp_path, "a", "one")
+    planner(tmp_path, ledger).update(NOW)
+    channels = mastodon_channels(["m0"], ["http://127.0.0.1:9"])
+    path = write_config(tmp_path, channels, campaigns=[], listen=None)
+    assert Planner(load_config(path), ledger, NOW).update(NOW) is None
+    assert planned(ledger, "a") == {"one"}

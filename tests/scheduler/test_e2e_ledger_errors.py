@@ -1,0 +1,107 @@
+"""A ledger that fails in the middle of a burst does not stop the daemon: claims and finishes
+that fail are retried or settle through the lease, the sweeper says so and recovers, and
+every delivery still goes out exactly once.
+
+SQLite: another connection holds the write lock for a while (with a 1 s busy time-out instead
+of 30 s, so that the writes really fail). PostgreSQL: the daemon's connections are killed
+with pg_terminate_backend, twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import time
+from collections import Counter
+from collections.abc import Callable
+from contextlib import ExitStack
+from pathlib import Path
+
+import pytest
+
+from connectors.fakes.mastodon import ACCESS_TOKEN, MastodonFake
+from scheduler.ledger.api import State
+from tests.scheduler.conftest import PG_ADMIN
+from tests.scheduler.daemonkit import (
+    FAST,
+    TOKEN_ENV,
+    burst,
+    daemon_in_process,
+    mastodon_channels,
+    soon,
+    sqlite_url,
+    wait_until,
+    write_config,
+)
+
+pytestmark = pytest.mark.slow
+
+CHANNELS = [f"m{i}" for i in range(4)]
+TOTAL = 4 * 30
+POLICIES = {**FAST, "lease": "3s"}
+
+
+def run_burst_with(
+    tmp_path: Path, url: str, break_ledger: Callable[[], None], monkeypatch: pytest.MonkeyPatch
+) -> Counter[str]:
+    """Break the ledger once the burst is under way; returns the posts made, by key."""
+    monkeypatch.setenv(TOKEN_ENV, ACCESS_TOKEN)
+    fakes = [MastodonFake(latency=0.05, status_limit=None) for _ in CHANNELS]
+    with ExitStack() as stack:
+        for fake in fakes:
+            fake.windows["all"].limit = None
+            stack.enter_context(fake)
+        channels = mastodon_channels(CHANNELS, [fake.base_url for fake in fakes])
+        config = write_config(tmp_path, channels, ledger=url, policies=POLICIES, listen=None)
+        (tmp_path / "plans" / "b.yaml").write_text(burst("b", CHANNELS, 30, soon(2)))
+        daemon, _ = stack.enter_context(daemon_in_process(config))
+        wait_until(lambda: sum(len(f.posts) for f in fakes) >= 20, 30, 0.01, "the burst")
+        break_ledger()
+        wait_until(
+            lambda: daemon.ledger.counts("b")[State.SENT] == TOTAL, 60, 0.2, "every post sent"
+        )
+        wait_until(lambda: daemon.health_report().ok, 10, what="health back to ok")
+    return Counter(post["idempotency_key"] for fake in fakes for post in fake.posts)
+
+
+def test_sqlite_locked_for_a_while(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    from scheduler.ledger import sql
+
+    monkeypatch.setattr(sql, "BUSY_TIMEOUT_S", 1)
+    url = sqlite_url(tmp_path)
+
+    def lock() -> None:
+        blocker = sqlite3.connect(tmp_path / "state" / "ledger.db", isolation_level=None)
+        blocker.execute("BEGIN EXCLUSIVE")
+        time.sleep(4)
+        blocker.execute("ROLLBACK")
+        blocker.close()
+
+    with caplog.at_level(logging.INFO):
+        keys = run_burst_with(tmp_path, url, lock, monkeypatch)
+    assert len(keys) == TOTAL and set(keys.values()) == {1}
+    messages = [r.getMessage() for r in caplog.records]
+    assert any(m.startswith("ledger error (sweep)") for m in messages)
+    assert any(m.startswith("ledger reachable again") for m in messages)
+
+
+@pytest.mark.postgres
+def test_postgresql_connections_killed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pg_url: str, pg_database: str
+) -> None:
+    import psycopg
+
+    def terminate() -> None:
+        for _ in range(2):
+            with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+                admin.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = %s AND pid <> pg_backend_pid()",
+                    (pg_database,),
+                )
+            time.sleep(0.5)
+
+    keys = run_burst_with(tmp_path, pg_url, terminate, monkeypatch)
+    assert len(keys) == TOTAL and set(keys.values()) == {1}
