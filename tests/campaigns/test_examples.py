@@ -62,7 +62,7 @@ def test_demo_starts_when_loaded() -> None:
     assert plan.problems == []
     assert len(plan.deliveries) == 19
     assert min(d.due_utc for d in plan.deliveries) == now + timedelta(seconds=5)
-    assert max(d.due_utc for d in plan.deliveries) == now + timedelta(minutes=2)
+    assert max(d.due_utc for d in plan.deliveries) == now + timedelta(seconds=30)
     assert {d.key for d in plan.deliveries if d.post == "hello"} == {
         "demo/hello/-/mastodon-main",
         "demo/hello/-/bluesky-main",
