@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
 
@@ -23,6 +24,9 @@ from campaigns.modelcheck import check_model
 from campaigns.platforms import PLATFORMS
 from campaigns.problems import InputError, Location, Problem
 from campaigns.yamlsource import Document, SourceMap, read_yaml
+
+if TYPE_CHECKING:
+    from connectors.base import ChannelConfig
 
 
 def _duration(value: Any) -> Any:
@@ -150,6 +154,7 @@ class Config:
     source: SourceMap
     base: Path = field(default_factory=Path.cwd)
     """Relative paths in the file are relative to this folder (the file's own)."""
+    warnings: tuple[Problem, ...] = ()
 
     @property
     def explicit(self) -> bool:
@@ -178,6 +183,26 @@ class Config:
             name: ChannelSpec(name, settings.platform, settings.max_length)
             for name, settings in self.channels.items()
         }
+
+    def channel_config(
+        self, name: str, credentials: Mapping[str, str] | None = None
+    ) -> ChannelConfig:
+        """What the channel's connector is given. Connectors that must remember something
+        across restarts (Threads containers) get a folder under state_dir unless the channel
+        names its own `options.state_dir`."""
+        from connectors.base import ChannelConfig
+
+        settings = self.channels[name]
+        options = {"state_dir": str(self.state_dir / "channels"), **settings.options}
+        return ChannelConfig(
+            name,
+            settings.platform,
+            settings.account,
+            settings.credentials if credentials is None else credentials,
+            settings.base_url,
+            options,
+            settings.timeout.total_seconds(),
+        )
 
     def where(self, *path: str | int) -> Location:
         return self.source.value(tuple(path))
@@ -242,36 +267,29 @@ def parse_config(doc: Document, path: Path) -> Config:
     data = {} if doc.data is None else doc.data
     checked = Document(doc.file, data, doc.source)
     model, problems = check_model(ConfigFile, checked)
-    if model is not None:
-        problems += _channel_problems(model, doc.source)
-    if problems or model is None:
+    if model is None:
         raise InputError(sorted(problems, key=lambda p: (p.where.line, p.where.col)))
-    return Config(model, path, doc.source, base=path.resolve().parent)
+    config = Config(model, path, doc.source, base=path.resolve().parent)
+    problems = sorted(_channel_problems(config), key=lambda p: (p.where.line, p.where.col))
+    if any(p.severity == "error" for p in problems):
+        raise InputError(problems)
+    return replace(config, warnings=tuple(problems))
 
 
-def _channel_problems(model: ConfigFile, source: SourceMap) -> list[Problem]:
-    """Per-platform credential, option and address checks."""
-    from connectors.base import ChannelConfig
+def _channel_problems(config: Config) -> list[Problem]:
+    """Per-platform credential, option and address checks (credentials by name only)."""
     from connectors.settings import settings_problems
 
     problems: list[Problem] = []
-    for name, settings in model.channels.items():
+    for name, settings in config.channels.items():
         if settings.max_length and settings.max_length < PLATFORMS[settings.platform].max_length:
             problems.append(
                 Problem(
                     "warning",
                     f"max_length {settings.max_length} is below {settings.platform}'s own limit",
-                    source.value(("channels", name, "max_length")),
+                    config.where("channels", name, "max_length"),
                 )
             )
-        config = ChannelConfig(
-            name,
-            settings.platform,
-            settings.account,
-            settings.credentials,
-            settings.base_url,
-            settings.options,
-        )
-        for key, message in settings_problems(config):
-            problems.append(Problem("error", message, source.value(("channels", name, key))))
+        for key, message in settings_problems(config.channel_config(name)):
+            problems.append(Problem("error", message, config.where("channels", name, key)))
     return problems

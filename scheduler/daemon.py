@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from campaigns.problems import InputError, Problem
-from connectors.base import ChannelConfig, Connector
+from connectors.base import Connector
 from scheduler.config import Config
 from scheduler.dispatch import Dispatcher
 from scheduler.health import HealthReport, HealthServer, check
@@ -215,15 +215,8 @@ class Daemon:
         from connectors.registry import create
 
         connectors: dict[str, Connector] = {}
-        for name, settings in self.config.channels.items():
-            channel = ChannelConfig(
-                name,
-                settings.platform,
-                settings.account,
-                base_url=settings.base_url,
-                options=settings.options,
-                timeout=settings.timeout.total_seconds(),
-            )
+        for name in self.config.channels:
+            channel = self.config.channel_config(name, credentials={})
             if self.outbox is not None:
                 connectors[name] = OutboxConnector(channel, self.outbox)
                 continue

@@ -35,11 +35,13 @@ def load_config_or_exit(path: Path | None) -> Config:
     from scheduler.config import load_config
 
     try:
-        return load_config(path)
+        config = load_config(path)
     except InputError as exc:
         echo_problems(exc.problems, err=True)
         click.echo("clarion: the configuration has errors; nothing was done.", err=True)
         raise click.exceptions.Exit(EXIT_USAGE) from None
+    echo_problems(config.warnings, err=True)
+    return config
 
 
 def echo_problems(problems: Iterable[Problem], err: bool = False) -> None:

@@ -26,7 +26,7 @@ from scheduler.cli import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
 from scheduler.commands import config_option, emit, load_config_or_exit, standard_output
 
 if TYPE_CHECKING:
-    from connectors.base import ChannelConfig, CheckReport
+    from connectors.base import CheckReport
     from scheduler.config import Config
 
 
@@ -55,21 +55,6 @@ def _known(config: Config, names: Iterable[str]) -> list[str]:
     return list(names) or found
 
 
-def _channel_config(config: Config, name: str, credentials: dict[str, str]) -> ChannelConfig:
-    from connectors.base import ChannelConfig
-
-    settings = config.channels[name]
-    return ChannelConfig(
-        name,
-        settings.platform,
-        settings.account,
-        credentials,
-        settings.base_url,
-        settings.options,
-        settings.timeout.total_seconds(),
-    )
-
-
 # -- check ---------------------------------------------------------------------------------
 
 
@@ -92,7 +77,7 @@ def _check_one(config: Config, name: str) -> _Checked:
         problems = [p.format() for p in exc.problems]
         return _Checked(name, platform, CheckReport(ok=False, problems=problems))
     try:
-        connector = create(_channel_config(config, name, credentials))
+        connector = create(config.channel_config(name, credentials))
     except (ValueError, ImportError) as exc:
         return _Checked(name, platform, CheckReport(ok=False, problems=[str(exc)]))
     try:
@@ -278,7 +263,7 @@ def login(channel: str, config_path: Path | None, write_to: Path | None, force: 
     if write_to is not None and write_to.exists() and not force:
         raise _fail(f"{write_to} exists; add --force to replace it")
     try:
-        secrets = flow(_Terminal(), _channel_config(config, channel, _readable(config, channel)))
+        secrets = flow(_Terminal(), config.channel_config(channel, _readable(config, channel)))
     except PublishError as exc:
         raise _fail(exc.reason, EXIT_PROBLEMS) from None
     except ValueError as exc:
