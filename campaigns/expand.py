@@ -333,11 +333,15 @@ class _PostExpander:
             Media(u.item.file, str(u.path), u.alt or "", u.mime or "application/octet-stream")
             for u in uses
         )
-        if len(parts) > 1 and not spec.rules.threads:
+        if len(parts) > 1 and spec.rules.thread_style != "replies":
+            went = (
+                f"parts 2 to {len(parts)} go out as comments on the first post"
+                if spec.rules.thread_style == "comments"
+                else f"the {len(parts)} parts go out as separate messages"
+            )
             scope.problems.warning(
                 scope.at(*content.where),
-                f"{spec.rules.label} has no threads: the {len(parts)} parts go out as separate "
-                f"posts on {spec.name}",
+                f"{spec.rules.label} has no threads: {went} on {spec.name}",
                 f"give {spec.platform} a single 'text' under 'overrides'",
             )
         rendered = []

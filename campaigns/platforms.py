@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 Counter = Literal["twitter", "mastodon", "bluesky", "codepoints", "utf16"]
+ThreadStyle = Literal["replies", "comments", "separate"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,8 +28,10 @@ class PlatformRules:
     image_max_bytes: int = 5_000_000
     alt_text: bool = True
     alt_max: int | None = None
-    threads: bool = True
-    """Whether later thread parts reply to the earlier ones on the platform itself."""
+    thread_style: ThreadStyle = "replies"
+    """How a thread's later parts go out: as replies to the part before (X, Mastodon,
+    Bluesky, Telegram, Threads), as comments on the first post (LinkedIn, Facebook), or as
+    separate messages (webhooks)."""
 
 
 PLATFORMS: dict[str, PlatformRules] = {
@@ -64,7 +67,7 @@ PLATFORMS: dict[str, PlatformRules] = {
             max_media=20,
             image_max_bytes=36_000_000,
             alt_max=4086,
-            threads=False,
+            thread_style="comments",
         ),
         PlatformRules(
             "telegram",
@@ -97,7 +100,7 @@ PLATFORMS: dict[str, PlatformRules] = {
             max_media=10,
             image_max_bytes=4_000_000,
             alt_max=1000,
-            threads=False,
+            thread_style="comments",
         ),
         PlatformRules(
             "webhook",
@@ -106,7 +109,7 @@ PLATFORMS: dict[str, PlatformRules] = {
             40_000,
             max_media=10,
             image_max_bytes=25_000_000,
-            threads=False,
+            thread_style="separate",
         ),
     )
 }
