@@ -13,7 +13,7 @@ import hashlib
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
@@ -121,6 +121,10 @@ class Capabilities:
     at all."""
     lookup: bool
     """Whether `lookup()` can tell if a delivery already went out."""
+    idempotency_window: timedelta | None = None
+    """With idempotency "key": how long the platform recognises a repeated key after the post
+    it created (Mastodon: 1 hour). Within it, a delivery whose outcome is unknown is simply
+    sent again; None: not known, so it is looked up instead."""
 
 
 class PublishError(Exception):

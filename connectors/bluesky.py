@@ -75,7 +75,9 @@ _AUTH_CODES = frozenset(
         "AuthFactorTokenRequired",
     }
 )
-_TRANSIENT_CODES = frozenset({"UpstreamFailure", "UpstreamTimeout", "NotEnoughResources"})
+_TRANSIENT_CODES = frozenset(
+    {"UpstreamFailure", "UpstreamTimeout", "NotEnoughResources", "ConcurrentWrites"}
+)
 _APP_PASSWORD = re.compile(r"[a-z2-7]{4}(-[a-z2-7]{4}){3}")
 
 
@@ -273,7 +275,7 @@ class BlueskyConnector(Connector):
         if not response.is_success:
             return None
         data = response.json()
-        return self._ref(data["uri"], data["cid"])
+        return self._ref(data["uri"], str(data.get("cid") or ""))  # the lexicon: cid optional
 
     def _ref(self, uri: str, cid: str) -> PlatformRef:
         did = self._login().did

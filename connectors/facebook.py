@@ -58,7 +58,7 @@ class FacebookConnector(Connector):
             if not media.mime.startswith("image/"):
                 raise Rejected(f"Clarion posts photos to Facebook, not {media.mime}")
         if len(post.media) == 1:
-            fields = {"message": post.text, "alt_text_custom": post.media[0].alt}
+            fields = {"message": post.text} | _alt(post.media[0])
             result = self._call("photos", data=fields, files={"source": _file(post.media[0])})
             return Published(post_ref(str(result.get("post_id") or result["id"])))
         fields = {"message": post.text}
@@ -72,7 +72,7 @@ class FacebookConnector(Connector):
 
     def _upload(self, media: MediaFile) -> str:
         """An unpublished photo, to attach to the post; it is not visible on its own."""
-        fields = {"published": "false", "alt_text_custom": media.alt}
+        fields = {"published": "false"} | _alt(media)
         result = self._call("photos", data=fields, files={"source": _file(media)}, creates=False)
         return str(result["id"])
 
@@ -146,3 +146,8 @@ def post_ref(post_id: str) -> PlatformRef:
 
 def _file(media: MediaFile) -> tuple[str, bytes, str]:
     return media.path.name, read_media(media), media.mime
+
+
+def _alt(media: MediaFile) -> dict[str, str]:
+    """The photo's description; an empty one is left out rather than sent blank."""
+    return {"alt_text_custom": media.alt} if media.alt else {}

@@ -14,6 +14,10 @@ from connectors.base import Ambiguous, ChannelConfig, RetryLater
 from connectors.settings import base_url_problem
 
 USER_AGENT = "clarion (+https://github.com/clarion-campaigns/clarion)"
+FRESH_CONNECTIONS = httpx.Limits(max_keepalive_connections=0)
+"""Every request on a new connection. A server may close an idle kept-alive connection at
+any moment without saying so; a post sent on it just then fails as if it might have gone out
+(ambiguous). Clarion sends a few requests a minute, so reuse saves nothing worth that."""
 
 
 def build_client(
@@ -31,6 +35,7 @@ def build_client(
         headers={"User-Agent": USER_AGENT, **(headers or {})},
         timeout=httpx.Timeout(config.timeout, connect=min(10.0, config.timeout)),
         follow_redirects=False,
+        limits=FRESH_CONNECTIONS,
         transport=transport,
     )
 
@@ -64,12 +69,20 @@ def send_safe(client: httpx.Client, request: httpx.Request, platform: str) -> ht
         ) from None
 
 
-def epoch_reset(value: str | None) -> datetime | None:
-    """A reset time given as Unix seconds (X, Bluesky)."""
+EPOCH_FLOOR = 1_000_000_000
+"""Unix seconds in 2001: a smaller reset can only be a delay in seconds."""
+
+
+def epoch_reset(value: str | None, now: datetime | None = None) -> datetime | None:
+    """A reset time given as Unix seconds (X, Bluesky). A small number is read as seconds from
+    now, as the IETF RateLimit header draft writes it, rather than as a moment in 1970."""
     if not value:
         return None
     try:
-        return datetime.fromtimestamp(float(value), UTC)
+        seconds = float(value)
+        if 0 <= seconds < EPOCH_FLOOR:
+            return (now or datetime.now(UTC)) + timedelta(seconds=seconds)
+        return datetime.fromtimestamp(seconds, UTC)
     except (ValueError, OverflowError, OSError):
         return None
 

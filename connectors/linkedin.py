@@ -18,6 +18,7 @@ import httpx
 
 from campaigns.platforms import PLATFORMS
 from connectors.base import (
+    Ambiguous,
     AuthFailed,
     Capabilities,
     ChannelConfig,
@@ -36,6 +37,7 @@ from connectors.base import (
 from connectors.http import build_client, json_body, retry_after, send, send_safe
 from connectors.media import read_media
 from connectors.secreturl import redact
+from connectors.settings import is_loopback
 
 API = "https://api.linkedin.com"
 DEFAULT_VERSION = "202609"
@@ -109,11 +111,14 @@ class LinkedInConnector(Connector):
             body["content"] = content
         request = self._client.build_request("POST", "/rest/posts", json=body)
         response = send(self._client, request, "LinkedIn")
-        if response.status_code != 201:
+        if not response.is_success:
             raise self._classify(response)
-        urn = unquote(response.headers.get("x-restli-id", ""))
+        urn = _created_urn(response)
         if not urn:
-            raise Rejected("LinkedIn answered 201 without the new post's id", status=201)
+            raise Ambiguous(
+                f"LinkedIn accepted the post ({response.status_code}) but did not say its id",
+                status=response.status_code,
+            )
         return Published(post_ref(urn))
 
     def _content(self, post: Post) -> dict[str, Any] | None:
@@ -161,7 +166,7 @@ class LinkedInConnector(Connector):
     def _trusted(self, url: httpx.URL) -> bool:
         host = url.host
         own = self._client.base_url.host
-        if host == own:
+        if host == own or (is_loopback(host) and is_loopback(own)):
             return True
         return url.scheme == "https" and (host == "linkedin.com" or host.endswith(".linkedin.com"))
 
@@ -189,11 +194,7 @@ class LinkedInConnector(Connector):
             raise self._classify(response)
         created = json_body(response)
         created = created if isinstance(created, dict) else {}
-        urn = str(
-            created.get("commentUrn")
-            or created.get("$URN")
-            or unquote(response.headers.get("x-restli-id", ""))
-        )
+        urn = str(created.get("commentUrn") or created.get("$URN") or _created_urn(response))
         url = f"https://www.linkedin.com/feed/update/{root.id}/?commentUrn={quote(urn, safe='')}"
         return Published(PlatformRef(urn, url, {"root": root.id}))
 
@@ -317,6 +318,16 @@ def _title(post: Post) -> str:
             title = " ".join(words)
             return title if len(title) <= 200 else title[:199].rsplit(" ", 1)[0] + "…"
     return httpx.URL(post.link or "").host
+
+
+def _created_urn(response: httpx.Response) -> str:
+    """What LinkedIn created: the `x-restli-id` header (URL-encoded by some versions), else
+    the `id` of a returned entity."""
+    urn = unquote(response.headers.get("x-restli-id", ""))
+    body = json_body(response)
+    if not urn and isinstance(body, dict) and isinstance(body.get("id"), str):
+        urn = body["id"]
+    return urn
 
 
 def _code(body: Any) -> str | None:

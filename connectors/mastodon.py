@@ -89,7 +89,10 @@ def _same_text(a: str, b: str) -> bool:
 class MastodonConnector(Connector):
     platform: ClassVar[str] = "mastodon"
     capabilities: ClassVar[Capabilities] = Capabilities(
-        rules=PLATFORMS["mastodon"], idempotency="key", lookup=True
+        rules=PLATFORMS["mastodon"],
+        idempotency="key",
+        lookup=True,
+        idempotency_window=timedelta(hours=1),
     )
 
     def __init__(self, config: ChannelConfig) -> None:

@@ -16,7 +16,7 @@ from urllib.request import getproxies, proxy_bypass
 import httpx
 
 from connectors.base import ChannelConfig
-from connectors.http import build_client
+from connectors.http import FRESH_CONNECTIONS, build_client
 
 Completion = Callable[[httpx.URL], httpx.URL]
 
@@ -25,7 +25,9 @@ class SecretURLTransport(httpx.BaseTransport):
     def __init__(self, complete: Completion, target: httpx.URL) -> None:
         self._complete = complete
         # A client given its own transport no longer mounts the environment's proxies.
-        self._inner = httpx.HTTPTransport(proxy=environment_proxy(target), trust_env=True)
+        self._inner = httpx.HTTPTransport(
+            proxy=environment_proxy(target), trust_env=True, limits=FRESH_CONNECTIONS
+        )
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         wire = httpx.Request(

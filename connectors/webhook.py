@@ -65,7 +65,7 @@ class WebhookConnector(Connector):
 
     def __init__(self, config: ChannelConfig) -> None:
         super().__init__(config)
-        self._url = httpx.URL(config.credentials["url"])
+        self._url = address(config)
         self._client = self._connect()
 
     @abstractmethod
@@ -122,6 +122,16 @@ class WebhookConnector(Connector):
 
     def close(self) -> None:
         self._client.close()
+
+
+def address(config: ChannelConfig) -> httpx.URL:
+    """Where requests go: `credentials.url`, or, when the channel sets `base_url` (a proxy, a
+    test server), the same path and query on that address instead of the webhook's own host."""
+    url = httpx.URL(config.credentials["url"])
+    if not config.base_url:
+        return url
+    base = httpx.URL(config.base_url)
+    return base.copy_with(raw_path=base.raw_path.rstrip(b"/") + url.raw_path)
 
 
 class IncomingWebhook(WebhookConnector):

@@ -92,7 +92,10 @@ class _Api(tweepy.Client):  # type: ignore[misc]  # tweepy has no type hints
         data: Mapping[str, str] | None = None,
         files: Mapping[str, tuple[str, bytes, str]] | None = None,
     ) -> requests.Response:
-        """Every call speaks for the channel's user, whatever `user_auth` says."""
+        """Every call speaks for the channel's user, whatever `user_auth` says, on a new
+        connection (connectors.http.FRESH_CONNECTIONS says why; requests has no switch for
+        it, so the pools are emptied first)."""
+        self.session.close()
         response: requests.Response = self.session.request(
             method,
             self.base_url + route,

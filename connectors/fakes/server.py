@@ -86,6 +86,9 @@ class FakePlatform:
 
     def __init__(self, *, latency: float = 0.0) -> None:
         self.latency = latency
+        self.close_silently = False
+        """Close the connection after every answer without `Connection: close`, as a server
+        may close an idle kept-alive connection at any moment."""
         self.requests: list[Request] = []
         self.lock = threading.RLock()
         self._faults: deque[Fault] = deque()
@@ -207,6 +210,7 @@ class FakePlatform:
             handler.connection.close()
             return
         self._write(handler, response)
+        handler.close_connection = handler.close_connection or self.close_silently
 
     def _handle(self, request: Request) -> Response:
         for method, pattern, route in self._routes:

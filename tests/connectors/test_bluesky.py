@@ -421,7 +421,12 @@ def test_the_hourly_write_budget_of_the_fake(fake: FakeBluesky) -> None:
 
 @pytest.mark.parametrize(
     ("status", "code"),
-    [(500, "InternalServerError"), (502, "UpstreamFailure"), (503, None)],
+    [
+        (500, "InternalServerError"),
+        (502, "UpstreamFailure"),
+        (503, None),
+        (400, "ConcurrentWrites"),
+    ],
 )
 def test_server_errors_retry_later(
     fake: FakeBluesky, bsky: BlueskyConnector, status: int, code: str | None

@@ -80,7 +80,7 @@ def test_facet_json_is_the_lexicon_shape() -> None:
 @given(
     st.text(
         alphabet=st.sampled_from(list("#\uff03@$.:/()-_ a1éß🦋\u200b\ufe0f\u20e3\n"))
-        | st.characters()
+        | st.characters(exclude_categories=["Cs"])  # a lone surrogate is refused before this
     )
 )
 def test_facets_always_fall_on_character_boundaries_in_order(text: str) -> None:

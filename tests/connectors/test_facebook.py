@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -95,6 +96,14 @@ def test_one_photo_is_posted_with_its_caption_and_alt_text(
     assert "published" not in parts
     assert published.ref.id == fake.posts[-1]["id"]
     assert len(fake.requests) == 1
+
+
+def test_a_photo_without_alt_text_sends_no_empty_description(
+    fake: FacebookFake, tmp_path: Path
+) -> None:
+    [photo] = images(tmp_path, 1)
+    connector(fake).publish(post("Caption", media=[replace(photo, alt="")]))
+    assert "alt_text_custom" not in multipart(fake.requests[-1])
 
 
 def test_several_photos_are_attached_to_one_post(fake: FacebookFake, tmp_path: Path) -> None:

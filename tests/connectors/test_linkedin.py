@@ -206,6 +206,51 @@ def test_an_upload_address_outside_linkedin_gets_no_token(
     assert len(fake.requests) == 1 and fake.posts == []
 
 
+def test_an_upload_address_on_this_machine_is_trusted_when_the_api_is_too(
+    fake: LinkedInFake, tmp_path: Path
+) -> None:
+    """A test server may name itself `localhost` while the channel says 127.0.0.1."""
+    port = fake.base_url.rsplit(":", 1)[1]
+    fake.images["urn:li:image:X"] = None
+    fake.respond(
+        200,
+        {
+            "value": {
+                "uploadUrl": f"http://localhost:{port}/dms-uploads/X",
+                "image": "urn:li:image:X",
+            }
+        },
+        path="/rest/images",
+    )
+    connector(fake).publish(post(media=images(tmp_path, 1)))
+    assert [(r.method, r.path) for r in fake.requests[1:]] == [
+        ("PUT", "/dms-uploads/X"),
+        ("POST", "/rest/posts"),
+    ]
+
+
+def test_any_success_with_the_post_id_is_a_success(fake: LinkedInFake) -> None:
+    fake.respond(200, None, {"x-restli-id": "urn%3Ali%3Ashare%3A42"}, path="/rest/posts")
+    assert connector(fake).publish(post()).ref.id == "urn:li:share:42"
+
+
+def test_a_success_without_the_post_id_is_ambiguous(fake: LinkedInFake) -> None:
+    """The post went out, but which one it is must be looked up, not assumed."""
+    fake.respond(201, None, path="/rest/posts")
+    with pytest.raises(Ambiguous, match="did not say its id"):
+        connector(fake).publish(post())
+
+
+def test_a_server_closing_idle_connections_never_makes_a_post_ambiguous(
+    fake: LinkedInFake,
+) -> None:
+    fake.close_silently = True
+    li = connector(fake)
+    for i in range(30):
+        li.publish(post(f"Post {i}"))
+    assert len(fake.posts) == 30
+
+
 def test_an_upload_that_times_out_publishes_nothing(fake: LinkedInFake, tmp_path: Path) -> None:
     fake.inject(Fault("hang_after", seconds=1.0, method="PUT"))
     with pytest.raises(RetryLater, match="before anything was published"):

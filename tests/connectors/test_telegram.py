@@ -184,6 +184,16 @@ def test_time_out_after_sending_is_ambiguous(fake: TelegramFake) -> None:
     assert len(fake.posts) == 1  # it did go out: only a look at the channel can tell
 
 
+def test_a_server_closing_idle_connections_never_makes_a_post_ambiguous(
+    fake: TelegramFake,
+) -> None:
+    fake.close_silently = True
+    telegram = connector(fake)
+    for i in range(30):
+        telegram.publish(post(f"Post {i}"))
+    assert len(fake.posts) == 30
+
+
 def test_revoked_token_holds_the_channel(fake: TelegramFake) -> None:
     fake.revoke()
     with pytest.raises(AuthFailed, match="bot_token") as caught:

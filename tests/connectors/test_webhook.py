@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -100,6 +101,44 @@ def test_the_format_picks_the_class(fake: WebhookFake) -> None:
     assert type(matrix(fake)) is MatrixRoom
     with pytest.raises(ValueError, match=r"options\.format must be one of"):
         hook("irc", fake.generic_url)
+
+
+@pytest.mark.parametrize("fmt", ["slack", "discord", "teams", "generic"])
+def test_base_url_takes_the_webhook_to_another_host(fake: WebhookFake, fmt: str) -> None:
+    """The channel's base_url (a proxy, a test server) replaces the address's host only."""
+    real = httpx.URL(url_of(fmt, fake)).copy_with(
+        scheme="https", host="hooks.example.com", port=None
+    )
+    connector = create(
+        ChannelConfig(
+            name="hook",
+            platform="webhook",
+            credentials={"url": str(real)},
+            base_url=fake.base_url + "/",
+            options={"format": fmt},
+            timeout=2.0,
+        )
+    )
+    connector.publish(post())
+    request = fake.requests[-1]
+    assert (request.method, request.path) == ("POST", real.path)
+    assert set(real.params.multi_items()) <= {(k, v[0]) for k, v in request.query.items()}
+    assert len(fake.posts) == 1
+
+
+def test_base_url_takes_matrix_to_another_homeserver(fake: WebhookFake) -> None:
+    connector = create(
+        ChannelConfig(
+            name="room",
+            platform="webhook",
+            credentials={"url": "https://matrix.example.org", "access_token": MATRIX_TOKEN},
+            base_url=fake.base_url,
+            options={"format": "matrix", "room": ROOM},
+            timeout=2.0,
+        )
+    )
+    assert connector.publish(post()).ref.extra == {"room_id": ROOM}
+    assert fake.requests[-1].path.startswith("/_matrix/client/v3/rooms/")
 
 
 # -- Slack ----------------------------------------------------------------------------------

@@ -301,6 +301,14 @@ def test_a_dropped_connection_after_sending_is_ambiguous(fake: XFake, kind: str)
         connector(fake).publish(post())
 
 
+def test_a_server_closing_idle_connections_never_makes_a_post_ambiguous(fake: XFake) -> None:
+    fake.close_silently = True
+    x = connector(fake)
+    for i in range(30):
+        x.publish(post(f"Post {i}"))
+    assert len(created(fake)) == 30
+
+
 def test_a_time_out_during_a_media_upload_is_only_a_retry(fake: XFake, tmp_path: Path) -> None:
     fake.inject(Fault("hang_after", seconds=1.0, method="POST", path="/2/media/upload"))
     with pytest.raises(RetryLater):
