@@ -10,6 +10,7 @@ approved.
 from __future__ import annotations
 
 import difflib
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -105,6 +106,7 @@ def check_campaign(scope: Scope) -> None:
     for name, value in plan.anchors.items():
         scope.anchors[name] = scope.now if value == "now" else value
     scope.variants = _variants(scope)
+    _check_zones(scope)
     _check_blackouts(scope)
     seen: dict[str, int] = {}
     for index, post in scope.posts:
@@ -122,6 +124,28 @@ def check_campaign(scope: Scope) -> None:
             scope.bad_posts.add(index)
 
 
+_POSIX_ZONE = re.compile(r"(?:Etc/)?GMT([+-])(\d+)")
+
+
+def _check_zones(scope: Scope) -> None:
+    """Warn about the zones whose name reads the wrong way round: Etc/GMT+1 is UTC-1."""
+    zones: list[tuple[str | None, PathKey]] = [(scope.plan.timezone, ("timezone",))]
+    audiences = enumerate(scope.plan.audiences)
+    zones += [(a.timezone, ("audiences", i, "timezone")) for i, a in audiences]
+    zones += [(p.timezone, ("posts", i, "timezone")) for i, p in scope.posts]
+    for name, path in zones:
+        posix = _POSIX_ZONE.fullmatch(name or "")
+        if posix is None:
+            continue
+        sign = "-" if posix.group(1) == "+" else "+"
+        scope.problems.warning(
+            scope.at(*path),
+            f"'{name}' is UTC{sign}{posix.group(2)}: in these names the sign is the opposite "
+            "of what it seems",
+            "name the place whose clock you mean instead, such as Europe/Brussels",
+        )
+
+
 def _duplicates(scope: Scope, items: Sequence[str], path: PathKey, what: str) -> None:
     seen: set[str] = set()
     for i, item in enumerate(items):
@@ -135,6 +159,9 @@ def _channel(scope: Scope, name: str, path: PathKey) -> ChannelSpec | None:
         return scope.known[name]
     where = scope.at(*path)
     hint = did_you_mean(name, sorted(scope.known), "channels in the configuration")
+    same = [known for known in scope.known if known.lower() == name.lower()]
+    if same:
+        hint = f"did you mean '{same[0]}'? Channel names are case-sensitive"
     if scope.strict:
         scope.problems.error(where, f"unknown channel '{name}'", hint)
         return None
@@ -147,12 +174,12 @@ def _channel(scope: Scope, name: str, path: PathKey) -> ChannelSpec | None:
             "declare it under 'channels:' in config.yaml before posting",
         )
         return ChannelSpec(name, platform)
-    scope.problems.error(
-        where,
-        f"unknown channel '{name}'",
-        f"{hint}; a name starting with a platform ('x-', 'mastodon-'...) is taken as a "
-        "channel of that platform",
-    )
+    if not hint.startswith("did you mean"):
+        hint = (
+            "declare it in config.yaml; without one, a name that starts with a platform "
+            "('x-', 'mastodon-', 'bluesky-'...) is taken as a channel of that platform"
+        )
+    scope.problems.error(where, f"unknown channel '{name}'", hint)
     return None
 
 
@@ -284,6 +311,16 @@ def _check_post(scope: Scope, index: int, post: Post) -> bool:
     path = ("posts", index)
     problems = scope.problems
     before = len(problems.errors)
+    empty = [key for key in ("at", "every", "text", "thread") if _empty(scope, post, path, key)]
+    for key in empty:
+        problems.error(
+            scope.key_at(*path, key),
+            f"'{key}' of post '{post.id}' is empty",
+            f"write a value after '{key}:'; a '#' starts a comment in YAML, so put a text that "
+            "starts with '#' in quotes",
+        )
+    if empty:
+        return False
     if (post.at is None) == (post.every is None):
         problems.error(
             scope.at(*path, "every" if post.at else "id"),
@@ -328,6 +365,11 @@ def _check_post(scope: Scope, index: int, post: Post) -> bool:
     return len(problems.errors) == before
 
 
+def _empty(scope: Scope, post: Post, path: PathKey, key: str) -> bool:
+    """Whether the file names `key` for the post but gives it no value (`text: #SayNo`)."""
+    return getattr(post, key) is None and (*path, key) in scope.source.keys
+
+
 def _check_every(scope: Scope, post: Post, path: PathKey) -> None:
     every = post.every
     assert every is not None
@@ -339,13 +381,24 @@ def _check_every(scope: Scope, post: Post, path: PathKey) -> None:
             + ("not both" if every.cron else "and has neither"),
             "such as {cron: '0 10 * * MON', from: sid - 28d, until: sid}",
         )
-    for key, value in (("from", every.start), ("until", every.until)):
-        if value is None:
-            scope.problems.error(
-                where,
-                f"'every' needs '{key}'",
-                "recurring posts run between 'from' and 'until', such as from: sid - 28d",
+    start = every.start
+    if every.interval is not None and start is not None and start.day_only and not start.delta:
+        clock = isinstance(scope.anchors.get(start.anchor or ""), datetime)
+        if not clock:
+            scope.problems.warning(
+                scope.at(*path, "every", "from"),
+                f"'from' ({start}) has no time of day, so post '{post.id}' goes out at 00:00",
+                f"give the time of the first post, such as from: {start} 09:00",
             )
+    missing = [key for key, value in (("from", every.start), ("until", every.until)) if not value]
+    if missing:
+        examples = {"from": "from: sid - 28d", "until": "until: sid + 14d"}
+        scope.problems.error(
+            where,
+            f"'every' needs {' and '.join(repr(key) for key in missing)}",
+            "a recurring post runs between 'from' and 'until', both included; add "
+            + " and ".join(examples[key] for key in missing),
+        )
 
 
 def _needs_clock(scope: Scope, expr: TimeExpr, path: PathKey) -> None:
@@ -389,8 +442,9 @@ def _check_languages(scope: Scope, post: Post, path: PathKey) -> None:
     for value, where, complete in texts:
         if isinstance(value, str):
             continue
-        _language_keys(scope, value, where)
         missing = [lang for lang in needed if lang not in value]
+        typos = _language_keys(scope, value, where, missing if complete else [])
+        missing = [lang for lang in missing if lang not in typos]
         if complete and missing:
             what = "the text" if where[-1] == "text" else f"part {int(where[-1]) + 1} of the thread"
             scope.problems.error(
@@ -432,7 +486,11 @@ def _partial_thread(
             )
 
 
-def _language_keys(scope: Scope, value: Mapping[str, str], path: PathKey) -> None:
+def _language_keys(
+    scope: Scope, value: Mapping[str, str], path: PathKey, missing: Sequence[str]
+) -> set[str]:
+    """Errors for language keys the campaign does not declare; returns the `missing`
+    languages that one of them was probably meant to be (`fn` for `fr`)."""
     languages = scope.plan.languages
     if not languages:
         scope.problems.error(
@@ -440,14 +498,23 @@ def _language_keys(scope: Scope, value: Mapping[str, str], path: PathKey) -> Non
             "this campaign declares no languages, so this must be a single text",
             "write the text directly, or list the languages under 'languages:'",
         )
-        return
-    for lang in value:
-        if lang not in languages:
-            scope.problems.error(
-                scope.key_at(*path, lang),
-                f"'{lang}' is not one of this campaign's languages",
-                did_you_mean(lang, languages, "languages"),
-            )
+        return set()
+    unknown = [lang for lang in value if lang not in languages]
+    meant: set[str] = set()
+    for lang in unknown:
+        hint = did_you_mean(lang, languages, "languages")
+        if len(unknown) == 1 and len(missing) == 1 and _alike(lang, missing[0]):
+            meant.add(missing[0])
+            hint = f"did you mean '{missing[0]}'? This text has no {missing[0]} version yet"
+        scope.problems.error(
+            scope.key_at(*path, lang), f"'{lang}' is not one of this campaign's languages", hint
+        )
+    return meant
+
+
+def _alike(written: str, meant: str) -> bool:
+    """A language code probably mistyped for another: `fn` for `fr`, `EN` for `en`."""
+    return difflib.SequenceMatcher(None, written.lower(), meant.lower()).ratio() >= 0.5
 
 
 # --- content of one rendered post on one channel -------------------------------------------
@@ -497,8 +564,12 @@ def check_part(
         size, limit = length.length, length.limit
     else:
         size, limit = length.byte_length or 0, length.byte_limit or 0
+    caption = spec.rules.caption_length
+    allows = f"allows {limit}"
+    if caption is not None and limit == caption and limit < spec.limit:
+        allows += " with media (a caption)"
     message = (
-        f"{what} for {spec.name}{lang} is {size} {length.over_unit}; {label} allows {limit}: "
+        f"{what} for {spec.name}{lang} is {size} {length.over_unit}; {label} {allows}: "
         f"{length.over} too many"
     )
     hint = f"this counts {_words(part.added)} added at the end; " if part.added else ""
@@ -555,12 +626,14 @@ def check_media(
     for use in uses:
         file_where = scope.at(*use.where, "file")
         if use.size is None:
+            looked = _shown(use.path)
             report(
                 scope,
                 severity,
                 file_where,
-                f"media file '{use.item.file}' not found (looked for {use.path})",
-                "paths are relative to the campaign file",
+                f"media file '{use.item.file}' not found"
+                + (f" (looked for {looked})" if looked != use.item.file else ""),
+                _nearby(use),
             )
             continue
         if use.mime is None:
@@ -585,12 +658,15 @@ def check_media(
             continue
         if not use.alt:
             lang = f" in {language}" if language else ""
+            has_alt = use.item.alt is not None
             report(
                 scope,
                 severity,
-                scope.at(*use.where),
+                scope.at(*use.where, "alt") if has_alt else scope.at(*use.where),
                 f"'{use.item.file}' has no alt text{lang}",
-                "describe the image for people who use screen readers: add 'alt:'"
+                f"add '{language}: ...' to its 'alt:'"
+                if has_alt
+                else "describe the image for people who use screen readers: add 'alt:'"
                 + (f" with a {language} version" if language else ""),
             )
         elif rules.alt_max and len(use.alt) > rules.alt_max:
@@ -602,6 +678,28 @@ def check_media(
                 f"{len(use.alt)} characters; {rules.label} allows {rules.alt_max}",
                 "shorten the description",
             )
+
+
+def _shown(path: Path) -> str:
+    """`path` relative to the current folder when it is inside it, as the user would type it."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _nearby(use: MediaUse) -> str:
+    """A hint for a media file not found: a file of a close name, else where paths start."""
+    folder = use.path.parent
+    try:
+        names = [p.name for p in folder.iterdir() if p.is_file()] if folder.is_dir() else []
+    except OSError:
+        names = []
+    close = difflib.get_close_matches(use.path.name, names, n=1, cutoff=0.6)
+    if close:
+        written = use.item.file.replace("\\", "/")
+        return f"did you mean '{written[: len(written) - len(use.path.name)]}{close[0]}'?"
+    return "paths are relative to the folder that holds the campaign file; check the spelling"
 
 
 def _megabytes(size: int) -> str:
@@ -704,13 +802,26 @@ def check_gaps(slots: Iterable[tuple[str, Slot]], problems: Problems) -> None:
                 pair = names.setdefault(ident, (earlier, later))
                 gap, channels = pairs.get(pair, (apart, set()))
                 pairs[pair] = (min(gap, apart), channels | {channel})
+    by_later: dict[tuple[str, str], list[tuple[timedelta, Slot, Slot, set[str]]]] = {}
     for (earlier, later), (apart, channels) in pairs.items():
+        found = by_later.setdefault((later.campaign, later.post), [])
+        found.append((apart, earlier, later, channels))
+    for found in by_later.values():
+        found.sort(key=lambda item: (item[0], item[1].campaign, item[1].post))
+        apart, earlier, later, _ = found[0]
+        on = ", ".join(sorted(set().union(*(item[3] for item in found))))
         same_file = earlier.campaign == later.campaign
         other = earlier.post if same_file else f"{earlier.campaign}/{earlier.post}"
+        more = len(found) - 1
+        others = f" (and {more} other post{'s' if more > 1 else ''})" if more else ""
+        when = (
+            f"at the same time as '{other}'{others}"
+            if apart == timedelta()
+            else f"only {format_duration(apart)} after '{other}'{others}"
+        )
         problems.warning(
             later.where,
-            f"post '{later.post}' is only {format_duration(apart)} after '{other}' on "
-            f"{', '.join(sorted(channels))}; keep at least {format_duration(later.gap)} between "
-            "posts",
+            f"post '{later.post}' goes out {when} on {on}; keep at least "
+            f"{format_duration(later.gap)} between posts",
             "move one of them, or lower min_gap",
         )

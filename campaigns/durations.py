@@ -6,13 +6,14 @@ import re
 from datetime import timedelta
 
 _PART = re.compile(r"(\d+)\s*(w|d|h|m|s)")
-_WHOLE = re.compile(r"\s*(?:\d+\s*[wdhms]\s*)+")
+DURATION = re.compile(r"\s*(?:\d+\s*[wdhms]\s*)+")
+"""A whole duration, as `parse_duration` reads it."""
 _UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
 
 
 def parse_duration(text: str) -> timedelta:
     """Raises ValueError with a message fit for a campaign manager."""
-    if not _WHOLE.fullmatch(text):
+    if not DURATION.fullmatch(text):
         raise ValueError(
             f"'{text}' is not a duration | hint: write a number and a unit, such as 90s, 30m, "
             "2h, 1h30m, 1d or 2w"

@@ -8,6 +8,7 @@ deliveries fast to load.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -47,6 +48,7 @@ from campaigns.timeexpr import resolve
 from campaigns.yamlsource import PathKey
 
 T = TypeVar("T")
+_LINK_TYPO = re.compile(r"\{\s*link\s*\}", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,11 +128,12 @@ class _PostExpander:
         result.times[post.id] = scope.at(*self.time_path)
         variants = post_variants(scope, post)
         if not variants:
-            scope.problems.warning(
-                scope.at(*self.path, "id"),
-                f"post '{post.id}' goes to no channel",
-                "check its channels, languages and audiences against the campaign's",
-            )
+            if scope.channels:  # with no channel at all, the campaign's channels say why
+                scope.problems.warning(
+                    scope.at(*self.path, "id"),
+                    f"post '{post.id}' goes to no channel",
+                    "check its channels, languages and audiences against the campaign's",
+                )
             return
         times: dict[str, list[_Time] | None] = {}
         rendered: dict[tuple[str, str | None], list[Rendered]] = {}
@@ -334,8 +337,9 @@ class _PostExpander:
             for u in uses
         )
         if len(parts) > 1 and spec.rules.thread_style != "replies":
+            later = "part 2 goes" if len(parts) == 2 else f"parts 2 to {len(parts)} go"
             went = (
-                f"parts 2 to {len(parts)} go out as comments on the first post"
+                f"{later} out as {'a comment' if len(parts) == 2 else 'comments'} on the first post"
                 if spec.rules.thread_style == "comments"
                 else f"the {len(parts)} parts go out as separate messages"
             )
@@ -347,6 +351,14 @@ class _PostExpander:
         rendered = []
         for number, (body, where) in enumerate(parts):
             first = number == 0
+            for typo in {t for t in _LINK_TYPO.findall(body) if t != LINK_PLACEHOLDER}:
+                scope.problems.warning(
+                    scope.at(*where),
+                    f"'{typo}' in the text of post '{post.id}' is not the link placeholder; "
+                    "it goes out as written",
+                    f"write {LINK_PLACEHOLDER}, in lowercase and without spaces, to put the link "
+                    "there",
+                )
             if LINK_PLACEHOLDER in body and link is None:
                 report(
                     scope,

@@ -12,11 +12,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from campaigns.channels import ChannelSpec
 from campaigns.checks import Scope, Slot, check_blackouts, check_campaign, check_gaps, check_past
 from campaigns.delivery import Delivery
 from campaigns.expand import expand
-from campaigns.model import Campaign, CampaignFile, Post
+from campaigns.model import GUIDANCE, Campaign, CampaignFile, Post
 from campaigns.modelcheck import check_model
 from campaigns.problems import InputError, Location, Problem, Problems
 from campaigns.yamlsource import Document, PathKey, SourceMap, read_yaml
@@ -46,6 +48,9 @@ class PlanSet:
     campaigns: list[Campaign] = field(default_factory=list)
     deliveries: list[Delivery] = field(default_factory=list)
     """Drafts included (status "draft"), sorted by due time, channel and key."""
+    held: list[Delivery] = field(default_factory=list)
+    """The deliveries of files with errors, as they would be once the errors are fixed (in the
+    same order): previews show them, marked; nothing schedules them."""
     problems: list[Problem] = field(default_factory=list)
     """Errors and warnings, sorted by file and position."""
     files: list[str] = field(default_factory=list)
@@ -54,11 +59,15 @@ class PlanSet:
         return any(p.severity == "error" for p in self.problems)
 
 
+_Loaded = tuple[Campaign, Scope, list[Delivery], list[tuple[str, Slot]], bool]
+"""A file's campaign, checks, deliveries, min_gap slots, and whether it has errors."""
+
+
 def load_plans(paths: Sequence[Path], options: LoadOptions) -> PlanSet:
     """Load campaign files and folders (every *.yaml and *.yml inside, recursively)."""
     problems = Problems()
     result = PlanSet()
-    loaded: list[tuple[Campaign, Scope, list[Delivery], list[tuple[str, Slot]]]] = []
+    loaded: list[_Loaded] = []
     for file, display in _files(paths, problems):
         result.files.append(display)
         found = Problems()
@@ -75,20 +84,24 @@ def load_plans(paths: Sequence[Path], options: LoadOptions) -> PlanSet:
         if outcome is not None:
             campaign, scope, deliveries, slots = outcome
             result.campaigns.append(campaign)
-            loaded.append((campaign, scope, [] if found.has_errors() else deliveries, slots))
+            loaded.append((campaign, scope, deliveries, slots, found.has_errors()))
     _check_ids(loaded, problems)
     gaps: list[tuple[str, Slot]] = []
-    for _, _, deliveries, slots in loaded:
-        result.deliveries += deliveries
-        if deliveries:
+    for _, _, deliveries, slots, failed in loaded:
+        if failed:
+            result.held += deliveries
+        else:
+            result.deliveries += deliveries
             gaps += slots
     check_gaps(gaps, problems)
-    result.deliveries.sort(key=_order)
+    result.deliveries.sort(key=delivery_order)
+    result.held.sort(key=delivery_order)
     result.problems = problems.sorted()
     return result
 
 
-def _order(d: Delivery) -> tuple[datetime, str, str, int]:
+def delivery_order(d: Delivery) -> tuple[datetime, str, str, int]:
+    """How deliveries are sorted: by time, channel, then thread part."""
     key = d.key.rsplit("/", 1)[0] if d.thread_size > 1 else d.key
     return (d.due_utc, d.channel, key, d.thread_index)
 
@@ -101,7 +114,7 @@ def _files(paths: Sequence[Path], problems: Problems) -> list[tuple[Path, str]]:
             inside = sorted(
                 p
                 for p in path.rglob("*")
-                if p.suffix in SUFFIXES
+                if p.suffix.lower() in SUFFIXES
                 and p.is_file()
                 and not any(part.startswith(".") for part in p.relative_to(path).parts)
             )
@@ -143,13 +156,44 @@ def _load_file(
             "'posts:'",
         )
         return None
+    if not isinstance(doc.data, dict):
+        kind = "a list" if isinstance(doc.data, list) else "a single value"
+        problems.error(
+            Location(display, 1, 1),
+            f"a campaign file holds 'key: value' lines, starting with 'campaign:', not {kind}",
+            "start with 'campaign: my-campaign-id', 'title:', 'timezone:' and 'channels:' lines; "
+            "then put the posts, each starting with '- id:', under 'posts:'",
+        )
+        return None
     plan, posts, found = _validate(doc)
     problems.extend(found)
     if plan is None:
         return None
+    if not isinstance(plan, CampaignFile):  # its own keys are wrong: check the posts only
+        stand_in = _stand_in(plan)
+        if stand_in is not None:
+            check_campaign(_scope(doc, file, stand_in, posts, options, problems))
+        return None
     if not plan.posts and not found:
         problems.warning(doc.source.value(("posts",)), "this campaign has no posts")
-    scope = Scope(
+    scope = _scope(doc, file, plan, posts, options, problems)
+    check_campaign(scope)
+    expansion = expand(scope, options.min_gap, options.default_not_after)
+    check_blackouts(scope, expansion.deliveries, expansion.times)
+    check_past(scope, expansion.deliveries, expansion.times)
+    campaign = Campaign(plan.campaign, plan.title, plan.timezone, display, plan)
+    return campaign, scope, expansion.deliveries, expansion.slots
+
+
+def _scope(
+    doc: Document,
+    file: Path,
+    plan: CampaignFile,
+    posts: list[tuple[int, Post]],
+    options: LoadOptions,
+    problems: Problems,
+) -> Scope:
+    return Scope(
         doc.source,
         file.resolve().parent,
         plan,
@@ -159,37 +203,62 @@ def _load_file(
         options.now,
         problems,
     )
-    check_campaign(scope)
-    expansion = expand(scope, options.min_gap, options.default_not_after)
-    check_blackouts(scope, expansion.deliveries, expansion.times)
-    check_past(scope, expansion.deliveries, expansion.times)
-    campaign = Campaign(plan.campaign, plan.title, plan.timezone, display, plan)
-    return campaign, scope, expansion.deliveries, expansion.slots
 
 
-def _validate(doc: Document) -> tuple[CampaignFile | None, list[tuple[int, Post]], list[Problem]]:
+def _validate(
+    doc: Document,
+) -> tuple[CampaignFile | dict[str, object] | None, list[tuple[int, Post]], list[Problem]]:
     """The model, and the valid posts with their index in the file.
 
     When the file has mistakes, the campaign's own keys and each post are checked on their own,
-    so that a mistake in one post does not hide the problems of the others.
+    so that a mistake in one post does not hide the problems of the others. The campaign's
+    keys then come back as a mapping (when the file has one) for `_stand_in`.
     """
-    plan, problems = check_model(CampaignFile, doc)
+    plan, problems = check_model(CampaignFile, doc, guidance=GUIDANCE)
     if plan is not None:
         return plan, list(enumerate(plan.posts)), []
     data = doc.data
     if not isinstance(data, dict) or not isinstance(data.get("posts"), list):
         return None, [], problems
     header, problems = check_model(
-        CampaignFile, Document(doc.file, {**data, "posts": []}, doc.source)
+        CampaignFile, Document(doc.file, {**data, "posts": []}, doc.source), guidance=GUIDANCE
     )
     posts: list[tuple[int, Post]] = []
     for i, item in enumerate(data["posts"]):
         within = _Within(doc.file, doc.source.values, doc.source.keys, ("posts", i))
-        post, found = check_model(Post, Document(doc.file, item, within))
+        part = Document(doc.file, item, within, ("posts", i))
+        post, found = check_model(Post, part, guidance=GUIDANCE)
         problems += found
         if post is not None:
             posts.append((i, post))
-    return header, posts, problems
+    return header or data, posts, problems
+
+
+_STAND_INS: dict[str, object] = {
+    "campaign": "campaign",
+    "title": "untitled",
+    "timezone": "UTC",
+    "defaults": {},
+    "min_gap": None,
+}
+"""Values that take the place of the campaign's own when those are wrong, so that the posts'
+references (anchors, channels, languages) are still checked: none of these is one."""
+
+
+def _stand_in(header: dict[str, object]) -> CampaignFile | None:
+    """The campaign's keys to check the posts against, when only keys that posts do not refer
+    to are wrong (a misspelt time zone must not hide a misspelt anchor); else None."""
+    data = {**header, "posts": []}
+    try:
+        return CampaignFile.model_validate(data)
+    except ValidationError as exc:
+        wrong = {str(err["loc"][0]) for err in exc.errors() if err["loc"]}
+    if not wrong <= _STAND_INS.keys():
+        return None
+    try:
+        return CampaignFile.model_validate({**data, **{k: _STAND_INS[k] for k in wrong}})
+    except ValidationError:
+        return None
 
 
 @dataclass(slots=True)
@@ -205,10 +274,7 @@ class _Within(SourceMap):
         return SourceMap.key(self, self.prefix + path)
 
 
-def _check_ids(
-    loaded: list[tuple[Campaign, Scope, list[Delivery], list[tuple[str, Slot]]]],
-    problems: Problems,
-) -> None:
+def _check_ids(loaded: list[_Loaded], problems: Problems) -> None:
     """A campaign id used by several files: an error in each, and none of them is planned."""
     by_id: dict[str, list[int]] = {}
     for i, (campaign, *_) in enumerate(loaded):
@@ -218,11 +284,11 @@ def _check_ids(
             continue
         files = [loaded[i][0].file for i in indexes]
         for i in indexes:
-            campaign, scope, _, slots = loaded[i]
+            campaign, scope, deliveries, slots, _ = loaded[i]
             others = ", ".join(f for f in files if f != campaign.file)
             problems.error(
                 scope.at("campaign"),
                 f"campaign id '{campaign.id}' is also used by {others}",
                 "give each campaign file an id of its own: delivery keys start with it",
             )
-            loaded[i] = (campaign, scope, [], slots)
+            loaded[i] = (campaign, scope, deliveries, slots, True)

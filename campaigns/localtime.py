@@ -12,6 +12,7 @@ tzdata package or the system); the host's own zone is never consulted.
 from __future__ import annotations
 
 import difflib
+import re
 from datetime import UTC, datetime
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -33,8 +34,17 @@ def zone(name: str) -> ZoneInfo:
         raise ValueError(_unknown(name)) from None
 
 
+_OFFSET_NAME = re.compile(r"\s*(?:Etc/)?(?:UTC|GMT|CET|CEST|EET|EST)\s*[+-]\s*\d.*", re.I)
+
+
 def _unknown(name: str) -> str:
     message = f"unknown time zone '{name}'"
+    if _OFFSET_NAME.fullmatch(name):
+        return (
+            f"'{name}' is a distance from UTC, not a time zone | hint: name the place whose clock "
+            "you mean, such as Europe/Brussels (it follows summer time), or give a fixed offset in "
+            "the time itself, such as 2027-02-09T09:00+01:00"
+        )
     close = suggest_zones(name)
     if close:
         return f"{message} | hint: did you mean {' or '.join(repr(z) for z in close)}?"
@@ -53,8 +63,7 @@ def suggest_zones(name: str) -> list[str]:
         return [names[lowered]]
     cities = {key.rsplit("/", 1)[-1]: key for key in names}
     by_city = difflib.get_close_matches(lowered.rsplit("/", 1)[-1], list(cities), n=2, cutoff=0.8)
-    close = [cities[c] for c in by_city]
-    close += [k for k in difflib.get_close_matches(lowered, list(names), n=2) if k not in close]
+    close = [cities[c] for c in by_city] or difflib.get_close_matches(lowered, list(names), n=2)
     return [names[k] for k in close[:2]]
 
 

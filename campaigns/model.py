@@ -24,10 +24,11 @@ from pydantic import (
     WithJsonSchema,
 )
 
-from campaigns.durations import parse_duration
+from campaigns.durations import DURATION, parse_duration
 from campaigns.localtime import zone
+from campaigns.modelcheck import Guidance
 from campaigns.recurrence import check_cron
-from campaigns.timeexpr import TimeExpr, parse_time
+from campaigns.timeexpr import DAY, TIME, TimeExpr, parse_day, parse_time
 
 _SLUG = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*")
 _ANCHOR = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -42,9 +43,11 @@ _TEMPLATE = re.compile(r"\{([^{}]*)\}")
 
 def _slug(value: str) -> str:
     if not _SLUG.fullmatch(value):
+        fixed = "-".join(re.findall(r"[a-z0-9]+", value.lower().replace("_", "-")))
+        example = fixed if fixed and fixed != value else "countdown-7d"
         raise ValueError(
             f"'{value}' is not a valid id | hint: use lowercase letters, digits and hyphens, "
-            "such as 'countdown-7d'"
+            f"such as '{example}'"
         )
     return value
 
@@ -58,11 +61,51 @@ def _anchor_name(value: str) -> str:
     return value
 
 
+def _words(value: str) -> str:
+    if not value.strip():
+        raise ValueError("this text is empty | hint: write the words, or remove the line")
+    return value
+
+
+def _localized(value: Any) -> Any:
+    """Say what went wrong when a text was written in a shape YAML read differently."""
+    if isinstance(value, list):
+        raise ValueError(
+            "this should be one text, or one text per language, not a list | hint: write each "
+            "language as 'en: ...' on its own line, without '- '; for a chain of replies, use "
+            "'thread:' instead of 'text:'"
+        )
+    if isinstance(value, dict) and len(value) == 1:
+        (key, rest), *_ = value.items()
+        if isinstance(key, str) and isinstance(rest, str) and not _LANGUAGE.fullmatch(key):
+            text = f"{key}: {rest}"
+            raise ValueError(
+                f"YAML read '{text}' as a key and a value because of the ': ' | hint: put the "
+                f'whole text in double quotes: "{text}"'
+            )
+    return value
+
+
+_LANGUAGE_NAMES = {
+    "english": "en", "french": "fr", "français": "fr", "francais": "fr", "german": "de",
+    "deutsch": "de", "dutch": "nl", "nederlands": "nl", "flemish": "nl", "spanish": "es",
+    "español": "es", "espanol": "es", "italian": "it", "italiano": "it", "polish": "pl",
+    "polski": "pl", "finnish": "fi", "suomi": "fi", "swedish": "sv", "svenska": "sv",
+    "danish": "da", "dansk": "da", "norwegian": "no", "norsk": "no", "portuguese": "pt",
+    "português": "pt", "greek": "el", "czech": "cs", "slovak": "sk", "slovenian": "sl",
+    "hungarian": "hu", "romanian": "ro", "bulgarian": "bg", "croatian": "hr", "estonian": "et",
+    "latvian": "lv", "lithuanian": "lt", "irish": "ga", "maltese": "mt", "ukrainian": "uk",
+    "russian": "ru", "turkish": "tr", "arabic": "ar", "chinese": "zh", "japanese": "ja",
+}  # fmt: skip
+"""Language names people write instead of codes, for the hint."""
+
+
 def _language(value: str) -> str:
     if not _LANGUAGE.fullmatch(value):
+        code = _LANGUAGE_NAMES.get(value.strip().lower())
+        example = f"'{code}'" if code else "en, fr, de, nl or pt-BR"
         raise ValueError(
-            f"'{value}' is not a language code | hint: use a BCP 47 code such as en, fr, de, "
-            "nl or pt-BR"
+            f"'{value}' is not a language code | hint: use a BCP 47 code, such as {example}"
         )
     return value
 
@@ -92,12 +135,20 @@ def _hashtag(value: str) -> str:
 
 
 def _duration(value: Any) -> Any:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError(
+            f"a duration needs a unit: {value} of what? | hint: write a number and a unit, such "
+            "as 30m, 2h or 1d"
+        )
     return parse_duration(value) if isinstance(value, str) else value
 
 
 def _positive(value: timedelta) -> timedelta:
     if value <= timedelta():
-        raise ValueError("the duration must be longer than zero | hint: such as 30m, 2h or 1d")
+        raise ValueError(
+            "the duration must be longer than zero | hint: such as 30m, 2h or 1d (for a deadline, "
+            "'none' means no limit)"
+        )
     return value
 
 
@@ -113,11 +164,8 @@ def _time(value: Any) -> TimeExpr:
 def _anchor_value(value: Any) -> date | Literal["now"]:
     if value == "now":
         return "now"
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            pass
+    if isinstance(value, str) and DAY.fullmatch(value.strip()):
+        return parse_day(value.strip())
     raise ValueError(
         f"anchor value {value!r} is not a date | hint: write a date as 2027-02-09, or 'now' "
         "for the moment the plan is loaded (demos and tests)"
@@ -127,9 +175,12 @@ def _anchor_value(value: Any) -> date | Literal["now"]:
 def _url(value: str) -> str:
     parts = urlsplit(value) if " " not in value.strip() else None
     if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
+        bare = value.strip()
+        example = "https://example.org/sayno"
+        if parts is not None and not parts.scheme and "." in bare.split("/", 1)[0]:
+            example = "https://" + bare
         raise ValueError(
-            f"'{value}' is not a web address | hint: start it with https://, such as "
-            "https://example.org/sayno"
+            f"'{value}' is not a web address | hint: start it with https://, such as {example}"
         )
     return value.strip()
 
@@ -144,10 +195,20 @@ def _template(value: str) -> str:
     return value
 
 
-Slug = Annotated[str, AfterValidator(_slug), Field(json_schema_extra={"pattern": _SLUG.pattern})]
-AnchorName = Annotated[str, AfterValidator(_anchor_name)]
+def _pattern(regex: re.Pattern[str]) -> str:
+    """`regex` for JSON Schema: anchored (schema patterns match anywhere), with plain groups
+    (editors read patterns as JavaScript, which names groups differently from Python)."""
+    return "^" + re.sub(r"\(\?P<\w+>", "(?:", regex.pattern) + "$"
+
+
+Slug = Annotated[str, AfterValidator(_slug), Field(json_schema_extra={"pattern": _pattern(_SLUG)})]
+AnchorName = Annotated[
+    str, AfterValidator(_anchor_name), Field(json_schema_extra={"pattern": _pattern(_ANCHOR)})
+]
 Language = Annotated[
-    str, AfterValidator(_language), Field(json_schema_extra={"examples": ["en", "fr", "pt-BR"]})
+    str,
+    AfterValidator(_language),
+    Field(json_schema_extra={"pattern": _pattern(_LANGUAGE), "examples": ["en", "fr", "pt-BR"]}),
 ]
 ChannelName = Annotated[str, AfterValidator(_channel)]
 ZoneName = Annotated[
@@ -161,15 +222,22 @@ Hashtag = Annotated[
 Duration = Annotated[
     timedelta,
     BeforeValidator(_duration),
-    WithJsonSchema({"type": "string", "examples": ["30m", "2h", "1h30m", "1d"]}),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": _pattern(DURATION),
+            "examples": ["30m", "2h", "1h30m", "1d"],
+        }
+    ),
 ]
-NotAfter = Duration | Literal["none"]
+NotAfter = Annotated[Duration, AfterValidator(_positive)] | Literal["none"]
 Time = Annotated[
     TimeExpr,
     PlainValidator(_time),
     WithJsonSchema(
         {
             "type": "string",
+            "pattern": _pattern(TIME),
             "description": "A date and time ('2027-02-09 09:00', '2027-02-09T08:00Z', "
             "'2027-02-09 09:00 Europe/Helsinki') or an anchor with an offset ('sid 12:00', "
             "'sid - 7d 09:00').",
@@ -188,7 +256,8 @@ Url = Annotated[str, AfterValidator(_url), Field(json_schema_extra={"format": "u
 Template = Annotated[str, AfterValidator(_template)]
 Status = Literal["approved", "draft"]
 
-Localized = str | dict[Language, str]
+Words = Annotated[str, AfterValidator(_words), Field(json_schema_extra={"pattern": r"\S"})]
+Localized = Annotated[Words | dict[Language, Words], BeforeValidator(_localized)]
 """One text for every language, or one per language code."""
 
 
@@ -261,6 +330,8 @@ class Override(_Strict):
 
 class Every(_Strict):
     """A recurring post: a cron rule or an interval, between two times (both included)."""
+
+    model_config = ConfigDict(json_schema_extra={"required": ["from", "until"]})
 
     cron: Annotated[str, AfterValidator(check_cron)] | None = Field(
         default=None,
@@ -396,6 +467,7 @@ class CampaignFile(_Strict):
         default={},
         description="Named days that times refer to; moving one moves every post tied to it.",
         examples=[{"sid": "2027-02-09"}],
+        json_schema_extra={"additionalProperties": False},
     )
     channels: list[ChannelName] = Field(
         min_length=1,
@@ -421,6 +493,31 @@ class CampaignFile(_Strict):
         default=None, description="Warn when two posts on one channel are closer than this."
     )
     posts: list[Post] = Field(description="The posts of the campaign.")
+
+
+GUIDANCE = Guidance(
+    root=CampaignFile,
+    short_names=True,
+    shapes={
+        "posts": "start each post with '- id: ...' on its own line, indented under 'posts:'",
+        "posts[]": "a post is 'id:', 'at:' and 'text:' on lines of their own, below '- '",
+        "media": "write each file as a list item: '- file: media/card.png', then 'alt: ...' "
+        "on the next line, lined up with 'file'",
+        "media[]": "give the path as 'file: media/card.png' and the description as 'alt: ...'",
+        "every": "such as every: {cron: '0 10 * * MON', from: sid - 28d, until: sid + 14d}",
+        "thread": "a thread is a list of parts, each on a line starting with '- '; for a single "
+        "post, use 'text:'",
+        "channels": "write them as a list, such as [x-main, mastodon-main]",
+        "languages": "write them as a list, such as [en, fr]",
+        "hashtags": 'write them as a list, in quotes: ["#SayNo", "#SaferInternetDay"]',
+        "anchors": "write each anchor as 'name: date', such as anchors: {sid: 2027-02-09}",
+        "audiences": "write each audience as a list item, such as "
+        "'- {name: be-fr, language: fr, timezone: Europe/Brussels}'",
+        "blackouts": "write each blackout as a list item, such as "
+        "'- {from: sid 14:00, until: sid 16:00, reason: Live broadcast}'",
+    },
+)
+"""How campaign files are checked beyond their model: see campaigns.modelcheck."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,8 @@
 """Check a YAML document against a pydantic model; report each mistake at its place.
 
 pydantic finds wrong types, missing and unknown keys; this module turns its errors into
-`file:line:col` problems in a campaign manager's words, with "did you mean" for misspelt keys.
+`file:line:col` problems in a campaign manager's words, with "did you mean" for misspelt keys
+and where a key written in the wrong place belongs.
 A validator adds a hint to its message after " | hint: ".
 """
 
@@ -11,7 +12,9 @@ import difflib
 import re
 import types
 import typing
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -32,13 +35,31 @@ _KIND_WORDS = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class Guidance:
+    """What a file's model can tell beyond pydantic's errors."""
+
+    root: type[BaseModel] | None = None
+    """The model of the whole file, to say where a key written in the wrong place belongs."""
+    shapes: Mapping[str, str] = field(default_factory=dict)
+    """A hint by field name (`media`; `media[]` for one of its items) for a value of the wrong
+    kind, such as a text where a list of media is expected."""
+    short_names: bool = False
+    """Name a value by its key alone (`'title'`, `item 2 of 'hashtags'`), for readers who find
+    it by its line, rather than by its path (`'defaults.hashtags[1]'`)."""
+
+
 def check_model(
-    model: type[M], doc: Document, context: dict[str, Any] | None = None
+    model: type[M],
+    doc: Document,
+    context: dict[str, Any] | None = None,
+    guidance: Guidance | None = None,
 ) -> tuple[M | None, list[Problem]]:
     try:
         return model.model_validate(doc.data, context=context), []
     except ValidationError as exc:
-        return None, _problems(model, doc, exc.errors(include_url=False))
+        errors = exc.errors(include_url=False)
+        return None, _problems(model, doc, errors, guidance or Guidance(root=model))
 
 
 _TYPE_ERRORS = {
@@ -57,18 +78,28 @@ _TYPE_ERRORS = {
 }
 
 
-def _problems(model: type[BaseModel], doc: Document, errors: list[Any]) -> list[Problem]:
+def _problems(
+    model: type[BaseModel], doc: Document, errors: list[Any], guidance: Guidance
+) -> list[Problem]:
     """One problem per place: when a value could take several shapes (text, or one text per
     language; 'none', an address or a mapping), say what it may be once, and prefer what went
     wrong inside the shape the value has: the error found deepest, or a validator's message."""
     located = [(_data_path(doc, tuple(err["loc"])), err) for err in errors]
     paths = {path for path, _ in located}
     explained = {path for path, err in located if err["type"] == "value_error"}
+    misspelt = {
+        (path[:-1], close)
+        for path, err in located
+        if err["type"] == "extra_forbidden" and path
+        for close in difflib.get_close_matches(str(path[-1]), _allowed_keys(model, err["loc"][:-1]))
+    }
     shapes: dict[PathKey, list[Any]] = {}
     problems: list[Problem] = []
     for path, err in located:
+        if err["type"] == "missing" and (path[:-1], err["loc"][-1]) in misspelt:
+            continue  # said once, as "unknown key 'tittle'; did you mean 'title'?"
         if err["type"] not in _TYPE_ERRORS:
-            problems.append(_problem(model, doc, path, err))
+            problems.append(_problem(model, doc, path, err, guidance))
             continue
         deeper = any(other[: len(path)] == path and len(other) > len(path) for other in paths)
         if not deeper and path not in explained:
@@ -76,7 +107,7 @@ def _problems(model: type[BaseModel], doc: Document, errors: list[Any]) -> list[
     wanted: dict[PathKey, list[str]] = {}
     for path, found in shapes.items():
         if len(found) == 1 and found[0]["type"] == "literal_error":
-            problems.append(_problem(model, doc, path, found[0]))
+            problems.append(_problem(model, doc, path, found[0], guidance))
             continue
         kinds = wanted.setdefault(path, [])
         for err in found:
@@ -85,20 +116,31 @@ def _problems(model: type[BaseModel], doc: Document, errors: list[Any]) -> list[
                 kinds.append(kind)
     for path, kinds in wanted.items():
         value = _value_at(doc.data, path)
-        hint = None
-        if "text" in kinds and isinstance(value, int | float | bool):
-            hint = "put it in quotes"
-        elif "a list" in kinds:
-            hint = "write it as [a, b] or as lines starting with '- '"
-        problems.append(
-            Problem(
-                "error",
-                f"'{_field(path)}' should be {' or '.join(kinds)}, not {_kind(value)}",
-                doc.source.value(path),
-                hint,
+        name = _field((*doc.path, *path), guidance)
+        message = f"{name} should be {' or '.join(kinds)}, not {_kind(value)}"
+        hint = _shape_hint((*doc.path, *path), guidance)
+        if value is None:
+            message = f"{name} is empty"
+            hint = "write a value here" + (
+                "; a '#' starts a comment in YAML, so put a hashtag or a text that starts "
+                "with '#' in quotes, such as \"#SayNo\""
+                if "text" in kinds
+                else ""
             )
-        )
+        elif hint is None and "text" in kinds and isinstance(value, int | float | bool):
+            hint = "put it in quotes"
+        elif hint is None and "a list" in kinds:
+            hint = "write it as [a, b] or as lines starting with '- '"
+        problems.append(Problem("error", message, doc.source.value(path), hint))
     return problems
+
+
+def _shape_hint(path: PathKey, guidance: Guidance) -> str | None:
+    names = [part for part in path if isinstance(part, str)]
+    if not names:
+        return None
+    item = isinstance(path[-1], int)
+    return guidance.shapes.get(f"{names[-1]}[]" if item else names[-1])
 
 
 def _value_at(data: Any, path: PathKey) -> Any:
@@ -110,11 +152,19 @@ def _value_at(data: Any, path: PathKey) -> Any:
     return data
 
 
-def _field(path: PathKey) -> str:
-    text = ""
-    for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "this file"
+def _field(path: PathKey, guidance: Guidance) -> str:
+    """How a message names the value at `path`."""
+    if not path:
+        return "this file"
+    if not guidance.short_names:
+        text = ""
+        for part in path:
+            text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+        return f"'{text}'"
+    names = [part for part in path if isinstance(part, str)]
+    if isinstance(path[-1], int):
+        return f"item {path[-1] + 1} of '{names[-1]}'" if names else f"item {path[-1] + 1}"
+    return f"'{path[-1]}'"
 
 
 def _data_path(doc: Document, loc: Sequence[str | int]) -> PathKey:
@@ -159,7 +209,9 @@ def _kind(value: Any) -> str:
     return _KIND_WORDS.get(type(value).__name__, type(value).__name__)
 
 
-def _problem(model: type[BaseModel], doc: Document, path: PathKey, err: Any) -> Problem:
+def _problem(
+    model: type[BaseModel], doc: Document, path: PathKey, err: Any, guidance: Guidance
+) -> Problem:
     loc: tuple[str | int, ...] = tuple(err["loc"])
     kind: str = err["type"]
     where = doc.source.value(path)
@@ -170,8 +222,13 @@ def _problem(model: type[BaseModel], doc: Document, path: PathKey, err: Any) -> 
         allowed = _allowed_keys(model, list(loc[:-1]))
         message = f"unknown key '{key}'"
         close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+        homes = _homes(guidance.root or model).get(key, [])
         if close:
             hint = f"did you mean '{close[0]}'?"
+            if homes:
+                hint += f" ('{key}' belongs {' or '.join(homes)})"
+        elif homes:
+            hint = f"'{key}' belongs {' or '.join(homes)}, not here"
         elif allowed:
             hint = "allowed here: " + ", ".join(sorted(allowed))
     elif kind == "missing":
@@ -181,7 +238,7 @@ def _problem(model: type[BaseModel], doc: Document, path: PathKey, err: Any) -> 
         hint = f"add a line '{missing}: ...' here"
     elif kind == "literal_error":
         expected = str(err["ctx"]["expected"])
-        message = f"'{_field(path)}' should be {expected}"
+        message = f"{_field((*doc.path, *path), guidance)} should be {expected}"
         choices = re.findall(r"'([^']*)'", expected)
         close = difflib.get_close_matches(str(err.get("input")), choices, n=1, cutoff=0.6)
         if close:
@@ -189,7 +246,7 @@ def _problem(model: type[BaseModel], doc: Document, path: PathKey, err: Any) -> 
     elif kind == "value_error":
         message = str(err["ctx"]["error"]) if "ctx" in err else err["msg"]
     else:
-        message = f"'{_field(path)}': {err['msg'][0].lower()}{err['msg'][1:]}"
+        message = f"{_field((*doc.path, *path), guidance)}: {err['msg'][0].lower()}{err['msg'][1:]}"
     message, _, extra_hint = message.partition(" | hint: ")
     return Problem("error", message, where, extra_hint or hint)
 
@@ -233,3 +290,35 @@ def _step(tp: Any, part: str | int) -> Any:
         elif origin is dict and args:
             return args[1]
     return None
+
+
+@cache
+def _homes(root: type[BaseModel]) -> dict[str, list[str]]:
+    """Every key a file may hold, and where: "under 'defaults:'", "at the top of the file"."""
+    found: dict[str, list[str]] = {}
+    seen: set[type[BaseModel]] = set()
+    queue: list[tuple[type[BaseModel], str]] = [(root, "at the top of the file (not indented)")]
+    while queue:
+        model, where = queue.pop(0)
+        if model in seen:
+            continue
+        seen.add(model)
+        for name, info in model.model_fields.items():
+            key = info.alias or name
+            if where not in found.setdefault(key, []):
+                found[key].append(where)
+            origin = typing.get_origin(info.annotation)
+            inside = [a for a in typing.get_args(info.annotation) if a is not type(None)]
+            if origin in (typing.Union, types.UnionType) and len(inside) == 1:
+                origin = typing.get_origin(inside[0])
+            label = "in each item of" if origin is list else "under"
+            label = "in each entry of" if origin is dict else label
+            for inner in _models_in(info.annotation):
+                queue.append((inner, f"{label} '{key}:'"))
+    return found
+
+
+def _models_in(tp: Any) -> list[type[BaseModel]]:
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        return [tp]
+    return [m for arg in typing.get_args(tp) for m in _models_in(arg)]

@@ -16,6 +16,7 @@ and the zone of the audience it is meant for.
 
 from __future__ import annotations
 
+import calendar
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -28,12 +29,15 @@ from campaigns.localtime import to_utc, to_wall, zone
 Anchor = date | datetime
 """A named day, or an aware instant (the `now` anchor)."""
 
-_EXPR = re.compile(
-    r"\s*(?:(?P<date>\d{4}-\d{1,2}-\d{1,2})"
+DAY = re.compile(r"\d{4}-\d{1,2}-\d{1,2}")
+"""A date as times and anchors write it: 2027-02-09 (or 2027-2-9)."""
+TIME = re.compile(
+    r"\s*(?:(?P<date>" + DAY.pattern + r")"
     r"|(?P<anchor>[A-Za-z_][A-Za-z0-9_]*)(?P<shifts>(?:\s*[+-](?:\s*\d+\s*[wdhms])+)*))"
     r"(?:(?:T|\s+)(?P<time>\d{1,2}:\d{2}(?::\d{2})?)(?P<offset>Z|[+-]\d{2}(?::?\d{2})?)?)?"
     r"(?:\s+(?P<zone>[A-Za-z][A-Za-z0-9_+\-]*(?:/[A-Za-z0-9_+\-]+)*))?\s*"
 )
+"""A whole time expression, as `parse_time` reads it (whose checks go further)."""
 _SHIFT = re.compile(r"([+-])((?:\s*\d+\s*[wdhms])+)")
 _HINT = (
     "write a date and time such as '2027-02-09 09:00', or an anchor with an offset and a "
@@ -71,11 +75,11 @@ class TimeExpr:
 @lru_cache(maxsize=4096)
 def parse_time(text: str) -> TimeExpr:
     """Raises ValueError (with a hint after ' | hint: ') when `text` is not a time expression."""
-    match = _EXPR.fullmatch(text)
+    match = TIME.fullmatch(text)
     if not match:
-        raise ValueError(f"'{text}' is not a time | hint: {_HINT}")
+        raise ValueError(f"'{text}' is not a time | hint: {_advice(text)}")
     parts = match.groupdict()
-    day = _date(parts["date"]) if parts["date"] else None
+    day = parse_day(parts["date"]) if parts["date"] else None
     days, delta = 0, timedelta()
     for sign, amount in _SHIFT.findall(parts["shifts"] or ""):
         shift = parse_duration(amount.replace(" ", ""))
@@ -91,6 +95,8 @@ def parse_time(text: str) -> TimeExpr:
         )
     offset = _offset(parts["offset"]) if parts["offset"] else None
     name = parts["zone"]
+    if name is not None and name.lower() in ("am", "pm"):
+        raise ValueError(f"'{text}' is not a time | hint: {_MISTAKES[0][1]}")
     if name is not None:
         if offset is not None:
             raise ValueError(
@@ -100,11 +106,52 @@ def parse_time(text: str) -> TimeExpr:
     return TimeExpr(text, day, parts["anchor"], days, delta, clock, offset, name)
 
 
-def _date(text: str) -> date:
+_CLOCK_ONLY = re.compile(r"\s*\d{1,2}[:.h]\d{2}\s*")
+_MISTAKES = (
+    (re.compile(r"\d\s*(?:[ap]\.?m\.?)\b", re.I), "use the 24-hour clock, such as 09:00 or 21:30"),
+    (re.compile(r"\b\d{1,2}(?:\.|h)\d{2}\b"), "write the time of day with a colon, such as 09:30"),
+    (
+        re.compile(r"\d\s*(?:weeks?|days?|hours?|minutes?|mins?)\b", re.I),
+        "write offsets as a number and a letter: 7d (days), 2w (weeks), 3h, 30m, such as "
+        "'sid - 7d 09:00'",
+    ),
+    (
+        re.compile(r"\b\d{1,2}[/.]\d{1,2}[/.]\d{2,4}\b"),
+        "write dates as year-month-day, such as 2027-02-09",
+    ),
+)
+
+
+def _advice(text: str) -> str:
+    """The hint for something that is not a time: what its author most likely meant."""
+    if _CLOCK_ONLY.fullmatch(text):
+        return (
+            "a time of day also needs its day: an anchor ('sid 09:00', 'sid - 7d 09:00') or a "
+            "date ('2027-02-09 09:00')"
+        )
+    for pattern, advice in _MISTAKES:
+        if pattern.search(text):
+            return advice
+    return _HINT
+
+
+def parse_day(text: str) -> date:
+    """A date matching DAY; raises ValueError (with a hint) for one not in the calendar."""
+    year, month, day = (int(p) for p in text.split("-"))
+    if year < 1 or not 1 <= month <= 12:
+        raise ValueError(
+            f"'{text}' is not a date: there is no {'year 0' if year < 1 else f'month {month}'} | "
+            "hint: dates are written "
+            "year-month-day, such as 2027-02-09"
+        )
     try:
-        return date.fromisoformat("-".join(p.zfill(2) for p in text.split("-")))
-    except ValueError as exc:
-        raise ValueError(f"'{text}' is not a date: {exc}") from None
+        return date(year, month, day)
+    except ValueError:
+        last = calendar.monthrange(year, month)[1] if year >= 1 else 31
+        raise ValueError(
+            f"'{text}' is not a date: {calendar.month_name[month]} {year} has {last} days | "
+            "hint: dates are written year-month-day, such as 2027-02-09"
+        ) from None
 
 
 def _time(text: str) -> time:

@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 import yaml
 
 from campaigns.problems import InputError, Location, Problem, Problems
+from campaigns.yamlerrors import explain
 
 PathKey = tuple[str | int, ...]
 
@@ -77,6 +78,8 @@ class Document:
     file: str
     data: Any
     source: SourceMap
+    path: PathKey = ()
+    """Where `data` stands in its file, when it is a part of it (one post, say)."""
 
 
 def _location(file: str, mark: yaml.Mark) -> Location:
@@ -95,6 +98,13 @@ class _Builder:
         if self.count > _MAX_NODES:
             raise _TooLarge(node)
         self.source.values.setdefault(path, _location(self.file, node.start_mark))
+        if node.tag.startswith("!") and node.tag != "!":
+            self.problems.error(
+                _location(self.file, node.start_mark),
+                "a value cannot start with '!' unless it is in quotes ('!' marks a YAML tag)",
+                f'put the whole text in double quotes, such as "{node.tag} ..."',
+            )
+            return None
         if isinstance(node, yaml.ScalarNode):
             return self._scalar(node)
         if isinstance(node, yaml.SequenceNode):
@@ -121,10 +131,13 @@ class _Builder:
             where = _location(self.file, key_node.start_mark)
             if key in result:
                 first = self.source.keys[(*path, key)]
+                hint = "remove or rename one of them: YAML would silently keep only the last"
+                if path and isinstance(path[-1], int):
+                    hint += "; if this line starts a new item of the list, begin it with '- '"
                 self.problems.error(
                     where,
                     f"'{key}' appears twice in the same mapping (first at line {first.line})",
-                    "remove or rename one of them: YAML would silently keep only the last",
+                    hint,
                 )
                 continue
             self.source.keys[(*path, key)] = where
@@ -177,17 +190,19 @@ def parse_yaml(text: str, file: str) -> Document:
     try:
         nodes = list(yaml.compose_all(text, Loader=_Loader))
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = _location(file, mark) if mark else Location(file, 1, 1)
-        message = exc.problem or exc.context or "this is not valid YAML"
+        raise InputError([explain(exc, text, file)]) from None
+    except yaml.reader.ReaderError as exc:
+        before = text[: exc.position]
+        where = Location(file, before.count("\n") + 1, len(before) - before.rfind("\n"))
+        character = exc.character if isinstance(exc.character, int) else ord(exc.character)
         raise InputError(
             [
                 Problem(
                     "error",
-                    f"YAML syntax: {message}",
+                    f"an invisible character (U+{character:04X}) that YAML does not allow",
                     where,
-                    "check indentation, and quote text that contains ': ' or starts with a "
-                    "special character such as '#', '@', '*', '&' or '{'",
+                    "delete it and type the text around it again: such characters often come "
+                    "from copying text out of another application",
                 )
             ]
         ) from None
@@ -236,17 +251,26 @@ def read_yaml(path: Path, display: str | None = None) -> Document:
             [Problem("error", f"cannot read this file: {exc.strerror}", Location(name, 1, 1))]
         ) from None
     try:
-        text = raw.decode("utf-8-sig")
+        text = raw.decode("utf-16" if raw[:2] in _UTF16_BOMS else "utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise InputError(
-            [
-                Problem(
-                    "error",
-                    "this file is not UTF-8 text",
-                    Location(name, line, 1),
-                    "save it as UTF-8 in your editor",
-                )
-            ]
-        ) from None
+        raise InputError([_not_utf8(raw, exc, name)]) from None
     return parse_yaml(text, name)
+
+
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+"""Windows editors save "Unicode" text as UTF-16 with a byte order mark; it is unambiguous."""
+
+
+def _not_utf8(raw: bytes, exc: UnicodeDecodeError, name: str) -> Problem:
+    """Where the first byte that is not UTF-8 stands, and the character it probably is."""
+    start = raw.rfind(b"\n", 0, exc.start) + 1
+    line = raw[: exc.start].count(b"\n") + 1
+    col = len(raw[start : exc.start].decode("utf-8", "replace")) + 1
+    guess = raw[exc.start : exc.start + 1].decode("cp1252", "replace")
+    seen = f" ('{guess}' in the Windows/Latin-1 encoding)" if guess.isprintable() else ""
+    return Problem(
+        "error",
+        f"this file is not UTF-8 text: byte 0x{raw[exc.start]:02X}{seen} is not valid here",
+        Location(name, line, col),
+        "save the file as UTF-8 (in most editors: Save As, then choose the encoding UTF-8)",
+    )

@@ -4,6 +4,6 @@ Each format is a module of its own with a `render` function, imported only when 
 the JSON path never loads rich or icalendar.
 """
 
-from campaigns.preview.common import CampaignInfo, Preview, select, summarize
+from campaigns.preview.common import CampaignInfo, Preview, select, shared_zone, summarize
 
-__all__ = ["CampaignInfo", "Preview", "select", "summarize"]
+__all__ = ["CampaignInfo", "Preview", "select", "shared_zone", "summarize"]

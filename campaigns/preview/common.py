@@ -16,11 +16,16 @@ import regex
 from campaigns.delivery import Delivery
 from campaigns.problems import Problem
 
+HELD = "NOT SCHEDULED"
+"""How previews mark a delivery held back by errors in its file."""
+
 
 @dataclass(frozen=True, slots=True)
 class CampaignInfo:
     title: str
     timezone: str
+    held: bool = False
+    """Its file has errors: its deliveries are shown as they would be, but none is scheduled."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,10 +43,7 @@ class Preview:
     def display_zone(self) -> str:
         """The zone whose calendar days group deliveries: `--tz`, else the campaigns' zone when
         they share one, else UTC."""
-        if self.tz:
-            return self.tz
-        zones = {info.timezone for info in self.campaigns.values()}
-        return zones.pop() if len(zones) == 1 else "UTC"
+        return self.tz or shared_zone(self.campaigns)
 
     @property
     def title(self) -> str:
@@ -51,11 +53,32 @@ class Preview:
         info = self.campaigns.get(delivery.campaign)
         return info.timezone if info else delivery.timezone
 
+    def held(self, delivery: Delivery) -> bool:
+        """Whether the delivery is held back by errors in its campaign file."""
+        info = self.campaigns.get(delivery.campaign)
+        return info is not None and info.held
+
+    def scheduled(self, delivery: Delivery) -> bool:
+        """Whether the daemon would schedule it: approved, in a file without errors."""
+        return delivery.status == "approved" and not self.held(delivery)
+
+    def summary(self) -> Summary:
+        held = {name for name, info in self.campaigns.items() if info.held}
+        return summarize(self.deliveries, self.problems, held)
+
+
+def shared_zone(campaigns: Mapping[str, CampaignInfo]) -> str:
+    """The campaigns' zone when they share one, else UTC."""
+    zones = {info.timezone for info in campaigns.values()}
+    return zones.pop() if len(zones) == 1 else "UTC"
+
 
 @dataclass(frozen=True, slots=True)
 class Summary:
     deliveries: int
     drafts: int
+    held: int
+    """Deliveries of campaign files with errors (shown, never scheduled)."""
     per_channel: dict[str, int]
     """Channel name -> deliveries, by name."""
     errors: int
@@ -64,12 +87,16 @@ class Summary:
     last: datetime | None
 
 
-def summarize(deliveries: Sequence[Delivery], problems: Iterable[Problem]) -> Summary:
+def summarize(
+    deliveries: Sequence[Delivery], problems: Iterable[Problem], held: Collection[str] = ()
+) -> Summary:
+    """Counts; `held` names the campaigns whose files have errors."""
     severities = Counter(p.severity for p in problems)
     channels = Counter(d.channel for d in deliveries)
     return Summary(
         deliveries=len(deliveries),
         drafts=sum(d.status == "draft" for d in deliveries),
+        held=sum(d.campaign in held for d in deliveries) if held else 0,
         per_channel=dict(sorted(channels.items())),
         errors=severities["error"],
         warnings=severities["warning"],
@@ -79,12 +106,16 @@ def summarize(deliveries: Sequence[Delivery], problems: Iterable[Problem]) -> Su
 
 
 def describe(summary: Summary) -> str:
-    """`0 errors, 2 warnings; 1,240 deliveries on 5 channels (12 drafts)`"""
+    """`0 errors, 2 warnings; 1,240 deliveries on 5 channels (12 drafts)`, and how many are
+    held back by errors (`; 40 held back by errors`)."""
     s = summary
     text = f"{plural(s.errors, 'error')}, {plural(s.warnings, 'warning')}; "
     text += f"{plural(s.deliveries, 'delivery', 'deliveries')} on "
     text += plural(len(s.per_channel), "channel")
-    return text + (f" ({plural(s.drafts, 'draft')})" if s.drafts else "")
+    notes = [plural(s.drafts, "draft")] if s.drafts else []
+    if s.held:
+        notes.append(f"{s.held:,} held back by errors")
+    return text + (f" ({'; '.join(notes)})" if notes else "")
 
 
 def plural(count: int, one: str, many: str | None = None) -> str:

@@ -9,23 +9,33 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, vText
 
 from campaigns.delivery import Delivery
 from campaigns.platforms import PLATFORMS
-from campaigns.preview.common import Preview, excerpt, length_label, post_label, stamp
+from campaigns.preview.common import HELD, Preview, excerpt, length_label, post_label, stamp
 
 DURATION = timedelta(minutes=10)
 
 
-def summary(delivery: Delivery) -> str:
+class _Text(vText):
+    """TEXT escaped exactly as RFC 5545 says. icalendar's own escaping first reads a backslash
+    followed by N as a line break, which would change a post that contains one."""
+
+    def to_ical(self) -> bytes:
+        escaped = str(self).replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+        escaped = escaped.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\\n")
+        return escaped.encode("utf-8")
+
+
+def summary(delivery: Delivery, held: bool = False) -> str:
     d = delivery
     tag = f"{d.channel} · {d.language}" if d.language else d.channel
-    draft = "DRAFT " if d.status == "draft" else ""
-    return f"{draft}[{tag}] {post_label(d)}: {excerpt(d.text, 40)}"
+    marks = ("DRAFT " if d.status == "draft" else "") + (f"{HELD} " if held else "")
+    return f"{marks}[{tag}] {post_label(d)}: {excerpt(d.text, 40)}"
 
 
-def description(delivery: Delivery) -> str:
+def description(delivery: Delivery, held: bool = False) -> str:
     d = delivery
     rules = PLATFORMS.get(d.platform)
     platform = rules.label if rules else d.platform
@@ -34,9 +44,9 @@ def description(delivery: Delivery) -> str:
         "",
         f"Length: {length_label(d)} ({platform})",
         f"Local time: {stamp(d.due_utc, d.timezone)} ({d.timezone})",
-        f"Status: {d.status}",
+        f"Status: {d.status}" + (f", {HELD.lower()}: its file has errors" if held else ""),
     ]
-    lines += [f"Media: {m.file}" for m in d.media]
+    lines += [f"Media: {m.file}" + (f" (alt: {m.alt})" if m.alt else "") for m in d.media]
     lines += [f"Warning: {w}" for w in d.warnings]
     lines += [f"Key: {d.key}", f"Source: {d.source}"]
     return "\n".join(lines)
@@ -49,10 +59,11 @@ def event(delivery: Delivery, preview: Preview) -> Event:
     item.add("dtstamp", preview.generated)
     item.add("dtstart", d.due_utc)
     item.add("dtend", d.due_utc + DURATION)
-    item.add("summary", summary(d))
-    item.add("description", description(d))
+    held = preview.held(d)
+    item.add("summary", _Text(summary(d, held)))
+    item.add("description", _Text(description(d, held)))
     item.add("categories", [d.channel, d.platform])
-    item.add("status", "TENTATIVE" if d.status == "draft" else "CONFIRMED")
+    item.add("status", "CONFIRMED" if preview.scheduled(d) else "TENTATIVE")
     item.add("transp", "TRANSPARENT")
     if d.link:
         item.add("url", d.link)
@@ -65,7 +76,7 @@ def render(preview: Preview) -> str:
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
-    calendar.add("x-wr-calname", preview.title)
+    calendar.add("x-wr-calname", _Text(preview.title))
     for delivery in preview.deliveries:
         calendar.add_component(event(delivery, preview))
     text: str = calendar.to_ical().decode("utf-8")

@@ -16,7 +16,8 @@ VERSION = 1
 """Version of the interface documented in docs/preview.md."""
 
 
-def as_json(delivery: Delivery) -> dict[str, object]:
+def as_json(delivery: Delivery, scheduled: bool) -> dict[str, object]:
+    """The delivery's fields; `scheduled`: whether the daemon would schedule it."""
     d = delivery
     return {
         "key": d.key,
@@ -42,11 +43,14 @@ def as_json(delivery: Delivery) -> dict[str, object]:
         "warnings": list(d.warnings),
         "source": d.source,
         "content_hash": d.content_hash,
+        "scheduled": scheduled,
     }
 
 
 def render(preview: Preview) -> str:
     if not preview.deliveries:
         return "[]\n"
-    lines = (json.dumps(as_json(d), ensure_ascii=False) for d in preview.deliveries)
+    lines = (
+        json.dumps(as_json(d, preview.scheduled(d)), ensure_ascii=False) for d in preview.deliveries
+    )
     return "[\n" + ",\n".join(lines) + "\n]\n"

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 
 from campaigns.delivery import Delivery
 from campaigns.preview.common import (
+    HELD,
     Preview,
     by_day,
     clock,
@@ -22,7 +23,6 @@ from campaigns.preview.common import (
     over_limit,
     post_label,
     stamp,
-    summarize,
     zone_label,
 )
 from campaigns.problems import Problem
@@ -101,7 +101,7 @@ def render(preview: Preview) -> str:
                 inline(post_label(d, several)),
                 f"**{length}**" if over_limit(d) else length,
                 inline(excerpt(d.text)),
-                "<br>".join(_notes(d)),
+                "<br>".join(_notes(d, preview)),
             )
             out.append(row(cells))
         out += ["", "<details>", f"<summary>Full texts ({len(deliveries)})</summary>", ""]
@@ -110,12 +110,15 @@ def render(preview: Preview) -> str:
                 (clock(d.due_utc, d.timezone, day), d.channel, d.language or "", post_label(d))
             )
             out += [f"**{inline(label)}** · {length_label(d)}", "", *block(d.text), ""]
+            for m in d.media:
+                alt = f": {inline(m.alt)}" if m.alt else " (no alt text)"
+                out += [f"📎 {inline(m.file)}{alt}", ""]
         out += ["</details>", ""]
     return "\n".join(out).rstrip("\n") + "\n"
 
 
 def _summary(preview: Preview) -> list[str]:
-    s = summarize(preview.deliveries, preview.problems)
+    s = preview.summary()
     out = [describe(s), ""]
     if s.first and s.last:
         zone_name = preview.display_zone
@@ -139,8 +142,10 @@ def _problems(problems: Sequence[Problem]) -> list[str]:
     return [*out, ""]
 
 
-def _notes(delivery: Delivery) -> list[str]:
+def _notes(delivery: Delivery, preview: Preview) -> list[str]:
     notes = ["📝 draft"] if delivery.status == "draft" else []
+    if preview.held(delivery):
+        notes.append(f"⛔ {HELD.lower()}: errors in its file")
     if over_limit(delivery):
         notes.append("🚫 too long")
     notes += [f"⚠️ {inline(w)}" for w in delivery.warnings]

@@ -15,6 +15,7 @@ from rich.text import Text
 
 from campaigns.delivery import Delivery
 from campaigns.preview.common import (
+    HELD,
     Preview,
     by_day,
     clock,
@@ -23,7 +24,6 @@ from campaigns.preview.common import (
     length_label,
     over_limit,
     post_label,
-    summarize,
     zone_label,
 )
 
@@ -48,11 +48,11 @@ def render(preview: Preview, console: Console) -> None:
             channel = Text(d.channel)
             if d.language:
                 channel.append(f"\n{d.language}", style="dim")
-            table.add_row(_when(d, preview, day), channel, _post(d, several), _text(d))
+            table.add_row(_when(d, preview, day), channel, _post(d, several, preview), _text(d))
         console.print(table)
     if not preview.deliveries:
         console.print(Text("No deliveries to show."))
-    console.print(Text(describe(summarize(preview.deliveries, preview.problems))))
+    console.print(Text(describe(preview.summary())))
 
 
 def _when(delivery: Delivery, preview: Preview, day: date) -> Text:
@@ -77,16 +77,23 @@ def _when(delivery: Delivery, preview: Preview, day: date) -> Text:
     return text
 
 
-def _post(delivery: Delivery, several: bool) -> Text:
+def _post(delivery: Delivery, several: bool, preview: Preview) -> Text:
     text = Text(post_label(delivery, several))
     text.append(f"\n{length_label(delivery)}", style="bold red" if over_limit(delivery) else "")
     if delivery.status == "draft":
         text.append("\nDRAFT", style="bold reverse magenta")
+    if preview.held(delivery):
+        text.append(f"\n{HELD}", style="bold reverse red")
     return text
 
 
 def _text(delivery: Delivery) -> Text:
     text = Text(delivery.text)
+    if delivery.media:
+        text.append("\n")
+    for media in delivery.media:
+        text.append(f"\n📎 {media.file}", style="dim")
+        text.append(f" alt: {media.alt}" if media.alt else " (no alt text)", style="dim")
     if over_limit(delivery):
         text.append(f"\n✗ too long for {delivery.channel}", style="bold red")
     for warning in delivery.warnings:

@@ -24,6 +24,7 @@ from scheduler.commands import (
 )
 
 if TYPE_CHECKING:
+    from campaigns.delivery import Delivery
     from campaigns.loader import PlanSet
     from scheduler.config import Config
 
@@ -58,7 +59,8 @@ def validate(paths: tuple[Path, ...], config_path: Path | None, fmt: str) -> Non
     config = load_config_or_exit(config_path)
     now = datetime.now(UTC)
     plan = _load(paths, config, now)
-    summary = summarize(plan.deliveries, plan.problems)
+    held = {d.campaign for d in plan.held}
+    summary = summarize(_merged(plan), plan.problems, held)
     if fmt == "json":
         from campaigns.preview.json import VERSION
 
@@ -72,6 +74,7 @@ def validate(paths: tuple[Path, ...], config_path: Path | None, fmt: str) -> Non
                 "warnings": summary.warnings,
                 "deliveries": summary.deliveries,
                 "drafts": summary.drafts,
+                "held": summary.held,
                 "channels": summary.per_channel,
                 "first_due_utc": _iso(summary.first),
                 "last_due_utc": _iso(summary.last),
@@ -109,7 +112,7 @@ def validate(paths: tuple[Path, ...], config_path: Path | None, fmt: str) -> Non
     "start",
     metavar="WHEN",
     help="Only deliveries at or after WHEN: 2027-02-09, '2027-02-09 09:00', now, today, "
-    "or -2d / +6h from now. Times are in --tz, else UTC.",
+    "or -2d / +6h from now. Read on the --tz clock, else the campaigns' own.",
 )
 @click.option(
     "--until",
@@ -117,7 +120,11 @@ def validate(paths: tuple[Path, ...], config_path: Path | None, fmt: str) -> Non
     metavar="WHEN",
     help="Only deliveries before WHEN (a date includes that whole day); same forms as --from.",
 )
-@click.option("--tz", metavar="ZONE", help="Also show times in this zone, such as America/Chicago.")
+@click.option(
+    "--tz",
+    metavar="ZONE",
+    help="Also show times in this zone, such as America/Chicago, and group days by it.",
+)
 @click.option(
     "--format",
     "fmt",
@@ -143,29 +150,36 @@ def preview(
     in which language, the text and its length against the platform's limit.
 
     Without a PATH, previews the campaign folders that config.yaml lists. Problems go to
-    standard error first; files with errors are left out, the rest is shown, and the exit
-    status is then 1.
+    standard error first. The posts of a file with errors are shown marked NOT SCHEDULED, and
+    the exit status is then 1.
     """
-    from campaigns.preview import CampaignInfo, Preview, select
+    from campaigns.preview import CampaignInfo, Preview, select, shared_zone
 
     now = datetime.now(UTC)
-    zone = _zone(tz) if tz else UTC
+    zone = _zone(tz) if tz else None
+    for when, option in ((start, "--from"), (end, "--until")):
+        if when:  # a mistake in the option is reported before the plans are loaded
+            parse_when(when, zone or UTC, now, end=False, option=option)
+    config = load_config_or_exit(config_path)
+    plan = _load(paths, config, now)
+    deliveries = _merged(plan)
+    _check_choices("--channel", channels, set(config.channels) | {d.channel for d in deliveries})
+    _check_choices("--language", languages, {d.language for d in deliveries if d.language})
+    failed = {p.where.file for p in plan.problems if p.severity == "error"}
+    campaigns = {
+        c.id: CampaignInfo(c.title, c.timezone, held=c.file in failed) for c in plan.campaigns
+    }
+    if zone is None:  # dates are read on the campaigns' clock, as the preview shows them
+        zone = _zone(shared_zone(campaigns))
     window = (
         parse_when(start, zone, now, end=False, option="--from") if start else None,
         parse_when(end, zone, now, end=True, option="--until") if end else None,
     )
     if window[0] and window[1] and window[0] >= window[1]:
         raise click.BadParameter("--until must come after --from", param_hint="'--until'")
-    config = load_config_or_exit(config_path)
-    plan = _load(paths, config, now)
-    _check_channels(channels, set(config.channels) | {d.channel for d in plan.deliveries})
     echo_problems(plan.problems, err=True)
-    failed = {p.where.file for p in plan.problems if p.severity == "error"}
-    campaigns = {  # files with errors are left out: the loader plans nothing from them
-        c.id: CampaignInfo(c.title, c.timezone) for c in plan.campaigns if c.file not in failed
-    }
     shown = select(
-        plan.deliveries,
+        deliveries,
         channels=channels,
         languages=languages,
         start=window[0],
@@ -236,15 +250,26 @@ def _configured_paths(config: Config) -> list[Path]:
     return config.campaign_paths
 
 
-def _check_channels(wanted: Collection[str], known: set[str]) -> None:
+def _check_choices(option: str, wanted: Collection[str], known: set[str]) -> None:
+    """An error for a --channel or --language that no campaign file names."""
     for name in wanted:
         if name not in known:
-            close = difflib.get_close_matches(name, sorted(known), n=1)
+            close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.5)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
+            what = option.lstrip("-")
             raise click.BadParameter(
-                f"no channel is named '{name}'{hint}; channels: {', '.join(sorted(known))}",
-                param_hint="'--channel'",
+                f"no {what} is named '{name}'{hint}; {what}s: {', '.join(sorted(known)) or 'none'}",
+                param_hint=f"'{option}'",
             )
+
+
+def _merged(plan: PlanSet) -> list[Delivery]:
+    """Deliveries, with those held back by errors, in one time order."""
+    from campaigns.loader import delivery_order
+
+    if not plan.held:
+        return plan.deliveries
+    return sorted([*plan.deliveries, *plan.held], key=delivery_order)
 
 
 def _zone(name: str) -> tzinfo:

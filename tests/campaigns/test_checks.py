@@ -37,14 +37,14 @@ def post(line: str) -> str:
 @pytest.mark.parametrize(
     ("text", "words", "marker", "hint"),
     [
-        ("campaign: [x\n", "YAML syntax", None, "indentation"),
+        ("campaign: [x\n", "YAML syntax: the '[' opened here is not closed", "[x", "']'"),
         (HEADER.replace("title", "tittle"), "unknown key 'tittle'", "tittle", "'title'"),
         (post("id: a, at: sid 09:00, txt: Hi"), "unknown key 'txt'", "txt", "'text'"),
         (
             HEADER.replace("[x-main, mastodon-main]", "x-main"),
             "'channels' should be a list",
             "x-main",
-            "[a, b]",
+            "[x-main, mastodon-main]",
         ),
         (HEADER.replace("02-09", "02-30"), "is not a date", "2027", "2027-02-09"),
         (post("id: a, at: sid 25:00, text: Hi"), "not a time of day", "sid 25", "23:59"),
@@ -332,8 +332,9 @@ def test_alt_text_per_language(tmp_path: Path) -> None:
     found = only(load(tmp_path, text), "no alt text")
     assert (found.message, f"{found.where.line}:{found.where.col}") == (
         "'card.png' has no alt text in fr",
-        spot(text, "{file"),
+        spot(text, "{en: Card}"),
     )
+    assert found.hint == "add 'fr: ...' to its 'alt:'"
 
 
 def test_drafts_content_problems_are_warnings(tmp_path: Path) -> None:
@@ -393,8 +394,8 @@ def test_posts_too_close_on_one_channel(tmp_path: Path) -> None:
     """
     plan = load(tmp_path, campaign(posts, header))
     assert located(plan) == [
-        "10:17 warning: post 'b' is only 20m after 'a' on mastodon-main, x-main; keep at least "
-        "30m between posts"
+        "10:17 warning: post 'b' goes out only 20m after 'a' on mastodon-main, x-main; keep at "
+        "least 30m between posts"
     ]
     assert load(tmp_path, campaign(posts, header), min_gap=OPTIONS.min_gap / 3).problems == []
     assert load(tmp_path, campaign(posts, header + "min_gap: 10m\n")).problems == []
@@ -408,7 +409,7 @@ def test_posts_too_close_across_campaign_files(tmp_path: Path) -> None:
     assert [(p.where.file, p.message) for p in plan.problems] == [
         (
             str(tmp_path / "b.yaml"),
-            "post 'b' is only 10m after 'test/a' on x-main; keep at least 30m between posts",
+            "post 'b' goes out only 10m after 'test/a' on x-main; keep at least 30m between posts",
         )
     ]
 
@@ -458,11 +459,16 @@ def test_one_broken_post_does_not_hide_the_problems_of_others(tmp_path: Path) ->
         "9:34 error: the text of post 'b' has no version in fr",
         "10:17 error: unknown anchor 'sd'",
     ]
-    plan = load(tmp_path, campaign(posts, LANGS + "min_gap: one hour\n"))
+    # a wrong value in the campaign's own keys hides none of the posts' problems either
+    plan = load(tmp_path, campaign(posts, LANGS.replace("Europe/Brussels", "Europe/Brusels")))
     assert [p.message for p in plan.problems] == [
-        "'one hour' is not a duration",
+        "unknown time zone 'Europe/Brusels'",
         "'text' should be text or a mapping (key: value lines), not a whole number",
+        "the text of post 'b' has no version in fr",
+        "unknown anchor 'sd'",
     ]
+    plan = load(tmp_path, campaign(posts, HEADER + "languages: [en, 42]\n"))
+    assert "unknown anchor 'sd'" not in [p.message for p in plan.problems]
 
 
 def test_files_with_errors_contribute_no_deliveries(tmp_path: Path) -> None:
@@ -508,8 +514,19 @@ def test_missing_paths_empty_files_and_unreadable_files(tmp_path: Path) -> None:
         (Path(p.where.file).name, p.where.line, p.where.col, p.message) for p in plan.problems
     ] == [
         ("empty.yaml", 1, 1, "this campaign file is empty"),
-        ("latin1.yaml", 1, 1, "this file is not UTF-8 text"),
-        ("list.yaml", 1, 1, "'this file' should be a mapping (key: value lines), not a list"),
+        (
+            "latin1.yaml",
+            1,
+            11,
+            "this file is not UTF-8 text: byte 0xE9 ('é' in the Windows/Latin-1 encoding) is not "
+            "valid here",
+        ),
+        (
+            "list.yaml",
+            1,
+            1,
+            "a campaign file holds 'key: value' lines, starting with 'campaign:', not a list",
+        ),
         ("nope.yaml", 1, 1, "no such file or folder"),
     ]
     assert plan.has_errors()

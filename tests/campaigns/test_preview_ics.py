@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from icalendar import Calendar, Event
 
-from campaigns.preview import ics
+from campaigns.preview import CampaignInfo, ics
 from tests.campaigns.preview_samples import GENERATED, TEXTS, TITLE, delivery, preview
 
 
@@ -77,3 +77,19 @@ def test_any_text_round_trips(text: str) -> None:
     _, events = parse(ics.render(preview(deliveries=[delivery(text=text)])))
     (event,) = events.values()
     assert body(event) == text
+
+
+def test_backslashes_stay_as_written() -> None:
+    """icalendar alone would read a backslash before N as a line break."""
+    text = "C:\\New folder\\n, a\\Nb; c"
+    _, events = parse(ics.render(preview(deliveries=[delivery(text=text)])))
+    (event,) = events.values()
+    assert body(event) == text
+
+
+def test_drafts_and_what_errors_hold_back_are_tentative() -> None:
+    held = preview(campaigns={"sayno-2027": CampaignInfo(TITLE, "Europe/Brussels", held=True)})
+    _, events = parse(ics.render(held))
+    assert {str(e["STATUS"]) for e in events.values()} == {"TENTATIVE"}
+    assert all("NOT SCHEDULED [" in str(e["SUMMARY"]) for e in events.values())
+    assert any("Media: media/card.png (alt: A card" in str(e.description) for e in events.values())

@@ -5,8 +5,9 @@ import json
 from hypothesis import given
 from hypothesis import strategies as st
 
+from campaigns.preview import CampaignInfo
 from campaigns.preview import json as preview_json
-from tests.campaigns.preview_samples import TEXTS, deliveries, delivery, preview
+from tests.campaigns.preview_samples import TEXTS, TITLE, deliveries, delivery, preview
 
 # The documented interface (docs/preview.md), in its order: fields are only ever added.
 FIELDS = [
@@ -33,6 +34,7 @@ FIELDS = [
     "warnings",
     "source",
     "content_hash",
+    "scheduled",
 ]
 
 
@@ -66,6 +68,16 @@ def test_values() -> None:
     assert new_york["timezone"] == "America/New_York"
     assert new_york["audience"] == "us-east"
     assert new_york["deadline_utc"] is None
+
+
+def test_scheduled_says_what_the_daemon_would_schedule() -> None:
+    items = json.loads(preview_json.render(preview()))
+    assert {i["key"]: i["scheduled"] for i in items if i["status"] == "draft"} == {
+        "sayno-2027/countdown/fr/mastodon-main": False
+    }
+    assert all(i["scheduled"] for i in items if i["status"] == "approved")
+    held = preview(campaigns={"sayno-2027": CampaignInfo(TITLE, "Europe/Brussels", held=True)})
+    assert not any(i["scheduled"] for i in json.loads(preview_json.render(held)))
 
 
 def test_texts_come_back_exactly() -> None:

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from campaigns.preview import CampaignInfo, markdown
-from tests.campaigns.preview_samples import delivery, preview
+from tests.campaigns.preview_samples import TITLE, delivery, preview
 
 GFM = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
 
@@ -133,3 +133,10 @@ def test_any_text_stays_in_its_cell(text: str) -> None:
     for tag in ("h1", "h2", "img", "a", "script"):
         assert shape.tags.get(tag, 0) == (1 if tag == "h2" else 0), (tag, out)
     assert not re.search(r"@\w|#\d", "".join(rows[1]))
+
+
+def test_media_and_what_errors_hold_back() -> None:
+    out = markdown.render(preview())
+    assert "📎 media/card.png: A card \\| with “quotes”" in out
+    held = preview(campaigns={"sayno-2027": CampaignInfo(TITLE, "Europe/Brussels", held=True)})
+    assert markdown.render(held).count("⛔ not scheduled: errors in its file") == 5

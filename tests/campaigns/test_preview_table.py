@@ -7,8 +7,8 @@ import pytest
 from rich.cells import cell_len
 from rich.console import Console
 
-from campaigns.preview import table
-from tests.campaigns.preview_samples import preview
+from campaigns.preview import CampaignInfo, table
+from tests.campaigns.preview_samples import TITLE, preview
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -67,3 +67,12 @@ def test_no_color_is_respected(monkeypatch: pytest.MonkeyPatch) -> None:
     table.render(preview(), console)
     colours = [code for code in ANSI.findall(out.getvalue()) if re.search(r"\[(3|4|9)\d", code)]
     assert colours == []
+
+
+def test_media_and_what_errors_hold_back() -> None:
+    out = show()
+    assert "📎 media/card.png alt: A card | with “quotes”" in out
+    assert "NOT SCHEDULED" not in out
+    held = show(campaigns={"sayno-2027": CampaignInfo(TITLE, "Europe/Brussels", held=True)})
+    assert held.count("NOT SCHEDULED") == 5
+    assert held.rstrip().endswith("(1 draft; 5 held back by errors)")

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from campaigns.problems import InputError
 from campaigns.yamlsource import parse_yaml
@@ -32,10 +34,10 @@ def test_merge_keys() -> None:
 @pytest.mark.parametrize(
     ("text", "where", "words"),
     [
-        ("a: [1", "f:2:1", "YAML syntax"),
+        ("a: [1", "f:1:4", "YAML syntax: the '[' opened here is not closed"),
         ("a: 1\na: 2\n", "f:2:1", "appears twice"),
         ("- a\n---\n- b\n", "f:3:1", "more than one YAML document"),
-        ("a: *nope\n", "f:1:4", "undefined alias"),
+        ("a: *nope\n", "f:1:4", "'*nope' refers to an anchor that is not defined"),
     ],
 )
 def test_broken_yaml_is_located(text: str, where: str, words: str) -> None:
@@ -54,3 +56,38 @@ def test_alias_bomb_is_refused() -> None:
     with pytest.raises(InputError) as caught:
         parse_yaml("\n".join(lines), "f")
     assert "expands to more than" in caught.value.problems[0].message
+
+
+@given(
+    st.lists(
+        st.sampled_from(["a:", " b", ": ", "- ", "#x", '"', "'", "[", "]", "{", "}", "\t", "\n"])
+        | st.text(max_size=4),
+        max_size=30,
+    ).map("".join)
+)
+def test_any_syntax_error_is_located_inside_the_text(text: str) -> None:
+    try:
+        parse_yaml(text, "f")
+    except InputError as caught:
+        lines = text.splitlines() or [""]
+        for problem in caught.problems:
+            assert 1 <= problem.where.line <= len(lines) + 1
+            assert problem.where.col >= 1 and problem.message and problem.hint
+
+
+def test_control_characters_are_located() -> None:
+    with pytest.raises(InputError) as caught:
+        parse_yaml("a: 1\ntext: ab\x1fc\n", "f")
+    (problem,) = caught.value.problems
+    assert (str(problem.where), problem.message) == (
+        "f:2:9",
+        "an invisible character (U+001F) that YAML does not allow",
+    )
+
+
+def test_tags_are_refused_rather_than_emptying_a_text() -> None:
+    with pytest.raises(InputError) as caught:
+        parse_yaml("text: !important news\n", "f")
+    assert str(caught.value.problems[0].where) == "f:1:7"
+    assert "'!'" in caught.value.problems[0].message
+    assert parse_yaml("text: ! plain\nn: !!str 1\n", "f").data == {"text": "plain", "n": "1"}

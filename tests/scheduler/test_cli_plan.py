@@ -255,6 +255,148 @@ def test_preview_shows_the_files_without_errors(plans: Path, broken: Path) -> No
     assert len(items) == 12 and {i["campaign"] for i in items} == {"demo"}
 
 
+TOO_LONG = """\
+campaign: long
+title: Long
+timezone: Europe/Brussels
+channels: [x-main, mastodon-main]
+posts:
+  - {id: ok, at: 2027-02-09 09:00, text: Fine}
+  - {id: long, at: 2027-02-09 12:00, text: "%s"}
+""" % ("word " * 60)
+
+
+def test_preview_shows_what_errors_hold_back(plans: Path) -> None:
+    path = plans.parent / "long.yaml"
+    path.write_text(TOO_LONG, encoding="utf-8")
+    result = run("preview", str(path), "--format", "json")
+    assert result.exit_code == 1
+    assert ": error: text for x-main is 299 weighted characters" in result.stderr
+    items = json.loads(result.stdout)
+    assert len(items) == 4 and not any(i["scheduled"] for i in items)
+    long = next(i for i in items if i["post"] == "long" and i["channel"] == "x-main")
+    assert (long["length"], long["limit"]) == (299, 280)
+    table = run("preview", str(path))
+    assert table.stdout.count("NOT SCHEDULED") == 4 and "✗ too long for x-main" in table.stdout
+    assert "4 deliveries on 2 channels (4 held back by errors)" in table.stdout
+    markdown = run("preview", str(path), "--format", "markdown").stdout
+    assert markdown.count("⛔ not scheduled") == 4 and "🚫 too long" in markdown
+    ics = Calendar.from_ical(run("preview", str(path), "--format", "ics").stdout_bytes)
+    assert {str(e["STATUS"]) for e in ics.events} == {"TENTATIVE"}
+    assert all(str(e["SUMMARY"]).startswith("NOT SCHEDULED [") for e in ics.events)
+    validate = run("validate", str(path), "--format", "json")
+    assert json.loads(validate.stdout)["summary"]["held"] == 4
+    good = preview_json(str(plans))
+    assert all(i["scheduled"] == (i["status"] == "approved") for i in good)
+
+
+def test_preview_language_must_be_one_the_plans_use(plans: Path) -> None:
+    result = run("preview", str(plans), "--language", "fn")
+    assert result.exit_code == 2
+    assert "no language is named 'fn' (did you mean 'fr'?); languages: en, fr" in result.stderr
+
+
+def test_preview_dates_are_read_on_the_campaigns_clock(plans: Path) -> None:
+    """Without --tz, a day means the campaign's day: the table's headings show the same."""
+    night = GOOD.replace("at: sid - 7d 09:00", "at: sid - 7d 00:30")
+    (plans / "demo.yaml").write_text(night, encoding="utf-8")
+    day = preview_json(str(plans), "--from", "2027-02-02", "--until", "2027-02-02")
+    assert {i["audience"] for i in day} == {"be-fr", "us-en"}
+    be = next(i for i in day if i["audience"] == "be-fr")
+    assert be["due_utc"] == "2027-02-01T23:30:00Z"
+    utc = preview_json(str(plans), "--from", "2027-02-02", "--until", "2027-02-02", "--tz", "UTC")
+    assert {i["audience"] for i in utc} == {"us-en"}
+
+
+def test_preview_shows_what_the_daemon_posts() -> None:
+    """The daemon posts each delivery's text, media and link as they are: the preview shows
+    exactly those."""
+    from campaigns import ChannelSpec, LoadOptions, load_plans
+    from scheduler.config import DEFAULT_CHANNELS
+    from scheduler.dispatch import build_post
+
+    result = run("preview", str(EXAMPLE), "--format", "json", "--no-drafts")
+    shown = {item["key"]: item for item in json.loads(result.stdout)}
+    specs = {name: ChannelSpec(name, platform) for name, platform in DEFAULT_CHANNELS.items()}
+    options = LoadOptions(specs, strict_channels=False, now=datetime.now(UTC))
+    planned = load_plans([EXAMPLE], options).deliveries
+    posts = [build_post(d) for d in planned if d.status == "approved"]
+    assert len(posts) == len(shown) > 400
+    for post in posts:
+        item = shown[post.key]
+        assert item["text"] == post.text and item["link"] == post.link
+        assert [m["alt"] for m in item["media"]] == [m.alt for m in post.media]
+        assert [Path(m["file"]).name for m in item["media"]] == [m.path.name for m in post.media]
+
+
+def test_preview_ics_imports(plans: Path) -> None:
+    result = run("preview", str(EXAMPLE), "--format", "ics")
+    raw = result.stdout_bytes
+    lines = raw.split(b"\r\n")
+    assert max(len(line) for line in lines) <= 75, "lines are folded at 75 octets"
+    for line in lines:
+        line.decode("utf-8")  # folding never cuts a character in two
+    assert b"\n" not in raw.replace(b"\r\n", b"")
+    events = Calendar.from_ical(raw).events
+    uids = [str(e["UID"]) for e in events]
+    deliveries = json.loads(run("preview", str(EXAMPLE), "--format", "json").stdout)
+    assert len(uids) == len(set(uids)) == len(deliveries)
+    text = "Path C:\\New, a backslash and an N; it stays"
+    (plans / "demo.yaml").write_text(GOOD.replace('"One week to go | say no 👋"', f"'{text}'"))
+    again = Calendar.from_ical(run("preview", str(plans), "--format", "ics").stdout_bytes)
+    assert any(str(e["DESCRIPTION"]).startswith(text) for e in again.events)
+
+
+def test_preview_markdown_renders(plans: Path) -> None:
+    from markdown_it import MarkdownIt
+
+    result = run("preview", str(EXAMPLE), "--format", "markdown", "--channel", "x-main")
+    tokens = MarkdownIt("commonmark").enable("table").parse(result.stdout)
+    cells: list[int] = []
+    count = 0
+    for token in tokens:
+        if token.type == "tr_open":
+            count = 0
+        elif token.type in ("td_open", "th_open"):
+            count += 1
+        elif token.type == "tr_close":
+            cells.append(count)
+    assert len(cells) > 50 and set(cells) <= {2, 8}, "every row keeps its columns"
+    assert "📎 media/sayno-card.png: Dark blue card" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("change", "path"),
+    [
+        ({"campaign": "Say No"}, ["campaign"]),
+        ({"posts": [{"id": "a", "at": "9:00", "text": "A"}]}, ["posts", 0, "at"]),
+        ({"posts": [{"id": "a", "at": "sid 09:00", "text": ""}]}, ["posts", 0, "text"]),
+        ({"posts": [{"id": "a", "at": "sid 09:00", "txt": "A"}]}, ["posts", 0]),
+        ({"defaults": {"not_after": "2 hours"}}, ["defaults", "not_after"]),
+        ({"languages": ["english"]}, ["languages", 0]),
+        ({"anchors": {"launch-day": "2027-01-01"}}, ["anchors"]),
+        (
+            {"posts": [{"id": "a", "every": {"cron": "0 9 * * *", "from": "sid"}, "text": "A"}]},
+            ["posts", 0, "every"],
+        ),
+    ],
+)
+def test_schema_accepts_the_examples_and_rejects_mistakes(
+    change: dict[str, object], path: list[str | int]
+) -> None:
+    import jsonschema
+
+    from campaigns.yamlsource import read_yaml
+
+    schema = json.loads(run("schema").stdout)
+    validator = jsonschema.Draft202012Validator(schema)
+    for example in EXAMPLE.parent.glob("*.yaml"):
+        validator.validate(read_yaml(example).data)
+    wrong = {**read_yaml(EXAMPLE).data, **change}
+    errors = list(validator.iter_errors(wrong))
+    assert errors and any(list(e.absolute_path)[: len(path)] == path for e in errors), errors
+
+
 def test_preview_ics(plans: Path) -> None:
     result = run("preview", str(plans), "--format", "ics", "--no-drafts")
     assert result.exit_code == 0, result.output
@@ -395,6 +537,26 @@ def test_process_example_campaign() -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     preview = clarion("preview", str(EXAMPLE), "--format", "json")
     assert preview.returncode == 0 and json.loads(preview.stdout)
+
+
+def test_process_ignores_the_host_time_zone(tmp_path: Path) -> None:
+    """Pacific/Kiritimati is UTC+14: the host's zone would move every post by a day."""
+    outputs = set()
+    for host in ("UTC", "Pacific/Kiritimati", "America/Los_Angeles"):
+        done = subprocess.run(
+            [str(BIN / "clarion"), "preview", str(EXAMPLE), "--format", "json"],
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            timeout=60,
+            cwd=tmp_path,
+            env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": str(tmp_path), "TZ": host},
+        )
+        assert done.returncode == 0, done.stderr
+        outputs.add(done.stdout)
+    assert len(outputs) == 1
+    first = json.loads(outputs.pop())[0]
+    assert first["due_local"] == "2027-01-18T10:00:00+02:00"
 
 
 def test_process_closed_pipe(plans: Path) -> None:
