@@ -1,9 +1,12 @@
 """How fast the ledger takes a plan of 10,000 deliveries, and how fast it dispatches.
 
 Targets on SQLite: sync into an empty ledger under 1.5 s; re-sync after editing one post under
-0.3 s. Also: re-sync of an unchanged plan, and claim + finish per delivery. Runs on PostgreSQL
-too when the local server (127.0.0.1:5432, user postgres) answers. Prints a table; asserts
-nothing. Run: python bench/bench_sync.py
+0.3 s. Also: re-sync of an unchanged plan; claim + finish per delivery, each its own
+transaction, and with each finish claiming the channel's next delivery in the same one (as the
+dispatcher does); and a burst of 1,000 deliveries due at once on 50 channels, dispatched by 50
+threads through a connector that takes 50 ms per post (1 s at best). Runs on PostgreSQL too
+when the local server (127.0.0.1:5432, user postgres) answers. Prints a table; asserts no
+timing. Run: python bench/bench_sync.py
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import dataclasses
 import statistics
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -27,12 +31,25 @@ from plangen import CHANNELS, write_plan
 
 from campaigns import ChannelSpec, LoadOptions, load_plans
 from campaigns.delivery import Delivery
-from connectors.base import PlatformRef
+from campaigns.platforms import PLATFORMS
+from connectors.base import (
+    Capabilities,
+    ChannelConfig,
+    CheckReport,
+    Connector,
+    PlatformRef,
+    Post,
+    Published,
+)
+from scheduler.config import Policies
+from scheduler.dispatch import Dispatcher
 from scheduler.ledger.api import Sent
 from scheduler.ledger.sql import SqlLedger, open_ledger
 
 RUNS = 5
 CLAIMS = 500
+LEASE = timedelta(minutes=5)
+BURST, BURST_CHANNELS, POST_SECONDS = 1000, 50, 0.05
 SERVER = "postgres@127.0.0.1:5432"
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
 
@@ -112,17 +129,95 @@ def figures(fresh_url: Callable[[], str], plan: list[Delivery]) -> list[tuple[st
     ]
     due = sorted(plan, key=lambda d: (d.due_utc, d.key))[:CLAIMS]
 
-    def dispatch_all() -> None:
-        for n, item in enumerate(due):
-            claim = ledger.claim(item.channel, "bench", timedelta(minutes=5), item.due_utc)
-            if claim is not None:
-                ledger.finish(claim, Sent(PlatformRef(str(n))), item.due_utc)
+    def loaded() -> SqlLedger:
+        opened.append(open_ledger(fresh_url()))
+        opened[-1].sync(plan, NOW)
+        return opened[-1]
 
-    wall, cpu = median(1, lambda: dispatch_all)
+    def one_by_one() -> Callable[[], object]:
+        loaded_ledger = loaded()
+
+        def work() -> None:
+            for item in due:
+                claim = loaded_ledger.claim(item.channel, "bench", LEASE, item.due_utc)
+                assert claim is not None and claim.row.key == item.key
+                loaded_ledger.finish(claim, Sent(PlatformRef(item.key)), item.due_utc)
+
+        return work
+
+    def chained() -> Callable[[], object]:
+        """Each channel's deliveries in turn, each finish claiming the next one when due."""
+        loaded_ledger = loaded()
+
+        def work() -> None:
+            for channel in CHANNELS:
+                mine = [item for item in due if item.channel == channel]
+                claim = loaded_ledger.claim(channel, "bench", LEASE, mine[0].due_utc)
+                for following in mine[1:]:
+                    assert claim is not None
+                    sent = Sent(PlatformRef(claim.row.key))
+                    _, claim = loaded_ledger.finish_and_claim(claim, sent, following.due_utc, LEASE)
+                    assert claim is not None and claim.row.key == following.key
+                assert claim is not None
+                loaded_ledger.finish(claim, Sent(PlatformRef(claim.row.key)), mine[-1].due_utc)
+
+        return work
+
+    wall, cpu = median(3, one_by_one)
     rows.append(("claim + finish, per delivery", (wall / CLAIMS, cpu / CLAIMS), f"of {CLAIMS}"))
+    wall, cpu = median(3, chained)
+    rows.append(("finish and claim the next, per delivery", (wall / CLAIMS, cpu / CLAIMS), ""))
+    burst_plan = [
+        dataclasses.replace(
+            item,
+            key=f"burst/{n}",
+            channel=f"c{n % BURST_CHANNELS}",
+            due_utc=NOW,
+            deadline_utc=None,
+            parent_key=None,
+        )
+        for n, item in enumerate(plan[:BURST])
+    ]
+
+    def burst() -> Callable[[], object]:
+        burst_ledger = open_ledger(fresh_url())
+        opened.append(burst_ledger)
+        burst_ledger.sync(burst_plan, NOW)
+        return partial(dispatch_burst, burst_ledger)
+
+    rows.append((f"burst of {BURST:,} on {BURST_CHANNELS} channels", median(3, burst), "ideal 1 s"))
     for each in opened:
         each.close()
     return rows
+
+
+class Sleeping(Connector):
+    """Takes POST_SECONDS per post, as a platform would, without using the CPU."""
+
+    platform = "x"
+    capabilities = Capabilities(rules=PLATFORMS["x"], idempotency="none", lookup=False)
+
+    def publish(self, post: Post) -> Published:
+        time.sleep(POST_SECONDS)
+        return Published(PlatformRef(post.key))
+
+    def check(self) -> CheckReport:
+        return CheckReport(ok=True)
+
+
+def dispatch_burst(ledger: SqlLedger) -> None:
+    """Every channel dispatched by its own thread, as the daemon's workers do."""
+    channels = [f"c{n}" for n in range(BURST_CHANNELS)]
+    connectors = {name: Sleeping(ChannelConfig(name, "x")) for name in channels}
+    dispatcher = Dispatcher(ledger, connectors, Policies(), "bench", clock=lambda: NOW)
+    threads = [
+        threading.Thread(target=dispatcher.run_channel, args=(name, threading.Event()))
+        for name in channels
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
 
 
 def main() -> None:

@@ -9,7 +9,13 @@ The dispatcher turns what a connector says into a ledger outcome:
     Rejected                       → failed, with the platform's reason
     Duplicate naming the post      → sent (that post)
     Duplicate without it           → unknown: a weak signal is no proof
-    Ambiguous, or any other error  → unknown: it may have gone out; `reconcile` looks it up
+    Ambiguous, or any other error  → unknown: it may have gone out; `reconcile` settles it
+
+`reconcile` plans an unknown delivery again directly where the platform recognises a repeat:
+always with a record key derived from the delivery (Bluesky), and with a request key
+(Mastodon) while the platform still remembers it: within its window, counted from the start of
+the earliest attempt that may have gone out since the delivery was last shown not to be out.
+Otherwise it looks the delivery up, where the platform allows.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Protocol
@@ -48,6 +54,7 @@ from scheduler.ledger.api import (
     Row,
     Sent,
     State,
+    Transition,
     Unknown,
 )
 from scheduler.ratebudget import ChannelBudget
@@ -60,6 +67,14 @@ MAX_RATE_WAIT = timedelta(seconds=60)
 ends the round, and the sweeper's next round picks the delivery up."""
 
 _FINISH_TRIES = (0.0, 0.5, 2.0)
+
+REPEAT_MARGIN = timedelta(minutes=5)
+"""A repeat relying on the platform's idempotency window must reach it this long before the
+window closes (the request itself takes time)."""
+
+REPEATED = "planned again: the platform recognises a repeat"
+"""How the history of a delivery planned again for a repeat begins; such a step does not show
+that the earlier attempt did not go out, so the window still counts from it."""
 
 
 class DispatchListener(Protocol):
@@ -119,6 +134,73 @@ def build_post(
     )
 
 
+def first_open_attempt(history: Sequence[Transition]) -> datetime | None:
+    """When the earliest attempt that may have gone out started, among the attempts since the
+    delivery was last shown not to be out (planned again from unknown, other than for a
+    repeat: a look-up found nothing, or an operator resolved or retried it); None if none."""
+    opened: datetime | None = None
+    claimed: datetime | None = None
+    for step in history:
+        if step.to_state == State.CLAIMED:
+            claimed = step.at
+        elif step.from_state == State.CLAIMED and step.to_state == State.UNKNOWN:
+            opened = opened or claimed
+        elif (
+            step.from_state == State.UNKNOWN
+            and step.to_state == State.PLANNED
+            and not (step.reason or "").startswith(REPEATED)
+        ):
+            opened = None
+    return opened
+
+
+def _describe(exc: Exception) -> str:
+    """An exception's first line: a ledger error's message is written for an operator."""
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+class _FailureStreak:
+    """Ledger failures in a row, on any channel: the first is logged as an error with its
+    message, the rest (and every traceback) at debug level, and the recovery as a warning,
+    so that a ledger locked for a few seconds does not flood the log."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._failures = 0
+
+    def failed(self, exc: Exception, message: str, *args: object) -> None:
+        with self._lock:
+            self._failures += 1
+            first = self._failures == 1
+        level = logging.ERROR if first else logging.DEBUG
+        log.log(level, f"{message} (%s)", *args, _describe(exc))
+        log.debug("the ledger failure", exc_info=exc)
+
+    def ended(self) -> None:
+        if not self._failures:
+            return
+        with self._lock:
+            failures, self._failures = self._failures, 0
+        if failures:
+            log.warning("the ledger works again, after %d failed operation(s)", failures)
+
+
+def _window(connector: Connector) -> timedelta | None:
+    """The platform's idempotency window for request keys, if it has one."""
+    capabilities = connector.capabilities
+    return capabilities.idempotency_window if capabilities.idempotency == "key" else None
+
+
+def _record_key(connector: Connector) -> bool:
+    return connector.capabilities.idempotency == "record-key"
+
+
+def _hours(window: timedelta) -> str:
+    hours = window / timedelta(hours=1)
+    return f"{hours:g} hour" + ("" if hours == 1 else "s")
+
+
 class Dispatcher:
     """Publishes due deliveries through each channel's connector.
 
@@ -153,6 +235,7 @@ class Dispatcher:
         self._budgets: dict[str, ChannelBudget] = {}
         self._budgets_lock = threading.Lock()
         self._wait = wait
+        self._streak = _FailureStreak()
 
     # --- publishing
 
@@ -162,25 +245,34 @@ class Dispatcher:
         returns how many were processed. Ledger errors are logged and end the round (the
         sweeper tries again); never raises."""
         processed = 0
-        while not stop.is_set():
-            try:
-                if not self._budget_allows(channel, stop):
-                    break
-                claim = self.ledger.claim(
-                    channel,
-                    self.owner,
-                    self.policies.lease,
-                    self.clock(),
-                    on_settled=self.listener.settled,
-                )
-            except Exception:
-                log.exception("channel %s: the ledger failed; the next round retries", channel)
-                break
-            if claim is None:
-                break
-            self._dispatch(claim)
+        claim = self._claim(channel, stop)
+        while claim is not None:
+            claim = self._dispatch(claim, stop)
             processed += 1
+            if claim is None:
+                claim = self._claim(channel, stop)
         return processed
+
+    def _claim(self, channel: str, stop: threading.Event) -> Claim | None:
+        if stop.is_set():
+            return None
+        try:
+            if not self._budget_allows(channel, stop):
+                return None
+            claim = self.ledger.claim(
+                channel,
+                self.owner,
+                self.policies.lease,
+                self.clock(),
+                on_settled=self.listener.settled,
+            )
+        except Exception as exc:
+            self._streak.failed(
+                exc, "channel %s: the ledger failed; the next round retries", channel
+            )
+            return None
+        self._streak.ended()
+        return claim
 
     def _budget(self, channel: str) -> ChannelBudget | None:
         rate = self._rates.get(channel)
@@ -208,7 +300,9 @@ class Dispatcher:
             return False
         return not stop.is_set()
 
-    def _dispatch(self, claim: Claim) -> None:
+    def _dispatch(self, claim: Claim, stop: threading.Event) -> Claim | None:
+        """Publish and record; returns the channel's next claim when it could be made in the
+        same transaction as the record (no stop asked, no wait for the rate budget)."""
         row = claim.row
         self.listener.claimed(row)
         started = self.clock()
@@ -218,12 +312,17 @@ class Dispatcher:
         clock_start = time.monotonic()
         outcome = self._publish(claim)
         publish_seconds = time.monotonic() - clock_start
-        recorded = self._finish(claim, outcome)
+        recorded, following = None, None
+        if not stop.is_set() and (budget is None or budget.wait(self.clock()) <= timedelta(0)):
+            recorded, following = self._finish_and_claim(claim, outcome)
+        if recorded is None:
+            recorded = self._finish(claim, outcome)
         if recorded:
             lateness = (started - row.due_utc).total_seconds()
             self.listener.finished(row, outcome, publish_seconds, lateness)
         elif recorded is False:
             self.listener.lost_claim(row, outcome)
+        return following
 
     def _publish(self, claim: Claim) -> Outcome:
         row = claim.row
@@ -233,6 +332,9 @@ class Dispatcher:
         missing = [m.path for m in row.delivery.media if not Path(m.path).is_file()]
         if missing:
             return Failed(f"media file not found: {', '.join(missing)}", "media")
+        closed = self._window_closed(connector, row)
+        if closed:
+            return Unknown(closed, "ambiguous")
         try:
             published = connector.publish(build_post(row.delivery, claim.parent, claim.root))
         except RetryLater as exc:
@@ -261,64 +363,151 @@ class Dispatcher:
             return Unknown(reason, "crash")
         return Sent(published.ref, published.note)
 
+    def _window_closed(self, connector: Connector, row: Row) -> str | None:
+        """Why a delivery planned again for a repeat must not be sent now: the platform is
+        about to forget the key of an earlier attempt that may have gone out. None when it may
+        go (only rows tried before are checked: their history is read)."""
+        window = _window(connector)
+        if window is None or row.attempts < 2:
+            return None
+        try:
+            forgets = self._key_forgotten(row, window)
+        except Exception as exc:
+            self._streak.failed(exc, "%s: could not read its history", row.key)
+            return "an earlier attempt may have gone out, and its history could not be read"
+        if forgets is None or self.clock() + REPEAT_MARGIN < forgets:
+            return None
+        return (
+            "an earlier attempt may have gone out, and the platform recognises a repeat only "
+            f"until {forgets:%Y-%m-%d %H:%M:%S} UTC: it is looked up instead"
+        )
+
+    def _key_forgotten(self, row: Row, window: timedelta) -> datetime | None:
+        """When the platform forgets the request key of the earliest attempt that may have
+        gone out (see `first_open_attempt`); None if no attempt may have."""
+        opened = first_open_attempt(self.ledger.history(row.key))
+        return None if opened is None else opened + window
+
     def _retry(self, row: Row, exc: RetryLater) -> Outcome:
         at = self.backoff.next_attempt(row.attempts, self.clock(), exc.retry_at)
         if at is None:
             return Failed(f"gave up after {row.attempts} attempts: {exc.reason}", "retry-later")
         return Retry(at, exc.reason, "retry-later")
 
+    def _finish_and_claim(self, claim: Claim, outcome: Outcome) -> tuple[bool | None, Claim | None]:
+        """Record the outcome and claim the channel's next delivery in one transaction;
+        (None, None) if the ledger failed."""
+        try:
+            recorded, following = self.ledger.finish_and_claim(
+                claim,
+                outcome,
+                self.clock(),
+                self.policies.lease,
+                on_settled=self.listener.settled,
+            )
+        except Exception as exc:
+            self._streak.failed(
+                exc, "%s: could not record %s", claim.row.key, type(outcome).__name__
+            )
+            return None, None
+        self._streak.ended()
+        return recorded, following
+
     def _finish(self, claim: Claim, outcome: Outcome) -> bool | None:
         """Record the outcome, trying again briefly if the ledger fails; None if it never
         could: the row stays claimed until its lease runs out and becomes unknown."""
+        what = type(outcome).__name__
         for pause in _FINISH_TRIES:
             time.sleep(pause)
             try:
-                return self.ledger.finish(claim, outcome, self.clock())
-            except Exception:
-                log.exception("%s: could not record %s", claim.row.key, type(outcome).__name__)
+                recorded = self.ledger.finish(claim, outcome, self.clock())
+            except Exception as exc:
+                self._streak.failed(exc, "%s: could not record %s", claim.row.key, what)
+                continue
+            self._streak.ended()
+            return recorded
+        log.error(
+            "%s: could not record %s: it stays claimed until its lease runs out, then becomes "
+            "unknown",
+            claim.row.key,
+            what,
+        )
         return None
 
     # --- after the fact
 
     def reconcile(self, channel: str) -> int:
-        """For unknown rows of the channel whose connector can look them up: sent if found,
-        planned again if surely not and a repeat is harmless (the platform recognises it),
-        else left unknown for an operator. Returns how many were settled; never raises."""
+        """Settle unknown rows of the channel: planned again at once where the platform
+        recognises a repeat (see the module's docstring), else looked up where the connector
+        can: sent if found, planned again if surely not and a repeat is harmless (the
+        platform recognises it), else left unknown for an operator. Returns how many were
+        settled; never raises."""
         connector = self.connectors.get(channel)
-        if connector is None or not connector.capabilities.lookup:
+        if connector is None:
             return 0
-        repeat_harmless = connector.capabilities.idempotency != "none"
-        settled = 0
+        looking_up = connector.capabilities.lookup
+        if not looking_up and _window(connector) is None and not _record_key(connector):
+            return 0
         try:
             unknown = self.ledger.rows(states=[State.UNKNOWN], channel=channel)
-        except Exception:
-            log.exception("channel %s: the ledger failed during reconciliation", channel)
+        except Exception as exc:
+            self._streak.failed(exc, "channel %s: the ledger failed during reconciliation", channel)
             return 0
+        settled = 0
         for row in unknown:
             try:
-                parent, root = self.ledger.thread_refs(row.key)
-                ref = connector.lookup(build_post(row.delivery, parent, root))
+                verdict = self._verdict(connector, row, looking_up)
             except LookupUnavailable:
-                break
+                looking_up = False  # the platform cannot tell now; repeats still can
+                continue
             except Exception as exc:
                 log.warning("%s: lookup failed (%s); left unknown", row.key, type(exc).__name__)
                 continue
-            if ref is None and not repeat_harmless:
+            if verdict is None:
                 continue
-            if ref is not None:
-                state, reason = State.SENT, "found on the platform by reconciliation"
-            else:
-                state, reason = State.PLANNED, "not found on the platform: planned again"
+            ref, reason = verdict
             try:
                 self.ledger.resolve(row.key, ref, self.owner, self.clock(), reason)
             except NotAllowed:
                 continue  # an operator settled it meanwhile
-            except Exception:
-                log.exception("%s: could not record the reconciliation", row.key)
+            except Exception as exc:
+                self._streak.failed(exc, "%s: could not record the reconciliation", row.key)
                 break
-            self.listener.settled(row.key, state, reason)
+            self.listener.settled(row.key, State.PLANNED if ref is None else State.SENT, reason)
             settled += 1
         return settled
+
+    def _repeat(self, connector: Connector, row: Row) -> str | None:
+        """Why the delivery may simply be sent again (the platform will recognise the
+        repeat); None if it may not."""
+        if _record_key(connector):
+            return f"{REPEATED} (the same record key)"
+        window = _window(connector)
+        if window is None:
+            return None
+        forgets = self._key_forgotten(row, window)
+        if forgets is None or self.clock() + REPEAT_MARGIN >= forgets:
+            return None
+        return f"{REPEATED} (the same idempotency key, within {_hours(window)})"
+
+    def _verdict(
+        self, connector: Connector, row: Row, looking_up: bool
+    ) -> tuple[PlatformRef | None, str] | None:
+        """(where, reason) if the delivery can be settled: planned again (where None) for a
+        repeat the platform recognises, else found by a look-up, or surely not found where a
+        repeat is harmless."""
+        repeat = self._repeat(connector, row)
+        if repeat is not None:
+            return None, repeat
+        if not looking_up:
+            return None
+        parent, root = self.ledger.thread_refs(row.key)
+        ref = connector.lookup(build_post(row.delivery, parent, root))
+        if ref is not None:
+            return ref, "found on the platform by reconciliation"
+        if connector.capabilities.idempotency == "none":
+            return None
+        return None, "not found on the platform: planned again"
 
     def try_release(self, channel: str) -> bool:
         """Release a held channel once its connector's check() succeeds; True if released.

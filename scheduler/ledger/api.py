@@ -6,7 +6,8 @@ SQLite and PostgreSQL with one schema.
 
 States:   planned ──claim──▶ claimed ──finish──▶ sent | planned (retry) | failed | unknown
           planned ──sync (post removed)──▶ cancelled;  planned ──deadline passed──▶ expired
-          claimed ──lease expired──▶ unknown   (never back to planned: it may have gone out)
+          claimed ──lease expired, or its daemon stopped──▶ unknown
+                    (never back to planned: it may have gone out)
           unknown ──reconcile / resolve──▶ sent | planned
           failed | unknown | expired | cancelled ──operator retry──▶ planned
           planned | failed | unknown | expired ──operator cancel──▶ cancelled
@@ -61,7 +62,8 @@ class Row:
     """Why it is in its state, for an operator (also kept while a retry waits)."""
     error_class: str | None
     """For counting and alerting: retry-later, rejected, ambiguous, duplicate, error, crash,
-    media, auth, lease, deadline, thread, operator, removed-from-plan, draft."""
+    media, auth, lease (a claim abandoned mid-publish: its lease ran out, or its daemon
+    stopped), deadline, thread, operator, removed-from-plan, draft."""
     updated_utc: datetime
     sent_utc: datetime | None = None
     lease_owner: str | None = None
@@ -242,8 +244,32 @@ class Ledger(Protocol):
         """Record the outcome only if the claim is still ours (fenced); False if it was not."""
         ...
 
+    def finish_and_claim(
+        self,
+        claim: Claim,
+        outcome: Outcome,
+        now: datetime,
+        lease: timedelta,
+        *,
+        on_settled: OnSettled | None = None,
+    ) -> tuple[bool, Claim | None]:
+        """`finish`, then `claim` the channel's next row for the same owner, in one
+        transaction: one commit (on SQLite one flush to disk) per delivery instead of two.
+        Returns (what `finish` returns, what `claim` returns)."""
+        ...
+
     def expire_leases(self, now: datetime) -> list[str]:
         """Claimed rows whose lease ran out become unknown; returns their keys."""
+        ...
+
+    def expire_claims_of_others(self, owner: str, now: datetime) -> list[str]:
+        """Claimed rows of any owner but `owner` become unknown at once; returns their keys.
+
+        For a daemon starting on an SQLite ledger, under the daemon lock: the lock proves that
+        no other daemon runs, so those claims belong to one that stopped mid-publish, and need
+        not wait for their lease. Refused (RuntimeError) on PostgreSQL, where other daemons
+        sharing the ledger may be publishing those rows right now: there only the lease tells.
+        """
         ...
 
     def expire_overdue(self, now: datetime) -> list[str]:

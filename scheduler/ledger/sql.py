@@ -4,9 +4,11 @@ One schema (tables.py), SQLAlchemy Core, and the statements that change state na
 top of this module. Every public method is one short transaction.
 
 SQLite: WAL journal, `BEGIN IMMEDIATE` for every transaction that may write, so two
-processes never claim the same row, and a busy timeout instead of "database is locked".
-PostgreSQL: READ COMMITTED; claims lock their candidates `FOR UPDATE SKIP LOCKED` and the
-campaign controls `FOR SHARE`, which `pause` must wait for (see `claim`).
+processes never claim the same row, and a busy timeout instead of "database is locked";
+within one process, writers take turns on a lock (`_writer_lock`).
+PostgreSQL: READ COMMITTED; claims lock their row `FOR UPDATE SKIP LOCKED` and the campaign
+controls `FOR SHARE`, which `pause` must wait for (CLAIM_NEXT_LOGGED); a change and its
+history line go in one statement where the history would cost a round trip of its own.
 """
 
 from __future__ import annotations
@@ -14,23 +16,29 @@ from __future__ import annotations
 import difflib
 import os
 import socket
+import threading
 import uuid
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
+    CTE,
     Connection,
     Engine,
+    Insert,
     Select,
+    String,
     bindparam,
     create_engine,
     delete,
     event,
     func,
     insert,
+    literal,
     or_,
     select,
     update,
@@ -63,6 +71,7 @@ from scheduler.ledger.api import (
 from scheduler.ledger.lock import sqlite_path
 from scheduler.ledger.tables import (
     ALL,
+    UtcDateTime,
     campaign_controls,
     channel_holds,
     deliveries,
@@ -73,6 +82,7 @@ BUSY_TIMEOUT_S = 30
 SETTLED_BY_SYNC = "removed-from-plan", "draft"
 """`error_class` of rows that sync cancelled itself: they come back when their post does."""
 _SYNC_LOCK_ID = 0x636C6173
+_PAUSE_RACES = 3
 _CLAIM_BATCH = 8
 _D = deliveries.c
 
@@ -91,14 +101,15 @@ _PAUSED = (
 _HELD = select(channel_holds.c.channel).where(channel_holds.c.channel == _d.c.channel).exists()
 _PARENT_SETTLED = (State.SENT, State.FAILED, State.CANCELLED, State.EXPIRED)
 _READY = (
-    _d.c.channel == bindparam("channel"),
+    _d.c.channel == bindparam("b_channel"),
     _d.c.state == State.PLANNED,
     _d.c.due_utc <= bindparam("now"),
     or_(_d.c.next_attempt_utc.is_(None), _d.c.next_attempt_utc <= bindparam("now")),
     or_(
         _d.c.parent_key.is_(None),
         _parent.c.key.is_(None),
-        _parent.c.state.in_(_PARENT_SETTLED),
+        # equalities rather than IN, whose list SQLAlchemy renders again at each execution
+        *(_parent.c.state == state for state in _PARENT_SETTLED),
     ),
     ~_PAUSED,
     ~_HELD,
@@ -150,43 +161,81 @@ CLAIM_NEXT = (
         claim_token=bindparam("token"),
         updated_utc=bindparam("now"),
     )
-    .returning(
-        *deliveries.c,
-        select(_up.c.platform_ref)
-        .where(_up.c.key == _D.parent_key)
-        .scalar_subquery()
-        .label("parent_ref"),
-        select(_up.c.parent_key)
-        .where(_up.c.key == _D.parent_key)
-        .scalar_subquery()
-        .label("grandparent_key"),
-    )
+    .returning(*deliveries.c)
 )
 """Claim the channel's earliest ready row in one statement, if it may go out (its deadline
-has not passed, and the previous thread part, if any, is sent), and return it with the
-platform reference of that previous part. No row: nothing is ready, or the earliest ready
-row must be settled first (CLAIM_CANDIDATES)."""
+has not passed, and the previous thread part, if any, is sent), and return it. No row:
+nothing is ready, or the earliest ready row must be settled first (CLAIM_CANDIDATES)."""
 
-PAUSED_NOW = (
+FINISH = (
+    update(deliveries)
+    .where(
+        _D.key == bindparam("b_key"),
+        _D.state == State.CLAIMED,
+        _D.claim_token == bindparam("b_token"),
+    )
+    .values(
+        state=bindparam("to_state"),
+        attempts=_D.attempts - bindparam("uncounted"),
+        next_attempt_utc=func.coalesce(
+            bindparam("b_next_attempt", type_=UtcDateTime), _D.next_attempt_utc
+        ),
+        last_error=bindparam("last_error"),
+        error_class=bindparam("error_class"),
+        platform_id=bindparam("platform_id"),
+        platform_url=bindparam("platform_url"),
+        platform_ref=bindparam("platform_ref"),
+        sent_utc=bindparam("sent_utc"),
+        lease_owner=None,
+        lease_until=None,
+        claim_token=None,
+        updated_utc=bindparam("now"),
+    )
+)
+"""The fence: the result is written only while the row is still claimed with our token."""
+
+
+def _history_of(changed: CTE, from_state: State) -> Insert:
+    """PostgreSQL: the history line of each row a statement (a CTE returning the key)
+    changed, in the same statement: one round trip less."""
+    return insert(history).from_select(
+        ["key", "at", "from_state", "to_state", "process", "reason"],
+        select(
+            changed.c.key,
+            bindparam("now", type_=UtcDateTime),
+            literal(from_state.value),
+            bindparam("to_state", type_=String),
+            bindparam("process", type_=String),
+            bindparam("reason", type_=String),
+        ),
+    )
+
+
+FINISH_LOGGED = _history_of(FINISH.returning(_D.key).cte("finished"), State.CLAIMED).returning(
+    history.c.key
+)
+"""PostgreSQL: FINISH and its history line; the fence held if the line was written."""
+
+_claimed = CLAIM_NEXT.cte("claimed")
+_controls = (
     select(campaign_controls.c.paused)
     .where(
         or_(
-            campaign_controls.c.campaign == bindparam("campaign"),
+            campaign_controls.c.campaign.in_(select(_claimed.c.campaign)),
             campaign_controls.c.campaign == ALL,
         )
     )
     .with_for_update(read=True)
+    .cte("controls")
 )
-"""PostgreSQL: re-read under a shared lock right after claiming. `pause` updates these rows, so
-it waits for a claim in flight, and a claim that meets a pause committed since its statement
-began is rolled back. (On SQLite the claim's write lock keeps `pause` out altogether.)"""
-
-FINISH = update(deliveries).where(
-    _D.key == bindparam("b_key"),
-    _D.state == State.CLAIMED,
-    _D.claim_token == bindparam("b_token"),
+_paused_meanwhile = select(_controls).where(_controls.c.paused).exists()
+CLAIM_NEXT_LOGGED = select(_claimed, _paused_meanwhile.label("paused_meanwhile")).add_cte(
+    _history_of(_claimed, State.PLANNED).cte("logged")
 )
-"""The fence: the result is written only while the row is still claimed with our token."""
+"""PostgreSQL: CLAIM_NEXT with its history line, and whether the campaign is paused after all,
+re-read under a shared lock on its control rows: `pause` updates them, so it waits for a claim
+in flight, and a claim that meets a pause committed since its statement began (a locking read
+sees the latest version) is rolled back. On SQLite the claim's write lock keeps `pause` out."""
 
 SETTLE = (
     update(deliveries)
@@ -231,6 +280,11 @@ LEASES_RUN_OUT = (
     select(_D.key)
     .where(_D.state == State.CLAIMED, _D.lease_until < bindparam("now"))
     .with_for_update(skip_locked=True)
+)
+
+CLAIMS_OF_OTHERS = select(_D.key).where(
+    _D.state == State.CLAIMED,
+    or_(_D.lease_owner.is_(None), _D.lease_owner != bindparam("owner")),
 )
 
 OVERDUE = (
@@ -320,6 +374,26 @@ _Move = tuple[str, State, State, str | None, str | None]
 """(key, from state, to state, reason, error class)"""
 
 
+class _PausedMeanwhile(Exception):
+    """PostgreSQL: the campaign was paused between choosing a row and claiming it."""
+
+
+_WRITERS: dict[Path, threading.Lock] = {}
+_WRITERS_LOCK = threading.Lock()
+
+
+def _writer_lock(database: Path) -> threading.Lock:
+    """The lock that this process's writers to an SQLite file take in turn.
+
+    SQLite lets one transaction write at a time, and a connection that finds the file busy
+    sleeps in growing steps (up to 100 ms) before it tries again: threads that write together
+    would wait far longer than the writes take. Queued on one lock per file, they go in turn;
+    other processes (`clarion pause`, ...) still meet the busy timeout.
+    """
+    with _WRITERS_LOCK:
+        return _WRITERS.setdefault(database, threading.Lock())
+
+
 @dataclass
 class _SyncWork:
     added: list[str] = field(default_factory=list)
@@ -363,6 +437,10 @@ class SqlLedger:
         self.process = process
         self.url = url
         """The URL with any password hidden: safe to show."""
+        database = engine.url.database
+        self._writer: threading.Lock | None = None
+        if engine.dialect.name == "sqlite" and database not in (None, "", ":memory:"):
+            self._writer = _writer_lock(Path(database).expanduser().resolve())
 
     @property
     def engine(self) -> Engine:
@@ -380,8 +458,24 @@ class SqlLedger:
 
     @contextmanager
     def _write(self) -> Iterator[Connection]:
-        with self._errors(), self._engine.begin() as connection:
+        with self._errors(), self._turn(), self._engine.begin() as connection:
             yield connection
+
+    @contextmanager
+    def _turn(self) -> Iterator[None]:
+        """SQLite: wait for this process's other writers to the file (see `_writer_lock`)."""
+        if self._writer is None:
+            yield
+            return
+        if not self._writer.acquire(timeout=BUSY_TIMEOUT_S):
+            raise LedgerUnavailable(
+                f"the ledger at {self.url} is unavailable: another write in this process "
+                f"took longer than {BUSY_TIMEOUT_S} s"
+            )
+        try:
+            yield
+        finally:
+            self._writer.release()
 
     @contextmanager
     def _read(self) -> Iterator[Connection]:
@@ -617,77 +711,139 @@ class SqlLedger:
         *,
         on_settled: OnSettled | None = None,
     ) -> Claim | None:
+        return self._claiming(channel, owner, lease, now, on_settled, None)[1]
+
+    def finish_and_claim(
+        self,
+        claim: Claim,
+        outcome: Outcome,
+        now: datetime,
+        lease: timedelta,
+        *,
+        on_settled: OnSettled | None = None,
+    ) -> tuple[bool, Claim | None]:
+        return self._claiming(
+            claim.row.channel, claim.owner, lease, now, on_settled, (claim, outcome)
+        )
+
+    def _claiming(
+        self,
+        channel: str,
+        owner: str,
+        lease: timedelta,
+        now: datetime,
+        on_settled: OnSettled | None,
+        finishing: tuple[Claim, Outcome] | None,
+    ) -> tuple[bool, Claim | None]:
+        """Finish `finishing` if given, then claim, in one transaction."""
+        finished, claim = False, None
         settled: list[_Move] = []
-        claim = None
-        with self._write() as connection:
-            while claim is None:
-                batch = connection.execute(CLAIM_CANDIDATES, {"channel": channel, "now": now})
-                candidates = batch.all()
-                progressed = False
-                for candidate in candidates:
-                    if candidate.deadline_utc is not None and candidate.deadline_utc < now:
-                        move = (State.EXPIRED, _past_deadline(candidate.deadline_utc), "deadline")
-                    elif candidate.parent_key is not None and candidate.parent_state != State.SENT:
-                        move = (State.FAILED, _broken_thread(candidate.parent_state), "thread")
-                    elif any(connection.scalars(PAUSED_NOW, {"campaign": candidate.campaign})):
-                        continue
-                    else:
-                        claim = self._claim_row(connection, candidate.key, owner, lease, now)
-                        break
-                    self._settle(connection, [(candidate.key, State.PLANNED, *move)], now, owner)
-                    settled.append((candidate.key, State.PLANNED, *move))
-                    progressed = True
-                if not progressed:
-                    break  # settling rows may free their thread's next part: look again
+        for _ in range(_PAUSE_RACES):
+            try:
+                with self._write() as connection:
+                    if finishing is not None:
+                        finished = self._finish(connection, *finishing, now)
+                    claim, settled = self._claim(connection, channel, owner, lease, now)
+                break
+            except _PausedMeanwhile:
+                continue  # rolled back; the next statement sees the pause
+        else:
+            if finishing is not None:
+                finished = self.finish(*finishing, now)
         if on_settled is not None:
             for key, _, state, reason, _ in settled:
                 on_settled(key, state, reason or "")
-        return claim
+        return finished, claim
 
-    def _claim_row(
-        self, connection: Connection, key: str, owner: str, lease: timedelta, now: datetime
-    ) -> Claim:
-        token = uuid.uuid4().hex
+    def _claim(
+        self, connection: Connection, channel: str, owner: str, lease: timedelta, now: datetime
+    ) -> tuple[Claim | None, list[_Move]]:
         until = now + lease
-        connection.execute(
-            CLAIM_ROW,
-            {"b_key": key, "owner": owner, "lease_until": until, "token": token, "now": now},
-        )
+        token = uuid.uuid4().hex
         reason = f"claimed until {_utc(until)}"
-        connection.execute(
-            ADD_HISTORY, self._record(key, now, State.PLANNED, State.CLAIMED, reason, owner)
-        )
-        row = self._fetch(connection, key)
-        assert row is not None
-        parent, root = self._thread_refs(connection, row.delivery.parent_key)
-        return Claim(row, token, owner, until, parent, root)
+        ready = {"b_channel": channel, "now": now}
+        params = {**ready, "owner": owner, "lease_until": until, "token": token}
+        logged = connection.dialect.name == "postgresql"
+        if logged:
+            params.update(to_state=State.CLAIMED, process=owner, reason=reason)
+        settled: list[_Move] = []
+        while (
+            found := connection.execute(CLAIM_NEXT_LOGGED if logged else CLAIM_NEXT, params).first()
+        ) is None:
+            moves = [
+                (candidate.key, State.PLANNED, *move)
+                for candidate in connection.execute(CLAIM_CANDIDATES, ready)
+                if (move := _settlement(candidate, now)) is not None
+            ]
+            if not moves:
+                return None, settled
+            self._settle(connection, moves, now, owner)
+            settled += moves  # settling may free the next part of a thread: look again
+        claimed = found._mapping
+        if logged and claimed["paused_meanwhile"]:
+            raise _PausedMeanwhile
+        if not logged:
+            record = self._record(claimed["key"], now, State.PLANNED, State.CLAIMED, reason, owner)
+            connection.execute(ADD_HISTORY, record)
+        parent, root = self._thread_refs(connection, claimed["parent_key"])
+        return Claim(_row(claimed), token, owner, until, parent, root), settled
 
     def finish(self, claim: Claim, outcome: Outcome, now: datetime) -> bool:
-        values, to_state, reason = _finish_values(claim, outcome, now)
-        statement = FINISH
-        if isinstance(outcome, Held):
-            statement = FINISH.values(attempts=_D.attempts - 1)
-        params = {"b_key": claim.row.key, "b_token": claim.token, **values}
         with self._write() as connection:
-            if connection.execute(statement, params).rowcount != 1:
+            return self._finish(connection, claim, outcome, now)
+
+    def _finish(
+        self, connection: Connection, claim: Claim, outcome: Outcome, now: datetime
+    ) -> bool:
+        to_state, reason, values = _finish_values(claim, outcome, now)
+        params = {
+            **_FINISH_DEFAULTS,
+            **values,
+            "b_key": claim.row.key,
+            "b_token": claim.token,
+            "to_state": to_state,
+            "now": now,
+        }
+        if connection.dialect.name == "postgresql":
+            params.update(process=claim.owner, reason=reason)
+            if connection.execute(FINISH_LOGGED, params).first() is None:
+                return False
+        else:
+            if connection.execute(FINISH, params).rowcount != 1:
                 return False
             record = self._record(claim.row.key, now, State.CLAIMED, to_state, reason, claim.owner)
             connection.execute(ADD_HISTORY, record)
-            if isinstance(outcome, Held):
-                self._hold(connection, claim.row.channel, outcome.reason, now)
+        if isinstance(outcome, Held):
+            self._hold(connection, claim.row.channel, outcome.reason, now)
         return True
 
     def expire_leases(self, now: datetime) -> list[str]:
         reason = "the lease ran out mid-publish: it may have gone out"
-        return self._settle_all(LEASES_RUN_OUT, State.CLAIMED, State.UNKNOWN, reason, "lease", now)
+        return self._settle_all(
+            LEASES_RUN_OUT, {"now": now}, State.CLAIMED, State.UNKNOWN, reason, "lease", now
+        )
+
+    def expire_claims_of_others(self, owner: str, now: datetime) -> list[str]:
+        if self._engine.dialect.name != "sqlite":
+            raise RuntimeError(
+                "expire_claims_of_others is for an SQLite ledger under the daemon lock: on a "
+                "PostgreSQL ledger the claims of other owners may belong to running daemons"
+            )
+        reason = "the daemon that claimed it stopped mid-publish: it may have gone out"
+        return self._settle_all(
+            CLAIMS_OF_OTHERS, {"owner": owner}, State.CLAIMED, State.UNKNOWN, reason, "lease", now
+        )
 
     def expire_overdue(self, now: datetime) -> list[str]:
         reason = "its deadline passed before it could go out"
-        return self._settle_all(OVERDUE, State.PLANNED, State.EXPIRED, reason, "deadline", now)
+        return self._settle_all(
+            OVERDUE, {"now": now}, State.PLANNED, State.EXPIRED, reason, "deadline", now
+        )
 
     def _settle_all(
         self,
         query: Select[str],
+        params: Mapping[str, Any],
         old: State,
         new: State,
         reason: str,
@@ -695,7 +851,7 @@ class SqlLedger:
         now: datetime,
     ) -> list[str]:
         with self._write() as connection:
-            keys: list[str] = list(connection.scalars(query, {"now": now}))
+            keys: list[str] = list(connection.scalars(query, params))
             self._settle(connection, [(k, old, new, reason, error_class) for k in keys], now)
         return keys
 
@@ -954,6 +1110,15 @@ def _past_deadline(deadline: datetime | None) -> str:
     return f"past its deadline ({_utc(deadline)}): not posted" if deadline else "past its deadline"
 
 
+def _settlement(candidate: Any, now: datetime) -> tuple[State, str, str] | None:
+    """(new state, reason, error class) of a ready row that must not go out, else None."""
+    if candidate.deadline_utc is not None and candidate.deadline_utc < now:
+        return State.EXPIRED, _past_deadline(candidate.deadline_utc), "deadline"
+    if candidate.parent_key is not None and candidate.parent_state != State.SENT:
+        return State.FAILED, _broken_thread(candidate.parent_state), "thread"
+    return None
+
+
 def _broken_thread(parent_state: str | None) -> str:
     if parent_state is None:
         return "the previous part of the thread is not in the ledger: not posted"
@@ -986,39 +1151,40 @@ _RELEASED = {"lease_owner": None, "lease_until": None, "claim_token": None}
 _CLEARED = {**_RELEASED, "next_attempt_utc": None, "last_error": None, "error_class": None}
 
 
+_FINISH_DEFAULTS: dict[str, Any] = {
+    "uncounted": 0,
+    "b_next_attempt": None,
+    "last_error": None,
+    "error_class": None,
+    "platform_id": None,
+    "platform_url": None,
+    "platform_ref": None,
+    "sent_utc": None,
+}
+"""FINISH's parameters where an outcome sets nothing (the next attempt then stays as it was)."""
+
+
 def _finish_values(
     claim: Claim, outcome: Outcome, now: datetime
-) -> tuple[dict[str, Any], State, str]:
-    """(columns to set, new state, history reason) for an outcome."""
-    base: dict[str, Any] = {**_RELEASED, "updated_utc": now}
+) -> tuple[State, str, dict[str, Any]]:
+    """(new state, history reason, FINISH parameters) for an outcome."""
     match outcome:
         case Sent(ref, note):
-            where = ref.url or ref.id
-            reason = f"sent: {where}" + (f" ({note})" if note else "")
-            values = {**_sent_values(ref, now), "last_error": None, "error_class": None}
-            return {**base, **values, "state": State.SENT}, State.SENT, reason
+            reason = f"sent: {ref.url or ref.id}" + (f" ({note})" if note else "")
+            return State.SENT, reason, _sent_values(ref, now)
         case Retry(at, why, error_class):
             deadline = claim.row.deadline_utc
             if deadline is not None and at > deadline:
                 reason = f"{why}; the next try ({_utc(at)}) would be {_past_deadline(deadline)}"
-                values = {"state": State.EXPIRED, "last_error": reason, "error_class": error_class}
-                return {**base, **values}, State.EXPIRED, reason
-            reason = f"will try again at {_utc(at)}: {why}"
-            values = {
-                "state": State.PLANNED,
-                "next_attempt_utc": at,
-                "last_error": why,
-                "error_class": error_class,
-            }
-            return {**base, **values}, State.PLANNED, reason
+                return State.EXPIRED, reason, {"last_error": reason, "error_class": error_class}
+            values = {"b_next_attempt": at, "last_error": why, "error_class": error_class}
+            return State.PLANNED, f"will try again at {_utc(at)}: {why}", values
         case Failed(why, error_class) | Unknown(why, error_class):
             state = State.FAILED if isinstance(outcome, Failed) else State.UNKNOWN
-            values = {"state": state, "last_error": why, "error_class": error_class}
-            return {**base, **values}, state, why
+            return state, why, {"last_error": why, "error_class": error_class}
         case Held(why):
             reason = f"channel held until its credentials work again: {why}"
-            values = {"state": State.PLANNED, "last_error": why, "error_class": "auth"}
-            return {**base, **values}, State.PLANNED, reason
+            return State.PLANNED, reason, {"last_error": why, "error_class": "auth", "uncounted": 1}
     raise TypeError(f"not an outcome: {outcome!r}")
 
 
@@ -1045,8 +1211,11 @@ def _refusal(row: Row, action: str) -> str:
     return f"{row.key} is already {row.state}"
 
 
+def _ref(data: Mapping[str, Any] | None) -> PlatformRef | None:
+    return None if data is None else PlatformRef.from_json(data)
+
+
 def _row(r: RowMapping) -> Row:
-    ref = None if r["platform_ref"] is None else PlatformRef.from_json(r["platform_ref"])
     return Row(
         key=r["key"],
         campaign=r["campaign"],
@@ -1060,7 +1229,7 @@ def _row(r: RowMapping) -> Row:
         content_hash=r["content_hash"],
         attempts=r["attempts"],
         next_attempt_utc=r["next_attempt_utc"],
-        ref=ref,
+        ref=_ref(r["platform_ref"]),
         last_error=r["last_error"],
         error_class=r["error_class"],
         updated_utc=r["updated_utc"],

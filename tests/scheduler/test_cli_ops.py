@@ -161,12 +161,21 @@ class Watching(SqlLedger):
         self.paused = paused
         self.late: list[str] = []
 
+    def _watch(self, after: bool, found: Claim | None) -> None:
+        if found is not None and after:
+            self.late.append(found.row.key)
+
     def claim(self, *args: Any, **kw: Any) -> Claim | None:
         after = self.paused.is_set()
         found = super().claim(*args, **kw)
-        if found is not None and after:
-            self.late.append(found.row.key)
+        self._watch(after, found)
         return found
+
+    def finish_and_claim(self, *args: Any, **kw: Any) -> tuple[bool, Claim | None]:
+        after = self.paused.is_set()
+        recorded, found = super().finish_and_claim(*args, **kw)
+        self._watch(after, found)
+        return recorded, found
 
 
 class Counting:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import pytest
 
@@ -28,7 +29,7 @@ from connectors.base import (
 from connectors.outbox import OutboxConnector
 from scheduler.config import Policies, RateBudget, RetryPolicy
 from scheduler.dispatch import MAX_RATE_WAIT, Dispatcher
-from scheduler.ledger.api import Outcome, Row, State
+from scheduler.ledger.api import Claim, LedgerUnavailable, Outcome, Row, State
 from scheduler.ledger.sql import SqlLedger
 from tests.scheduler.ledgerkit import NOW, Clock, ScriptedConnector, delivery, ref, thread
 
@@ -91,6 +92,32 @@ def dispatcher(
 
 def run(dispatch: Dispatcher, channel: str = "x-main") -> int:
     return dispatch.run_channel(channel, threading.Event())
+
+
+class CountingLedger(SqlLedger):
+    """Counts the calls that write, and fails them while told to."""
+
+    def __init__(self, ledger: SqlLedger) -> None:
+        super().__init__(ledger.engine, "test", ledger.url)
+        self.calls: Counter[str] = Counter()
+        self.failing: set[str] = set()
+
+    def _call(self, name: str) -> None:
+        self.calls[name] += 1
+        if name in self.failing:
+            raise LedgerUnavailable(f"the ledger at {self.url}?x=%3D is unavailable: locked")
+
+    def claim(self, *args: Any, **kw: Any) -> Claim | None:
+        self._call("claim")
+        return super().claim(*args, **kw)
+
+    def finish(self, *args: Any, **kw: Any) -> bool:
+        self._call("finish")
+        return super().finish(*args, **kw)
+
+    def finish_and_claim(self, *args: Any, **kw: Any) -> tuple[bool, Claim | None]:
+        self._call("finish_and_claim")
+        return super().finish_and_claim(*args, **kw)
 
 
 def test_a_due_delivery_goes_out_as_a_post(ledger: SqlLedger, tmp_path: Path) -> None:
@@ -248,12 +275,13 @@ def test_past_deadline_expires_instead_of_posting(ledger: SqlLedger) -> None:
 def test_stop_is_checked_before_each_claim_never_mid_publish(ledger: SqlLedger) -> None:
     ledger.sync([delivery("a"), delivery("b")], NOW)
     stop = threading.Event()
-    connector = ScriptedConnector()
-    dispatch = dispatcher(ledger, connector, listener=Listener(stop_after_first=stop))
+    connector, counting = ScriptedConnector(), CountingLedger(ledger)
+    dispatch = dispatcher(counting, connector, listener=Listener(stop_after_first=stop))
     assert dispatch.run_channel("x-main", stop) == 1
     assert len(connector.posts) == 1
     assert ledger.find(delivery("a").key).state == State.SENT
     assert dispatch.run_channel("x-main", stop) == 0
+    assert counting.calls == {"claim": 1, "finish": 1}  # recorded without claiming the next
 
 
 class LeaseThief(ScriptedConnector):
@@ -277,20 +305,51 @@ def test_a_result_after_the_lease_ran_out_is_not_recorded(ledger: SqlLedger) -> 
     assert ledger.find(delivery("a").key).state == State.UNKNOWN
 
 
-class BrokenLedger(SqlLedger):
-    def __init__(self, ledger: SqlLedger) -> None:
-        super().__init__(ledger.engine, "test", ledger.url)
+def test_each_record_claims_the_next_delivery_in_the_same_transaction(
+    ledger: SqlLedger,
+) -> None:
+    ledger.sync([delivery(f"p{i}") for i in range(3)], NOW)
+    counting = CountingLedger(ledger)
+    assert run(dispatcher(counting, ScriptedConnector())) == 3
+    assert counting.calls == {"claim": 2, "finish_and_claim": 3}
+    assert ledger.counts()[State.SENT] == 3
 
-    def claim(self, *args: object, **kw: object) -> None:
-        raise RuntimeError("disk I/O error")
+
+def test_when_recording_with_the_next_claim_fails_the_record_is_retried_alone(
+    ledger: SqlLedger,
+) -> None:
+    ledger.sync([delivery(f"p{i}") for i in range(3)], NOW)
+    counting = CountingLedger(ledger)
+    counting.failing.add("finish_and_claim")
+    listener = Listener()
+    assert run(dispatcher(counting, ScriptedConnector(), listener=listener)) == 3
+    assert counting.calls == {"claim": 4, "finish_and_claim": 3, "finish": 3}
+    assert ledger.counts()[State.SENT] == 3 and len(listener.heard.finished) == 3
 
 
-def test_ledger_errors_end_the_round_without_raising(
+def test_a_streak_of_ledger_failures_is_logged_once_and_so_is_its_end(
     ledger: SqlLedger, caplog: pytest.LogCaptureFixture
 ) -> None:
-    ledger.sync([delivery("a")], NOW)
-    assert run(dispatcher(BrokenLedger(ledger), ScriptedConnector())) == 0
-    assert "the ledger failed; the next round retries" in caplog.text
+    ledger.sync([delivery("a"), delivery("b", channel="m")], NOW)
+    counting = CountingLedger(ledger)
+    counting.failing.add("claim")
+    dispatch = dispatcher(counting, ScriptedConnector(), ScriptedConnector("m"))
+    with caplog.at_level(logging.DEBUG, logger="clarion.dispatch"):
+        assert run(dispatch) == 0 and run(dispatch, "m") == 0 and run(dispatch) == 0
+        counting.failing.clear()
+        assert run(dispatch) == 1 and run(dispatch, "m") == 1
+    shown = [(r.levelno, r.getMessage()) for r in caplog.records if r.levelno > logging.DEBUG]
+    assert shown == [
+        (
+            logging.ERROR,
+            "channel x-main: the ledger failed; the next round retries (the ledger at "
+            f"{ledger.url}?x=%3D is unavailable: locked)",
+        ),
+        (logging.WARNING, "the ledger works again, after 3 failed operation(s)"),
+    ]
+    assert not any(r.exc_info for r in caplog.records if r.levelno > logging.DEBUG)
+    tracebacks = [r for r in caplog.records if r.exc_info]
+    assert len(tracebacks) == 3 and all(r.levelno == logging.DEBUG for r in tracebacks)
 
 
 def test_the_rate_budget_spaces_posts_without_dropping_any(ledger: SqlLedger) -> None:

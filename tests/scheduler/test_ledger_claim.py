@@ -333,3 +333,79 @@ def test_counts_keys_and_campaigns(ledger: SqlLedger) -> None:
     assert ledger.campaigns() == ["other", "sayno"]
     newest = ledger.rows(states=[State.SENT, State.PLANNED], newest_first=True, limit=1)
     assert [r.state for r in newest] == [State.SENT]
+
+
+def test_finish_and_claim_records_and_claims_the_next_in_one_go(ledger: SqlLedger) -> None:
+    parts = thread("t", 2)
+    ledger.sync([*parts, delivery("later", due=NOW + MINUTE)], NOW)
+    first = claimed(ledger)
+    recorded, second = ledger.finish_and_claim(first, Sent(ref(1)), NOW, LEASE)
+    assert recorded and second is not None
+    assert (second.row.key, second.parent, second.root) == (parts[1].key, ref(1), ref(1))
+    assert (second.owner, second.lease_until, second.row.state) == (
+        "daemon-a",
+        NOW + LEASE,
+        State.CLAIMED,
+    )
+    assert second.token != first.token
+    assert ledger.find(parts[0].key).state == State.SENT
+    assert ledger.finish_and_claim(second, Sent(ref(2)), NOW, LEASE) == (True, None)
+    assert [h.to_state for h in ledger.history(parts[1].key)] == [
+        State.PLANNED,
+        State.CLAIMED,
+        State.SENT,
+    ]
+
+
+def test_finish_and_claim_is_fenced_row_by_row(ledger: SqlLedger) -> None:
+    ledger.sync([delivery("a"), delivery("b")], NOW)
+    stale = claimed(ledger)
+    ledger.expire_leases(NOW + LEASE + MINUTE)
+    recorded, following = ledger.finish_and_claim(stale, Sent(ref(1)), NOW + LEASE + MINUTE, LEASE)
+    assert recorded is False and following is not None
+    assert following.row.key == delivery("b").key
+    assert ledger.find(stale.row.key).state == State.UNKNOWN
+
+
+def test_finish_and_claim_settles_on_the_way_and_stops_at_a_hold(ledger: SqlLedger) -> None:
+    ledger.sync(
+        [
+            delivery("a", due=NOW - 3 * MINUTE),
+            delivery("stale", due=NOW - 2 * MINUTE, deadline=NOW - MINUTE),
+            delivery("c", due=NOW - MINUTE),
+            delivery("d", due=NOW - MINUTE),
+        ],
+        NOW - 5 * MINUTE,
+    )
+    settled: list[tuple[str, State, str]] = []
+    first = claimed(ledger)
+    recorded, third = ledger.finish_and_claim(
+        first, Sent(ref(1)), NOW, LEASE, on_settled=lambda *a: settled.append(a)
+    )
+    assert recorded and third is not None and third.row.post == "c"
+    assert [(k, s) for k, s, _ in settled] == [(delivery("stale").key, State.EXPIRED)]
+    assert ledger.finish_and_claim(third, Held("token revoked"), NOW, LEASE) == (True, None)
+    assert ledger.held_channels() == {"x-main": "token revoked"}
+
+
+def test_claims_of_other_owners_become_unknown_at_start_up(ledger: SqlLedger) -> None:
+    ledger.sync([delivery("a"), delivery("b"), delivery("c", channel="m"), delivery("d")], NOW)
+    dead = claimed(ledger, owner="host:111")
+    mine = claimed(ledger, owner="host:222")
+    other = claimed(ledger, "m", owner="other-host:7")
+    if ledger.engine.dialect.name != "sqlite":
+        with pytest.raises(RuntimeError, match="may belong to running daemons"):
+            ledger.expire_claims_of_others("host:222", NOW)
+        return
+    expired = ledger.expire_claims_of_others("host:222", NOW + MINUTE)
+    assert sorted(expired) == sorted([dead.row.key, other.row.key])
+    row = ledger.find(dead.row.key)
+    assert (row.state, row.error_class, row.lease_owner) == (State.UNKNOWN, "lease", None)
+    assert row.last_error == (
+        "the daemon that claimed it stopped mid-publish: it may have gone out"
+    )
+    assert ledger.history(dead.row.key)[-1].at == NOW + MINUTE
+    assert ledger.find(mine.row.key).state == State.CLAIMED
+    assert ledger.find(delivery("d").key).state == State.PLANNED
+    assert ledger.finish(dead, Sent(ref(1)), NOW + MINUTE) is False
+    assert ledger.finish(mine, Sent(ref(2)), NOW + MINUTE) is True

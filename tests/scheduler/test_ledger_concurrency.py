@@ -9,17 +9,19 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, text, update
 
-from scheduler.ledger.api import Claim, State
+from scheduler.ledger.api import Claim, LedgerUnavailable, Sent, State
 from scheduler.ledger.sql import SqlLedger, open_ledger
-from tests.scheduler.ledgerkit import LEASE, NOW, delivery
+from scheduler.ledger.tables import campaign_controls
+from tests.scheduler.ledgerkit import LEASE, NOW, delivery, ref
 
 ROOT = Path(__file__).resolve().parents[2]
 JOIN = 30.0
@@ -40,13 +42,19 @@ def start(target: Callable[[], None]) -> threading.Thread:
     return worker
 
 
+PAUSE_CHECK = {"sqlite": "UPDATE deliveries SET state", "postgresql": "WITH claimed AS"}
+"""The claim's statement: on SQLite its write lock keeps pause out; on PostgreSQL it reads the
+campaign's pause under a shared lock, held until the claim commits."""
+
+
 def stop_at_pause_check(
     ledger: SqlLedger, when: str, reached: threading.Event, go: threading.Event
 ) -> None:
-    """Hold the claiming thread just before (or after) it re-reads the campaign's pause."""
+    """Hold the claiming thread just before (or after) it checks the campaign's pause."""
+    check = PAUSE_CHECK[ledger.engine.dialect.name]
 
     def hook(*args: Any) -> None:
-        if str(args[2]).lstrip().startswith("SELECT campaign_controls.paused"):
+        if str(args[2]).lstrip().startswith(check):
             reached.set()
             assert go.wait(JOIN)
 
@@ -79,23 +87,50 @@ def test_pause_waits_for_a_claim_in_flight(ledger_url: str) -> None:
 
 
 @pytest.mark.postgres
-def test_a_claim_that_meets_a_fresh_pause_gives_up(pg_url: str) -> None:
-    """A pause committed between choosing the row and claiming it wins.
+@pytest.mark.parametrize("finishing", [False, True], ids=["claim", "finish-and-claim"])
+def test_a_claim_that_meets_a_pause_being_committed_gives_up(pg_url: str, finishing: bool) -> None:
+    """A pause under way when the claim starts: the claim chooses the row (the campaign is not
+    paused as it began), waits for the pause on the campaign's lock, sees it, and claims
+    nothing; a result recorded with it is kept. (On SQLite the claim's write lock makes pause
+    wait instead: the test above.)"""
+    first, second = delivery("a"), delivery("b")
+    with opened(pg_url) as claimer, claimer.engine.connect() as watcher:
+        claimer.sync([first, second], NOW)
+        previous = claimer.claim("x-main", "d", LEASE, NOW)
+        assert previous is not None
+        result: list[object] = []
 
-    (On SQLite the claim's write lock makes pause wait instead: the test above.)
-    """
-    with opened(pg_url) as claimer, opened(pg_url) as operator:
-        claimer.sync([delivery("a")], NOW)
-        reached, go = threading.Event(), threading.Event()
-        stop_at_pause_check(claimer, "before", reached, go)
-        result: list[Claim | None] = []
-        claiming = start(lambda: result.append(claimer.claim("x-main", "d", LEASE, NOW)))
-        assert reached.wait(JOIN)
-        operator.pause("sayno", None, "alice", NOW)
-        go.set()
+        def claim() -> None:
+            if finishing:
+                assert previous is not None
+                result.append(claimer.finish_and_claim(previous, Sent(ref(1)), NOW, LEASE))
+            else:
+                result.append(claimer.claim("x-main", "d", LEASE, NOW))
+
+        with claimer.engine.connect() as pausing:
+            pausing.execute(
+                update(campaign_controls)
+                .where(campaign_controls.c.campaign == "sayno")
+                .values(paused=True)
+            )
+            claiming = start(claim)
+            waiting = text(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+            for _ in range(1000):
+                if watcher.scalar(waiting):
+                    break
+                watcher.rollback()  # the activity statistics are read once per transaction
+                time.sleep(0.01)
+            else:
+                pytest.fail("the claim never waited for the pause")
+            pausing.commit()
         claiming.join(JOIN)
-        assert result == [None]
-        assert operator.find(delivery("a").key).state == State.PLANNED
+        assert result == [(True, None)] if finishing else [None]
+        assert claimer.find(first.key).state == (State.SENT if finishing else State.CLAIMED)
+        assert claimer.find(second.key).state == State.PLANNED
+        assert [h.to_state for h in claimer.history(second.key)] == [State.PLANNED]
 
 
 def test_no_claim_succeeds_once_pause_has_returned(ledger_url: str) -> None:
@@ -213,3 +248,70 @@ def test_sync_leaves_alone_a_row_claimed_while_it_was_reading(pg_url: str) -> No
         assert reports and reports[0].cancelled == []
         assert daemon.find(removed.key).state == State.CLAIMED
         assert [h.to_state for h in daemon.history(removed.key)] == [State.PLANNED, State.CLAIMED]
+
+
+def test_writers_in_one_process_take_turns_on_an_sqlite_file(tmp_path: Path) -> None:
+    """Ledgers on one file in one process never write at the same time: each waits for its
+    turn in the process instead of in SQLite's busy handler, which sleeps in growing steps."""
+    url = f"sqlite:///{tmp_path}/ledger.db"
+    channels = ["a", "b", "c", "d"]
+    writing: set[Any] = set()
+    most = 0
+    count = threading.Lock()
+
+    def entering(connection: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        """A write transaction wants to start."""
+        nonlocal most
+        if statement == "BEGIN IMMEDIATE":
+            with count:
+                writing.add(connection.connection.dbapi_connection)
+                most = max(most, len(writing))
+
+    def left(dbapi_connection: Any, _record: Any) -> None:
+        """Back in the pool: committed (or rolled back) and done."""
+        with count:
+            writing.discard(dbapi_connection)
+
+    def drain(ledger: SqlLedger, channel: str) -> None:
+        ready.wait(JOIN)
+        while (claim := ledger.claim(channel, "d", LEASE, NOW)) is not None:
+            assert ledger.finish(claim, Sent(ref(claim.row.key)), NOW)
+
+    ready = threading.Barrier(len(channels))
+    with ExitStack() as stack:
+        ledgers = [stack.enter_context(opened(url)) for _ in channels]
+        ledgers[0].sync([delivery(f"p{i:02}", channel=c) for c in channels for i in range(30)], NOW)
+        for ledger in ledgers:
+            event.listen(ledger.engine, "before_cursor_execute", entering)
+            event.listen(ledger.engine, "checkin", left)
+        workers = [
+            start(lambda ledger=ledger, c=c: drain(ledger, c))  # type: ignore[misc]
+            for ledger, c in zip(ledgers, channels, strict=True)
+        ]
+        for worker in workers:
+            worker.join(JOIN)
+        assert ledgers[0].counts()[State.SENT] == 120
+    assert most == 1
+
+
+def test_an_sqlite_write_that_waits_too_long_for_its_turn_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from scheduler.ledger import sql
+
+    url = f"sqlite:///{tmp_path}/ledger.db"
+    with opened(url) as daemon, opened(url) as operator:
+        daemon.sync([delivery("a")], NOW)
+        reached, go = threading.Event(), threading.Event()
+        stop_at_pause_check(daemon, "after", reached, go)
+
+        def claim() -> None:
+            daemon.claim("x-main", "d", LEASE, NOW)
+
+        claiming = start(claim)
+        assert reached.wait(JOIN)
+        monkeypatch.setattr(sql, "BUSY_TIMEOUT_S", 0.1)
+        with pytest.raises(LedgerUnavailable, match="another write in this process took longer"):
+            operator.pause("sayno", None, "alice", NOW)
+        go.set()
+        claiming.join(JOIN)
