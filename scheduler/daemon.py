@@ -22,7 +22,6 @@ from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any, cast
 
 from campaigns.problems import InputError, Problem
 from connectors.base import Connector
@@ -60,49 +59,6 @@ def dry_run_paths(config: Config) -> tuple[str, Path]:
     never marks a real delivery as sent."""
     folder = config.state_dir
     return f"sqlite:///{folder / 'dry-run-ledger.db'}", folder / "outbox.jsonl"
-
-
-class OneWriterAtATime:
-    """An SQLite ledger whose writes this process makes one at a time.
-
-    SQLite lets one transaction write at a time; a connection that finds the database busy
-    sleeps in growing steps (up to 100 ms) before it tries again, so channel workers that
-    claim together wait far longer than the writes take. Queued on a lock instead, they go
-    in turn: in bench_daemon (a), p99 lateness drops from about 120 ms to 15 ms.
-    A stopgap until the ledger serialises its own SQLite writes (/tmp/ledger-requests.md).
-    """
-
-    WRITES = frozenset(
-        {
-            "sync",
-            "claim",
-            "finish",
-            "expire_leases",
-            "expire_overdue",
-            "hold_channel",
-            "release_channel",
-            "resolve",
-            "retry",
-            "cancel",
-            "pause",
-            "resume",
-        }
-    )
-
-    def __init__(self, ledger: Ledger) -> None:
-        self._ledger = ledger
-        self._lock = threading.Lock()
-
-    def __getattr__(self, name: str) -> Any:
-        attribute = getattr(self._ledger, name)
-        if name not in self.WRITES:
-            return attribute
-
-        def one_at_a_time(*args: Any, **kwargs: Any) -> Any:
-            with self._lock:
-                return attribute(*args, **kwargs)
-
-        return one_at_a_time
 
 
 class Daemon:
@@ -164,8 +120,17 @@ class Daemon:
             self._stack.close()
             raise StartupError(str(exc)) from None
         self._stack.callback(opened.close)
-        sqlite = opened.engine.dialect.name == "sqlite"
-        self.ledger = cast(Ledger, OneWriterAtATime(opened)) if sqlite else opened
+        self.ledger = opened
+        if opened.engine.dialect.name == "sqlite":
+            # The daemon lock proves no other daemon runs on this file: whatever is still
+            # claimed belongs to a process that died mid-publish, so it is settled now
+            # instead of after its lease.
+            for key in opened.expire_claims_of_others(opened.process, self._clock()):
+                log.warning(
+                    "a delivery was claimed when the last daemon stopped: it may have gone "
+                    "out, so it is now unknown and will be reconciled",
+                    extra=delivery_fields(key),
+                )
         where = f"dry run: posts are written to {self.outbox}" if self.outbox else "live"
         log.info("ledger %s (%s)", opened.url, where)
         self.planner = Planner(self.config, self.ledger, self._clock())

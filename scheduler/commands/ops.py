@@ -355,18 +355,26 @@ def resume(campaign: str | None, everything: bool, config_path: Path | None, dry
 # --- one delivery ------------------------------------------------------------------------
 
 
-REPEAT_RECOGNISED = ("key", "record-key", "container")
-"""Idempotency kinds where the platform itself recognises a repeated post. With "lookup" a
-repeat is harmless only after a look-up, which the daemon's reconciliation does, not retry."""
-
-
-def _repeat_recognised(platform: str) -> bool:
+def _repeat_recognised(ledger: SqlLedger, row: Row, now: datetime) -> bool:
+    """Whether the platform itself would recognise this delivery sent again: a record key
+    (Bluesky), a stored container (Threads), or a request key still inside the window in
+    which the platform remembers it (Mastodon: one hour from the first attempt that may have
+    gone out). With "lookup" a repeat is harmless only after a look-up, which the daemon's
+    reconciliation does, not retry."""
     from connectors.registry import connector_class
+    from scheduler.dispatch import REPEAT_MARGIN, first_open_attempt
 
     try:
-        return connector_class(platform).capabilities.idempotency in REPEAT_RECOGNISED
+        capabilities = connector_class(row.platform).capabilities
     except Exception:
         return False  # unknown platform, or its connector cannot load: assume the worst
+    if capabilities.idempotency in ("record-key", "container"):
+        return True
+    if capabilities.idempotency != "key":
+        return False
+    window = capabilities.idempotency_window
+    opened = first_open_attempt(ledger.history(row.key))
+    return window is None or opened is None or now + REPEAT_MARGIN < opened + window
 
 
 @click.command()
@@ -391,10 +399,11 @@ def retry(key: str, force: bool, config_path: Path | None, dry_run: bool) -> Non
     with _ledger(config_path, dry_run) as ledger:
         row = ledger.find(key)
         if row.state == State.UNKNOWN:
-            if not _repeat_recognised(row.platform) and not force:
+            if not _repeat_recognised(ledger, row, datetime.now(UTC)) and not force:
                 raise _fail(
                     f"{key} may already have gone out ({row.last_error or 'outcome unknown'}), "
-                    f"and {row.platform} cannot recognise a repeat: retrying may post it twice. "
+                    f"and {row.platform} cannot recognise a repeat now: retrying may post it "
+                    "twice. "
                     f"Check the account: if the post is there, run `clarion resolve {key} "
                     f"--sent URL`; if not, `clarion resolve {key} --not-sent`, or retry with "
                     "--force."

@@ -238,7 +238,7 @@ def test_retry_of_an_unknown_delivery_needs_force_where_a_repeat_would_double(
     key = settle(ledger, "lost", Unknown("read timed out", "ambiguous"), platform="telegram")
     refused = clarion(config, "retry", key)
     assert refused.exit_code == 1
-    assert "telegram cannot recognise a repeat: retrying may post it twice" in refused.stderr
+    assert "telegram cannot recognise a repeat now: retrying may post it twice" in refused.stderr
     assert f"clarion resolve {key} --sent URL" in refused.stderr
     assert ledger.find(key).state == State.UNKNOWN
     forced = clarion(config, "retry", key, "--force")
@@ -252,6 +252,22 @@ def test_retry_of_an_unknown_delivery_where_the_platform_recognises_repeats(
     result = clarion(config, "retry", key)
     assert result.exit_code == 0, result.output
     assert "mastodon should recognise the repeat" in result.output
+
+
+def test_retry_of_an_unknown_delivery_after_the_idempotency_window_needs_force(
+    ledger: SqlLedger, config: Path
+) -> None:
+    long_ago = NOW - 3 * HOUR
+    item = delivery("old", due=long_ago, channel="ch-old", platform="mastodon")
+    ledger.sync([item], long_ago)
+    claim = ledger.claim("ch-old", "host:9", LEASE, long_ago)
+    assert claim is not None
+    assert ledger.finish(claim, Unknown("read timed out", "ambiguous"), long_ago)
+    refused = clarion(config, "retry", item.key)
+    assert refused.exit_code == 1
+    assert "mastodon cannot recognise a repeat now" in refused.stderr
+    forced = clarion(config, "retry", item.key, "--force")
+    assert forced.exit_code == 0 and ledger.find(item.key).state == State.PLANNED
 
 
 def test_retry_mentions_what_still_holds_it_back(ledger: SqlLedger, config: Path) -> None:
