@@ -272,6 +272,19 @@ SYNC_REFRESH = (
 
 SYNC_EXISTING = select(_D.key, _D.campaign, _D.state, _D.plan_hash, _D.content_hash, _D.error_class)
 
+GONE_OUT = select(
+    _D.key,
+    _D.campaign,
+    _D.state,
+    _D.plan_hash,
+    _D.content_hash,
+    _D.error_class,
+    _D.due_utc,
+).where(
+    _D.key.in_(bindparam("keys", expanding=True)),
+    _D.state.in_([State.SENT, State.CLAIMED, State.UNKNOWN]),
+)
+
 LOCK_STATES = (
     select(_D.key, _D.state).where(_D.key.in_(bindparam("keys", expanding=True))).with_for_update()
 )
@@ -562,9 +575,11 @@ class SqlLedger:
                 scope = sorted(present | set(campaigns))
                 query = query.where(_D.campaign.in_(scope))
             existing = {row.key: row for row in connection.execute(query)}
+            renamed = _renamed_occurrences(connection, plan, existing)
             work = _SyncWork()
             for key, delivery in plan.items():
-                self._sync_one(work, delivery, existing.get(key), now)
+                row = existing.get(key) or renamed.get(_occurrence(key, delivery.due_utc))
+                self._sync_one(work, delivery, row, now)
             for key, row in existing.items():
                 if key not in plan and row.state == State.PLANNED:
                     why = "removed from the plan"
@@ -1100,6 +1115,31 @@ class SqlLedger:
 
 
 # --- helpers -------------------------------------------------------------------------------
+
+
+def _occurrence(key: str, due: datetime) -> tuple[str, datetime]:
+    """A recurring delivery's key without its occurrence label, with its instant."""
+    campaign, _, rest = key.partition("/")
+    post, _, tail = rest.partition("/")
+    return f"{campaign}/{post.partition('@')[0]}/{tail}", due
+
+
+def _renamed_occurrences(
+    connection: Connection, plan: Mapping[str, Delivery], existing: Mapping[str, Any]
+) -> dict[tuple[str, datetime], Any]:
+    """Rows that went out (or may have) under another key for the same occurrence.
+
+    A recurring post's key names its occurrence by local date, adding the time only when the
+    post recurs more than once that day; making it recur more or less often renames its
+    occurrences. The instant does not change, so a new key at the instant of a row that went
+    out under its old name is that row, never a new post.
+    """
+    new = [key for key in plan if key not in existing and "@" in key]
+    gone = [key for key in existing if key not in plan and "@" in key]
+    if not new or not gone:
+        return {}
+    rows = connection.execute(GONE_OUT, {"keys": gone})
+    return {_occurrence(row.key, row.due_utc): row for row in rows}
 
 
 def _utc(when: datetime) -> str:

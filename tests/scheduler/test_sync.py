@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -201,3 +202,19 @@ def test_a_new_campaign_can_be_paused_as_soon_as_it_is_synced(ledger: SqlLedger)
     assert ledger.claim("x-main", "test", LEASE, NOW) is None
     ledger.sync([delivery("a", campaign="fresh")], NOW)  # keeps the pause
     assert [c.campaign for c in ledger.controls()] == ["fresh"]
+
+
+def test_a_renamed_occurrence_that_went_out_is_never_posted_again(ledger: SqlLedger) -> None:
+    """Making a recurring post run twice a day adds the time to its occurrences' keys."""
+    daily = replace(delivery("weekly"), key="sayno/weekly@2027-02-09/en/x-main")
+    ledger.sync([daily], NOW)
+    settle(ledger, daily, Sent(ref(1)))
+    twice = [
+        replace(daily, key="sayno/weekly@2027-02-09T0900/en/x-main"),
+        replace(daily, key="sayno/weekly@2027-02-09T1800/en/x-main", due_utc=NOW + 9 * HOUR),
+    ]
+    report = ledger.sync(twice, NOW)
+    assert report.added == [twice[1].key]
+    assert report.unchanged == 1 and report.cancelled == []
+    assert {r.key for r in ledger.rows()} == {daily.key, twice[1].key}
+    assert ledger.sync(twice, NOW).added == []
