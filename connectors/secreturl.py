@@ -16,7 +16,7 @@ from urllib.request import getproxies, proxy_bypass
 import httpx
 
 from connectors.base import ChannelConfig
-from connectors.http import FRESH_CONNECTIONS, build_client
+from connectors.http import FRESH_CONNECTIONS, build_client, tls_context
 
 Completion = Callable[[httpx.URL], httpx.URL]
 
@@ -26,7 +26,10 @@ class SecretURLTransport(httpx.BaseTransport):
         self._complete = complete
         # A client given its own transport no longer mounts the environment's proxies.
         self._inner = httpx.HTTPTransport(
-            proxy=environment_proxy(target), trust_env=True, limits=FRESH_CONNECTIONS
+            proxy=environment_proxy(target),
+            trust_env=True,
+            limits=FRESH_CONNECTIONS,
+            verify=tls_context(),
         )
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
