@@ -1,8 +1,9 @@
 """Daemon benchmarks: `python3 tasks.py bench daemon` (or .venv/bin/python bench/bench_daemon.py).
 
-Each scenario runs a real `clarion run` process against loopback Mastodon fakes that take
-50 ms per post, with deliveries put straight into an SQLite ledger (config.yaml lists no
-campaign folder, so the daemon runs the ledger as it is):
+Each scenario runs a real `clarion run` process against a loopback Mastodon stand-in that
+takes 50 ms per post (bench/fastfake.py, in a process of its own), with deliveries put straight
+into an SQLite ledger (config.yaml lists no campaign folder, so the daemon runs the ledger as
+it is):
 
 (a) lateness: 1,000 deliveries spread over 10 s on 20 channels; p50 and p99 of "publish
     started - due", beside bare APScheduler firing 1,000 no-op date jobs at the same instants
@@ -24,7 +25,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,6 @@ from apscheduler.schedulers.background import BackgroundScheduler  # noqa: E402
 from prometheus_client.parser import text_string_to_metric_families  # noqa: E402
 
 from campaigns.delivery import Delivery  # noqa: E402
-from connectors.fakes.mastodon import ACCESS_TOKEN, MastodonFake  # noqa: E402
 from scheduler.ledger import open_ledger  # noqa: E402
 from scheduler.timing import MAX_ALARMS  # noqa: E402
 
@@ -103,7 +103,7 @@ def config(folder: Path, channels: Sequence[str], base_url: str, **policies: Any
 
 def start(path: Path, *args: str) -> tuple[subprocess.Popen[bytes], Path]:
     log = path.parent / "daemon.log"
-    env = {**os.environ, "BENCH_TOKEN": ACCESS_TOKEN, "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "BENCH_TOKEN": "bench-token", "PYTHONUNBUFFERED": "1"}
     with log.open("wb") as err:
         process = subprocess.Popen(
             [str(CLARION), "run", "--config", str(path), *args],
@@ -127,11 +127,20 @@ def sent(log: Path) -> list[dict[str, Any]]:
     return [line for line in lines(log) if line["message"].startswith("sent")]
 
 
-def fake(**kw: Any) -> MastodonFake:
-    platform = MastodonFake(latency=LATENCY, status_limit=None, **kw)
-    platform.windows["all"].limit = None
-    platform.start()
-    return platform
+@contextlib.contextmanager
+def fake() -> Iterator[str]:
+    """The stand-in platform's base URL, for as long as the block runs."""
+    server = subprocess.Popen(
+        [sys.executable, str(ROOT / "bench" / "fastfake.py"), "--latency", str(LATENCY)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        yield server.stdout.readline().strip()
+    finally:
+        server.terminate()
+        server.wait(10)
 
 
 def verdict(met: bool) -> str:
@@ -145,8 +154,7 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 def lateness() -> None:
     channels = [f"c{i:02d}" for i in range(20)]
-    platform = fake()
-    with tempfile.TemporaryDirectory() as scratch:
+    with fake() as base_url, tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
         first = datetime.now(UTC) + timedelta(seconds=6)
         dues = [first + timedelta(milliseconds=10 * i) for i in range(1000)]
@@ -164,11 +172,10 @@ def lateness() -> None:
                 run_date=due,
             )
         scheduler.start()
-        process, log = start(config(folder, channels, platform.base_url), "--exit-when-idle")
+        process, log = start(config(folder, channels, base_url), "--exit-when-idle")
         process.wait(120)
         scheduler.shutdown()
         late = [line["late_s"] for line in sent(log)]
-    platform.stop()
     assert len(late) == 1000, f"only {len(late)} sent"
     p50, p99 = statistics.median(late), percentile(late, 0.99)
     b50, b99 = statistics.median(bare), percentile(bare, 0.99)
@@ -180,15 +187,13 @@ def lateness() -> None:
 
 def burst() -> None:
     channels = [f"c{i:02d}" for i in range(50)]
-    platform = fake()
-    with tempfile.TemporaryDirectory() as scratch:
+    with fake() as base_url, tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
         due = (datetime.now(UTC) + timedelta(seconds=6)).replace(microsecond=0)
         seed(folder, [delivery(i, channels[i % 50], due) for i in range(1000)])
-        process, log = start(config(folder, channels, platform.base_url), "--exit-when-idle")
+        process, log = start(config(folder, channels, base_url), "--exit-when-idle")
         process.wait(300)
         done = sent(log)
-    platform.stop()
     assert len(done) == 1000, f"only {len(done)} sent"
     last = max(datetime.fromisoformat(line["ts"].replace("Z", "+00:00")) for line in done)
     took = (last - due).total_seconds()
@@ -220,8 +225,7 @@ def alarms_set(health: str) -> float:
 
 def startup(spread: timedelta, label: str) -> None:
     channels = [f"c{i:02d}" for i in range(10)]
-    platform = fake()
-    with tempfile.TemporaryDirectory() as scratch:
+    with fake() as base_url, tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
         begin = datetime.now(UTC) + timedelta(minutes=10)
         step = spread / 100_000
@@ -230,7 +234,7 @@ def startup(spread: timedelta, label: str) -> None:
             1 for i in range(100_000) if i * step < timedelta(hours=6) - timedelta(minutes=10)
         )
         expected = min(within, MAX_ALARMS)
-        path = config(folder, channels, platform.base_url, horizon="6h", sweep_interval=1)
+        path = config(folder, channels, base_url, horizon="6h", sweep_interval=1)
         started = time.monotonic()
         process, log = start(path)
         while not (up := [x for x in lines(log) if x["message"].startswith("clarion is")]):
@@ -246,7 +250,6 @@ def startup(spread: timedelta, label: str) -> None:
         settled = rss(process.pid)
         process.terminate()
         process.wait(60)
-    platform.stop()
     print(f"    {label}:")
     print(
         f"      ready (health endpoint up, sweeper running) in {ready:.2f} s "
