@@ -81,6 +81,12 @@ class Fault:
 Handler = Callable[[Request], Response]
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 256
+    """The listen backlog: socketserver's default of 5 resets connections when dozens of
+    channels post at once (a burst opens a connection per post)."""
+
+
 class FakePlatform:
     """Subclasses register routes in `routes()`; handlers run one at a time under a lock."""
 
@@ -156,7 +162,7 @@ class FakePlatform:
 
             do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), _Handler)
+        self._server = _Server(("127.0.0.1", port), _Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
