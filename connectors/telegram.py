@@ -13,6 +13,7 @@ The Bot API cannot read a channel's history, so a delivery cannot be looked up.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
@@ -43,6 +44,12 @@ PLACEHOLDER = "/botTOKEN/"
 ALBUM_SIZE = range(2, 11)
 KINDS = {"image": "photo", "video": "video"}
 """Media the connector sends, by MIME major type, as Telegram's InputMedia types."""
+CHAT_PROBLEMS = re.compile(
+    r"chat not found|administrator rights|not enough rights|have no rights|"
+    r"CHAT_WRITE_FORBIDDEN|CHAT_ADMIN_REQUIRED|bot is not a member|bot was kicked",
+    re.IGNORECASE,
+)
+"""400 answers about the chat or the bot's rights in it rather than about the post."""
 
 
 class ChatMigrated(Exception):
@@ -217,6 +224,14 @@ def classify(response: httpx.Response, body: Mapping[str, Any], token: str) -> P
         return AuthFailed(
             f"the bot may not post in the chat ({description}): add the bot to the channel "
             "as an administrator allowed to post messages",
+            **kw,
+        )
+    if status == 400 and CHAT_PROBLEMS.search(description):
+        # About the chat or the bot's rights in it, not this post: every post would fail
+        # the same way, so the channel is held instead.
+        return AuthFailed(
+            f"Telegram cannot post in the chat ({description}): check options.chat_id, and "
+            "that the bot is an administrator of the channel allowed to post messages",
             **kw,
         )
     return Rejected(f"Telegram refused the post: {description}", **kw)

@@ -101,11 +101,34 @@ class Policies(_Strict):
     """How often the daemon's sweeper looks for anything due that an alarm missed."""
     recheck_interval: Duration = Field(default=timedelta(minutes=1), gt=timedelta(0))
     """How often unknown deliveries are reconciled and held channels are tested again."""
+    reconcile_after: Duration = timedelta(minutes=2)
+    """How long an unknown delivery is left alone before it is looked up or sent again: the
+    platform may still be working on the request whose answer was lost, and a repeat that
+    arrives meanwhile is not recognised (Mastodon stores a request key once the post exists)."""
+
+
+def parse_listen(listen: str) -> tuple[str, int]:
+    """'127.0.0.1:9480', '[::1]:9480' or ':9480' (all interfaces) to (host, port)."""
+    host, sep, port = listen.rpartition(":")
+    if not sep or not port.isdigit() or int(port) > 65535:
+        raise ValueError(
+            f"'{listen}' is not HOST:PORT | hint: write an address and a port, like "
+            "127.0.0.1:9480 (:9480 for every interface, port 0 for any free port), or null "
+            "to turn the endpoint off"
+        )
+    return host.strip("[]") or "0.0.0.0", int(port)
 
 
 class ServerSettings(_Strict):
     listen: str | None = "127.0.0.1:9480"
     """Address of /healthz and /metrics; null turns the endpoint off."""
+
+    @field_validator("listen")
+    @classmethod
+    def _host_and_port(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_listen(value)
+        return value
 
 
 class LogSettings(_Strict):

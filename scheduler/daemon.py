@@ -159,17 +159,18 @@ class Daemon:
         )
         if self.options.once:
             return
+        self._start_health()  # first: a port in use stops the daemon before it posts
         self.workers.start()
         interval = self.policies.sweep_interval
         self.alarms.every(HEARTBEAT, interval, self._heartbeat)
         self.alarms.every(SWEEPER, interval, self._sweep, maintenance=True)
         self.alarms.start()
-        self._start_health()
         watch_campaigns(self.config.campaign_paths, self._files_changed, self._stop_watching)
         self._running = True
         log.info(
-            "clarion is running: %d channels (%s)%s",
+            "clarion is running: %d channel%s (%s)%s",
             len(self.connectors),
+            "" if len(self.connectors) == 1 else "s",
             ", ".join(self.connectors) or "none",
             f"; health and metrics at {self.health.url}" if self.health else "",
             extra={"health_url": self.health.url} if self.health else {},
@@ -266,7 +267,7 @@ class Daemon:
             if warnings
             else "",
         )
-        for key in report.edited_after_sending:
+        for key in update.new_edits:
             log.warning(
                 "edited after it went out: the change is not re-posted", extra=delivery_fields(key)
             )
@@ -314,8 +315,7 @@ class Daemon:
             for key in self.ledger.expire_overdue(now):
                 self.metrics.expired.inc()
                 log.warning("expired: not posted, its deadline passed", extra=delivery_fields(key))
-            for channel in self.ledger.due_channels(now):
-                self.workers.request(channel)
+            due = self.ledger.due_channels(now)
             held = self.ledger.held_channels()
             self.metrics.set_held(held, set(self.config.channels))
             self.metrics.set_states(self.ledger.counts())
@@ -323,6 +323,9 @@ class Daemon:
             self._ledger_failed("sweep", exc)
         else:
             self._ledger_ok()
+            # Reconciling and releasing are asked first: a worker woken to publish a backlog
+            # does nothing else until it is done, and after a crash the unknown deliveries
+            # are the oldest (and Mastodon recognises their repeat only for an hour).
             if (
                 time.monotonic() - self._last_recheck
                 >= self.policies.recheck_interval.total_seconds()
@@ -331,6 +334,8 @@ class Daemon:
                 self.workers.request_all("reconcile")
                 for channel in held:
                     self.workers.request(channel, "release")
+            for channel in due:
+                self.workers.request(channel)
         self._beats[SWEEPER] = time.monotonic()
         self.metrics.last_sweep.set_to_current_time()
 

@@ -72,6 +72,10 @@ REPEAT_MARGIN = timedelta(minutes=5)
 """A repeat relying on the platform's idempotency window must reach it this long before the
 window closes (the request itself takes time)."""
 
+WINDOW_CLOSED = "window"
+"""The error class of a delivery made unknown without sending anything, because the platform
+would no longer recognise a repeat of an earlier attempt."""
+
 REPEATED = "planned again: the platform recognises a repeat"
 """How the history of a delivery planned again for a repeat begins; such a step does not show
 that the earlier attempt did not go out, so the window still counts from it."""
@@ -236,28 +240,48 @@ class Dispatcher:
         self._budgets_lock = threading.Lock()
         self._wait = wait
         self._streak = _FailureStreak()
+        self._told_to_wait: dict[str, datetime] = {}
+        """Channels whose platform said when to come back (a rate limit and its reset time):
+        nothing is claimed on them before then, rather than every due delivery meeting the
+        same refusal in turn. Each key is only touched by its channel's thread."""
 
     # --- publishing
 
-    def run_channel(self, channel: str, stop: threading.Event) -> int:
+    def run_channel(
+        self,
+        channel: str,
+        stop: threading.Event,
+        *,
+        pause: Callable[[], bool] | None = None,
+    ) -> int:
         """Claim → publish → finish, repeatedly, in due order, until nothing on this channel
         is claimable now or `stop` is set (checked before each claim, never mid-publish);
         returns how many were processed. Ledger errors are logged and end the round (the
-        sweeper tries again); never raises."""
+        sweeper tries again); never raises.
+
+        `pause()` true ends the round as `stop` does, so that the channel's thread can do
+        other work (reconciling) in the middle of a long backlog; the next round goes on.
+        """
+
+        def ending() -> bool:
+            return stop.is_set() or (pause is not None and pause())
+
         processed = 0
-        claim = self._claim(channel, stop)
+        claim = self._claim(channel, stop, ending)
         while claim is not None:
-            claim = self._dispatch(claim, stop)
+            claim = self._dispatch(claim, ending)
             processed += 1
             if claim is None:
-                claim = self._claim(channel, stop)
+                claim = self._claim(channel, stop, ending)
         return processed
 
-    def _claim(self, channel: str, stop: threading.Event) -> Claim | None:
-        if stop.is_set():
+    def _claim(
+        self, channel: str, stop: threading.Event, ending: Callable[[], bool]
+    ) -> Claim | None:
+        if ending():
             return None
         try:
-            if not self._budget_allows(channel, stop):
+            if not self._platform_allows(channel) or not self._budget_allows(channel, stop):
                 return None
             claim = self.ledger.claim(
                 channel,
@@ -287,6 +311,15 @@ class Dispatcher:
                 budget = self._budgets.setdefault(channel, budget)
         return budget
 
+    def _platform_allows(self, channel: str) -> bool:
+        until = self._told_to_wait.get(channel)
+        if until is None:
+            return True
+        if until > self.clock():
+            return False
+        del self._told_to_wait[channel]
+        return True
+
     def _budget_allows(self, channel: str, stop: threading.Event) -> bool:
         """Wait, bounded and interruptible, until the channel's rate budget allows a post."""
         budget = self._budget(channel)
@@ -300,9 +333,9 @@ class Dispatcher:
             return False
         return not stop.is_set()
 
-    def _dispatch(self, claim: Claim, stop: threading.Event) -> Claim | None:
+    def _dispatch(self, claim: Claim, ending: Callable[[], bool]) -> Claim | None:
         """Publish and record; returns the channel's next claim when it could be made in the
-        same transaction as the record (no stop asked, no wait for the rate budget)."""
+        same transaction as the record (the round goes on, no wait for the rate budget)."""
         row = claim.row
         self.listener.claimed(row)
         started = self.clock()
@@ -313,7 +346,8 @@ class Dispatcher:
         outcome = self._publish(claim)
         publish_seconds = time.monotonic() - clock_start
         recorded, following = None, None
-        if not stop.is_set() and (budget is None or budget.wait(self.clock()) <= timedelta(0)):
+        ready = budget is None or budget.wait(self.clock()) <= timedelta(0)
+        if ready and self._platform_allows(row.channel) and not ending():
             recorded, following = self._finish_and_claim(claim, outcome)
         if recorded is None:
             recorded = self._finish(claim, outcome)
@@ -334,7 +368,7 @@ class Dispatcher:
             return Failed(f"media file not found: {', '.join(missing)}", "media")
         closed = self._window_closed(connector, row)
         if closed:
-            return Unknown(closed, "ambiguous")
+            return Unknown(closed, WINDOW_CLOSED)
         try:
             published = connector.publish(build_post(row.delivery, claim.parent, claim.root))
         except RetryLater as exc:
@@ -389,7 +423,18 @@ class Dispatcher:
         return None if opened is None else opened + window
 
     def _retry(self, row: Row, exc: RetryLater) -> Outcome:
-        at = self.backoff.next_attempt(row.attempts, self.clock(), exc.retry_at)
+        now = self.clock()
+        if exc.retry_at is not None and exc.status is not None and exc.retry_at > now:
+            # The platform answered with a time to come back: it holds for the whole
+            # channel, not only for this delivery.
+            self._told_to_wait[row.channel] = exc.retry_at
+            log.warning(
+                "channel %s: the platform asks to wait until %s UTC; its posts wait until then",
+                row.channel,
+                f"{exc.retry_at.astimezone(UTC):%Y-%m-%d %H:%M:%S}",
+                extra={"channel": row.channel},
+            )
+        at = self.backoff.next_attempt(row.attempts, now, exc.retry_at)
         if at is None:
             return Failed(f"gave up after {row.attempts} attempts: {exc.reason}", "retry-later")
         return Retry(at, exc.reason, "retry-later")
@@ -455,6 +500,8 @@ class Dispatcher:
             return 0
         settled = 0
         for row in unknown:
+            if not self._platform_done(connector, row):
+                continue
             try:
                 verdict = self._verdict(connector, row, looking_up)
             except LookupUnavailable:
@@ -476,6 +523,18 @@ class Dispatcher:
             self.listener.settled(row.key, State.PLANNED if ref is None else State.SENT, reason)
             settled += 1
         return settled
+
+    def _platform_done(self, connector: Connector, row: Row) -> bool:
+        """Whether the platform has surely finished with the request whose answer was lost.
+
+        A slow server may still create the post after the client gave up (or died), and a
+        repeat or a look-up made meanwhile sees nothing: Mastodon stores a request key only
+        once its post exists, so a repeat racing the original posts twice. Only a record key
+        is safe at once: the server itself refuses a second record at that key.
+        """
+        if _record_key(connector) or row.error_class == WINDOW_CLOSED:
+            return True
+        return self.clock() >= row.updated_utc + self.policies.reconcile_after
 
     def _repeat(self, connector: Connector, row: Row) -> str | None:
         """Why the delivery may simply be sent again (the platform will recognise the

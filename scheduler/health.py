@@ -17,6 +17,8 @@ from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from scheduler.config import parse_listen
+
 log = logging.getLogger(__name__)
 
 Probe = Callable[[], str | None]
@@ -50,14 +52,6 @@ def check(probes: Mapping[str, Probe]) -> HealthReport:
         else:
             problems[name] = problem
     return HealthReport(problems, passing)
-
-
-def parse_listen(listen: str) -> tuple[str, int]:
-    """'127.0.0.1:9480', '[::1]:9480' or ':9480' (all interfaces) to (host, port)."""
-    host, sep, port = listen.rpartition(":")
-    if not sep or not port.isdigit() or int(port) > 65535:
-        raise ValueError(f"server.listen '{listen}' is not HOST:PORT (like 127.0.0.1:9480)")
-    return host.strip("[]") or "0.0.0.0", int(port)
 
 
 class HealthServer:

@@ -26,6 +26,8 @@ from scheduler.ledger.api import Ledger, SyncReport
 if TYPE_CHECKING:
     from watchfiles import Change
 
+    from campaigns.loader import PlanSet
+
 log = logging.getLogger(__name__)
 
 
@@ -35,6 +37,9 @@ class PlanUpdate:
     problems: list[Problem]
     kept: list[str] = field(default_factory=list)
     """Campaigns with errors now, still running their last good plan."""
+    new_edits: list[str] = field(default_factory=list)
+    """Of `report.edited_after_sending`, those not reported yet with this content: the rest
+    were, at an earlier load (every load finds them again)."""
 
 
 def source_file(delivery: Delivery) -> str:
@@ -52,6 +57,8 @@ class Planner:
         """The instant `now` means in campaign files: the daemon's start, so that a reload
         does not move posts anchored on it."""
         self._lock = threading.Lock()
+        self._edits: dict[str, str] = {}
+        """Deliveries reported as edited after sending, with the content reported."""
 
     def update(self, now: datetime) -> PlanUpdate | None:
         """Load and sync; None when config.yaml lists no campaigns (the ledger is left as
@@ -83,7 +90,13 @@ class Planner:
                 scope = (set(self._ledger.campaigns()) | good) - broken
             deliveries = [d for d in plan.deliveries if d.campaign in good]
             report = self._ledger.sync(deliveries, now, campaigns=scope)
-            return PlanUpdate(report, problems, sorted(broken))
+            return PlanUpdate(report, problems, sorted(broken), self._new_edits(report, plan))
+
+    def _new_edits(self, report: SyncReport, plan: PlanSet) -> list[str]:
+        content = {d.key: d.content_hash for d in plan.deliveries}
+        new = [k for k in report.edited_after_sending if self._edits.get(k) != content.get(k)]
+        self._edits.update((k, content.get(k, "")) for k in new)
+        return new
 
     def _missing(self, missing: list[Path]) -> list[Problem]:
         return [

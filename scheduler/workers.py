@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Literal, Protocol
 
 log = logging.getLogger(__name__)
@@ -22,7 +22,9 @@ Task = Literal["release", "reconcile", "dispatch"]
 class ChannelDispatch(Protocol):
     """What a worker needs of `scheduler.dispatch.Dispatcher`."""
 
-    def run_channel(self, channel: str, stop: threading.Event) -> int: ...
+    def run_channel(
+        self, channel: str, stop: threading.Event, *, pause: Callable[[], bool] | None = None
+    ) -> int: ...
 
     def reconcile(self, channel: str) -> int: ...
 
@@ -72,7 +74,14 @@ class ChannelWorker:
             return
         if "reconcile" in tasks:
             self._dispatcher.reconcile(self.channel)
-        self._dispatcher.run_channel(self.channel, self._stop)
+        self._dispatcher.run_channel(self.channel, self._stop, pause=self._other_work)
+
+    def _other_work(self) -> bool:
+        """Whether a task other than publishing waits: a long backlog is interrupted for it
+        (unknown deliveries are the oldest, and Mastodon recognises a repeat for an hour
+        only), then goes on."""
+        with self._lock:
+            return bool(self._pending - {"dispatch"})
 
 
 class Workers:

@@ -12,7 +12,7 @@ import getpass
 import json
 import os
 import socket
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,7 +25,7 @@ from scheduler.cli import EXIT_PROBLEMS, EXIT_USAGE
 from scheduler.commands import config_option, emit, load_config_or_exit
 
 if TYPE_CHECKING:
-    from scheduler.ledger.api import Row, Transition
+    from scheduler.ledger.api import Control, Row, Transition
     from scheduler.ledger.sql import SqlLedger
 
 dry_run_option = click.option(
@@ -44,7 +44,9 @@ format_option = click.option(
 key_argument = click.argument("key")
 
 RECENT = 10
-"""How many sent and failed deliveries `status` lists."""
+"""How many deliveries of a kind `status` lists: the latest failed, expired and sent ones; as
+text, the first late ones too (a burst, or a campaign paused for a while, has them by the
+hundred). Unknown ones are always all listed."""
 
 
 def _operator() -> str:
@@ -152,18 +154,29 @@ def status(campaign: str | None, config_path: Path | None, dry_run: bool, fmt: s
             _check_campaign(ledger, campaign)
         counts = ledger.counts(campaign)
         planned = ledger.rows(campaign, [State.PLANNED])
+        controls = ledger.controls()
+        held = ledger.held_channels()
+        late = [
+            _brief(r, now) | _holding_back(ledger, r, controls, held)
+            for r in planned
+            if r.due_utc <= now
+        ]
         report: dict[str, Any] = {
             "ledger": ledger.url,
             "now": _iso(now),
             "campaign": campaign,
             "counts": {state.value: count for state, count in counts.items()},
             "next_due": next((_brief(r, now) for r in planned if r.due_utc > now), None),
-            "late": [_brief(r, now) for r in planned if r.due_utc <= now],
+            "late": late,
             "claimed": [_brief(r, now) for r in ledger.rows(campaign, [State.CLAIMED])],
             "unknown": [_brief(r, now) for r in ledger.rows(campaign, [State.UNKNOWN])],
             "failed": [
                 _brief(r, now)
                 for r in ledger.rows(campaign, [State.FAILED], limit=RECENT, newest_first=True)
+            ],
+            "expired": [
+                _brief(r, now)
+                for r in ledger.rows(campaign, [State.EXPIRED], limit=RECENT, newest_first=True)
             ],
             "recent_sent": [
                 _brief(r, now)
@@ -171,10 +184,10 @@ def status(campaign: str | None, config_path: Path | None, dry_run: bool, fmt: s
             ],
             "paused": [
                 {"campaign": c.campaign, "reason": c.reason, "since": _iso(c.since), "by": c.by}
-                for c in ledger.controls()
+                for c in controls
                 if campaign is None or c.campaign in (None, campaign)
             ],
-            "held_channels": ledger.held_channels(),
+            "held_channels": held,
         }
     if fmt == "json":
         emit(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
@@ -204,12 +217,31 @@ def _brief(row: Row, now: datetime) -> dict[str, Any]:
     return item
 
 
+def _holding_back(
+    ledger: SqlLedger, row: Row, controls: Sequence[Control], held: Mapping[str, str]
+) -> dict[str, str]:
+    """What keeps a late delivery from going out now, besides a retry's wait: a pause, a
+    held channel, or an earlier part of its thread that is not out yet."""
+    from scheduler.ledger.api import State
+
+    if any(c.campaign in (None, row.campaign) for c in controls):
+        return {"waiting_for": "its campaign to be resumed (paused)"}
+    if row.channel in held:
+        return {"waiting_for": f"channel {row.channel} to be released (held)"}
+    parent_key = row.delivery.parent_key
+    parent = ledger.get(parent_key) if parent_key else None
+    if parent is not None and parent.state != State.SENT:
+        return {"waiting_for": f"the previous part of its thread ({parent.state})"}
+    return {}
+
+
 def _status_text(report: dict[str, Any], now: datetime) -> str:
     def at(iso: str | None) -> str:
         return _when(None if iso is None else datetime.fromisoformat(iso))
 
     def ago(iso: str) -> str:
-        return _span(now - datetime.fromisoformat(iso))
+        delta = now - datetime.fromisoformat(iso)
+        return _span(delta) if delta >= timedelta(minutes=1) else "under a minute"
 
     scope = f"campaign {report['campaign']}" if report["campaign"] else "all campaigns"
     lines = [f"Ledger {report['ledger']}, {scope}, at {_when(now)}", ""]
@@ -222,17 +254,21 @@ def _status_text(report: dict[str, Any], now: datetime) -> str:
         why = f": {control['reason']}" if control["reason"] else ""
         lines.append(f"PAUSED: {what}, since {at(control['since'])} by {control['by']}{why}")
     for channel, reason in report["held_channels"].items():
-        lines.append(f"HELD: channel {channel} posts nothing until its credentials work: {reason}")
+        lines.append(
+            f"HELD: channel {channel} posts nothing until it works again "
+            f"(`clarion check {channel}`): {reason}"
+        )
     if report["next_due"]:
         item = report["next_due"]
         wait = _span(datetime.fromisoformat(item["due"]) - now)
         lines.append(f"Next due: {item['key']} at {at(item['due'])} (in {wait})")
-    sections: list[tuple[str, list[dict[str, Any]], Any]] = [
+    sections: list[tuple[str, list[dict[str, Any]], Any, int]] = [
         (
             "Unknown: they may or may not have gone out. Check the account, then run "
             "`clarion resolve KEY --sent URL` or `clarion resolve KEY --not-sent`",
             report["unknown"],
             lambda i: f"since {at(i['since'])}: {i.get('reason', '')}",
+            len(report["unknown"]),
         ),
         (
             "Late: due but not out yet",
@@ -240,29 +276,48 @@ def _status_text(report: dict[str, Any], now: datetime) -> str:
             lambda i: (
                 f"{ago(i['due'])} late"
                 + (f", next try at {at(i['next_attempt'])}" if "next_attempt" in i else "")
+                + (f", waiting for {i['waiting_for']}" if "waiting_for" in i else "")
                 + (f": {i['reason']}" if "reason" in i else "")
             ),
+            len(report["late"]),
         ),
         (
             "Being published now",
             report["claimed"],
             lambda i: f"by {i.get('owner', '?')}, since {at(i['since'])}",
+            len(report["claimed"]),
         ),
         (
             "Failed (most recent first; `clarion retry KEY` tries again)",
             report["failed"],
             lambda i: f"{at(i['since'])}: {i.get('reason', '')}",
+            counts["failed"],
+        ),
+        (
+            "Expired: not posted, their deadline passed (most recent first; "
+            "`clarion retry KEY` posts one late)",
+            report["expired"],
+            lambda i: f"{at(i['since'])}: {i.get('reason', '')}",
+            counts["expired"],
         ),
         (
             "Last sent",
             report["recent_sent"],
             lambda i: f"{at(i['sent'])}  {i.get('url', '')}",
+            len(report["recent_sent"]),
         ),
     ]
-    for title, items, describe in sections:
-        if items:
-            lines += ["", f"{title}:"]
-            lines += [f"  {item['key']}\n      {describe(item)}" for item in items]
+    for title, items, describe, total in sections:
+        if not items:
+            continue
+        lines += ["", f"{title}:"]
+        shown = items if title.startswith("Unknown") else items[:RECENT]
+        lines += [f"  {item['key']}\n      {describe(item)}" for item in shown]
+        if total > len(shown):
+            listed = (
+                " (`clarion status --format json` lists them all)" if total == len(items) else ""
+            )
+            lines.append(f"  … and {total - len(shown)} more{listed}")
     return "\n".join(lines) + "\n"
 
 
@@ -399,7 +454,8 @@ def retry(key: str, force: bool, config_path: Path | None, dry_run: bool) -> Non
     with _ledger(config_path, dry_run) as ledger:
         row = ledger.find(key)
         if row.state == State.UNKNOWN:
-            if not _repeat_recognised(ledger, row, datetime.now(UTC)) and not force:
+            recognised = _repeat_recognised(ledger, row, datetime.now(UTC))
+            if not recognised and not force:
                 raise _fail(
                     f"{key} may already have gone out ({row.last_error or 'outcome unknown'}), "
                     f"and {row.platform} cannot recognise a repeat now: retrying may post it "
@@ -408,10 +464,16 @@ def retry(key: str, force: bool, config_path: Path | None, dry_run: bool) -> Non
                     f"--sent URL`; if not, `clarion resolve {key} --not-sent`, or retry with "
                     "--force."
                 )
-            click.echo(
-                f"Note: {key} may already have gone out; {row.platform} should recognise the "
-                "repeat, so it should not appear twice."
-            )
+            if recognised:
+                click.echo(
+                    f"Note: {key} may already have gone out; {row.platform} should recognise "
+                    "the repeat, so it should not appear twice."
+                )
+            else:
+                click.echo(
+                    f"Note: {key} may already have gone out, and {row.platform} cannot "
+                    "recognise a repeat: if it did, it will appear twice (--force)."
+                )
         moved = ledger.retry(key, _operator(), datetime.now(UTC))
         notes = _blocked(ledger, moved)
     click.echo(f"{key} is planned again and goes out {_soon(moved)}.{notes}")

@@ -63,7 +63,8 @@ class Row:
     error_class: str | None
     """For counting and alerting: retry-later, rejected, ambiguous, duplicate, error, crash,
     media, auth, lease (a claim abandoned mid-publish: its lease ran out, or its daemon
-    stopped), deadline, thread, operator, removed-from-plan, draft."""
+    stopped), window (not sent again: the platform would no longer recognise the repeat),
+    deadline, thread, operator, removed-from-plan, draft."""
     updated_utc: datetime
     sent_utc: datetime | None = None
     lease_owner: str | None = None

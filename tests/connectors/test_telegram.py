@@ -215,6 +215,25 @@ def test_a_bot_that_may_not_post_holds_the_channel(fake: TelegramFake, status: s
     assert caught.value.status == 403
 
 
+@pytest.mark.parametrize(
+    "description",
+    [
+        "Bad Request: chat not found",
+        "Bad Request: need administrator rights in the channel chat",
+        "Bad Request: not enough rights to send text messages to the chat",
+    ],
+)
+def test_a_chat_the_bot_cannot_post_in_holds_the_channel(
+    fake: TelegramFake, description: str
+) -> None:
+    """With a wrong chat_id every post of a burst failed, each to be retried by hand (found
+    running `clarion run` against a fake Bot API)."""
+    fake.respond(400, {"ok": False, "error_code": 400, "description": description})
+    with pytest.raises(AuthFailed, match=r"options\.chat_id") as caught:
+        connector(fake).publish(post())
+    assert caught.value.status == 400 and description in caught.value.reason
+
+
 def test_content_the_platform_refuses_is_rejected(fake: TelegramFake) -> None:
     with pytest.raises(Rejected, match="too long") as caught:
         connector(fake).publish(post("x" * 4097))

@@ -32,6 +32,7 @@ TOKEN_ENV = "CLARION_TEST_TOKEN"
 FAST = {
     "sweep_interval": 0.5,
     "recheck_interval": "1s",
+    "reconcile_after": "1s",
     "lease": "20s",
     "shutdown_grace": "10s",
     "horizon": "1h",

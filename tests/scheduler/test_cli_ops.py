@@ -96,6 +96,45 @@ def test_status_shows_what_needs_attention(ledger: SqlLedger, config: Path) -> N
     assert report["held_channels"] == {"ch-x": "token revoked"}
 
 
+def test_status_says_what_holds_late_deliveries_back_and_shows_a_burst_briefly(
+    ledger: SqlLedger, config: Path
+) -> None:
+    """A paused burst listed hundreds of late keys, with nothing to say why (found by
+    running the daemon against a fake platform)."""
+    now = datetime.now(UTC)
+    burst = [delivery(f"p{i:03}", due=now - timedelta(seconds=20)) for i in range(40)]
+    parts = [
+        delivery("tips", part=n, size=2, channel="ch-t", campaign="other", due=now - HOUR)
+        for n in (1, 2)
+    ]
+    ledger.sync([*burst, *parts], now)
+    claim = ledger.claim("ch-t", "host:9", LEASE, now)
+    assert claim is not None and ledger.finish(claim, Unknown("read timed out", "ambiguous"), NOW)
+    ledger.pause("sayno", None, "alice", now)
+
+    text = clarion(config, "status").output
+    first = "p000/en/x-main\n      under a minute late, waiting for its campaign to be resumed"
+    assert first in text
+    assert "p010" not in text and "… and 31 more (`clarion status --format json`" in text
+    assert "waiting for the previous part of its thread (unknown)" in text
+    report = json.loads(clarion(config, "status", "--format", "json").output)
+    assert len(report["late"]) == 41
+    assert report["late"][-1]["waiting_for"] == "its campaign to be resumed (paused)"
+
+
+def test_status_names_the_deliveries_that_expired(ledger: SqlLedger, config: Path) -> None:
+    """A burst longer than its deadline showed only "81 expired", not which ones."""
+    now = datetime.now(UTC)
+    old = [delivery(f"e{i:02}", due=now - HOUR, deadline=now - HOUR / 2) for i in range(12)]
+    ledger.sync(old, now)
+    text = clarion(config, "status").output
+    assert "Deliveries: 12 expired" in text
+    assert "Expired: not posted, their deadline passed" in text and "clarion retry KEY" in text
+    assert "past its deadline" in text and "… and 2 more\n" in text
+    report = json.loads(clarion(config, "status", "--format", "json").output)
+    assert len(report["expired"]) == 10 and "past its deadline" in report["expired"][0]["reason"]
+
+
 def test_status_of_one_campaign(ledger: SqlLedger, config: Path) -> None:
     ledger.sync([delivery("a"), delivery("b", campaign="other")], NOW)
     report = json.loads(clarion(config, "status", "other", "--format", "json").output)
@@ -244,6 +283,8 @@ def test_retry_of_an_unknown_delivery_needs_force_where_a_repeat_would_double(
     assert ledger.find(key).state == State.UNKNOWN
     forced = clarion(config, "retry", key, "--force")
     assert forced.exit_code == 0 and ledger.find(key).state == State.PLANNED
+    assert "telegram cannot recognise a repeat: if it did, it will appear twice" in forced.output
+    assert "should not appear twice" not in forced.output
 
 
 def test_retry_of_an_unknown_delivery_where_the_platform_recognises_repeats(

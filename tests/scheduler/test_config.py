@@ -68,6 +68,14 @@ def test_mistakes_are_located_all_at_once(tmp_path: Path) -> None:
     assert f"{path}:8:14: error: '2 hours' is not a duration" in found[-1]
 
 
+def test_a_health_address_without_a_port_is_a_located_mistake(tmp_path: Path) -> None:
+    """Found only when the daemon had started posting, before; now when the file loads."""
+    (found,) = problems_of(write(tmp_path, "server:\n  listen: localhost\n"))
+    assert found.startswith(f"{tmp_path / 'config.yaml'}:2:11: error: 'localhost' is not HOST:PORT")
+    for good in ("127.0.0.1:0", "[::1]:9480", ":9480", "null"):
+        load_config(write(tmp_path, f"server:\n  listen: {good!r}\n".replace("'null'", "null")))
+
+
 def test_secrets_must_be_references(tmp_path: Path) -> None:
     path = write(
         tmp_path,

@@ -11,9 +11,13 @@ from pathlib import Path
 import pytest
 
 from connectors.fakes.mastodon import ACCESS_TOKEN, MastodonFake
+from scheduler.config import load_config
+from scheduler.daemon import Daemon, RunOptions
 from scheduler.ledger.api import State
+from scheduler.logs import Redactor
 from tests.scheduler.daemonkit import (
     CLARION,
+    TOKEN_ENV,
     PostSpec,
     campaign_text,
     daemon_process,
@@ -53,6 +57,41 @@ def test_a_second_daemon_on_the_same_ledger_exits_2(tmp_path: Path) -> None:
             assert "another clarion daemon is already running" in second.stderr
             assert "Traceback" not in second.stderr
             assert first.stop() == 0
+
+
+class Requests:
+    """Stands in for the daemon's workers: what the sweeper asks of them, in order."""
+
+    def __init__(self) -> None:
+        self.asked: list[tuple[str, str]] = []
+
+    def request(self, channel: str, task: str = "dispatch") -> None:
+        self.asked.append((channel, task))
+
+    def request_all(self, task: str = "dispatch") -> None:
+        self.asked.append(("*", task))
+
+    def stop(self, grace: float) -> list[str]:
+        return []
+
+
+def test_the_sweeper_asks_for_reconciliation_before_publishing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker woken to publish a backlog does nothing else until it is done: after a crash,
+    the unknown deliveries (the oldest) waited behind the whole backlog."""
+    monkeypatch.setenv(TOKEN_ENV, "token")
+    config = write_config(tmp_path, mastodon_channels(["m0"], ["http://127.0.0.1:9"]), listen=None)
+    post = PostSpec("due", instant(soon(-5)), "due already")
+    (tmp_path / "plans" / "c.yaml").write_text(campaign_text("c", ["m0"], [post]))
+    daemon = Daemon(load_config(config), RunOptions(once=True), Redactor())
+    daemon.start()  # with --once no thread starts: the sweep is called here
+    try:
+        daemon.workers = requests = Requests()  # type: ignore[assignment]
+        daemon._sweep()
+    finally:
+        daemon.close()
+    assert requests.asked == [("*", "reconcile"), ("m0", "dispatch")]
 
 
 def test_a_channel_without_credentials_is_held_and_the_others_run(tmp_path: Path) -> None:

@@ -6,14 +6,15 @@ nothing."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from connectors.base import PlatformRef
 from scheduler.config import load_config
 from scheduler.ledger import SqlLedger, open_ledger
-from scheduler.ledger.api import State
+from scheduler.ledger.api import Sent, State
 from scheduler.reload import Planner
 from tests.scheduler.daemonkit import (
     PostSpec,
@@ -120,3 +121,28 @@ def test_no_campaign_listed_leaves_the_ledger_alone(tmp_path: Path, ledger: SqlL
     path = write_config(tmp_path, channels, campaigns=[], listen=None)
     assert Planner(load_config(path), ledger, NOW).update(NOW) is None
     assert planned(ledger, "a") == {"one"}
+
+
+def test_an_edit_after_sending_is_reported_once_per_new_content(
+    tmp_path: Path, ledger: SqlLedger
+) -> None:
+    """Every reload found the same edit again and warned again (seen reloading other files
+    while the daemon ran)."""
+    file = write(tmp_path, "a", "one")
+    loads = planner(tmp_path, ledger)
+    loads.update(NOW)
+    (row,) = ledger.rows("a")
+    claim = ledger.claim(row.channel, "host:1", timedelta(minutes=5), row.due_utc)
+    assert claim is not None
+    assert ledger.finish(claim, Sent(PlatformRef("1")), row.due_utc)
+
+    file.write_text(file.read_text().replace('"one text"', '"one, better"'))
+    update = loads.update(NOW)
+    assert update is not None and update.new_edits == [row.key]
+    write(tmp_path, "b", "two")  # another file changes: the same edit is not news
+    update = loads.update(NOW)
+    assert update is not None and update.report.edited_after_sending == [row.key]
+    assert update.new_edits == []
+    file.write_text(file.read_text().replace('"one, better"', '"one, best"'))
+    update = loads.update(NOW)
+    assert update is not None and update.new_edits == [row.key]

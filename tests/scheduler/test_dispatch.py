@@ -35,7 +35,8 @@ from tests.scheduler.ledgerkit import NOW, Clock, ScriptedConnector, delivery, r
 
 MINUTE = timedelta(minutes=1)
 POLICIES = Policies(
-    retry=RetryPolicy(attempts=3, first_delay=timedelta(seconds=30), max_delay=MINUTE * 30)
+    retry=RetryPolicy(attempts=3, first_delay=timedelta(seconds=30), max_delay=MINUTE * 30),
+    reconcile_after=timedelta(0),  # how long reconciling waits: test_dispatch_reconcile.py
 )
 
 
@@ -166,6 +167,33 @@ def test_retry_later_waits_at_least_the_platform_reset(ledger: SqlLedger) -> Non
         "retry-later",
     )
     assert run(dispatch) == 0  # not before the reset
+
+
+def test_a_rate_limit_holds_back_the_whole_channel_until_its_reset(ledger: SqlLedger) -> None:
+    """A 429 with its reset time is the platform's answer for the account: the channel's
+    other due deliveries must not meet it one after another (found with a fake platform)."""
+    ledger.sync([delivery(name) for name in "abc"] + [delivery("m", channel="m-main")], NOW)
+    clock = Clock(NOW + MINUTE)
+    reset = clock.now + 10 * MINUTE
+    limited = ScriptedConnector("x-main", RetryLater("429", retry_at=reset, status=429))
+    other = ScriptedConnector("m-main")
+    dispatch = dispatcher(ledger, limited, other, clock=clock)
+    assert run(dispatch) == 1
+    assert [p.key for p in limited.posts] == [delivery("a").key]
+    assert run(dispatch, "m-main") == 1  # other channels are not held back
+    clock.now = reset - timedelta(seconds=1)
+    assert run(dispatch) == 0
+    clock.now = reset
+    assert run(dispatch) == 3
+    assert {ledger.find(delivery(name).key).state for name in "abc"} == {State.SENT}
+
+
+def test_a_time_to_wait_for_one_post_does_not_hold_back_the_channel(ledger: SqlLedger) -> None:
+    ledger.sync([delivery("a"), delivery("b")], NOW)
+    later = NOW + 10 * MINUTE
+    processing = ScriptedConnector("x-main", RetryLater("still processing", retry_at=later))
+    assert run(dispatcher(ledger, processing)) == 2
+    assert ledger.find(delivery("b").key).state == State.SENT
 
 
 def test_retry_later_backs_off_then_gives_up(ledger: SqlLedger) -> None:
@@ -437,3 +465,16 @@ def test_reconcile_with_the_outbox(ledger: SqlLedger, tmp_path: Path) -> None:
     assert planned.state == State.PLANNED
     assert run(dispatcher(ledger, OutboxConnector(ChannelConfig("m", "x"), outbox)), "m") == 1
     assert len(outbox.read_text().splitlines()) == 2  # each went out once
+
+
+def test_a_round_ends_when_the_channel_has_other_work(ledger: SqlLedger) -> None:
+    ledger.sync([delivery(name) for name in "abc"], NOW)
+    connector = ScriptedConnector()
+    dispatch = dispatcher(ledger, connector)
+
+    def after_one() -> bool:
+        return len(connector.posts) >= 1
+
+    assert dispatch.run_channel("x-main", threading.Event(), pause=after_one) == 1
+    assert run(dispatch) == 2
+    assert [p.key for p in connector.posts] == [delivery(name).key for name in "abc"]

@@ -17,13 +17,14 @@ from campaigns.platforms import PLATFORMS
 from connectors.base import Ambiguous, Capabilities, LookupUnavailable, PlatformRef, Post
 from connectors.mastodon import MastodonConnector
 from scheduler.config import Policies
-from scheduler.dispatch import REPEAT_MARGIN, REPEATED, Dispatcher
+from scheduler.dispatch import REPEAT_MARGIN, REPEATED, WINDOW_CLOSED, Dispatcher
 from scheduler.ledger.api import State
 from scheduler.ledger.sql import SqlLedger
 from tests.scheduler.ledgerkit import NOW, Clock, ScriptedConnector, delivery, ref
 
 MINUTE = timedelta(minutes=1)
 WINDOW = timedelta(hours=1)
+SETTLE = Policies().reconcile_after
 KEY = delivery("a").key
 
 
@@ -93,6 +94,22 @@ def test_within_the_window_an_unknown_delivery_is_sent_again_without_a_look_up(
     assert ledger.find(KEY).state == State.SENT
 
 
+def test_an_unknown_delivery_is_left_alone_while_the_platform_may_still_post_it(
+    ledger: SqlLedger,
+) -> None:
+    """A slow Mastodon created the post after the client gave up; a repeat sent meanwhile
+    was not recognised (the key is stored once the post exists) and posted it twice (found
+    with a fake platform that takes longer than the channel's timeout)."""
+    clock, connector = Clock(NOW), WithKey(Ambiguous("read timed out"))
+    dispatch = lost_at(ledger, connector, clock)
+    clock.advance(SETTLE - timedelta(seconds=1))
+    assert dispatch.reconcile("x-main") == 0
+    assert (connector.lookups, ledger.find(KEY).state) == ([], State.UNKNOWN)
+    clock.advance(timedelta(seconds=1))
+    assert dispatch.reconcile("x-main") == 1
+    assert ledger.find(KEY).state == State.PLANNED
+
+
 def test_past_the_window_it_is_looked_up(ledger: SqlLedger) -> None:
     clock, connector = Clock(NOW), WithKey(Ambiguous("read timed out"))
     dispatch = lost_at(ledger, connector, clock)
@@ -141,7 +158,7 @@ def test_a_repeat_that_waited_past_the_window_is_not_sent(ledger: SqlLedger) -> 
     assert publish(dispatch) == 1
     assert len(connector.posts) == 1  # not sent again
     row = ledger.find(KEY)
-    assert (row.state, row.error_class) == (State.UNKNOWN, "ambiguous")
+    assert (row.state, row.error_class) == (State.UNKNOWN, WINDOW_CLOSED)
     assert row.last_error == (
         "an earlier attempt may have gone out, and the platform recognises a repeat only until "
         "2027-02-09 09:00:00 UTC: it is looked up instead"
@@ -157,6 +174,7 @@ def test_a_key_without_a_known_window_is_looked_up(ledger: SqlLedger) -> None:
 
     clock, connector = Clock(NOW), Unbounded(Ambiguous("read timed out"))
     dispatch = lost_at(ledger, connector, clock)
+    clock.advance(SETTLE)
     assert dispatch.reconcile("x-main") == 1
     assert connector.lookups == [KEY]
 
@@ -181,6 +199,7 @@ def test_a_look_up_out_of_reach_does_not_stop_the_repeats(ledger: SqlLedger) -> 
     assert publish(dispatch) == 1
     clock.advance(2 * WINDOW)
     assert publish(dispatch) == 1
+    clock.advance(SETTLE)
     connector.unavailable = True
     assert dispatch.reconcile("x-main") == 1
     assert connector.lookups == [old.key]
