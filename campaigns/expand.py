@@ -109,7 +109,7 @@ class _PostExpander:
         self.scope = scope
         self.post = post
         self.path: PathKey = ("posts", index)
-        self.min_gap = scope.plan.min_gap or min_gap
+        self.min_gap = min_gap if scope.plan.min_gap is None else scope.plan.min_gap
         self.result = result
         plan = scope.plan
         self.status = post.status or plan.defaults.status

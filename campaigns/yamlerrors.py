@@ -62,6 +62,13 @@ def _explain(
             "replace the tab with spaces (most editors can insert spaces when you press Tab)",
             here,
         )
+    if "flow" in context and "${" in line:
+        return (
+            "'${...}' inside '{ }' ends it early: YAML reads its '}' as the end of the mapping",
+            'put the reference in quotes, such as {access_token: "${TOKEN}"}, or write the '
+            "mapping one key per line",
+            here,
+        )
     if "flow" in context:
         found = _unclosed(lines, here.line)
         if found is not None:

@@ -545,6 +545,8 @@ def resolve(
 
     if (url is None) == (not not_sent):
         raise click.UsageError("give either --sent URL or --not-sent")
+    if ident is not None and url is None:
+        raise click.UsageError("--id goes with --sent URL: it names the post that went out")
     ref = None
     if url is not None:
         parts = urlsplit(url)

@@ -399,6 +399,7 @@ def test_posts_too_close_on_one_channel(tmp_path: Path) -> None:
     ]
     assert load(tmp_path, campaign(posts, header), min_gap=OPTIONS.min_gap / 3).problems == []
     assert load(tmp_path, campaign(posts, header + "min_gap: 10m\n")).problems == []
+    assert load(tmp_path, campaign(posts, header + "min_gap: 0s\n")).problems == []
 
 
 def test_posts_too_close_across_campaign_files(tmp_path: Path) -> None:

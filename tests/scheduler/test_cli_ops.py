@@ -374,6 +374,8 @@ def test_resolve_checks_its_arguments(ledger: SqlLedger, config: Path) -> None:
     assert clarion(config, "resolve", key, "--sent", "https://x/1", "--not-sent").exit_code == 2
     bad = clarion(config, "resolve", key, "--sent", "not a link")
     assert bad.exit_code == 2 and "full address" in bad.stderr
+    stray = clarion(config, "resolve", key, "--not-sent", "--id", "42")
+    assert stray.exit_code == 2 and "--id goes with --sent URL" in stray.stderr
     assert ledger.find(key).state == State.UNKNOWN
 
 
