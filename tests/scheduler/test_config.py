@@ -192,10 +192,7 @@ def test_no_text_makes_loading_crash(text: str) -> None:
 def test_an_unquoted_reference_in_braces_is_explained(tmp_path: Path) -> None:
     path = write(
         tmp_path,
-        "channels:\n"
-        "  m:\n"
-        "    platform: mastodon\n"
-        "    credentials: {access_token: ${TOKEN}}\n",
+        "channels:\n  m:\n    platform: mastodon\n    credentials: {access_token: ${TOKEN}}\n",
     )
     (found,) = problems_of(path)
     assert found.startswith(f"{path}:4:") and "'${...}' inside '{ }' ends it early" in found
