@@ -42,7 +42,7 @@ from connectors.http import USER_AGENT, epoch_reset, retry_after
 from connectors.login import LoginIO
 from connectors.ratelimits import header_budget, retry_time
 from connectors.settings import base_url_problem
-from connectors.x_auth import UserAuth, user_auth
+from connectors.x_auth import UserAuth, json_object, user_auth
 
 DEFAULT_BASE_URL = "https://api.x.com"
 WEB_URL = "https://x.com"
@@ -117,14 +117,6 @@ def _not_sent(exc: requests.RequestException) -> bool:
     return bool(exc.args) and isinstance(exc.args[0], urllib3.exceptions.MaxRetryError)
 
 
-def _problem(response: requests.Response) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
-
-
 def _errors(problem: Mapping[str, Any]) -> list[dict[str, Any]]:
     errors = problem.get("errors")
     return [e for e in errors if isinstance(e, dict)] if isinstance(errors, list) else []
@@ -153,7 +145,7 @@ def budgets(headers: Mapping[str, str], endpoint: str) -> list[RateBudget]:
 def classify(response: requests.Response, action: str) -> PublishError:
     """The error an X answer means; by status and structured codes only."""
     status = response.status_code
-    problem = _problem(response)
+    problem = json_object(response)
     messages = [str(problem["detail"])] if problem.get("detail") else []
     messages += [str(e["message"]) for e in _errors(problem) if e.get("message")]
     code = problem.get("type") or next(
@@ -228,7 +220,7 @@ class XConnector(Connector):
         return response
 
     def _json(self, call: Callable[[], requests.Response], action: str) -> dict[str, Any]:
-        body = _problem(self._call(call, action))
+        body = json_object(self._call(call, action))
         if not isinstance(body.get("data"), dict | list):
             raise RetryLater(f"X answered without data when asked to {action}")
         return body
@@ -246,7 +238,7 @@ class XConnector(Connector):
         def call() -> requests.Response:
             return self._api.request(method, route, params, json, data=data, files=files)
 
-        return _problem(self._call(call, "take the media"))
+        return json_object(self._call(call, "take the media"))
 
     def _me(self) -> tuple[str, str]:
         """The account's id and username, asked once."""
@@ -280,7 +272,7 @@ class XConnector(Connector):
             "create the post",
             creates=True,
         )
-        data = _problem(response).get("data")
+        data = json_object(response).get("data")
         if not isinstance(data, dict) or not data.get("id"):
             raise Ambiguous("X accepted the post but did not say its id")
         post_id = str(data["id"])
@@ -298,7 +290,7 @@ class XConnector(Connector):
             response = self._call(lambda: self._api.get_me(), "read the account")
         except PublishError as exc:
             return CheckReport(ok=False, limits=limits, problems=[exc.reason])
-        data = _problem(response).get("data") or {}
+        data = json_object(response).get("data") or {}
         self._account = (str(data.get("id")), str(data.get("username")))
         return CheckReport(
             ok=True,
@@ -317,7 +309,7 @@ class XConnector(Connector):
             since = min(post.due - LOOKUP_SKEW, datetime.now(UTC) - timedelta(minutes=1))
             token: str | None = None
             for _ in range(LOOKUP_PAGES):
-                body = _problem(self._call(self._timeline(user_id, since, token), "list posts"))
+                body = json_object(self._call(self._timeline(user_id, since, token), "list posts"))
                 for tweet in body.get("data") or ():
                     if self._matches(tweet, post, wanted):
                         return PlatformRef(str(tweet["id"]), self._url(str(tweet["id"])))

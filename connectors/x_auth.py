@@ -94,7 +94,7 @@ class OAuth2:
             raise RetryLater(
                 f"X could not refresh the OAuth 2.0 token now ({status})", status=status
             )
-        body = _json(response)
+        body = json_object(response)
         if status != 200 or not isinstance(body.get("access_token"), str):
             code = body.get("error") if isinstance(body.get("error"), str) else None
             raise AuthFailed(
@@ -152,7 +152,8 @@ def _file_lock(token_file: Path) -> Iterator[None]:
         os.close(fd)
 
 
-def _json(response: requests.Response) -> dict[str, Any]:
+def json_object(response: requests.Response) -> dict[str, Any]:
+    """The response's JSON object, or {} when its body is anything else."""
     try:
         body = response.json()
     except ValueError:

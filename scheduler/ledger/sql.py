@@ -20,7 +20,7 @@ import threading
 import uuid
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -409,11 +409,8 @@ def _writer_lock(database: Path) -> threading.Lock:
 
 @dataclass
 class _SyncWork:
-    added: list[str] = field(default_factory=list)
-    updated: list[str] = field(default_factory=list)
-    cancelled: list[str] = field(default_factory=list)
-    edited_after_sending: list[str] = field(default_factory=list)
-    expired: list[str] = field(default_factory=list)
+    report: SyncReport = field(default_factory=SyncReport)
+    """What the sync found, but for the count of unchanged rows (the report is frozen)."""
     unchanged: int = 0
     inserts: list[dict[str, Any]] = field(default_factory=list)
     refreshes: list[dict[str, Any]] = field(default_factory=list)
@@ -430,18 +427,9 @@ class _SyncWork:
         self.refreshes = [item for item in self.refreshes if item["b_key"] not in keys]
         self.moves = [move for move in self.moves if move[0] not in keys]
         self.history = [item for item in self.history if item["key"] not in keys]
-        for listed in (self.added, self.updated, self.cancelled, self.expired):
+        found = self.report
+        for listed in (found.added, found.updated, found.cancelled, found.expired):
             listed[:] = [key for key in listed if key not in keys]
-
-    def report(self) -> SyncReport:
-        return SyncReport(
-            self.added,
-            self.updated,
-            self.cancelled,
-            self.edited_after_sending,
-            self.expired,
-            self.unchanged,
-        )
 
 
 class SqlLedger:
@@ -586,9 +574,9 @@ class SqlLedger:
                     work.moves.append(
                         (key, State.PLANNED, State.CANCELLED, why, "removed-from-plan")
                     )
-                    work.cancelled.append(key)
+                    work.report.cancelled.append(key)
             self._apply_sync(connection, work, present, now)
-        return work.report()
+        return replace(work.report, unchanged=work.unchanged)
 
     def _sync_one(
         self,
@@ -603,11 +591,11 @@ class SqlLedger:
             if state == State.PLANNED:
                 why = f"the post is a draft again ({delivery.source})"
                 work.moves.append((key, State.PLANNED, State.CANCELLED, why, "draft"))
-                work.cancelled.append(key)
+                work.report.cancelled.append(key)
             return
         if state in (State.SENT, State.CLAIMED, State.UNKNOWN):
             if delivery.content_hash != row.content_hash:
-                work.edited_after_sending.append(key)
+                work.report.edited_after_sending.append(key)
             else:
                 work.unchanged += 1
             return
@@ -634,7 +622,7 @@ class SqlLedger:
             if expired:
                 why += f", {_past_deadline(deadline)}"
             work.history.append(self._record(key, now, None, target, why))
-            (work.expired if expired else work.added).append(key)
+            (work.report.expired if expired else work.report.added).append(key)
             return
         revive = state == State.CANCELLED and row.error_class in SETTLED_BY_SYNC
         if row.plan_hash == fingerprint and not revive:
@@ -655,9 +643,9 @@ class SqlLedger:
             why = f"changed in the plan ({delivery.source})"
             work.history.append(self._record(key, now, state, state, why))
         if target == State.EXPIRED:
-            work.expired.append(key)
+            work.report.expired.append(key)
         else:
-            (work.added if revive else work.updated).append(key)
+            (work.report.added if revive else work.report.updated).append(key)
 
     def _apply_sync(
         self, connection: Connection, work: _SyncWork, campaigns: set[str], now: datetime

@@ -1,20 +1,34 @@
-"""Helpers shared by the tests of the Telegram, LinkedIn, Facebook, Threads and webhook
-connectors: posts, media files, a closed port, and the secret canary."""
+"""Helpers shared by the tests of the connectors: posts, media files, connectors built as
+config.yaml would build them, a closed port, failures collected, and the secret canary."""
 
 from __future__ import annotations
 
 import logging
 import socket
-from collections.abc import Iterable
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any, Generic, TypeVar
 
 import pytest
 
-from connectors.base import MediaFile, PlatformRef, Post
+from connectors.base import (
+    AuthFailed,
+    ChannelConfig,
+    Connector,
+    MediaFile,
+    PlatformRef,
+    Post,
+    PublishError,
+    RetryLater,
+)
+from connectors.fakes.server import FakePlatform
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 LOGGERS = ("httpx", "httpcore", "connectors")
+
+C = TypeVar("C", bound=Connector)
 
 
 def post(
@@ -49,12 +63,84 @@ def images(tmp_path: Path, count: int, mime: str = "image/png") -> list[MediaFil
     return files
 
 
+@dataclass(frozen=True)
+class Connectors(Generic[C]):
+    """Connectors of one channel, to a fake or to any address: `connector(fake, timeout=0.3,
+    token=..., option=...)` changes what a test needs and keeps the rest."""
+
+    build: Callable[[ChannelConfig], C]
+    name: str
+    platform: str
+    credentials: Mapping[str, str]
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    def __call__(
+        self,
+        fake: FakePlatform | None = None,
+        *,
+        base_url: str | None = None,
+        token: str | None = None,
+        credentials: Mapping[str, str] | None = None,
+        account: str | None = None,
+        timeout: float = 2.0,
+        **options: Any,
+    ) -> C:
+        """`token` replaces the credential of a platform that has only one."""
+        if token is not None:
+            [credential] = self.credentials
+            credentials = {credential: token}
+        return self.build(
+            ChannelConfig(
+                name=self.name,
+                platform=self.platform,
+                account=account,
+                credentials=dict(self.credentials if credentials is None else credentials),
+                base_url=base_url or (fake.base_url if fake else None),
+                options={**self.options, **options},
+                timeout=timeout,
+            )
+        )
+
+
 def closed_port() -> str:
     """A loopback address where nothing listens: the connection is refused."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     return f"http://127.0.0.1:{port}"
+
+
+def failures(
+    connector: Connector, posts: Iterable[Post], kind: type[PublishError] = PublishError
+) -> list[PublishError]:
+    """Publish each post; each must fail with `kind`. Returns the errors."""
+    errors = []
+    for sent in posts:
+        with pytest.raises(kind) as caught:
+            connector.publish(sent)
+        errors.append(caught.value)
+    return errors
+
+
+def failing_then_revoked(
+    connector: Connector, posts: Iterable[Post], revoke: Callable[[], object], last: Post
+) -> list[object]:
+    """All a connector says while things go wrong: each of `posts` meets a fault the test
+    scripted, then `revoke` takes the credentials away and `last` fails; a check after each."""
+    errors: list[object] = [*failures(connector, posts), connector.check()]
+    revoke()
+    return [*errors, *failures(connector, [last], AuthFailed), connector.check()]
+
+
+def assert_retries_after(connector: Connector, delay: timedelta) -> RetryLater:
+    """Publishing must be put off by `delay`, counted from the attempt."""
+    before = datetime.now(UTC)
+    with pytest.raises(RetryLater) as caught:
+        connector.publish(post())
+    assert caught.value.retry_at is not None
+    assert before + delay <= caught.value.retry_at
+    assert caught.value.retry_at <= datetime.now(UTC) + delay
+    return caught.value
 
 
 def capture_everything(caplog: pytest.LogCaptureFixture) -> None:
@@ -64,11 +150,17 @@ def capture_everything(caplog: pytest.LogCaptureFixture) -> None:
 
 
 def assert_secret_absent(
-    secret: str, caplog: pytest.LogCaptureFixture, texts: Iterable[object] = ()
+    secret: str,
+    caplog: pytest.LogCaptureFixture,
+    texts: Iterable[object] = (),
+    *,
+    requests_logged: str = "HTTP Request",
 ) -> None:
-    """The canary appears nowhere: not in a log record, an error, its reason or its repr."""
+    """The canary appears nowhere: not in a log record, an error, its reason or its repr.
+    The log must hold `requests_logged` (how the HTTP client logs a request), or the test
+    would prove nothing."""
     logged = "\n".join(record.getMessage() + repr(record.args) for record in caplog.records)
-    assert "HTTP Request" in logged, "httpx logged nothing: the test would prove nothing"
+    assert requests_logged in logged, "no request was logged: the test would prove nothing"
     assert secret not in logged
     for text in texts:
         assert secret not in str(text)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import socket
 import subprocess
 import sys
 import time
@@ -32,6 +31,7 @@ from connectors.fakes.bluesky import FakeBluesky
 from connectors.fakes.server import Fault, Request, Response
 from connectors.tid import tid_for
 from tests.connectors.fakeweb import FakeWeb, png
+from tests.connectors.social import closed_port
 
 HANDLE = "sayno.test"
 SECRET = "zq7k-cnry-s3cr-2t4m"
@@ -312,14 +312,6 @@ def test_a_reply_to_a_post_without_uri_and_cid_is_rejected(
 # -- link cards -----------------------------------------------------------------------------
 
 
-@pytest.fixture
-def web() -> Iterator[FakeWeb]:
-    server = FakeWeb()
-    server.start()
-    yield server
-    server.stop()
-
-
 def test_a_link_without_images_gets_a_card_with_its_thumbnail(
     fake: FakeBluesky, web: FakeWeb
 ) -> None:
@@ -521,11 +513,8 @@ def test_a_token_the_server_forgot_leads_to_one_new_login(
 
 
 def test_an_unreachable_server_retries_later(fake: FakeBluesky) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        closed = f"http://127.0.0.1:{sock.getsockname()[1]}"
     with pytest.raises(RetryLater, match=r"before anything was published"):
-        BlueskyConnector(channel(closed)).publish(post())
+        BlueskyConnector(channel(closed_port())).publish(post())
 
 
 def test_a_time_out_after_sending_is_ambiguous_and_lookup_settles_it(

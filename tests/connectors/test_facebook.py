@@ -5,7 +5,6 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -13,7 +12,6 @@ import pytest
 from connectors.base import (
     Ambiguous,
     AuthFailed,
-    ChannelConfig,
     Duplicate,
     LookupUnavailable,
     PublishError,
@@ -26,9 +24,13 @@ from connectors.fakes.params import multipart
 from connectors.fakes.server import Fault
 from connectors.graph import classify, regain_access
 from tests.connectors.social import (
+    Connectors,
+    assert_retries_after,
     assert_secret_absent,
     capture_everything,
     closed_port,
+    failing_then_revoked,
+    failures,
     images,
     post,
 )
@@ -36,32 +38,19 @@ from tests.connectors.social import (
 CANARY = "EAAcanaryPageTokenSecret"
 V = DEFAULT_VERSION
 
+connector = Connectors(
+    FacebookConnector,
+    name="facebook-page",
+    platform="facebook",
+    credentials={"page_access_token": TOKEN},
+    options={"page_id": PAGE},
+)
+
 
 @pytest.fixture
 def fake() -> Iterator[FacebookFake]:
     with FacebookFake() as fake:
-        assert isinstance(fake, FacebookFake)
         yield fake
-
-
-def connector(
-    fake: FacebookFake | None = None,
-    *,
-    base_url: str | None = None,
-    token: str = TOKEN,
-    timeout: float = 2.0,
-    **options: Any,
-) -> FacebookConnector:
-    return FacebookConnector(
-        ChannelConfig(
-            name="facebook-page",
-            platform="facebook",
-            credentials={"page_access_token": token},
-            base_url=base_url or (fake.base_url if fake else None),
-            options={"page_id": PAGE, **options},
-            timeout=timeout,
-        )
-    )
 
 
 def test_a_text_post_goes_to_the_feed(fake: FacebookFake) -> None:
@@ -177,13 +166,8 @@ def test_a_duplicate_status_is_reported(fake: FacebookFake) -> None:
 
 def test_page_throttling_waits_for_regained_access(fake: FacebookFake) -> None:
     fake.throttle(minutes=17)
-    before = datetime.now(UTC)
-    with pytest.raises(RetryLater) as caught:
-        connector(fake).publish(post())
-    assert caught.value.code == "80001"
-    assert caught.value.retry_at is not None
-    assert before + timedelta(minutes=17) <= caught.value.retry_at
-    assert caught.value.retry_at <= datetime.now(UTC) + timedelta(minutes=17)
+    caught = assert_retries_after(connector(fake), timedelta(minutes=17))
+    assert caught.code == "80001"
 
 
 @pytest.mark.parametrize("code", [1, 2, 4, 17, 32, 613, 80001])
@@ -277,9 +261,7 @@ def test_check_names_the_page_and_its_usage(fake: FacebookFake) -> None:
 
 def test_the_token_never_leaks(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     capture_everything(caplog)
-    errors: list[object] = []
     with FacebookFake(token=CANARY) as fake:
-        assert isinstance(fake, FacebookFake)
         fb = connector(fake, token=CANARY, timeout=0.3)
         first = fb.publish(post(media=images(tmp_path, 2)))
         fb.publish(post("comment", reply_to=first.ref, thread_root=first.ref))
@@ -287,16 +269,7 @@ def test_the_token_never_leaks(tmp_path: Path, caplog: pytest.LogCaptureFixture)
         fake.respond(500, {"error": {"code": 2, "message": f"oops {CANARY}"}})
         fake.respond(400, {"error": {"code": 100, "message": "bad"}})
         fake.inject(Fault("hang_after", seconds=1.0))
-        for i in range(4):
-            with pytest.raises(PublishError) as caught:
-                fb.publish(post(f"again {i}"))
-            errors.append(caught.value)
-        errors.append(fb.check())
-        fake.expire()
-        with pytest.raises(AuthFailed) as auth:
-            fb.publish(post("expired"))
-        errors.extend([auth.value, fb.check()])
-    with pytest.raises(RetryLater) as refused:
-        connector(base_url=closed_port(), token=CANARY).publish(post())
-    errors.append(refused.value)
+        again = [post(f"again {i}") for i in range(4)]
+        errors = failing_then_revoked(fb, again, fake.expire, post("expired"))
+    errors += failures(connector(base_url=closed_port(), token=CANARY), [post()], RetryLater)
     assert_secret_absent(CANARY, caplog, errors)

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from connectors import linkcard
@@ -14,14 +12,6 @@ OG = (
     '<meta property="og:image" content="/card.png">'
     "<title>Ignored when og:title exists</title>"
 )
-
-
-@pytest.fixture
-def web() -> Iterator[FakeWeb]:
-    server = FakeWeb()
-    server.start()
-    yield server
-    server.stop()
 
 
 def test_opengraph_tags_make_the_card(web: FakeWeb) -> None:

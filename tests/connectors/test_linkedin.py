@@ -4,7 +4,6 @@ import itertools
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -13,10 +12,8 @@ from hypothesis import strategies as st
 from connectors.base import (
     Ambiguous,
     AuthFailed,
-    ChannelConfig,
     Duplicate,
     LookupUnavailable,
-    PublishError,
     Rejected,
     RetryLater,
 )
@@ -24,9 +21,12 @@ from connectors.fakes.linkedin import MEMBER, ORGANIZATION, TOKEN, LinkedInFake,
 from connectors.fakes.server import Fault
 from connectors.linkedin import DEFAULT_VERSION, LinkedInConnector, little_text
 from tests.connectors.social import (
+    Connectors,
     assert_secret_absent,
     capture_everything,
     closed_port,
+    failing_then_revoked,
+    failures,
     images,
     post,
 )
@@ -41,32 +41,19 @@ TRICKY = st.text(
 )
 
 
+connector = Connectors(
+    LinkedInConnector,
+    name="linkedin-main",
+    platform="linkedin",
+    credentials={"access_token": TOKEN},
+    options={"author": ORGANIZATION},
+)
+
+
 @pytest.fixture
 def fake() -> Iterator[LinkedInFake]:
     with LinkedInFake() as fake:
-        assert isinstance(fake, LinkedInFake)
         yield fake
-
-
-def connector(
-    fake: LinkedInFake | None = None,
-    *,
-    base_url: str | None = None,
-    token: str = TOKEN,
-    author: str = ORGANIZATION,
-    timeout: float = 2.0,
-    **options: Any,
-) -> LinkedInConnector:
-    return LinkedInConnector(
-        ChannelConfig(
-            name="linkedin-main",
-            platform="linkedin",
-            credentials={"access_token": token},
-            base_url=base_url or (fake.base_url if fake else None),
-            options={"author": author, **options},
-            timeout=timeout,
-        )
-    )
 
 
 # -- little text ------------------------------------------------------------------------
@@ -414,25 +401,14 @@ def test_check_names_the_author(fake: LinkedInFake) -> None:
 
 def test_the_token_never_leaks(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     capture_everything(caplog)
-    errors: list[object] = []
     with LinkedInFake(token=CANARY) as fake:
-        assert isinstance(fake, LinkedInFake)
         li = connector(fake, token=CANARY, timeout=0.3)
         li.publish(post(media=images(tmp_path, 2)))
         fake.throttle()
         fake.respond(500, {"message": f"oops {CANARY}"})
         fake.respond(422, {"message": "bad"})
         fake.inject(Fault("hang_after", seconds=1.0))
-        for i in range(4):
-            with pytest.raises(PublishError) as caught:
-                li.publish(post(f"again {i}"))
-            errors.append(caught.value)
-        errors.append(li.check())
-        fake.revoke()
-        with pytest.raises(AuthFailed) as auth:
-            li.publish(post("revoked"))
-        errors.extend([auth.value, li.check()])
-    with pytest.raises(RetryLater) as refused:
-        connector(base_url=closed_port(), token=CANARY).publish(post())
-    errors.append(refused.value)
+        again = [post(f"again {i}") for i in range(4)]
+        errors = failing_then_revoked(li, again, fake.revoke, post("revoked"))
+    errors += failures(connector(base_url=closed_port(), token=CANARY), [post()], RetryLater)
     assert_secret_absent(CANARY, caplog, errors)

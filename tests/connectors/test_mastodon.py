@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,6 +26,7 @@ from connectors.fakes.params import multipart
 from connectors.fakes.server import Fault
 from connectors.mastodon import MastodonConnector, classify
 from tests.connectors.social import (
+    Connectors,
     assert_secret_absent,
     capture_everything,
     closed_port,
@@ -35,33 +35,24 @@ from tests.connectors.social import (
 )
 
 
-@pytest.fixture
-def fake() -> Iterator[MastodonFake]:
-    fake = MastodonFake()
-    with fake:
-        yield fake
-
-
-def connector(
-    fake: MastodonFake | None = None,
-    *,
-    token: str = ACCESS_TOKEN,
-    base_url: str | None = None,
-    timeout: float = 2.0,
-    **options: Any,
-) -> MastodonConnector:
-    mastodon = MastodonConnector(
-        ChannelConfig(
-            name="mastodon-main",
-            platform="mastodon",
-            credentials={"access_token": token},
-            base_url=base_url or (fake.base_url if fake else None),
-            options=options,
-            timeout=timeout,
-        )
-    )
+def polling_at_once(config: ChannelConfig) -> MastodonConnector:
+    mastodon = MastodonConnector(config)
     mastodon.poll_interval = 0.0
     return mastodon
+
+
+connector = Connectors(
+    polling_at_once,
+    name="mastodon-main",
+    platform="mastodon",
+    credentials={"access_token": ACCESS_TOKEN},
+)
+
+
+@pytest.fixture
+def fake() -> Iterator[MastodonFake]:
+    with MastodonFake() as fake:
+        yield fake
 
 
 def statuses(fake: MastodonFake) -> list[Any]:
@@ -397,7 +388,6 @@ def test_the_token_never_reaches_logs_or_errors(
     caplog: pytest.LogCaptureFixture, tmp_path: Path
 ) -> None:
     capture_everything(caplog)
-    caplog.set_level(logging.DEBUG)
     seen: list[object] = []
     fake = MastodonFake(access_token=CANARY)
     with fake:

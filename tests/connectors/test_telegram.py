@@ -2,9 +2,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -14,10 +13,8 @@ from hypothesis import strategies as st
 from connectors.base import (
     Ambiguous,
     AuthFailed,
-    ChannelConfig,
     LookupUnavailable,
     PlatformRef,
-    PublishError,
     Rejected,
     RetryLater,
 )
@@ -27,41 +24,32 @@ from connectors.fakes.telegram import TOKEN, Chat, TelegramFake
 from connectors.secreturl import environment_proxy
 from connectors.telegram import TelegramConnector
 from tests.connectors.social import (
+    Connectors,
+    assert_retries_after,
     assert_secret_absent,
     capture_everything,
     closed_port,
+    failing_then_revoked,
+    failures,
     images,
     post,
 )
 
 CANARY = "987654321:CANARY-sEcReT_tok3n-do-not-log"
 
+connector = Connectors(
+    TelegramConnector,
+    name="telegram-news",
+    platform="telegram",
+    credentials={"bot_token": TOKEN},
+    options={"chat_id": "@clarion_test"},
+)
+
 
 @pytest.fixture
 def fake() -> Iterator[TelegramFake]:
     with TelegramFake() as fake:
-        assert isinstance(fake, TelegramFake)
         yield fake
-
-
-def connector(
-    fake: TelegramFake | None = None,
-    *,
-    base_url: str | None = None,
-    token: str = TOKEN,
-    timeout: float = 2.0,
-    **options: Any,
-) -> TelegramConnector:
-    return TelegramConnector(
-        ChannelConfig(
-            name="telegram-news",
-            platform="telegram",
-            credentials={"bot_token": token},
-            base_url=base_url or (fake.base_url if fake else None),
-            options={"chat_id": "@clarion_test", **options},
-            timeout=timeout,
-        )
-    )
 
 
 def test_text_goes_out_as_plain_text(fake: TelegramFake) -> None:
@@ -155,13 +143,8 @@ def test_a_thread_is_a_reply_chain(fake: TelegramFake, tmp_path: Path) -> None:
 
 def test_flood_control_gives_retry_after(fake: TelegramFake) -> None:
     fake.flood(retry_after=37)
-    before = datetime.now(UTC)
-    with pytest.raises(RetryLater) as caught:
-        connector(fake).publish(post())
-    assert caught.value.status == 429
-    assert caught.value.retry_at is not None
-    assert before + timedelta(seconds=37) <= caught.value.retry_at
-    assert caught.value.retry_at <= datetime.now(UTC) + timedelta(seconds=37)
+    caught = assert_retries_after(connector(fake), timedelta(seconds=37))
+    assert caught.status == 429
     assert fake.posts == []
 
 
@@ -294,9 +277,7 @@ def test_check_with_a_revoked_token(fake: TelegramFake) -> None:
 
 def test_the_token_never_leaks(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     capture_everything(caplog)
-    errors: list[object] = []
     with TelegramFake(token=CANARY) as fake:
-        assert isinstance(fake, TelegramFake)
         tg = connector(fake, token=CANARY, timeout=0.3)
         tg.publish(post())
         tg.publish(post(media=images(tmp_path, 2)))
@@ -304,18 +285,8 @@ def test_the_token_never_leaks(tmp_path: Path, caplog: pytest.LogCaptureFixture)
         fake.respond(500, {"ok": False, "error_code": 500, "description": f"oops {CANARY}"})
         fake.inject(Fault("hang_after", seconds=1.0))
         fake.respond(400, {"ok": False, "error_code": 400, "description": "Bad Request"})
-        for _ in range(4):
-            with pytest.raises(PublishError) as caught:
-                tg.publish(post())
-            errors.append(caught.value)
-        errors.append(tg.check())
-        fake.revoke()
-        with pytest.raises(AuthFailed) as auth:
-            tg.publish(post())
-        errors.extend([auth.value, tg.check()])
-    with pytest.raises(RetryLater) as refused:
-        connector(base_url=closed_port(), token=CANARY).publish(post())
-    errors.append(refused.value)
+        errors = failing_then_revoked(tg, [post()] * 4, fake.revoke, post())
+    errors += failures(connector(base_url=closed_port(), token=CANARY), [post()], RetryLater)
     assert_secret_absent(CANARY, caplog, errors)
     assert "[secret]" in str(errors[1])
 

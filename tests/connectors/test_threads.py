@@ -4,17 +4,14 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from connectors.base import (
     Ambiguous,
     AuthFailed,
-    ChannelConfig,
     LookupUnavailable,
     PlatformRef,
-    PublishError,
     Rejected,
     RetryLater,
 )
@@ -22,9 +19,12 @@ from connectors.fakes.server import Fault
 from connectors.fakes.threads import TOKEN, USER, ThreadsFake
 from connectors.threads import DEFAULT_VERSION, ThreadsConnector
 from tests.connectors.social import (
+    Connectors,
     assert_secret_absent,
     capture_everything,
     closed_port,
+    failing_then_revoked,
+    failures,
     images,
     post,
 )
@@ -33,37 +33,24 @@ CANARY = "THcanaryThreadsSecretToken"
 V = DEFAULT_VERSION
 CDN = "https://cdn.example.org/sayno"
 
+connector = Connectors(
+    ThreadsConnector,
+    name="threads-main",
+    platform="threads",
+    credentials={"access_token": TOKEN},
+    options={"user_id": USER, "media_base_url": CDN},
+)
+
 
 @pytest.fixture
 def fake() -> Iterator[ThreadsFake]:
     with ThreadsFake() as fake:
-        assert isinstance(fake, ThreadsFake)
         yield fake
 
 
 @pytest.fixture(autouse=True)
 def no_waiting(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(ThreadsConnector, "ready_interval", 0.0)
-
-
-def connector(
-    fake: ThreadsFake | None = None,
-    *,
-    base_url: str | None = None,
-    token: str = TOKEN,
-    timeout: float = 2.0,
-    **options: Any,
-) -> ThreadsConnector:
-    return ThreadsConnector(
-        ChannelConfig(
-            name="threads-main",
-            platform="threads",
-            credentials={"access_token": token},
-            base_url=base_url or (fake.base_url if fake else None),
-            options={"user_id": USER, "media_base_url": CDN, **options},
-            timeout=timeout,
-        )
-    )
 
 
 def steps(fake: ThreadsFake) -> list[tuple[str, str, dict[str, list[str]]]]:
@@ -276,26 +263,15 @@ def test_check_reports_the_quota(fake: ThreadsFake) -> None:
 
 def test_the_token_never_leaks(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     capture_everything(caplog)
-    errors: list[object] = []
     with ThreadsFake(token=CANARY) as fake:
-        assert isinstance(fake, ThreadsFake)
         th = connector(fake, token=CANARY, timeout=0.3, state_dir=str(tmp_path / "s"))
         th.publish(post(media=images(tmp_path, 2)))
         fake.respond(500, {"error": {"code": 2, "message": f"oops {CANARY}"}})
         fake.respond(400, {"error": {"code": 100, "message": "bad"}})
         fake.inject(Fault("hang_after", seconds=1.0, path="threads_publish"))
-        for i in range(3):
-            with pytest.raises(PublishError) as caught:
-                th.publish(post(f"again {i}", key=f"k/{i}"))
-            errors.append(caught.value)
-        errors.append(th.check())
-        fake.revoke()
-        with pytest.raises(AuthFailed) as auth:
-            th.publish(post("revoked", key="k/r"))
-        errors.extend([auth.value, th.check()])
-    with pytest.raises(RetryLater) as refused:
-        connector(base_url=closed_port(), token=CANARY).publish(post())
-    errors.append(refused.value)
+        again = [post(f"again {i}", key=f"k/{i}") for i in range(3)]
+        errors = failing_then_revoked(th, again, fake.revoke, post("revoked", key="k/r"))
+    errors += failures(connector(base_url=closed_port(), token=CANARY), [post()], RetryLater)
     assert_secret_absent(CANARY, caplog, errors)
     assert CANARY not in (tmp_path / "s" / "threads-threads-main.json").read_text()
 

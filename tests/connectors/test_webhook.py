@@ -16,7 +16,6 @@ from connectors.base import (
     ChannelConfig,
     Connector,
     LookupUnavailable,
-    PublishError,
     Rejected,
     RetryLater,
 )
@@ -40,9 +39,11 @@ from connectors.webhook import (
     slack_escape,
 )
 from tests.connectors.social import (
+    assert_retries_after,
     assert_secret_absent,
     capture_everything,
     closed_port,
+    failures,
     images,
     post,
 )
@@ -51,7 +52,6 @@ from tests.connectors.social import (
 @pytest.fixture
 def fake() -> Iterator[WebhookFake]:
     with WebhookFake() as fake:
-        assert isinstance(fake, WebhookFake)
         yield fake
 
 
@@ -59,6 +59,7 @@ def hook(
     fmt: str,
     url: str,
     *,
+    base_url: str | None = None,
     timeout: float = 2.0,
     credentials: dict[str, str] | None = None,
     **options: Any,
@@ -68,6 +69,7 @@ def hook(
             name=f"{fmt}-team",
             platform="webhook",
             credentials={"url": url, **(credentials or {})},
+            base_url=base_url,
             options={"format": fmt, **options},
             timeout=timeout,
         )
@@ -109,17 +111,7 @@ def test_base_url_takes_the_webhook_to_another_host(fake: WebhookFake, fmt: str)
     real = httpx.URL(url_of(fmt, fake)).copy_with(
         scheme="https", host="hooks.example.com", port=None
     )
-    connector = create(
-        ChannelConfig(
-            name="hook",
-            platform="webhook",
-            credentials={"url": str(real)},
-            base_url=fake.base_url + "/",
-            options={"format": fmt},
-            timeout=2.0,
-        )
-    )
-    connector.publish(post())
+    hook(fmt, str(real), base_url=fake.base_url + "/").publish(post())
     request = fake.requests[-1]
     assert (request.method, request.path) == ("POST", real.path)
     assert set(real.params.multi_items()) <= {(k, v[0]) for k, v in request.query.items()}
@@ -127,15 +119,12 @@ def test_base_url_takes_the_webhook_to_another_host(fake: WebhookFake, fmt: str)
 
 
 def test_base_url_takes_matrix_to_another_homeserver(fake: WebhookFake) -> None:
-    connector = create(
-        ChannelConfig(
-            name="room",
-            platform="webhook",
-            credentials={"url": "https://matrix.example.org", "access_token": MATRIX_TOKEN},
-            base_url=fake.base_url,
-            options={"format": "matrix", "room": ROOM},
-            timeout=2.0,
-        )
+    connector = hook(
+        "matrix",
+        "https://matrix.example.org",
+        base_url=fake.base_url,
+        credentials={"access_token": MATRIX_TOKEN},
+        room=ROOM,
     )
     assert connector.publish(post()).ref.extra == {"room_id": ROOM}
     assert fake.requests[-1].path.startswith("/_matrix/client/v3/rooms/")
@@ -174,12 +163,7 @@ def test_a_deleted_slack_webhook_holds_the_channel(fake: WebhookFake) -> None:
 
 def test_slack_rate_limit_uses_retry_after(fake: WebhookFake) -> None:
     fake.respond(429, "rate_limited", {"Retry-After": "30"})
-    before = datetime.now(UTC)
-    with pytest.raises(RetryLater) as caught:
-        hook("slack", fake.slack_url).publish(post())
-    assert caught.value.retry_at is not None
-    assert before + timedelta(seconds=30) <= caught.value.retry_at
-    assert caught.value.retry_at <= datetime.now(UTC) + timedelta(seconds=30)
+    assert_retries_after(hook("slack", fake.slack_url), timedelta(seconds=30))
 
 
 # -- Discord --------------------------------------------------------------------------------
@@ -219,12 +203,7 @@ def test_discord_rate_limit_uses_its_body(fake: WebhookFake) -> None:
         {"message": "You are being rate limited.", "retry_after": 12.5, "global": False},
         {"Retry-After": "13", "X-RateLimit-Scope": "shared"},
     )
-    before = datetime.now(UTC)
-    with pytest.raises(RetryLater) as caught:
-        hook("discord", fake.discord_url).publish(post())
-    assert caught.value.retry_at is not None
-    assert before + timedelta(seconds=12.5) <= caught.value.retry_at
-    assert caught.value.retry_at <= datetime.now(UTC) + timedelta(seconds=12.5)
+    assert_retries_after(hook("discord", fake.discord_url), timedelta(seconds=12.5))
 
 
 def test_discord_check_reads_the_webhook_without_posting(fake: WebhookFake) -> None:
@@ -467,15 +446,9 @@ def test_the_webhook_address_never_leaks(
         fake.respond(500, secret)
         fake.respond(400, {"message": f"bad {secret}"})
         fake.inject(Fault("hang_after", seconds=1.0))
-        for _ in range(4):
-            with pytest.raises(PublishError) as caught:
-                connector.publish(post())
-            errors.append(caught.value)
-        errors.append(connector.check())
+        errors += [*failures(connector, [post()] * 4), connector.check()]
         fake.revoked.add(fmt)
-        with pytest.raises(AuthFailed) as auth:
-            connector.publish(post())
-        errors.append(auth.value)
+        errors += failures(connector, [post()], AuthFailed)
         if fmt != "generic":
             assert_secret_absent(secret, caplog, errors)
     room = matrix(fake)
