@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from campaigns.problems import InputError
-from campaigns.yamlsource import parse_yaml
+from campaigns.yamlsource import parse_yaml, read_yaml
 
 
 def test_values_keep_their_position() -> None:
@@ -91,3 +93,13 @@ def test_tags_are_refused_rather_than_emptying_a_text() -> None:
     assert str(caught.value.problems[0].where) == "f:1:7"
     assert "'!'" in caught.value.problems[0].message
     assert parse_yaml("text: ! plain\nn: !!str 1\n", "f").data == {"text": "plain", "n": "1"}
+
+
+def test_an_unreadable_file_is_located(tmp_path: Path) -> None:
+    """Permissions cannot make a file unreadable to root, as CI runs: a folder where a file is
+    read fails the same way (an OSError)."""
+    with pytest.raises(InputError) as caught:
+        read_yaml(tmp_path)
+    (problem,) = caught.value.problems
+    assert problem.message == "cannot read this file: Is a directory"
+    assert str(problem.where) == f"{tmp_path}:1:1"
