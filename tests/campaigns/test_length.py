@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import os
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -311,56 +309,21 @@ def test_exact_unicode_dependencies_are_installed() -> None:
     assert unicodedata2.unidata_version.startswith("17.")
 
 
-def _import_self_time_us() -> int:
-    code = "import campaigns.platforms, regex, unicodedata2, unicode_segmentation_rs, yaml"
+def test_import_compiles_no_large_pattern() -> None:
+    """Importing the length modules compiles nothing large: the patterns compile on first use.
+
+    Checked by what is compiled, not by timing (the machines that run this are shared)."""
+    code = (
+        "import campaigns.length, campaigns._twitter_text as t, campaigns._mastodon_text as m\n"
+        "caches = [t._url_patterns, t._emoji_patterns, t._hashtag_patterns, m._patterns]\n"
+        "print(sum(c.cache_info().currsize for c in caches))\n"
+        "campaigns.length.warm_up()\n"
+        "print(sum(c.cache_info().currsize for c in caches))\n"
+    )
     out = subprocess.run(
-        [sys.executable, "-X", "importtime", "-c", f"{code}; import campaigns.length"],
-        capture_output=True,
-        text=True,
-        check=True,
-        cwd=ROOT,
-        env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
-    ).stderr
-    ours = {
-        "campaigns.length",
-        "campaigns._twitter_text",
-        "campaigns._twitter_text_data",
-        "campaigns._mastodon_text",
-        "campaigns._grapheme_data",
-    }
-    total = 0
-    for line in out.splitlines():
-        m = re.match(r"import time:\s+(\d+) \|\s+\d+ \|\s+(\S+)", line)
-        if m and m.group(2).strip() in ours:
-            total += int(m.group(1))
-    return total
-
-
-def test_import_is_cheap() -> None:
-    """Importing the length modules compiles nothing large (patterns compile on first use)."""
-    best = min(_import_self_time_us() for _ in range(3))  # best of three: CI machines are busy
-    assert 0 < best < 30_000
-
-
-@pytest.mark.slow
-def test_ten_thousand_texts_are_quick() -> None:
-    import time
-
-    warm_up()
-    texts = [
-        f"Day {i}: one week to #SaferInternetDay. Online sexual coercion is a crime; "
-        f"talk to someone you trust. {THUMBS_MEDIUM} More: https://example.org/sayno?i={i} #SayNo"
-        for i in range(10_000)
-    ]
-    for rules in (X, MASTODON, BLUESKY, TELEGRAM):
-        runs = []
-        for _ in range(3):  # best of three: CI machines are busy
-            start = time.perf_counter()
-            for text in texts:
-                measure(text, rules)
-            runs.append(time.perf_counter() - start)
-        # bench/bench_length.py measures about 0.1-0.2 s on an idle machine
-        assert min(runs) < 1.0, f"{rules.name}: {min(runs):.2f} s for 10,000 texts"
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    ).stdout.split()
+    assert out == ["0", "4"]
 
 
 def test_grapheme_shortcuts_agree_with_full_segmentation() -> None:
