@@ -18,7 +18,6 @@ from campaigns.length import (
     hashtags,
     measure,
     twitter_urls,
-    warm_up,
 )
 from campaigns.platforms import PLATFORMS, PlatformRules
 
