@@ -46,7 +46,8 @@ def test_nothing_is_claimed_after_pause_returns(
     backend: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
     url = sqlite_url(tmp_path) if backend == "sqlite" else request.getfixturevalue("pg_url")
-    fake = MastodonFake(latency=0.2, status_limit=None)
+    # 15 posts of 0.5 s per channel: `pause` lands mid-burst even on a busy machine
+    fake = MastodonFake(latency=0.5, status_limit=None)
     fake.windows["all"].limit = None
     with fake:
         config = write_config(tmp_path, mastodon_channels(CHANNELS, [fake.base_url]), ledger=url)
