@@ -25,8 +25,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "cancel": ("scheduler.commands.ops:cancel", "Cancel a delivery that has not gone out."),
     "resolve": ("scheduler.commands.ops:resolve", "Settle an unknown delivery: sent or not."),
     "history": ("scheduler.commands.ops:history", "Show every state change of a delivery."),
+    "diff": (
+        "scheduler.commands.review:diff",
+        "Show the posts a change adds, changes and removes against a git branch.",
+    ),
     "check": ("scheduler.commands.channels:check", "Test each channel's credentials and limits."),
     "login": ("scheduler.commands.channels:login", "Obtain credentials for a channel."),
+    "init": ("scheduler.commands.setup:init", "Start a campaign repository, ready to use."),
+    "examples": ("scheduler.commands.setup:examples", "List or copy the example campaigns."),
 }
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
@@ -51,7 +57,14 @@ class LazyGroup(click.Group):
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="clarion", prog_name="clarion")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=lambda ctx, _param, value: _print_version(ctx) if value else None,
+    help="Show the version of Clarion and of its ledger schema, then exit.",
+)
 def cli() -> None:
     """Clarion schedules social-media campaigns written as YAML.
 
@@ -60,6 +73,14 @@ def cli() -> None:
 
     Exit codes: 0 fine, 1 problems found in the input, 2 usage or environment error.
     """
+
+
+def _print_version(ctx: click.Context) -> None:
+    from scheduler.ledger.migrate import head
+    from scheduler.scaffold import clarion_version
+
+    click.echo(f"clarion {clarion_version()} (ledger schema {head()})")
+    ctx.exit()
 
 
 def main(argv: list[str] | None = None) -> Any:
