@@ -123,7 +123,9 @@ def repository_files() -> list[Planned]:
         Planned(".vscode/settings.json", versioned("vscode-settings.json"), "VS Code: the schema"),
         Planned(".vscode/extensions.json", versioned("vscode-extensions.json"), "its extension"),
         Planned(".gitignore", versioned("gitignore"), "keeps the ledger and secrets out of git"),
-        Planned(".pre-commit-config.yaml", versioned("pre-commit-config.yaml"), "validate on commit"),
+        Planned(
+            ".pre-commit-config.yaml", versioned("pre-commit-config.yaml"), "validate on commit"
+        ),
         Planned(".github/workflows/clarion.yml", versioned("github-workflow.yml"), "GitHub review"),
         Planned(".gitlab-ci.yml", versioned("gitlab-ci.yml"), "GitLab review"),
     ]

@@ -78,7 +78,9 @@ def _git_init(folder: Path) -> bool:
     )
     if inside.returncode == 0:
         return False
-    done = subprocess.run([git, "init", "-q", str(folder)], capture_output=True, check=False)
+    done = subprocess.run(
+        [git, "init", "-q", "--initial-branch=main", str(folder)], capture_output=True, check=False
+    )
     return done.returncode == 0
 
 
