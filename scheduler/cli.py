@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "scheduler.commands.review:diff",
         "Show the posts a change adds, changes and removes against a git branch.",
     ),
+    "health": ("scheduler.commands.probe:health", "Ask the running daemon whether it is healthy."),
     "check": ("scheduler.commands.channels:check", "Test each channel's credentials and limits."),
     "login": ("scheduler.commands.channels:login", "Obtain credentials for a channel."),
     "init": ("scheduler.commands.setup:init", "Start a campaign repository, ready to use."),

@@ -103,6 +103,7 @@ def examples(names: tuple[str, ...], destination: Path | None) -> None:
       clarion examples sayno-2027 --to plans  # copy it, with its images, into plans/
     """
     from scheduler.scaffold import (
+        Example,
         Planned,
         example,
         example_config,
@@ -121,7 +122,7 @@ def examples(names: tuple[str, ...], destination: Path | None) -> None:
             click.echo(f"{e.name:<{width}}  {e.title}")
         click.echo(f"{'config':<{width}}  The example config.yaml, with every key explained")
         return
-    chosen = []
+    chosen: list[Example | None] = []  # None: the example config
     for name in names:
         if name in ("config", "config.yaml", "config.example.yaml"):
             chosen.append(None)
