@@ -110,9 +110,8 @@ def markdown(report: DiffReport) -> str:
 
 
 def _label(delivery: Delivery) -> str:
-    return " · ".join(
-        (_when(delivery), delivery.channel, delivery.language or "", post_label(delivery))
-    )
+    parts = (_when(delivery), delivery.channel, delivery.language, post_label(delivery))
+    return " · ".join(part for part in parts if part)
 
 
 def _row(delivery: Delivery) -> str:

@@ -9,11 +9,10 @@ import os
 import subprocess
 from pathlib import Path
 
-import pytest
 import yaml
 
 from scheduler.ledger.migrate import head
-from scheduler.scaffold import clarion_version, repository_files
+from scheduler.scaffold import clarion_version
 from tests.scheduler.daemonkit import CLARION, daemon_process, wait_until
 
 EXPECTED = {
@@ -192,8 +191,3 @@ def test_version_names_the_ledger_schema_from_the_migrations(tmp_path: Path) -> 
     assert done.stdout.strip() == f"clarion {clarion_version()} (ledger schema {head()})"
     versions = Path(__file__).parents[2] / "scheduler" / "ledger" / "migrations" / "versions"
     assert any(path.name.startswith(head()) for path in versions.glob("*.py"))
-
-
-@pytest.mark.parametrize("planned", repository_files(), ids=lambda p: p.path)
-def test_every_file_of_a_new_repository_has_a_reason(planned: object) -> None:
-    assert getattr(planned, "why")
