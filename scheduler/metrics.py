@@ -22,7 +22,7 @@ from scheduler.logs import delivery_fields
 
 log = logging.getLogger("clarion.deliveries")
 
-disable_created_metrics()
+disable_created_metrics()  # type: ignore[no-untyped-call]
 """No `*_created` series beside each counter: in the text format they read as gauges of their own
 and only clutter dashboards."""
 
