@@ -102,8 +102,8 @@ def test_the_health_check_asks_the_daemon(tmp_path: Path) -> None:
 
     with daemon_process(config, "--dry-run") as daemon:
         daemon.ready(60)
-        ok = wait_until(lambda: (h := health()).returncode == 0 and h, 30, what="healthy")
-        assert ok.stdout.startswith("ok: scheduler, heartbeat")
+        wait_until(lambda: health().returncode == 0, 30, what="healthy")
+        assert health().stdout.startswith("ok: scheduler, heartbeat")
         assert daemon.stop() == 0
     gone = health()
     assert gone.returncode == 1
