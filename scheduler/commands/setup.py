@@ -84,8 +84,14 @@ def _git_init(folder: Path) -> bool:
     return done.returncode == 0
 
 
+def _example_names(_ctx: click.Context, _param: click.Parameter, incomplete: str) -> list[str]:
+    from scheduler.scaffold import examples
+
+    return [n for n in (*(e.name for e in examples()), "config") if n.startswith(incomplete)]
+
+
 @click.command()
-@click.argument("names", nargs=-1, metavar="[NAME]...")
+@click.argument("names", nargs=-1, metavar="[NAME]...", shell_complete=_example_names)
 @click.option(
     "--to",
     "destination",

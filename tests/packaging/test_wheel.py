@@ -69,7 +69,7 @@ def test_the_sdist_carries_the_docs_and_everything_the_readme_links(built: Built
         assert readme is not None
         text = readme.read().decode()
     for link in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", text):
-        assert link in names, f"README links {link}, which the sdist lacks"
+        assert link.rstrip("/") in names, f"README links {link}, which the sdist lacks"
     for needed in (
         "config.example.yaml",
         "docs/deploy.md",

@@ -9,6 +9,7 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
 
 from scheduler.ledger.migrate import head
@@ -191,3 +192,25 @@ def test_version_names_the_ledger_schema_from_the_migrations(tmp_path: Path) -> 
     assert done.stdout.strip() == f"clarion {clarion_version()} (ledger schema {head()})"
     versions = Path(__file__).parents[2] / "scheduler" / "ledger" / "migrations" / "versions"
     assert any(path.name.startswith(head()) for path in versions.glob("*.py"))
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_shell_completion_scripts_as_the_readme_says(tmp_path: Path, shell: str) -> None:
+    done = clarion(cwd=tmp_path, env={"_CLARION_COMPLETE": f"{shell}_source"})
+    assert done.returncode == 0
+    assert "_clarion_completion" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [("clarion ini", "plain,init"), ("clarion examples say", "plain,sayno-2027")],
+)
+def test_completion_offers_commands_and_example_names(
+    tmp_path: Path, words: str, expected: str
+) -> None:
+    env = {
+        "_CLARION_COMPLETE": "bash_complete",
+        "COMP_WORDS": words,
+        "COMP_CWORD": str(len(words.split()) - 1),
+    }
+    assert clarion(cwd=tmp_path, env=env).stdout.strip() == expected
