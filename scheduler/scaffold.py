@@ -5,7 +5,6 @@ repository), found with importlib.resources so that they work from a wheel as fr
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from importlib import resources
@@ -19,8 +18,6 @@ SCHEMA_FILE = "clarion.schema.json"
 MODELINE = f"# yaml-language-server: $schema=../{SCHEMA_FILE}\n"
 STARTER = "sayno-2027"
 """The campaign `clarion init` starts a repository with."""
-
-_MEDIA = re.compile(r"^\s*-?\s*file:\s*['\"]?([^'\"#\s]+)", re.MULTILINE)
 
 
 def clarion_version() -> str:
@@ -50,7 +47,20 @@ class Example:
 
     def media(self) -> list[str]:
         """The media files it names, relative to it (such as media/sayno-card.png)."""
-        return sorted(set(_MEDIA.findall(self.file.read_text(encoding="utf-8"))))
+        return sorted(set(_media_files(yaml.safe_load(self.file.read_text(encoding="utf-8")))))
+
+
+def _media_files(node: object, under_media: bool = False) -> Iterator[str]:
+    """Every `file:` under a `media:` key, however deep (per post, language or channel)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if under_media and key == "file" and isinstance(value, str):
+                yield value
+            else:
+                yield from _media_files(value, under_media or key == "media")
+    elif isinstance(node, list):
+        for item in node:
+            yield from _media_files(item, under_media)
 
 
 def examples() -> list[Example]:

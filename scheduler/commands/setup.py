@@ -6,11 +6,15 @@ from __future__ import annotations
 import shutil
 import subprocess
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from scheduler.cli import EXIT_USAGE
 from scheduler.commands import emit
+
+if TYPE_CHECKING:
+    from scheduler.scaffold import Planned
 
 
 @click.command()
@@ -27,7 +31,7 @@ def init(folder: Path, no_git: bool) -> None:
     pre-commit configuration, and review workflows for GitHub Actions and GitLab CI. It never
     overwrites a file: if any of them exists, it writes nothing and says which.
     """
-    from scheduler.scaffold import existing, repository_files, write
+    from scheduler.scaffold import existing, repository_files
 
     planned = repository_files()
     _refuse_clashes(
@@ -35,11 +39,7 @@ def init(folder: Path, no_git: bool) -> None:
         "run `clarion init` in a new folder (`clarion init my-campaigns`), or move these "
         "files away first",
     )
-    try:
-        written = list(write(folder, planned))
-    except OSError as exc:
-        click.echo(f"clarion: cannot write into {folder}: {exc.strerror or exc}", err=True)
-        raise click.exceptions.Exit(EXIT_USAGE) from None
+    written = _write(folder, planned)
     width = max(len(item.path) for item in written)
     click.echo(f"Wrote a campaign repository in {folder.resolve()}:")
     for item in written:
@@ -55,6 +55,16 @@ def init(folder: Path, no_git: bool) -> None:
         "Then edit campaigns/sayno-2027.yaml, or start your own file beside it, and set up the "
         "channels in config.yaml."
     )
+
+
+def _write(folder: Path, planned: list[Planned]) -> list[Planned]:
+    from scheduler.scaffold import write
+
+    try:
+        return list(write(folder, planned))
+    except OSError as exc:
+        click.echo(f"clarion: cannot write into {folder}: {exc.strerror or exc}", err=True)
+        raise click.exceptions.Exit(EXIT_USAGE) from None
 
 
 def _refuse_clashes(clashes: list[Path], advice: str) -> None:
@@ -116,7 +126,6 @@ def examples(names: tuple[str, ...], destination: Path | None) -> None:
         example_files,
         examples,
         existing,
-        write,
     )
 
     shipped = examples()
@@ -150,5 +159,5 @@ def examples(names: tuple[str, ...], destination: Path | None) -> None:
         else:
             planned += example_files(found)
     _refuse_clashes(existing(destination, planned), "copy into another folder (--to)")
-    for item in write(destination, planned):
+    for item in _write(destination, planned):
         click.echo(f"{destination / item.path}")
