@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from campaigns.delivery import Delivery
-from campaigns.plandiff import PlanDiff
+from campaigns.plandiff import Change, PlanDiff
 from campaigns.preview.common import excerpt, plural, post_label, stamp
 from campaigns.preview.json import VERSION, as_json
 from campaigns.preview.markdown import block, inline, row
@@ -65,36 +65,7 @@ def markdown(report: DiffReport) -> str:
         out += [f"### Added ({len(d.added):,})", "", row(heads), row("---" for _ in heads)]
         out += [_row(x) for x in d.added]
         out += _texts(d.added)
-    if d.changed:
-        heads_changed = ("When", "Channel", "Lang", "Post", "What changed", "Now")
-        out += [f"### Changed ({len(d.changed):,})", "", row(heads_changed)]
-        out.append(row("---" for _ in heads_changed))
-        for change in d.changed:
-            b, a = change.before, change.after
-            when = inline(_when(a))
-            if b.due_utc != a.due_utc:
-                when = f"~~{inline(_when(b))}~~ → {when}"
-            what = ", ".join(change.what)
-            if "status" in change.what:
-                what += f" ({b.status} → {a.status})"
-            out.append(
-                row(
-                    (
-                        when,
-                        inline(a.channel),
-                        inline(a.language or ""),
-                        inline(post_label(a)),
-                        what,
-                        inline(excerpt(a.text)),
-                    )
-                )
-            )
-        out += ["", "<details>", "<summary>Texts before and after</summary>", ""]
-        for change in d.changed:
-            if "text" in change.what:
-                out += [f"**{inline(_label(change.after))}**", "", "Before:", ""]
-                out += [*block(change.before.text), "", "After:", "", *block(change.after.text), ""]
-        out += ["</details>", ""]
+    out += _changed(d.changed)
     if d.removed:
         out += [f"### Removed ({len(d.removed):,})", "", row(heads), row("---" for _ in heads)]
         out += [_row(x) for x in d.removed]
@@ -102,11 +73,40 @@ def markdown(report: DiffReport) -> str:
     text = "\n".join(out).rstrip("\n") + "\n"
     if len(text) > COMMENT_LIMIT:
         cut = text.rfind("\n", 0, COMMENT_LIMIT - 200)
-        text = text[:cut] + (
+        text = text[:cut]
+        if text.count("<details>") > text.count("</details>"):
+            text += "\n</details>"
+        text += (
             "\n\n… cut here: the change is too large for one comment. Run "
             "`clarion diff` locally, or see the job's artifact, for all of it.\n"
         )
     return text
+
+
+def _changed(changed: Sequence[Change]) -> list[str]:
+    if not changed:
+        return []
+    heads = ("When", "Channel", "Lang", "Post", "What changed", "Now")
+    out = [f"### Changed ({len(changed):,})", "", row(heads), row("---" for _ in heads)]
+    for change in changed:
+        b, a = change.before, change.after
+        when = inline(_when(a))
+        if b.due_utc != a.due_utc:
+            when = f"~~{inline(_when(b))}~~ → {when}"
+        what = ", ".join(change.what)
+        if "status" in change.what:
+            what += f" ({b.status} → {a.status})"
+        cells = (when, inline(a.channel), inline(a.language or ""), inline(post_label(a)))
+        out.append(row((*cells, what, inline(excerpt(a.text)))))
+    out.append("")
+    reworded = [c for c in changed if "text" in c.what]
+    if reworded:
+        out += ["<details>", f"<summary>Texts before and after ({len(reworded):,})</summary>", ""]
+        for c in reworded:
+            out += [f"**{inline(_label(c.after))}**", "", "Before:", "", *block(c.before.text)]
+            out += ["", "After:", "", *block(c.after.text), ""]
+        out += ["</details>", ""]
+    return out
 
 
 def _label(delivery: Delivery) -> str:
