@@ -165,3 +165,55 @@ def test_the_dashboard_names_real_metrics() -> None:
     ids = [p["id"] for p in dashboard["panels"]]
     assert len(ids) == len(set(ids))
     assert sys.version_info >= (3, 11)
+
+
+def ignored_by(patterns: list[str], path: str) -> bool:
+    """Docker's rule, enough for our file: a pattern matches from the context's top (`**/`
+    at any depth, `*` within one name), and excludes a folder with everything in it."""
+    parts = path.split("/")
+    for pattern in patterns:
+        body = re.escape(pattern).replace(r"\*\*/", "(?:.*/)?").replace(r"\*", "[^/]*")
+        rule = re.compile(body + r"\Z")
+        if any(rule.match("/".join(parts[: i + 1])) for i in range(len(parts))):
+            return True
+    return False
+
+
+@pytest.mark.slow
+def test_the_build_context_builds_the_wheel_and_holds_no_ledger(tmp_path: Path) -> None:
+    """The first stage of the Containerfile, on what the ignore file lets through."""
+    patterns = [
+        line.strip()
+        for line in (ROOT / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    tracked = subprocess.run(
+        ["git", "-C", str(ROOT), "ls-files", "--cached", "--others", "--exclude-standard"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    context = tmp_path / "context"
+    for name in tracked:
+        source = ROOT / name
+        if ignored_by(patterns, name) or not source.exists():
+            continue
+        target = context / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if source.is_symlink():
+            target.symlink_to(os.readlink(source))
+        else:
+            shutil.copy2(source, target)
+    copied = {str(p.relative_to(context)) for p in context.rglob("*")}
+    assert not any(name.endswith((".db", ".jsonl")) or name.startswith(".git/") for name in copied)
+    assert ignored_by(patterns, ".venv/bin/python") and ignored_by(patterns, "a/b/ledger.db")
+    assert not ignored_by(patterns, "scheduler/cli.py")
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--wheel-dir", "dist", "."],
+        cwd=context,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert built.returncode == 0, built.stderr[-3000:]
+    assert list((context / "dist").glob("clarion-*-py3-none-any.whl"))
