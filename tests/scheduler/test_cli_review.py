@@ -204,3 +204,13 @@ def test_outside_a_git_repository_is_a_clear_error(tmp_path: Path) -> None:
     done = clarion(env_dir, "diff", "main")
     assert done.returncode == 2
     assert "is not inside a git repository" in done.stderr
+
+
+def test_named_paths_limit_the_comparison(repo: Path) -> None:
+    (repo / "plans" / "other.yaml").write_text(PLAN.replace("campaign: launch", "campaign: other"))
+    edit(repo, "Thank you all.", "Thanks!")
+    only_launch = clarion(repo, "diff", "main", "plans/launch.yaml", "--format", "json")
+    report = json.loads(only_launch.stdout)
+    assert report["added"] == [] and len(report["changed"]) == 2
+    everything = json.loads(clarion(repo, "diff", "main", "--format", "json").stdout)
+    assert len(everything["added"]) == 6
