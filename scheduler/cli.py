@@ -11,11 +11,14 @@ import click
 
 # name: (module:attribute, one-line help shown by `clarion --help`)
 COMMANDS: dict[str, tuple[str, str]] = {
+    "init": ("scheduler.commands.setup:init", "Start a campaign repository, ready to use."),
+    "examples": ("scheduler.commands.setup:examples", "List or copy the example campaigns."),
     "validate": (
         "scheduler.commands.plan:validate",
         "Check campaign files and report every problem.",
     ),
     "preview": ("scheduler.commands.plan:preview", "Show what goes out where and when."),
+    "diff": ("scheduler.commands.review:diff", "Show what a change does to the plan, vs git."),
     "schema": ("scheduler.commands.plan:schema", "Print the JSON Schema of campaign files."),
     "run": ("scheduler.commands.run:run", "Run the daemon that posts campaigns on time."),
     "status": ("scheduler.commands.ops:status", "Show deliveries by state, next due, failures."),
@@ -25,15 +28,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "cancel": ("scheduler.commands.ops:cancel", "Cancel a delivery that has not gone out."),
     "resolve": ("scheduler.commands.ops:resolve", "Settle an unknown delivery: sent or not."),
     "history": ("scheduler.commands.ops:history", "Show every state change of a delivery."),
-    "diff": (
-        "scheduler.commands.review:diff",
-        "Show the posts a change adds, changes and removes against a git branch.",
-    ),
     "health": ("scheduler.commands.probe:health", "Ask the running daemon whether it is healthy."),
     "check": ("scheduler.commands.channels:check", "Test each channel's credentials and limits."),
     "login": ("scheduler.commands.channels:login", "Obtain credentials for a channel."),
-    "init": ("scheduler.commands.setup:init", "Start a campaign repository, ready to use."),
-    "examples": ("scheduler.commands.setup:examples", "List or copy the example campaigns."),
 }
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
