@@ -11,11 +11,14 @@ import click
 
 # name: (module:attribute, one-line help shown by `clarion --help`)
 COMMANDS: dict[str, tuple[str, str]] = {
+    "init": ("scheduler.commands.setup:init", "Start a campaign repository, ready to use."),
+    "examples": ("scheduler.commands.setup:examples", "List or copy the example campaigns."),
     "validate": (
         "scheduler.commands.plan:validate",
         "Check campaign files and report every problem.",
     ),
     "preview": ("scheduler.commands.plan:preview", "Show what goes out where and when."),
+    "diff": ("scheduler.commands.review:diff", "Show what a change does to the plan, vs git."),
     "schema": ("scheduler.commands.plan:schema", "Print the JSON Schema of campaign files."),
     "run": ("scheduler.commands.run:run", "Run the daemon that posts campaigns on time."),
     "status": ("scheduler.commands.ops:status", "Show deliveries by state, next due, failures."),
@@ -25,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "cancel": ("scheduler.commands.ops:cancel", "Cancel a delivery that has not gone out."),
     "resolve": ("scheduler.commands.ops:resolve", "Settle an unknown delivery: sent or not."),
     "history": ("scheduler.commands.ops:history", "Show every state change of a delivery."),
+    "health": ("scheduler.commands.probe:health", "Ask the running daemon whether it is healthy."),
     "check": ("scheduler.commands.channels:check", "Test each channel's credentials and limits."),
     "login": ("scheduler.commands.channels:login", "Obtain credentials for a channel."),
 }
@@ -51,7 +55,14 @@ class LazyGroup(click.Group):
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="clarion", prog_name="clarion")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=lambda ctx, _param, value: _print_version(ctx) if value else None,
+    help="Show the version of Clarion and of its ledger schema, then exit.",
+)
 def cli() -> None:
     """Clarion schedules social-media campaigns written as YAML.
 
@@ -60,6 +71,14 @@ def cli() -> None:
 
     Exit codes: 0 fine, 1 problems found in the input, 2 usage or environment error.
     """
+
+
+def _print_version(ctx: click.Context) -> None:
+    from scheduler.ledger.migrate import head
+    from scheduler.scaffold import clarion_version
+
+    click.echo(f"clarion {clarion_version()} (ledger schema {head()})")
+    ctx.exit()
 
 
 def main(argv: list[str] | None = None) -> Any:

@@ -92,6 +92,7 @@ class Daemon:
         self._beats: dict[str, float] = {}
         self._ledger_failing: tuple[float, str] | None = None
         self._last_recheck = float("-inf")
+        self._rehearsal_checked = time.monotonic()
         self._healthy = True
         self._running = False
         self.outbox: Path | None = None
@@ -438,6 +439,11 @@ class Daemon:
             self._watch_health()
             if self.options.exit_when_idle and self._idle():
                 self._stop_reason = "nothing left to post (--exit-when-idle)"
+            elif self.options.exit_when_idle and self._rehearsal_over():
+                self._stop_reason = (
+                    "a dry run with --exit-when-idle: nothing falls due within "
+                    "policies.horizon; the rest of the plan is in the ledger"
+                )
         log.info("stopping: %s", self._stop_reason)
         return 0
 
@@ -447,6 +453,19 @@ class Daemon:
         except LedgerError:
             return False
         return not any(counts.get(state, 0) for state in LIVE)
+
+    def _rehearsal_over(self) -> bool:
+        """A dry run stops once nothing falls due within the horizon: a rehearsal of a campaign
+        weeks away loads and checks it, then ends, instead of waiting for its first post."""
+        if not self.dry_run or time.monotonic() - self._rehearsal_checked < 5:
+            return False
+        self._rehearsal_checked = time.monotonic()
+        try:
+            soon = self.ledger.alarms(self._clock(), self.policies.horizon)
+            claimed = self.ledger.counts().get(State.CLAIMED, 0)
+        except LedgerError:
+            return False
+        return not soon and not claimed
 
     def _run_once(self) -> None:
         """Publish what is due now on every channel, channels in parallel."""

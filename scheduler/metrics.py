@@ -11,7 +11,9 @@ from prometheus_client import (
     Counter,
     Gauge,
     Histogram,
+    Info,
     ProcessCollector,
+    disable_created_metrics,
     generate_latest,
 )
 
@@ -20,8 +22,19 @@ from scheduler.logs import delivery_fields
 
 log = logging.getLogger("clarion.deliveries")
 
+disable_created_metrics()  # type: ignore[no-untyped-call]
+"""No `*_created` series beside each counter: in the text format they read as gauges of their own
+and only clutter dashboards."""
+
 _SECONDS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 _LATENESS = (0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900, 1800, 3600, 7200)
+
+
+def build_labels() -> dict[str, str]:
+    from scheduler.ledger.migrate import head
+    from scheduler.scaffold import clarion_version
+
+    return {"version": clarion_version(), "ledger_schema": head()}
 
 
 class Metrics:
@@ -74,7 +87,7 @@ class Metrics:
             registry=r,
         )
         self.expired = Counter(
-            "clarion_expired", "Deliveries expired past their deadline.", registry=r
+            "clarion_deliveries_expired", "Deliveries expired past their deadline.", registry=r
         )
         self.unknown = Counter(
             "clarion_leases_expired",
@@ -105,10 +118,16 @@ class Metrics:
             "clarion_plan_errors", "Errors in the campaign files at the last load.", registry=r
         )
         self.healthy = Gauge("clarion_healthy", "1 when /healthz answers 200.", registry=r)
+        Info(
+            "clarion_build",
+            "The running Clarion and the ledger schema it writes.",
+            registry=r,
+        ).info(build_labels())
 
     def set_states(self, counts: Mapping[State, int]) -> None:
-        for state, count in counts.items():
-            self.deliveries.labels(state.value).set(count)
+        """Every state, those with no delivery at 0, so that a series never just vanishes."""
+        for state in State:
+            self.deliveries.labels(state.value).set(counts.get(state, 0))
 
     def set_held(self, channels: Mapping[str, str], known: set[str]) -> None:
         for channel in known:

@@ -173,7 +173,7 @@ class DemoReporter:
         click.echo(
             f"\nDone in {took:.0f} s: {counts or 'nothing was due'}. "
             f"Every post is in {daemon.outbox}\n"
-            "Next: `clarion preview campaigns/examples/sayno-2027.yaml` shows a real campaign; "
-            "copy config.example.yaml to config.yaml to post to your own channels "
-            "(docs/configuration.md)."
+            "Next: `clarion init my-campaigns` makes a campaign repository with a real "
+            "campaign to start from (#SayNo), its config.yaml and review in CI; "
+            "`clarion examples` lists the examples."
         )
