@@ -105,6 +105,7 @@ class BlueskyConnector(Connector):
     capabilities: ClassVar[Capabilities] = Capabilities(
         rules=RULES, idempotency="record-key", lookup=True
     )
+    public_credentials: ClassVar[frozenset[str]] = frozenset({"identifier"})
 
     def __init__(self, config: ChannelConfig) -> None:
         super().__init__(config)
@@ -386,7 +387,7 @@ class BlueskyConnector(Connector):
     def _error(self, response: httpx.Response) -> PublishError:
         status = response.status_code
         code = _error_code(response)
-        reason = self._redact(_describe(response))
+        reason = _describe(response)
         if status == 429 or code == "RateLimitExceeded":
             budget = _budget(response)
             retry_at = retry_time(
@@ -399,14 +400,9 @@ class BlueskyConnector(Connector):
             return RetryLater(reason, status=status, code=code)
         return Rejected(reason, status=status, code=code)
 
-    def _redact(self, text: str) -> str:
-        secrets = [self._password]
-        if self._session:
-            secrets += [self._session.access, self._session.refresh]
-        for secret in secrets:
-            if secret:
-                text = text.replace(secret, "[redacted]")
-        return text
+    def secrets(self) -> list[str]:
+        session = [self._session.access, self._session.refresh] if self._session else []
+        return super().secrets() + session
 
 
 def login(io: LoginIO, config: ChannelConfig) -> dict[str, str]:

@@ -13,7 +13,8 @@ import pytest
 
 from connectors.fakes.telegram import TelegramFake
 from scheduler.config import LogSettings
-from scheduler.logs import REDACTED, Redactor, configure, delivery_fields
+from connectors.redaction import REDACTED
+from scheduler.logs import Redactor, configure, delivery_fields
 
 CANARY = "987654321:CANARY-secret/with+symbols&more"
 KEY = "sayno-2027/tips/fr/x-main/2"
