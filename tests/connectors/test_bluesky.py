@@ -647,6 +647,7 @@ def test_no_secret_in_logs_or_errors(
     fake: FakeBluesky, bsky: BlueskyConnector, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
+    fake.echo_credentials = True  # every error quotes the Authorization header and body
     errors: list[PublishError] = []
 
     def attempt(**changes: Any) -> None:

@@ -262,6 +262,7 @@ def test_check_names_the_page_and_its_usage(fake: FacebookFake) -> None:
 def test_the_token_never_leaks(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     capture_everything(caplog)
     with FacebookFake(token=CANARY) as fake:
+        fake.echo_credentials = True  # every error quotes the request, token in its query
         fb = connector(fake, token=CANARY, timeout=0.3)
         first = fb.publish(post(media=images(tmp_path, 2)))
         fb.publish(post("comment", reply_to=first.ref, thread_root=first.ref))

@@ -402,6 +402,7 @@ def test_check_names_the_author(fake: LinkedInFake) -> None:
 def test_the_token_never_leaks(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     capture_everything(caplog)
     with LinkedInFake(token=CANARY) as fake:
+        fake.echo_credentials = True  # every error quotes the Authorization header
         li = connector(fake, token=CANARY, timeout=0.3)
         li.publish(post(media=images(tmp_path, 2)))
         fake.throttle()

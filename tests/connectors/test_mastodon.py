@@ -391,6 +391,7 @@ def test_the_token_never_reaches_logs_or_errors(
     seen: list[object] = []
     fake = MastodonFake(access_token=CANARY)
     with fake:
+        fake.echo_credentials = True  # every error quotes the Authorization header
         mastodon = connector(fake, token=CANARY, timeout=0.3)
         seen += [mastodon.publish(post("ok", media=images(tmp_path, 1))), mastodon.check()]
         seen.append(mastodon.lookup(post("ok")))

@@ -264,6 +264,7 @@ def test_check_reports_the_quota(fake: ThreadsFake) -> None:
 def test_the_token_never_leaks(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     capture_everything(caplog)
     with ThreadsFake(token=CANARY) as fake:
+        fake.echo_credentials = True  # every error quotes the request, token in its query
         th = connector(fake, token=CANARY, timeout=0.3, state_dir=str(tmp_path / "s"))
         th.publish(post(media=images(tmp_path, 2)))
         fake.respond(500, {"error": {"code": 2, "message": f"oops {CANARY}"}})

@@ -581,6 +581,7 @@ def test_secrets_never_reach_logs_or_errors(
         access_token_secret=CANARIES["access_token_secret"],
     )
     with fake:
+        fake.echo_credentials = True  # every error quotes the Authorization header
         fake.oauth2_access.add("CANARY-bearer")
         x = connector(fake, credentials=CANARIES, timeout=0.3)
         bearer = connector(fake, credentials={"oauth2_access_token": "CANARY-bearer"})
