@@ -229,6 +229,29 @@ def test_server_errors_are_retried(fake: ThreadsFake) -> None:
         connector(fake).publish(post())
 
 
+def test_a_server_error_to_a_publish_is_retried_where_the_container_is_on_file(
+    fake: ThreadsFake, tmp_path: Path
+) -> None:
+    """Threads published, then answered 500: the container on file makes the next attempt
+    find the post instead of making a second one."""
+    state = str(tmp_path / "state")
+    error = {"error": {"code": 2, "message": "Service temporarily unavailable"}}
+    fake.fail_after(500, error, path="threads_publish")
+    with pytest.raises(RetryLater):
+        connector(fake, state_dir=state).publish(post(due=datetime.now(UTC)))
+    again = connector(fake, state_dir=state).publish(post(due=datetime.now(UTC)))
+    assert again.note == "published by an earlier attempt"
+    assert len(fake.posts) == 1
+
+
+def test_a_server_error_to_a_publish_is_ambiguous_without_a_state_dir(fake: ThreadsFake) -> None:
+    """A restart would forget the container: the next attempt could make a second post."""
+    fake.fail_after(500, {"error": {"code": 2, "message": "later"}}, path="threads_publish")
+    with pytest.raises(Ambiguous):
+        connector(fake).publish(post())
+    assert len(fake.posts) == 1
+
+
 def test_refused_connection_is_safe_to_retry() -> None:
     with pytest.raises(RetryLater):
         connector(base_url=closed_port()).publish(post())
