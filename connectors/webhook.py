@@ -38,6 +38,7 @@ from connectors.base import (
 from connectors.http import build_client, json_body, retry_after, send, send_safe, server_error
 from connectors.mediaurl import media_base_url, media_url
 from connectors.secreturl import secret_client
+from connectors.settings import base_url_problem
 
 DISCORD_LIMIT = 2000
 MATRIX_LOOKUP_PAGES = 5
@@ -135,6 +136,9 @@ class WebhookConnector(Connector):
 def address(config: ChannelConfig) -> httpx.URL:
     """Where requests go: `credentials.url`, or, when the channel sets `base_url` (a proxy, a
     test server), the same path and query on that address instead of the webhook's own host."""
+    problem = base_url_problem(config.credentials["url"], "credentials.url", secret=True)
+    if problem:
+        raise ValueError(problem)
     url = httpx.URL(config.credentials["url"])
     if not config.base_url:
         return url
