@@ -11,6 +11,8 @@ import re
 from collections.abc import Mapping, Sequence
 from urllib.parse import urlsplit
 
+import idna
+
 from connectors.base import ChannelConfig
 
 REQUIRED_CREDENTIALS: Mapping[str, Sequence[Sequence[str]]] = {
@@ -72,6 +74,9 @@ def base_url_problem(url: str, name: str = "base_url", *, secret: bool = False) 
         )
     try:
         parts = urlsplit(url)
+    except ValueError as error:
+        return f"{shown} is not a valid address ({error})"
+    try:
         port = parts.port
     except ValueError as error:
         return f"{shown} has no valid port ({error}): ports go from 1 to 65535"
@@ -98,9 +103,10 @@ def _host_problem(host: str) -> str | None:
         except ValueError:
             return f"{host} is not an IPv6 address"
         return None
-    try:
-        ascii_host = host.rstrip(".").encode("idna").decode("ascii")
-    except UnicodeError:
+    try:  # as httpx reads it: IDNA 2008, a name in any script becomes ASCII
+        name = host[:-1] if host.endswith(".") else host
+        ascii_host = name if name.isascii() else idna.encode(name).decode("ascii")
+    except idna.IDNAError:
         return f"{host} is not a host name"
     if not ascii_host or not all(_HOST_LABEL.fullmatch(label) for label in ascii_host.split(".")):
         return f"{host} is not a host name (letters, digits, hyphens and dots)"
