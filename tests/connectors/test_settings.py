@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 
 from connectors.base import ChannelConfig
 from connectors.http import build_client
+from connectors.registry import create
 from connectors.settings import base_url_problem, settings_problems
-from connectors.webhook import WebhookConnector
 
 
 @pytest.mark.parametrize(
@@ -76,7 +76,7 @@ def test_a_webhook_address_is_checked_and_never_quoted() -> None:
     secret = "https://hooks.slack.com/services/T0/B0/CANARY\r\n"
     config = ChannelConfig("w", "webhook", credentials={"url": secret}, options={"format": "slack"})
     with pytest.raises(ValueError, match=r"credentials\.url contains a carriage return") as caught:
-        WebhookConnector(config)
+        create(config)
     assert "CANARY" not in str(caught.value)
 
 

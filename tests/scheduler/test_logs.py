@@ -105,8 +105,10 @@ def test_httpx_request_lines_are_redacted(logs: tuple[io.StringIO, Redactor]) ->
 
 
 WEBHOOK = "https://hooks.slack.com/services/T0CANARY/B0CANARY/CANARYhookSecret42"
-LIBRARIES = ("httpx", "httpcore.http11", "tweepy.client", "urllib3.connectionpool", "oauthlib")
-LIBRARIES += ("requests_oauthlib", "apscheduler.scheduler", "some.library.nobody.configured")
+LIBRARIES = [
+    *("httpx", "httpcore.http11", "tweepy.client", "urllib3.connectionpool", "oauthlib"),
+    *("requests_oauthlib", "apscheduler.scheduler", "some.library.nobody.configured"),
+]
 
 
 @pytest.mark.parametrize("name", LIBRARIES)
