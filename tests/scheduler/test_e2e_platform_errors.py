@@ -64,6 +64,7 @@ def state_of(url: str, key: str) -> State:
 # -- a 5xx after the request was sent -----------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_a_gateway_timeout_after_telegram_sent_the_message_is_unknown_never_repeated(
     backend: str, tmp_path: Path, request: pytest.FixtureRequest
@@ -97,6 +98,7 @@ def test_a_gateway_timeout_after_telegram_sent_the_message_is_unknown_never_repe
     assert status.returncode == 0 and key in status.stdout
 
 
+@pytest.mark.slow
 def test_a_server_error_on_mastodon_is_settled_by_a_repeat_with_the_same_key(
     tmp_path: Path,
 ) -> None:
@@ -127,6 +129,7 @@ def test_a_server_error_on_mastodon_is_settled_by_a_repeat_with_the_same_key(
 CANARY = "CANARY-mastodon-token-7f3a9c"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_a_token_echoed_in_an_error_reaches_no_output_and_no_ledger(
     backend: str, tmp_path: Path, request: pytest.FixtureRequest
@@ -173,6 +176,7 @@ def test_a_token_echoed_in_an_error_reaches_no_output_and_no_ledger(
 SECRET_PATH = "/services/T0CANARY/B0CANARY/CANARYsecretPath123"
 
 
+@pytest.mark.slow
 def test_a_redirect_naming_a_webhook_secret_path_stays_out_of_the_debug_log(
     tmp_path: Path,
 ) -> None:
