@@ -50,6 +50,7 @@ from connectors.bluesky_richtext import Facet, detect_facets
 from connectors.http import build_client, epoch_reset, json_body, retry_after, send, send_safe
 from connectors.login import LoginIO
 from connectors.ratelimits import header_budget, retry_time
+from connectors.redaction import excerpt
 from connectors.settings import settings_problems
 from connectors.tid import tid_for
 
@@ -528,7 +529,7 @@ def _describe(response: httpx.Response) -> str:
     body = json_body(response)
     code = _error_code(response) or f"HTTP {response.status_code}"
     message = body.get("message") if isinstance(body, dict) else None
-    return f"Bluesky: {code}: {str(message)[:300]}" if message else f"Bluesky: {code}"
+    return f"Bluesky: {code}: {excerpt(str(message), 300)}" if message else f"Bluesky: {code}"
 
 
 def _datetime(when: datetime) -> str:

@@ -48,6 +48,7 @@ from connectors.http import (
 from connectors.login import LoginIO
 from connectors.media import read_media
 from connectors.ratelimits import header_budget, retry_time
+from connectors.redaction import excerpt
 from connectors.settings import REQUIRED_BASE_URL
 
 VISIBILITIES = ("public", "unlisted", "private", "direct")
@@ -82,7 +83,7 @@ def classify(
     status = response.status_code
     body = json_body(response)
     error = body.get("error") if isinstance(body, dict) else None
-    detail = f": {str(error)[:300]}" if error else ""
+    detail = f": {excerpt(str(error), 300)}" if error else ""
     reason = f"Mastodon refused to {action} ({status}{detail})"
     headers = response.headers
     if status == 429:

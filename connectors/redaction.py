@@ -48,6 +48,16 @@ def url_parts(secret: str) -> list[str]:
     return [part for part in parts if _TOKEN_LIKE.fullmatch(part)]
 
 
+def excerpt(text: str, limit: int) -> str:
+    """At most `limit` characters of a platform's text, cut between words: a cut through a
+    token would leave a part of it that no redaction recognises."""
+    if len(text) <= limit:
+        return text
+    head = text[:limit]
+    cut = max(head.rfind(" "), head.rfind("\n"), head.rfind("\t"))
+    return (head[:cut].rstrip() + " …") if cut > 0 else "…"
+
+
 class Secrets:
     """Known secret values, and the one substitution that removes them all from a text."""
 

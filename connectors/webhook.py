@@ -37,6 +37,7 @@ from connectors.base import (
 )
 from connectors.http import build_client, json_body, retry_after, send, send_safe, server_error
 from connectors.mediaurl import media_base_url, media_url
+from connectors.redaction import excerpt
 from connectors.secreturl import secret_client
 from connectors.settings import base_url_problem
 
@@ -126,7 +127,7 @@ class WebhookConnector(Connector):
             )
         else:
             text = response.text.strip()
-        text = text[:200]
+        text = excerpt(text, 200)
         return f": {text}" if text else ""
 
     def close(self) -> None:
@@ -451,7 +452,7 @@ class MatrixRoom(WebhookConnector):
     def _detail(self, response: httpx.Response) -> str:
         body = json_body(response)
         text = str(body.get("error") or "") if isinstance(body, dict) else ""
-        return f": {text[:200]}" if text else ""
+        return f": {excerpt(text, 200)}" if text else ""
 
 
 FORMATS: dict[str, type[WebhookConnector]] = {

@@ -41,6 +41,7 @@ from connectors.base import (
 from connectors.http import USER_AGENT, epoch_reset, retry_after, server_error
 from connectors.login import LoginIO
 from connectors.ratelimits import header_budget, retry_time
+from connectors.redaction import excerpt
 from connectors.settings import base_url_problem
 from connectors.x_auth import UserAuth, json_object, user_auth
 
@@ -153,7 +154,7 @@ def classify(response: requests.Response, action: str, *, creates: bool = False)
     code = problem.get("type") or next(
         (str(e["code"]) for e in _errors(problem) if "code" in e), None
     )
-    detail = "; ".join(dict.fromkeys(messages))[:300]
+    detail = excerpt("; ".join(dict.fromkeys(messages)), 300)
     reason = f"X refused to {action} ({status}{': ' + detail if detail else ''})"
     kw: dict[str, Any] = {"status": status, "code": str(code) if code else None}
     headers = response.headers

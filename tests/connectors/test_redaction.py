@@ -22,7 +22,7 @@ from connectors.base import (
     Published,
     Rejected,
 )
-from connectors.redaction import REDACTED, Secrets, url_parts
+from connectors.redaction import REDACTED, Secrets, excerpt, url_parts
 from tests.connectors.social import post
 
 TOKEN = "CANARY-t0ken/with+symbols&=:"
@@ -116,3 +116,12 @@ def test_a_secret_never_survives_in_any_of_its_forms(
     }[form]
     redacted = Secrets([secret]).redact(before + written + after)
     assert redacted == before + REDACTED + after
+
+
+def test_a_long_platform_text_is_cut_between_words_never_through_a_token() -> None:
+    text = "Validation failed. Authorization: Bearer " + TOKEN + " and more"
+    for limit in range(len("Validation failed."), len(text)):
+        cut = Secrets([TOKEN]).redact(excerpt(text, limit))
+        assert "CANARY" not in cut and len(cut) <= limit + 2
+    assert excerpt(text, len(text)) == text
+    assert excerpt("x" * 500, 300) == "…"
