@@ -8,11 +8,15 @@ import json
 import os
 import re
 import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from connectors.fakes.mastodon import ACCESS_TOKEN, MastodonFake
+from connectors.fakes.server import FakePlatform
 from connectors.fakes.telegram import TelegramFake
 from connectors.fakes.webhook import WebhookFake
 from scheduler.ledger.api import State
@@ -64,33 +68,76 @@ def state_of(url: str, key: str) -> State:
 # -- a 5xx after the request was sent -----------------------------------------------------
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("backend", BACKENDS)
-def test_a_gateway_timeout_after_telegram_sent_the_message_is_unknown_never_repeated(
-    backend: str, tmp_path: Path, request: pytest.FixtureRequest
-) -> None:
-    """Telegram sent the message, its gateway answered 504: before, the delivery was tried
-    again (three messages with `attempts: 3`) and finally called "failed, not posted"."""
-    url = ledger_url(backend, tmp_path, request)
-    fake = TelegramFake()
-    with fake:
-        fake.fail_after(504, "<html>504 Gateway Time-out</html>", path="sendMessage")
-        config = write_config(
-            tmp_path, {"tg": telegram_channel(fake.base_url)}, ledger=url, policies=RETRYING
+@dataclass
+class Platform:
+    """A started fake, a channel on it, and what it has posted."""
+
+    fake: FakePlatform
+    channel: dict[str, Any]
+    token: str
+    create_path: str
+    sent: Callable[[], list[str]]
+
+
+def started(platform: str) -> Platform:
+    if platform == "telegram":
+        telegram = TelegramFake().start()
+        return Platform(
+            telegram,
+            telegram_channel(telegram.base_url),
+            telegram.token,
+            "sendMessage",
+            lambda: [str(post["text"]) for post in telegram.posts],
         )
+    hooks = WebhookFake().start()
+    channel = {
+        "platform": "webhook",
+        "credentials": {"url": "${" + TOKEN_ENV + "}"},
+        "options": {"format": "slack"},
+    }
+    return Platform(
+        hooks,
+        channel,
+        hooks.slack_url,
+        "/services/",
+        lambda: [str(post["body"]["text"]) for post in hooks.posts],
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("platform", "backend"),
+    [
+        ("telegram", "sqlite"),
+        pytest.param("telegram", "postgresql", marks=pytest.mark.postgres),
+        ("slack", "sqlite"),
+    ],
+)
+def test_a_gateway_timeout_after_the_message_went_out_is_unknown_never_repeated(
+    platform: str, backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """The platform posted the message, its gateway answered 504: before, the delivery was
+    tried again (three messages with `attempts: 3`) and finally called "failed, not posted"."""
+    url = ledger_url(backend, tmp_path, request)
+    on = started(platform)
+    try:
+        on.fake.fail_after(504, "<html>504 Gateway Time-out</html>", path=on.create_path)
+        config = write_config(tmp_path, {"ch": on.channel}, ledger=url, policies=RETRYING)
         posts = [
             PostSpec("first", instant(soon(2)), "first"),
             PostSpec("second", instant(soon(5)), "second"),
         ]
-        (tmp_path / "plans" / "c.yaml").write_text(campaign_text("c", ["tg"], posts))
-        with daemon_process(config, token=fake.token) as daemon:
+        (tmp_path / "plans" / "c.yaml").write_text(campaign_text("c", ["ch"], posts))
+        with daemon_process(config, token=on.token) as daemon:
             daemon.ready()
             # The second post goes out after the moment a retry of the first would have.
-            wait_until(lambda: len(fake.posts) == 2, 30, what="the second post")
+            wait_until(lambda: len(on.sent()) == 2, 30, what="the second post")
             assert daemon.stop() == 0, daemon.text()
         status = clarion(config, "status", "--format", "json")
-    assert [post["text"] for post in fake.posts] == ["first", "second"]
-    key = KEY.format(channel="tg")
+    finally:
+        on.fake.stop()
+    assert on.sent() == ["first", "second"]
+    key = KEY.format(channel="ch")
     assert state_of(url, key) == State.UNKNOWN
     with reading(url) as ledger:
         [row] = [row for row in ledger.rows("c") if row.key == key]
