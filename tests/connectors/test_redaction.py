@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from typing import ClassVar
 from urllib.parse import quote, quote_plus
 
@@ -22,6 +24,7 @@ from connectors.base import (
     Published,
     Rejected,
 )
+from connectors.mastodon import MastodonConnector
 from connectors.redaction import REDACTED, Secrets, excerpt, url_parts
 from tests.connectors.social import post
 
@@ -125,3 +128,20 @@ def test_a_long_platform_text_is_cut_between_words_never_through_a_token() -> No
         assert "CANARY" not in cut and len(cut) <= limit + 2
     assert excerpt(text, len(text)) == text
     assert excerpt("x" * 500, 300) == "…"
+
+
+def test_a_fake_run_by_hand_echoes_credentials_when_asked() -> None:
+    command = [sys.executable, "-m", "connectors.fakes.mastodon", "--port", "0"]
+    process = subprocess.Popen([*command, "--echo-credentials"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        base_url = process.stdout.readline().strip()
+        config = ChannelConfig(
+            "m", "mastodon", credentials={"access_token": TOKEN}, base_url=base_url
+        )
+        report = MastodonConnector(config).check()  # a token the fake does not know: 401
+    finally:
+        process.terminate()
+        process.wait(5)
+    assert not report.ok and "Bearer [redacted]" in report.problems[0]
+    assert TOKEN not in report.problems[0]
