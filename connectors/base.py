@@ -5,19 +5,26 @@ on: the classes of `PublishError` below. It knows nothing of YAML or of the ledg
 
 The scheduler calls one channel's connector from one thread at a time, so a connector needs
 no locking of its own; connectors of different channels run concurrently.
+
+Platforms quote what they received in their errors, credentials included (Mastodon echoes the
+Authorization header). So every connector's `publish`, `check` and `lookup` pass through one
+guard here: each error they raise and each note or problem they return has every secret of
+`secrets()` taken out before the scheduler stores or shows it. A connector need not redact.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, TypeVar, cast
 
 from campaigns.platforms import PlatformRules
+from connectors.redaction import Secrets
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,9 +182,29 @@ class LookupUnavailable(Exception):
 class Connector(ABC):
     platform: ClassVar[str]
     capabilities: ClassVar[Capabilities]
+    public_credentials: ClassVar[frozenset[str]] = frozenset()
+    """Credentials that name rather than unlock (Bluesky's handle): shown, not redacted."""
 
     def __init__(self, config: ChannelConfig) -> None:
         self.config = config
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name in ("publish", "check", "lookup"):
+            method = cls.__dict__.get(name)
+            if method is not None:
+                setattr(cls, name, _redacting(method))
+
+    def secrets(self) -> list[str]:
+        """Every value that no reason, note or problem may show: the channel's credentials,
+        and what a connector derives from them (session tokens), which it adds."""
+        credentials = self.config.credentials.items()
+        return [
+            value for name, value in credentials if value and name not in self.public_credentials
+        ]
+
+    def redact(self, text: str) -> str:
+        return Secrets(self.secrets()).redact(text)
 
     @abstractmethod
     def publish(self, post: Post) -> Published:
@@ -193,3 +220,38 @@ class Connector(ABC):
 
     def close(self) -> None:  # noqa: B027 - most connectors hold nothing to release
         """Release connections."""
+
+
+Method = TypeVar("Method", bound=Callable[..., Any])
+Result = TypeVar("Result")
+
+
+def _redacting(method: Method) -> Method:
+    """The method, with every secret taken out of what it raises or returns."""
+
+    @functools.wraps(method)
+    def guarded(self: Connector, *args: Any, **kwargs: Any) -> Any:
+        try:
+            result = method(self, *args, **kwargs)
+        except (PublishError, LookupUnavailable) as exc:
+            _scrub(exc, self.redact)
+            raise
+        return _scrubbed(result, self.redact)
+
+    return cast(Method, guarded)
+
+
+def _scrub(exc: Exception, redact: Callable[[str], str]) -> None:
+    exc.args = tuple(redact(arg) if isinstance(arg, str) else arg for arg in exc.args)
+    if isinstance(exc, PublishError):
+        exc.reason = redact(exc.reason)
+
+
+def _scrubbed(result: Result, redact: Callable[[str], str]) -> Result:
+    if isinstance(result, Published) and result.note:
+        return replace(result, note=redact(result.note))
+    if isinstance(result, CheckReport):
+        account = redact(result.account) if result.account else result.account
+        problems = [redact(problem) for problem in result.problems]
+        return replace(result, account=account, problems=problems)
+    return result

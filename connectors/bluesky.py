@@ -50,6 +50,7 @@ from connectors.bluesky_richtext import Facet, detect_facets
 from connectors.http import build_client, epoch_reset, json_body, retry_after, send, send_safe
 from connectors.login import LoginIO
 from connectors.ratelimits import header_budget, retry_time
+from connectors.redaction import excerpt
 from connectors.settings import settings_problems
 from connectors.tid import tid_for
 
@@ -105,6 +106,7 @@ class BlueskyConnector(Connector):
     capabilities: ClassVar[Capabilities] = Capabilities(
         rules=RULES, idempotency="record-key", lookup=True
     )
+    public_credentials: ClassVar[frozenset[str]] = frozenset({"identifier"})
 
     def __init__(self, config: ChannelConfig) -> None:
         super().__init__(config)
@@ -386,7 +388,7 @@ class BlueskyConnector(Connector):
     def _error(self, response: httpx.Response) -> PublishError:
         status = response.status_code
         code = _error_code(response)
-        reason = self._redact(_describe(response))
+        reason = _describe(response)
         if status == 429 or code == "RateLimitExceeded":
             budget = _budget(response)
             retry_at = retry_time(
@@ -399,14 +401,9 @@ class BlueskyConnector(Connector):
             return RetryLater(reason, status=status, code=code)
         return Rejected(reason, status=status, code=code)
 
-    def _redact(self, text: str) -> str:
-        secrets = [self._password]
-        if self._session:
-            secrets += [self._session.access, self._session.refresh]
-        for secret in secrets:
-            if secret:
-                text = text.replace(secret, "[redacted]")
-        return text
+    def secrets(self) -> list[str]:
+        session = [self._session.access, self._session.refresh] if self._session else []
+        return super().secrets() + session
 
 
 def login(io: LoginIO, config: ChannelConfig) -> dict[str, str]:
@@ -532,7 +529,7 @@ def _describe(response: httpx.Response) -> str:
     body = json_body(response)
     code = _error_code(response) or f"HTTP {response.status_code}"
     message = body.get("message") if isinstance(body, dict) else None
-    return f"Bluesky: {code}: {str(message)[:300]}" if message else f"Bluesky: {code}"
+    return f"Bluesky: {code}: {excerpt(str(message), 300)}" if message else f"Bluesky: {code}"
 
 
 def _datetime(when: datetime) -> str:

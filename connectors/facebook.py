@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 from campaigns.platforms import PLATFORMS
 from connectors.base import (
+    Ambiguous,
     AuthFailed,
     Capabilities,
     ChannelConfig,
@@ -109,9 +110,12 @@ class FacebookConnector(Connector):
         response = (send if creates else send_safe)(self._client, request, "Facebook")
         body = json_body(response)
         if not response.is_success:
-            raise classify(response, "Facebook", self._token)
+            raise classify(response, "Facebook", creates=creates)
         if not isinstance(body, dict) or "id" not in body:
-            raise RetryLater("Facebook answered without an id", status=response.status_code)
+            missing = "Facebook answered without an id"
+            if creates:
+                raise Ambiguous(f"{missing}: the post may exist", status=response.status_code)
+            raise RetryLater(missing, status=response.status_code)
         return body
 
     # -- checking -----------------------------------------------------------------------
@@ -128,7 +132,7 @@ class FacebookConnector(Connector):
             return CheckReport(ok=False, limits=limits, problems=[error.reason])
         budgets = usage_budgets(response.headers)
         if not response.is_success:
-            problem = classify(response, "Facebook", self._token).reason
+            problem = classify(response, "Facebook").reason
             return CheckReport(ok=False, limits=limits, budgets=budgets, problems=[problem])
         body = json_body(response)
         name = body.get("name") if isinstance(body, dict) else None

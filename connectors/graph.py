@@ -22,11 +22,14 @@ from connectors.base import (
     Rejected,
     RetryLater,
 )
-from connectors.http import json_body
-from connectors.secreturl import redact, secret_client, with_query
+from connectors.http import json_body, server_error
+from connectors.secreturl import secret_client, with_query
 
-THROTTLED = frozenset({1, 2, 4, 17, 32, 341, 613, 80001})
-"""Temporary trouble or a rate limit (app, user, Page, Pages business use case)."""
+THROTTLED = frozenset({4, 17, 32, 341, 613, 80001})
+"""A rate limit (app, user, Page, Pages business use case): the call was refused, not made."""
+TRANSIENT = frozenset({1, 2})
+"""An unknown error, the service temporarily unavailable: "wait and retry", which says
+nothing of whether a post being created was made."""
 AUTH = frozenset({10, 102, 190})
 """Expired, revoked or insufficient tokens; 200-299 are permission errors too."""
 DUPLICATE = 506
@@ -52,25 +55,36 @@ def error_code(error: Mapping[str, Any]) -> int | None:
         return None
 
 
-def classify(response: httpx.Response, platform: str, token: str) -> PublishError:
-    """The PublishError for a Graph API answer that is not a success."""
+def classify(response: httpx.Response, platform: str, *, creates: bool = False) -> PublishError:
+    """The PublishError for a Graph API answer that is not a success.
+
+    `creates`: the call may have made a post public. Meta has no idempotency key, so
+    transient trouble (codes 1 and 2, `is_transient`, a 5xx without a code) is then
+    ambiguous; a rate limit still means the call was not made.
+    """
     error = graph_error(response)
     code = error_code(error)
     status = response.status_code
     subcode = error.get("error_subcode")
     label = f"{code}/{subcode}" if subcode else str(code) if code is not None else None
-    message = redact(str(error.get("message") or response.reason_phrase), token)
+    message = str(error.get("message") or response.reason_phrase)
     reason = f"{platform} answered {status}" + (f", error {label}: {message}" if label else "")
     kw: dict[str, Any] = {"status": status, "code": label}
-    if code in THROTTLED or error.get("is_transient") is True:
+    if code in THROTTLED:
         return RetryLater(reason, retry_at=regain_access(response.headers), **kw)
+    if code in TRANSIENT or error.get("is_transient") is True:
+        when = regain_access(response.headers)
+        return server_error(reason, harmless=not creates, retry_at=when, **kw)
     if code in AUTH or (code is not None and 200 <= code <= 299):
         return AuthFailed(reason, **kw)
     if code == DUPLICATE:
         return Duplicate(reason, **kw)
     if code is None:
-        if status == 429 or status >= 500:
+        if status == 429:
             return RetryLater(reason, retry_at=regain_access(response.headers), **kw)
+        if status >= 500:
+            when = regain_access(response.headers)
+            return server_error(reason, harmless=not creates, retry_at=when, **kw)
         if status in (401, 403):
             return AuthFailed(reason, **kw)
     return Rejected(reason, **kw)

@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from connectors.base import Ambiguous, ChannelConfig, RetryLater
+from connectors.base import Ambiguous, ChannelConfig, PublishError, RetryLater
 from connectors.settings import base_url_problem
 
 USER_AGENT = "clarion (+https://github.com/clarion-campaigns/clarion)"
@@ -77,6 +77,20 @@ def send_safe(client: httpx.Client, request: httpx.Request, platform: str) -> ht
         raise RetryLater(
             f"{type(exc).__name__} from {platform} before anything was published"
         ) from None
+
+
+def server_error(
+    reason: str, *, harmless: bool, retry_at: datetime | None = None, **kw: Any
+) -> PublishError:
+    """What a 5xx answer means. The request arrived: the platform, or a gateway in front of
+    it, may have made the post before failing (a 504 after a slow write, a 500 after the
+    commit), so for a request that creates a post it is ambiguous. It is tried again only
+    where that is `harmless`: the request cannot make anything public (a read, an upload),
+    the platform recognises a repeat (a record key), or its documentation says this answer
+    means nothing was done."""
+    if harmless:
+        return RetryLater(reason, retry_at=retry_at, **kw)
+    return Ambiguous(f"{reason}; a server error does not say whether the post was made", **kw)
 
 
 EPOCH_FLOOR = 1_000_000_000

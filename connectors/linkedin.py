@@ -34,9 +34,8 @@ from connectors.base import (
     Rejected,
     RetryLater,
 )
-from connectors.http import build_client, json_body, retry_after, send, send_safe
+from connectors.http import build_client, json_body, retry_after, send, send_safe, server_error
 from connectors.media import read_media
-from connectors.secreturl import redact
 from connectors.settings import is_loopback
 
 API = "https://api.linkedin.com"
@@ -112,7 +111,7 @@ class LinkedInConnector(Connector):
         request = self._client.build_request("POST", "/rest/posts", json=body)
         response = send(self._client, request, "LinkedIn")
         if not response.is_success:
-            raise self._classify(response)
+            raise self._classify(response, creates=True)
         urn = _created_urn(response)
         if not urn:
             raise Ambiguous(
@@ -191,7 +190,7 @@ class LinkedInConnector(Connector):
                 code=_code(json_body(response)),
             )
         if not response.is_success:
-            raise self._classify(response)
+            raise self._classify(response, creates=True)
         created = json_body(response)
         created = created if isinstance(created, dict) else {}
         urn = str(created.get("commentUrn") or created.get("$URN") or _created_urn(response))
@@ -200,11 +199,13 @@ class LinkedInConnector(Connector):
 
     # -- errors -------------------------------------------------------------------------
 
-    def _classify(self, response: httpx.Response) -> PublishError:
+    def _classify(self, response: httpx.Response, *, creates: bool = False) -> PublishError:
+        """LinkedIn has no idempotency key: a 5xx to a post or comment being created is
+        ambiguous, and settled by a look-up of the author's posts (or its duplicate error)."""
         body = json_body(response)
         body = body if isinstance(body, dict) else {}
         status = response.status_code
-        message = redact(str(body.get("message") or response.reason_phrase), self._token)
+        message = str(body.get("message") or response.reason_phrase)
         code = _code(body)
         kw: dict[str, Any] = {"status": status, "code": code}
         if status == 422 and "DUPLICATE_POST" in _input_errors(body):
@@ -220,7 +221,8 @@ class LinkedInConnector(Connector):
                 **kw,
             )
         if status >= 500:
-            return RetryLater(f"LinkedIn answered {status}: {message}", **kw)
+            reason = f"LinkedIn answered {status}: {message}"
+            return server_error(reason, harmless=not creates, **kw)
         if status == 401:
             return AuthFailed(
                 f"LinkedIn refused the access token ({message}): tokens last 60 days; sign in "

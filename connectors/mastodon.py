@@ -36,10 +36,19 @@ from connectors.base import (
     Rejected,
     RetryLater,
 )
-from connectors.http import build_client, iso_reset, json_body, retry_after, send, send_safe
+from connectors.http import (
+    build_client,
+    iso_reset,
+    json_body,
+    retry_after,
+    send,
+    send_safe,
+    server_error,
+)
 from connectors.login import LoginIO
 from connectors.media import read_media
 from connectors.ratelimits import header_budget, retry_time
+from connectors.redaction import excerpt
 from connectors.settings import REQUIRED_BASE_URL
 
 VISIBILITIES = ("public", "unlisted", "private", "direct")
@@ -62,12 +71,19 @@ def _budget(response: httpx.Response, scope: str) -> list[RateBudget]:
     return [found] if found else []
 
 
-def classify(response: httpx.Response, action: str, *, replying: bool = False) -> PublishError:
-    """The error a Mastodon answer means, by status code: its message is localized."""
+def classify(
+    response: httpx.Response, action: str, *, replying: bool = False, creates: bool = False
+) -> PublishError:
+    """The error a Mastodon answer means, by status code: its message is localized.
+
+    A server error to a status being created is ambiguous, as on any platform: the post may
+    exist while its idempotency key is not stored yet (Mastodon stores it after the post).
+    The dispatcher settles it by sending again with the same key once the server is surely
+    done (`reconcile_after`), within the hour Mastodon keeps the key."""
     status = response.status_code
     body = json_body(response)
     error = body.get("error") if isinstance(body, dict) else None
-    detail = f": {str(error)[:300]}" if error else ""
+    detail = f": {excerpt(str(error), 300)}" if error else ""
     reason = f"Mastodon refused to {action} ({status}{detail})"
     headers = response.headers
     if status == 429:
@@ -78,7 +94,8 @@ def classify(response: httpx.Response, action: str, *, replying: bool = False) -
     if status == 404 and not replying:
         return AuthFailed(f"{reason}: is the channel's base_url right?", status=status)
     if status >= 500:
-        return RetryLater(reason, retry_at=retry_after(headers.get("retry-after")), status=status)
+        when = retry_after(headers.get("retry-after"))
+        return server_error(reason, harmless=not creates, retry_at=when, status=status)
     return Rejected(reason, status=status)
 
 
@@ -202,7 +219,8 @@ class MastodonConnector(Connector):
         else:
             raise RetryLater("Mastodon is still processing the media; nothing was posted")
         if not response.is_success:
-            raise classify(response, "publish the post", replying=post.reply_to is not None)
+            replying = post.reply_to is not None
+            raise classify(response, "publish the post", replying=replying, creates=True)
         status = json_body(response)
         if not isinstance(status, dict) or not status.get("id"):
             raise Ambiguous("Mastodon accepted the post but did not say its id")

@@ -86,21 +86,3 @@ def with_query(name: str, secret: str) -> Completion:
         return url.copy_merge_params({name: secret})
 
     return complete
-
-
-def redact(text: str, *secrets: str) -> str:
-    """Platform words quoted in a reason, minus any secret they might echo."""
-    for secret in secrets:
-        if secret:
-            for form in {secret, quote(secret, safe=""), quote(secret, safe=":")}:
-                text = text.replace(form, "[secret]")
-    return text
-
-
-def url_secrets(url: httpx.URL) -> list[str]:
-    """What to redact of a secret address: the whole, its path, and every longer part of them
-    (some services echo a bare token); short parts such as `api` say nothing."""
-    parts = [str(url), url.path, url.query.decode()]
-    parts += [segment for segment in url.path.split("/") if len(segment) >= 6]
-    parts += [value for _, value in url.params.multi_items() if len(value) >= 6]
-    return sorted({part for part in parts if part}, key=len, reverse=True)

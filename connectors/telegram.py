@@ -35,9 +35,9 @@ from connectors.base import (
     Rejected,
     RetryLater,
 )
-from connectors.http import json_body, retry_after, send, send_safe
+from connectors.http import json_body, retry_after, send, send_safe, server_error
 from connectors.media import read_media
-from connectors.secreturl import redact, replace_in_path, secret_client
+from connectors.secreturl import replace_in_path, secret_client
 
 API = "https://api.telegram.org"
 PLACEHOLDER = "/botTOKEN/"
@@ -164,7 +164,7 @@ class TelegramConnector(Connector):
         migrate_to = (body.get("parameters") or {}).get("migrate_to_chat_id")
         if response.status_code == 400 and migrate_to is not None:
             raise ChatMigrated(str(migrate_to))
-        raise classify(response, body, self._token)
+        raise classify(response, body, creates=creates)
 
     # -- checking -----------------------------------------------------------------------
 
@@ -200,9 +200,14 @@ class TelegramConnector(Connector):
         self._client.close()
 
 
-def classify(response: httpx.Response, body: Mapping[str, Any], token: str) -> PublishError:
+def classify(
+    response: httpx.Response, body: Mapping[str, Any], *, creates: bool = False
+) -> PublishError:
+    """The Bot API has no idempotency and cannot read a chat's history: a 5xx to a message
+    being sent (a 502 or 504 from Telegram's gateway, typically) leaves it unknown for an
+    operator, who can see the chat."""
     status = response.status_code
-    description = redact(str(body.get("description") or response.reason_phrase), token)
+    description = str(body.get("description") or response.reason_phrase)
     kw: dict[str, Any] = {"status": status, "code": str(body.get("error_code") or status)}
     if status == 429:
         wait = (body.get("parameters") or {}).get("retry_after")
@@ -213,7 +218,8 @@ def classify(response: httpx.Response, body: Mapping[str, Any], token: str) -> P
         )
         return RetryLater(f"Telegram rate limit: {description}", retry_at=retry_at, **kw)
     if status >= 500:
-        return RetryLater(f"Telegram answered {status}: {description}", **kw)
+        reason = f"Telegram answered {status}: {description}"
+        return server_error(reason, harmless=not creates, **kw)
     if status in (401, 404):
         return AuthFailed(
             f"Telegram refused the bot token ({status} {description}): check "

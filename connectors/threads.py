@@ -222,7 +222,7 @@ class ThreadsConnector(Connector):
     def _container(self, params: dict[str, str]) -> str:
         response = self._post(f"{self._user}/threads", params, creates=False)
         if not response.is_success:
-            raise classify(response, "Threads", self._token)
+            raise classify(response, "Threads")
         return _id(response)
 
     def _wait_until_ready(self, container: str) -> None:
@@ -253,7 +253,9 @@ class ThreadsConnector(Connector):
                 status=response.status_code,
                 code=f"{NOT_READY[0]}/{NOT_READY[1]}",
             )
-        return classify(response, "Threads", self._token)
+        # A container publishes once, and the next attempt asks its status first: a repeat
+        # is harmless where the container is on file across a restart (options.state_dir).
+        return classify(response, "Threads", creates=not self._store.durable)
 
     # -- reading ------------------------------------------------------------------------
 
@@ -265,7 +267,7 @@ class ThreadsConnector(Connector):
         request = self._client.build_request("GET", f"/{self._version}/{path}", params=params)
         response = send_safe(self._client, request, "Threads")
         if not response.is_success:
-            raise classify(response, "Threads", self._token)
+            raise classify(response, "Threads")
         body = json_body(response)
         return body if isinstance(body, dict) else {}
 

@@ -35,9 +35,11 @@ from connectors.base import (
     Rejected,
     RetryLater,
 )
-from connectors.http import build_client, json_body, retry_after, send, send_safe
+from connectors.http import build_client, json_body, retry_after, send, send_safe, server_error
 from connectors.mediaurl import media_base_url, media_url
-from connectors.secreturl import redact, secret_client, url_secrets
+from connectors.redaction import excerpt
+from connectors.secreturl import secret_client
+from connectors.settings import base_url_problem
 
 DISCORD_LIMIT = 2000
 MATRIX_LOOKUP_PAGES = 5
@@ -81,7 +83,9 @@ class WebhookConnector(Connector):
         )
         return f"{len(post.media)} media file(s) not sent: {how}"
 
-    def classify(self, response: httpx.Response) -> PublishError:
+    def classify(self, response: httpx.Response, *, creates: bool = False) -> PublishError:
+        """A 5xx to a message being sent is ambiguous: none of these services has an
+        idempotency key or documents a server error as meaning nothing was posted."""
         status = response.status_code
         detail = self._detail(response)
         kw: dict[str, Any] = {"status": status, "code": self._code(response)}
@@ -90,7 +94,9 @@ class WebhookConnector(Connector):
                 f"{self.label} rate limit{detail}", retry_at=self.retry_at(response), **kw
             )
         if status >= 500:
-            return RetryLater(f"{self.label} answered {status}{detail}", **kw)
+            harmless = not creates or self.declined(response)
+            reason = f"{self.label} answered {status}{detail}"
+            return server_error(reason, harmless=harmless, retry_at=self.retry_at(response), **kw)
         if status in (401, 403, 404, 410):
             return AuthFailed(
                 f"{self.label} refused the address or the credentials ({status}{detail}): "
@@ -102,6 +108,10 @@ class WebhookConnector(Connector):
 
     def retry_at(self, response: httpx.Response) -> datetime | None:
         return retry_after(response.headers.get("retry-after"))
+
+    def declined(self, response: httpx.Response) -> bool:
+        """Whether this server error says for sure that nothing was posted."""
+        return False
 
     def _code(self, response: httpx.Response) -> str | None:
         return None
@@ -117,7 +127,7 @@ class WebhookConnector(Connector):
             )
         else:
             text = response.text.strip()
-        text = redact(text[:200], *url_secrets(self._url))
+        text = excerpt(text, 200)
         return f": {text}" if text else ""
 
     def close(self) -> None:
@@ -127,6 +137,9 @@ class WebhookConnector(Connector):
 def address(config: ChannelConfig) -> httpx.URL:
     """Where requests go: `credentials.url`, or, when the channel sets `base_url` (a proxy, a
     test server), the same path and query on that address instead of the webhook's own host."""
+    problem = base_url_problem(config.credentials["url"], "credentials.url", secret=True)
+    if problem:
+        raise ValueError(problem)
     url = httpx.URL(config.credentials["url"])
     if not config.base_url:
         return url
@@ -169,7 +182,7 @@ class IncomingWebhook(WebhookConnector):
         )
         response = send(self._client, request, self.label)
         if not response.is_success:
-            raise self.classify(response)
+            raise self.classify(response, creates=True)
         return Published(self.ref(response, post), note=self._media_note(post, images))
 
     def _images(self, post: Post) -> list[dict[str, str]]:
@@ -324,6 +337,11 @@ class GenericWebhook(IncomingWebhook):
     def _media_note(self, post: Post, images: list[dict[str, str]]) -> str | None:
         return None  # the receiver gets every file's name and alt text
 
+    def declined(self, response: httpx.Response) -> bool:
+        """Our documented contract: a receiver answers 503 with Retry-After only when it did
+        not take the post (overloaded, in maintenance)."""
+        return response.status_code == 503 and self.retry_at(response) is not None
+
 
 class MatrixRoom(WebhookConnector):
     """`credentials.url` is the homeserver, `credentials.access_token` the bot account's
@@ -341,7 +359,6 @@ class MatrixRoom(WebhookConnector):
                 "and options.room"
             )
         self._room = str(room)
-        self._token = token
         return build_client(
             replace(self.config, base_url=None),
             str(self._url),
@@ -355,7 +372,7 @@ class MatrixRoom(WebhookConnector):
         request = self._client.build_request("PUT", path, json=body)
         response = send(self._client, request, self.label)
         if not response.is_success:
-            raise self.classify(response)
+            raise self.classify(response, creates=True)
         event = json_body(response)
         event_id = str(event.get("event_id")) if isinstance(event, dict) else ""
         return Published(self._event_ref(room, event_id), note=self._media_note(post, []))
@@ -435,7 +452,7 @@ class MatrixRoom(WebhookConnector):
     def _detail(self, response: httpx.Response) -> str:
         body = json_body(response)
         text = str(body.get("error") or "") if isinstance(body, dict) else ""
-        return f": {redact(text[:200], self._token)}" if text else ""
+        return f": {excerpt(text, 200)}" if text else ""
 
 
 FORMATS: dict[str, type[WebhookConnector]] = {

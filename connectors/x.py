@@ -38,9 +38,10 @@ from connectors.base import (
     Rejected,
     RetryLater,
 )
-from connectors.http import USER_AGENT, epoch_reset, retry_after
+from connectors.http import USER_AGENT, epoch_reset, retry_after, server_error
 from connectors.login import LoginIO
 from connectors.ratelimits import header_budget, retry_time
+from connectors.redaction import excerpt
 from connectors.settings import base_url_problem
 from connectors.x_auth import UserAuth, json_object, user_auth
 
@@ -142,8 +143,10 @@ def budgets(headers: Mapping[str, str], endpoint: str) -> list[RateBudget]:
     return [budget for budget in found if budget]
 
 
-def classify(response: requests.Response, action: str) -> PublishError:
-    """The error an X answer means; by status and structured codes only."""
+def classify(response: requests.Response, action: str, *, creates: bool = False) -> PublishError:
+    """The error an X answer means; by status and structured codes only. X has no
+    idempotency key and documents no server error as meaning "nothing was made", so a 5xx
+    to a post being created is ambiguous; a look-up of the timeline settles it."""
     status = response.status_code
     problem = json_object(response)
     messages = [str(problem["detail"])] if problem.get("detail") else []
@@ -151,7 +154,7 @@ def classify(response: requests.Response, action: str) -> PublishError:
     code = problem.get("type") or next(
         (str(e["code"]) for e in _errors(problem) if "code" in e), None
     )
-    detail = "; ".join(dict.fromkeys(messages))[:300]
+    detail = excerpt("; ".join(dict.fromkeys(messages)), 300)
     reason = f"X refused to {action} ({status}{': ' + detail if detail else ''})"
     kw: dict[str, Any] = {"status": status, "code": str(code) if code else None}
     headers = response.headers
@@ -166,7 +169,8 @@ def classify(response: requests.Response, action: str) -> PublishError:
     if status in (404, 405):
         return AuthFailed(f"{reason}: is the channel's base_url right?", **kw)
     if status >= 500:
-        return RetryLater(reason, retry_at=retry_after(headers.get("retry-after")), **kw)
+        when = retry_after(headers.get("retry-after"))
+        return server_error(reason, harmless=not creates, retry_at=when, **kw)
     return Rejected(reason, **kw)
 
 
@@ -216,7 +220,7 @@ class XConnector(Connector):
         ):
             response = self._send(call, creates)
         if response.status_code >= 400:
-            raise classify(response, action)
+            raise classify(response, action, creates=creates)
         return response
 
     def _json(self, call: Callable[[], requests.Response], action: str) -> dict[str, Any]:
@@ -249,6 +253,9 @@ class XConnector(Connector):
 
     def close(self) -> None:
         self._api.session.close()
+
+    def secrets(self) -> list[str]:
+        return super().secrets() + self._user.secrets()
 
     def _url(self, post_id: str) -> str:
         handle = (self.config.account or "").lstrip("@")

@@ -10,6 +10,7 @@ lives in memory only, and the refresh token in config.yaml is spent by the first
 
 from __future__ import annotations
 
+import base64
 import fcntl
 import json
 import os
@@ -33,6 +34,9 @@ class UserAuth(Protocol):
     def refresh(self, session: requests.Session, base_url: str, timeout: float) -> bool:
         """New credentials after a 401; False when there is no way to get them."""
 
+    def secrets(self) -> list[str]:
+        """Tokens obtained since the channel's credentials were read."""
+
 
 class OAuth1:
     def __init__(self, credentials: Mapping[str, str]) -> None:
@@ -47,6 +51,9 @@ class OAuth1:
     def refresh(self, session: requests.Session, base_url: str, timeout: float) -> bool:
         return False
 
+    def secrets(self) -> list[str]:
+        return []
+
 
 class OAuth2:
     def __init__(self, credentials: Mapping[str, str], token_file: Path | None) -> None:
@@ -60,6 +67,14 @@ class OAuth2:
     def requests_auth(self) -> requests.auth.AuthBase:
         auth: requests.auth.AuthBase = tweepy.OAuth2BearerHandler(self.access_token)
         return auth
+
+    def secrets(self) -> list[str]:
+        found = [self.access_token, self.refresh_token or ""]
+        if self.client_secret:  # the token exchange sends it as HTTP basic authentication
+            found.append(
+                base64.b64encode(f"{self.client_id}:{self.client_secret}".encode()).decode()
+            )
+        return found
 
     def refresh(self, session: requests.Session, base_url: str, timeout: float) -> bool:
         if not (self.refresh_token and self.client_id):

@@ -16,11 +16,9 @@ import time
 import traceback
 from collections.abc import Iterable, Mapping
 from typing import Any, TextIO
-from urllib.parse import quote, quote_plus
 
+from connectors.redaction import Secrets
 from scheduler.config import LogSettings
-
-REDACTED = "[redacted]"
 
 _STANDARD = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
     "message",
@@ -49,30 +47,23 @@ def delivery_fields(key: str) -> dict[str, str]:
 class Redactor(logging.Filter):
     """Replaces every known secret value in a record: message, arguments, fields, traceback.
 
-    Secrets are added as channels resolve their credentials; each is also matched in its
-    URL-encoded forms, since tokens end up in URLs (Telegram puts the bot token in the path).
+    Secrets are added as channels resolve their credentials, and matched in every form
+    `connectors.redaction` knows: URL-encoded (Telegram puts the bot token in the path), and
+    for a webhook address its secret path alone, as a redirect's Location may name it.
     """
 
     def __init__(self) -> None:
         super().__init__()
-        self._secrets: set[str] = set()
-        self._pattern: re.Pattern[str] | None = None
+        self._secrets = Secrets()
 
     def add(self, secrets: Iterable[str]) -> None:
-        forms = set()
-        for secret in secrets:
-            if secret:
-                forms |= {secret, quote(secret, safe=""), quote_plus(secret)}
-        if forms - self._secrets:
-            self._secrets |= forms
-            ordered = sorted(self._secrets, key=len, reverse=True)
-            self._pattern = re.compile("|".join(map(re.escape, ordered)))
+        self._secrets.add(secrets)
 
     def redact(self, text: str) -> str:
-        return text if self._pattern is None else self._pattern.sub(REDACTED, text)
+        return self._secrets.redact(text)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if self._pattern is None:
+        if not self._secrets:
             return True
         try:
             message = record.getMessage()

@@ -89,6 +89,8 @@ class _Token:
 
 
 class FakeBluesky(FakePlatform):
+    error_text_fields = ("message",)  # XRPC's `error` is the machine-readable code
+
     def __init__(
         self,
         *,

@@ -21,8 +21,14 @@ def serve(
     parser = argparse.ArgumentParser(description="Run a platform fake on this machine.")
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any)")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added per request")
+    parser.add_argument(
+        "--echo-credentials",
+        action="store_true",
+        help="quote each request's token and address in every error answer, as some servers do",
+    )
     args = parser.parse_args(argv)
     fake = make(args.latency)
+    fake.echo_credentials = args.echo_credentials
     fake.start(args.port)
     print(fake.base_url, flush=True)
     print(about(fake), flush=True)

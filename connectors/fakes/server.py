@@ -13,10 +13,10 @@ import re
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Literal, Self
+from typing import Any, ClassVar, Literal, Self
 from urllib.parse import parse_qs, urlsplit
 
 
@@ -30,6 +30,8 @@ class Request:
     body: bytes
     match: dict[str, str] = field(default_factory=dict)
     """Named groups of the route pattern."""
+    target: str = ""
+    """The request line's target as sent: path and query."""
 
     def json(self) -> Any:
         return json.loads(self.body or b"null")
@@ -58,12 +60,16 @@ class Response:
         return json.dumps(self.body).encode(), "application/json; charset=utf-8"
 
 
-FaultKind = Literal["respond", "stall", "hang_after", "drop_after", "drop_before"]
+FaultKind = Literal["respond", "respond_after", "stall", "hang_after", "drop_after", "drop_before"]
 
 
 @dataclass(slots=True)
 class Fault:
-    """What the next matching request meets instead of, or after, normal handling."""
+    """What the next matching request meets instead of, or after, normal handling.
+
+    `respond` answers without handling (nothing is done); `respond_after` handles the request
+    (the post is made) and then answers with the scripted error instead, as a gateway does
+    when it gives up on a slow server (a 504 after the write)."""
 
     kind: FaultKind
     response: Response | None = None
@@ -90,8 +96,16 @@ class _Server(ThreadingHTTPServer):
 class FakePlatform:
     """Subclasses register routes in `routes()`; handlers run one at a time under a lock."""
 
+    error_text_fields: ClassVar[Sequence[str]] = ("message", "description", "detail", "error")
+    """Where the platform puts an error's words, in order of preference: Mastodon and Matrix
+    `error`, Telegram `description`, X `detail`, Graph `error.message`, LinkedIn `message`."""
+
     def __init__(self, *, latency: float = 0.0) -> None:
         self.latency = latency
+        self.echo_credentials = False
+        """Quote what each request carried (its target, Authorization header and body) in the
+        text of every error answer, as some servers do: Mastodon echoes the Authorization
+        header. Tests set it with a canary secret to show that nothing repeats it."""
         self.close_silently = False
         """Close the connection after every answer without `Connection: close`, as a server
         may close an idle kept-alive connection at any moment."""
@@ -130,6 +144,18 @@ class FakePlatform:
             Fault("respond", Response(status, body, headers or {}), method=method, path=path),
             times,
         )
+
+    def fail_after(
+        self,
+        status: int,
+        body: Any = None,
+        *,
+        method: str | None = "POST",
+        path: str | None = None,
+    ) -> None:
+        """The next matching request is handled (the post is made), then answered with this
+        error, as by a gateway that gave up waiting."""
+        self.inject(Fault("respond_after", Response(status, body), method=method, path=path))
 
     def _take_fault(self, method: str, path: str) -> Fault | None:
         with self.lock:
@@ -192,6 +218,7 @@ class FakePlatform:
             parse_qs(split.query, keep_blank_values=True),
             {k.lower(): v for k, v in handler.headers.items()},
             body,
+            target=handler.path,
         )
         with self.lock:
             self.requests.append(request)
@@ -209,6 +236,11 @@ class FakePlatform:
             response = fault.response
         else:
             response = self._handle(request)
+        if fault and fault.kind == "respond_after":
+            assert fault.response is not None
+            response = fault.response
+        if self.echo_credentials and response.status >= 400:
+            response = echoed(response, request, self.error_text_fields)
         if fault and fault.kind == "hang_after":
             time.sleep(fault.seconds)
         if fault and fault.kind == "drop_after":
@@ -242,3 +274,35 @@ class FakePlatform:
             handler.wfile.write(payload)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (its time-out), which is what some tests want
+
+
+def echoed(response: Response, request: Request, fields: Sequence[str]) -> Response:
+    """The error answer with the request's credentials quoted in its text: in the first of
+    `fields` that each JSON object has (added to the outer one if none has any)."""
+    echo = (
+        f"(request: {request.method} {request.target}; Authorization: "
+        f"{request.header('authorization')}; body: {request.body[:500].decode(errors='replace')})"
+    )
+    quoted = False
+
+    def quote_in(value: Any) -> Any:
+        nonlocal quoted
+        if not isinstance(value, dict):
+            return value
+        found = next((f for f in fields if isinstance(value.get(f), str)), None)
+        if found:
+            quoted = True
+        return {
+            key: f"{item} {echo}" if key == found else quote_in(item) for key, item in value.items()
+        }
+
+    body = response.body
+    if isinstance(body, str):
+        body = f"{body} {echo}"
+    elif isinstance(body, bytes):
+        body += b" " + echo.encode()
+    else:
+        body = quote_in(body)
+        if not quoted and isinstance(body, dict):
+            body[fields[0]] = echo
+    return Response(response.status, body, response.headers)

@@ -28,6 +28,7 @@ from scheduler.commands import config_option, emit, load_config_or_exit, standar
 if TYPE_CHECKING:
     from connectors.base import CheckReport
     from scheduler.config import Config
+    from scheduler.logs import Redactor
 
 
 def _fail(message: str, status: int = EXIT_USAGE) -> click.exceptions.Exit:
@@ -65,7 +66,7 @@ class _Checked:
     report: CheckReport
 
 
-def _check_one(config: Config, name: str) -> _Checked:
+def _check_one(config: Config, name: str, redactor: Redactor) -> _Checked:
     from campaigns.problems import InputError
     from connectors.base import CheckReport, PublishError
     from connectors.registry import create
@@ -76,6 +77,7 @@ def _check_one(config: Config, name: str) -> _Checked:
     except InputError as exc:
         problems = [p.format() for p in exc.problems]
         return _Checked(name, platform, CheckReport(ok=False, problems=problems))
+    redactor.add(credentials.values())
     try:
         connector = create(config.channel_config(name, credentials))
     except (ValueError, ImportError) as exc:
@@ -174,8 +176,13 @@ def check(channels: tuple[str, ...], config_path: Path | None, fmt: str) -> None
     config = load_config_or_exit(config_path)
     _require_file(config, "there are no credentials to check")
     names = _known(config, channels)
+    from scheduler.config import LogSettings
+    from scheduler.logs import Redactor, configure
+
+    redactor = Redactor()  # a library's warning passes it too, as in the daemon's log
+    configure(LogSettings(format=config.file.log.format, level="warning"), redactor)
     with ThreadPoolExecutor(max_workers=min(4, len(names) or 1)) as pool:
-        results = list(pool.map(lambda name: _check_one(config, name), names))
+        results = list(pool.map(lambda name: _check_one(config, name, redactor), names))
     emit(_json(results) if fmt == "json" else _table(results, datetime.now(UTC)))
     ok = all(item.report.ok for item in results)
     raise click.exceptions.Exit(EXIT_OK if ok else EXIT_PROBLEMS)

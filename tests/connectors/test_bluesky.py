@@ -430,6 +430,18 @@ def test_server_errors_retry_later(
     assert (caught.value.status, caught.value.code) == (status, code)
 
 
+def test_a_server_error_after_the_record_was_made_is_retried_without_a_second_post(
+    fake: FakeBluesky, bsky: BlueskyConnector
+) -> None:
+    """The record key is the delivery's: a repeat writes the same record, never a new one."""
+    fake.fail_after(502, "Bad gateway", path="putRecord")
+    with pytest.raises(RetryLater):
+        bsky.publish(post())
+    assert len(fake.posts) == 1
+    again = bsky.publish(post())
+    assert [p.uri for p in fake.posts] == [again.ref.id]
+
+
 def test_content_the_server_refuses_is_rejected(fake: FakeBluesky, bsky: BlueskyConnector) -> None:
     message = "Invalid app.bsky.feed.post record: grapheme too big (maximum 300, got 301)"
     fake.respond(400, {"error": "InvalidRequest", "message": message}, path="putRecord")
@@ -647,6 +659,7 @@ def test_no_secret_in_logs_or_errors(
     fake: FakeBluesky, bsky: BlueskyConnector, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
+    fake.echo_credentials = True  # every error quotes the Authorization header and body
     errors: list[PublishError] = []
 
     def attempt(**changes: Any) -> None:

@@ -170,10 +170,26 @@ def test_page_throttling_waits_for_regained_access(fake: FacebookFake) -> None:
     assert caught.code == "80001"
 
 
-@pytest.mark.parametrize("code", [1, 2, 4, 17, 32, 613, 80001])
-def test_transient_and_rate_codes_are_retried(code: int) -> None:
+@pytest.mark.parametrize("code", [4, 17, 32, 613, 80001])
+def test_rate_codes_are_retried_even_for_a_post(code: int) -> None:
+    """A throttled call was refused, not made."""
     response = httpx.Response(400, json={"error": {"code": code, "message": "later"}})
-    assert isinstance(classify(response, "Facebook", TOKEN), RetryLater)
+    assert isinstance(classify(response, "Facebook", creates=True), RetryLater)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"error": {"code": 1, "message": "An unknown error occurred"}},
+        {"error": {"code": 2, "message": "Service temporarily unavailable"}},
+        {"error": {"code": 100, "is_transient": True, "message": "try again"}},
+        "<html>Bad Gateway</html>",
+    ],
+)
+def test_transient_trouble_is_retried_for_a_read_and_ambiguous_for_a_post(body: object) -> None:
+    response = httpx.Response(500, json=body)
+    assert isinstance(classify(response, "Facebook"), RetryLater)
+    assert isinstance(classify(response, "Facebook", creates=True), Ambiguous)
 
 
 @pytest.mark.parametrize(
@@ -191,12 +207,7 @@ def test_transient_and_rate_codes_are_retried(code: int) -> None:
 )
 def test_codes_decide_the_class(code: int, kind: type[PublishError]) -> None:
     body = {"error": {"code": code, "message": "Mensaje traducido", "error_subcode": 1}}
-    assert type(classify(httpx.Response(400, json=body), "Facebook", TOKEN)) is kind
-
-
-def test_a_transient_flag_is_retried() -> None:
-    body = {"error": {"code": 100, "is_transient": True, "message": "try again"}}
-    assert isinstance(classify(httpx.Response(500, json=body), "Facebook", TOKEN), RetryLater)
+    assert type(classify(httpx.Response(400, json=body), "Facebook")) is kind
 
 
 def test_regain_access_reads_the_largest_estimate() -> None:
@@ -207,10 +218,21 @@ def test_regain_access_reads_the_largest_estimate() -> None:
     assert regain_access(httpx.Headers({"x-business-use-case-usage": "not json"}), now) is None
 
 
-def test_server_errors_are_retried(fake: FacebookFake) -> None:
-    fake.respond(502, "<html>Bad Gateway</html>")
-    with pytest.raises(RetryLater):
+def test_a_server_error_to_a_new_post_is_ambiguous(fake: FacebookFake) -> None:
+    fake.fail_after(502, "<html>Bad Gateway</html>", path="/feed")
+    with pytest.raises(Ambiguous) as caught:
         connector(fake).publish(post())
+    assert caught.value.status == 502
+    assert len(fake.posts) == 1
+
+
+def test_a_server_error_to_an_unpublished_photo_is_retried(
+    fake: FacebookFake, tmp_path: Path
+) -> None:
+    fake.respond(502, "<html>Bad Gateway</html>", path="/photos")
+    with pytest.raises(RetryLater):
+        connector(fake).publish(post(media=images(tmp_path, 2)))
+    assert fake.posts == []
 
 
 def test_refused_connection_is_safe_to_retry() -> None:
@@ -262,6 +284,7 @@ def test_check_names_the_page_and_its_usage(fake: FacebookFake) -> None:
 def test_the_token_never_leaks(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     capture_everything(caplog)
     with FacebookFake(token=CANARY) as fake:
+        fake.echo_credentials = True  # every error quotes the request, token in its query
         fb = connector(fake, token=CANARY, timeout=0.3)
         first = fb.publish(post(media=images(tmp_path, 2)))
         fb.publish(post("comment", reply_to=first.ref, thread_root=first.ref))

@@ -91,7 +91,9 @@ def test_any_text_survives_the_little_format(text: str) -> None:
 _unique = itertools.count()
 
 
-@settings(max_examples=30, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(TRICKY)
 def test_any_text_is_published_whole(fake: LinkedInFake, text: str) -> None:
     text = f"{next(_unique)} {text}"
@@ -319,10 +321,24 @@ def test_rate_limit_backs_off(fake: LinkedInFake) -> None:
     assert again.value.retry_at > datetime.now(UTC) + timedelta(seconds=100)
 
 
-def test_server_errors_are_retried(fake: LinkedInFake) -> None:
-    fake.respond(503, {"status": 503, "message": "Service Unavailable"})
+def test_a_server_error_to_a_new_post_is_ambiguous_and_lookup_settles_it(
+    fake: LinkedInFake,
+) -> None:
+    fake.fail_after(503, {"status": 503, "message": "Service Unavailable"}, path="/rest/posts")
+    li = connector(fake)
+    sent = post(due=datetime.now(UTC))
+    with pytest.raises(Ambiguous) as caught:
+        li.publish(sent)
+    assert caught.value.status == 503
+    assert len(fake.posts) == 1
+    assert li.lookup(sent) is not None
+
+
+def test_a_server_error_to_an_image_upload_is_retried(fake: LinkedInFake, tmp_path: Path) -> None:
+    fake.respond(503, {"status": 503, "message": "Service Unavailable"}, path="/rest/images")
     with pytest.raises(RetryLater):
-        connector(fake).publish(post())
+        connector(fake).publish(post(media=images(tmp_path, 1)))
+    assert fake.posts == []
 
 
 def test_refused_connection_is_safe_to_retry() -> None:
@@ -402,6 +418,7 @@ def test_check_names_the_author(fake: LinkedInFake) -> None:
 def test_the_token_never_leaks(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     capture_everything(caplog)
     with LinkedInFake(token=CANARY) as fake:
+        fake.echo_credentials = True  # every error quotes the Authorization header
         li = connector(fake, token=CANARY, timeout=0.3)
         li.publish(post(media=images(tmp_path, 2)))
         fake.throttle()

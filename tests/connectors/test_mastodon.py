@@ -242,14 +242,32 @@ def test_the_status_limit_retries_at_the_iso_reset() -> None:
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
-def test_server_errors_are_retried(fake: MastodonFake, status: int) -> None:
+def test_a_server_error_to_a_new_status_is_ambiguous_and_a_repeat_is_harmless(
+    fake: MastodonFake, status: int
+) -> None:
+    """Mastodon made the post, then a gateway answered with a server error: not "nothing
+    was sent". The repeat the dispatcher makes, with the same key, returns the original."""
     body = {"error": "There was a temporary problem serving your request, please try again"}
-    fake.respond(status, body, {"Retry-After": "30"}, path="/api/v1/statuses")
+    fake.fail_after(status, body, path="/api/v1/statuses")
+    mastodon = connector(fake)
+    with pytest.raises(Ambiguous) as caught:
+        mastodon.publish(post())
+    assert caught.value.status == status
+    assert len(fake.posts) == 1
+    again = mastodon.publish(post())
+    assert len(fake.posts) == 1 and again.ref.id == str(fake.posts[0]["id"])
+
+
+def test_a_server_error_to_a_media_upload_is_retried_when_the_server_says(
+    fake: MastodonFake, tmp_path: Path
+) -> None:
+    fake.respond(503, {"error": "busy"}, {"Retry-After": "30"}, path="/api/v2/media")
     before = datetime.now(UTC)
     with pytest.raises(RetryLater) as caught:
-        connector(fake).publish(post())
+        connector(fake).publish(post(media=images(tmp_path, 1)))
     assert caught.value.retry_at is not None
     assert caught.value.retry_at >= before + timedelta(seconds=29)
+    assert fake.posts == []
 
 
 def test_a_revoked_token_holds_the_channel(fake: MastodonFake) -> None:
@@ -391,6 +409,7 @@ def test_the_token_never_reaches_logs_or_errors(
     seen: list[object] = []
     fake = MastodonFake(access_token=CANARY)
     with fake:
+        fake.echo_credentials = True  # every error quotes the Authorization header
         mastodon = connector(fake, token=CANARY, timeout=0.3)
         seen += [mastodon.publish(post("ok", media=images(tmp_path, 1))), mastodon.check()]
         seen.append(mastodon.lookup(post("ok")))

@@ -229,6 +229,29 @@ def test_server_errors_are_retried(fake: ThreadsFake) -> None:
         connector(fake).publish(post())
 
 
+def test_a_server_error_to_a_publish_is_retried_where_the_container_is_on_file(
+    fake: ThreadsFake, tmp_path: Path
+) -> None:
+    """Threads published, then answered 500: the container on file makes the next attempt
+    find the post instead of making a second one."""
+    state = str(tmp_path / "state")
+    error = {"error": {"code": 2, "message": "Service temporarily unavailable"}}
+    fake.fail_after(500, error, path="threads_publish")
+    with pytest.raises(RetryLater):
+        connector(fake, state_dir=state).publish(post(due=datetime.now(UTC)))
+    again = connector(fake, state_dir=state).publish(post(due=datetime.now(UTC)))
+    assert again.note == "published by an earlier attempt"
+    assert len(fake.posts) == 1
+
+
+def test_a_server_error_to_a_publish_is_ambiguous_without_a_state_dir(fake: ThreadsFake) -> None:
+    """A restart would forget the container: the next attempt could make a second post."""
+    fake.fail_after(500, {"error": {"code": 2, "message": "later"}}, path="threads_publish")
+    with pytest.raises(Ambiguous):
+        connector(fake).publish(post())
+    assert len(fake.posts) == 1
+
+
 def test_refused_connection_is_safe_to_retry() -> None:
     with pytest.raises(RetryLater):
         connector(base_url=closed_port()).publish(post())
@@ -264,6 +287,7 @@ def test_check_reports_the_quota(fake: ThreadsFake) -> None:
 def test_the_token_never_leaks(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     capture_everything(caplog)
     with ThreadsFake(token=CANARY) as fake:
+        fake.echo_credentials = True  # every error quotes the request, token in its query
         th = connector(fake, token=CANARY, timeout=0.3, state_dir=str(tmp_path / "s"))
         th.publish(post(media=images(tmp_path, 2)))
         fake.respond(500, {"error": {"code": 2, "message": f"oops {CANARY}"}})

@@ -303,11 +303,37 @@ def test_generic_refusal_is_rejected(fake: WebhookFake) -> None:
 
 
 @pytest.mark.parametrize("fmt", ["slack", "discord", "teams", "generic"])
-def test_server_errors_are_retried(fake: WebhookFake, fmt: str) -> None:
-    fake.respond(503, "<html>busy</html>")
-    with pytest.raises(RetryLater):
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_a_server_error_after_sending_is_ambiguous(
+    fake: WebhookFake, fmt: str, status: int
+) -> None:
+    """The service posted the message, then answered with a server error: none of them
+    recognises a repeat, so this is not "nothing was sent"."""
+    fake.fail_after(status, "<html>busy</html>")
+    with pytest.raises(Ambiguous) as caught:
         hook(fmt, url_of(fmt, fake)).publish(post())
+    assert caught.value.status == status
+    assert len(fake.posts) == 1
+
+
+def test_a_generic_receiver_declines_with_503_and_retry_after(fake: WebhookFake) -> None:
+    """Our documented contract: 503 with Retry-After means the receiver did not take it."""
+    fake.respond(503, {"error": "maintenance"}, {"Retry-After": "60"})
+    with pytest.raises(RetryLater) as caught:
+        hook("generic", fake.generic_url).publish(post())
+    assert caught.value.retry_at is not None
     assert fake.posts == []
+
+
+def test_a_server_error_to_a_matrix_event_is_ambiguous_and_lookup_settles_it(
+    fake: WebhookFake,
+) -> None:
+    room = matrix(fake)
+    fake.fail_after(502, {"errcode": "M_UNKNOWN", "error": "gateway"}, method="PUT")
+    with pytest.raises(Ambiguous):
+        room.publish(post())
+    assert len(fake.posts) == 1
+    assert room.lookup(post()) is not None
 
 
 @pytest.mark.parametrize("fmt", ["slack", "discord", "teams", "generic"])
@@ -433,6 +459,7 @@ def test_the_webhook_address_never_leaks(
     fake: WebhookFake, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     capture_everything(caplog)
+    fake.echo_credentials = True  # every error quotes the request: path, token
     errors: list[object] = []
     for fmt, secret in [
         ("slack", SLACK_SECRET),
@@ -440,12 +467,12 @@ def test_the_webhook_address_never_leaks(
         ("teams", TEAMS_SIG),
         ("generic", "/hooks/clarion"),
     ]:
-        connector = hook(fmt, url_of(fmt, fake), timeout=0.3)
+        connector = hook(fmt, url_of(fmt, fake), timeout=1.0)  # generous: the machine may be loaded
         connector.publish(post(media=images(tmp_path, 1)))
         fake.respond(429, {"message": f"slow down {secret}"}, {"Retry-After": "5"})
         fake.respond(500, secret)
         fake.respond(400, {"message": f"bad {secret}"})
-        fake.inject(Fault("hang_after", seconds=1.0))
+        fake.inject(Fault("hang_after", seconds=3.0))
         errors += [*failures(connector, [post()] * 4), connector.check()]
         fake.revoked.add(fmt)
         errors += failures(connector, [post()], AuthFailed)

@@ -242,21 +242,31 @@ def test_a_429_without_an_exhausted_window_waits_for_the_latest_reset(fake: XFak
 
 
 @pytest.mark.parametrize("status", [500, 502, 503, 504])
-def test_server_errors_are_retried(fake: XFake, status: int) -> None:
-    fake.respond(status, problem(status, "Service Unavailable", "Try later."), path="/2/tweets")
-    with pytest.raises(RetryLater) as caught:
-        connector(fake).publish(post())
+def test_a_server_error_to_a_new_post_is_ambiguous_and_lookup_settles_it(
+    fake: XFake, status: int
+) -> None:
+    """X made the post, then answered with a server error (X has no idempotency key, and
+    posts are known to go out behind a 503): not "nothing was sent"."""
+    fake.fail_after(status, problem(status, "Service Unavailable", "Try later."), path="/2/tweets")
+    x = connector(fake)
+    with pytest.raises(Ambiguous) as caught:
+        x.publish(post())
     assert caught.value.status == status
-    assert fake.posts == []
+    assert len(fake.posts) == 1
+    found = x.lookup(post())
+    assert found is not None and found.id == fake.posts[0]["id"]
 
 
-def test_a_retry_after_on_503_is_kept(fake: XFake) -> None:
-    fake.respond(503, "Over capacity", {"Retry-After": "120"}, path="/2/tweets")
+def test_a_server_error_to_a_media_upload_is_retried_when_the_server_says(
+    fake: XFake, tmp_path: Path
+) -> None:
+    fake.respond(503, "Over capacity", {"Retry-After": "120"}, path="/2/media/upload")
     before = datetime.now(UTC)
     with pytest.raises(RetryLater) as caught:
-        connector(fake).publish(post())
+        connector(fake).publish(post(media=images(tmp_path, 1)))
     assert caught.value.retry_at is not None
     assert before + timedelta(seconds=119) < caught.value.retry_at
+    assert fake.posts == []
 
 
 def test_no_connection_means_nothing_was_sent() -> None:
@@ -581,6 +591,7 @@ def test_secrets_never_reach_logs_or_errors(
         access_token_secret=CANARIES["access_token_secret"],
     )
     with fake:
+        fake.echo_credentials = True  # every error quotes the Authorization header
         fake.oauth2_access.add("CANARY-bearer")
         x = connector(fake, credentials=CANARIES, timeout=0.3)
         bearer = connector(fake, credentials={"oauth2_access_token": "CANARY-bearer"})

@@ -12,8 +12,9 @@ import httpx
 import pytest
 
 from connectors.fakes.telegram import TelegramFake
+from connectors.redaction import REDACTED
 from scheduler.config import LogSettings
-from scheduler.logs import REDACTED, Redactor, configure, delivery_fields
+from scheduler.logs import Redactor, configure, delivery_fields
 
 CANARY = "987654321:CANARY-secret/with+symbols&more"
 KEY = "sayno-2027/tips/fr/x-main/2"
@@ -101,3 +102,35 @@ def test_httpx_request_lines_are_redacted(logs: tuple[io.StringIO, Redactor]) ->
     text = stream.getvalue()
     assert "HTTP Request: POST" in text
     assert "CANARY-secret" not in text
+
+
+WEBHOOK = "https://hooks.slack.com/services/T0CANARY/B0CANARY/CANARYhookSecret42"
+LIBRARIES = [
+    *("httpx", "httpcore.http11", "tweepy.client", "urllib3.connectionpool", "oauthlib"),
+    *("requests_oauthlib", "apscheduler.scheduler", "some.library.nobody.configured"),
+]
+
+
+@pytest.mark.parametrize("name", LIBRARIES)
+def test_every_library_record_passes_the_redactor_at_debug_level(name: str) -> None:
+    """The filter sits on the handler, so a library's logger needs nothing of ours; a
+    webhook address is matched as a whole and by its secret path and token alone, as a
+    redirect's Location header (logged by httpcore) or a bare token may show them."""
+    stream = io.StringIO()
+    redactor = Redactor()
+    redactor.add([WEBHOOK])
+    handler = configure(LogSettings(format="text", level="debug"), redactor, stream)
+    try:
+        log = logging.getLogger(name)
+        log.debug(
+            "receive_response_headers.complete return_value=%r",
+            (b"HTTP/1.1", 307, [(b"Location", b"/services/T0CANARY/B0CANARY/CANARYhookSecret42")]),
+        )
+        log.debug("token alone: %s; url: %s", "CANARYhookSecret42", WEBHOOK)
+        log.debug("json-escaped: %s", json.dumps({"url": WEBHOOK.replace("/", "\\/")}))
+    finally:
+        logging.getLogger().removeHandler(handler)
+    text = stream.getvalue()
+    assert text.count(name) == 3
+    assert "CANARYhookSecret42" not in text and "B0CANARY" not in text
+    assert "services" in text  # a plain word of the path is no secret
