@@ -94,6 +94,8 @@ class Daemon:
         self._last_recheck = float("-inf")
         self._healthy = True
         self._running = False
+        self._opened = False
+        """Whether the ledger was opened: a daemon refused before that never ran."""
         self.outbox: Path | None = None
         self.ledger_url = config.ledger_url
         if self.dry_run:
@@ -111,16 +113,29 @@ class Daemon:
 
         Raises StartupError for what an operator must fix (exit status 2).
         """
+        from scheduler.config import prepare_state_dir
         from scheduler.ledger import acquire_daemon_lock, open_ledger
 
         try:
+            prepare_state_dir(self.config)
             self._stack.enter_context(acquire_daemon_lock(self.ledger_url))
             opened = open_ledger(self.ledger_url)
+        except InputError as exc:
+            self._stack.close()
+            raise StartupError("\n".join(p.format() for p in exc.problems)) from None
         except LedgerError as exc:
             self._stack.close()
             raise StartupError(str(exc)) from None
+        except OSError as exc:  # the ledger's folder or lock file cannot be written
+            self._stack.close()
+            where = f" ({exc.filename})" if exc.filename else ""
+            raise StartupError(
+                f"cannot write the ledger's files: {exc.strerror or exc}{where}. Make room "
+                "on that disk, or point state_dir (or ledger) in config.yaml elsewhere"
+            ) from None
         self._stack.callback(opened.close)
         self.ledger = opened
+        self._opened = True
         if opened.engine.dialect.name == "sqlite":
             # The daemon lock proves no other daemon runs on this file: whatever is still
             # claimed belongs to a process that died mid-publish, so it is settled now
@@ -165,7 +180,7 @@ class Daemon:
         self.alarms.every(HEARTBEAT, interval, self._heartbeat)
         self.alarms.every(SWEEPER, interval, self._sweep, maintenance=True)
         self.alarms.start()
-        watch_campaigns(self.config.campaign_paths, self._files_changed, self._stop_watching)
+        watch_campaigns(self.config.campaign_entries, self._files_changed, self._stop_watching)
         self._running = True
         log.info(
             "clarion is running: %d channel%s (%s)%s",
@@ -483,4 +498,5 @@ class Daemon:
                     self.policies.shutdown_grace,
                 )
         self._stack.close()
-        log.info("stopped")
+        if self._opened:
+            log.info("stopped")
