@@ -57,6 +57,8 @@ def _duration(value: Any) -> timedelta:
             f"a duration needs a unit: {value} of what? | hint: write a number and a unit, "
             "such as 30m, 2h or 1d"
         )
+    if value is None:
+        raise ValueError(f"the duration is missing | hint: write a number and a unit, {_EXAMPLES}")
     raise ValueError(f"a duration is a number and a unit, {_EXAMPLES}, not a list or a mapping")
 
 

@@ -199,6 +199,12 @@ right-to-left override turns the rest of a post around on the platform. The mark
 U+200F and U+061C that right-to-left writing uses stay allowed."""
 
 
+def printable(text: str) -> str:
+    """`text` with each control character shown as an escape (`\\x1b`), so that writing it
+    to a terminal can neither move the cursor nor retitle the window."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
 def text_problem(value: str) -> tuple[str, str] | None:
     """What makes `value` unfit for a campaign or config file, as (message, hint)."""
     if len(value) > MAX_TEXT:
@@ -286,8 +292,9 @@ def parse_yaml(text: str, file: str) -> Document:
     return Document(file, data, builder.source)
 
 
-MAX_FILE_SIZE = 10 * 1024**2
-"""The largest campaign or config file read: a year of posts in ten languages is under 2 MB."""
+MAX_FILE_SIZE = 4 * 1024**2
+"""The largest campaign or config file read: the example campaign, 80 posts a year in eight
+languages, is 24 kB."""
 
 
 def read_yaml(path: Path, display: str | None = None) -> Document:

@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from campaigns.delivery import Delivery
+from campaigns.yamlsource import printable
 from campaigns.preview.common import (
     HELD,
     Preview,
@@ -87,8 +88,16 @@ def _post(delivery: Delivery, several: bool, preview: Preview) -> Text:
     return text
 
 
+SHOWN = 5_000
+"""The most characters of one text the terminal shows (beyond every platform's limit but
+Facebook's): wrapping a much longer text in a table takes rich seconds per delivery."""
+
+
 def _text(delivery: Delivery) -> Text:
-    text = Text(delivery.text)
+    text = Text(printable(delivery.text[:SHOWN]))
+    if len(delivery.text) > SHOWN:
+        more = len(delivery.text) - SHOWN
+        text.append(f" … {more:,} more characters (--format json shows all)", style="dim")
     if delivery.media:
         text.append("\n")
     for media in delivery.media:
