@@ -179,11 +179,11 @@ class _FolderWatch:
         """What each path leads to now: the real path and inode of the folder watched."""
         found: list[tuple[str, int, int] | None] = []
         for path in self.paths:
-            real = path.resolve()
-            watched = real if real.is_dir() else real.parent
             try:
+                real = path.resolve()
+                watched = real if real.is_dir() else real.parent
                 info = watched.stat() if real.exists() else None
-            except OSError:
+            except (OSError, RuntimeError):  # RuntimeError: a loop of symbolic links
                 info = None
             found.append(None if info is None else (str(real), info.st_dev, info.st_ino))
         return tuple(found)
@@ -195,10 +195,17 @@ class _FolderWatch:
             identity = self.identity()
             try:
                 self._watch(identity, pending)
-            except Exception:
-                if not failed:  # once: it is tried again every recheck_ms
-                    log.exception("watching the campaign files failed; SIGHUP reloads")
-                failed = True
+            except Exception as exc:
+                # Often a folder replaced while the watch started: then it starts again.
+                if not failed and self.identity() == identity:
+                    log.error(
+                        "watching the campaign files failed (%s); trying again every %s s, "
+                        "and SIGHUP reloads",
+                        exc,
+                        self.recheck_ms / 1000,
+                        exc_info=log.isEnabledFor(logging.DEBUG),
+                    )
+                    failed = True
                 self.stop.wait(self.recheck_ms / 1000)
             else:
                 failed = False

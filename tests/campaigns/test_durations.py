@@ -3,6 +3,8 @@ a number needs its unit, `true` is no duration, and zero is refused where it mea
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import tempfile
 from datetime import timedelta
 from pathlib import Path
@@ -92,3 +94,25 @@ def test_zero_is_refused_where_it_means_nothing() -> None:
 def test_milliseconds_for_sub_second_intervals() -> None:
     assert parse_duration("500ms") == timedelta(milliseconds=500)
     assert parse_duration("1m30s") == timedelta(seconds=90)
+
+
+@pytest.mark.parametrize(
+    ("line", "words"),
+    [
+        ("defaults: {not_after: true}", "true is not a duration"),
+        ("defaults: {not_after: 0s}", "the duration must be longer than zero"),
+        ("min_gap: 30", "a duration needs a unit: 30 of what?"),
+    ],
+)
+def test_validate_refuses_what_is_no_duration(tmp_path: Path, line: str, words: str) -> None:
+    path = tmp_path / "c.yaml"
+    header = f"campaign: c\ntitle: T\ntimezone: UTC\nchannels: [x-main]\n{line}\n"
+    path.write_text(campaign("- {id: p, at: 2030-03-01 10:00, text: hi}", header))
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "clarion"), "validate", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert f"{path}:5:" in done.stdout and words in done.stdout
