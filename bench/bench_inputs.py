@@ -44,8 +44,7 @@ def measure(*args: str) -> tuple[float, float, str]:
 def main() -> None:
     words = ("Online sexual coercion is a crime. " * 3000)[:99_000]
     longest = [
-        {"id": f"p{i}", "at": "2030-01-01 10:00", "text": words + " {link}" * 50}
-        for i in range(39)
+        {"id": f"p{i}", "at": "2030-01-01 10:00", "text": words + " {link}" * 50} for i in range(39)
     ]
     links = [{"id": "p", "at": "2030-01-01 10:00", "text": "{link} " * 100_000}]
     with tempfile.TemporaryDirectory() as folder:

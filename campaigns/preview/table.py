@@ -14,7 +14,6 @@ from rich.table import Table
 from rich.text import Text
 
 from campaigns.delivery import Delivery
-from campaigns.yamlsource import printable
 from campaigns.preview.common import (
     HELD,
     Preview,
@@ -27,6 +26,7 @@ from campaigns.preview.common import (
     post_label,
     zone_label,
 )
+from campaigns.yamlsource import printable
 
 
 def render(preview: Preview, console: Console) -> None:
