@@ -199,11 +199,11 @@ def ledger_url(value: str) -> str:
         parsed = make_url(value)
     except (ArgumentError, ValueError):
         raise ValueError(f"'{value}' is not a database address | hint: {_LEDGER_HINT}") from None
-    backend, driver = parsed.get_backend_name(), parsed.get_driver_name()
-    if (backend, driver) == ("sqlite", "pysqlite"):
+    backend, _, driver = parsed.drivername.partition("+")  # without loading any driver
+    if backend == "sqlite" and driver in ("", "pysqlite"):
         if parsed.database in (None, "", ":memory:") or parsed.host:
             raise ValueError(f"'{value}' names no ledger file | hint: {_LEDGER_HINT}")
-    elif (backend, driver) != ("postgresql", "psycopg"):
+    elif (backend, driver) != ("postgresql", "psycopg"):  # the scheme was rewritten above
         raise ValueError(
             f"a ledger on {scheme} is not supported: only an SQLite file or a PostgreSQL "
             f"database | hint: {_LEDGER_HINT}"
