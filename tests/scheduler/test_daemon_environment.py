@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import resource
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -198,6 +199,38 @@ def test_restarting_on_a_full_disk_is_one_message_and_exit_2(tmp_path: Path) -> 
     refused(done)
     lines = [line for line in done.stderr.splitlines() if line.startswith("clarion: ")]
     assert len(lines) == 1 and "File too large" in lines[0], done.stderr
+
+
+@pytest.fixture
+def tiny_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 1 MB tmpfs (root only, where mounting is allowed)."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(disk)], capture_output=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip("cannot mount a tmpfs here (needs root)")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", str(disk)], check=True)
+
+
+def test_restarting_on_a_really_full_disk_is_one_message_and_exit_2(
+    tmp_path: Path, tiny_disk: Path
+) -> None:
+    config = config_with(tmp_path, state_dir=str(tiny_disk / "state"))
+    first = clarion("run", "--config", str(config), "--once", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    (tiny_disk / "state" / "ledger.db.lock").unlink()
+    with (tiny_disk / "filler").open("wb", buffering=0) as filler, contextlib.suppress(OSError):
+        while True:
+            filler.write(b"\0" * 65536)
+    done = clarion("run", "--config", str(config), cwd=tmp_path)
+    refused(done)
+    lines = [line for line in done.stderr.splitlines() if line.startswith("clarion: ")]
+    assert len(lines) == 1, done.stderr
 
 
 # --- point 19: the words ---------------------------------------------------------------------
