@@ -14,6 +14,7 @@ missed or doubled wake-up costs nothing, and a crash loses nothing.
 
 from __future__ import annotations
 
+import errno
 import logging
 import threading
 import time
@@ -59,6 +60,21 @@ def dry_run_paths(config: Config) -> tuple[str, Path]:
     never marks a real delivery as sent."""
     folder = config.state_dir
     return f"sqlite:///{folder / 'dry-run-ledger.db'}", folder / "outbox.jsonl"
+
+
+def _cannot_open(exc: InputError | LedgerError | OSError) -> str:
+    """Why the state folder, the lock or the ledger cannot be opened, for an operator."""
+    if isinstance(exc, InputError):
+        return "\n".join(p.format() for p in exc.problems)
+    if not isinstance(exc, OSError):
+        return str(exc)
+    where = f" ({exc.filename})" if exc.filename else ""
+    full = exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
+    fix = "make room on that disk" if full else "check that folder's owner and permissions"
+    return (
+        f"cannot write the ledger's files: {exc.strerror or exc}{where}. To fix: {fix}, or "
+        "point state_dir (or ledger) in config.yaml elsewhere"
+    )
 
 
 class Daemon:
@@ -120,19 +136,9 @@ class Daemon:
             prepare_state_dir(self.config)
             self._stack.enter_context(acquire_daemon_lock(self.ledger_url))
             opened = open_ledger(self.ledger_url)
-        except InputError as exc:
+        except (InputError, LedgerError, OSError) as exc:
             self._stack.close()
-            raise StartupError("\n".join(p.format() for p in exc.problems)) from None
-        except LedgerError as exc:
-            self._stack.close()
-            raise StartupError(str(exc)) from None
-        except OSError as exc:  # the ledger's folder or lock file cannot be written
-            self._stack.close()
-            where = f" ({exc.filename})" if exc.filename else ""
-            raise StartupError(
-                f"cannot write the ledger's files: {exc.strerror or exc}{where}. Make room "
-                "on that disk, or point state_dir (or ledger) in config.yaml elsewhere"
-            ) from None
+            raise StartupError(_cannot_open(exc)) from None
         self._stack.callback(opened.close)
         self.ledger = opened
         self._opened = True
