@@ -1,22 +1,38 @@
-"""Durations as people write them: `90s`, `30m`, `2h`, `1h30m`, `1d`, `2w`."""
+"""Durations as people write them: `90s`, `30m`, `2h`, `1h30m`, `1d`, `2w`, `500ms`.
+
+One type with one rule for campaign files and config.yaml alike: a number always carries its
+unit (`30` could be seconds or minutes, so it is refused rather than guessed), `true` and
+`false` are not durations, and where zero means nothing (a deadline, a lease, an interval)
+the positive variant refuses it.
+"""
 
 from __future__ import annotations
 
 import re
 from datetime import timedelta
+from typing import Annotated, Any
 
-_PART = re.compile(r"(\d+)\s*(w|d|h|m|s)")
-DURATION = re.compile(r"\s*(?:\d+\s*[wdhms]\s*)+")
+from pydantic import AfterValidator, PlainValidator, WithJsonSchema
+
+_PART = re.compile(r"(\d+)\s*(ms|w|d|h|m|s)")
+DURATION = re.compile(r"\s*(?:\d+\s*(?:ms|[wdhms])\s*)+")
 """A whole duration, as `parse_duration` reads it."""
-_UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
+_UNITS = {
+    "w": "weeks",
+    "d": "days",
+    "h": "hours",
+    "m": "minutes",
+    "s": "seconds",
+    "ms": "milliseconds",
+}
+_EXAMPLES = "such as 90s, 30m, 2h, 1h30m, 1d or 2w"
 
 
 def parse_duration(text: str) -> timedelta:
     """Raises ValueError with a message fit for a campaign manager."""
     if not DURATION.fullmatch(text):
         raise ValueError(
-            f"'{text}' is not a duration | hint: write a number and a unit, such as 90s, 30m, "
-            "2h, 1h30m, 1d or 2w"
+            f"'{text}' is not a duration | hint: write a number and a unit, {_EXAMPLES}"
         )
     total = timedelta()
     try:
@@ -25,6 +41,43 @@ def parse_duration(text: str) -> timedelta:
     except OverflowError:
         raise ValueError(f"'{text}' is too long a duration") from None
     return total
+
+
+def _duration(value: Any) -> timedelta:
+    if isinstance(value, timedelta):  # a default, or a value built in Python
+        return value
+    if isinstance(value, str):
+        return parse_duration(value)
+    if isinstance(value, bool):
+        raise ValueError(
+            f"{str(value).lower()} is not a duration | hint: write a number and a unit, {_EXAMPLES}"
+        )
+    if isinstance(value, int | float):
+        raise ValueError(
+            f"a duration needs a unit: {value} of what? | hint: write a number and a unit, "
+            "such as 30m, 2h or 1d"
+        )
+    if value is None:
+        raise ValueError(f"the duration is missing | hint: write a number and a unit, {_EXAMPLES}")
+    raise ValueError(f"a duration is a number and a unit, {_EXAMPLES}, not a list or a mapping")
+
+
+def _positive(value: timedelta) -> timedelta:
+    if value <= timedelta():
+        raise ValueError("the duration must be longer than zero | hint: such as 30s, 30m, 2h or 1d")
+    return value
+
+
+_SCHEMA = {
+    "type": "string",
+    "pattern": "^" + DURATION.pattern + "$",
+    "examples": ["30m", "2h", "1h30m", "1d"],
+}
+
+Duration = Annotated[timedelta, PlainValidator(_duration), WithJsonSchema(_SCHEMA)]
+"""A duration that may be zero (`min_gap: 0s` turns a warning off)."""
+PositiveDuration = Annotated[Duration, AfterValidator(_positive)]
+"""A duration where zero means nothing: deadlines, leases, intervals, time-outs."""
 
 
 def format_duration(delta: timedelta) -> str:

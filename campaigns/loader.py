@@ -115,7 +115,7 @@ def _files(paths: Sequence[Path], problems: Problems) -> list[tuple[Path, str]]:
                 p
                 for p in path.rglob("*")
                 if p.suffix.lower() in SUFFIXES
-                and p.is_file()
+                and not p.is_dir()  # a pipe or device named *.yaml is reported by read_yaml
                 and not any(part.startswith(".") for part in p.relative_to(path).parts)
             )
             candidates = [(p, str(p)) for p in inside]

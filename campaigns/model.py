@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
@@ -24,7 +24,7 @@ from pydantic import (
     WithJsonSchema,
 )
 
-from campaigns.durations import DURATION, parse_duration
+from campaigns.durations import Duration, PositiveDuration
 from campaigns.localtime import zone
 from campaigns.modelcheck import Guidance
 from campaigns.recurrence import check_cron
@@ -134,24 +134,6 @@ def _hashtag(value: str) -> str:
     return "#" + match.group(1)
 
 
-def _duration(value: Any) -> Any:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        raise ValueError(
-            f"a duration needs a unit: {value} of what? | hint: write a number and a unit, such "
-            "as 30m, 2h or 1d"
-        )
-    return parse_duration(value) if isinstance(value, str) else value
-
-
-def _positive(value: timedelta) -> timedelta:
-    if value <= timedelta():
-        raise ValueError(
-            "the duration must be longer than zero | hint: such as 30m, 2h or 1d (for a deadline, "
-            "'none' means no limit)"
-        )
-    return value
-
-
 def _time(value: Any) -> TimeExpr:
     if not isinstance(value, str):
         raise ValueError(
@@ -219,18 +201,7 @@ ZoneName = Annotated[
 Hashtag = Annotated[
     str, AfterValidator(_hashtag), Field(json_schema_extra={"examples": ["#SayNo"]})
 ]
-Duration = Annotated[
-    timedelta,
-    BeforeValidator(_duration),
-    WithJsonSchema(
-        {
-            "type": "string",
-            "pattern": _pattern(DURATION),
-            "examples": ["30m", "2h", "1h30m", "1d"],
-        }
-    ),
-]
-NotAfter = Annotated[Duration, AfterValidator(_positive)] | Literal["none"]
+NotAfter = PositiveDuration | Literal["none"]
 Time = Annotated[
     TimeExpr,
     PlainValidator(_time),
@@ -339,7 +310,7 @@ class Every(_Strict):
         "local clock. Day of week: 0 or 7 = Sunday, 1 = Monday, or MON..SUN.",
         examples=["0 10 * * MON"],
     )
-    interval: Annotated[Duration, AfterValidator(_positive)] | None = Field(
+    interval: PositiveDuration | None = Field(
         default=None,
         description="Instead of cron: the time between posts, from 'from'. Days and weeks keep "
         "the local time of day.",

@@ -10,34 +10,26 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from campaigns.channels import ChannelSpec
-from campaigns.durations import parse_duration
+from campaigns.durations import Duration, PositiveDuration, format_duration
 from campaigns.modelcheck import check_model
 from campaigns.platforms import PLATFORMS
 from campaigns.problems import InputError, Location, Problem
+from campaigns.textfile import UnreadableText, read_text
 from campaigns.yamlsource import Document, SourceMap, read_yaml
 
 if TYPE_CHECKING:
     from connectors.base import ChannelConfig
 
-
-def _duration(value: Any) -> Any:
-    return parse_duration(value) if isinstance(value, str) else value
-
-
-Duration = Annotated[
-    timedelta,
-    BeforeValidator(_duration),
-    Field(json_schema_extra={"type": "string", "examples": ["30m", "2h", "1d"]}),
-]
 
 Platform = Literal[
     "x", "mastodon", "bluesky", "linkedin", "telegram", "threads", "facebook", "webhook"
@@ -52,7 +44,7 @@ class _Strict(BaseModel):
 
 class RateBudget(_Strict):
     posts: int = Field(gt=0)
-    per: Duration
+    per: PositiveDuration
     min_interval: Duration = timedelta(0)
     """At least this long between two posts on the channel, so bursts are spread out."""
 
@@ -65,7 +57,7 @@ class ChannelSettings(_Strict):
     max_length: int | None = Field(default=None, gt=0)
     options: dict[str, Any] = {}
     rate: RateBudget | None = None
-    timeout: Duration = timedelta(seconds=30)
+    timeout: PositiveDuration = timedelta(seconds=30)
 
     @field_validator("credentials")
     @classmethod
@@ -82,24 +74,25 @@ class ChannelSettings(_Strict):
 
 class RetryPolicy(_Strict):
     attempts: int = Field(default=8, ge=1)
-    first_delay: Duration = timedelta(seconds=30)
-    max_delay: Duration = timedelta(minutes=30)
+    first_delay: PositiveDuration = timedelta(seconds=30)
+    max_delay: PositiveDuration = timedelta(minutes=30)
 
 
 class Policies(_Strict):
-    not_after: Duration | None = timedelta(hours=2)
+    not_after: PositiveDuration | None = timedelta(hours=2)
     """Default lateness after which a delivery expires instead of going out."""
     alert_lateness: Duration = timedelta(minutes=2)
     min_gap: Duration = timedelta(minutes=30)
     """Warn when two posts on one channel are closer than this."""
     retry: RetryPolicy = RetryPolicy()
-    lease: Duration = timedelta(minutes=5)
-    horizon: Duration = timedelta(hours=6)
+    lease: PositiveDuration = timedelta(minutes=5)
+    """How long a claim lasts; longer than every channel's timeout (checked at load)."""
+    horizon: PositiveDuration = timedelta(hours=6)
     """How far ahead the daemon sets alarms; later deliveries get theirs as time passes."""
     shutdown_grace: Duration = timedelta(seconds=30)
-    sweep_interval: Duration = Field(default=timedelta(seconds=5), gt=timedelta(0))
+    sweep_interval: PositiveDuration = timedelta(seconds=5)
     """How often the daemon's sweeper looks for anything due that an alarm missed."""
-    recheck_interval: Duration = Field(default=timedelta(minutes=1), gt=timedelta(0))
+    recheck_interval: PositiveDuration = timedelta(minutes=1)
     """How often unknown deliveries are reconciled and held channels are tested again."""
     reconcile_after: Duration = timedelta(minutes=2)
     """How long an unknown delivery is left alone before it is looked up or sent again: the
@@ -153,6 +146,22 @@ class ConfigFile(_Strict):
     state_dir: str = ".clarion"
     ledger: str | None = None
     """A SQLAlchemy URL; by default an SQLite file in state_dir."""
+
+    @field_validator("ledger")
+    @classmethod
+    def _ledger_url(cls, value: str | None) -> str | None:
+        return None if value is None else ledger_url(value)
+
+    @field_validator("state_dir")
+    @classmethod
+    def _state_folder(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError(
+                "state_dir is empty | hint: name a folder for the ledger and the daemon's "
+                "files, such as .clarion"
+            )
+        return value
+
     channels: dict[str, ChannelSettings] = {}
     policies: Policies = Policies()
     server: ServerSettings = ServerSettings()
@@ -167,6 +176,39 @@ class ConfigFile(_Strict):
                     f"channel name '{name}' may hold only letters, digits, '.', '_' and '-'"
                 )
         return value
+
+
+_LEDGER_HINT = (
+    "write sqlite:///path/to/ledger.db (a file; a relative path after the third slash is "
+    "relative to the folder clarion runs in) or postgresql://user@host/database, or leave "
+    "'ledger' out for a file in state_dir"
+)
+
+
+def ledger_url(value: str) -> str:
+    """The ledger URL checked: an SQLite file or a PostgreSQL database, the only back-ends
+    the ledger is built and tested for. `postgresql://` and `postgres://` get the driver
+    Clarion ships with (psycopg 3)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    scheme = value.partition("://")[0].lower()
+    if scheme in ("postgresql", "postgres"):
+        value = "postgresql+psycopg://" + value.partition("://")[2]
+    try:
+        parsed = make_url(value)
+    except (ArgumentError, ValueError):
+        raise ValueError(f"'{value}' is not a database address | hint: {_LEDGER_HINT}") from None
+    backend, _, driver = parsed.drivername.partition("+")  # without loading any driver
+    if backend == "sqlite" and driver in ("", "pysqlite"):
+        if parsed.database in (None, "", ":memory:") or parsed.host:
+            raise ValueError(f"'{value}' names no ledger file | hint: {_LEDGER_HINT}")
+    elif (backend, driver) != ("postgresql", "psycopg"):  # the scheme was rewritten above
+        raise ValueError(
+            f"a ledger on {scheme} is not supported: only an SQLite file or a PostgreSQL "
+            f"database | hint: {_LEDGER_HINT}"
+        )
+    return value
 
 
 @dataclass(frozen=True)
@@ -194,6 +236,12 @@ class Config:
     @property
     def campaign_paths(self) -> list[Path]:
         return [(self.base / p).resolve() for p in self.file.campaigns]
+
+    @property
+    def campaign_entries(self) -> list[Path]:
+        """The campaign paths as written, symbolic links not followed: what the daemon
+        watches, so that a folder or link replaced under the same name is noticed."""
+        return [self.base / p for p in self.file.campaigns]
 
     @property
     def channels(self) -> dict[str, ChannelSettings]:
@@ -252,9 +300,13 @@ class Config:
         if ref.startswith("file:"):
             path = self.base / Path(ref[5:]).expanduser()
             try:
-                return path.read_text(encoding="utf-8").strip()
-            except OSError as exc:
-                raise LookupError(f"cannot read secret file {path}: {exc.strerror}") from None
+                text = read_text(path, MAX_SECRET_SIZE)
+            except UnreadableText as exc:
+                where = (
+                    f" (line {exc.line}, column {exc.col})" if exc.line > 1 or exc.col > 1 else ""
+                )
+                raise LookupError(f"secret file {path}{where}: {exc.message}") from None
+            return text.rstrip("\r\n")
 
         def env(match: re.Match[str]) -> str:
             name = match.group(1)
@@ -266,9 +318,16 @@ class Config:
         return re.sub(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", env, ref)
 
 
+MAX_SECRET_SIZE = 64 * 1024
+"""Tokens and keys are a few hundred bytes; a secret file larger than this is the wrong file."""
+
+
 def _secret_hint(ref: str) -> str:
     if ref.startswith("file:"):
-        return "create the file, readable only by the user that runs clarion (chmod 600)"
+        return (
+            "put the secret alone in a plain UTF-8 text file (a trailing line break is "
+            "ignored), readable only by the user that runs clarion (chmod 600)"
+        )
     return "export it in the daemon's environment (systemd: EnvironmentFile=)"
 
 
@@ -293,10 +352,63 @@ def parse_config(doc: Document, path: Path) -> Config:
     if model is None:
         raise InputError(sorted(problems, key=lambda p: (p.where.line, p.where.col)))
     config = Config(model, path, doc.source, base=path.resolve().parent)
-    problems = sorted(_channel_problems(config), key=lambda p: (p.where.line, p.where.col))
+    found = _channel_problems(config) + _lease_problems(config) + _state_dir_problems(config)
+    problems = sorted(found, key=lambda p: (p.where.line, p.where.col))
     if any(p.severity == "error" for p in problems):
         raise InputError(problems)
     return replace(config, warnings=tuple(problems))
+
+
+def _lease_problems(config: Config) -> list[Problem]:
+    """A claim must outlast a publish: a lease that runs out while the platform is still
+    answering makes the delivery unknown although nothing went wrong."""
+    lease = config.file.policies.lease
+    return [
+        Problem(
+            "error",
+            f"timeout {format_duration(settings.timeout)} is not shorter than policies.lease "
+            f"({format_duration(lease)})",
+            config.where("channels", name, "timeout"),
+            "make policies.lease longer than every channel's timeout (the default lease is "
+            "5m), or shorten this timeout",
+        )
+        for name, settings in config.channels.items()
+        if settings.timeout >= lease
+    ]
+
+
+def _state_dir_problems(config: Config) -> list[Problem]:
+    folder = config.state_dir
+    if folder.exists() and not folder.is_dir():
+        return [_state_dir_problem(config, f"state_dir {folder} is a file, not a folder")]
+    return []
+
+
+def _state_dir_problem(config: Config, message: str) -> Problem:
+    return Problem(
+        "error",
+        message,
+        config.where("state_dir"),
+        "name a folder that clarion may create and write in (the ledger and the daemon's "
+        "files go there), such as .clarion; it is relative to the folder of config.yaml",
+    )
+
+
+def prepare_state_dir(config: Config) -> None:
+    """Create the state folder and make sure files can be written in it (the daemon's).
+
+    Raises InputError, located at `state_dir`, when it cannot.
+    """
+    folder = config.state_dir
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise InputError(
+            [_state_dir_problem(config, f"cannot write in state_dir {folder}: {reason}")]
+        ) from None
 
 
 def _channel_problems(config: Config) -> list[Problem]:

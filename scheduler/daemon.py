@@ -14,6 +14,7 @@ missed or doubled wake-up costs nothing, and a crash loses nothing.
 
 from __future__ import annotations
 
+import errno
 import logging
 import threading
 import time
@@ -61,6 +62,21 @@ def dry_run_paths(config: Config) -> tuple[str, Path]:
     return f"sqlite:///{folder / 'dry-run-ledger.db'}", folder / "outbox.jsonl"
 
 
+def _cannot_open(exc: InputError | LedgerError | OSError) -> str:
+    """Why the state folder, the lock or the ledger cannot be opened, for an operator."""
+    if isinstance(exc, InputError):
+        return "\n".join(p.format() for p in exc.problems)
+    if not isinstance(exc, OSError):
+        return str(exc)
+    where = f" ({exc.filename})" if exc.filename else ""
+    full = exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
+    fix = "make room on that disk" if full else "check that folder's owner and permissions"
+    return (
+        f"cannot write the ledger's files: {exc.strerror or exc}{where}. To fix: {fix}, or "
+        "point state_dir (or ledger) in config.yaml elsewhere"
+    )
+
+
 class Daemon:
     def __init__(
         self,
@@ -95,6 +111,8 @@ class Daemon:
         self._rehearsal_checked = time.monotonic()
         self._healthy = True
         self._running = False
+        self._opened = False
+        """Whether the ledger was opened: a daemon refused before that never ran."""
         self.outbox: Path | None = None
         self.ledger_url = config.ledger_url
         if self.dry_run:
@@ -112,16 +130,19 @@ class Daemon:
 
         Raises StartupError for what an operator must fix (exit status 2).
         """
+        from scheduler.config import prepare_state_dir
         from scheduler.ledger import acquire_daemon_lock, open_ledger
 
         try:
+            prepare_state_dir(self.config)
             self._stack.enter_context(acquire_daemon_lock(self.ledger_url))
             opened = open_ledger(self.ledger_url)
-        except LedgerError as exc:
+        except (InputError, LedgerError, OSError) as exc:
             self._stack.close()
-            raise StartupError(str(exc)) from None
+            raise StartupError(_cannot_open(exc)) from None
         self._stack.callback(opened.close)
         self.ledger = opened
+        self._opened = True
         if opened.engine.dialect.name == "sqlite":
             # The daemon lock proves no other daemon runs on this file: whatever is still
             # claimed belongs to a process that died mid-publish, so it is settled now
@@ -166,7 +187,7 @@ class Daemon:
         self.alarms.every(HEARTBEAT, interval, self._heartbeat)
         self.alarms.every(SWEEPER, interval, self._sweep, maintenance=True)
         self.alarms.start()
-        watch_campaigns(self.config.campaign_paths, self._files_changed, self._stop_watching)
+        watch_campaigns(self.config.campaign_entries, self._files_changed, self._stop_watching)
         self._running = True
         log.info(
             "clarion is running: %d channel%s (%s)%s",
@@ -502,4 +523,5 @@ class Daemon:
                     self.policies.shutdown_grace,
                 )
         self._stack.close()
-        log.info("stopped")
+        if self._opened:
+            log.info("stopped")

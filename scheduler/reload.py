@@ -141,41 +141,122 @@ def watch_campaigns(
     on_change: Callable[[list[str]], None],
     stop: threading.Event,
     debounce_ms: int = 800,
+    recheck_ms: int = 1000,
 ) -> threading.Thread | None:
-    """Call `on_change(changed files)` after each burst of edits to campaign files.
+    """Call `on_change(changed files)` after each burst of edits to campaign files, and
+    `on_change(paths)` when a configured path itself is replaced, moved away or back.
 
-    Folders are watched recursively; a single file is watched through its folder, since
-    editors save by writing a new file and renaming it over the old one.
+    `paths` are the paths config.yaml names, symbolic links unresolved. What they lead to is
+    looked at again every `recheck_ms`: a folder swapped for a copy (`mv plans.new plans`) or
+    a symbolic link pointed elsewhere (as deploy tools release) is then watched instead, and
+    a reload says what is found there (an error when nothing is). Folders are watched
+    recursively; a single file through its folder, since editors save by writing a new file
+    and renaming it over the old one.
     """
-    from watchfiles import watch
-
-    from campaigns.loader import SUFFIXES
-
-    folders = {p for p in paths if p.is_dir()}
-    files = {p for p in paths if p.is_file()}
-    roots = folders | {f.parent for f in files}
-    if not roots:
+    if not paths:
         return None
-
-    def wanted(_change: Change, name: str) -> bool:
-        path = Path(name)
-        if path.suffix not in SUFFIXES:
-            return False
-        return path in files or any(path.is_relative_to(folder) for folder in folders)
-
-    def loop() -> None:
-        try:
-            for changes in watch(
-                *roots,
-                watch_filter=wanted,
-                debounce=debounce_ms,
-                stop_event=stop,
-                raise_interrupt=False,
-            ):
-                on_change(sorted({name for _change, name in changes}))
-        except Exception:
-            log.exception("watching the campaign files failed; reload with SIGHUP instead")
-
-    thread = threading.Thread(target=loop, name="watch-campaigns", daemon=True)
+    thread = threading.Thread(
+        target=_FolderWatch(list(paths), on_change, stop, debounce_ms, recheck_ms).run,
+        name="watch-campaigns",
+        daemon=True,
+    )
     thread.start()
     return thread
+
+
+_Identity = tuple[tuple[str, int, int] | None, ...]
+
+
+@dataclass
+class _FolderWatch:
+    paths: list[Path]
+    on_change: Callable[[list[str]], None]
+    stop: threading.Event
+    debounce_ms: int
+    recheck_ms: int
+
+    def identity(self) -> _Identity:
+        """What each path leads to now: the real path and inode of the folder watched."""
+        found: list[tuple[str, int, int] | None] = []
+        for path in self.paths:
+            try:
+                real = path.resolve()
+                watched = real if real.is_dir() else real.parent
+                info = watched.stat() if real.exists() else None
+            except (OSError, RuntimeError):  # RuntimeError: a loop of symbolic links
+                info = None
+            found.append(None if info is None else (str(real), info.st_dev, info.st_ino))
+        return tuple(found)
+
+    def run(self) -> None:
+        pending: list[str] = []
+        failed = False
+        while not self.stop.is_set():
+            identity = self.identity()
+            try:
+                self._watch(identity, pending)
+            except Exception as exc:
+                # Often a folder replaced while the watch started: then it starts again.
+                if not failed and self.identity() == identity:
+                    log.error(
+                        "watching the campaign files failed (%s); trying again every %s s, "
+                        "and SIGHUP reloads",
+                        exc,
+                        self.recheck_ms / 1000,
+                        exc_info=log.isEnabledFor(logging.DEBUG),
+                    )
+                    failed = True
+                self.stop.wait(self.recheck_ms / 1000)
+            else:
+                failed = False
+            if self.stop.is_set():
+                return
+            changed = self.identity()
+            replaced = [
+                str(p) for p, a, b in zip(self.paths, identity, changed, strict=True) if a != b
+            ]
+            pending = sorted(set(pending) | set(replaced))
+
+    def _watch(self, identity: _Identity, pending: list[str]) -> None:
+        """Watch what `identity` found until it changes; then return. `pending` changes are
+        reported once the new watch is in place, so that no edit falls between the two."""
+        from watchfiles import watch
+
+        from campaigns.loader import SUFFIXES
+
+        real = [p.resolve() for p, found in zip(self.paths, identity, strict=True) if found]
+        folders = {p for p in real if p.is_dir()}
+        files = {p for p in real if not p.is_dir()}
+        roots = folders | {f.parent for f in files}
+
+        def wanted(_change: Change, name: str) -> bool:
+            path = Path(name)
+            if path.suffix not in SUFFIXES:
+                return False
+            return path in files or any(path.is_relative_to(folder) for folder in folders)
+
+        if not roots:  # nothing to watch yet: look again now and then
+            self._report(pending)
+            while not self.stop.wait(self.recheck_ms / 1000):
+                if self.identity() != identity:
+                    return
+            return
+        for changes in watch(
+            *roots,
+            watch_filter=wanted,
+            debounce=self.debounce_ms,
+            stop_event=self.stop,
+            rust_timeout=self.recheck_ms,
+            yield_on_timeout=True,
+            raise_interrupt=False,
+        ):
+            self._report(pending)
+            if changes:
+                self.on_change(sorted({name for _change, name in changes}))
+            if self.identity() != identity:
+                return
+
+    def _report(self, pending: list[str]) -> None:
+        if pending:
+            self.on_change(list(pending))
+            pending.clear()

@@ -26,6 +26,7 @@ from campaigns.preview.common import (
     post_label,
     zone_label,
 )
+from campaigns.yamlsource import printable
 
 
 def render(preview: Preview, console: Console) -> None:
@@ -87,8 +88,16 @@ def _post(delivery: Delivery, several: bool, preview: Preview) -> Text:
     return text
 
 
+SHOWN = 5_000
+"""The most characters of one text the terminal shows (beyond every platform's limit but
+Facebook's): wrapping a much longer text in a table takes rich seconds per delivery."""
+
+
 def _text(delivery: Delivery) -> Text:
-    text = Text(delivery.text)
+    text = Text(printable(delivery.text[:SHOWN]))
+    if len(delivery.text) > SHOWN:
+        more = len(delivery.text) - SHOWN
+        text.append(f" … {more:,} more characters (--format json shows all)", style="dim")
     if delivery.media:
         text.append("\n")
     for media in delivery.media:

@@ -45,8 +45,10 @@ def load_config_or_exit(path: Path | None) -> Config:
 
 
 def echo_problems(problems: Iterable[Problem], err: bool = False) -> None:
+    from campaigns.yamlsource import printable
+
     for problem in problems:
-        click.echo(problem.format(), err=err)
+        click.echo(printable(problem.format()), err=err)
 
 
 @contextmanager

@@ -68,6 +68,15 @@ def run(
         options = RunOptions(dry_run=True, exit_when_idle=True)
     else:
         config = load_config_or_exit(config_path)
+        if not config.explicit:
+            click.echo(
+                "clarion: no config file found: looked for --config FILE, then "
+                f"$CLARION_CONFIG, then config.yaml in {Path.cwd()}. The daemon needs one to "
+                "know your campaign folders and channels: copy config.example.yaml to "
+                "config.yaml and edit it (docs/configuration.md), or try `clarion run --demo`",
+                err=True,
+            )
+            sys.exit(EXIT_USAGE)
         options = RunOptions(dry_run, exit_when_idle, once)
     redactor = Redactor()
     configure(config.file.log, redactor)

@@ -101,5 +101,5 @@ def test_an_unreadable_file_is_located(tmp_path: Path) -> None:
     with pytest.raises(InputError) as caught:
         read_yaml(tmp_path)
     (problem,) = caught.value.problems
-    assert problem.message == "cannot read this file: Is a directory"
+    assert problem.message == "this is a folder, not a file: only regular files are read"
     assert str(problem.where) == f"{tmp_path}:1:1"

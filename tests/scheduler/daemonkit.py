@@ -30,7 +30,7 @@ CLARION = Path(sys.executable).parent / "clarion"
 TOKEN_ENV = "CLARION_TEST_TOKEN"
 
 FAST = {
-    "sweep_interval": 0.5,
+    "sweep_interval": "500ms",
     "recheck_interval": "1s",
     "reconcile_after": "1s",
     "lease": "20s",

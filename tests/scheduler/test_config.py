@@ -197,3 +197,50 @@ def test_an_unquoted_reference_in_braces_is_explained(tmp_path: Path) -> None:
     (found,) = problems_of(path)
     assert found.startswith(f"{path}:4:") and "'${...}' inside '{ }' ends it early" in found
     assert 'such as {access_token: "${TOKEN}"}' in found
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.text(max_size=60),
+        st.builds(
+            "".join,
+            st.lists(
+                st.sampled_from(
+                    [
+                        "sqlite",
+                        "postgresql",
+                        "postgres",
+                        "mysql",
+                        "+psycopg",
+                        "+x",
+                        "://",
+                        ":",
+                        "/",
+                        "@",
+                        "?",
+                        "=",
+                        "[",
+                        "]",
+                        "%",
+                        "u",
+                        "h",
+                        "1",
+                        "99999",
+                        ":memory:",
+                    ]
+                ),
+                max_size=12,
+            ),
+        ),
+    )
+)
+def test_a_ledger_address_is_accepted_or_refused_with_words(value: str) -> None:
+    from scheduler.config import ledger_url
+
+    try:
+        checked = ledger_url(value)
+    except ValueError as exc:
+        assert "hint:" in str(exc)
+    else:
+        assert checked.startswith(("sqlite:", "postgresql+psycopg:"))

@@ -36,8 +36,9 @@ from tests.scheduler.daemonkit import (
 pytestmark = pytest.mark.slow
 
 KILLS = 3
-CRASHY = {**FAST, "lease": "3s"}
-"""A short lease, so that the claims of a killed daemon settle quickly after a restart."""
+CRASHY = {**FAST, "lease": "6s"}
+"""A short lease (longer than the channels' 5 s timeout), so that the claims of a killed daemon
+settle quickly after a restart."""
 
 
 def crash_and_restart(

@@ -38,7 +38,7 @@ pytestmark = pytest.mark.slow
 
 CHANNELS = [f"m{i}" for i in range(4)]
 TOTAL = 4 * 30
-POLICIES = {**FAST, "lease": "3s"}
+POLICIES = {**FAST, "lease": "6s"}  # longer than the channels' 5 s timeout
 
 
 def run_burst_with(
