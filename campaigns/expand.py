@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
+from urllib.parse import quote
 
 from campaigns.channels import ChannelSpec
 from campaigns.checks import (
@@ -28,13 +29,14 @@ from campaigns.checks import (
     check_part,
     post_variants,
     report,
+    words,
     span,
     split_hint,
 )
 from campaigns.delivery import Delivery, Media, delivery_key, hash_content
 from campaigns.length import measure
 from campaigns.localtime import zone
-from campaigns.model import Link, LinkSpec, Localized, MediaItem, Override, Post
+from campaigns.model import Link, LinkSpec, Localized, MediaItem, OneLink, Override, Post
 from campaigns.problems import Location, Severity
 from campaigns.recurrence import (
     MAX_OCCURRENCES,
@@ -43,7 +45,7 @@ from campaigns.recurrence import (
     cron_occurrences,
     interval_occurrences,
 )
-from campaigns.render import LINK_PLACEHOLDER, Tracking, compose
+from campaigns.render import LINK_PLACEHOLDER, Tracking, compose, fill
 from campaigns.timeexpr import resolve
 from campaigns.yamlsource import PathKey
 
@@ -121,6 +123,14 @@ class _PostExpander:
         self.not_after = None if not_after == "none" else not_after
         self.time_path: PathKey = (*self.path, "at" if post.at is not None else "every")
         self.source = str(scope.at(*self.path))
+        audiences = {a.name for a in plan.audiences}
+        self.per_audience = bool(audiences & post.overrides.keys()) or _mentions_audience(
+            [post.link, plan.defaults.link, *(o.link for o in post.overrides.values())]
+        )
+        """Whether the post reads differently per audience, not only per language."""
+        self.threads: dict[tuple[str, PathKey], tuple[int, list[str]]] = {}
+        """Threads a channel cannot post as threads: their size and languages, by channel and
+        place."""
 
     def run(self) -> None:
         scope, post = self.scope, self.post
@@ -136,7 +146,7 @@ class _PostExpander:
                 )
             return
         times: dict[str, list[_Time] | None] = {}
-        rendered: dict[tuple[str, str | None], list[Rendered]] = {}
+        rendered: dict[tuple[str, str | None, str | None], list[Rendered]] = {}
         gaps: dict[tuple[str, datetime], set[str]] = {}
         start = len(result.deliveries)
         for variant in variants:
@@ -147,15 +157,16 @@ class _PostExpander:
                 return
             for channel in variant.channels:
                 spec = scope.channels[channel]
-                parts = rendered.get((channel, variant.language))
+                ident = (channel, variant.language, variant.audience if self.per_audience else None)
+                parts = rendered.get(ident)
                 if parts is None:
-                    parts = self._render(spec, variant.language)
-                    rendered[(channel, variant.language)] = parts
+                    parts = rendered[ident] = self._render(spec, variant)
                 for when in occurrences:
                     self._deliver(variant, spec, when, parts)
                     if self.status == "approved":
                         gaps.setdefault((channel, when.utc), set()).add(variant.name)
         self._repeats(start)
+        self._no_threads()
         where = result.times[post.id]
         for (channel, due), names in gaps.items():
             slot = Slot(due, scope.plan.campaign, post.id, frozenset(names), self.min_gap, where)
@@ -288,10 +299,17 @@ class _PostExpander:
 
     # --- content -------------------------------------------------------------------------
 
-    def _content(self, spec: ChannelSpec, language: str | None) -> _Content:
-        """The parts to post on this channel in this language: a channel's override first,
-        then its platform's, then the post's own text or thread."""
-        for name in (spec.name, spec.platform):
+    def _sources(self, spec: ChannelSpec, variant: Variant) -> list[str]:
+        """The override names that apply, strongest first: the audience's, the channel's,
+        then the platform's."""
+        names = [variant.audience] if variant.audience else []
+        return [*names, spec.name, spec.platform]
+
+    def _content(self, spec: ChannelSpec, variant: Variant) -> _Content:
+        """The parts to post on this channel for this variant: an override first (audience,
+        channel, platform), then the post's own text or thread."""
+        language = variant.language
+        for name in self._sources(spec, variant):
             override = self.post.overrides.get(name)
             if override is None:
                 continue
@@ -306,30 +324,41 @@ class _PostExpander:
         return _Content.of([self.post.text], (*self.path, "text"), language, False)
 
     def _first(
-        self, spec: ChannelSpec, name: str, get: Callable[[Override], T | None], own: T | None
+        self,
+        spec: ChannelSpec,
+        variant: Variant,
+        name: str,
+        get: Callable[[Override], T | None],
+        own: T | None,
     ) -> tuple[T, PathKey] | None:
-        """The first of channel override, platform override and post that sets `name`."""
-        for key in (spec.name, spec.platform):
+        """The first of the overrides and the post that sets `name`."""
+        for key in self._sources(spec, variant):
             override = self.post.overrides.get(key)
             value = get(override) if override is not None else None
             if value is not None:
                 return value, (*self.path, "overrides", key, name)
         return (own, (*self.path, name)) if own is not None else None
 
-    def _render(self, spec: ChannelSpec, language: str | None) -> list[Rendered]:
+    def _render(self, spec: ChannelSpec, variant: Variant) -> list[Rendered]:
         scope, post = self.scope, self.post
+        language = variant.language
         defaults = scope.plan.defaults
-        content = self._content(spec, language)
+        content = self._content(spec, variant)
         parts = content.parts
-        own_tags = self._first(spec, "hashtags", lambda o: o.hashtags, post.hashtags)
+        own_tags = self._first(spec, variant, "hashtags", lambda o: o.hashtags, post.hashtags)
         tags = [*defaults.hashtags, *(own_tags[0] if own_tags else [])]
-        link = self._link(spec, language)
-        media_field = self._first(spec, "media", lambda o: o.media, post.media)
+        if own_tags is not None and not own_tags[0] and "overrides" in own_tags[1]:
+            tags = []  # `hashtags: []` in an override: none at all there
+        link, removed_at = self._link(spec, variant)
+        media_field = self._first(spec, variant, "media", lambda o: o.media, post.media)
         if media_field is None and defaults.media is not None:
             media_field = (defaults.media, ("defaults", "media"))
         uses: list[MediaUse] = []
         if media_field is not None:
             items, media_path = media_field
+            if isinstance(items, dict):
+                media_path = (*media_path, language or "")
+                items = items.get(language or "", [])
             uses = [self._media(item, (*media_path, i), language) for i, item in enumerate(items)]
             check_media(scope, spec, language, uses, media_path, self.severity)
         media = tuple(
@@ -337,17 +366,9 @@ class _PostExpander:
             for u in uses
         )
         if len(parts) > 1 and spec.rules.thread_style != "replies":
-            later = "part 2 goes" if len(parts) == 2 else f"parts 2 to {len(parts)} go"
-            went = (
-                f"{later} out as {'a comment' if len(parts) == 2 else 'comments'} on the first post"
-                if spec.rules.thread_style == "comments"
-                else f"the {len(parts)} parts go out as separate messages"
-            )
-            scope.problems.warning(
-                scope.at(*content.where),
-                f"{spec.rules.label} has no threads: {went} on {spec.name}",
-                f"give {spec.platform} a single 'text' under 'overrides'",
-            )
+            _, found = self.threads.setdefault((spec.name, content.where), (len(parts), []))
+            if language and language not in found:
+                found.append(language)
         rendered = []
         for number, (body, where) in enumerate(parts):
             first = number == 0
@@ -360,16 +381,14 @@ class _PostExpander:
                     "there",
                 )
             if LINK_PLACEHOLDER in body and link is None:
-                report(
-                    scope,
-                    self.severity,
-                    scope.at(*where),
-                    f"the text says {LINK_PLACEHOLDER} but post '{post.id}' has no link",
-                    "add 'link:' to the post or to the campaign's defaults",
-                )
+                self._no_link(spec, language, where, removed_at)
             composed = compose(body, tags, link, first=first)
             length = measure(
-                composed.text, spec.rules, limit=spec.limit, with_media=first and bool(media)
+                composed.text,
+                spec.rules,
+                limit=spec.limit,
+                with_media=first and bool(media),
+                spoiler=spec.content_warning,
             )
             if not length.valid:
                 added = (
@@ -395,14 +414,63 @@ class _PostExpander:
             )
         return rendered
 
-    def _link(self, spec: ChannelSpec, language: str | None) -> str | None:
+    def _no_link(
+        self, spec: ChannelSpec, language: str | None, where: PathKey, removed_at: PathKey | None
+    ) -> None:
+        scope, post = self.scope, self.post
+        message = f"the text says {LINK_PLACEHOLDER} but post '{post.id}' has no link"
+        hint = "add 'link:' to the post or to the campaign's defaults"
+        if removed_at is not None:
+            removed = scope.at(*removed_at)
+            owner = _override_name(removed_at)
+            on = f"on {spec.name}" + (f" ({language})" if language else "")
+            message += (
+                f" {on}: 'link: none' at line {removed.line}"
+                + (f" (overrides of {owner})" if owner else "")
+                + " removes it"
+            )
+            hint = (
+                f"remove {LINK_PLACEHOLDER} from the text for {owner} with an override 'text:', "
+                "or give it a link there"
+                if owner
+                else "remove 'link: none', or remove " + LINK_PLACEHOLDER + " from the text"
+            )
+        report(scope, self.severity, scope.at(*where), message, hint)
+
+    def _no_threads(self) -> None:
+        """One warning per thread that a platform posts as comments or separate messages,
+        naming the languages it concerns."""
+        scope = self.scope
+        for (channel, where), (size, languages) in self.threads.items():
+            spec = scope.channels[channel]
+            later = "part 2 goes" if size == 2 else f"parts 2 to {size} go"
+            went = (
+                f"{later} out as {'a comment' if size == 2 else 'comments'} on the first post"
+                if spec.rules.thread_style == "comments"
+                else f"the {size} parts go out as separate messages"
+            )
+            lang = f" in {', '.join(languages)}" if languages else ""
+            scope.problems.warning(
+                scope.at(*where),
+                f"{spec.rules.label} has no threads: {went} on {spec.name}{lang}",
+                f"give {spec.platform} a single 'text' under 'overrides'"
+                + (f", with {words(languages)}" if languages else ""),
+            )
+
+    def _link(self, spec: ChannelSpec, variant: Variant) -> tuple[str | None, PathKey | None]:
+        """The link, filled in for this delivery; or None and where 'link: none' removed it."""
+        language = variant.language
         found: tuple[Link, PathKey] | None = self._first(
-            spec, "link", lambda o: o.link, self.post.link
+            spec, variant, "link", lambda o: o.link, self.post.link
         )
         defaults = self.scope.plan.defaults.link
-        value = found[0] if found else defaults
+        value, where = found if found else (defaults, ("defaults", "link"))
+        if isinstance(value, dict):
+            value, where = value.get(language or ""), (*where, language or "")
+        if isinstance(defaults, dict):
+            defaults = defaults.get(language or "")
         if value is None or value == "none":
-            return None
+            return None, (where if value == "none" else None)
         parts = self.result.links.get(id(value))
         if parts is None:
             parts = self.result.links[id(value)] = _link_parts(value, defaults)
@@ -413,8 +481,11 @@ class _PostExpander:
             "channel": spec.name,
             "platform": spec.platform,
             "language": language or "",
+            "audience": variant.audience or "",
         }
-        return tracking.url(url, values)
+        if "{" in url:
+            url = fill(url, {name: quote(v, safe="") for name, v in values.items()})
+        return tracking.url(url, values), None
 
     def _media(self, item: MediaItem, where: PathKey, language: str | None) -> MediaUse:
         path = self.scope.base / item.file
@@ -432,7 +503,7 @@ class _PostExpander:
         return MediaUse(item, where, alt, path, mime, size)
 
 
-def _link_parts(value: str | LinkSpec, defaults: Link | None) -> tuple[str, Tracking]:
+def _link_parts(value: str | LinkSpec, defaults: OneLink | None) -> tuple[str, Tracking]:
     """The address and UTM templates of a link: its own, over the campaign's default ones."""
     utm: dict[str, str | None] = {}
     if isinstance(defaults, LinkSpec) and defaults.utm is not None:
@@ -442,6 +513,18 @@ def _link_parts(value: str | LinkSpec, defaults: Link | None) -> tuple[str, Trac
     if value.utm is not None:
         utm.update(value.utm.model_dump(exclude_unset=True))
     return value.url, Tracking.of(utm)
+
+
+def _mentions_audience(links: Sequence[Link | None]) -> bool:
+    """Whether one of these links has the {audience} placeholder in it."""
+    return "{audience}" in repr(links)
+
+
+def _override_name(path: PathKey) -> str | None:
+    """`x-main` for a value under `overrides: {x-main: ...}`."""
+    if "overrides" in path:
+        return str(path[path.index("overrides") + 1])
+    return None
 
 
 def _later(due: datetime, delay: timedelta | None) -> datetime | None:
