@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from campaigns.channels import ChannelSpec
 from campaigns.delivery import Delivery
@@ -332,14 +333,9 @@ def _check_post(scope: Scope, index: int, post: Post) -> bool:
     path = ("posts", index)
     problems = scope.problems
     before = len(problems.errors)
-    empty = [key for key in ("at", "every", "text", "thread") if _empty(scope, post, path, key)]
+    empty = [key for key in POST_VALUES if _empty(scope, post, path, key)]
     for key in empty:
-        problems.error(
-            scope.key_at(*path, key),
-            f"'{key}' of post '{post.id}' is empty",
-            f"write a value after '{key}:'; a '#' starts a comment in YAML, so put a text that "
-            "starts with '#' in quotes",
-        )
+        problems.error(scope.key_at(*path, key), *empty_value(key, post.id))
     if empty:
         return False
     if (post.at is None) == (post.every is None):
@@ -386,6 +382,19 @@ def _check_post(scope: Scope, index: int, post: Post) -> bool:
             )
     _check_languages(scope, post, path)
     return len(problems.errors) == before
+
+
+POST_VALUES = ("at", "every", "text", "thread")
+"""The keys of a post that must not be left empty."""
+
+
+def empty_value(key: str, post: str) -> tuple[str, str]:
+    """The message and hint for a post key written without a value (`text: #SayNo`)."""
+    return (
+        f"'{key}' of post '{post}' is empty",
+        f"write a value after '{key}:'; a '#' starts a comment in YAML, so put a text that "
+        "starts with '#' in quotes",
+    )
 
 
 def _empty(scope: Scope, post: Post, path: PathKey, key: str) -> bool:
@@ -699,7 +708,7 @@ def check_media(
             scope,
             severity,
             scope.at(*list_where),
-            f"'{moving[0].item.file}' is a {_kind(moving[0].mime)}: {rules.label} takes a video "
+            f"'{moving[0].item.file}' is {_a(_kind(moving[0].mime))}: {rules.label} takes a video "
             f"or GIF as the only media of a post, not with {len(uses) - 1} other file(s) "
             f"({spec.name})",
             f"post it on its own, or {fewer}",
@@ -731,7 +740,7 @@ def check_media(
                 scope,
                 severity,
                 file_where,
-                f"Clarion cannot post a {_kind(use.mime)} ('{use.item.file}') to "
+                f"Clarion cannot post {_a(_kind(use.mime))} ('{use.item.file}') to "
                 f"{rules.label} ({spec.name})",
                 f"{rules.label} takes {_types(rules.media_types)} from Clarion; give "
                 f"{spec.platform} other media under 'overrides', or 'media: []' there",
@@ -782,6 +791,10 @@ def _kind(mime: str) -> str:
     if mime.startswith("video/"):
         return f"{_NAMES.get(mime, mime)} video"
     return "GIF" if mime == "image/gif" else f"{_NAMES.get(mime, mime)} image"
+
+
+def _a(noun: str) -> str:
+    return ("an " if noun[:1] in "AEFHILMNORSX" else "a ") + noun
 
 
 def _types(mimes: Iterable[str]) -> str:
@@ -947,6 +960,20 @@ class Slot:
     variants: frozenset[str]
     gap: timedelta
     where: Location
+    zones: tuple[tuple[str, str], ...] = ()
+    """Each variant's name and the zone of its wall clock."""
+
+    def who(self) -> str:
+        """`be-fr, nl-be at 09:10 CET; uk-en at 08:10 GMT`: who gets it, on which clock."""
+        clocks: dict[str, list[str]] = {}
+        for name, zone_name in self.zones:
+            local = self.due.astimezone(ZoneInfo(zone_name))
+            clocks.setdefault(f"{local:%H:%M} {local.tzname()}", []).append(name)
+        found = []
+        for clock, names in clocks.items():
+            named = [name for name in names if name != "-"]
+            found.append(f"{', '.join(named)} at {clock}" if named else clock)
+        return "; ".join(found)
 
 
 def check_gaps(slots: Iterable[tuple[str, Slot]], problems: Problems) -> None:
@@ -990,13 +1017,13 @@ def check_gaps(slots: Iterable[tuple[str, Slot]], problems: Problems) -> None:
         more = len(found) - 1
         others = f" (and {more} other post{'s' if more > 1 else ''})" if more else ""
         when = (
-            f"at the same time as '{other}'{others}"
+            f"at the same time as '{other}' ({earlier.who()}){others}"
             if apart == timedelta()
-            else f"only {format_duration(apart)} after '{other}'{others}"
+            else f"only {format_duration(apart)} after '{other}' ({earlier.who()}){others}"
         )
         problems.warning(
             later.where,
-            f"post '{later.post}' goes out {when} on {on}; keep at least "
+            f"post '{later.post}' ({later.who()}) goes out {when} on {on}; keep at least "
             f"{format_duration(later.gap)} between posts",
-            "move one of them, or lower min_gap",
+            "move one of them, or lower min_gap (min_gap: 0s turns this warning off)",
         )

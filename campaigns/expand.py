@@ -147,7 +147,7 @@ class _PostExpander:
             return
         times: dict[str, list[_Time] | None] = {}
         rendered: dict[tuple[str, str | None, str | None], list[Rendered]] = {}
-        gaps: dict[tuple[str, datetime], set[str]] = {}
+        gaps: dict[tuple[str, datetime], dict[str, str]] = {}
         start = len(result.deliveries)
         for variant in variants:
             if variant.zone not in times:
@@ -164,31 +164,54 @@ class _PostExpander:
                 for when in occurrences:
                     self._deliver(variant, spec, when, parts)
                     if self.status == "approved":
-                        gaps.setdefault((channel, when.utc), set()).add(variant.name)
+                        gaps.setdefault((channel, when.utc), {})[variant.name] = when.zone
         self._repeats(start)
         self._no_threads()
         where = result.times[post.id]
         for (channel, due), names in gaps.items():
-            slot = Slot(due, scope.plan.campaign, post.id, frozenset(names), self.min_gap, where)
+            slot = Slot(
+                due,
+                scope.plan.campaign,
+                post.id,
+                frozenset(names),
+                self.min_gap,
+                where,
+                tuple(sorted(names.items())),
+            )
             result.slots.append((channel, slot))
 
     def _repeats(self, start: int) -> None:
         """Warn when the same words go out twice at once on one channel: one text written for
         several languages, say, which platforms reject as a duplicate."""
-        seen: set[tuple[str, datetime, str]] = set()
+        seen: dict[tuple[str, datetime, str], Delivery] = {}
         channels: list[str] = []
+        same_language = False
         for delivery in self.result.deliveries[start:]:
             ident = (delivery.channel, delivery.due_utc, delivery.text)
-            if ident in seen and delivery.channel not in channels:
-                channels.append(delivery.channel)
-            seen.add(ident)
+            first = seen.setdefault(ident, delivery)
+            if first is not delivery:
+                same_language |= first.language == delivery.language
+                if delivery.channel not in channels:
+                    channels.append(delivery.channel)
         if channels:
             self.scope.problems.warning(
                 self.scope.at(*self.path, "thread" if self.post.thread else "text"),
                 f"post '{self.post.id}' sends the same words more than once at the same time on "
                 + ", ".join(channels),
-                "write one text per language, or limit the post with 'languages:'",
+                self._repeat_hint(same_language),
             )
+
+    def _repeat_hint(self, same_language: bool) -> str:
+        """The fix that applies: a text per language, or fewer audiences on the channel."""
+        if same_language:
+            return (
+                "several audiences in one language share the channel: limit the post with "
+                "'audiences:', give the audiences their own 'channels:', or an override per "
+                "audience with its own text"
+            )
+        if self.post.languages is not None:
+            return "write one text per language, or limit the post with 'audiences:'"
+        return "write one text per language, or limit the post with 'languages:'"
 
     def _deliver(
         self, variant: Variant, spec: ChannelSpec, when: _Time, parts: list[Rendered]

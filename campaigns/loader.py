@@ -15,7 +15,16 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from campaigns.channels import ChannelSpec
-from campaigns.checks import Scope, Slot, check_blackouts, check_campaign, check_gaps, check_past
+from campaigns.checks import (
+    POST_VALUES,
+    Scope,
+    Slot,
+    check_blackouts,
+    check_campaign,
+    check_gaps,
+    check_past,
+    empty_value,
+)
 from campaigns.delivery import Delivery
 from campaigns.expand import expand
 from campaigns.model import GUIDANCE, Campaign, CampaignFile, Post
@@ -92,7 +101,7 @@ def load_plans(paths: Sequence[Path], options: LoadOptions) -> PlanSet:
             result.held += deliveries
         else:
             result.deliveries += deliveries
-            gaps += slots
+        gaps += slots  # a file with errors is compared too: its mistakes hide no warning
     check_gaps(gaps, problems)
     result.deliveries.sort(key=delivery_order)
     result.held.sort(key=delivery_order)
@@ -169,11 +178,14 @@ def _load_file(
     problems.extend(found)
     if plan is None:
         return None
-    if not isinstance(plan, CampaignFile):  # its own keys are wrong: check the posts only
-        stand_in = _stand_in(plan)
-        if stand_in is not None:
+    if not isinstance(plan, CampaignFile):  # its own keys are wrong
+        stand_in, exact = _stand_in(plan)
+        if stand_in is None:
+            return None
+        if not exact:  # values were replaced: check the posts' references only
             check_campaign(_scope(doc, file, stand_in, posts, options, problems))
-        return None
+            return None
+        plan = stand_in  # only unknown keys were left out: check everything else
     if not plan.posts and not found:
         problems.warning(doc.source.value(("posts",)), "this campaign has no posts")
     scope = _scope(doc, file, plan, posts, options, problems)
@@ -231,6 +243,12 @@ def _validate(
         problems += found
         if post is not None:
             posts.append((i, post))
+        elif isinstance(item, dict):  # a mistake elsewhere in the post hides no empty value
+            name = str(item.get("id", i + 1))
+            for key in POST_VALUES:
+                if key in item and item[key] is None:
+                    message, hint = empty_value(key, name)
+                    problems.append(Problem("error", message, within.key((key,)), hint))
     return header or data, posts, problems
 
 
@@ -245,20 +263,26 @@ _STAND_INS: dict[str, object] = {
 references (anchors, channels, languages) are still checked: none of these is one."""
 
 
-def _stand_in(header: dict[str, object]) -> CampaignFile | None:
+def _stand_in(header: dict[str, object]) -> tuple[CampaignFile | None, bool]:
     """The campaign's keys to check the posts against, when only keys that posts do not refer
-    to are wrong (a misspelt time zone must not hide a misspelt anchor); else None."""
+    to are wrong (a misspelt time zone must not hide a misspelt anchor); else None. Unknown
+    keys are left out; the flag says whether that is all that was done (no value replaced)."""
     data = {**header, "posts": []}
     try:
-        return CampaignFile.model_validate(data)
+        return CampaignFile.model_validate(data), True
     except ValidationError as exc:
-        wrong = {str(err["loc"][0]) for err in exc.errors() if err["loc"]}
+        errors = [err for err in exc.errors() if err["loc"]]
+    top = [e for e in errors if e["type"] == "extra_forbidden" and len(e["loc"]) == 1]
+    unknown = {str(e["loc"][0]) for e in top}
+    wrong = {str(e["loc"][0]) for e in errors if e not in top}
+    data = {k: v for k, v in data.items() if k not in unknown}
     if not wrong <= _STAND_INS.keys():
-        return None
+        return None, False
     try:
-        return CampaignFile.model_validate({**data, **{k: _STAND_INS[k] for k in wrong}})
+        replaced = {k: _STAND_INS[k] for k in wrong}
+        return CampaignFile.model_validate({**data, **replaced}), not replaced
     except ValidationError:
-        return None
+        return None, False
 
 
 @dataclass(slots=True)
