@@ -528,9 +528,7 @@ def _alt_texts(
     return found
 
 
-def _links_and_media(
-    scope: Scope, post: Post, path: PathKey
-) -> list[tuple[PathKey, object]]:
+def _links_and_media(scope: Scope, post: Post, path: PathKey) -> list[tuple[PathKey, object]]:
     """The post's link and media values, its overrides' and the campaign's defaults', with
     where each is written."""
     found: list[tuple[PathKey, object]] = [
@@ -649,7 +647,9 @@ def check_part(
     )
     counted = [f"{words(part.added)} added at the end"] if part.added else []
     if spec.content_warning and spec.rules.counter == "mastodon":
-        counted.append(f"the content warning of {spec.name} (options.content_warning in config.yaml)")
+        counted.append(
+            f"the content warning of {spec.name} (options.content_warning in config.yaml)"
+        )
     hint = f"this counts {' and '.join(counted)}; " if counted else ""
     hint += (
         f"shorten it, or give {spec.name} (or every {spec.platform} channel) a shorter text "
@@ -702,13 +702,14 @@ def check_media(
             f"({spec.name})",
             f"keep {rules.max_media}, or {fewer}",
         )
-    moving = [u for u in uses if u.mime in rules.media_types and _moving(u.mime)]
+    moving = [u.mime for u in uses if u.mime in rules.media_types and _moving(u.mime)]
     if rules.video_alone and moving and len(uses) > 1:
+        first = next(u for u in uses if u.mime == moving[0])
         report(
             scope,
             severity,
             scope.at(*list_where),
-            f"'{moving[0].item.file}' is {_a(_kind(moving[0].mime))}: {rules.label} takes a video "
+            f"'{first.item.file}' is {_a(_kind(moving[0]))}: {rules.label} takes a video "
             f"or GIF as the only media of a post, not with {len(uses) - 1} other file(s) "
             f"({spec.name})",
             f"post it on its own, or {fewer}",
@@ -783,7 +784,9 @@ _NAMES = {
 }
 
 
-def _moving(mime: str) -> bool:
+def _moving(mime: str | None) -> bool:
+    if mime is None:
+        return False
     return mime.startswith("video/") or mime == "image/gif"
 
 
@@ -837,8 +840,10 @@ def _check_size(
         too_big = f"{width * height:,} pixels; {rules.label} accepts {rules.max_pixels:,}"
     if rules.max_side_sum and width + height > rules.max_side_sum:
         too_big = f"width + height {width + height:,}; {rules.label} accepts {rules.max_side_sum:,}"
-    if rules.max_aspect and min(width, height) and max(width, height) / min(width, height) > (
+    if (
         rules.max_aspect
+        and min(width, height)
+        and max(width, height) / min(width, height) > (rules.max_aspect)
     ):
         too_big = f"{max(width, height) / min(width, height):.0f} times longer than wide; " + (
             f"{rules.label} accepts {rules.max_aspect:.0f}"
@@ -846,13 +851,13 @@ def _check_size(
     if use.mime == "image/gif" and rules.gif_max_size:
         max_w, max_h = rules.gif_max_size
         if width > max_w or height > max_h:
-            too_big = f"a GIF of {width}×{height}; {rules.label} accepts {max_w}×{max_h}"
+            too_big = f"{rules.label} accepts GIFs up to {max_w}x{max_h}"
     if too_big:
         report(
             scope,
             severity,
             where,
-            f"'{use.item.file}' is {width}×{height} ({too_big}) ({spec.name})",
+            f"'{use.item.file}' is {width}x{height} ({too_big}) ({spec.name})",
             "resize the image",
         )
 

@@ -29,9 +29,9 @@ from campaigns.checks import (
     check_part,
     post_variants,
     report,
-    words,
     span,
     split_hint,
+    words,
 )
 from campaigns.delivery import Delivery, Media, delivery_key, hash_content
 from campaigns.length import measure
@@ -378,10 +378,11 @@ class _PostExpander:
             media_field = (defaults.media, ("defaults", "media"))
         uses: list[MediaUse] = []
         if media_field is not None:
-            items, media_path = media_field
-            if isinstance(items, dict):
+            value, media_path = media_field
+            items: Sequence[MediaItem] = value if isinstance(value, list) else []
+            if isinstance(value, dict):
                 media_path = (*media_path, language or "")
-                items = items.get(language or "", [])
+                items = value.get(language or "", [])
             uses = [self._media(item, (*media_path, i), language) for i, item in enumerate(items)]
             check_media(scope, spec, language, uses, media_path, self.severity)
         media = tuple(

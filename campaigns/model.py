@@ -89,7 +89,7 @@ def _localized(value: Any) -> Any:
     return value
 
 
-_LANGUAGE_NAMES = {
+LANGUAGE_NAMES = {
     "english": "en", "french": "fr", "français": "fr", "francais": "fr", "german": "de",
     "deutsch": "de", "dutch": "nl", "nederlands": "nl", "flemish": "nl", "spanish": "es",
     "español": "es", "espanol": "es", "italian": "it", "italiano": "it", "polish": "pl",
@@ -105,7 +105,7 @@ _LANGUAGE_NAMES = {
 
 def _language(value: str) -> str:
     if not _LANGUAGE.fullmatch(value):
-        code = _LANGUAGE_NAMES.get(value.strip().lower())
+        code = LANGUAGE_NAMES.get(value.strip().lower())
         example = f"'{code}'" if code else "en, fr, de, nl or pt-BR"
         raise ValueError(
             f"'{value}' is not a language code | hint: use a BCP 47 code, such as {example}"

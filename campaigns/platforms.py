@@ -41,7 +41,7 @@ class PlatformRules:
     video_alone: bool = False
     """A video or GIF must be the post's only media (X, Mastodon)."""
     max_pixels: int | None = None
-    """Width × height of an image (Mastodon's image_matrix_limit)."""
+    """Width times height of an image (Mastodon's image_matrix_limit)."""
     max_side_sum: int | None = None
     """Width + height of an image (Telegram photos)."""
     max_aspect: float | None = None
@@ -57,7 +57,7 @@ class PlatformRules:
 PLATFORMS: dict[str, PlatformRules] = {
     rules.name: rules
     for rules in (
-        # X: up to 4 photos, or 1 GIF, or 1 video; GIF ≤ 15 MB and 1280×1080; video ≤ 512 MB
+        # X: up to 4 photos, or 1 GIF, or 1 video; GIF up to 15 MB and 1280x1080; video 512 MB
         PlatformRules(
             "x",
             "X",

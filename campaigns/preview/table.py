@@ -48,7 +48,11 @@ def render(preview: Preview, console: Console) -> None:
             channel = Text(d.channel)
             if d.language:
                 channel.append(f"\n{d.language}", style="dim")
-            table.add_row(_when(d, preview, day), channel, _post(d, several, preview), _text(d))
+            if d.audience:
+                channel.append(f"\n{d.audience}", style="dim")
+            table.add_row(
+                _when(d, preview, day), channel, _post(d, several, preview), _text(d, preview)
+            )
         console.print(table)
     if not preview.deliveries:
         console.print(Text("No deliveries to show."))
@@ -87,7 +91,7 @@ def _post(delivery: Delivery, several: bool, preview: Preview) -> Text:
     return text
 
 
-def _text(delivery: Delivery) -> Text:
+def _text(delivery: Delivery, preview: Preview) -> Text:
     text = Text(delivery.text)
     if delivery.media:
         text.append("\n")
@@ -98,4 +102,6 @@ def _text(delivery: Delivery) -> Text:
         text.append(f"\n✗ too long for {delivery.channel}", style="bold red")
     for warning in delivery.warnings:
         text.append(f"\n⚠ {warning}", style="yellow")
+    for note in preview.notes(delivery):
+        text.append(f"\n» {note}", style="cyan")
     return text
