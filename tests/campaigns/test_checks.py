@@ -488,8 +488,11 @@ def test_files_with_errors_contribute_no_deliveries(tmp_path: Path) -> None:
     assert [(Path(p.where.file).name, p.message) for p in plan.problems] == [
         ("bad.yml", "unknown anchor 'nope'"),
         # a file with errors still gets its warnings, so that fixing one shows no new ones
-        ("good.yaml", "post 'a' (09:00 CET) goes out at the same time as 'bad/a' (09:00 CET) on "
-         "mastodon-main, x-main; keep at least 30m between posts"),
+        (
+            "good.yaml",
+            "post 'a' (09:00 CET) goes out at the same time as 'bad/a' (09:00 CET) on "
+            "mastodon-main, x-main; keep at least 30m between posts",
+        ),
     ]
 
 

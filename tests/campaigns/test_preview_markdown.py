@@ -153,7 +153,7 @@ def test_media_and_what_errors_hold_back() -> None:
 def test_links_stay_links() -> None:
     """A web address is not escaped into a broken one: GitHub takes `<…>` literally."""
     url = "https://example.org/say_no?utm_source=x&utm_campaign=say_no_2027#top"
-    out, shape = render(deliveries=[delivery(text=f"Read more: {url}. Thanks")], problems=[])
+    out, _shape = render(deliveries=[delivery(text=f"Read more: {url}. Thanks")], problems=[])
     assert f"<{url}>" in out
     html = GFM.render(out)
     assert html.count(f'href="{url.replace("&", "&amp;")}"') == 1, "in the full text"
@@ -161,7 +161,7 @@ def test_links_stay_links() -> None:
 
 
 def test_rows_show_the_audience() -> None:
-    out, shape = render(deliveries=[delivery(audience="be-fr", language="fr")], problems=[])
+    _out, shape = render(deliveries=[delivery(audience="be-fr", language="fr")], problems=[])
     headings = next(row for row in shape.rows if row[0] == "Local time")
     row = next(row for row in shape.rows if row[0] == "09:00 CET")
     assert row[headings.index("Audience")] == "be-fr"
@@ -178,7 +178,7 @@ def test_a_large_plan_fits_in_a_comment() -> None:
         )
         for i in range(3000)
     ]
-    out, shape = render(deliveries=many, problems=[])
+    out, _shape = render(deliveries=many, problems=[])
     assert len(out) < markdown.LIMIT
     assert "### Posts (40)" in out
     assert out.count("<details>") == out.count("</details>")
