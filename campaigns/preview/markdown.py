@@ -109,7 +109,7 @@ def render(preview: Preview, limit: int = LIMIT) -> str:
     out = [f"## Clarion preview: {inline(preview.title)}", ""]
     out += _summary(preview)
     out += _problems(preview.problems)
-    out += _posts(preview)
+    out += _posts(preview, limit - _ROOM - sum(len(line) + 1 for line in out))
     head = "\n".join(out)
     budget = limit - _ROOM - len(head)
     details, shown = _deliveries(preview, budget)
@@ -125,8 +125,9 @@ def render(preview: Preview, limit: int = LIMIT) -> str:
     return "\n".join(out).rstrip("\n") + "\n"
 
 
-def _posts(preview: Preview) -> list[str]:
-    """One row per post: when it first goes out, where, for whom, and what to look at."""
+def _posts(preview: Preview, budget: int) -> list[str]:
+    """One row per post: when it first goes out, where, for whom, and what to look at; as
+    many as `budget` characters hold."""
     if not preview.deliveries:
         return []
     several = len(preview.campaigns) > 1
@@ -140,24 +141,28 @@ def _posts(preview: Preview) -> list[str]:
         row(heading),
         row(("---", "---", "---", "---", "---:", "---")),
     ]
-    for (campaign, post), found in groups.items():
+    used = sum(len(line) + 1 for line in out)
+    for shown, ((campaign, post), found) in enumerate(groups.items()):
         first = found[0]
         zone_name = preview.campaign_zone(first)
         channels = sorted({d.channel for d in found})
         who = sorted({d.audience or d.language or "" for d in found} - {""})
         notes = _post_notes(found, preview)
-        out.append(
-            row(
-                (
-                    inline(stamp(first.due_utc, zone_name)),
-                    inline(f"{campaign}/{post}" if several else post),
-                    inline(", ".join(channels)),
-                    inline(", ".join(who)),
-                    f"{len(found):,}",
-                    "<br>".join(notes),
-                )
+        line = row(
+            (
+                inline(stamp(first.due_utc, zone_name)),
+                inline(f"{campaign}/{post}" if several else post),
+                inline(", ".join(channels)),
+                inline(", ".join(who)),
+                f"{len(found):,}",
+                "<br>".join(notes),
             )
         )
+        if used + len(line) + 200 > budget:
+            out += ["", f"*… and {len(groups) - shown:,} more posts.*"]
+            break
+        used += len(line) + 1
+        out.append(line)
     return [*out, ""]
 
 
@@ -197,29 +202,30 @@ def _deliveries(preview: Preview, budget: int) -> tuple[list[str], int]:
     for day, deliveries in by_day(preview.deliveries, zone_name):
         table = [f"#### {day_heading(day)} ({inline(zone_name)})", "", row(headings)]
         table.append(row("---:" if heading == "Length" else "---" for heading in headings))
-        cost = sum(len(line) + 1 for line in table)
-        if used + cost > budget:
+        used += sum(len(line) + 1 for line in table)
+        if used > budget:
             break
-        used += cost
         out += table
         texts: list[str] = []
+        full_up = False
         for d in deliveries:
             line = _row(d, preview, day, zones, several)
-            full = _full_text(d, day)
             if used + len(line) + 1 > budget:
+                full_up = True
                 break
             out.append(line)
             used += len(line) + 1
             shown += 1
-            text_cost = sum(len(x) + 1 for x in full)
-            if used + text_cost + 60 <= budget:
+            full = _full_text(d, day)
+            cost = sum(len(x) + 1 for x in full)
+            if used + cost + 60 <= budget:  # 60: the lines of the <details> around them
                 texts += full
-                used += text_cost
+                used += cost
         out.append("")
         if texts:
             out += ["<details>", "<summary>Full texts</summary>", "", *texts, "</details>", ""]
-            used += 50
-        if shown < sum(1 for _ in preview.deliveries) and used >= budget:
+            used += 60
+        if full_up:
             break
     out += ["</details>", ""]
     return (out if shown else []), shown

@@ -184,3 +184,14 @@ def test_a_large_plan_fits_in_a_comment() -> None:
     assert out.count("<details>") == out.count("</details>")
     assert "more deliveries not shown" in out
     assert out.index("### Posts") < out.index("<details>")
+
+
+def test_thousands_of_posts_fit_in_a_comment() -> None:
+    many = [
+        delivery(key=f"sayno-2027/post-{i}/en/x-main", post=f"post-{i}", text=f"Post {i}")
+        for i in range(5000)
+    ]
+    out, _shape = render(deliveries=many, problems=[])
+    assert len(out) < markdown.LIMIT
+    assert "more posts." in out
+    assert out.count("<details>") == out.count("</details>")
