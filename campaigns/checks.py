@@ -671,6 +671,8 @@ class MediaUse:
     mime: str | None
     size: int | None
     """None when the file cannot be read."""
+    dimensions: tuple[int, int] | None = None
+    """Width and height of an image, when its header can be read."""
 
 
 IMAGE_TYPES = {
@@ -831,10 +833,9 @@ def _check_size(
         )
     if use.mime.startswith("video/"):
         return
-    size = _dimensions(use.path)
-    if size is None:
+    if use.dimensions is None:
         return
-    width, height = size
+    width, height = use.dimensions
     too_big: str | None = None
     if rules.max_pixels and width * height > rules.max_pixels:
         too_big = f"{width * height:,} pixels; {rules.label} accepts {rules.max_pixels:,}"
@@ -862,7 +863,7 @@ def _check_size(
         )
 
 
-def _dimensions(path: Path) -> tuple[int, int] | None:
+def image_size(path: Path) -> tuple[int, int] | None:
     """Width and height read from the file's header; None when it cannot be read."""
     import imagesize
 

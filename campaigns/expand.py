@@ -27,6 +27,7 @@ from campaigns.checks import (
     Variant,
     check_media,
     check_part,
+    image_size,
     post_variants,
     report,
     span,
@@ -71,8 +72,10 @@ class Expansion:
     """Where each post's time is written, by post id (for timeline problems)."""
     slots: list[tuple[str, Slot]]
     """Approved deliveries by channel, grouped for the min_gap check."""
-    media_files: dict[Path, tuple[Path, str | None, int | None]] = field(default_factory=dict)
-    """Resolved path, type and size of each media file (None: unreadable)."""
+    media_files: dict[Path, tuple[Path, str | None, int | None, tuple[int, int] | None]] = field(
+        default_factory=dict
+    )
+    """Resolved path, type, size (None: unreadable) and image dimensions of each media file."""
     links: dict[int, tuple[str, Tracking]] = field(default_factory=dict)
     """Address and UTM templates of each link value of the file, by identity."""
 
@@ -323,19 +326,20 @@ class _PostExpander:
     # --- content -------------------------------------------------------------------------
 
     def _sources(self, spec: ChannelSpec, variant: Variant) -> list[str]:
-        """The override names that apply, strongest first: the audience's, the channel's,
-        then the platform's."""
-        names = [variant.audience] if variant.audience else []
-        return [*names, spec.name, spec.platform]
+        """The overrides that apply, strongest first: the audience's, the channel's, then the
+        platform's."""
+        overrides = self.post.overrides
+        if not overrides:
+            return []
+        names = (variant.audience, spec.name, spec.platform)
+        return [name for name in names if name is not None and name in overrides]
 
     def _content(self, spec: ChannelSpec, variant: Variant) -> _Content:
         """The parts to post on this channel for this variant: an override first (audience,
         channel, platform), then the post's own text or thread."""
         language = variant.language
         for name in self._sources(spec, variant):
-            override = self.post.overrides.get(name)
-            if override is None:
-                continue
+            override = self.post.overrides[name]
             base: PathKey = (*self.path, "overrides", name)
             if override.thread is not None and _applies(override.thread, language):
                 return _Content.of(override.thread, (*base, "thread"), language, True)
@@ -356,8 +360,7 @@ class _PostExpander:
     ) -> tuple[T, PathKey] | None:
         """The first of the overrides and the post that sets `name`."""
         for key in self._sources(spec, variant):
-            override = self.post.overrides.get(key)
-            value = get(override) if override is not None else None
+            value = get(self.post.overrides[key])
             if value is not None:
                 return value, (*self.path, "overrides", key, name)
         return (own, (*self.path, name)) if own is not None else None
@@ -521,10 +524,11 @@ class _PostExpander:
                 size: int | None = path.stat().st_size if path.is_file() else None
             except (OSError, ValueError):  # unreadable, or a name no file system accepts
                 size = None
-            self.result.media_files[self.scope.base / item.file] = (path, mime, size)
-        path, mime, size = self.result.media_files[self.scope.base / item.file]
+            dimensions = image_size(path) if size and mime and mime.startswith("image/") else None
+            self.result.media_files[self.scope.base / item.file] = (path, mime, size, dimensions)
+        path, mime, size, dimensions = self.result.media_files[self.scope.base / item.file]
         alt = _pick(item.alt, language) if item.alt is not None else None
-        return MediaUse(item, where, alt, path, mime, size)
+        return MediaUse(item, where, alt, path, mime, size, dimensions)
 
 
 def _link_parts(value: str | LinkSpec, defaults: OneLink | None) -> tuple[str, Tracking]:
@@ -541,7 +545,17 @@ def _link_parts(value: str | LinkSpec, defaults: OneLink | None) -> tuple[str, T
 
 def _mentions_audience(links: Sequence[Link | None]) -> bool:
     """Whether one of these links has the {audience} placeholder in it."""
-    return "{audience}" in repr(links)
+    for link in links:
+        if isinstance(link, dict):
+            if _mentions_audience(list(link.values())):
+                return True
+        elif isinstance(link, LinkSpec):
+            templates = [link.url, *(link.utm.model_dump().values() if link.utm else [])]
+            if any(t and "{audience}" in t for t in templates):
+                return True
+        elif link is not None and "{audience}" in link:
+            return True
+    return False
 
 
 def _override_name(path: PathKey) -> str | None:
