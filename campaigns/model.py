@@ -312,7 +312,13 @@ def _link_shape(value: Any) -> str:
 
 
 Link = Annotated[
-    Annotated[OneLink, Tag("One")] | Annotated[dict[Language, OneLink], Tag("PerLanguage")],
+    Annotated[OneLink, Tag("One")]
+    | Annotated[
+        dict[Language, OneLink],
+        Tag("PerLanguage"),
+        # for editors: a mapping with 'url' is one link, not a language called 'url'
+        Field(json_schema_extra={"not": {"anyOf": [{"required": ["url"]}, {"required": ["utm"]}]}}),
+    ],
     Discriminator(_link_shape),
 ]
 LINK_DOC = (

@@ -477,3 +477,29 @@ def test_any_link_is_located_or_accepted(tmp_path: Path, url: str, shape: str) -
         assert problem.where.line >= 1 and problem.message
     if not loaded.has_errors():
         assert all(d.link and d.link.startswith("https://example.org/") for d in loaded.deliveries)
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "https://example.org/{language}",
+        {"url": "https://example.org"},
+        {"url": "https://example.org", "utm": {"source": "{platform}"}},
+        {"en": "https://example.org/en", "fr": "none"},
+        {"en": {"url": "https://example.org/en"}},
+    ],
+)
+def test_the_schema_takes_every_shape_of_link(tmp_path: Path, link: object) -> None:
+    import jsonschema
+
+    schema = json.loads(clarion("schema", cwd=tmp_path).stdout)
+    plan = {
+        "campaign": "c",
+        "title": "T",
+        "timezone": "UTC",
+        "channels": ["x-main"],
+        "languages": ["en", "fr"],
+        "defaults": {"link": link, "media": {"en": [{"file": "a.png", "alt": "A"}], "fr": []}},
+        "posts": [{"id": "a", "at": "2027-02-09 09:00", "text": {"en": "A", "fr": "B"}}],
+    }
+    assert list(jsonschema.Draft202012Validator(schema).iter_errors(plan)) == []
