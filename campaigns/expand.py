@@ -358,9 +358,12 @@ class _PostExpander:
         get: Callable[[Override], T | None],
         own: T | None,
     ) -> tuple[T, PathKey] | None:
-        """The first of the overrides and the post that sets `name`."""
+        """The first of the overrides and the post that sets `name` (an override given per
+        language sets it only for the languages it names)."""
         for key in self._sources(spec, variant):
             value = get(self.post.overrides[key])
+            if isinstance(value, dict) and (variant.language or "") not in value:
+                continue
             if value is not None:
                 return value, (*self.path, "overrides", key, name)
         return (own, (*self.path, name)) if own is not None else None

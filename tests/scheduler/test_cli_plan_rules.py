@@ -503,3 +503,20 @@ def test_the_schema_takes_every_shape_of_link(tmp_path: Path, link: object) -> N
         "posts": [{"id": "a", "at": "2027-02-09 09:00", "text": {"en": "A", "fr": "B"}}],
     }
     assert list(jsonschema.Draft202012Validator(schema).iter_errors(plan)) == []
+
+
+def test_an_override_per_language_keeps_the_posts_own_elsewhere(folder: Path) -> None:
+    body = """\
+    channels: [x-main]
+    languages: [en, fr]
+    posts:
+      - id: hello
+        at: sid 09:00
+        text: {en: Hello, fr: Bonjour}
+        link: https://example.org
+        overrides:
+          x-main: {link: {fr: "https://example.org/fr"}}
+    """
+    result = check(folder, body, "--format", "json", command="preview")
+    links = {i["language"]: i["link"] for i in json.loads(result.stdout)}
+    assert links == {"en": "https://example.org", "fr": "https://example.org/fr"}
