@@ -7,6 +7,7 @@ Timeline checks that span files (campaign ids, posts too close on one channel) r
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -267,15 +268,13 @@ def _stand_in(header: dict[str, object]) -> tuple[CampaignFile | None, bool]:
     """The campaign's keys to check the posts against, when only keys that posts do not refer
     to are wrong (a misspelt time zone must not hide a misspelt anchor); else None. Unknown
     keys are left out; the flag says whether that is all that was done (no value replaced)."""
-    data = {**header, "posts": []}
+    data: dict[str, object] = copy.deepcopy({**header, "posts": []})
     try:
         return CampaignFile.model_validate(data), True
     except ValidationError as exc:
         errors = [err for err in exc.errors() if err["loc"]]
-    top = [e for e in errors if e["type"] == "extra_forbidden" and len(e["loc"]) == 1]
-    unknown = {str(e["loc"][0]) for e in top}
-    wrong = {str(e["loc"][0]) for e in errors if e not in top}
-    data = {k: v for k, v in data.items() if k not in unknown}
+    left = [e for e in errors if not (e["type"] == "extra_forbidden" and _drop(data, e["loc"]))]
+    wrong = {str(e["loc"][0]) for e in left}
     if not wrong <= _STAND_INS.keys():
         return None, False
     try:
@@ -283,6 +282,22 @@ def _stand_in(header: dict[str, object]) -> tuple[CampaignFile | None, bool]:
         return CampaignFile.model_validate({**data, **replaced}), not replaced
     except ValidationError:
         return None, False
+
+
+def _drop(data: object, loc: Sequence[str | int]) -> bool:
+    """Remove the key at `loc` from nested mappings and lists; False when it is not there."""
+    node = data
+    for part in loc[:-1]:
+        inside = (isinstance(node, dict) and part in node) or (
+            isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        )
+        if not inside:
+            return False
+        node = node[part]  # type: ignore[index]
+    if isinstance(node, dict) and loc[-1] in node:
+        del node[loc[-1]]
+        return True
+    return False
 
 
 @dataclass(slots=True)

@@ -520,3 +520,18 @@ def test_an_override_per_language_keeps_the_posts_own_elsewhere(folder: Path) ->
     result = check(folder, body, "--format", "json", command="preview")
     links = {i["language"]: i["link"] for i in json.loads(result.stdout)}
     assert links == {"en": "https://example.org", "fr": "https://example.org/fr"}
+
+
+def test_an_unknown_key_deeper_down_hides_no_other_problem(folder: Path) -> None:
+    body = """\
+    channels: [x-main]
+    defaults: {hashtag: ["#SayNo"]}
+    posts:
+      - {id: a, at: sid 09:00, text: A}
+      - {id: b, at: sid 09:10, text: B}
+    """
+    found = problems(check(folder, body))
+    assert [p.split(" (")[0] for p in found] == [
+        "6:12 error: unknown key 'hashtag'",
+        "9:17 warning: post 'b'",
+    ]
