@@ -535,3 +535,22 @@ def test_an_unknown_key_deeper_down_hides_no_other_problem(folder: Path) -> None
         "6:12 error: unknown key 'hashtag'",
         "9:17 warning: post 'b'",
     ]
+
+
+def test_the_calendar_says_when_the_rate_moves_a_post(folder: Path) -> None:
+    from icalendar import Calendar
+
+    body = """\
+    channels: [x-rated]
+    min_gap: 0s
+    defaults: {link: none}
+    posts:
+      - {id: a, at: sid 09:00, text: A}
+      - {id: b, at: sid 09:00, text: B}
+    """
+    result = check(folder, body, "--format", "ics", command="preview")
+    events = {
+        str(e["SUMMARY"]): str(e["DESCRIPTION"]) for e in Calendar.from_ical(result.stdout).events
+    }
+    (moved,) = [text for summary, text in events.items() if summary.endswith("b: B")]
+    assert "Note: Goes out at 2027-02-09 09:10 CET (+10m): x-rated allows 2 posts" in moved
