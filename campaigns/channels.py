@@ -13,6 +13,9 @@ class ChannelSpec:
     platform: str
     max_length: int | None = None
     """Raises the platform's limit for this account (X Premium, a larger Mastodon instance)."""
+    content_warning: str = ""
+    """Mastodon's content warning (`options.content_warning`), which the channel puts on every
+    post and which counts toward the post's length."""
 
     @property
     def rules(self) -> PlatformRules:

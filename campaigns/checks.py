@@ -16,13 +16,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from campaigns.channels import ChannelSpec
 from campaigns.delivery import Delivery
 from campaigns.durations import format_duration
 from campaigns.length import Length
 from campaigns.model import CampaignFile, Localized, MediaItem, Override, Post
-from campaigns.platforms import PLATFORMS
+from campaigns.platforms import GIF, PLATFORMS
 from campaigns.problems import Location, Problems, Severity
 from campaigns.timeexpr import Anchor, Instant, TimeExpr, resolve
 from campaigns.yamlsource import PathKey, SourceMap
@@ -108,6 +109,7 @@ def check_campaign(scope: Scope) -> None:
     scope.variants = _variants(scope)
     _check_zones(scope)
     _check_blackouts(scope)
+    _check_defaults(scope)
     seen: dict[str, int] = {}
     for index, post in scope.posts:
         if post.id in seen:
@@ -122,6 +124,26 @@ def check_campaign(scope: Scope) -> None:
         seen[post.id] = index
         if not _check_post(scope, index, post):
             scope.bad_posts.add(index)
+
+
+def _check_defaults(scope: Scope) -> None:
+    """A campaign's link or media given per language has every language of the campaign."""
+    defaults = scope.plan.defaults
+    for name, value in (("link", defaults.link), ("media", defaults.media)):
+        if not isinstance(value, dict):
+            continue
+        path = ("defaults", name)
+        missing = [lang for lang in scope.plan.languages if lang not in value]
+        typos = _language_keys(scope, value, path, missing)
+        missing = [lang for lang in missing if lang not in typos]
+        if missing:
+            scope.problems.error(
+                scope.at(*path),
+                f"the campaign's {name} has no version in {', '.join(missing)}",
+                f"add {missing[0]}: ... to it ('{name}: none' for no {name} in that language)"
+                if name == "link"
+                else f"add {missing[0]}: [] to it for no media in that language",
+            )
 
 
 _POSIX_ZONE = re.compile(r"(?:Etc/)?GMT([+-])(\d+)")
@@ -311,14 +333,9 @@ def _check_post(scope: Scope, index: int, post: Post) -> bool:
     path = ("posts", index)
     problems = scope.problems
     before = len(problems.errors)
-    empty = [key for key in ("at", "every", "text", "thread") if _empty(scope, post, path, key)]
+    empty = [key for key in POST_VALUES if _empty(scope, post, path, key)]
     for key in empty:
-        problems.error(
-            scope.key_at(*path, key),
-            f"'{key}' of post '{post.id}' is empty",
-            f"write a value after '{key}:'; a '#' starts a comment in YAML, so put a text that "
-            "starts with '#' in quotes",
-        )
+        problems.error(scope.key_at(*path, key), *empty_value(key, post.id))
     if empty:
         return False
     if (post.at is None) == (post.every is None):
@@ -353,16 +370,31 @@ def _check_post(scope: Scope, index: int, post: Post) -> bool:
         )
     else:
         _subset(scope, post.audiences, (*path, "audiences"), [a.name for a in plan.audiences])
+    audiences = [a.name for a in plan.audiences]
     for name in post.overrides:
-        if name not in plan.channels and name not in PLATFORMS:
-            choices = [*plan.channels, *PLATFORMS]
+        if name not in plan.channels and name not in PLATFORMS and name not in audiences:
+            choices = [*plan.channels, *PLATFORMS, *audiences]
             problems.error(
                 scope.key_at(*path, "overrides", name),
-                f"'{name}' is neither a channel of this campaign nor a platform",
+                f"'{name}' is neither a channel of this campaign nor a platform"
+                + (" nor an audience" if audiences else ""),
                 did_you_mean(name, choices, "channels and platforms"),
             )
     _check_languages(scope, post, path)
     return len(problems.errors) == before
+
+
+POST_VALUES = ("at", "every", "text", "thread")
+"""The keys of a post that must not be left empty."""
+
+
+def empty_value(key: str, post: str) -> tuple[str, str]:
+    """The message and hint for a post key written without a value (`text: #SayNo`)."""
+    return (
+        f"'{key}' of post '{post}' is empty",
+        f"write a value after '{key}:'; a '#' starts a comment in YAML, so put a text that "
+        "starts with '#' in quotes",
+    )
 
 
 def _empty(scope: Scope, post: Post, path: PathKey, key: str) -> bool:
@@ -436,9 +468,22 @@ def _check_languages(scope: Scope, post: Post, path: PathKey) -> None:
         texts.append((part, (*path, "thread", i), True))
     for name, override in post.overrides.items():
         texts += _override_texts(override, (*path, "overrides", name))
-    for i, item in enumerate(post.media or []):
-        if item.alt is not None:
-            texts.append((item.alt, (*path, "media", i, "alt"), False))
+    texts += _alt_texts(post.media, (*path, "media"))
+    per_language: list[tuple[Mapping[str, object], PathKey]] = []
+    for value_path, value in _links_and_media(scope, post, path):
+        if isinstance(value, dict):
+            per_language.append((value, value_path))
+    for value, where in per_language:
+        missing = [lang for lang in needed if lang not in value]
+        typos = _language_keys(scope, value, where, missing)
+        missing = [lang for lang in missing if lang not in typos]
+        if missing and where[0] == "posts" and "overrides" not in where:
+            scope.problems.error(
+                scope.at(*where),
+                f"the {where[-1]} of post '{post.id}' has no version in {', '.join(missing)}",
+                f"add {missing[0]}: ... to it, or leave {missing[0]} out of the post with "
+                "'languages:'",
+            )
     for value, where, complete in texts:
         if isinstance(value, str):
             continue
@@ -464,9 +509,37 @@ def _override_texts(override: Override, path: PathKey) -> list[tuple[Localized, 
         found.append((override.text, (*path, "text"), False))
     for i, part in enumerate(override.thread or []):
         found.append((part, (*path, "thread", i), False))
-    for i, item in enumerate(override.media or []):
-        if item.alt is not None:
-            found.append((item.alt, (*path, "media", i, "alt"), False))
+    return found + _alt_texts(override.media, (*path, "media"))
+
+
+def _alt_texts(
+    media: Sequence[MediaItem] | Mapping[str, Sequence[MediaItem]] | None, path: PathKey
+) -> list[tuple[Localized, PathKey, bool]]:
+    """The alt texts of a media list (or of each language's list)."""
+    lists = media.items() if isinstance(media, Mapping) else [(None, media or [])]
+    found: list[tuple[Localized, PathKey, bool]] = []
+    for language, items in lists:
+        base = path if language is None else (*path, language)
+        found += [
+            (item.alt, (*base, i, "alt"), False)
+            for i, item in enumerate(items)
+            if item.alt is not None
+        ]
+    return found
+
+
+def _links_and_media(scope: Scope, post: Post, path: PathKey) -> list[tuple[PathKey, object]]:
+    """The post's link and media values, its overrides' and the campaign's defaults', with
+    where each is written."""
+    found: list[tuple[PathKey, object]] = [
+        ((*path, "link"), post.link),
+        ((*path, "media"), post.media),
+    ]
+    for name, override in post.overrides.items():
+        found += [
+            ((*path, "overrides", name, "link"), override.link),
+            ((*path, "overrides", name, "media"), override.media),
+        ]
     return found
 
 
@@ -487,7 +560,7 @@ def _partial_thread(
 
 
 def _language_keys(
-    scope: Scope, value: Mapping[str, str], path: PathKey, missing: Sequence[str]
+    scope: Scope, value: Mapping[str, object], path: PathKey, missing: Sequence[str]
 ) -> set[str]:
     """Errors for language keys the campaign does not declare; returns the `missing`
     languages that one of them was probably meant to be (`fn` for `fr`)."""
@@ -572,7 +645,12 @@ def check_part(
         f"{what} for {spec.name}{lang} is {size} {length.over_unit}; {label} {allows}: "
         f"{length.over} too many"
     )
-    hint = f"this counts {_words(part.added)} added at the end; " if part.added else ""
+    counted = [f"{words(part.added)} added at the end"] if part.added else []
+    if spec.content_warning and spec.rules.counter == "mastodon":
+        counted.append(
+            f"the content warning of {spec.name} (options.content_warning in config.yaml)"
+        )
+    hint = f"this counts {' and '.join(counted)}; " if counted else ""
     hint += (
         f"shorten it, or give {spec.name} (or every {spec.platform} channel) a shorter text "
         "under 'overrides'"
@@ -580,7 +658,7 @@ def check_part(
     report(scope, severity, where, message, hint)
 
 
-def _words(items: Sequence[str]) -> str:
+def words(items: Sequence[str]) -> str:
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
@@ -593,6 +671,8 @@ class MediaUse:
     mime: str | None
     size: int | None
     """None when the file cannot be read."""
+    dimensions: tuple[int, int] | None = None
+    """Width and height of an image, when its header can be read."""
 
 
 IMAGE_TYPES = {
@@ -614,6 +694,7 @@ def check_media(
     severity: Severity,
 ) -> None:
     rules = spec.rules
+    fewer = f"give {spec.platform} fewer media under 'overrides'"
     if len(uses) > rules.max_media:
         report(
             scope,
@@ -621,7 +702,19 @@ def check_media(
             scope.at(*list_where),
             f"{len(uses)} media items, but {rules.label} allows {rules.max_media} per post "
             f"({spec.name})",
-            f"keep {rules.max_media}, or give {spec.platform} fewer media under 'overrides'",
+            f"keep {rules.max_media}, or {fewer}",
+        )
+    moving = [u.mime for u in uses if u.mime in rules.media_types and _moving(u.mime)]
+    if rules.video_alone and moving and len(uses) > 1:
+        first = next(u for u in uses if u.mime == moving[0])
+        report(
+            scope,
+            severity,
+            scope.at(*list_where),
+            f"'{first.item.file}' is {_a(_kind(moving[0]))}: {rules.label} takes a video "
+            f"or GIF as the only media of a post, not with {len(uses) - 1} other file(s) "
+            f"({spec.name})",
+            f"post it on its own, or {fewer}",
         )
     for use in uses:
         file_where = scope.at(*use.where, "file")
@@ -645,15 +738,18 @@ def check_media(
                 "use PNG, JPEG, GIF or WebP images, or MP4 or MOV videos",
             )
             continue
-        if use.mime.startswith("image/") and use.size > rules.image_max_bytes:
+        if use.mime not in rules.media_types:
             report(
                 scope,
                 severity,
                 file_where,
-                f"'{use.item.file}' is {_megabytes(use.size)}; {rules.label} accepts images up "
-                f"to {_megabytes(rules.image_max_bytes)} ({spec.name})",
-                "resize or compress the image",
+                f"Clarion cannot post {_a(_kind(use.mime))} ('{use.item.file}') to "
+                f"{rules.label} ({spec.name})",
+                f"{rules.label} takes {_types(rules.media_types)} from Clarion; give "
+                f"{spec.platform} other media under 'overrides', or 'media: []' there",
             )
+            continue
+        _check_size(scope, spec, use, file_where, severity)
         if not rules.alt_text:
             continue
         if not use.alt:
@@ -678,6 +774,104 @@ def check_media(
                 f"{len(use.alt)} characters; {rules.label} allows {rules.alt_max}",
                 "shorten the description",
             )
+
+
+_NAMES = {
+    "image/png": "PNG",
+    "image/jpeg": "JPEG",
+    "image/gif": "GIF",
+    "image/webp": "WebP",
+    "video/mp4": "MP4",
+    "video/quicktime": "MOV",
+}
+
+
+def _moving(mime: str | None) -> bool:
+    if mime is None:
+        return False
+    return mime.startswith("video/") or mime == "image/gif"
+
+
+def _kind(mime: str) -> str:
+    if mime.startswith("video/"):
+        return f"{_NAMES.get(mime, mime)} video"
+    return "GIF" if mime == "image/gif" else f"{_NAMES.get(mime, mime)} image"
+
+
+def _a(noun: str) -> str:
+    return ("an " if noun[:1] in "AEFHILMNORSX" else "a ") + noun
+
+
+def _types(mimes: Iterable[str]) -> str:
+    images = [_NAMES[m] for m in _NAMES if m in mimes and m.startswith("image/")]
+    videos = [_NAMES[m] for m in _NAMES if m in mimes and m.startswith("video/")]
+    text = f"{', '.join(images)} images" if images else "no images"
+    return text + (f" and {', '.join(videos)} videos" if videos else " (no video)")
+
+
+def _check_size(
+    scope: Scope, spec: ChannelSpec, use: MediaUse, where: Location, severity: Severity
+) -> None:
+    """File size and image dimensions against what the platform accepts."""
+    rules = spec.rules
+    assert use.mime is not None and use.size is not None
+    kinds = "videos" if use.mime.startswith("video/") else "GIFs" if use.mime == GIF else "images"
+    if use.mime.startswith("video/"):
+        cap = rules.video_max_bytes
+    elif use.mime == GIF and rules.gif_max_bytes:
+        cap = rules.gif_max_bytes
+    else:
+        cap = rules.image_max_bytes
+    if cap is not None and use.size > cap:
+        report(
+            scope,
+            severity,
+            where,
+            f"'{use.item.file}' is {_megabytes(use.size)}; {rules.label} accepts {kinds} up to "
+            f"{_megabytes(cap)} ({spec.name})",
+            "compress it" + ("" if use.mime.startswith("video/") else " or make it smaller"),
+        )
+    if use.mime.startswith("video/"):
+        return
+    if use.dimensions is None:
+        return
+    width, height = use.dimensions
+    too_big: str | None = None
+    if rules.max_pixels and width * height > rules.max_pixels:
+        too_big = f"{width * height:,} pixels; {rules.label} accepts {rules.max_pixels:,}"
+    if rules.max_side_sum and width + height > rules.max_side_sum:
+        too_big = f"width + height {width + height:,}; {rules.label} accepts {rules.max_side_sum:,}"
+    if (
+        rules.max_aspect
+        and min(width, height)
+        and max(width, height) / min(width, height) > (rules.max_aspect)
+    ):
+        too_big = f"{max(width, height) / min(width, height):.0f} times longer than wide; " + (
+            f"{rules.label} accepts {rules.max_aspect:.0f}"
+        )
+    if use.mime == "image/gif" and rules.gif_max_size:
+        max_w, max_h = rules.gif_max_size
+        if width > max_w or height > max_h:
+            too_big = f"{rules.label} accepts GIFs up to {max_w}x{max_h}"
+    if too_big:
+        report(
+            scope,
+            severity,
+            where,
+            f"'{use.item.file}' is {width}x{height} ({too_big}) ({spec.name})",
+            "resize the image",
+        )
+
+
+def image_size(path: Path) -> tuple[int, int] | None:
+    """Width and height read from the file's header; None when it cannot be read."""
+    import imagesize
+
+    try:
+        width, height = imagesize.get(path)
+    except (OSError, ValueError):
+        return None
+    return (int(width), int(height)) if width > 0 and height > 0 else None
 
 
 def _shown(path: Path) -> str:
@@ -772,6 +966,20 @@ class Slot:
     variants: frozenset[str]
     gap: timedelta
     where: Location
+    zones: tuple[tuple[str, str], ...] = ()
+    """Each variant's name and the zone of its wall clock."""
+
+    def who(self) -> str:
+        """`be-fr, nl-be at 09:10 CET; uk-en at 08:10 GMT`: who gets it, on which clock."""
+        clocks: dict[str, list[str]] = {}
+        for name, zone_name in self.zones:
+            local = self.due.astimezone(ZoneInfo(zone_name))
+            clocks.setdefault(f"{local:%H:%M} {local.tzname()}", []).append(name)
+        found = []
+        for clock, names in clocks.items():
+            named = [name for name in names if name != "-"]
+            found.append(f"{', '.join(named)} at {clock}" if named else clock)
+        return "; ".join(found)
 
 
 def check_gaps(slots: Iterable[tuple[str, Slot]], problems: Problems) -> None:
@@ -815,13 +1023,13 @@ def check_gaps(slots: Iterable[tuple[str, Slot]], problems: Problems) -> None:
         more = len(found) - 1
         others = f" (and {more} other post{'s' if more > 1 else ''})" if more else ""
         when = (
-            f"at the same time as '{other}'{others}"
+            f"at the same time as '{other}' ({earlier.who()}){others}"
             if apart == timedelta()
-            else f"only {format_duration(apart)} after '{other}'{others}"
+            else f"only {format_duration(apart)} after '{other}' ({earlier.who()}){others}"
         )
         problems.warning(
             later.where,
-            f"post '{later.post}' goes out {when} on {on}; keep at least "
+            f"post '{later.post}' ({later.who()}) goes out {when} on {on}; keep at least "
             f"{format_duration(later.gap)} between posts",
-            "move one of them, or lower min_gap",
+            "move one of them, or lower min_gap (min_gap: 0s turns this warning off)",
         )

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
+from urllib.parse import quote
 
 from campaigns.channels import ChannelSpec
 from campaigns.checks import (
@@ -26,15 +27,17 @@ from campaigns.checks import (
     Variant,
     check_media,
     check_part,
+    image_size,
     post_variants,
     report,
     span,
     split_hint,
+    words,
 )
 from campaigns.delivery import Delivery, Media, delivery_key, hash_content
 from campaigns.length import measure
 from campaigns.localtime import zone
-from campaigns.model import Link, LinkSpec, Localized, MediaItem, Override, Post
+from campaigns.model import Link, LinkSpec, Localized, MediaItem, OneLink, Override, Post
 from campaigns.problems import Location, Severity
 from campaigns.recurrence import (
     MAX_OCCURRENCES,
@@ -43,7 +46,7 @@ from campaigns.recurrence import (
     cron_occurrences,
     interval_occurrences,
 )
-from campaigns.render import LINK_PLACEHOLDER, Tracking, compose
+from campaigns.render import LINK_PLACEHOLDER, Tracking, compose, fill
 from campaigns.timeexpr import resolve
 from campaigns.yamlsource import PathKey
 
@@ -69,8 +72,10 @@ class Expansion:
     """Where each post's time is written, by post id (for timeline problems)."""
     slots: list[tuple[str, Slot]]
     """Approved deliveries by channel, grouped for the min_gap check."""
-    media_files: dict[Path, tuple[Path, str | None, int | None]] = field(default_factory=dict)
-    """Resolved path, type and size of each media file (None: unreadable)."""
+    media_files: dict[Path, tuple[Path, str | None, int | None, tuple[int, int] | None]] = field(
+        default_factory=dict
+    )
+    """Resolved path, type, size (None: unreadable) and image dimensions of each media file."""
     links: dict[int, tuple[str, Tracking]] = field(default_factory=dict)
     """Address and UTM templates of each link value of the file, by identity."""
 
@@ -121,6 +126,14 @@ class _PostExpander:
         self.not_after = None if not_after == "none" else not_after
         self.time_path: PathKey = (*self.path, "at" if post.at is not None else "every")
         self.source = str(scope.at(*self.path))
+        audiences = {a.name for a in plan.audiences}
+        self.per_audience = bool(audiences & post.overrides.keys()) or _mentions_audience(
+            [post.link, plan.defaults.link, *(o.link for o in post.overrides.values())]
+        )
+        """Whether the post reads differently per audience, not only per language."""
+        self.threads: dict[tuple[str, PathKey], tuple[int, list[str]]] = {}
+        """Threads a channel cannot post as threads: their size and languages, by channel and
+        place."""
 
     def run(self) -> None:
         scope, post = self.scope, self.post
@@ -136,8 +149,8 @@ class _PostExpander:
                 )
             return
         times: dict[str, list[_Time] | None] = {}
-        rendered: dict[tuple[str, str | None], list[Rendered]] = {}
-        gaps: dict[tuple[str, datetime], set[str]] = {}
+        rendered: dict[tuple[str, str | None, str | None], list[Rendered]] = {}
+        gaps: dict[tuple[str, datetime], dict[str, str]] = {}
         start = len(result.deliveries)
         for variant in variants:
             if variant.zone not in times:
@@ -147,37 +160,61 @@ class _PostExpander:
                 return
             for channel in variant.channels:
                 spec = scope.channels[channel]
-                parts = rendered.get((channel, variant.language))
+                ident = (channel, variant.language, variant.audience if self.per_audience else None)
+                parts = rendered.get(ident)
                 if parts is None:
-                    parts = self._render(spec, variant.language)
-                    rendered[(channel, variant.language)] = parts
+                    parts = rendered[ident] = self._render(spec, variant)
                 for when in occurrences:
                     self._deliver(variant, spec, when, parts)
                     if self.status == "approved":
-                        gaps.setdefault((channel, when.utc), set()).add(variant.name)
+                        gaps.setdefault((channel, when.utc), {})[variant.name] = when.zone
         self._repeats(start)
+        self._no_threads()
         where = result.times[post.id]
         for (channel, due), names in gaps.items():
-            slot = Slot(due, scope.plan.campaign, post.id, frozenset(names), self.min_gap, where)
+            slot = Slot(
+                due,
+                scope.plan.campaign,
+                post.id,
+                frozenset(names),
+                self.min_gap,
+                where,
+                tuple(sorted(names.items())),
+            )
             result.slots.append((channel, slot))
 
     def _repeats(self, start: int) -> None:
         """Warn when the same words go out twice at once on one channel: one text written for
         several languages, say, which platforms reject as a duplicate."""
-        seen: set[tuple[str, datetime, str]] = set()
+        seen: dict[tuple[str, datetime, str], Delivery] = {}
         channels: list[str] = []
+        same_language = False
         for delivery in self.result.deliveries[start:]:
             ident = (delivery.channel, delivery.due_utc, delivery.text)
-            if ident in seen and delivery.channel not in channels:
-                channels.append(delivery.channel)
-            seen.add(ident)
+            first = seen.setdefault(ident, delivery)
+            if first is not delivery:
+                same_language |= first.language == delivery.language
+                if delivery.channel not in channels:
+                    channels.append(delivery.channel)
         if channels:
             self.scope.problems.warning(
                 self.scope.at(*self.path, "thread" if self.post.thread else "text"),
                 f"post '{self.post.id}' sends the same words more than once at the same time on "
                 + ", ".join(channels),
-                "write one text per language, or limit the post with 'languages:'",
+                self._repeat_hint(same_language),
             )
+
+    def _repeat_hint(self, same_language: bool) -> str:
+        """The fix that applies: a text per language, or fewer audiences on the channel."""
+        if same_language:
+            return (
+                "several audiences in one language share the channel: limit the post with "
+                "'audiences:', give the audiences their own 'channels:', or an override per "
+                "audience with its own text"
+            )
+        if self.post.languages is not None:
+            return "write one text per language, or limit the post with 'audiences:'"
+        return "write one text per language, or limit the post with 'languages:'"
 
     def _deliver(
         self, variant: Variant, spec: ChannelSpec, when: _Time, parts: list[Rendered]
@@ -288,13 +325,21 @@ class _PostExpander:
 
     # --- content -------------------------------------------------------------------------
 
-    def _content(self, spec: ChannelSpec, language: str | None) -> _Content:
-        """The parts to post on this channel in this language: a channel's override first,
-        then its platform's, then the post's own text or thread."""
-        for name in (spec.name, spec.platform):
-            override = self.post.overrides.get(name)
-            if override is None:
-                continue
+    def _sources(self, spec: ChannelSpec, variant: Variant) -> list[str]:
+        """The overrides that apply, strongest first: the audience's, the channel's, then the
+        platform's."""
+        overrides = self.post.overrides
+        if not overrides:
+            return []
+        names = (variant.audience, spec.name, spec.platform)
+        return [name for name in names if name is not None and name in overrides]
+
+    def _content(self, spec: ChannelSpec, variant: Variant) -> _Content:
+        """The parts to post on this channel for this variant: an override first (audience,
+        channel, platform), then the post's own text or thread."""
+        language = variant.language
+        for name in self._sources(spec, variant):
+            override = self.post.overrides[name]
             base: PathKey = (*self.path, "overrides", name)
             if override.thread is not None and _applies(override.thread, language):
                 return _Content.of(override.thread, (*base, "thread"), language, True)
@@ -306,30 +351,44 @@ class _PostExpander:
         return _Content.of([self.post.text], (*self.path, "text"), language, False)
 
     def _first(
-        self, spec: ChannelSpec, name: str, get: Callable[[Override], T | None], own: T | None
+        self,
+        spec: ChannelSpec,
+        variant: Variant,
+        name: str,
+        get: Callable[[Override], T | None],
+        own: T | None,
     ) -> tuple[T, PathKey] | None:
-        """The first of channel override, platform override and post that sets `name`."""
-        for key in (spec.name, spec.platform):
-            override = self.post.overrides.get(key)
-            value = get(override) if override is not None else None
+        """The first of the overrides and the post that sets `name` (an override given per
+        language sets it only for the languages it names)."""
+        for key in self._sources(spec, variant):
+            value = get(self.post.overrides[key])
+            if isinstance(value, dict) and (variant.language or "") not in value:
+                continue
             if value is not None:
                 return value, (*self.path, "overrides", key, name)
         return (own, (*self.path, name)) if own is not None else None
 
-    def _render(self, spec: ChannelSpec, language: str | None) -> list[Rendered]:
+    def _render(self, spec: ChannelSpec, variant: Variant) -> list[Rendered]:
         scope, post = self.scope, self.post
+        language = variant.language
         defaults = scope.plan.defaults
-        content = self._content(spec, language)
+        content = self._content(spec, variant)
         parts = content.parts
-        own_tags = self._first(spec, "hashtags", lambda o: o.hashtags, post.hashtags)
+        own_tags = self._first(spec, variant, "hashtags", lambda o: o.hashtags, post.hashtags)
         tags = [*defaults.hashtags, *(own_tags[0] if own_tags else [])]
-        link = self._link(spec, language)
-        media_field = self._first(spec, "media", lambda o: o.media, post.media)
+        if own_tags is not None and not own_tags[0] and "overrides" in own_tags[1]:
+            tags = []  # `hashtags: []` in an override: none at all there
+        link, removed_at = self._link(spec, variant)
+        media_field = self._first(spec, variant, "media", lambda o: o.media, post.media)
         if media_field is None and defaults.media is not None:
             media_field = (defaults.media, ("defaults", "media"))
         uses: list[MediaUse] = []
         if media_field is not None:
-            items, media_path = media_field
+            value, media_path = media_field
+            items: Sequence[MediaItem] = value if isinstance(value, list) else []
+            if isinstance(value, dict):
+                media_path = (*media_path, language or "")
+                items = value.get(language or "", [])
             uses = [self._media(item, (*media_path, i), language) for i, item in enumerate(items)]
             check_media(scope, spec, language, uses, media_path, self.severity)
         media = tuple(
@@ -337,17 +396,9 @@ class _PostExpander:
             for u in uses
         )
         if len(parts) > 1 and spec.rules.thread_style != "replies":
-            later = "part 2 goes" if len(parts) == 2 else f"parts 2 to {len(parts)} go"
-            went = (
-                f"{later} out as {'a comment' if len(parts) == 2 else 'comments'} on the first post"
-                if spec.rules.thread_style == "comments"
-                else f"the {len(parts)} parts go out as separate messages"
-            )
-            scope.problems.warning(
-                scope.at(*content.where),
-                f"{spec.rules.label} has no threads: {went} on {spec.name}",
-                f"give {spec.platform} a single 'text' under 'overrides'",
-            )
+            _, found = self.threads.setdefault((spec.name, content.where), (len(parts), []))
+            if language and language not in found:
+                found.append(language)
         rendered = []
         for number, (body, where) in enumerate(parts):
             first = number == 0
@@ -360,16 +411,14 @@ class _PostExpander:
                     "there",
                 )
             if LINK_PLACEHOLDER in body and link is None:
-                report(
-                    scope,
-                    self.severity,
-                    scope.at(*where),
-                    f"the text says {LINK_PLACEHOLDER} but post '{post.id}' has no link",
-                    "add 'link:' to the post or to the campaign's defaults",
-                )
+                self._no_link(spec, language, where, removed_at)
             composed = compose(body, tags, link, first=first)
             length = measure(
-                composed.text, spec.rules, limit=spec.limit, with_media=first and bool(media)
+                composed.text,
+                spec.rules,
+                limit=spec.limit,
+                with_media=first and bool(media),
+                spoiler=spec.content_warning,
             )
             if not length.valid:
                 added = (
@@ -395,14 +444,63 @@ class _PostExpander:
             )
         return rendered
 
-    def _link(self, spec: ChannelSpec, language: str | None) -> str | None:
+    def _no_link(
+        self, spec: ChannelSpec, language: str | None, where: PathKey, removed_at: PathKey | None
+    ) -> None:
+        scope, post = self.scope, self.post
+        message = f"the text says {LINK_PLACEHOLDER} but post '{post.id}' has no link"
+        hint = "add 'link:' to the post or to the campaign's defaults"
+        if removed_at is not None:
+            removed = scope.at(*removed_at)
+            owner = _override_name(removed_at)
+            on = f"on {spec.name}" + (f" ({language})" if language else "")
+            message += (
+                f" {on}: 'link: none' at line {removed.line}"
+                + (f" (overrides of {owner})" if owner else "")
+                + " removes it"
+            )
+            hint = (
+                f"remove {LINK_PLACEHOLDER} from the text for {owner} with an override 'text:', "
+                "or give it a link there"
+                if owner
+                else "remove 'link: none', or remove " + LINK_PLACEHOLDER + " from the text"
+            )
+        report(scope, self.severity, scope.at(*where), message, hint)
+
+    def _no_threads(self) -> None:
+        """One warning per thread that a platform posts as comments or separate messages,
+        naming the languages it concerns."""
+        scope = self.scope
+        for (channel, where), (size, languages) in self.threads.items():
+            spec = scope.channels[channel]
+            later = "part 2 goes" if size == 2 else f"parts 2 to {size} go"
+            went = (
+                f"{later} out as {'a comment' if size == 2 else 'comments'} on the first post"
+                if spec.rules.thread_style == "comments"
+                else f"the {size} parts go out as separate messages"
+            )
+            lang = f" in {', '.join(languages)}" if languages else ""
+            scope.problems.warning(
+                scope.at(*where),
+                f"{spec.rules.label} has no threads: {went} on {spec.name}{lang}",
+                f"give {spec.platform} a single 'text' under 'overrides'"
+                + (f", with {words(languages)}" if languages else ""),
+            )
+
+    def _link(self, spec: ChannelSpec, variant: Variant) -> tuple[str | None, PathKey | None]:
+        """The link, filled in for this delivery; or None and where 'link: none' removed it."""
+        language = variant.language
         found: tuple[Link, PathKey] | None = self._first(
-            spec, "link", lambda o: o.link, self.post.link
+            spec, variant, "link", lambda o: o.link, self.post.link
         )
         defaults = self.scope.plan.defaults.link
-        value = found[0] if found else defaults
+        value, where = found if found else (defaults, ("defaults", "link"))
+        if isinstance(value, dict):
+            value, where = value.get(language or ""), (*where, language or "")
+        if isinstance(defaults, dict):
+            defaults = defaults.get(language or "")
         if value is None or value == "none":
-            return None
+            return None, (where if value == "none" else None)
         parts = self.result.links.get(id(value))
         if parts is None:
             parts = self.result.links[id(value)] = _link_parts(value, defaults)
@@ -413,8 +511,11 @@ class _PostExpander:
             "channel": spec.name,
             "platform": spec.platform,
             "language": language or "",
+            "audience": variant.audience or "",
         }
-        return tracking.url(url, values)
+        if "{" in url:
+            url = fill(url, {name: quote(v, safe="") for name, v in values.items()})
+        return tracking.url(url, values), None
 
     def _media(self, item: MediaItem, where: PathKey, language: str | None) -> MediaUse:
         path = self.scope.base / item.file
@@ -426,13 +527,14 @@ class _PostExpander:
                 size: int | None = path.stat().st_size if path.is_file() else None
             except (OSError, ValueError):  # unreadable, or a name no file system accepts
                 size = None
-            self.result.media_files[self.scope.base / item.file] = (path, mime, size)
-        path, mime, size = self.result.media_files[self.scope.base / item.file]
+            dimensions = image_size(path) if size and mime and mime.startswith("image/") else None
+            self.result.media_files[self.scope.base / item.file] = (path, mime, size, dimensions)
+        path, mime, size, dimensions = self.result.media_files[self.scope.base / item.file]
         alt = _pick(item.alt, language) if item.alt is not None else None
-        return MediaUse(item, where, alt, path, mime, size)
+        return MediaUse(item, where, alt, path, mime, size, dimensions)
 
 
-def _link_parts(value: str | LinkSpec, defaults: Link | None) -> tuple[str, Tracking]:
+def _link_parts(value: str | LinkSpec, defaults: OneLink | None) -> tuple[str, Tracking]:
     """The address and UTM templates of a link: its own, over the campaign's default ones."""
     utm: dict[str, str | None] = {}
     if isinstance(defaults, LinkSpec) and defaults.utm is not None:
@@ -442,6 +544,28 @@ def _link_parts(value: str | LinkSpec, defaults: Link | None) -> tuple[str, Trac
     if value.utm is not None:
         utm.update(value.utm.model_dump(exclude_unset=True))
     return value.url, Tracking.of(utm)
+
+
+def _mentions_audience(links: Sequence[Link | None]) -> bool:
+    """Whether one of these links has the {audience} placeholder in it."""
+    for link in links:
+        if isinstance(link, dict):
+            if _mentions_audience(list(link.values())):
+                return True
+        elif isinstance(link, LinkSpec):
+            templates = [link.url, *(link.utm.model_dump().values() if link.utm else [])]
+            if any(t and "{audience}" in t for t in templates):
+                return True
+        elif link is not None and "{audience}" in link:
+            return True
+    return False
+
+
+def _override_name(path: PathKey) -> str | None:
+    """`x-main` for a value under `overrides: {x-main: ...}`."""
+    if "overrides" in path:
+        return str(path[path.index("overrides") + 1])
+    return None
 
 
 def _later(due: datetime, delay: timedelta | None) -> datetime | None:

@@ -7,6 +7,7 @@ Timeline checks that span files (campaign ids, posts too close on one channel) r
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -15,7 +16,16 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from campaigns.channels import ChannelSpec
-from campaigns.checks import Scope, Slot, check_blackouts, check_campaign, check_gaps, check_past
+from campaigns.checks import (
+    POST_VALUES,
+    Scope,
+    Slot,
+    check_blackouts,
+    check_campaign,
+    check_gaps,
+    check_past,
+    empty_value,
+)
 from campaigns.delivery import Delivery
 from campaigns.expand import expand
 from campaigns.model import GUIDANCE, Campaign, CampaignFile, Post
@@ -92,7 +102,7 @@ def load_plans(paths: Sequence[Path], options: LoadOptions) -> PlanSet:
             result.held += deliveries
         else:
             result.deliveries += deliveries
-            gaps += slots
+        gaps += slots  # a file with errors is compared too: its mistakes hide no warning
     check_gaps(gaps, problems)
     result.deliveries.sort(key=delivery_order)
     result.held.sort(key=delivery_order)
@@ -169,11 +179,14 @@ def _load_file(
     problems.extend(found)
     if plan is None:
         return None
-    if not isinstance(plan, CampaignFile):  # its own keys are wrong: check the posts only
-        stand_in = _stand_in(plan)
-        if stand_in is not None:
+    if not isinstance(plan, CampaignFile):  # its own keys are wrong
+        stand_in, exact = _stand_in(plan)
+        if stand_in is None:
+            return None
+        if not exact:  # values were replaced: check the posts' references only
             check_campaign(_scope(doc, file, stand_in, posts, options, problems))
-        return None
+            return None
+        plan = stand_in  # only unknown keys were left out: check everything else
     if not plan.posts and not found:
         problems.warning(doc.source.value(("posts",)), "this campaign has no posts")
     scope = _scope(doc, file, plan, posts, options, problems)
@@ -231,6 +244,12 @@ def _validate(
         problems += found
         if post is not None:
             posts.append((i, post))
+        elif isinstance(item, dict):  # a mistake elsewhere in the post hides no empty value
+            name = str(item.get("id", i + 1))
+            for key in POST_VALUES:
+                if key in item and item[key] is None:
+                    message, hint = empty_value(key, name)
+                    problems.append(Problem("error", message, within.key((key,)), hint))
     return header or data, posts, problems
 
 
@@ -245,20 +264,40 @@ _STAND_INS: dict[str, object] = {
 references (anchors, channels, languages) are still checked: none of these is one."""
 
 
-def _stand_in(header: dict[str, object]) -> CampaignFile | None:
+def _stand_in(header: dict[str, object]) -> tuple[CampaignFile | None, bool]:
     """The campaign's keys to check the posts against, when only keys that posts do not refer
-    to are wrong (a misspelt time zone must not hide a misspelt anchor); else None."""
-    data = {**header, "posts": []}
+    to are wrong (a misspelt time zone must not hide a misspelt anchor); else None. Unknown
+    keys are left out; the flag says whether that is all that was done (no value replaced)."""
+    data: dict[str, object] = copy.deepcopy({**header, "posts": []})
     try:
-        return CampaignFile.model_validate(data)
+        return CampaignFile.model_validate(data), True
     except ValidationError as exc:
-        wrong = {str(err["loc"][0]) for err in exc.errors() if err["loc"]}
+        errors = [err for err in exc.errors() if err["loc"]]
+    left = [e for e in errors if not (e["type"] == "extra_forbidden" and _drop(data, e["loc"]))]
+    wrong = {str(e["loc"][0]) for e in left}
     if not wrong <= _STAND_INS.keys():
-        return None
+        return None, False
     try:
-        return CampaignFile.model_validate({**data, **{k: _STAND_INS[k] for k in wrong}})
+        replaced = {k: _STAND_INS[k] for k in wrong}
+        return CampaignFile.model_validate({**data, **replaced}), not replaced
     except ValidationError:
-        return None
+        return None, False
+
+
+def _drop(data: object, loc: Sequence[str | int]) -> bool:
+    """Remove the key at `loc` from nested mappings and lists; False when it is not there."""
+    node = data
+    for part in loc[:-1]:
+        inside = (isinstance(node, dict) and part in node) or (
+            isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node)
+        )
+        if not inside:
+            return False
+        node = node[part]  # type: ignore[index]
+    if isinstance(node, dict) and loc[-1] in node:
+        del node[loc[-1]]
+        return True
+    return False
 
 
 @dataclass(slots=True)

@@ -8,6 +8,7 @@ the campaign manager.
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -19,8 +20,10 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
+    Discriminator,
     Field,
     PlainValidator,
+    Tag,
     WithJsonSchema,
 )
 
@@ -37,7 +40,7 @@ _LANGUAGE = re.compile(
 )
 _CHANNEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _HASHTAG = re.compile(r"[#\uff03]?(\w+)")  # ASCII or full-width number sign
-TEMPLATE_FIELDS = ("campaign", "post", "channel", "platform", "language")
+TEMPLATE_FIELDS = ("campaign", "post", "channel", "platform", "language", "audience")
 _TEMPLATE = re.compile(r"\{([^{}]*)\}")
 
 
@@ -86,7 +89,7 @@ def _localized(value: Any) -> Any:
     return value
 
 
-_LANGUAGE_NAMES = {
+LANGUAGE_NAMES = {
     "english": "en", "french": "fr", "français": "fr", "francais": "fr", "german": "de",
     "deutsch": "de", "dutch": "nl", "nederlands": "nl", "flemish": "nl", "spanish": "es",
     "español": "es", "espanol": "es", "italian": "it", "italiano": "it", "polish": "pl",
@@ -102,7 +105,7 @@ _LANGUAGE_NAMES = {
 
 def _language(value: str) -> str:
     if not _LANGUAGE.fullmatch(value):
-        code = _LANGUAGE_NAMES.get(value.strip().lower())
+        code = LANGUAGE_NAMES.get(value.strip().lower())
         example = f"'{code}'" if code else "en, fr, de, nl or pt-BR"
         raise ValueError(
             f"'{value}' is not a language code | hint: use a BCP 47 code, such as {example}"
@@ -155,6 +158,7 @@ def _anchor_value(value: Any) -> date | Literal["now"]:
 
 
 def _url(value: str) -> str:
+    _template(value)
     parts = urlsplit(value) if " " not in value.strip() else None
     if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
         bare = value.strip()
@@ -170,8 +174,10 @@ def _url(value: str) -> str:
 def _template(value: str) -> str:
     for name in _TEMPLATE.findall(value):
         if name not in TEMPLATE_FIELDS:
+            close = difflib.get_close_matches(name.strip().lower(), TEMPLATE_FIELDS, n=1)
+            meant = f"did you mean '{{{close[0]}}}'? " if close else ""
             raise ValueError(
-                f"unknown placeholder '{{{name}}}' | hint: available: "
+                f"unknown placeholder '{{{name}}}' | hint: {meant}available: "
                 + ", ".join("{" + f + "}" for f in TEMPLATE_FIELDS)
             )
     return value
@@ -237,8 +243,8 @@ class _Strict(BaseModel):
 
 
 class Utm(_Strict):
-    """UTM parameters added to the link. Placeholders {campaign}, {post}, {channel}, {platform}
-    and {language} are filled in for each delivery."""
+    """UTM parameters added to the link. Placeholders {campaign}, {post}, {channel}, {platform},
+    {language} and {audience} are filled in for each delivery."""
 
     source: Template | None = Field(
         default=None, description="utm_source: where the visit comes from.", examples=["{platform}"]
@@ -258,14 +264,38 @@ class Utm(_Strict):
 class LinkSpec(_Strict):
     """A link with UTM tracking parameters."""
 
-    url: Url = Field(description="The web address.", examples=["https://example.org/sayno"])
+    url: Url = Field(
+        description="The web address; {language}, {audience}, {post}, {campaign}, {channel} and "
+        "{platform} are filled in for each delivery.",
+        examples=["https://example.org/sayno", "https://example.org/{language}/sayno"],
+    )
     utm: Utm | None = Field(default=None, description="Tracking parameters added to the address.")
 
 
-Link = Literal["none"] | Url | LinkSpec
+OneLink = Literal["none"] | Url | LinkSpec
+
+
+def _link_shape(value: Any) -> str:
+    """Which kind of link a value is, so that a mistake is explained for that kind alone."""
+    if isinstance(value, dict) and value and not {"url", "utm"} & value.keys():
+        return "PerLanguage"
+    return "One"
+
+
+Link = Annotated[
+    Annotated[OneLink, Tag("One")]
+    | Annotated[
+        dict[Language, OneLink],
+        Tag("PerLanguage"),
+        # for editors: a mapping with 'url' is one link, not a language called 'url'
+        Field(json_schema_extra={"not": {"anyOf": [{"required": ["url"]}, {"required": ["utm"]}]}}),
+    ],
+    Discriminator(_link_shape),
+]
 LINK_DOC = (
     "A web address appended on its own line (or put where the text says {link}); a mapping "
-    "{url, utm} adds tracking parameters; 'none' removes the campaign's default link."
+    "{url, utm} adds tracking parameters; 'none' removes the campaign's default link; "
+    "{en: ..., fr: ...} gives one link per language."
 )
 
 
@@ -284,6 +314,18 @@ class MediaItem(_Strict):
     )
 
 
+def _media_shape(value: Any) -> str:
+    return "PerLanguage" if isinstance(value, dict) else "One"
+
+
+MediaList = Annotated[
+    Annotated[list[MediaItem], Tag("One")]
+    | Annotated[dict[Language, list[MediaItem]], Tag("PerLanguage")],
+    Discriminator(_media_shape),
+]
+"""A list of media, or one list per language ({en: [...], fr: [...]})."""
+
+
 class Override(_Strict):
     """What changes on one channel (or every channel of one platform)."""
 
@@ -296,7 +338,7 @@ class Override(_Strict):
         description="Replaces the post's own hashtags here (the campaign's stay required).",
     )
     link: Link | None = Field(default=None, description=LINK_DOC)
-    media: list[MediaItem] | None = Field(default=None, description="Replaces the post's media.")
+    media: MediaList | None = Field(default=None, description="Replaces the post's media.")
 
 
 class Every(_Strict):
@@ -346,8 +388,9 @@ class Post(_Strict):
         description="Parts posted as a chain of replies; hashtags, link and media go on the "
         "first part.",
     )
-    media: list[MediaItem] | None = Field(
-        default=None, description="Images or videos, each with alt text."
+    media: MediaList | None = Field(
+        default=None,
+        description="Images or videos, each with alt text; or one list per language.",
     )
     link: Link | None = Field(default=None, description=LINK_DOC)
     hashtags: list[Hashtag] = Field(
@@ -418,7 +461,7 @@ class Defaults(_Strict):
         description="How late a post may still go out before it expires ('none': no limit).",
         examples=["2h"],
     )
-    media: list[MediaItem] | None = Field(
+    media: MediaList | None = Field(
         default=None, description="Attached to posts that have no media of their own."
     )
     status: Status = Field(

@@ -251,7 +251,14 @@ class Config:
 
     def channel_specs(self) -> dict[str, ChannelSpec]:
         return {
-            name: ChannelSpec(name, settings.platform, settings.max_length)
+            name: ChannelSpec(
+                name,
+                settings.platform,
+                settings.max_length,
+                content_warning=str(settings.options.get("content_warning") or "")
+                if settings.platform == "mastodon"
+                else "",
+            )
             for name, settings in self.channels.items()
         }
 

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import regex
 
 from campaigns.delivery import Delivery
+from campaigns.durations import format_duration
 from campaigns.problems import Problem
 
 HELD = "NOT SCHEDULED"
@@ -29,6 +30,17 @@ class CampaignInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class Projection:
+    """When a channel's rate makes a delivery go out later than planned."""
+
+    due_utc: datetime
+    reason: str
+    """The rule that delays it, such as "x-main allows 2 posts per 1h"."""
+    expires: bool = False
+    """The delay passes its deadline (`not_after`): it will not go out."""
+
+
+@dataclass(frozen=True, slots=True)
 class Preview:
     deliveries: Sequence[Delivery]
     """In time order."""
@@ -38,6 +50,28 @@ class Preview:
     tz: str | None = None
     """An extra zone to show every time in (`--tz`)."""
     generated: datetime = field(default_factory=lambda: datetime.now(UTC))
+    content_warnings: Mapping[str, str] = field(default_factory=dict)
+    """The content warning each channel puts on its posts (Mastodon), by channel name."""
+    projected: Mapping[str, Projection] = field(default_factory=dict)
+    """Deliveries that a channel's rate moves later, by key."""
+
+    def notes(self, delivery: Delivery) -> list[str]:
+        """What the channel adds or changes, in words: the content warning, the rate's delay."""
+        notes = []
+        warning = self.content_warnings.get(delivery.channel)
+        if warning:
+            notes.append(f"content warning: {warning}")
+        moved = self.projected.get(delivery.key)
+        if moved is not None:
+            late = format_duration(moved.due_utc - delivery.due_utc)
+            when = stamp(moved.due_utc, delivery.timezone)
+            notes.append(
+                f"expires unsent: {moved.reason}, which would make it {late} late, past its "
+                "not_after"
+                if moved.expires
+                else f"goes out at {when} (+{late}): {moved.reason}"
+            )
+        return notes
 
     @property
     def display_zone(self) -> str:
@@ -127,6 +161,7 @@ def select(
     *,
     channels: Collection[str] = (),
     languages: Collection[str] = (),
+    audiences: Collection[str] = (),
     start: datetime | None = None,
     end: datetime | None = None,
     drafts: bool = True,
@@ -137,6 +172,7 @@ def select(
         for d in deliveries
         if (not channels or d.channel in channels)
         and (not languages or d.language in languages)
+        and (not audiences or d.audience in audiences)
         and (start is None or d.due_utc >= start)
         and (end is None or d.due_utc < end)
         and (drafts or d.status != "draft")

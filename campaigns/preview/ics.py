@@ -7,6 +7,7 @@ key, so importing a newer preview updates the events instead of duplicating them
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 from icalendar import Calendar, Event, vText
@@ -35,7 +36,7 @@ def summary(delivery: Delivery, held: bool = False) -> str:
     return f"{marks}[{tag}] {post_label(d)}: {excerpt(d.text, 40)}"
 
 
-def description(delivery: Delivery, held: bool = False) -> str:
+def description(delivery: Delivery, held: bool = False, notes: Sequence[str] = ()) -> str:
     d = delivery
     rules = PLATFORMS.get(d.platform)
     platform = rules.label if rules else d.platform
@@ -48,6 +49,7 @@ def description(delivery: Delivery, held: bool = False) -> str:
     ]
     lines += [f"Media: {m.file}" + (f" (alt: {m.alt})" if m.alt else "") for m in d.media]
     lines += [f"Warning: {w}" for w in d.warnings]
+    lines += [f"Note: {note[:1].upper()}{note[1:]}" for note in notes]
     lines += [f"Key: {d.key}", f"Source: {d.source}"]
     return "\n".join(lines)
 
@@ -61,7 +63,7 @@ def event(delivery: Delivery, preview: Preview) -> Event:
     item.add("dtend", d.due_utc + DURATION)
     held = preview.held(d)
     item.add("summary", _Text(summary(d, held)))
-    item.add("description", _Text(description(d, held)))
+    item.add("description", _Text(description(d, held, preview.notes(d))))
     item.add("categories", [d.channel, d.platform])
     item.add("status", "CONFIRMED" if preview.scheduled(d) else "TENTATIVE")
     item.add("transp", "TRANSPARENT")

@@ -16,9 +16,12 @@ VERSION = 1
 """Version of the interface documented in docs/preview.md."""
 
 
-def as_json(delivery: Delivery, scheduled: bool) -> dict[str, object]:
+def as_json(
+    delivery: Delivery, scheduled: bool, preview: Preview | None = None
+) -> dict[str, object]:
     """The delivery's fields; `scheduled`: whether the daemon would schedule it."""
     d = delivery
+    moved = preview.projected.get(d.key) if preview else None
     return {
         "key": d.key,
         "campaign": d.campaign,
@@ -44,6 +47,10 @@ def as_json(delivery: Delivery, scheduled: bool) -> dict[str, object]:
         "source": d.source,
         "content_hash": d.content_hash,
         "scheduled": scheduled,
+        "content_warning": (preview.content_warnings.get(d.channel) if preview else None) or None,
+        "projected_utc": iso_utc(moved.due_utc) if moved and not moved.expires else None,
+        "projected_reason": moved.reason if moved else None,
+        "projected_expires": bool(moved and moved.expires),
     }
 
 
@@ -51,6 +58,7 @@ def render(preview: Preview) -> str:
     if not preview.deliveries:
         return "[]\n"
     lines = (
-        json.dumps(as_json(d, preview.scheduled(d)), ensure_ascii=False) for d in preview.deliveries
+        json.dumps(as_json(d, preview.scheduled(d), preview), ensure_ascii=False)
+        for d in preview.deliveries
     )
     return "[\n" + ",\n".join(lines) + "\n]\n"

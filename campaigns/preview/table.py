@@ -49,7 +49,11 @@ def render(preview: Preview, console: Console) -> None:
             channel = Text(d.channel)
             if d.language:
                 channel.append(f"\n{d.language}", style="dim")
-            table.add_row(_when(d, preview, day), channel, _post(d, several, preview), _text(d))
+            if d.audience:
+                channel.append(f"\n{d.audience}", style="dim")
+            table.add_row(
+                _when(d, preview, day), channel, _post(d, several, preview), _text(d, preview)
+            )
         console.print(table)
     if not preview.deliveries:
         console.print(Text("No deliveries to show."))
@@ -93,7 +97,7 @@ SHOWN = 5_000
 Facebook's): wrapping a much longer text in a table takes rich seconds per delivery."""
 
 
-def _text(delivery: Delivery) -> Text:
+def _text(delivery: Delivery, preview: Preview) -> Text:
     text = Text(printable(delivery.text[:SHOWN]))
     if len(delivery.text) > SHOWN:
         more = len(delivery.text) - SHOWN
@@ -107,4 +111,6 @@ def _text(delivery: Delivery) -> Text:
         text.append(f"\n✗ too long for {delivery.channel}", style="bold red")
     for warning in delivery.warnings:
         text.append(f"\n⚠ {warning}", style="yellow")
+    for note in preview.notes(delivery):
+        text.append(f"\n» {note}", style="cyan")
     return text

@@ -26,6 +26,8 @@ from scheduler.commands import (
 if TYPE_CHECKING:
     from campaigns.delivery import Delivery
     from campaigns.loader import PlanSet
+    from campaigns.preview.common import Projection
+    from campaigns.problems import Problem
     from scheduler.config import Config
 
 FORMATS = ("table", "json", "ics", "markdown")
@@ -108,6 +110,13 @@ def validate(paths: tuple[Path, ...], config_path: Path | None, fmt: str) -> Non
     help="Only this language, such as fr (repeat for several).",
 )
 @click.option(
+    "--audience",
+    "audiences",
+    multiple=True,
+    metavar="NAME",
+    help="Only this audience, such as be-fr (repeat for several).",
+)
+@click.option(
     "--from",
     "start",
     metavar="WHEN",
@@ -140,6 +149,7 @@ def preview(
     config_path: Path | None,
     channels: tuple[str, ...],
     languages: tuple[str, ...],
+    audiences: tuple[str, ...],
     start: str | None,
     end: str | None,
     tz: str | None,
@@ -165,6 +175,7 @@ def preview(
     deliveries = _merged(plan)
     _check_choices("--channel", channels, set(config.channels) | {d.channel for d in deliveries})
     _check_choices("--language", languages, {d.language for d in deliveries if d.language})
+    _check_choices("--audience", audiences, {d.audience for d in deliveries if d.audience})
     failed = {p.where.file for p in plan.problems if p.severity == "error"}
     campaigns = {
         c.id: CampaignInfo(c.title, c.timezone, held=c.file in failed) for c in plan.campaigns
@@ -182,11 +193,16 @@ def preview(
         deliveries,
         channels=channels,
         languages=languages,
+        audiences=audiences,
         start=window[0],
         end=window[1],
         drafts=drafts,
     )
-    view = Preview(shown, campaigns, plan.problems, tz, now)
+    projected = _projection(plan, config, now)
+    warnings = {
+        n: s.content_warning for n, s in config.channel_specs().items() if s.content_warning
+    }
+    view = Preview(shown, campaigns, plan.problems, tz, now, warnings, projected)
     if fmt == "table":
         from rich.console import Console
 
@@ -223,7 +239,57 @@ def _load(paths: Sequence[Path], config: Config, now: datetime) -> PlanSet:
         min_gap=policies.min_gap,
         default_not_after=policies.not_after,
     )
-    return load_plans(paths, options)
+    plan = load_plans(paths, options)
+    late = _rate_problems(plan, config, now)
+    if late:
+        plan.problems = sorted(
+            [*plan.problems, *late],
+            key=lambda p: (p.where.file, p.where.line, p.where.col, p.severity != "error"),
+        )
+    return plan
+
+
+def _projection(plan: PlanSet, config: Config, now: datetime) -> dict[str, Projection]:
+    """The deliveries the channels' rates move later (scheduled ones only, as the daemon)."""
+    rates = {name: s.rate for name, s in config.channels.items() if s.rate is not None}
+    if not rates:
+        return {}
+    from scheduler.rateplan import project
+
+    return project((d for d in plan.deliveries if d.status == "approved"), rates, now)
+
+
+def _rate_problems(plan: PlanSet, config: Config, now: datetime) -> list[Problem]:
+    """A warning for each post that its channel's rate would push past its deadline."""
+    from campaigns.durations import format_duration
+    from campaigns.problems import Location, Problem
+
+    projected = _projection(plan, config, now)
+    found: dict[tuple[str, str], tuple[Delivery, int]] = {}
+    for delivery in plan.deliveries:
+        moved = projected.get(delivery.key)
+        if moved is not None and moved.expires:
+            ident = (delivery.source, delivery.channel)
+            first, count = found.get(ident, (delivery, 0))
+            found[ident] = (first, count + 1)
+    problems = []
+    for (source, channel), (first, count) in found.items():
+        file, line, col = source.rsplit(":", 2)
+        moved = projected[first.key]
+        late = format_duration(moved.due_utc - first.due_utc)
+        more = f" and {count - 1} more" if count > 1 else ""
+        problems.append(
+            Problem(
+                "warning",
+                f"post '{first.post}' would expire unsent on {channel}: {moved.reason}, which "
+                f"would make it {late} late, past its not_after (at "
+                f"{first.due_local:%Y-%m-%d %H:%M %Z}{more})",
+                Location(file, int(line), int(col)),
+                "spread the posts on this channel out, raise not_after, or the channel's rate in "
+                "config.yaml if the platform allows more",
+            )
+        )
+    return problems
 
 
 def _configured_paths(config: Config) -> list[Path]:
@@ -251,10 +317,20 @@ def _configured_paths(config: Config) -> list[Path]:
 
 
 def _check_choices(option: str, wanted: Collection[str], known: set[str]) -> None:
-    """An error for a --channel or --language that no campaign file names."""
+    """An error for a --channel, --language or --audience that no campaign file names."""
+    from campaigns.model import LANGUAGE_NAMES
+
+    lowered = {name.lower(): name for name in known}
     for name in wanted:
         if name not in known:
-            close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.5)
+            guess = lowered.get(name.lower())
+            if guess is None and option == "--language":
+                guess = lowered.get(LANGUAGE_NAMES.get(name.strip().lower(), ""))
+            close = (
+                [guess]
+                if guess
+                else difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.5)
+            )
             hint = f" (did you mean '{close[0]}'?)" if close else ""
             what = option.lstrip("-")
             raise click.BadParameter(

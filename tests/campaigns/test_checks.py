@@ -367,6 +367,8 @@ def test_blackouts(tmp_path: Path) -> None:
         "at 2027-02-09 23:30 Europe/Brussels",
         "13:17 error: post 'c' falls inside the blackout 'Live' (line 9), on x-main at "
         "2027-02-14 10:30 Europe/Brussels",
+        "13:17 warning: post 'c' (10:30 CET) goes out at the same time as 'b' (10:30 CET) on "
+        "mastodon-main; keep at least 30m between posts",
     ]
 
 
@@ -393,7 +395,8 @@ def test_posts_too_close_on_one_channel(tmp_path: Path) -> None:
     """
     plan = load(tmp_path, campaign(posts, header))
     assert located(plan) == [
-        "10:17 warning: post 'b' goes out only 20m after 'a' on mastodon-main, x-main; keep at "
+        "10:17 warning: post 'b' (a1, a2 at 09:20 CET) goes out only 20m after 'a' (a1, a2 at "
+        "09:00 CET) on mastodon-main, x-main; keep at "
         "least 30m between posts"
     ]
     assert load(tmp_path, campaign(posts, header), min_gap=OPTIONS.min_gap / 3).problems == []
@@ -409,7 +412,8 @@ def test_posts_too_close_across_campaign_files(tmp_path: Path) -> None:
     assert [(p.where.file, p.message) for p in plan.problems] == [
         (
             str(tmp_path / "b.yaml"),
-            "post 'b' goes out only 10m after 'test/a' on x-main; keep at least 30m between posts",
+            "post 'b' (09:10 CET) goes out only 10m after 'test/a' (09:00 CET) on x-main; keep at "
+            "least 30m between posts",
         )
     ]
 
@@ -482,7 +486,13 @@ def test_files_with_errors_contribute_no_deliveries(tmp_path: Path) -> None:
     assert keys(plan) == ["test/a/-/mastodon-main", "test/a/-/x-main"]
     assert [c.id for c in plan.campaigns] == ["bad", "test"]
     assert [(Path(p.where.file).name, p.message) for p in plan.problems] == [
-        ("bad.yml", "unknown anchor 'nope'")
+        ("bad.yml", "unknown anchor 'nope'"),
+        # a file with errors still gets its warnings, so that fixing one shows no new ones
+        (
+            "good.yaml",
+            "post 'a' (09:00 CET) goes out at the same time as 'bad/a' (09:00 CET) on "
+            "mastodon-main, x-main; keep at least 30m between posts",
+        ),
     ]
 
 

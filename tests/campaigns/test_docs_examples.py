@@ -196,8 +196,9 @@ def _languages(data: Any) -> Iterator[str]:
         if isinstance(data.get("language"), str):
             yield data["language"]
         for key, value in data.items():
-            if key in ("text", "alt") and isinstance(value, dict):
-                yield from value
+            if key in ("text", "alt", "link", "media") and isinstance(value, dict):
+                if not {"url", "utm"} & value.keys():  # one link with its UTM values
+                    yield from value
             elif key == "thread" and isinstance(value, list):
                 yield from (k for part in value if isinstance(part, dict) for k in part)
             else:

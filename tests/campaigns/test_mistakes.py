@@ -195,7 +195,8 @@ MISTAKES: dict[str, tuple[str, list[str], str]] = {
     "posts too close": (
         HEADER + "  - {id: a, at: sid 09:00, text: A}\n  - {id: b, at: sid 09:10, text: B}\n",
         [
-            "8:17 warning: post 'b' goes out only 10m after 'a' on mastodon-main, x-main; keep "
+            "8:17 warning: post 'b' (09:10 CET) goes out only 10m after 'a' (09:00 CET) on "
+            "mastodon-main, x-main; keep "
             "at least 30m between posts"
         ],
         "lower min_gap",
@@ -203,7 +204,8 @@ MISTAKES: dict[str, tuple[str, list[str], str]] = {
     "posts at the same time": (
         HEADER + "  - {id: a, at: sid 09:00, text: A}\n  - {id: b, at: sid 09:00, text: B}\n",
         [
-            "8:17 warning: post 'b' goes out at the same time as 'a' on mastodon-main, x-main; "
+            "8:17 warning: post 'b' (09:00 CET) goes out at the same time as 'a' (09:00 CET) on "
+            "mastodon-main, x-main; "
             "keep at least 30m between posts"
         ],
         "move one of them",

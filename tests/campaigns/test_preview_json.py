@@ -35,6 +35,10 @@ FIELDS = [
     "source",
     "content_hash",
     "scheduled",
+    "content_warning",
+    "projected_utc",
+    "projected_reason",
+    "projected_expires",
 ]
 
 
