@@ -11,7 +11,7 @@ from markupsafe import Markup, escape
 _TOKEN = re.compile(
     r"(?P<url>https?://[^\s<>\"]+[^\s<>\".,;:!?)\]}'])"
     r"|(?P<tag>(?<![\w&])#\w+)"
-    r"|(?P<mention>(?<![\w/])@\w[\w.-]*(?:@[\w-]+(?:\.[\w-]+)+)?)",
+    r"|(?P<mention>(?<![\w/])@\w+(?:[.-]\w+)*(?:@[\w-]+(?:\.[\w-]+)+)?)",
     re.UNICODE,
 )
 
