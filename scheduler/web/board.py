@@ -18,12 +18,13 @@ from urllib.parse import urlsplit
 
 from campaigns.delivery import Delivery
 from campaigns.problems import Problem
+from scheduler.ledger.api import State
 
 if TYPE_CHECKING:
     from campaigns.loader import PlanSet
     from campaigns.model import Campaign
     from scheduler.config import Config
-    from scheduler.ledger.api import Control, Row
+    from scheduler.ledger.api import Control
     from scheduler.ledger.sql import SqlLedger
 
 STATES = (
@@ -235,9 +236,49 @@ def _day(text: str) -> date | None:
         return None
 
 
+@dataclass(frozen=True, slots=True)
+class LedgerRow:
+    """What the pages need of a ledger row (read without decoding its payload: a plan of
+    10,000 deliveries is read every few seconds)."""
+
+    campaign: str
+    channel: str
+    state: State
+    due_utc: datetime
+    attempts: int
+    next_attempt_utc: datetime | None
+    last_error: str | None
+    lease_owner: str | None
+    url: str | None
+
+
+def read_rows(ledger: SqlLedger) -> dict[str, LedgerRow]:
+    from sqlalchemy import select
+
+    from scheduler.ledger.tables import deliveries as table
+
+    columns = [table.c[name] for name in ("key", *LedgerRow.__slots__) if name != "url"]
+    with ledger.engine.connect() as connection:
+        result = connection.execute(select(*columns, table.c.platform_url))
+        return {
+            r.key: LedgerRow(
+                r.campaign,
+                r.channel,
+                State(r.state),
+                r.due_utc,
+                r.attempts,
+                r.next_attempt_utc,
+                r.last_error,
+                r.lease_owner,
+                r.platform_url,
+            )
+            for r in result
+        }
+
+
 def live_state(
     delivery: Delivery,
-    row: Row | None,
+    row: LedgerRow | None,
     *,
     held_file: bool,
     paused: Mapping[str | None, Control],
@@ -250,30 +291,33 @@ def live_state(
         if delivery.status == "draft":
             return Live("draft", "a draft: approve it in the campaign file to schedule it")
         return Live("planned")
-    base = {"attempts": row.attempts, "ledger_state": row.state.value}
     state = row.state.value
+
+    def live(shown: str, detail: str | None, url: str | None = None) -> Live:
+        return Live(shown, detail, url, row.attempts, state)
+
     if state == "planned":
         control = paused.get(row.campaign) or paused.get(None)
         if control is not None:
             why = f": {control.reason}" if control.reason else ""
-            return Live("paused", f"paused by {control.by}{why}", **base)
+            return live("paused", f"paused by {control.by}{why}")
         if row.channel in held_channels:
-            return Live("held", f"channel held: {held_channels[row.channel]}", **base)
+            return live("held", f"channel held: {held_channels[row.channel]}")
         if row.due_utc <= now:
             wait = row.next_attempt_utc
             detail = row.last_error or "due: goes out at the daemon's next sweep"
             if wait is not None and wait > now:
                 detail = f"next try at {wait:%H:%M:%S} UTC: {detail}"
-            return Live("late", detail, **base)
-        return Live("planned", row.last_error, **base)
+            return live("late", detail)
+        return live("planned", row.last_error)
     if state == "claimed":
-        return Live("publishing", f"being published by {row.lease_owner}", **base)
+        return live("publishing", f"being published by {row.lease_owner}")
     if state == "sent":
-        url = row.ref.url if row.ref is not None else None
-        return Live("sent", None, url if url and _web_address(url) else None, **base)
+        url = row.url if row.url and _web_address(row.url) else None
+        return live("sent", None, url)
     if state == "unknown":
-        return Live("unknown", f"{row.last_error or 'outcome unknown'}. {UNKNOWN_HELP}", **base)
-    return Live(state, row.last_error, **base)
+        return live("unknown", f"{row.last_error or 'outcome unknown'}. {UNKNOWN_HELP}")
+    return live(state, row.last_error)
 
 
 def _web_address(url: str) -> bool:
@@ -293,7 +337,7 @@ def link_problems(problems: Sequence[Problem], posts: Sequence[PostRow]) -> list
         rows.sort(key=lambda entry: entry[0])
     unlinked: list[Problem] = []
     for problem in problems:
-        rows = by_file.get(problem.where.file)
+        rows = by_file.get(problem.where.file, [])
         if not rows:
             unlinked.append(problem)
             continue
@@ -391,11 +435,11 @@ class Source:
         now = now or datetime.now(UTC)
         plan = self.plan()
         ledger = self.ledger()
-        rows: dict[str, Row] = {}
+        rows: dict[str, LedgerRow] = {}
         controls: list[Control] = []
         held: dict[str, str] = {}
         if ledger is not None:
-            rows = {row.key: row for row in ledger.rows()}
+            rows = read_rows(ledger)
             controls = ledger.controls()
             held = ledger.held_channels()
         return build_board(plan, _merged(plan), rows, controls, held, now, ledger)
@@ -410,7 +454,7 @@ class Source:
 def build_board(
     plan: PlanSet,
     deliveries: Sequence[Delivery],
-    rows: Mapping[str, Row],
+    rows: Mapping[str, LedgerRow],
     controls: Sequence[Control],
     held_channels: Mapping[str, str],
     now: datetime,

@@ -30,7 +30,7 @@ def daemon_pages(config: Config) -> WSGIApplication:
 def serve(request: BaseHTTPRequestHandler, app: WSGIApplication) -> None:
     """Answer one request of a BaseHTTPRequestHandler with a WSGI application."""
     path, _, query = request.path.partition("?")
-    host, port = request.server.server_address[:2]
+    host, port = request.server.server_address[:2]  # type: ignore[index,str-unpack]
     environ = {
         "REQUEST_METHOD": request.command,
         "SCRIPT_NAME": "",
@@ -47,6 +47,6 @@ def serve(request: BaseHTTPRequestHandler, app: WSGIApplication) -> None:
         key = "HTTP_" + name.upper().replace("-", "_")
         if key not in ("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"):
             environ[key] = value
-    handler = _Handler(request.rfile, request.wfile, sys.stderr, environ, multithread=True)
+    handler = _Handler(request.rfile, request.wfile, sys.stderr, environ, multithread=True)  # type: ignore[arg-type]
     handler.request_handler = request  # type: ignore[attr-defined]
     handler.run(app)

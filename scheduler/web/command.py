@@ -49,7 +49,8 @@ def serve(
     try:
         host, port = parse_listen(listen)
     except ValueError as exc:
-        raise click.BadParameter(str(exc).replace(" | hint:", ";"), param_hint="'--listen'")
+        message = str(exc).replace(" | hint:", ";")
+        raise click.BadParameter(message, param_hint="'--listen'") from None
     try:
         operators = config.operators()
     except InputError as exc:

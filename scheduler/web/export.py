@@ -46,7 +46,7 @@ def export(source: Source, out: Path) -> int:
     with app.test_client() as client:
         for endpoint, params in pages:
             with app.test_request_context():
-                url = url_for(endpoint, **params)
+                url = url_for(endpoint, **params)  # type: ignore[arg-type]
             response = client.get(url)
             if response.status_code != 200:
                 raise RuntimeError(f"exporting {url} answered {response.status_code}")

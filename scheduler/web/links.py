@@ -20,7 +20,7 @@ class Links:
     def url(self, endpoint: str, **params: str) -> str:
         params = {name: value for name, value in params.items() if value}
         if not self.export:
-            return url_for(endpoint, **params)
+            return url_for(endpoint, **params)  # type: ignore[arg-type]
         return file_name(endpoint, params)
 
 

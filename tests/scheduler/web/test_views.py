@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 
 from campaigns.platforms import PLATFORMS
-
 from tests.scheduler.web.conftest import axe_violations, screenshot
 from tests.scheduler.web.webkit import HOSTILE, HOSTILE_TITLE, campaign, serving, write_plan
 
@@ -24,8 +23,15 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     config = write_plan(folder, campaign())
     broken = folder / "plans" / "broken.yaml"
     broken.write_text(
-        json.dumps({"campaign": "broken", "title": "B", "timezone": "UTC", "channels": ["x-main"],
-                    "posts": [{"id": "p", "at": "2027-02-10 10:00", "text": "too long " * 40}]})
+        json.dumps(
+            {
+                "campaign": "broken",
+                "title": "B",
+                "timezone": "UTC",
+                "channels": ["x-main"],
+                "posts": [{"id": "p", "at": "2027-02-10 10:00", "text": "too long " * 40}],
+            }
+        )
     )
     with serving(config, env={**os.environ, "T": "secret"}) as url:
         yield url
@@ -95,7 +101,9 @@ def test_calendar_filters_live_in_the_url(page: Any, site: str) -> None:
 
 
 def test_time_zone_switch_moves_the_clock(page: Any, site: str) -> None:
-    page.goto(f"{site}/calendar?view=day&date=2027-02-09&tz=Europe/Brussels&audience=us-en&channel=x-main")
+    page.goto(
+        f"{site}/calendar?view=day&date=2027-02-09&tz=Europe/Brussels&audience=us-en&channel=x-main"
+    )
     assert "15:00 CET" in page.locator(".event").filter(has_text="launch").inner_text()
     page.select_option("#f-tz", "America/New_York")
     page.get_by_role("button", name="Show").click()
@@ -181,4 +189,3 @@ def test_unknown_post_is_a_404_page(page: Any, site: str) -> None:
     response = page.goto(f"{site}/post/web-demo/nope")
     assert response.status == 404
     assert "no post nope" in page.inner_text("main")
-

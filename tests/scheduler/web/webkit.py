@@ -107,7 +107,9 @@ def campaign(start: str = "2027-02-09") -> dict[str, Any]:
     }
 
 
-def write_plan(folder: Path, plan: Mapping[str, Any], *, extra_config: Mapping[str, Any] = {}) -> Path:
+def write_plan(
+    folder: Path, plan: Mapping[str, Any], *, extra_config: Mapping[str, Any] = {}
+) -> Path:
     """config.yaml and plans/ in `folder`; returns the config's path."""
     plans = folder / "plans"
     (plans / "media").mkdir(parents=True, exist_ok=True)
