@@ -4,6 +4,7 @@ form without its CSRF token refused, and no operators configured (no actions, al
 from __future__ import annotations
 
 import os
+import stat
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from campaigns.loader import LoadOptions, load_plans
 from scheduler.config import load_config
 from scheduler.ledger import open_ledger
 from scheduler.ledger.api import State
+from scheduler.web.auth import FAILURES, KEY_FILE
 from tests.scheduler.web.conftest import axe_violations, screenshot
 from tests.scheduler.web.webkit import campaign, serving, write_plan
 
@@ -37,14 +39,22 @@ def ledger_with_plan(config_path: Path) -> None:
         ledger.close()
 
 
+ENV = {**os.environ, "T": "x", "BOB_PASSWORD": "bob's"}
+
+
+def with_operators(folder: Path) -> Path:
+    """A plan and its ledger, with operators alice (from a file) and bob (from the env)."""
+    (folder / "alice.secret").write_text(PASSWORD + "\n")
+    extra = {"server": {"operators": {"alice": "file:alice.secret", "bob": "${BOB_PASSWORD}"}}}
+    config = write_plan(folder, campaign("2030-02-09"), extra_config=extra)
+    ledger_with_plan(config)
+    return config
+
+
 @pytest.fixture
 def secured(tmp_path: Path) -> Iterator[tuple[str, Path]]:
-    (tmp_path / "alice.secret").write_text(PASSWORD + "\n")
-    extra = {"server": {"operators": {"alice": "file:alice.secret", "bob": "${BOB_PASSWORD}"}}}
-    config = write_plan(tmp_path, campaign("2030-02-09"), extra_config=extra)
-    ledger_with_plan(config)
-    env = {**os.environ, "T": "x", "BOB_PASSWORD": "bob's"}
-    with serving(config, env=env) as url:
+    config = with_operators(tmp_path)
+    with serving(config, env=ENV) as url:
         yield url, config
 
 
@@ -119,7 +129,7 @@ def test_a_change_without_its_csrf_token_is_refused(page: Any, secured: tuple[st
 def test_without_operators_actions_are_absent_and_refused(page: Any, tmp_path: Path) -> None:
     config = write_plan(tmp_path, campaign("2030-02-09"))
     ledger_with_plan(config)
-    with serving(config, env={**os.environ, "T": "x"}) as url:
+    with serving(config, env=ENV) as url:
         page.goto(url + "/")
         assert "Read-only" in page.inner_text("header")
         assert page.locator("form[action^='/action']").count() == 0
@@ -127,3 +137,29 @@ def test_without_operators_actions_are_absent_and_refused(page: Any, tmp_path: P
         assert page.locator("button").count() == 0
         assert post(url + "/action/pause", b"campaign=") == 403
         assert page.goto(url + "/login").status == 404
+
+
+def test_sign_in_backs_off_and_a_session_outlives_a_restart(browser: Any, tmp_path: Path) -> None:
+    config = with_operators(tmp_path)
+    alice = browser.new_page()
+    with serving(config, env=ENV) as url:
+        sign_in(alice, url)
+        assert "Signed in as alice" in alice.inner_text("header")
+        intruder = browser.new_page()
+        for _ in range(FAILURES):
+            sign_in(intruder, url, "guess")
+            assert "Wrong name or password." in intruder.inner_text("main")
+        with intruder.expect_response(lambda r: r.request.method == "POST") as answer:
+            sign_in(intruder, url)  # even the right password waits now
+        assert answer.value.status == 429
+        assert "Too many failed sign-ins" in intruder.inner_text("main")
+        assert "Signed in" not in intruder.inner_text("header")
+        screenshot(intruder, "login-backoff")
+    key = config.parent / ".clarion" / KEY_FILE
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    with serving(config, env=ENV) as url:  # a restart: the cookie is still good
+        alice.goto(url + "/")
+        assert "Signed in as alice" in alice.inner_text("header")
+        assert alice.locator("#pause-button").count() == 1
+    alice.context.close()
+    intruder.context.close()
