@@ -4,8 +4,9 @@ operator's actions when operators are configured."""
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from markupsafe import Markup
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from campaigns.platforms import PLATFORMS
-from campaigns.preview.common import clock, iso_utc, stamp, zone
+from campaigns.preview.common import clock, iso_utc, local_day, stamp, zone
 from campaigns.preview.json import as_json
 from scheduler.web import actions, auth, richtext
 from scheduler.web.board import STATES, Board, Filters, Item, Source
@@ -49,8 +50,10 @@ def create_app(
     read-only and the server refuses every change. `export` builds links between static
     files instead of server addresses."""
     app = Flask(__name__)
-    auth.configure(app)
     users = dict(operators or {})
+    keep_sessions = bool(users) and not export
+    auth.configure(app, source.config.state_dir / auth.KEY_FILE if keep_sessions else None)
+    throttle = auth.Throttle()
     links = Links(export)
     if behind_proxy:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_prefix=1)  # type: ignore[method-assign]
@@ -110,12 +113,14 @@ def create_app(
         shown = filters.apply(data.items, tz)
         anchor = _day(request.args.get("date", "")) or default_anchor(shown, tz, data.now)
         cal = grid(shown, data.blackouts, view, anchor, tz)
-        names = sorted(data.campaigns) if colour == "campaign" else data.channels
-        colours = {name: f"c{n % PALETTE}" for n, name in enumerate(names)}
+        palettes = {"channel": palette(data.channels), "campaign": palette(sorted(data.campaigns))}
+        switch_date, first, last = cal.anchor, date.min, date.max
         has_previous = has_next = True
-        if export:  # only the months that hold deliveries are written
-            first, last = month_range(data, tz)
-            has_previous, has_next = cal.previous >= first, cal.following <= last
+        if export:  # only the months that hold deliveries are written, in every view and zone
+            first, last = export_range(data)
+            lowest = first - timedelta(days=first.weekday()) if view == "week" else first
+            has_previous, has_next = cal.previous >= lowest, cal.following <= last
+            switch_date = min(max(cal.anchor, first), last)
         return render_template(
             "calendar.html",
             board=data,
@@ -124,9 +129,12 @@ def create_app(
             view=view,
             views=VIEWS,
             colour=colour,
-            colours=colours,
+            colours=palettes[colour],
+            palettes=palettes,
+            switch_date=switch_date.isoformat(),
+            reachable=lambda day: first <= day <= last,
             filters=filters,
-            shown=len(shown),
+            shown=sum(len(d.items) for week in cal.weeks for d in week),
             cell=MONTH_CELL,
             has_previous=has_previous,
             has_next=has_next,
@@ -172,16 +180,27 @@ def create_app(
     def login() -> ResponseReturnValue:
         if not users:
             abort(404, "operator actions are off: no operators are configured")
-        error = None
-        if request.method == "POST":
-            auth.require_csrf(request)
-            name = request.form.get("name", "")
-            if auth.check_password(users, name, request.form.get("password", "")):
-                session.clear()
-                session["user"] = name
-                return redirect(links.url("overview"))
-            error = "Wrong name or password."
-        return render_template("login.html", error=error, page="login"), 401 if error else 200
+        if request.method == "GET":
+            return render_template("login.html", error=None, page="login")
+        auth.require_csrf(request)
+        name, address = request.form.get("name", ""), request.remote_addr or ""
+        wait = throttle.wait(name, address)
+        if wait:
+            seconds = math.ceil(wait)
+            error = (
+                "Too many failed sign-ins for this name or from this address: wait "
+                f"{_plural(seconds, 'second')} and try again."
+            )
+            page = render_template("login.html", error=error, page="login")
+            return page, 429, {"Retry-After": str(seconds)}
+        if auth.check_password(users, name, request.form.get("password", "")):
+            throttle.succeeded(name, address)
+            session.clear()
+            session["user"] = name
+            return redirect(links.url("overview"))
+        throttle.failed(name, address)
+        error = "Wrong name or password."
+        return render_template("login.html", error=error, page="login"), 401
 
     @app.post("/logout")
     def logout() -> ResponseReturnValue:
@@ -260,11 +279,17 @@ def start_month(data: Board) -> str:
     return default_anchor(data.items, data.default_zone, data.now).replace(day=1).isoformat()
 
 
-def month_range(data: Board, tz: str) -> tuple[date, date]:
-    """The first days of the first and last months that hold deliveries."""
+def palette(names: list[str]) -> dict[str, str]:
+    return {name: f"c{n % PALETTE}" for n, name in enumerate(names)}
+
+
+def export_range(data: Board) -> tuple[date, date]:
+    """The days a static export's calendar covers, the same in every zone: from the first day
+    of the first month that holds a delivery to the last day of the last one."""
     if not data.items:
-        today = data.now.date().replace(day=1)
-        return today, today
-    first = default_anchor(data.items[:1], tz, datetime.min.replace(tzinfo=UTC))
-    last = default_anchor(data.items[-1:], tz, datetime.max.replace(tzinfo=UTC))
-    return first.replace(day=1), last.replace(day=1)
+        first = last = data.now.date()
+    else:
+        first = min(local_day(data.items[0].delivery.due_utc, z) for z in data.zones)
+        last = max(local_day(data.items[-1].delivery.due_utc, z) for z in data.zones)
+    following = (last.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return first.replace(day=1), following - timedelta(days=1)

@@ -6,25 +6,38 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from flask import url_for
 
-from scheduler.web.app import create_app, month_range
-from scheduler.web.board import Source
+from scheduler.web.app import create_app, export_range
+from scheduler.web.board import Board, Source, days_between
 from scheduler.web.links import file_name
 
 if TYPE_CHECKING:
     from campaigns.loader import PlanSet
     from scheduler.config import Config
 
-STATIC = ("clarion.css", "clarion.js")
+STATIC = ("clarion.css", "clarion.js", "calendar.js")
 
 
-def export(source: Source, out: Path) -> int:
+class Snapshot(Source):
+    """The plans at one instant, so that every exported page shows the same moment."""
+
+    def __init__(self, config: Config, paths: Sequence[Path]) -> None:
+        super().__init__(config, paths, ledger=False)
+        self._board: Board | None = None
+
+    def board(self, now: datetime | None = None) -> Board:
+        if self._board is None:
+            self._board = super().board(now)
+        return self._board
+
+
+def export(source: Snapshot, out: Path) -> int:
     """Write the pages into `out` (created when missing); returns how many files."""
     app = create_app(source, export=True)
     data = source.board()
@@ -35,12 +48,15 @@ def export(source: Source, out: Path) -> int:
         pages += [
             ("post", {"campaign": row.campaign, "post": row.post, "variant": v}) for v in variants
         ]
+    first, last = export_range(data)
+    days = days_between(first, last)
     for tz in data.zones:
-        first, last = month_range(data, tz)
-        month = first
-        while month <= last:
-            pages.append(("calendar", {"tz": tz, "date": month.isoformat(), "view": "month"}))
-            month = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+        for view, starts in (
+            ("month", [d for d in days if d.day == 1]),
+            ("week", sorted({d - timedelta(days=d.weekday()) for d in days})),
+            ("day", days),
+        ):
+            pages += [("calendar", {"tz": tz, "view": view, "date": d.isoformat()}) for d in starts]
     out.mkdir(parents=True, exist_ok=True)
     written = 0
     with app.test_client() as client:
@@ -77,7 +93,7 @@ def write_site(paths: Sequence[Path], config: Config, out: Path | None) -> PlanS
 
     if out is None:
         raise click.UsageError("--format html writes a folder of pages: name it with --output DIR")
-    source = Source(config, paths, ledger=False)
+    source = Snapshot(config, paths)
     plan = source.plan()
     echo_problems(plan.problems, err=True)
     count = export(source, out)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from datetime import date, timedelta
 
 from flask import url_for
 
@@ -25,7 +26,8 @@ class Links:
 
 
 def file_name(endpoint: str, params: dict[str, str]) -> str:
-    """The static file of a page. Calendars are exported as month views."""
+    """The static file of a page. A calendar's file names its zone, view and first day (the
+    filters live in the address's #fragment, applied in the browser)."""
     if endpoint == "overview":
         return "index.html"
     if endpoint == "problems":
@@ -36,8 +38,13 @@ def file_name(endpoint: str, params: dict[str, str]) -> str:
         parts = [params["campaign"], params["post"], params.get("variant", "")]
         return "post-" + "-".join(slug(p) for p in parts if p) + ".html"
     if endpoint == "calendar":
-        month = params.get("date", "")[:7]
-        return f"calendar-{slug(params.get('tz', ''))}-{month}.html"
+        zone, view, day = slug(params.get("tz", "")), params.get("view", "month"), params["date"]
+        if view == "week":
+            monday = date.fromisoformat(day) - timedelta(days=date.fromisoformat(day).weekday())
+            return f"calendar-{zone}-week-{monday.isoformat()}.html"
+        if view == "day":
+            return f"calendar-{zone}-day-{day}.html"
+        return f"calendar-{zone}-{day[:7]}.html"
     if endpoint == "media":
         digest = hashlib.blake2b(params["key"].encode(), digest_size=8).hexdigest()
         return f"media/{digest}-{params['n']}"

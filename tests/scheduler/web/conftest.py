@@ -46,3 +46,9 @@ def axe_violations(page: Any) -> list[dict[str, Any]]:
     page.evaluate(AXE.read_text())
     result = page.evaluate("async () => (await axe.run(document)).violations")
     return [v for v in result if v["impact"] in ("serious", "critical")]
+
+
+def assert_inert(page: Any) -> None:
+    """Hostile campaign text ran no script and added none."""
+    assert page.evaluate("window.pwned") is None
+    assert page.locator("script:not([src])").count() == 0

@@ -11,8 +11,15 @@ from typing import Any
 import pytest
 
 from campaigns.platforms import PLATFORMS
-from tests.scheduler.web.conftest import axe_violations, screenshot
-from tests.scheduler.web.webkit import HOSTILE, HOSTILE_TITLE, campaign, serving, write_plan
+from tests.scheduler.web.conftest import assert_inert, axe_violations, screenshot
+from tests.scheduler.web.webkit import (
+    HOSTILE,
+    HOSTILE_TITLE,
+    campaign,
+    serving,
+    write_broken,
+    write_plan,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -21,25 +28,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("web")
     config = write_plan(folder, campaign())
-    broken = folder / "plans" / "broken.yaml"
-    broken.write_text(
-        json.dumps(
-            {
-                "campaign": "broken",
-                "title": "B",
-                "timezone": "UTC",
-                "channels": ["x-main"],
-                "posts": [{"id": "p", "at": "2027-02-10 10:00", "text": "too long " * 40}],
-            }
-        )
-    )
+    write_broken(folder)
     with serving(config, env={**os.environ, "T": "secret"}) as url:
         yield url
-
-
-def assert_inert(page: Any) -> None:
-    assert page.evaluate("window.pwned") is None
-    assert page.locator("script:not([src])").count() == 0
 
 
 def test_overview_lists_each_post_once_with_totals(page: Any, site: str) -> None:

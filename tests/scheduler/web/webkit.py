@@ -121,6 +121,13 @@ def write_plan(
     return path
 
 
+def write_broken(folder: Path) -> None:
+    """A campaign file with an error (a text too long for X): its post is not scheduled."""
+    post = {"id": "p", "at": "2027-02-10 10:00", "text": "too long " * 40}
+    plan = {"campaign": "broken", "title": "B", "timezone": "UTC", "channels": ["x-main"]}
+    (folder / "plans" / "broken.yaml").write_text(json.dumps({**plan, "posts": [post]}))
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
