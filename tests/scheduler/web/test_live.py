@@ -1,5 +1,6 @@
 """Live state during `clarion run` against a loopback Mastodon fake, in the pages the daemon
-serves itself (server.web), and the pause button racing a burst."""
+serves itself (server.web): the pause button racing a burst, then a delivery the pause held
+back turning sent on an open page, without a reload, once the campaign is resumed."""
 
 from __future__ import annotations
 
@@ -64,7 +65,22 @@ def test_live_state_and_pause_racing_a_burst(
                 ]
                 assert claims and max(claims) <= since
                 assert ledger.counts()[State.PLANNED] > 0  # the pause held some back
-            page.wait_for_function(
-                "document.querySelector('.totals').innerText.includes('sent')", timeout=30_000
+                waiting = next(
+                    r for r in map(ledger.get, ledger.keys("b")) if r and r.state == State.PLANNED
+                )
+            # A second tab shows one of the held-back deliveries; it turns sent in place once
+            # the first tab resumes the campaign.
+            watch = page.context.new_page()
+            watch.goto(f"{url}/post/b/{waiting.key.split('/')[1]}")
+            card = watch.locator("article.card").filter(
+                has=watch.locator("h2", has_text=waiting.channel)
             )
-            assert page.evaluate("window.notReloaded") is True
+            assert card.locator(".state").inner_text() == "paused"
+            watch.evaluate("window.notReloaded = true")
+            page.get_by_role("button", name="Resume").click()
+            assert "Resumed campaign b" in page.inner_text(".flashes")
+            card.locator(".state", has_text="sent").wait_for(timeout=60_000)
+            assert watch.evaluate("window.notReloaded") is True
+            posted = card.get_by_role("link", name="see the post").get_attribute("href")
+            assert posted.startswith(f"https://{fake.domain}/@")
+            screenshot(watch, "post-live")
