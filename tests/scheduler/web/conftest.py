@@ -33,10 +33,11 @@ def page(browser: Any) -> Iterator[Any]:
     context.close()
 
 
-def screenshot(page: Any, name: str) -> None:
-    """Keep the view's current look for docs/web.md."""
+def screenshot(shown: Any, name: str) -> None:
+    """Keep the current look of a page (or of one element: a Playwright locator) for
+    docs/web.md."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+    shown.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
 
 
 def axe_violations(page: Any) -> list[dict[str, Any]]:

@@ -149,6 +149,8 @@ def test_each_platform_preview(page: Any, site: str, channel: str, label: str) -
     assert payload["channel"] == channel and payload["audience"] == "us-en"
     if channel == "telegram-news":
         assert card.locator(".linkcard-label").inner_text() == "Link preview"
+    card.locator("summary", has_text="Payload").click()  # folded again for the picture
+    screenshot(card, f"post-{label.lower()}")
     screenshot(page, "post")
 
 
