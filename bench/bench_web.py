@@ -3,7 +3,8 @@
 Server time (no network: Flask's test client) of the overview and of the calendar's month
 view for a plan of about 10,000 deliveries (bench/plangen.py), with a ledger holding every
 one of them, once the plan is loaded (the server keeps it until a file changes). Median of
-five requests each; the page sizes too.
+five requests each; the page sizes too. Then the time and size of the static export
+(`clarion preview --format html`) of the same plan.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from scheduler.config import load_config  # noqa: E402
 from scheduler.ledger import open_ledger  # noqa: E402
 from scheduler.web.app import create_app  # noqa: E402
 from scheduler.web.board import Source  # noqa: E402
+from scheduler.web.export import Snapshot, export  # noqa: E402
 
 CHANNELS = """channels:
   x-main: {platform: x, credentials: {oauth2_access_token: "${T}"}}
@@ -63,6 +65,11 @@ def main() -> None:
                 size = len(response.data)
             print(f"{name}: median {statistics.median(times) * 1000:.0f} ms, {size / 1024:.0f} KiB")
         source.close()
+        start = time.perf_counter()
+        files = export(Snapshot(config, []), folder / "site")
+        took = time.perf_counter() - start
+        size = sum(f.stat().st_size for f in (folder / "site").rglob("*") if f.is_file())
+        print(f"static export: {files:,} files, {size / 2**20:.0f} MiB in {took:.1f} s")
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -59,6 +60,7 @@ def default_anchor(items: Sequence[Item], zone: str, now: datetime) -> date:
 def grid(
     items: Sequence[Item], blackouts: Sequence[Window], view: View, anchor: date, zone: str
 ) -> Grid:
+    """`items` in time order (as a Board holds them)."""
     if view == "month":
         first = anchor.replace(day=1)
         last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
@@ -78,10 +80,9 @@ def grid(
         title = f"{anchor:%A} {anchor.day} {anchor:%B %Y}"
     lower, upper = day_start(start, zone), day_start(end + timedelta(days=1), zone)
     by_day: dict[date, list[Item]] = defaultdict(list)
-    for item in items:
-        due = item.delivery.due_utc
-        if lower <= due < upper:
-            by_day[local_day(due, zone)].append(item)
+    first_in = bisect_left(items, lower, key=_due)  # items are in time order
+    for item in items[first_in : bisect_left(items, upper, lo=first_in, key=_due)]:
+        by_day[local_day(item.delivery.due_utc, zone)].append(item)
     days = [
         Day(
             day,
@@ -93,6 +94,10 @@ def grid(
     ]
     weeks = [days[n : n + 7] for n in range(0, len(days), 7)]
     return Grid(view, anchor, weeks, previous, following, title)
+
+
+def _due(item: Item) -> datetime:
+    return item.delivery.due_utc
 
 
 def _shaded(blackouts: Sequence[Window], start: datetime, end: datetime) -> list[Window]:
