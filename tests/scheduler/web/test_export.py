@@ -72,10 +72,18 @@ def offline(page: Any) -> Iterator[dict[str, list[str]]]:
         seen["network"].append(route.request.url)
         route.abort()
 
+    def requested(request: Any) -> None:
+        if not request.url.startswith("file:"):
+            seen["network"].append(request.url)
+
+    def console(message: Any) -> None:
+        if message.type == "error":
+            seen["errors"].append(message.text)
+
     page.context.route(lambda url: not url.startswith("file:"), refuse)
-    page.on("request", lambda r: r.url.startswith("file:") or seen["network"].append(r.url))
-    page.on("console", lambda m: m.type == "error" and seen["errors"].append(m.text))
-    page.on("pageerror", lambda e: seen["errors"].append(str(e)))
+    page.on("request", requested)
+    page.on("console", console)
+    page.on("pageerror", lambda error: seen["errors"].append(str(error)))
     yield seen
 
 

@@ -33,7 +33,7 @@ def test_live_state_and_pause_racing_a_burst(
 ) -> None:
     monkeypatch.setenv(TOKEN_ENV, ACCESS_TOKEN)
     monkeypatch.setenv("ALICE_PASSWORD", "pw")
-    with MastodonFake() as fake:
+    with MastodonFake(latency=0.3) as fake:  # a burst that lasts long enough to pause it
         path = write_config(tmp_path, mastodon_channels(["m0", "m1"], [fake.base_url]))
         config = json.loads(path.read_text())
         config["server"] |= {"web": True, "operators": {"alice": "${ALICE_PASSWORD}"}}
