@@ -20,6 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "preview": ("scheduler.commands.plan:preview", "Show what goes out where and when."),
     "diff": ("scheduler.commands.review:diff", "Show what a change does to the plan, vs git."),
     "schema": ("scheduler.commands.plan:schema", "Print the JSON Schema of campaign files."),
+    "serve": ("scheduler.web.command:serve", "Serve the web view: calendar, previews, live state."),
     "run": ("scheduler.commands.run:run", "Run the daemon that posts campaigns on time."),
     "status": ("scheduler.commands.ops:status", "Show deliveries by state, next due, failures."),
     "pause": ("scheduler.commands.ops:pause", "Stop posting a campaign (or all) until resumed."),

@@ -62,14 +62,18 @@ class ChannelSettings(_Strict):
     @field_validator("credentials")
     @classmethod
     def _references_only(cls, value: dict[str, str]) -> dict[str, str]:
-        for name, ref in value.items():
-            if not _REFERENCE.search(ref):
-                raise ValueError(
-                    f"credential '{name}' is written out in the file | hint: write "
-                    f"'{name}: ${{SOME_ENV_VAR}}' or '{name}: file:/path/to/secret' so that "
-                    "secrets stay out of config files and version control"
-                )
-        return value
+        return _references_only(value, "credential")
+
+
+def _references_only(value: dict[str, str], what: str) -> dict[str, str]:
+    for name, ref in value.items():
+        if not _REFERENCE.search(ref):
+            raise ValueError(
+                f"{what} '{name}' is written out in the file | hint: write "
+                f"'{name}: ${{SOME_ENV_VAR}}' or '{name}: file:/path/to/secret' so that "
+                "secrets stay out of config files and version control"
+            )
+    return value
 
 
 class RetryPolicy(_Strict):
@@ -115,6 +119,15 @@ def parse_listen(listen: str) -> tuple[str, int]:
 class ServerSettings(_Strict):
     listen: str | None = "127.0.0.1:9480"
     """Address of /healthz and /metrics; null turns the endpoint off."""
+    web: bool = False
+    """Also serve the web view (calendar, previews, live state) on this address."""
+    operators: dict[str, str] = {}
+    """Who may act in the web view (pause, retry...): name -> password as ${ENV} or file:."""
+
+    @field_validator("operators")
+    @classmethod
+    def _operator_references(cls, value: dict[str, str]) -> dict[str, str]:
+        return _references_only(value, "operator password")
 
     @field_validator("listen")
     @classmethod
@@ -290,11 +303,17 @@ class Config:
 
         Raises InputError naming each credential that cannot be read, at its line.
         """
-        settings = self.channels[channel]
+        return self._secrets(self.channels[channel].credentials, "channels", channel, "credentials")
+
+    def operators(self) -> dict[str, str]:
+        """The web view's operators and their passwords, read now (InputError as above)."""
+        return self._secrets(self.file.server.operators, "server", "operators")
+
+    def _secrets(self, refs: Mapping[str, str], *path: str) -> dict[str, str]:
         resolved: dict[str, str] = {}
         problems: list[Problem] = []
-        for name, ref in settings.credentials.items():
-            where = self.where("channels", channel, "credentials", name)
+        for name, ref in refs.items():
+            where = self.where(*path, name)
             try:
                 resolved[name] = self._resolve(ref)
             except LookupError as exc:

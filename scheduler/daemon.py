@@ -244,8 +244,13 @@ class Daemon:
         if listen is None:
             return
         try:
-            self.health = HealthServer(listen, self.health_report, self.metrics.render)
-        except (OSError, ValueError) as exc:
+            pages = None
+            if self.config.file.server.web:
+                from scheduler.web.bridge import daemon_pages
+
+                pages = daemon_pages(self.config)
+            self.health = HealthServer(listen, self.health_report, self.metrics.render, pages)
+        except (OSError, ValueError, InputError) as exc:
             raise StartupError(
                 f"cannot serve /healthz on {listen} (server.listen): {exc}"
             ) from None

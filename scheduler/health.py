@@ -13,11 +13,14 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from scheduler.config import parse_listen
+
+if TYPE_CHECKING:
+    from wsgiref.types import WSGIApplication
 
 log = logging.getLogger(__name__)
 
@@ -56,10 +59,16 @@ def check(probes: Mapping[str, Probe]) -> HealthReport:
 
 class HealthServer:
     def __init__(
-        self, listen: str, report: Callable[[], HealthReport], metrics: Callable[[], bytes]
+        self,
+        listen: str,
+        report: Callable[[], HealthReport],
+        metrics: Callable[[], bytes],
+        pages: WSGIApplication | None = None,
     ) -> None:
+        """`pages`: the web view (server.web), answering every other address."""
         self._report = report
         self._metrics = metrics
+        self._pages = pages
         host, port = parse_listen(listen)
         server_class = _V6Server if ":" in host else ThreadingHTTPServer
         self._server = server_class((host, port), self._handler())
@@ -96,8 +105,20 @@ class HealthServer:
                     self._send(200 if report.ok else 503, body, "application/json")
                 elif path == "/metrics":
                     self._send(200, outer._metrics(), CONTENT_TYPE_LATEST)
+                elif outer._pages is not None:
+                    from scheduler.web.bridge import serve
+
+                    serve(self, outer._pages)
                 else:
                     self._send(404, b"not found: try /healthz or /metrics\n", "text/plain")
+
+            def do_POST(self) -> None:
+                if outer._pages is None:
+                    self._send(405, b"this endpoint takes no changes\n", "text/plain")
+                    return
+                from scheduler.web.bridge import serve
+
+                serve(self, outer._pages)
 
             def _send(self, status: int, body: bytes, content_type: str) -> None:
                 self.send_response(status)

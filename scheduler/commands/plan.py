@@ -30,8 +30,8 @@ if TYPE_CHECKING:
     from campaigns.problems import Problem
     from scheduler.config import Config
 
-FORMATS = ("table", "json", "ics", "markdown")
-"""Each is a module of campaigns.preview with a `render` function."""
+FORMATS = ("table", "json", "ics", "markdown", "html")
+"""Each is a module of campaigns.preview with a `render` function, but html (scheduler.web)."""
 
 paths_argument = click.argument(
     "paths", nargs=-1, type=click.Path(exists=True, path_type=Path), metavar="[PATH]..."
@@ -141,7 +141,15 @@ def validate(paths: tuple[Path, ...], config_path: Path | None, fmt: str) -> Non
     default="table",
     show_default=True,
     help="table for the terminal; json for scripts; ics for a calendar; markdown for a "
-    "pull-request comment.",
+    "pull-request comment; html for the web view as static pages (with --output).",
+)
+@click.option(
+    "--output",
+    "-o",
+    "out",
+    type=click.Path(file_okay=False, path_type=Path),
+    metavar="DIR",
+    help="--format html: the folder to write the pages into (open DIR/index.html).",
 )
 @click.option("--drafts/--no-drafts", default=True, show_default=True, help="Include draft posts.")
 def preview(
@@ -155,6 +163,7 @@ def preview(
     tz: str | None,
     fmt: str,
     drafts: bool,
+    out: Path | None,
 ) -> None:
     """Show every delivery in time order: when (campaign zone, audience zone, UTC), where,
     in which language, the text and its length against the platform's limit.
@@ -171,6 +180,10 @@ def preview(
         if when:  # a mistake in the option is reported before the plans are loaded
             parse_when(when, zone or UTC, now, end=False, option=option)
     config = load_config_or_exit(config_path)
+    if fmt == "html":
+        from scheduler.web.export import write_site
+
+        _exit(write_site(paths, config, out))
     plan = _load(paths, config, now)
     deliveries = _merged(plan)
     _check_choices("--channel", channels, set(config.channels) | {d.channel for d in deliveries})
