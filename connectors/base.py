@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import hashlib
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -168,6 +170,34 @@ class Ambiguous(PublishError):
     sending): never retry blindly; reconcile with `lookup()` or ask an operator."""
 
 
+class SendRefused(Exception):
+    """The scheduler withdrew its permission to send (its claim on the delivery may have run
+    out while this process was frozen): the request refused did not leave. Not a
+    PublishError: connectors let it through untouched."""
+
+
+_send_guard: ContextVar[Callable[[], None] | None] = ContextVar("send_guard", default=None)
+
+
+@contextmanager
+def send_guard(check: Callable[[], None]) -> Iterator[None]:
+    """Run `check` (which raises SendRefused) right before each request a connector sends
+    from this thread, for the duration of the block."""
+    token = _send_guard.set(check)
+    try:
+        yield
+    finally:
+        _send_guard.reset(token)
+
+
+def before_sending() -> None:
+    """Connectors call this right before a request leaves: the HTTP clients of
+    `connectors.http` do it for every request, X's session in `XConnector._send`."""
+    check = _send_guard.get()
+    if check is not None:
+        check()
+
+
 class LookupUnavailable(Exception):
     """This platform offers no way to find out whether a delivery went out."""
 
@@ -178,6 +208,12 @@ class Connector(ABC):
 
     def __init__(self, config: ChannelConfig) -> None:
         self.config = config
+
+    @classmethod
+    def variant(cls, config: ChannelConfig) -> type[Connector]:
+        """The class a channel configured so gets (a platform's connector may have variants:
+        webhook formats); its `capabilities` are the channel's."""
+        return cls
 
     @abstractmethod
     def publish(self, post: Post) -> Published:

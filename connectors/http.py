@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from connectors.base import Ambiguous, ChannelConfig, RetryLater
+from connectors.base import Ambiguous, ChannelConfig, RetryLater, before_sending
 from connectors.settings import base_url_problem
 
 USER_AGENT = "clarion (+https://github.com/clarion-campaigns/clarion)"
@@ -47,7 +47,13 @@ def build_client(
         limits=FRESH_CONNECTIONS,
         transport=transport,
         verify=tls_context(),
+        event_hooks={"request": [_before_sending]},
     )
+
+
+def _before_sending(_request: httpx.Request) -> None:
+    """The last moment before a request leaves: the scheduler may refuse (SendRefused)."""
+    before_sending()
 
 
 def send(client: httpx.Client, request: httpx.Request, platform: str) -> httpx.Response:
