@@ -380,7 +380,7 @@ class Dispatcher:
         if verdict.safe:
             return None
         then = "it is looked up instead" if verdict.lookup else "an operator settles it"
-        return f"{verdict.why}: {then}"
+        return f"an earlier attempt may have gone out, and {verdict.why}: {then}"
 
     def _repeat_verdict(self, connector: Connector, row: Row) -> RepeatVerdict:
         return repeat_verdict(connector.capabilities, self.ledger.history(row.key), self.clock())

@@ -38,7 +38,9 @@ class RepeatVerdict:
     safe: bool
     """Sending it again now cannot make it appear twice."""
     why: str
-    """For the history, the log and the operator."""
+    """For the history, the log and the operator: when safe, how the repeat is recognised;
+    else why it would not be, in words that follow "an earlier attempt may have gone out,
+    and"."""
     lookup: bool
     """The platform can be asked whether it went out (the daemon does it by itself)."""
 
@@ -92,11 +94,12 @@ def repeat_verdict(
     """Whether the delivery whose history this is may be sent again now (see the module's
     docstring). `capabilities` None: the channel is not configured, or its connector cannot
     load; the worst is assumed."""
-    if capabilities is None:
-        return RepeatVerdict(False, "its channel is not configured here", lookup=False)
-    lookup = capabilities.lookup
+    lookup = capabilities is not None and capabilities.lookup
     if first_open_attempt(history) is None:
         return RepeatVerdict(True, "no earlier attempt may have gone out", lookup)
+    if capabilities is None:
+        why = "its channel is not in config.yaml, so nothing shows a repeat would be recognised"
+        return RepeatVerdict(False, why, lookup=False)
     if capabilities.idempotency == "record-key":
         return RepeatVerdict(True, f"{REPEATED} (the same record key)", lookup)
     window = key_window(capabilities)
@@ -105,13 +108,10 @@ def repeat_verdict(
         if now + REPEAT_MARGIN < forgets:
             why = f"{REPEATED} (the same idempotency key, within {_hours(window)})"
             return RepeatVerdict(True, why, lookup)
-        why = (
-            "an earlier attempt may have gone out, and the platform recognises a repeat only "
-            f"until {forgets:%Y-%m-%d %H:%M:%S} UTC"
-        )
+        why = f"the platform recognises a repeat only until {forgets:%Y-%m-%d %H:%M:%S} UTC"
         return RepeatVerdict(False, why, lookup)
     why = {
         "key": "the platform keeps its request key for a time nobody documents",
         "container": "its container is known on one machine only",
     }.get(capabilities.idempotency, "the platform cannot recognise a repeat")
-    return RepeatVerdict(False, f"an earlier attempt may have gone out, and {why}", lookup)
+    return RepeatVerdict(False, why, lookup)

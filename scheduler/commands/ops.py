@@ -482,9 +482,10 @@ def _repeat_refused(row: Row, verdict: RepeatVerdict) -> str:
     from scheduler.ledger.api import State
 
     key = row.key
+    what = row.last_error if row.state == State.UNKNOWN and row.last_error else "never settled"
     lines = [
-        f"{key} may already have gone out ({verdict.why} on channel {row.channel}): retrying "
-        "may post it twice."
+        f"{key} may already have gone out ({what}), and {verdict.why} (channel {row.channel}): "
+        "retrying may post it twice."
     ]
     if row.state == State.UNKNOWN:
         if verdict.lookup:
