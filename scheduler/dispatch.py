@@ -525,18 +525,21 @@ class Dispatcher:
             return None
         return None, "not found on the platform: planned again"
 
-    def settles_itself(self, row: Row) -> str | None:
-        """How the daemon will settle this unknown delivery by itself (a repeat the platform
-        recognises, or a first look-up), for `--exit-when-idle`; None if only an operator
-        can. Reads its history; raises ledger errors."""
+    def settlement(self, row: Row) -> tuple[bool, str]:
+        """Whether the daemon will settle this unknown delivery by itself, and how (a repeat
+        the platform recognises, or a first look-up), or why only an operator can: for
+        `--exit-when-idle`. Reads its history; raises ledger errors."""
         connector = self.connectors.get(row.channel)
         if connector is None:
-            return None
-        if self._repeat_verdict(connector, row).safe:
-            return "a repeat the platform recognises"
+            return False, f"channel {row.channel} has no working connector in this daemon"
+        verdict = self._repeat_verdict(connector, row)
+        if verdict.safe:
+            return True, "a repeat the platform recognises"
         if connector.capabilities.lookup and row.key not in self._looked_up:
-            return "a look-up of the platform"
-        return None
+            return True, "a look-up of the platform"
+        if connector.capabilities.lookup:
+            return False, f"a look-up did not settle it, and {verdict.why}"
+        return False, f"{verdict.why}, and it cannot be looked up"
 
     def try_release(self, channel: str) -> bool:
         """Release a held channel once its connector's check() succeeds; True if released.
