@@ -1,11 +1,12 @@
 """Holding a claim while its delivery is published: a process never posts on a claim it may
 have lost.
 
-Right before the publish starts, the claim's lease is renewed in the ledger, fenced: only
-while the claim is still ours and its lease has not run out (a daemon frozen between claim
-and publish, by SIGSTOP, a paused VM or a swap storm, finds it gone and posts nothing). While
-the publish lasts, a thread of its own renews the lease every third of it, so a slow platform
-does not lose it. And each request a connector sends passes `check` first (through
+Right before the publish starts, the claim is checked: by its lease, and, unless it was made
+moments ago, by renewing the lease in the ledger, fenced: only while the claim is still ours
+and its lease has not run out (a daemon frozen between claim and publish, by SIGSTOP, a
+paused VM or a swap storm, finds it gone and posts nothing). While the publish lasts, a
+thread of its own renews the lease every third of it, so a slow platform does not lose it.
+And each request a connector sends passes `check` first (through
 `connectors.base.send_guard`): once the lease may have run out, by this process's monotonic
 clock and with a margin for the clocks of other machines, no further request leaves, even if
 the process was frozen in the middle of a publish of several requests (media, then post).
@@ -60,15 +61,21 @@ class LeaseKeeper:
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
-        """Renew the lease before publishing; LeaseLost if the claim is no longer ours. A
-        ledger that fails here leaves the lease the claim got (the publish may go on within it)."""
-        try:
-            self._renew()
-        except LeaseLost:
-            raise
-        except Exception as exc:
-            log.debug("%s: could not renew its lease (%s)", self._claim.row.key, exc)
-            self._hold_until(self._claim.lease_until, time.monotonic())
+        """Check the claim before publishing (LeaseLost if it is no longer ours), then keep it.
+
+        A claim made moments ago (two thirds of its lease left) is proven by its lease alone:
+        no one else may touch a claimed row before its lease runs out (sync leaves it alone,
+        operators are refused, the sweeper waits for the lease). An older one, which waited
+        (or whose process was frozen), is renewed in the ledger first, fenced. A ledger that
+        fails here leaves the lease the claim has: the publish may go on within it."""
+        self._hold_until(self._claim.lease_until, time.monotonic())
+        if self._claim.lease_until - self._clock() < self._lease * 2 / 3:
+            try:
+                self._renew()
+            except LeaseLost:
+                raise
+            except Exception as exc:
+                log.debug("%s: could not renew its lease (%s)", self._claim.row.key, exc)
         self.check()
         self._thread = threading.Thread(
             target=self._keep, name=f"lease:{self._claim.row.channel}", daemon=True

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from scheduler.config import RateBudget
 from scheduler.ledger.api import (
     Claim,
     Failed,
@@ -16,7 +17,6 @@ from scheduler.ledger.api import (
     State,
     Unknown,
 )
-from scheduler.config import RateBudget
 from scheduler.ledger.sql import SqlLedger
 from tests.scheduler.ledgerkit import LEASE, NOW, delivery, ref, thread
 
