@@ -337,7 +337,10 @@ class Dispatcher:
             # Nothing left: planned again if the claim is somehow still ours, else the
             # fence refuses this and the ledger's state (unknown, or another's) stands.
             log.warning("%s: %s", row.key, NOT_SENT, extra={"channel": row.channel})
-            return Retry(self.clock(), NOT_SENT, "lease")
+            at = self.backoff.next_attempt(row.attempts, self.clock(), None)
+            if at is None:
+                return Failed(f"gave up after {row.attempts} attempts: {NOT_SENT}", "lease")
+            return Retry(at, NOT_SENT, "lease")
         except RetryLater as exc:
             return self._retry(row, exc)
         except AuthFailed as exc:
