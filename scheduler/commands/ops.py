@@ -540,7 +540,10 @@ def cancel(key: str, reason: str | None, config_path: Path | None, dry_run: bool
         ledger.cancel(key, reason, _operator(), datetime.now(UTC))
     message = f"{key} is cancelled: it will not go out."
     if before.state == State.UNKNOWN:
-        message += " (It was unknown: it may already be on the platform.)"
+        message += (
+            " (It was unknown: it may already be on the platform. `clarion retry` still asks"
+            " for --force where a repeat could post it twice.)"
+        )
     click.echo(message)
 
 
