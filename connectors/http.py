@@ -51,9 +51,23 @@ def build_client(
     )
 
 
-def _before_sending(_request: httpx.Request) -> None:
-    """The last moment before a request leaves: the scheduler may refuse (SendRefused)."""
+_HEADERS_LEAVE = ("http11.send_request_headers.started", "http2.send_request_headers.started")
+
+
+def _before_sending(request: httpx.Request) -> None:
+    """Before a request leaves, the scheduler may refuse it (SendRefused): here, and once
+    more after the connection is made (which may take a while), as its first bytes are about
+    to be written (httpcore's trace extension)."""
     before_sending()
+    earlier = request.extensions.get("trace")
+
+    def trace(event: str, info: dict[str, Any]) -> None:
+        if event in _HEADERS_LEAVE:
+            before_sending()
+        if earlier is not None:
+            earlier(event, info)
+
+    request.extensions["trace"] = trace
 
 
 def send(client: httpx.Client, request: httpx.Request, platform: str) -> httpx.Response:

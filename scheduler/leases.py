@@ -11,8 +11,10 @@ And each request a connector sends passes `check` first (through
 clock and with a margin for the clocks of other machines, no further request leaves, even if
 the process was frozen in the middle of a publish of several requests (media, then post).
 
-What remains: a process frozen after the last check and before its request's bytes leave
-sends it when it wakes, whatever the ledger says by then (see docs/operations.md).
+The HTTP clients of `connectors.http` check once more after the connection is made, as the
+request's first bytes are about to be written. What remains: a process frozen after that last
+check and before its request's bytes leave sends it when it wakes, whatever the ledger says by
+then (see docs/operations.md).
 """
 
 from __future__ import annotations
