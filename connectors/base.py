@@ -17,7 +17,9 @@ from __future__ import annotations
 import functools
 import hashlib
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -175,6 +177,34 @@ class Ambiguous(PublishError):
     sending): never retry blindly; reconcile with `lookup()` or ask an operator."""
 
 
+class SendRefused(Exception):
+    """The scheduler withdrew its permission to send (its claim on the delivery may have run
+    out while this process was frozen): the request refused did not leave. Not a
+    PublishError: connectors let it through untouched."""
+
+
+_send_guard: ContextVar[Callable[[], None] | None] = ContextVar("send_guard", default=None)
+
+
+@contextmanager
+def send_guard(check: Callable[[], None]) -> Iterator[None]:
+    """Run `check` (which raises SendRefused) right before each request a connector sends
+    from this thread, for the duration of the block."""
+    token = _send_guard.set(check)
+    try:
+        yield
+    finally:
+        _send_guard.reset(token)
+
+
+def before_sending() -> None:
+    """Connectors call this right before a request leaves: the HTTP clients of
+    `connectors.http` do it for every request, X's session in `XConnector._send`."""
+    check = _send_guard.get()
+    if check is not None:
+        check()
+
+
 class LookupUnavailable(Exception):
     """This platform offers no way to find out whether a delivery went out."""
 
@@ -205,6 +235,12 @@ class Connector(ABC):
 
     def redact(self, text: str) -> str:
         return Secrets(self.secrets()).redact(text)
+
+    @classmethod
+    def variant(cls, config: ChannelConfig) -> type[Connector]:
+        """The class a channel configured so gets (a platform's connector may have variants:
+        webhook formats); its `capabilities` are the channel's."""
+        return cls
 
     @abstractmethod
     def publish(self, post: Post) -> Published:

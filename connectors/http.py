@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from connectors.base import Ambiguous, ChannelConfig, PublishError, RetryLater
+from connectors.base import Ambiguous, ChannelConfig, PublishError, RetryLater, before_sending
 from connectors.settings import base_url_problem
 
 USER_AGENT = "clarion (+https://github.com/clarion-campaigns/clarion)"
@@ -47,7 +47,27 @@ def build_client(
         limits=FRESH_CONNECTIONS,
         transport=transport,
         verify=tls_context(),
+        event_hooks={"request": [_before_sending]},
     )
+
+
+_HEADERS_LEAVE = ("http11.send_request_headers.started", "http2.send_request_headers.started")
+
+
+def _before_sending(request: httpx.Request) -> None:
+    """Before a request leaves, the scheduler may refuse it (SendRefused): here, and once
+    more after the connection is made (which may take a while), as its first bytes are about
+    to be written (httpcore's trace extension)."""
+    before_sending()
+    earlier = request.extensions.get("trace")
+
+    def trace(event: str, info: dict[str, Any]) -> None:
+        if event in _HEADERS_LEAVE:
+            before_sending()
+        if earlier is not None:
+            earlier(event, info)
+
+    request.extensions["trace"] = trace
 
 
 def send(client: httpx.Client, request: httpx.Request, platform: str) -> httpx.Response:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from importlib import import_module
 
-from connectors.base import ChannelConfig, Connector
+from connectors.base import Capabilities, ChannelConfig, Connector
 
 CONNECTORS: dict[str, str] = {
     "x": "connectors.x:XConnector",
@@ -30,3 +30,9 @@ def connector_class(platform: str) -> type[Connector]:
 
 def create(config: ChannelConfig) -> Connector:
     return connector_class(config.platform)(config)
+
+
+def capabilities(config: ChannelConfig) -> Capabilities:
+    """What the connector a channel gets can do, without building it (no credentials read, no
+    connection made): a webhook channel's format decides, not the platform name alone."""
+    return connector_class(config.platform).variant(config).capabilities

@@ -55,15 +55,19 @@ class WebhookConnector(Connector):
     shows_images: ClassVar[bool] = False
 
     def __new__(cls, config: ChannelConfig) -> WebhookConnector:
+        return super().__new__(cls.variant(config))
+
+    @classmethod
+    def variant(cls, config: ChannelConfig) -> type[WebhookConnector]:
         if cls is not WebhookConnector:
-            return super().__new__(cls)
+            return cls
         name = str(config.options.get("format", ""))
         if name not in FORMATS:
             raise ValueError(
                 f"channel '{config.name}': options.format must be one of "
                 f"{', '.join(FORMATS)}, not '{name}'"
             )
-        return super().__new__(FORMATS[name])
+        return FORMATS[name]
 
     def __init__(self, config: ChannelConfig) -> None:
         super().__init__(config)

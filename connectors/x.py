@@ -37,6 +37,7 @@ from connectors.base import (
     RateBudget,
     Rejected,
     RetryLater,
+    before_sending,
 )
 from connectors.http import USER_AGENT, epoch_reset, retry_after, server_error
 from connectors.login import LoginIO
@@ -202,6 +203,7 @@ class XConnector(Connector):
     # -- requests ----------------------------------------------------------------------
 
     def _send(self, call: Callable[[], requests.Response], creates: bool) -> requests.Response:
+        before_sending()
         try:
             return call()
         except requests.RequestException as exc:

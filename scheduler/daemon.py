@@ -18,6 +18,7 @@ import errno
 import logging
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
@@ -110,6 +111,8 @@ class Daemon:
         self._last_recheck = float("-inf")
         self._rehearsal_checked = time.monotonic()
         self._healthy = True
+        self._idle_wait: Counter[str] = Counter()
+        """What `--exit-when-idle` last waited for (logged when it changes)."""
         self._running = False
         self._opened = False
         """Whether the ledger was opened: a daemon refused before that never ran."""
@@ -474,11 +477,41 @@ class Daemon:
         return 0
 
     def _idle(self) -> bool:
+        """Nothing planned or being published, and no unknown delivery that the daemon
+        would settle itself (a repeat the platform recognises, a look-up); says how many it
+        leaves unknown for an operator, and why."""
         try:
             counts = self.ledger.counts()
+            if any(counts.get(state, 0) for state in LIVE):
+                return False
+            unknown = self.ledger.rows(states=[State.UNKNOWN]) if counts[State.UNKNOWN] else []
+            settlements = [(row, *self.dispatcher.settlement(row)) for row in unknown]
         except LedgerError:
             return False
-        return not any(counts.get(state, 0) for state in LIVE)
+        waiting = Counter(how for _, itself, how in settlements if itself)
+        if waiting:
+            if waiting != self._idle_wait:
+                log.info(
+                    "--exit-when-idle: not stopping yet, %d unknown deliver%s will be settled "
+                    "by this daemon (%s)",
+                    waiting.total(),
+                    "y" if waiting.total() == 1 else "ies",
+                    ", ".join(f"{n} by {how}" for how, n in waiting.items()),
+                )
+            self._idle_wait = waiting
+            return False
+        left = Counter((row.channel, why) for row, _, why in settlements)
+        if left:
+            log.warning(
+                "--exit-when-idle: leaving %d deliver%s unknown: they may have gone out, and only "
+                "an operator can settle them (`clarion status` lists them, `clarion resolve` "
+                "settles each): %s",
+                left.total(),
+                "y" if left.total() == 1 else "ies",
+                "; ".join(f"{n} on {channel}: {why}" for (channel, why), n in left.items()),
+                extra={"unknown": left.total()},
+            )
+        return True
 
     def _rehearsal_over(self) -> bool:
         """A dry run stops once nothing falls due within the horizon: a rehearsal of a campaign

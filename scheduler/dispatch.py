@@ -11,11 +11,12 @@ The dispatcher turns what a connector says into a ledger outcome:
     Duplicate without it           → unknown: a weak signal is no proof
     Ambiguous, or any other error  → unknown: it may have gone out; `reconcile` settles it
 
-`reconcile` plans an unknown delivery again directly where the platform recognises a repeat:
-always with a record key derived from the delivery (Bluesky), and with a request key
-(Mastodon) while the platform still remembers it: within its window, counted from the start of
-the earliest attempt that may have gone out since the delivery was last shown not to be out.
-Otherwise it looks the delivery up, where the platform allows.
+`reconcile` plans an unknown delivery again directly where the platform recognises a repeat
+(`scheduler.repeats` decides, for `clarion retry` too), otherwise it looks the delivery up,
+where the platform allows.
+
+A claim is held while it is published (`scheduler.leases`): renewed right before the publish
+and while it lasts, and no request leaves once it may have run out.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Protocol
@@ -41,8 +42,11 @@ from connectors.base import (
     PublishError,
     Rejected,
     RetryLater,
+    SendRefused,
+    send_guard,
 )
 from scheduler.config import Policies, RateBudget
+from scheduler.leases import LeaseKeeper, LeaseLost
 from scheduler.ledger.api import (
     Claim,
     Failed,
@@ -54,10 +58,10 @@ from scheduler.ledger.api import (
     Row,
     Sent,
     State,
-    Transition,
     Unknown,
 )
-from scheduler.ratebudget import ChannelBudget
+from scheduler.ratebudget import Rate
+from scheduler.repeats import RepeatVerdict, key_window, repeat_verdict
 from scheduler.retrying import Backoff
 
 log = logging.getLogger("clarion.dispatch")
@@ -68,17 +72,11 @@ ends the round, and the sweeper's next round picks the delivery up."""
 
 _FINISH_TRIES = (0.0, 0.5, 2.0)
 
-REPEAT_MARGIN = timedelta(minutes=5)
-"""A repeat relying on the platform's idempotency window must reach it this long before the
-window closes (the request itself takes time)."""
-
 WINDOW_CLOSED = "window"
 """The error class of a delivery made unknown without sending anything, because the platform
 would no longer recognise a repeat of an earlier attempt."""
 
-REPEATED = "planned again: the platform recognises a repeat"
-"""How the history of a delivery planned again for a repeat begins; such a step does not show
-that the earlier attempt did not go out, so the window still counts from it."""
+NOT_SENT = "not sent: its claim ran out before the request left"
 
 
 class DispatchListener(Protocol):
@@ -138,26 +136,6 @@ def build_post(
     )
 
 
-def first_open_attempt(history: Sequence[Transition]) -> datetime | None:
-    """When the earliest attempt that may have gone out started, among the attempts since the
-    delivery was last shown not to be out (planned again from unknown, other than for a
-    repeat: a look-up found nothing, or an operator resolved or retried it); None if none."""
-    opened: datetime | None = None
-    claimed: datetime | None = None
-    for step in history:
-        if step.to_state == State.CLAIMED:
-            claimed = step.at
-        elif step.from_state == State.CLAIMED and step.to_state == State.UNKNOWN:
-            opened = opened or claimed
-        elif (
-            step.from_state == State.UNKNOWN
-            and step.to_state == State.PLANNED
-            and not (step.reason or "").startswith(REPEATED)
-        ):
-            opened = None
-    return opened
-
-
 def _describe(exc: Exception) -> str:
     """An exception's first line: a ledger error's message is written for an operator."""
     lines = str(exc).strip().splitlines()
@@ -190,19 +168,8 @@ class _FailureStreak:
             log.warning("the ledger works again, after %d failed operation(s)", failures)
 
 
-def _window(connector: Connector) -> timedelta | None:
-    """The platform's idempotency window for request keys, if it has one."""
-    capabilities = connector.capabilities
-    return capabilities.idempotency_window if capabilities.idempotency == "key" else None
-
-
 def _record_key(connector: Connector) -> bool:
     return connector.capabilities.idempotency == "record-key"
-
-
-def _hours(window: timedelta) -> str:
-    hours = window / timedelta(hours=1)
-    return f"{hours:g} hour" + ("" if hours == 1 else "s")
 
 
 class Dispatcher:
@@ -235,10 +202,10 @@ class Dispatcher:
         self.clock = clock
         self.listener: DispatchListener = listener or _Silent()
         self.backoff = backoff or Backoff(policies.retry)
-        self._rates = dict(rates or {})
-        self._budgets: dict[str, ChannelBudget] = {}
-        self._budgets_lock = threading.Lock()
+        self._rates: dict[str, Rate] = dict(rates or {})
         self._wait = wait
+        self._looked_up: set[str] = set()
+        """Unknown deliveries looked up once, that the look-up did not settle."""
         self._streak = _FailureStreak()
         self._told_to_wait: dict[str, datetime] = {}
         """Channels whose platform said when to come back (a rate limit and its reset time):
@@ -280,16 +247,25 @@ class Dispatcher:
     ) -> Claim | None:
         if ending():
             return None
+        rate = self._rates.get(channel)
         try:
-            if not self._platform_allows(channel) or not self._budget_allows(channel, stop):
+            if not self._platform_allows(channel):
                 return None
-            claim = self.ledger.claim(
-                channel,
-                self.owner,
-                self.policies.lease,
-                self.clock(),
-                on_settled=self.listener.settled,
-            )
+            while True:
+                if not self._budget_allows(channel, rate, stop):
+                    return None
+                claim = self.ledger.claim(
+                    channel,
+                    self.owner,
+                    self.policies.lease,
+                    self.clock(),
+                    on_settled=self.listener.settled,
+                    rate=rate,
+                )
+                if claim is not None or rate is None:
+                    break
+                if self.ledger.rate_wait(channel, rate, self.clock()) <= timedelta(0):
+                    break  # nothing to claim; else another daemon took the budget: wait again
         except Exception as exc:
             self._streak.failed(
                 exc, "channel %s: the ledger failed; the next round retries", channel
@@ -297,19 +273,6 @@ class Dispatcher:
             return None
         self._streak.ended()
         return claim
-
-    def _budget(self, channel: str) -> ChannelBudget | None:
-        rate = self._rates.get(channel)
-        if rate is None:
-            return None
-        with self._budgets_lock:
-            budget = self._budgets.get(channel)
-        if budget is None:
-            budget = ChannelBudget.from_settings(rate)
-            budget.seed(self.ledger.sent_since(channel, self.clock() - rate.per))
-            with self._budgets_lock:
-                budget = self._budgets.setdefault(channel, budget)
-        return budget
 
     def _platform_allows(self, channel: str) -> bool:
         until = self._told_to_wait.get(channel)
@@ -320,12 +283,12 @@ class Dispatcher:
         del self._told_to_wait[channel]
         return True
 
-    def _budget_allows(self, channel: str, stop: threading.Event) -> bool:
-        """Wait, bounded and interruptible, until the channel's rate budget allows a post."""
-        budget = self._budget(channel)
-        if budget is None:
+    def _budget_allows(self, channel: str, rate: Rate | None, stop: threading.Event) -> bool:
+        """Wait, bounded and interruptible, until the channel's rate budget (shared in the
+        ledger by every daemon) allows a post."""
+        if rate is None:
             return True
-        wait = budget.wait(self.clock())
+        wait = self.ledger.rate_wait(channel, rate, self.clock())
         if wait > MAX_RATE_WAIT:
             log.info("channel %s: rate budget reached, next post in %s", channel, wait)
             return False
@@ -339,15 +302,11 @@ class Dispatcher:
         row = claim.row
         self.listener.claimed(row)
         started = self.clock()
-        budget = self._budget(row.channel)
-        if budget is not None:
-            budget.spend(started)
         clock_start = time.monotonic()
         outcome = self._publish(claim)
         publish_seconds = time.monotonic() - clock_start
         recorded, following = None, None
-        ready = budget is None or budget.wait(self.clock()) <= timedelta(0)
-        if ready and self._platform_allows(row.channel) and not ending():
+        if self._platform_allows(row.channel) and not ending():
             recorded, following = self._finish_and_claim(claim, outcome)
         if recorded is None:
             recorded = self._finish(claim, outcome)
@@ -369,8 +328,19 @@ class Dispatcher:
         closed = self._window_closed(connector, row)
         if closed:
             return Unknown(closed, WINDOW_CLOSED)
+        keeper = LeaseKeeper(self.ledger, claim, self.policies.lease, self.clock)
         try:
-            published = connector.publish(build_post(row.delivery, claim.parent, claim.root))
+            keeper.start()
+            with send_guard(keeper.check):
+                published = connector.publish(build_post(row.delivery, claim.parent, claim.root))
+        except (LeaseLost, SendRefused):
+            # Nothing left: planned again if the claim is somehow still ours, else the
+            # fence refuses this and the ledger's state (unknown, or another's) stands.
+            log.warning("%s: %s", row.key, NOT_SENT, extra={"channel": row.channel})
+            at = self.backoff.next_attempt(row.attempts, self.clock(), None)
+            if at is None:
+                return Failed(f"gave up after {row.attempts} attempts: {NOT_SENT}", "lease")
+            return Retry(at, NOT_SENT, "lease")
         except RetryLater as exc:
             return self._retry(row, exc)
         except AuthFailed as exc:
@@ -395,32 +365,28 @@ class Dispatcher:
                 f"the connector failed unexpectedly ({type(exc).__name__}): it may have gone out"
             )
             return Unknown(reason, "crash")
+        finally:
+            keeper.stop()
         return Sent(published.ref, published.note)
 
     def _window_closed(self, connector: Connector, row: Row) -> str | None:
-        """Why a delivery planned again for a repeat must not be sent now: the platform is
-        about to forget the key of an earlier attempt that may have gone out. None when it may
-        go (only rows tried before are checked: their history is read)."""
-        window = _window(connector)
-        if window is None or row.attempts < 2:
+        """Why a delivery planned again for a repeat must not be sent now: the platform would
+        no longer recognise it. None when it may go (only rows tried before are checked: their
+        history is read)."""
+        if row.attempts < 2:
             return None
         try:
-            forgets = self._key_forgotten(row, window)
+            verdict = self._repeat_verdict(connector, row)
         except Exception as exc:
             self._streak.failed(exc, "%s: could not read its history", row.key)
             return "an earlier attempt may have gone out, and its history could not be read"
-        if forgets is None or self.clock() + REPEAT_MARGIN < forgets:
+        if verdict.safe:
             return None
-        return (
-            "an earlier attempt may have gone out, and the platform recognises a repeat only "
-            f"until {forgets:%Y-%m-%d %H:%M:%S} UTC: it is looked up instead"
-        )
+        then = "it is looked up instead" if verdict.lookup else "an operator settles it"
+        return f"an earlier attempt may have gone out, and {verdict.why}: {then}"
 
-    def _key_forgotten(self, row: Row, window: timedelta) -> datetime | None:
-        """When the platform forgets the request key of the earliest attempt that may have
-        gone out (see `first_open_attempt`); None if no attempt may have."""
-        opened = first_open_attempt(self.ledger.history(row.key))
-        return None if opened is None else opened + window
+    def _repeat_verdict(self, connector: Connector, row: Row) -> RepeatVerdict:
+        return repeat_verdict(connector.capabilities, self.ledger.history(row.key), self.clock())
 
     def _retry(self, row: Row, exc: RetryLater) -> Outcome:
         now = self.clock()
@@ -449,6 +415,7 @@ class Dispatcher:
                 self.clock(),
                 self.policies.lease,
                 on_settled=self.listener.settled,
+                rate=self._rates.get(claim.row.channel),
             )
         except Exception as exc:
             self._streak.failed(
@@ -471,11 +438,15 @@ class Dispatcher:
                 continue
             self._streak.ended()
             return recorded
+        went_out = ""
+        if isinstance(outcome, Sent):
+            went_out = f" (it went out: {outcome.ref.url or outcome.ref.id})"
         log.error(
-            "%s: could not record %s: it stays claimed until its lease runs out, then becomes "
+            "%s: could not record %s%s: it stays claimed until its lease runs out, then becomes "
             "unknown",
             claim.row.key,
             what,
+            went_out,
         )
         return None
 
@@ -491,7 +462,8 @@ class Dispatcher:
         if connector is None:
             return 0
         looking_up = connector.capabilities.lookup
-        if not looking_up and _window(connector) is None and not _record_key(connector):
+        repeats = key_window(connector.capabilities) is not None or _record_key(connector)
+        if not looking_up and not repeats:
             return 0
         try:
             unknown = self.ledger.rows(states=[State.UNKNOWN], channel=channel)
@@ -536,30 +508,18 @@ class Dispatcher:
             return True
         return self.clock() >= row.updated_utc + self.policies.reconcile_after
 
-    def _repeat(self, connector: Connector, row: Row) -> str | None:
-        """Why the delivery may simply be sent again (the platform will recognise the
-        repeat); None if it may not."""
-        if _record_key(connector):
-            return f"{REPEATED} (the same record key)"
-        window = _window(connector)
-        if window is None:
-            return None
-        forgets = self._key_forgotten(row, window)
-        if forgets is None or self.clock() + REPEAT_MARGIN >= forgets:
-            return None
-        return f"{REPEATED} (the same idempotency key, within {_hours(window)})"
-
     def _verdict(
         self, connector: Connector, row: Row, looking_up: bool
     ) -> tuple[PlatformRef | None, str] | None:
         """(where, reason) if the delivery can be settled: planned again (where None) for a
         repeat the platform recognises, else found by a look-up, or surely not found where a
         repeat is harmless."""
-        repeat = self._repeat(connector, row)
-        if repeat is not None:
-            return None, repeat
+        repeat = self._repeat_verdict(connector, row)
+        if repeat.safe:
+            return None, repeat.why
         if not looking_up:
             return None
+        self._looked_up.add(row.key)
         parent, root = self.ledger.thread_refs(row.key)
         ref = connector.lookup(build_post(row.delivery, parent, root))
         if ref is not None:
@@ -567,6 +527,22 @@ class Dispatcher:
         if connector.capabilities.idempotency == "none":
             return None
         return None, "not found on the platform: planned again"
+
+    def settlement(self, row: Row) -> tuple[bool, str]:
+        """Whether the daemon will settle this unknown delivery by itself, and how (a repeat
+        the platform recognises, or a first look-up), or why only an operator can: for
+        `--exit-when-idle`. Reads its history; raises ledger errors."""
+        connector = self.connectors.get(row.channel)
+        if connector is None:
+            return False, f"channel {row.channel} has no working connector in this daemon"
+        verdict = self._repeat_verdict(connector, row)
+        if verdict.safe:
+            return True, "a repeat the platform recognises"
+        if connector.capabilities.lookup and row.key not in self._looked_up:
+            return True, "a look-up of the platform"
+        if connector.capabilities.lookup:
+            return False, f"a look-up did not settle it, and {verdict.why}"
+        return False, f"{verdict.why}, and it cannot be looked up"
 
     def try_release(self, channel: str) -> bool:
         """Release a held channel once its connector's check() succeeds; True if released.

@@ -211,10 +211,14 @@ class DispatchObserver:
 
     def lost_claim(self, row: Row, outcome: Outcome) -> None:
         self.metrics.lost_claims.labels(row.channel).inc()
+        went_out = ""
+        if isinstance(outcome, Sent):
+            went_out = f"; it went out at {outcome.ref.url or outcome.ref.id}"
         log.warning(
             "the result (%s) was not recorded: the claim was no longer ours (lease ran out, "
-            "or an operator acted); the ledger's state stands",
+            "or an operator acted); the ledger's state stands%s",
             OUTCOME_NAMES[type(outcome)],
+            went_out,
             extra=delivery_fields(row.key),
         )
 

@@ -1,13 +1,31 @@
 """How fast one channel may post: at most `posts` in any window of `per`, and `min_interval`
-between two. A post over budget waits its turn; none is dropped."""
+between two. A post over budget waits its turn; none is dropped.
+
+The budget is shared by every daemon on the ledger: the start of each post is kept in the
+ledger (`rate_spends`), and a claim is made only if the budget, read under a lock on the
+channel in the claim's own transaction, allows it (`SqlLedger.claim(rate=...)`). This module
+only counts.
+"""
 
 from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Protocol
 
-from scheduler.config import RateBudget
+
+class Rate(Protocol):
+    """A channel's budget as config.yaml gives it (`scheduler.config.RateBudget`)."""
+
+    @property
+    def posts(self) -> int: ...
+
+    @property
+    def per(self) -> timedelta: ...
+
+    @property
+    def min_interval(self) -> timedelta: ...
 
 
 class ChannelBudget:
@@ -18,8 +36,13 @@ class ChannelBudget:
         self._starts: deque[datetime] = deque()
 
     @classmethod
-    def from_settings(cls, rate: RateBudget) -> ChannelBudget:
+    def from_settings(cls, rate: Rate) -> ChannelBudget:
         return cls(rate.posts, rate.per, rate.min_interval)
+
+    @property
+    def memory(self) -> timedelta:
+        """How far back a post still counts against the budget."""
+        return max(self.per, self.min_interval)
 
     def spend(self, at: datetime) -> None:
         """Count a post started at `at`."""
@@ -28,7 +51,7 @@ class ChannelBudget:
             self._starts.popleft()
 
     def seed(self, starts: Iterable[datetime]) -> None:
-        """Count posts made before this process started (from the ledger), oldest first."""
+        """Count posts made earlier (by any daemon, from the ledger), oldest first."""
         for at in starts:
             self.spend(at)
 

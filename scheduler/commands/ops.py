@@ -25,8 +25,10 @@ from scheduler.cli import EXIT_PROBLEMS, EXIT_USAGE
 from scheduler.commands import config_option, emit, load_config_or_exit
 
 if TYPE_CHECKING:
+    from connectors.base import Capabilities
     from scheduler.ledger.api import Control, Row, Transition
     from scheduler.ledger.sql import SqlLedger
+    from scheduler.repeats import RepeatVerdict
 
 dry_run_option = click.option(
     "--dry-run",
@@ -42,6 +44,8 @@ format_option = click.option(
     help="json: one JSON object, for scripts and monitoring.",
 )
 key_argument = click.argument("key")
+_RETRYABLE = ("failed", "unknown", "expired", "cancelled")
+"""States `retry` moves from (the ledger's own check gives the refusal for the others)."""
 
 RECENT = 10
 """How many deliveries of a kind `status` lists: the latest failed, expired and sent ones; as
@@ -410,26 +414,27 @@ def resume(campaign: str | None, everything: bool, config_path: Path | None, dry
 # --- one delivery ------------------------------------------------------------------------
 
 
-def _repeat_recognised(ledger: SqlLedger, row: Row, now: datetime) -> bool:
-    """Whether the platform itself would recognise this delivery sent again: a record key
-    (Bluesky), a stored container (Threads), or a request key still inside the window in
-    which the platform remembers it (Mastodon: one hour from the first attempt that may have
-    gone out). With "lookup" a repeat is harmless only after a look-up, which the daemon's
-    reconciliation does, not retry."""
-    from connectors.registry import connector_class
-    from scheduler.dispatch import REPEAT_MARGIN, first_open_attempt
+def _repeat_verdict(
+    config_path: Path | None, dry_run: bool, ledger: SqlLedger, row: Row
+) -> RepeatVerdict:
+    """Whether the delivery may be sent again without appearing twice: the daemon's own
+    decision (`scheduler.repeats`), from what the configured channel's connector can do."""
+    from connectors.registry import capabilities
+    from scheduler.repeats import repeat_verdict
 
-    try:
-        capabilities = connector_class(row.platform).capabilities
-    except Exception:
-        return False  # unknown platform, or its connector cannot load: assume the worst
-    if capabilities.idempotency in ("record-key", "container"):
-        return True
-    if capabilities.idempotency != "key":
-        return False
-    window = capabilities.idempotency_window
-    opened = first_open_attempt(ledger.history(row.key))
-    return window is None or opened is None or now + REPEAT_MARGIN < opened + window
+    found: Capabilities | None = None
+    if dry_run:
+        from connectors.outbox import OutboxConnector
+
+        found = OutboxConnector.capabilities
+    else:
+        config = load_config_or_exit(config_path)
+        if row.channel in config.channels:
+            try:
+                found = capabilities(config.channel_config(row.channel, credentials={}))
+            except Exception:
+                found = None  # its connector cannot load: assume the worst
+    return repeat_verdict(found, ledger.history(row.key), datetime.now(UTC))
 
 
 @click.command()
@@ -445,38 +450,58 @@ def retry(key: str, force: bool, config_path: Path | None, dry_run: bool) -> Non
     """Try a failed, unknown, expired or cancelled delivery again, now.
 
     Its attempts count afresh, and a deadline that has passed is lifted: it goes out late.
-    An unknown delivery may already be on the platform: on platforms that cannot recognise a
-    repeat this needs --force, as it may post twice. Check the account first; if the post is
-    there, `clarion resolve KEY --sent URL` records it instead.
+    A delivery whose outcome was unknown may already be on the platform, even if it was
+    cancelled since: unless its channel recognises a repeat, this needs --force, as it may
+    post twice. Check the account first; if the post is there, `clarion resolve KEY --sent
+    URL` records it instead.
     """
-    from scheduler.ledger.api import State
+    from scheduler.repeats import REPEATED
 
     with _ledger(config_path, dry_run) as ledger:
         row = ledger.find(key)
-        if row.state == State.UNKNOWN:
-            recognised = _repeat_recognised(ledger, row, datetime.now(UTC))
-            if not recognised and not force:
-                raise _fail(
-                    f"{key} may already have gone out ({row.last_error or 'outcome unknown'}), "
-                    f"and {row.platform} cannot recognise a repeat now: retrying may post it "
-                    "twice. "
-                    f"Check the account: if the post is there, run `clarion resolve {key} "
-                    f"--sent URL`; if not, `clarion resolve {key} --not-sent`, or retry with "
-                    "--force."
-                )
-            if recognised:
+        if row.state in _RETRYABLE:
+            verdict = _repeat_verdict(config_path, dry_run, ledger, row)
+            if not verdict.safe and not force:
+                raise _fail(_repeat_refused(row, verdict))
+            if verdict.why.startswith(REPEATED):
                 click.echo(
-                    f"Note: {key} may already have gone out; {row.platform} should recognise "
-                    "the repeat, so it should not appear twice."
+                    f"Note: {key} may already have gone out; channel {row.channel} should "
+                    "recognise the repeat, so it should not appear twice."
                 )
-            else:
+            elif not verdict.safe:
                 click.echo(
-                    f"Note: {key} may already have gone out, and {row.platform} cannot "
+                    f"Note: {key} may already have gone out, and channel {row.channel} cannot "
                     "recognise a repeat: if it did, it will appear twice (--force)."
                 )
         moved = ledger.retry(key, _operator(), datetime.now(UTC))
         notes = _blocked(ledger, moved)
     click.echo(f"{key} is planned again and goes out {_soon(moved)}.{notes}")
+
+
+def _repeat_refused(row: Row, verdict: RepeatVerdict) -> str:
+    from scheduler.ledger.api import State
+
+    key = row.key
+    what = row.last_error if row.state == State.UNKNOWN and row.last_error else "never settled"
+    lines = [
+        f"{key} may already have gone out ({what}), and {verdict.why} (channel {row.channel}): "
+        "retrying may post it twice."
+    ]
+    if row.state == State.UNKNOWN:
+        if verdict.lookup:
+            lines.append(
+                "The daemon looks it up on the platform by itself (policies.recheck_interval)."
+            )
+        lines.append(
+            f"Check the account: if the post is there, run `clarion resolve {key} --sent URL`; "
+            f"if not, `clarion resolve {key} --not-sent`, or retry with --force."
+        )
+    else:
+        lines.append(
+            f"It is {row.state} now, but its outcome was never settled. Check the account: if "
+            "the post is not there, retry with --force."
+        )
+    return "\n".join(lines)
 
 
 def _soon(row: Row) -> str:
@@ -515,7 +540,10 @@ def cancel(key: str, reason: str | None, config_path: Path | None, dry_run: bool
         ledger.cancel(key, reason, _operator(), datetime.now(UTC))
     message = f"{key} is cancelled: it will not go out."
     if before.state == State.UNKNOWN:
-        message += " (It was unknown: it may already be on the platform.)"
+        message += (
+            " (It was unknown: it may already be on the platform. `clarion retry` still asks"
+            " for --force where a repeat could post it twice.)"
+        )
     click.echo(message)
 
 

@@ -21,10 +21,13 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from campaigns.delivery import Delivery
 from connectors.base import PlatformRef
+
+if TYPE_CHECKING:
+    from scheduler.ratebudget import Rate
 
 
 class State(StrEnum):
@@ -157,6 +160,10 @@ class Control:
     by: str
 
 
+OPERATOR_RETRY = "retry asked by an operator"
+"""How the history line of an operator's `retry` begins."""
+
+
 class LedgerError(Exception):
     """Base of the ledger's own errors; the message is written for an operator."""
 
@@ -227,6 +234,7 @@ class Ledger(Protocol):
         now: datetime,
         *,
         on_settled: OnSettled | None = None,
+        rate: Rate | None = None,
     ) -> Claim | None:
         """Claim the channel's earliest due, claimable row, in its own committed transaction.
 
@@ -234,7 +242,19 @@ class Ledger(Protocol):
         next attempt is later, and thread parts whose parent is not sent yet; expires rows past
         their deadline on the way, and fails thread parts whose parent failed, was cancelled
         or expired. PostgreSQL uses FOR UPDATE SKIP LOCKED.
+
+        With `rate`, claims only if the channel's budget, shared by every daemon on the ledger,
+        allows a post now (else None: `rate_wait` says how long), and counts the claim in it.
         """
+        ...
+
+    def rate_wait(self, channel: str, rate: Rate, now: datetime) -> timedelta:
+        """How long the channel's next post must wait for its shared rate budget; zero: now."""
+        ...
+
+    def renew(self, claim: Claim, lease: timedelta, now: datetime) -> datetime | None:
+        """Extend the claim's lease to now + lease, only if the claim is still ours and its
+        lease has not run out; the new end of the lease, or None if the claim is lost."""
         ...
 
     def due_channels(self, now: datetime) -> list[str]:
@@ -253,6 +273,7 @@ class Ledger(Protocol):
         lease: timedelta,
         *,
         on_settled: OnSettled | None = None,
+        rate: Rate | None = None,
     ) -> tuple[bool, Claim | None]:
         """`finish`, then `claim` the channel's next row for the same owner, in one
         transaction: one commit (on SQLite one flush to disk) per delivery instead of two.

@@ -30,9 +30,11 @@ from sqlalchemy import (
     Connection,
     Engine,
     Insert,
+    Integer,
     Select,
     String,
     bindparam,
+    cast,
     create_engine,
     delete,
     event,
@@ -51,6 +53,7 @@ from campaigns.delivery import Delivery
 from connectors.base import PlatformRef
 from scheduler.ledger import codec, migrate
 from scheduler.ledger.api import (
+    OPERATOR_RETRY,
     Claim,
     Control,
     Failed,
@@ -76,7 +79,9 @@ from scheduler.ledger.tables import (
     channel_holds,
     deliveries,
     history,
+    rate_spends,
 )
+from scheduler.ratebudget import ChannelBudget, Rate
 
 BUSY_TIMEOUT_S = 30
 SETTLED_BY_SYNC = "removed-from-plan", "draft"
@@ -215,6 +220,33 @@ FINISH_LOGGED = _history_of(FINISH.returning(_D.key).cte("finished"), State.CLAI
     history.c.key
 )
 """PostgreSQL: FINISH and its history line; the fence held if the line was written."""
+
+RENEW = (
+    update(deliveries)
+    .where(
+        _D.key == bindparam("b_key"),
+        _D.state == State.CLAIMED,
+        _D.claim_token == bindparam("b_token"),
+        _D.lease_until >= bindparam("now"),
+    )
+    .values(lease_until=bindparam("lease_until"))
+)
+"""Extend a claim's lease, only while it is still ours and has not run out: a claim whose
+lease ran out may already be another daemon's (or unknown), even if no sweeper noticed yet."""
+
+_BUDGET_LOCK = cast(literal(0x636C6162), Integer)
+"""With the channel's hash, the PostgreSQL advisory lock its rate budget is read under."""
+_S = rate_spends.c
+RECENT_SPENDS = (
+    select(_S.at)
+    .where(_S.channel == bindparam("b_channel"))
+    .order_by(_S.at.desc())
+    .limit(bindparam("posts"))
+)
+"""The channel's latest post starts, newest first: all its rate budget needs to know."""
+FORGET_SPENDS = delete(rate_spends).where(
+    _S.channel == bindparam("b_channel"), _S.at < bindparam("before")
+)
 
 _claimed = CLAIM_NEXT.cte("claimed")
 _controls = (
@@ -713,8 +745,9 @@ class SqlLedger:
         now: datetime,
         *,
         on_settled: OnSettled | None = None,
+        rate: Rate | None = None,
     ) -> Claim | None:
-        return self._claiming(channel, owner, lease, now, on_settled, None)[1]
+        return self._claiming(channel, owner, lease, now, on_settled, None, rate)[1]
 
     def finish_and_claim(
         self,
@@ -724,9 +757,10 @@ class SqlLedger:
         lease: timedelta,
         *,
         on_settled: OnSettled | None = None,
+        rate: Rate | None = None,
     ) -> tuple[bool, Claim | None]:
         return self._claiming(
-            claim.row.channel, claim.owner, lease, now, on_settled, (claim, outcome)
+            claim.row.channel, claim.owner, lease, now, on_settled, (claim, outcome), rate
         )
 
     def _claiming(
@@ -737,8 +771,10 @@ class SqlLedger:
         now: datetime,
         on_settled: OnSettled | None,
         finishing: tuple[Claim, Outcome] | None,
+        rate: Rate | None,
     ) -> tuple[bool, Claim | None]:
-        """Finish `finishing` if given, then claim, in one transaction."""
+        """Finish `finishing` if given, then claim if the channel's rate budget allows, in one
+        transaction."""
         finished, claim = False, None
         settled: list[_Move] = []
         for _ in range(_PAUSE_RACES):
@@ -746,7 +782,11 @@ class SqlLedger:
                 with self._write() as connection:
                     if finishing is not None:
                         finished = self._finish(connection, *finishing, now)
+                    if rate is not None and self._budget_wait(connection, channel, rate, now):
+                        break
                     claim, settled = self._claim(connection, channel, owner, lease, now)
+                    if rate is not None and claim is not None:
+                        self._spend(connection, channel, rate, now)
                 break
             except _PausedMeanwhile:
                 continue  # rolled back; the next statement sees the pause
@@ -790,6 +830,35 @@ class SqlLedger:
             connection.execute(ADD_HISTORY, record)
         parent, root = self._thread_refs(connection, claimed["parent_key"])
         return Claim(_row(claimed), token, owner, until, parent, root), settled
+
+    def renew(self, claim: Claim, lease: timedelta, now: datetime) -> datetime | None:
+        until = now + lease
+        params = {"b_key": claim.row.key, "b_token": claim.token, "now": now, "lease_until": until}
+        with self._write() as connection:
+            return until if connection.execute(RENEW, params).rowcount == 1 else None
+
+    def rate_wait(self, channel: str, rate: Rate, now: datetime) -> timedelta:
+        with self._read() as connection:
+            return self._budget(connection, channel, rate).wait(now)
+
+    def _budget(self, connection: Connection, channel: str, rate: Rate) -> ChannelBudget:
+        budget = ChannelBudget.from_settings(rate)
+        starts = connection.scalars(RECENT_SPENDS, {"b_channel": channel, "posts": rate.posts})
+        budget.seed(sorted(starts))
+        return budget
+
+    def _budget_wait(self, connection: Connection, channel: str, rate: Rate, now: datetime) -> bool:
+        """Whether the channel's budget makes its next post wait, read under a lock on the
+        channel that the other daemons' claims on it wait for (SQLite: the write lock)."""
+        if connection.dialect.name == "postgresql":
+            lock = func.pg_advisory_xact_lock(_BUDGET_LOCK, func.hashtext(channel))
+            connection.execute(select(lock))
+        return self._budget(connection, channel, rate).wait(now) > timedelta(0)
+
+    def _spend(self, connection: Connection, channel: str, rate: Rate, now: datetime) -> None:
+        budget = ChannelBudget.from_settings(rate)
+        connection.execute(FORGET_SPENDS, {"b_channel": channel, "before": now - budget.memory})
+        connection.execute(insert(rate_spends).values(channel=channel, at=now))
 
     def finish(self, claim: Claim, outcome: Outcome, now: datetime) -> bool:
         with self._write() as connection:
@@ -1012,7 +1081,7 @@ class SqlLedger:
     def retry(self, key: str, by: str, now: datetime) -> Row:
         def change(row: Row) -> tuple[Mapping[str, Any], str]:
             values: dict[str, Any] = {"attempts": 0, **_CLEARED}
-            why = "retry asked by an operator"
+            why = OPERATOR_RETRY
             if row.deadline_utc is not None and row.deadline_utc < now:
                 values["deadline_utc"] = None
                 why += f"; its deadline ({_utc(row.deadline_utc)}) is lifted"

@@ -155,5 +155,16 @@ channel_holds = Table(
     Column("since", UtcDateTime, nullable=False),
 )
 
+rate_spends = Table(
+    "rate_spends",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("channel", String, nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Index("ix_rate_spends_channel_at", "channel", "at"),
+)
+"""When each post of a rate-limited channel started, by any daemon: the budget they share.
+A claim adds its row in its own transaction; rows older than the budget's window go."""
+
 ALL = "*"
 """The campaign_controls row that pauses every campaign."""

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from connectors.http import epoch_reset, iso_reset, retry_after
+from connectors.base import ChannelConfig, SendRefused, send_guard
+from connectors.fakes.server import FakePlatform
+from connectors.http import build_client, epoch_reset, iso_reset, retry_after
 
 NOW = datetime(2027, 2, 9, 8, 0, tzinfo=UTC)
 
@@ -29,3 +32,28 @@ def test_iso_and_retry_after_forms() -> None:
     assert iso_reset("2027-02-09T08:00:00.754511Z") == NOW.replace(microsecond=754511)
     assert retry_after("120", NOW) == NOW + timedelta(minutes=2)
     assert retry_after("Tue, 09 Feb 2027 08:00:00 GMT", NOW) == NOW
+
+
+def _refused_at(check: int) -> Callable[[], None]:
+    """A guard that refuses at its `check`-th call."""
+    calls: list[int] = []
+
+    def guard() -> None:
+        calls.append(1)
+        if len(calls) == check:
+            raise SendRefused("the claim ran out")
+
+    return guard
+
+
+@pytest.mark.parametrize("check", [1, 2])
+def test_a_refused_request_never_reaches_the_platform(check: int) -> None:
+    """Checked before the request is handed to the transport, and again once its connection
+    is made, as its first bytes are about to be written."""
+    with FakePlatform() as fake, build_client(ChannelConfig("c", "x"), fake.base_url) as client:
+        with send_guard(_refused_at(check)), pytest.raises(SendRefused):
+            client.get("/anything")
+        assert fake.requests == []
+        with send_guard(lambda: None):
+            assert client.get("/anything").status_code == 404
+        assert len(fake.requests) == 1

@@ -31,6 +31,42 @@ def config(tmp_path: Path, ledger_url: str) -> Path:
     return path
 
 
+CHANNELS: dict[str, dict[str, Any]] = {
+    "telegram": {
+        "platform": "telegram",
+        "credentials": {"bot_token": "${TG_TOKEN}"},
+        "options": {"chat_id": "@news"},
+    },
+    "mastodon": {
+        "platform": "mastodon",
+        "base_url": "https://social.example.org",
+        "credentials": {"access_token": "${MASTODON_TOKEN}"},
+    },
+    "threads": {
+        "platform": "threads",
+        "credentials": {"access_token": "${THREADS_TOKEN}"},
+        "options": {"user_id": "1234"},
+    },
+    "matrix": {
+        "platform": "webhook",
+        "credentials": {"url": "${MATRIX_URL}", "access_token": "${MATRIX_TOKEN}"},
+        "options": {"format": "matrix", "room": "!room:example.org"},
+    },
+    "slack": {
+        "platform": "webhook",
+        "credentials": {"url": "${SLACK_URL}"},
+        "options": {"format": "slack"},
+    },
+}
+"""Channels as config.yaml declares them, by kind (their secrets are never read here)."""
+
+
+def configure(config: Path, ledger_url: str, **channels: str) -> None:
+    """config.yaml with these channels (name=kind from CHANNELS), written as JSON."""
+    document = {"ledger": ledger_url, "channels": {n: CHANNELS[k] for n, k in channels.items()}}
+    config.write_text(json.dumps(document))
+
+
 def clarion(config: Path, *args: str) -> Result:
     return CliRunner().invoke(cli, [*args, "--config", str(config)])
 
@@ -273,32 +309,36 @@ def test_retry_a_failed_delivery(ledger: SqlLedger, config: Path) -> None:
 
 
 def test_retry_of_an_unknown_delivery_needs_force_where_a_repeat_would_double(
-    ledger: SqlLedger, config: Path
+    ledger: SqlLedger, config: Path, ledger_url: str
 ) -> None:
+    configure(config, ledger_url, **{"ch-lost": "telegram"})
     key = settle(ledger, "lost", Unknown("read timed out", "ambiguous"), platform="telegram")
     refused = clarion(config, "retry", key)
     assert refused.exit_code == 1
-    assert "telegram cannot recognise a repeat now: retrying may post it twice" in refused.stderr
+    assert "(read timed out), and the platform cannot recognise a repeat" in refused.stderr
+    assert "retrying may post it twice" in refused.stderr
     assert f"clarion resolve {key} --sent URL" in refused.stderr
     assert ledger.find(key).state == State.UNKNOWN
     forced = clarion(config, "retry", key, "--force")
     assert forced.exit_code == 0 and ledger.find(key).state == State.PLANNED
-    assert "telegram cannot recognise a repeat: if it did, it will appear twice" in forced.output
+    assert "ch-lost cannot recognise a repeat: if it did, it will appear twice" in forced.output
     assert "should not appear twice" not in forced.output
 
 
 def test_retry_of_an_unknown_delivery_where_the_platform_recognises_repeats(
-    ledger: SqlLedger, config: Path
+    ledger: SqlLedger, config: Path, ledger_url: str
 ) -> None:
+    configure(config, ledger_url, **{"ch-lost": "mastodon"})
     key = settle(ledger, "lost", Unknown("read timed out", "ambiguous"), platform="mastodon")
     result = clarion(config, "retry", key)
     assert result.exit_code == 0, result.output
-    assert "mastodon should recognise the repeat" in result.output
+    assert "channel ch-lost should recognise the repeat" in result.output
 
 
 def test_retry_of_an_unknown_delivery_after_the_idempotency_window_needs_force(
-    ledger: SqlLedger, config: Path
+    ledger: SqlLedger, config: Path, ledger_url: str
 ) -> None:
+    configure(config, ledger_url, **{"ch-old": "mastodon"})
     long_ago = NOW - 3 * HOUR
     item = delivery("old", due=long_ago, channel="ch-old", platform="mastodon")
     ledger.sync([item], long_ago)
@@ -307,9 +347,61 @@ def test_retry_of_an_unknown_delivery_after_the_idempotency_window_needs_force(
     assert ledger.finish(claim, Unknown("read timed out", "ambiguous"), long_ago)
     refused = clarion(config, "retry", item.key)
     assert refused.exit_code == 1
-    assert "mastodon cannot recognise a repeat now" in refused.stderr
+    assert "the platform recognises a repeat only until" in refused.stderr
     forced = clarion(config, "retry", item.key, "--force")
     assert forced.exit_code == 0 and ledger.find(item.key).state == State.PLANNED
+
+
+def test_an_unknown_delivery_cancelled_stays_guarded_when_retried(
+    ledger: SqlLedger, config: Path, ledger_url: str
+) -> None:
+    """Issue 7: `cancel` then `retry` planned an unknown delivery again without --force."""
+    configure(config, ledger_url, **{"ch-lost": "telegram"})
+    key = settle(ledger, "lost", Unknown("read timed out", "ambiguous"), platform="telegram")
+    assert clarion(config, "retry", key).exit_code == 1
+    assert clarion(config, "cancel", key).exit_code == 0
+    refused = clarion(config, "retry", key)
+    assert refused.exit_code == 1, refused.output
+    assert "may already have gone out (never settled)" in refused.stderr
+    assert "It is cancelled now" in refused.stderr
+    assert ledger.find(key).state == State.CANCELLED
+    forced = clarion(config, "retry", key, "--force")
+    assert forced.exit_code == 0 and ledger.find(key).state == State.PLANNED
+    # Once an operator sent it again, the earlier attempt no longer guards it.
+    claim = ledger.claim("ch-lost", "host:9", LEASE, datetime.now(UTC))
+    assert claim is not None
+    assert ledger.finish(claim, Failed("too long", "rejected"), datetime.now(UTC))
+    assert clarion(config, "retry", key).exit_code == 0
+
+
+@pytest.mark.parametrize(
+    ("kind", "words", "looked_up"),
+    [
+        ("threads", "its container is known on one machine only", True),
+        ("matrix", "keeps its request key for a time nobody documents", True),
+        ("slack", "the platform cannot recognise a repeat", False),
+    ],
+)
+def test_retry_judges_an_unknown_delivery_as_the_daemon_does_by_its_configured_channel(
+    ledger: SqlLedger, config: Path, ledger_url: str, kind: str, words: str, looked_up: bool
+) -> None:
+    """Issue 8: `retry` took a Threads container as safe to repeat while the daemon looks it
+    up, and judged a Matrix room by the generic webhook class, not by its own connector."""
+    configure(config, ledger_url, **{"ch-lost": kind})
+    platform = "threads" if kind == "threads" else "webhook"
+    key = settle(ledger, "lost", Unknown("read timed out", "ambiguous"), platform=platform)
+    refused = clarion(config, "retry", key)
+    assert refused.exit_code == 1, refused.output
+    assert words in refused.stderr
+    assert ("The daemon looks it up on the platform by itself" in refused.stderr) == looked_up
+
+
+def test_retry_of_an_unknown_delivery_on_a_channel_no_longer_configured_needs_force(
+    ledger: SqlLedger, config: Path
+) -> None:
+    key = settle(ledger, "lost", Unknown("read timed out", "ambiguous"), platform="bluesky")
+    refused = clarion(config, "retry", key)
+    assert refused.exit_code == 1 and "its channel is not in config.yaml" in refused.stderr
 
 
 def test_retry_mentions_what_still_holds_it_back(ledger: SqlLedger, config: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -25,11 +26,12 @@ from connectors.base import (
     Published,
     Rejected,
     RetryLater,
+    before_sending,
 )
 from connectors.outbox import OutboxConnector
 from scheduler.config import Policies, RateBudget, RetryPolicy
 from scheduler.dispatch import MAX_RATE_WAIT, Dispatcher
-from scheduler.ledger.api import Claim, LedgerUnavailable, Outcome, Row, State
+from scheduler.ledger.api import Claim, LedgerUnavailable, Outcome, Retry, Row, State
 from scheduler.ledger.sql import SqlLedger
 from tests.scheduler.ledgerkit import NOW, Clock, ScriptedConnector, delivery, ref, thread
 
@@ -478,3 +480,65 @@ def test_a_round_ends_when_the_channel_has_other_work(ledger: SqlLedger) -> None
     assert dispatch.run_channel("x-main", threading.Event(), pause=after_one) == 1
     assert run(dispatch) == 2
     assert [p.key for p in connector.posts] == [delivery(name).key for name in "abc"]
+
+
+class _Freezes(Listener):
+    """Plays a daemon frozen between its claim and its publish, past its lease, while another
+    daemon's sweeper makes the delivery unknown."""
+
+    def __init__(self, ledger: SqlLedger, clock: Clock) -> None:
+        super().__init__()
+        self.ledger = ledger
+        self.clock = clock
+
+    def claimed(self, row: Row) -> None:
+        super().claimed(row)
+        self.clock.advance(POLICIES.lease + MINUTE)
+        assert self.ledger.expire_leases(self.clock()) == [row.key]
+
+
+def test_a_claim_lost_before_the_publish_starts_is_not_published(ledger: SqlLedger) -> None:
+    ledger.sync([delivery("a")], NOW)
+    clock = Clock()
+    listener = _Freezes(ledger, clock)
+    connector = ScriptedConnector()
+    dispatch = dispatcher(ledger, connector, clock=clock, listener=listener)
+    dispatch.run_channel("x-main", threading.Event())
+    assert connector.posts == []
+    assert ledger.find("sayno/a/en/x-main").state == State.UNKNOWN
+    ((_, outcome),) = listener.heard.lost
+    assert isinstance(outcome, Retry) and "not sent" in outcome.reason
+
+
+class _TwoRequests(ScriptedConnector):
+    """An upload, then the post: the lease runs out in between (the process was frozen)."""
+
+    def __init__(self, clock: Clock) -> None:
+        super().__init__()
+        self.clock = clock
+
+    def publish(self, post: Post) -> Published:
+        before_sending()  # the upload
+        self.clock.advance(POLICIES.lease)
+        time.sleep(0.05)
+        before_sending()  # the post: refused
+        return super().publish(post)
+
+
+def test_no_request_leaves_once_the_lease_may_have_run_out(
+    ledger: SqlLedger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from scheduler import leases
+
+    # The process's own clock says the lease ran out (by the margin, a 50 ms lease left).
+    monkeypatch.setattr(leases, "margin", lambda lease: lease - timedelta(milliseconds=50))
+    ledger.sync([delivery("a")], NOW)
+    clock = Clock()
+    connector = _TwoRequests(clock)
+    listener = Listener()
+    dispatcher(ledger, connector, clock=clock, listener=listener).run_channel(
+        "x-main", threading.Event()
+    )
+    assert connector.posts == []
+    row = ledger.find("sayno/a/en/x-main")
+    assert row.state == State.PLANNED and row.last_error and "not sent" in row.last_error

@@ -17,9 +17,10 @@ from campaigns.platforms import PLATFORMS
 from connectors.base import Ambiguous, Capabilities, LookupUnavailable, PlatformRef, Post
 from connectors.mastodon import MastodonConnector
 from scheduler.config import Policies
-from scheduler.dispatch import REPEAT_MARGIN, REPEATED, WINDOW_CLOSED, Dispatcher
+from scheduler.dispatch import WINDOW_CLOSED, Dispatcher
 from scheduler.ledger.api import State
 from scheduler.ledger.sql import SqlLedger
+from scheduler.repeats import REPEAT_MARGIN, REPEATED
 from tests.scheduler.ledgerkit import NOW, Clock, ScriptedConnector, delivery, ref
 
 MINUTE = timedelta(minutes=1)

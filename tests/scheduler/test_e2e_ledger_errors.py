@@ -4,7 +4,8 @@ every delivery still goes out exactly once.
 
 SQLite: another connection holds the write lock for a while (with a 1 s busy time-out instead
 of 30 s, so that the writes really fail). PostgreSQL: the daemon's connections are killed
-with pg_terminate_backend, twice.
+with pg_terminate_backend, twice. And a post whose sending cannot be recorded has its address
+in the log.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from pathlib import Path
 import pytest
 
 from connectors.fakes.mastodon import ACCESS_TOKEN, MastodonFake
+from connectors.fakes.server import Request, Response
+from connectors.fakes.telegram import TOKEN, TelegramFake
 from scheduler.ledger.api import State
 from tests.scheduler.conftest import PG_ADMIN
 from tests.scheduler.daemonkit import (
@@ -27,9 +30,11 @@ from tests.scheduler.daemonkit import (
     TOKEN_ENV,
     burst,
     daemon_in_process,
+    daemon_process,
     mastodon_channels,
     soon,
     sqlite_url,
+    telegram_channel,
     wait_until,
     write_config,
 )
@@ -105,3 +110,55 @@ def test_postgresql_connections_killed(
 
     keys = run_burst_with(tmp_path, pg_url, terminate, monkeypatch)
     assert len(keys) == TOTAL and set(keys.values()) == {1}
+
+
+class _LedgerBreakingTelegram(TelegramFake):
+    """Makes the ledger fail while its answer to a new message is on its way."""
+
+    def __init__(self, break_ledger: Callable[[], None]) -> None:
+        super().__init__()
+        self.break_ledger = break_ledger
+
+    def _handle(self, request: Request) -> Response:
+        response = super()._handle(request)
+        if request.path.endswith("/sendMessage") and response.status == 200:
+            self.break_ledger()
+        return response
+
+
+@pytest.mark.postgres
+def test_a_post_whose_sending_cannot_be_recorded_has_its_address_logged(
+    tmp_path: Path, pg_url: str
+) -> None:
+    """Issue 7: when recording "sent" failed, the post's URL was not logged, and the operator
+    had no way to `resolve KEY --sent URL` it."""
+    import psycopg
+
+    ledger = psycopg.connect(pg_url.replace("postgresql+psycopg://", "postgresql://"))
+    ledger.autocommit = True
+
+    def move_the_table(source: str, target: str) -> None:
+        ledger.execute(f"ALTER TABLE {source} RENAME TO {target}")
+
+    fake = _LedgerBreakingTelegram(lambda: move_the_table("deliveries", "deliveries_away"))
+    try:
+        with fake:
+            config = write_config(
+                tmp_path,
+                {"tg": telegram_channel(fake.base_url)},
+                ledger=pg_url,
+                policies=POLICIES,
+                listen=None,
+            )
+            (tmp_path / "plans" / "b.yaml").write_text(burst("b", ["tg"], 1, soon(3)))
+            with daemon_process(config, token=TOKEN) as daemon:
+                line = daemon.wait_log(
+                    lambda x: x["message"].endswith("then becomes unknown"), 60, "the failure"
+                )
+                move_the_table("deliveries_away", "deliveries")
+                assert daemon.stop() == 0
+    finally:
+        ledger.close()
+    (message,) = fake.posts
+    assert "could not record Sent (it went out: https://t.me/" in line["message"]
+    assert f"/{message['message_id']})" in line["message"]

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from scheduler.config import RateBudget
 from scheduler.ledger.api import (
     Claim,
     Failed,
@@ -409,3 +410,35 @@ def test_claims_of_other_owners_become_unknown_at_start_up(ledger: SqlLedger) ->
     assert ledger.find(delivery("d").key).state == State.PLANNED
     assert ledger.finish(dead, Sent(ref(1)), NOW + MINUTE) is False
     assert ledger.finish(mine, Sent(ref(2)), NOW + MINUTE) is True
+
+
+def test_renew_extends_only_a_claim_still_held(ledger: SqlLedger) -> None:
+    ledger.sync([delivery("a"), delivery("b")], NOW)
+    held = claimed(ledger)
+    assert ledger.renew(held, LEASE, NOW + MINUTE) == NOW + MINUTE + LEASE
+    assert ledger.find(held.row.key).lease_until == NOW + MINUTE + LEASE
+    # Run out, even before any sweeper noticed: it may be another daemon's by now.
+    assert ledger.renew(held, LEASE, NOW + MINUTE + LEASE + MINUTE) is None
+    stale = Claim(held.row, "not-the-token", held.owner, held.lease_until)
+    assert ledger.renew(stale, LEASE, NOW + 2 * MINUTE) is None
+    assert ledger.expire_leases(NOW + MINUTE + LEASE + MINUTE) == [held.row.key]
+    assert ledger.renew(held, LEASE, NOW + MINUTE + LEASE + MINUTE) is None
+    assert ledger.find(held.row.key).state == State.UNKNOWN
+
+
+def test_a_rate_budget_is_shared_by_every_owner(ledger: SqlLedger) -> None:
+    rate = RateBudget(posts=2, per=timedelta(hours=1), min_interval=MINUTE)
+    ledger.sync([delivery(f"p{i}") for i in range(5)], NOW)
+    first = ledger.claim("x-main", "daemon-a", LEASE, NOW, rate=rate)
+    assert first is not None
+    assert ledger.rate_wait("x-main", rate, NOW) == MINUTE
+    assert ledger.claim("x-main", "daemon-b", LEASE, NOW, rate=rate) is None
+    later = NOW + MINUTE
+    finished, second = ledger.finish_and_claim(first, Sent(ref(1)), later, LEASE, rate=rate)
+    assert finished and second is not None and second.owner == "daemon-a"
+    assert ledger.rate_wait("x-main", rate, later) == timedelta(hours=1) - MINUTE
+    assert ledger.claim("x-main", "daemon-b", LEASE, later + MINUTE, rate=rate) is None
+    assert ledger.claim("x-main", "daemon-c", LEASE, later + MINUTE) is not None  # no rate
+    third = ledger.claim("x-main", "daemon-b", LEASE, NOW + timedelta(hours=1), rate=rate)
+    assert third is not None and third.owner == "daemon-b"
+    assert ledger.rate_wait("other", rate, NOW) == timedelta(0)
