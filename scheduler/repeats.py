@@ -20,9 +20,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from connectors.base import Capabilities
 from scheduler.ledger.api import OPERATOR_RETRY, State, Transition
+
+if TYPE_CHECKING:
+    from scheduler.config import Config
 
 REPEAT_MARGIN = timedelta(minutes=5)
 """A repeat relying on the platform's idempotency window must reach it this long before the
@@ -115,3 +119,20 @@ def repeat_verdict(
         "container": "its container is known on one machine only",
     }.get(capabilities.idempotency, "the platform cannot recognise a repeat")
     return RepeatVerdict(False, why, lookup)
+
+
+def channel_capabilities(config: Config | None, channel: str) -> Capabilities | None:
+    """What the channel's configured connector can do; `config` None is a dry run (the
+    outbox). None when the channel is not configured or its connector cannot load."""
+    if config is None:
+        from connectors.outbox import OutboxConnector
+
+        return OutboxConnector.capabilities
+    if channel not in config.channels:
+        return None
+    from connectors.registry import capabilities
+
+    try:
+        return capabilities(config.channel_config(channel, credentials={}))
+    except Exception:
+        return None  # its connector cannot load: assume the worst

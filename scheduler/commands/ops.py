@@ -25,7 +25,6 @@ from scheduler.cli import EXIT_PROBLEMS, EXIT_USAGE
 from scheduler.commands import config_option, emit, load_config_or_exit
 
 if TYPE_CHECKING:
-    from connectors.base import Capabilities
     from scheduler.ledger.api import Control, Row, Transition
     from scheduler.ledger.sql import SqlLedger
     from scheduler.repeats import RepeatVerdict
@@ -419,21 +418,10 @@ def _repeat_verdict(
 ) -> RepeatVerdict:
     """Whether the delivery may be sent again without appearing twice: the daemon's own
     decision (`scheduler.repeats`), from what the configured channel's connector can do."""
-    from connectors.registry import capabilities
-    from scheduler.repeats import repeat_verdict
+    from scheduler.repeats import channel_capabilities, repeat_verdict
 
-    found: Capabilities | None = None
-    if dry_run:
-        from connectors.outbox import OutboxConnector
-
-        found = OutboxConnector.capabilities
-    else:
-        config = load_config_or_exit(config_path)
-        if row.channel in config.channels:
-            try:
-                found = capabilities(config.channel_config(row.channel, credentials={}))
-            except Exception:
-                found = None  # its connector cannot load: assume the worst
+    config = None if dry_run else load_config_or_exit(config_path)
+    found = channel_capabilities(config, row.channel)
     return repeat_verdict(found, ledger.history(row.key), datetime.now(UTC))
 
 

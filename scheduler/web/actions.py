@@ -4,13 +4,16 @@ operator's name (`alice@web`)."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from connectors.base import PlatformRef
-from scheduler.ledger.api import LedgerError, State
+from scheduler.config import Config
+from scheduler.ledger.api import LedgerError
 from scheduler.ledger.sql import SqlLedger
+from scheduler.repeats import channel_capabilities, repeat_verdict
 
 Action = Callable[[SqlLedger, Mapping[str, str], str], tuple[bool, str]]
 """(ledger, form, who) -> (done, message for the operator)."""
@@ -35,19 +38,18 @@ def resume(ledger: SqlLedger, form: Mapping[str, str], by: str) -> tuple[bool, s
     return True, f"Resumed {f'campaign {campaign}' if campaign else 'every campaign'}."
 
 
-def retry(ledger: SqlLedger, form: Mapping[str, str], by: str) -> tuple[bool, str]:
-    from scheduler.commands.ops import _repeat_recognised
-
+def retry(config: Config, ledger: SqlLedger, form: Mapping[str, str], by: str) -> tuple[bool, str]:
+    """The guard of `clarion retry`: a delivery that may have gone out (unknown, even if
+    cancelled since) is sent again only where its channel recognises a repeat, or when the
+    operator ticks 'post again even if it may appear twice'."""
     key = form.get("key", "")
     now = datetime.now(UTC)
     row = ledger.find(key)
-    if (
-        row.state == State.UNKNOWN
-        and not _repeat_recognised(ledger, row, now)
-        and form.get("force") != "yes"
-    ):
+    capabilities = channel_capabilities(config, row.channel)
+    verdict = repeat_verdict(capabilities, ledger.history(key), now)
+    if not verdict.safe and form.get("force") != "yes":
         return False, (
-            f"{key} may already have gone out, and {row.platform} cannot recognise a repeat: "
+            f"{key} may already have gone out, and {verdict.why} (channel {row.channel}): "
             "check the account and resolve it, or tick 'post again even if it may appear twice'."
         )
     ledger.retry(key, by, now)
@@ -87,13 +89,12 @@ def _guarded(action: Action) -> Action:
     return run
 
 
-ACTIONS: dict[str, Action] = {
-    name: _guarded(action)
-    for name, action in {
+def actions(config: Config) -> dict[str, Action]:
+    chosen: dict[str, Action] = {
         "pause": pause,
         "resume": resume,
-        "retry": retry,
+        "retry": functools.partial(retry, config),
         "cancel": cancel,
         "resolve": resolve,
-    }.items()
-}
+    }
+    return {name: _guarded(action) for name, action in chosen.items()}

@@ -218,7 +218,7 @@ def create_app(
             abort(403, "log in first")
         ledger = source.ledger()
         assert ledger is not None  # can_act() checked it
-        action = actions.ACTIONS.get(name)
+        action = actions.actions(source.config).get(name)
         if action is None:
             abort(404)
         ok, message = action(ledger, request.form, f"{user}@web")
