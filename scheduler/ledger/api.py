@@ -130,6 +130,10 @@ class SyncReport:
     """Sent (or claimed, or unknown) deliveries whose YAML changed afterwards: reported only."""
     expired: list[str] = field(default_factory=list)
     """New or changed deliveries whose deadline had already passed."""
+    went_out_as: dict[str, str] = field(default_factory=dict)
+    """New keys of deliveries that already went out (or may have) under another key, with
+    that key: recorded as sent (or held, cancelled, while the other is unknown), never posted
+    again without an operator's `retry` (see `Ledger.went_out_as`)."""
     unchanged: int = 0
 
 
@@ -211,6 +215,19 @@ class Ledger(Protocol):
         and by default (None) it is every campaign, so the planned rows of a campaign that
         is absent altogether are cancelled. A caller whose campaign file now has errors
         passes that campaign's last good deliveries, never nothing.
+        """
+        ...
+
+    def went_out_as(self, deliveries: Sequence[Delivery], now: datetime) -> dict[str, Row]:
+        """Of the deliveries not in the ledger yet, those that already went out (or may
+        have: claimed, unknown) under another key, with the row they went out as.
+
+        A key changes when a campaign id, post id, audience, language or channel is renamed.
+        A new key is the same post as a row that went out when that row's key is no longer in
+        `deliveries`, it was due at the same instant on the same platform, and either the
+        audience sees the same content or the two keys differ in one part only (a rename,
+        with the words edited too). Sync records such a delivery as it stands rather than
+        posting it again; `clarion validate` warns of it.
         """
         ...
 
