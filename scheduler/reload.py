@@ -128,11 +128,13 @@ class Planner:
 
 
 def describe(report: SyncReport) -> str:
+    renamed = len(report.went_out_as)
     return (
         f"{len(report.added)} added, {len(report.updated)} updated, "
         f"{len(report.cancelled)} cancelled, {len(report.edited_after_sending)} edited after "
         f"sending (not re-posted), {len(report.expired)} already past their deadline, "
-        f"{report.unchanged} unchanged"
+        + (f"{renamed} renamed after they went out (not re-posted), " if renamed else "")
+        + f"{report.unchanged} unchanged"
     )
 
 

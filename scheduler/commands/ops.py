@@ -147,6 +147,7 @@ def status(campaign: str | None, config_path: Path | None, dry_run: bool, fmt: s
     sent with their links, paused campaigns and held channels. With CAMPAIGN, only that one.
     """
     from scheduler.ledger.api import State
+    from scheduler.ledger.sql import IDENTITY
 
     now = datetime.now(UTC)
     with _ledger(config_path, dry_run) as ledger:
@@ -177,6 +178,15 @@ def status(campaign: str | None, config_path: Path | None, dry_run: bool, fmt: s
             "expired": [
                 _brief(r, now)
                 for r in ledger.rows(campaign, [State.EXPIRED], limit=RECENT, newest_first=True)
+            ],
+            "renamed_after_sending": [
+                _brief(r, now)
+                for r in ledger.rows(
+                    campaign,
+                    [State.SENT, State.CANCELLED],
+                    newest_first=True,
+                    error_class=IDENTITY,
+                )
             ],
             "recent_sent": [
                 _brief(r, now)
@@ -299,6 +309,13 @@ def _status_text(report: dict[str, Any], now: datetime) -> str:
             report["expired"],
             lambda i: f"{at(i['since'])}: {i.get('reason', '')}",
             counts["expired"],
+        ),
+        (
+            "Renamed after they went out (or may have), so not posted again under their new "
+            "key (most recent first; `clarion retry KEY` posts one again)",
+            report["renamed_after_sending"],
+            lambda i: f"{at(i['since'])} ({i['state']}): {i.get('reason', '')}",
+            len(report["renamed_after_sending"]),
         ),
         (
             "Last sent",
@@ -437,7 +454,8 @@ def _repeat_recognised(ledger: SqlLedger, row: Row, now: datetime) -> bool:
 @click.option(
     "--force",
     is_flag=True,
-    help="Retry an unknown delivery even on a platform that cannot recognise a repeat.",
+    help="Retry an unknown delivery even on a platform that cannot recognise a repeat; post "
+    "again one that went out under an earlier key.",
 )
 @config_option
 @dry_run_option
@@ -447,12 +465,19 @@ def retry(key: str, force: bool, config_path: Path | None, dry_run: bool) -> Non
     Its attempts count afresh, and a deadline that has passed is lifted: it goes out late.
     An unknown delivery may already be on the platform: on platforms that cannot recognise a
     repeat this needs --force, as it may post twice. Check the account first; if the post is
-    there, `clarion resolve KEY --sent URL` records it instead.
+    there, `clarion resolve KEY --sent URL` records it instead. A delivery that went out under
+    an earlier key (its campaign or post was renamed) is posted a second time with --force.
     """
     from scheduler.ledger.api import State
+    from scheduler.ledger.sql import IDENTITY
 
     with _ledger(config_path, dry_run) as ledger:
         row = ledger.find(key)
+        if row.state == State.SENT and row.error_class == IDENTITY and not force:
+            raise _fail(
+                f"{key} {row.last_error or 'already went out under an earlier key'}. Retrying "
+                "posts it a second time: add --force if that is what you want."
+            )
         if row.state == State.UNKNOWN:
             recognised = _repeat_recognised(ledger, row, datetime.now(UTC))
             if not recognised and not force:

@@ -55,10 +55,12 @@ def validate(paths: tuple[Path, ...], config_path: Path | None, fmt: str) -> Non
     allowed), 1 errors found, 2 the command or its configuration is wrong.
     """
     from campaigns.preview import summarize
+    from scheduler.commands.renames import add_rename_warnings
 
     config = load_config_or_exit(config_path)
     now = datetime.now(UTC)
     plan = _load(paths, config, now)
+    add_rename_warnings(paths, config, plan, now)
     held = {d.campaign for d in plan.held}
     summary = summarize(_merged(plan), plan.problems, held)
     if fmt == "json":

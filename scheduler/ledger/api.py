@@ -308,6 +308,7 @@ class Ledger(Protocol):
         channel: str | None = None,
         limit: int | None = None,
         newest_first: bool = False,
+        error_class: str | None = None,
     ) -> list[Row]:
         """In due order, or most recently changed first."""
         ...

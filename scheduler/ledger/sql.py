@@ -342,11 +342,15 @@ def default_process() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def open_ledger(url: str, *, create: bool = True, process: str | None = None) -> SqlLedger:
+def open_ledger(
+    url: str, *, create: bool = True, process: str | None = None, upgrade: bool = True
+) -> SqlLedger:
     """Open (and migrate) the ledger at a SQLAlchemy URL: `sqlite:///path/ledger.db` or
     `postgresql+psycopg://user@host/db`.
 
-    With `create=False` a missing SQLite file is an error instead of a new, empty ledger.
+    With `create=False` a missing SQLite file is an error instead of a new, empty ledger;
+    with `upgrade=False` so is a schema this Clarion would migrate (for a reader that must not
+    change the ledger under a running daemon of an older version).
     `process` names this process in the history (default `host:pid`).
     Raises LedgerUnavailable with a message for the operator.
     """
@@ -354,6 +358,11 @@ def open_ledger(url: str, *, create: bool = True, process: str | None = None) ->
     engine = _engine(url, create)
     ledger = SqlLedger(engine, process or default_process(), safe)
     try:
+        if not upgrade:
+            with ledger._read() as connection:
+                if not migrate.is_current(connection):
+                    raise LedgerUnavailable(f"the ledger at {safe} has an older schema")
+            return ledger
         with ledger._write() as connection:
             migrate.upgrade(connection)
     except BaseException:
@@ -690,7 +699,7 @@ class SqlLedger:
             state = State.SENT
             why = (
                 f"already went out{edited} as {earlier.key}{where} {before}: recorded as sent, "
-                f"not posted again (`clarion retry {key}` posts it again)"
+                f"not posted again (`clarion retry {key} --force` posts it again)"
             )
             sent = _sent_values(earlier.ref, earlier.sent_utc or now)
         else:
@@ -986,6 +995,7 @@ class SqlLedger:
         channel: str | None = None,
         limit: int | None = None,
         newest_first: bool = False,
+        error_class: str | None = None,
     ) -> list[Row]:
         query = select(deliveries)
         if campaign is not None:
@@ -994,6 +1004,8 @@ class SqlLedger:
             query = query.where(_D.state.in_(list(states)))
         if channel is not None:
             query = query.where(_D.channel == channel)
+        if error_class is not None:
+            query = query.where(_D.error_class == error_class)
         if newest_first:
             query = query.order_by(_D.updated_utc.desc(), _D.key)
         else:
