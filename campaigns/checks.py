@@ -758,7 +758,9 @@ def check_past(scope: Scope, deliveries: Sequence[Delivery], where: Mapping[str,
             f" and {more} more {'delivery' if more == 1 else 'deliveries'}" if more else ""
         )
         message, hint = _past_outcome(found, scope.now)
-        scope.problems.warning(where[post], f"post '{post}' is in the past ({when}): {message}", hint)
+        scope.problems.warning(
+            where[post], f"post '{post}' is in the past ({when}): {message}", hint
+        )
 
 
 def _past_outcome(found: Sequence[Delivery], now: datetime) -> tuple[str, str]:
