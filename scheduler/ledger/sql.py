@@ -668,6 +668,12 @@ class SqlLedger:
             work.unchanged += 1
             return
         values = _plan_values(delivery, fingerprint)
+        if not revive and codec.same_delivery(row.plan_hash, delivery, fingerprint):
+            # Read from another path (another daemon's, or the file moved): the stored
+            # payload follows, so that media are read where they are now; no change to report.
+            work.refreshes.append({**values, "b_key": key, "b_state": state, "now": now})
+            work.unchanged += 1
+            return
         work.refreshes.append({**values, "b_key": key, "b_state": state, "now": now})
         if state not in (State.PLANNED, State.EXPIRED) and not revive:
             target = state  # failed, or cancelled by an operator: new payload, same state
