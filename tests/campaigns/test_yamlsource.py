@@ -123,3 +123,28 @@ def test_an_unreadable_file_is_located(tmp_path: Path) -> None:
     (problem,) = caught.value.problems
     assert problem.message == "cannot read this file: Is a directory"
     assert str(problem.where) == f"{tmp_path}:1:1"
+
+
+@pytest.mark.slow
+def test_validate_takes_a_plan_of_more_values_than_the_alias_limit(tmp_path: Path) -> None:
+    """Issue 7 point 19: 40,500 posts (202,500 values, no alias) are not an alias bomb."""
+    import subprocess
+    import sys
+
+    posts = "".join(
+        f"  - {{id: p{i}, at: '2030-01-01 10:00', text: 'post {i}', link: none}}\n"
+        for i in range(40_500)
+    )
+    plan = tmp_path / "big.yaml"
+    header = "campaign: big\ntitle: Big\ntimezone: UTC\nchannels: [mastodon-main]\nmin_gap: 0s\n"
+    plan.write_text(f"{header}posts:\n{posts}")
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "clarion"), "validate", str(plan)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stdout[-2000:]
+    assert "alias" not in done.stdout
+    assert done.stdout.endswith("0 errors, 0 warnings; 40,500 deliveries on 1 channel\n")
