@@ -466,17 +466,18 @@ def retry(key: str, force: bool, config_path: Path | None, dry_run: bool) -> Non
     An unknown delivery may already be on the platform: on platforms that cannot recognise a
     repeat this needs --force, as it may post twice. Check the account first; if the post is
     there, `clarion resolve KEY --sent URL` records it instead. A delivery that went out under
-    an earlier key (its campaign or post was renamed) is posted a second time with --force.
+    an earlier key (its campaign or post was renamed) is posted again only with --force.
     """
     from scheduler.ledger.api import State
     from scheduler.ledger.sql import IDENTITY
 
     with _ledger(config_path, dry_run) as ledger:
         row = ledger.find(key)
-        if row.state == State.SENT and row.error_class == IDENTITY and not force:
+        renamed = row.error_class == IDENTITY and row.state in (State.SENT, State.CANCELLED)
+        if renamed and not force:
             raise _fail(
-                f"{key} {row.last_error or 'already went out under an earlier key'}. Retrying "
-                "posts it a second time: add --force if that is what you want."
+                f"{key} {row.last_error or 'went out under an earlier key'}. Retrying may "
+                "post it a second time: add --force if that is what you want."
             )
         if row.state == State.UNKNOWN:
             recognised = _repeat_recognised(ledger, row, datetime.now(UTC))

@@ -209,7 +209,10 @@ class Ledger(Protocol):
         payload but keeps its state, except that a row sync cancelled comes back when its
         post does, and an expired row moved to a time still ahead is planned again. Cancels
         only planned rows whose key is gone; drafts are not stored (a planned row whose post
-        became a draft is cancelled).
+        became a draft is cancelled). A new key that went out under another key
+        (`went_out_as`) is stored sent, or cancelled while the other is unknown or claimed,
+        never planned. A delivery read from another path (its `source`, its media's paths)
+        is no change: only the stored payload follows.
 
         `deliveries` is the whole plan of the campaigns it covers: `campaigns` names them,
         and by default (None) it is every campaign, so the planned rows of a campaign that
@@ -334,7 +337,9 @@ class Ledger(Protocol):
         ...
 
     def retry(self, key: str, by: str, now: datetime) -> Row:
-        """failed, unknown, expired or cancelled -> planned, due now, attempts counted afresh.
+        """failed, unknown, expired or cancelled -> planned, due now, attempts counted afresh;
+        so is a sent row recorded under a new key after it went out under another (error
+        class identity: `went_out_as`), which is then posted again.
 
         An expired row loses its deadline (the operator wants it out late). Raises
         NoSuchDelivery or NotAllowed.

@@ -712,8 +712,8 @@ class SqlLedger:
             state = State.CANCELLED
             why = (
                 f"may have gone out{edited} as {earlier.key} ({earlier.state}) {before}: not "
-                f"posted; once that one is settled, `clarion retry {key}` posts this one if it "
-                "did not go out"
+                f"posted; once that one is settled, `clarion retry {key} --force` posts this "
+                "one if it did not go out"
             )
             sent = dict(_NOT_SENT)
         work.inserts.append(
