@@ -1077,6 +1077,7 @@ class SqlLedger:
         query = (
             select(_D.sent_utc)
             .where(_D.channel == channel, _D.state == State.SENT, _D.sent_utc >= since)
+            .where(or_(_D.error_class.is_(None), _D.error_class != IDENTITY))  # counted once
             .order_by(_D.sent_utc)
         )
         with self._read() as connection:

@@ -112,3 +112,13 @@ def test_only_deliveries_due_by_now_are_compared(ledger: SqlLedger) -> None:
     settle(ledger, a, Sent(ref(1)))
     moved = delivery("a2", due=NOW + HOUR)  # renamed and moved: a new post
     assert ledger.sync([moved], NOW).added == [moved.key]
+
+
+def test_a_post_recorded_under_its_new_key_counts_once_in_the_rate_budget(
+    ledger: SqlLedger,
+) -> None:
+    a = delivery("a", deadline=DEADLINE)
+    ledger.sync([a], NOW)
+    settle(ledger, a, Sent(ref(1)))
+    ledger.sync([delivery("a2", deadline=DEADLINE)], NOW)
+    assert len(ledger.sent_since("x-main", NOW - HOUR)) == 1
