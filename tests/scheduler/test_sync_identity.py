@@ -3,13 +3,17 @@ renamed) is recognised and recorded, never posted again without an operator (iss
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from campaigns.delivery import Delivery
 from scheduler.ledger.api import NotAllowed, Sent, State, Unknown
-from scheduler.ledger.sql import IDENTITY, SqlLedger
+from scheduler.ledger.sql import IDENTITY, SqlLedger, open_ledger
 from tests.scheduler.ledgerkit import LEASE, NOW, delivery, ref, thread
 from tests.scheduler.test_sync import settle
 
@@ -122,3 +126,47 @@ def test_a_post_recorded_under_its_new_key_counts_once_in_the_rate_budget(
     settle(ledger, a, Sent(ref(1)))
     ledger.sync([delivery("a2", deadline=DEADLINE)], NOW)
     assert len(ledger.sent_since("x-main", NOW - HOUR)) == 1
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    posts=st.dictionaries(
+        st.sampled_from([f"p{i}" for i in range(5)]), st.integers(-3, 2), min_size=1
+    ),
+    sent=st.sets(st.sampled_from([f"p{i}" for i in range(5)])),
+    campaign=st.sampled_from(["sayno", "sayno-2027"]),
+    renamed=st.sets(st.sampled_from([f"p{i}" for i in range(5)])),
+)
+def test_no_rename_ever_posts_again_what_went_out(
+    posts: dict[str, int], sent: set[str], campaign: str, renamed: set[str]
+) -> None:
+    def plan(campaign: str, renamed: set[str]) -> list[Delivery]:
+        return [
+            delivery(
+                f"{post}-new" if post in renamed else post,
+                campaign=campaign,
+                channel=f"ch-{post}",
+                text=f"{post} words",
+                due=NOW + hours * HOUR,
+            )
+            for post, hours in posts.items()
+        ]
+
+    with tempfile.TemporaryDirectory() as folder:
+        ledger = open_ledger(f"sqlite:///{folder}/ledger.db")
+        try:
+            ledger.sync(plan("sayno", set()), NOW)
+            out = {post for post in sent & set(posts) if posts[post] <= 0}
+            for post in out:
+                claim = ledger.claim(f"ch-{post}", "daemon", LEASE, NOW)
+                assert claim is not None
+                assert ledger.finish(claim, Sent(ref(post)), NOW)
+            ledger.sync(plan(campaign, renamed), NOW)
+            for post in posts:
+                claim = ledger.claim(f"ch-{post}", "daemon", LEASE, NOW)
+                if post in out or posts[post] > 0:
+                    assert claim is None
+                else:
+                    assert claim is not None and claim.row.post.startswith(post)
+        finally:
+            ledger.close()
