@@ -668,13 +668,12 @@ class SqlLedger:
             work.unchanged += 1
             return
         values = _plan_values(delivery, fingerprint)
+        work.refreshes.append({**values, "b_key": key, "b_state": state, "now": now})
         if not revive and codec.same_delivery(row.plan_hash, delivery, fingerprint):
             # Read from another path (another daemon's, or the file moved): the stored
             # payload follows, so that media are read where they are now; no change to report.
-            work.refreshes.append({**values, "b_key": key, "b_state": state, "now": now})
             work.unchanged += 1
             return
-        work.refreshes.append({**values, "b_key": key, "b_state": state, "now": now})
         if state not in (State.PLANNED, State.EXPIRED) and not revive:
             target = state  # failed, or cancelled by an operator: new payload, same state
         if target != state:
@@ -1295,8 +1294,8 @@ def _renaming(old: str, new: str) -> str:
     """What changed between two keys, in words: "campaign c1 became c2"."""
     names = ("campaign", "post", "audience or language", "channel", "thread part")
     changes = [
-        f"{names[i] if i < len(names) else 'part'} {x} became {y}"
-        for i, (x, y) in enumerate(zip(_key_parts(old), _key_parts(new), strict=False))
+        f"{name} {x} became {y}"
+        for name, x, y in zip(names, _key_parts(old), _key_parts(new), strict=False)
         if x != y
     ]
     return "its " + ", ".join(changes) if changes else "its key changed"
