@@ -139,7 +139,7 @@ class Planner:
 
     def _unreadable(self, broken_files: set[str], named: Collection[str]) -> set[str]:
         """Campaigns in the ledger whose file is too broken now to even say its name."""
-        broken = {os.path.realpath(file) for file in broken_files}
+        broken = broken_files | {os.path.realpath(file) for file in broken_files}
         found = set()
         for campaign in set(self._ledger.campaigns()) - set(named):
             rows = self._ledger.rows(campaign, limit=1)
