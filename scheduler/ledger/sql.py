@@ -295,14 +295,13 @@ WENT_OUT = (
     select(deliveries)
     .where(
         _D.state.in_([State.SENT, State.CLAIMED, State.UNKNOWN]),
-        _D.due_utc >= bindparam("lo"),
-        _D.due_utc <= bindparam("hi"),
+        _D.due_utc.in_(bindparam("dues", expanding=True)),
         _D.platform.in_(bindparam("platforms", expanding=True)),
     )
     .order_by(_D.key)
 )
-"""Rows that went out (or may have) due between lo and hi on the platforms: what a new key
-may correspond to (`_went_out_as`)."""
+"""Rows that went out (or may have), due at one of the instants on one of the platforms: what
+a new key may correspond to (`_went_out_as`)."""
 
 LOCK_STATES = (
     select(_D.key, _D.state).where(_D.key.in_(bindparam("keys", expanding=True))).with_for_update()
@@ -1244,16 +1243,15 @@ def _went_out_as(
     due = [d for d in fresh if d.due_utc <= now + CLOCK_SKEW]
     if not due:
         return {}
-    params = {
-        "lo": min(d.due_utc for d in due),
-        "hi": max(d.due_utc for d in due),
-        "platforms": sorted({d.platform for d in due}),
-    }
+    instants = sorted({d.due_utc for d in due})
+    platforms = sorted({d.platform for d in due})
     slots: dict[tuple[str, datetime], list[Row]] = {}
-    for found in connection.execute(WENT_OUT, params):
-        if found.key not in plan:
-            row = _row(found._mapping)
-            slots.setdefault((row.platform, row.due_utc), []).append(row)
+    for start in range(0, len(instants), 10_000):
+        params = {"dues": instants[start : start + 10_000], "platforms": platforms}
+        for found in connection.execute(WENT_OUT, params):
+            if found.key not in plan:
+                row = _row(found._mapping)
+                slots.setdefault((row.platform, row.due_utc), []).append(row)
     matched: dict[str, Row] = {}
     for delivery in sorted(due, key=lambda d: d.key):
         rows = slots.get((delivery.platform, delivery.due_utc))
