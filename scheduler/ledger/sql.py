@@ -757,9 +757,10 @@ class SqlLedger:
                 current.update((k, s) for k, s in connection.execute(LOCK_STATES, {"keys": chunk}))
             work.drop({key for key, state in touched.items() if current.get(key) != state})
         if campaigns:
+            inherited = self._inherited_pauses(connection, work.report.went_out_as, now)
             connection.execute(
                 _dialect_insert(connection)(campaign_controls).on_conflict_do_nothing(),
-                [{"campaign": c, "paused": False} for c in sorted(campaigns)],
+                [inherited.get(c, {**_NOT_PAUSED, "campaign": c}) for c in sorted(campaigns)],
             )
         if work.inserts:
             connection.execute(insert(deliveries), work.inserts)
@@ -768,6 +769,33 @@ class SqlLedger:
         self._settle(connection, work.moves, now)
         if work.history:
             connection.execute(ADD_HISTORY, work.history)
+
+    def _inherited_pauses(
+        self, connection: Connection, went_out_as: Mapping[str, str], now: datetime
+    ) -> dict[str, dict[str, Any]]:
+        """Control rows for campaigns renamed from a paused one (seen by their deliveries that
+        went out under the old id): the pause carries over to the new id."""
+        renamed = {new.partition("/")[0]: old.partition("/")[0] for new, old in went_out_as.items()}
+        renamed = {new: old for new, old in renamed.items() if new != old}
+        if not renamed:
+            return {}
+        query = select(campaign_controls).where(
+            campaign_controls.c.campaign.in_(sorted(set(renamed.values()))),
+            campaign_controls.c.paused,
+        )
+        paused = {r.campaign: r for r in connection.execute(query)}
+        return {
+            new: {
+                "campaign": new,
+                "paused": True,
+                "reason": f"paused as {old} before it was renamed {new}"
+                + (f": {paused[old].reason}" if paused[old].reason else ""),
+                "since": now,
+                "by": paused[old].by,
+            }
+            for new, old in renamed.items()
+            if old in paused
+        }
 
     # --- alarms and claims
 
@@ -1344,6 +1372,7 @@ def _sent_values(ref: PlatformRef, now: datetime) -> dict[str, Any]:
     }
 
 
+_NOT_PAUSED: dict[str, Any] = {"paused": False, "reason": None, "since": None, "by": None}
 _NOT_SENT: dict[str, Any] = {
     "platform_id": None,
     "platform_url": None,

@@ -110,6 +110,24 @@ def test_retry_posts_a_renamed_delivery_again_but_never_an_ordinary_sent_one(
     assert claim is not None and claim.row.key == a2.key
 
 
+def test_a_paused_campaign_renamed_stays_paused(ledger: SqlLedger) -> None:
+    a, b = delivery("a", deadline=DEADLINE), delivery("b", due=NOW + HOUR)
+    ledger.sync([a, b], NOW)
+    settle(ledger, a, Sent(ref(1)))
+    ledger.pause("sayno", "news event", "alice", NOW)
+    renamed = [
+        replace(d, key=d.key.replace("sayno/", "sayno27/"), campaign="sayno27") for d in (a, b)
+    ]
+    ledger.sync(renamed, NOW)
+    assert ledger.claim("x-main", "test", LEASE, NOW + 2 * HOUR) is None
+    [control] = [c for c in ledger.controls() if c.campaign == "sayno27"]
+    assert control.reason == "paused as sayno before it was renamed sayno27: news event"
+    assert control.by == "alice"
+    ledger.resume("sayno27", "alice", NOW)
+    claim = ledger.claim("x-main", "test", LEASE, NOW + 2 * HOUR)
+    assert claim is not None and claim.row.key == renamed[1].key
+
+
 def test_only_deliveries_due_by_now_are_compared(ledger: SqlLedger) -> None:
     a = delivery("a", deadline=DEADLINE)
     ledger.sync([a], NOW)
