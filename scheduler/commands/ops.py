@@ -312,7 +312,7 @@ def _status_text(report: dict[str, Any], now: datetime) -> str:
         ),
         (
             "Renamed after they went out (or may have), so not posted again under their new "
-            "key (most recent first; `clarion retry KEY` posts one again)",
+            "key (most recent first; `clarion retry KEY --force` posts one again)",
             report["renamed_after_sending"],
             lambda i: f"{at(i['since'])} ({i['state']}): {i.get('reason', '')}",
             len(report["renamed_after_sending"]),
@@ -476,8 +476,9 @@ def retry(key: str, force: bool, config_path: Path | None, dry_run: bool) -> Non
         renamed = row.error_class == IDENTITY and row.state in (State.SENT, State.CANCELLED)
         if renamed and not force:
             raise _fail(
-                f"{key} {row.last_error or 'went out under an earlier key'}. Retrying may "
-                "post it a second time: add --force if that is what you want."
+                f"{key} went out (or may have) under an earlier key, before a rename (`clarion "
+                f"history {key}` says where): retrying may post it a second time. Add --force "
+                "if that is what you want."
             )
         if row.state == State.UNKNOWN:
             recognised = _repeat_recognised(ledger, row, datetime.now(UTC))

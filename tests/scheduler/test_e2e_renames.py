@@ -90,7 +90,7 @@ def test_renaming_a_campaign_after_its_posts_went_out_posts_nothing_twice(
 
             refused = run(config, "retry", "rn-2027/a/-/m0")
             assert refused.returncode == 1
-            assert "add --force" in refused.stderr
+            assert "Add --force" in refused.stderr
             forced = run(config, "retry", "rn-2027/a/-/m0", "--force")
             assert forced.returncode == 0, forced.stderr
             wait_until(lambda: len(fake.posts) == 4, 30, what="the post asked for again")
