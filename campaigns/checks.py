@@ -937,6 +937,9 @@ def check_blackouts(
 
 
 def check_past(scope: Scope, deliveries: Sequence[Delivery], where: Mapping[str, Location]) -> None:
+    """Say what the daemon does with a post due before now: a delivery within its deadline
+    goes out late when the daemon loads the plan (unless it went out already); one past it
+    expires, not posted."""
     late: dict[str, list[Delivery]] = defaultdict(list)
     for delivery in deliveries:
         if delivery.due_utc < scope.now:
@@ -944,12 +947,51 @@ def check_past(scope: Scope, deliveries: Sequence[Delivery], where: Mapping[str,
     for post, found in late.items():
         first = min(found, key=lambda d: d.due_utc)
         more = len(found) - 1
-        scope.problems.warning(
-            where[post],
-            f"post '{post}' is in the past ({_local(first)}"
-            + (f" and {more} more {'delivery' if more == 1 else 'deliveries'})" if more else ")"),
-            "it will not go out; move it to a later time if it should",
+        when = f"{_local(first)}" + (
+            f" and {more} more {'delivery' if more == 1 else 'deliveries'}" if more else ""
         )
+        message, hint = _past_outcome(found, scope.now)
+        scope.problems.warning(
+            where[post], f"post '{post}' is in the past ({when}): {message}", hint
+        )
+
+
+def _past_outcome(found: Sequence[Delivery], now: datetime) -> tuple[str, str]:
+    """What happens to deliveries due before `now`, as the daemon's sync and claim decide."""
+    expired = [d for d in found if d.deadline_utc is not None and d.deadline_utc < now]
+    going = [d for d in found if d.deadline_utc is None or d.deadline_utc >= now]
+    if not going:
+        one = len(expired) == 1
+        return (
+            f"{'its' if one else 'their'} not_after deadline has passed too, so "
+            f"{'it' if one else 'they'} will not go out (the daemon records "
+            f"{'it' if one else 'them'} as expired)",
+            "move it to a later time if it should go out",
+        )
+    subject = "it goes" if len(going) == 1 else "they go"
+    if expired:
+        subject = "the other one goes" if len(going) == 1 else f"the other {len(going)} go"
+    deadlines = [d.deadline_utc.astimezone(ZoneInfo(d.timezone)) for d in going if d.deadline_utc]
+    if len(deadlines) < len(going):
+        outcome = (
+            f"unless already sent, {subject} out late as soon as the daemon loads this plan "
+            "(no not_after deadline)"
+        )
+    else:
+        first = min(deadlines)
+        outcome = (
+            f"unless already sent, {subject} out late if the daemon loads this plan before "
+            f"{first:%Y-%m-%d %H:%M} {first.tzinfo} (not_after), and not at all after that"
+        )
+    if expired:
+        outcome = (
+            f"{len(expired)} of these deliveries are past their not_after deadline and will not "
+            f"go out; {outcome}"
+        )
+    return outcome, (
+        "move it to a later time if it should go out on time; if it should not go out late, "
+        "remove it or give it a shorter not_after"
+    )
 
 
 def _local(delivery: Delivery) -> str:

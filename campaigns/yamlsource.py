@@ -50,7 +50,9 @@ for _tag, _pattern, _first in _CORE_RESOLVERS:
     _Loader.add_implicit_resolver(_tag, re.compile(_pattern), list(_first))
 
 _MAX_NODES = 200_000
-"""Guards against alias bombs: a document may expand to at most this many values."""
+"""Guards against alias bombs: anchors and aliases may add at most this many values to a
+document. Values written out in the file are not counted: their number is bounded by the
+file's size, and a plan of 100,000 posts is not a bomb."""
 
 
 @dataclass(slots=True)
@@ -93,11 +95,27 @@ class _Builder:
         self.problems = problems
         self.source = SourceMap(file)
         self.count = 0
+        self.seen: set[int] = set()
+        """Nodes built once: building one again means an alias repeats it."""
+        self.open: set[int] = set()
+        """Nodes being built (the current one and its ancestors)."""
 
     def build(self, node: yaml.Node, path: PathKey) -> Any:
-        self.count += 1
-        if self.count > _MAX_NODES:
-            raise _TooLarge(node)
+        if id(node) in self.seen:  # reached again, through an alias or a merge
+            if id(node) in self.open:
+                raise _Loop(node)
+            self.count += 1
+            if self.count > _MAX_NODES:
+                raise _TooLarge(node)
+        else:
+            self.seen.add(id(node))
+        self.open.add(id(node))
+        try:
+            return self._build(node, path)
+        finally:
+            self.open.discard(id(node))
+
+    def _build(self, node: yaml.Node, path: PathKey) -> Any:
         self.source.values.setdefault(path, _location(self.file, node.start_mark))
         if node.tag.startswith("!") and node.tag != "!":
             self.problems.error(
@@ -235,6 +253,10 @@ class _TooLarge(Exception):
         self.node = node
 
 
+class _Loop(_TooLarge):
+    """An alias inside the value of its own anchor."""
+
+
 def parse_yaml(text: str, file: str) -> Document:
     """Parse one YAML document; raises InputError listing every problem found."""
     problems = Problems()
@@ -276,11 +298,21 @@ def parse_yaml(text: str, file: str) -> Document:
     builder = _Builder(file, problems)
     try:
         data = builder.build(nodes[0], ())
+    except _Loop as exc:
+        problems.error(
+            _location(file, exc.node.start_mark),
+            "this anchor (&name) holds an alias to itself (*name), so it never ends",
+            "an alias can only repeat a value whose anchor is complete: remove the alias "
+            "from inside the value it names",
+        )
+        raise InputError(problems.sorted()) from None
     except _TooLarge as exc:
         problems.error(
             _location(file, exc.node.start_mark),
-            f"this file expands to more than {_MAX_NODES:,} values",
-            "check that anchors and aliases (&name, *name) do not refer to each other in a loop",
+            f"the aliases in this file (*name) repeat its anchored values (&name) more than "
+            f"{_MAX_NODES:,} times",
+            "aliases that refer to anchors holding aliases multiply: write those values out, "
+            "or use fewer levels of aliases",
         )
         raise InputError(problems.sorted()) from None
     except RecursionError:

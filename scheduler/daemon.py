@@ -301,6 +301,13 @@ class Daemon:
             log.warning(
                 "edited after it went out: the change is not re-posted", extra=delivery_fields(key)
             )
+        for key, earlier in report.went_out_as.items():
+            log.warning(
+                "went out (or may have) under its earlier key %s: not posted again under its "
+                "new key (`clarion status` lists it and says how to post it again)",
+                earlier,
+                extra={**delivery_fields(key), "went_out_as": earlier},
+            )
         for key in report.cancelled:
             log.info("cancelled: no longer in its campaign", extra=delivery_fields(key))
         for key in report.expired:

@@ -11,9 +11,10 @@ holds campaign files: a wrong path in config.yaml or a disk not mounted cancels 
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -45,6 +46,25 @@ class PlanUpdate:
 def source_file(delivery: Delivery) -> str:
     """The campaign file of a delivery: its `source` is `file:line:col`."""
     return delivery.source.rsplit(":", 2)[0]
+
+
+def canonical(deliveries: list[Delivery]) -> list[Delivery]:
+    """The deliveries with their campaign file named by its real path (symbolic links
+    resolved), as the ledger stores it: daemons that reach one file by different paths then
+    store the same source, and none sees a change in the plan that another made."""
+    real: dict[str, str] = {}
+    for delivery in deliveries:
+        file = source_file(delivery)
+        if file not in real:
+            real[file] = os.path.realpath(file)
+    if all(file == path for file, path in real.items()):
+        return deliveries
+    return [
+        d
+        if (file := source_file(d)) == real[file]
+        else replace(d, source=real[file] + d.source[len(file) :])
+        for d in deliveries
+    ]
 
 
 class Planner:
@@ -88,7 +108,7 @@ class Planner:
                 scope = good  # a campaign not found now may be in the folder not found
             else:
                 scope = (set(self._ledger.campaigns()) | good) - broken
-            deliveries = [d for d in plan.deliveries if d.campaign in good]
+            deliveries = canonical([d for d in plan.deliveries if d.campaign in good])
             report = self._ledger.sync(deliveries, now, campaigns=scope)
             return PlanUpdate(report, problems, sorted(broken), self._new_edits(report, plan))
 
@@ -119,20 +139,23 @@ class Planner:
 
     def _unreadable(self, broken_files: set[str], named: Collection[str]) -> set[str]:
         """Campaigns in the ledger whose file is too broken now to even say its name."""
+        broken = broken_files | {os.path.realpath(file) for file in broken_files}
         found = set()
         for campaign in set(self._ledger.campaigns()) - set(named):
             rows = self._ledger.rows(campaign, limit=1)
-            if rows and source_file(rows[0].delivery) in broken_files:
+            if rows and source_file(rows[0].delivery) in broken:
                 found.add(campaign)
         return found
 
 
 def describe(report: SyncReport) -> str:
+    renamed = len(report.went_out_as)
     return (
         f"{len(report.added)} added, {len(report.updated)} updated, "
         f"{len(report.cancelled)} cancelled, {len(report.edited_after_sending)} edited after "
         f"sending (not re-posted), {len(report.expired)} already past their deadline, "
-        f"{report.unchanged} unchanged"
+        + (f"{renamed} renamed after they went out (not re-posted), " if renamed else "")
+        + f"{report.unchanged} unchanged"
     )
 
 

@@ -150,6 +150,7 @@ def status(campaign: str | None, config_path: Path | None, dry_run: bool, fmt: s
     sent with their links, paused campaigns and held channels. With CAMPAIGN, only that one.
     """
     from scheduler.ledger.api import State
+    from scheduler.ledger.sql import IDENTITY
 
     now = datetime.now(UTC)
     with _ledger(config_path, dry_run) as ledger:
@@ -180,6 +181,15 @@ def status(campaign: str | None, config_path: Path | None, dry_run: bool, fmt: s
             "expired": [
                 _brief(r, now)
                 for r in ledger.rows(campaign, [State.EXPIRED], limit=RECENT, newest_first=True)
+            ],
+            "renamed_after_sending": [
+                _brief(r, now)
+                for r in ledger.rows(
+                    campaign,
+                    [State.SENT, State.CANCELLED],
+                    newest_first=True,
+                    error_class=IDENTITY,
+                )
             ],
             "recent_sent": [
                 _brief(r, now)
@@ -302,6 +312,13 @@ def _status_text(report: dict[str, Any], now: datetime) -> str:
             report["expired"],
             lambda i: f"{at(i['since'])}: {i.get('reason', '')}",
             counts["expired"],
+        ),
+        (
+            "Renamed after they went out (or may have), so not posted again under their new "
+            "key (most recent first; `clarion retry KEY --force` posts one again)",
+            report["renamed_after_sending"],
+            lambda i: f"{at(i['since'])} ({i['state']}): {i.get('reason', '')}",
+            len(report["renamed_after_sending"]),
         ),
         (
             "Last sent",
@@ -430,7 +447,8 @@ def _repeat_verdict(
 @click.option(
     "--force",
     is_flag=True,
-    help="Retry an unknown delivery even on a platform that cannot recognise a repeat.",
+    help="Retry an unknown delivery even on a platform that cannot recognise a repeat; post "
+    "again one that went out under an earlier key.",
 )
 @config_option
 @dry_run_option
@@ -441,12 +459,22 @@ def retry(key: str, force: bool, config_path: Path | None, dry_run: bool) -> Non
     A delivery whose outcome was unknown may already be on the platform, even if it was
     cancelled since: unless its channel recognises a repeat, this needs --force, as it may
     post twice. Check the account first; if the post is there, `clarion resolve KEY --sent
-    URL` records it instead.
+    URL` records it instead. A delivery that went out under an earlier key (its campaign or
+    post was renamed) is posted again only with --force.
     """
+    from scheduler.ledger.api import State
+    from scheduler.ledger.sql import IDENTITY
     from scheduler.repeats import REPEATED
 
     with _ledger(config_path, dry_run) as ledger:
         row = ledger.find(key)
+        renamed = row.error_class == IDENTITY and row.state in (State.SENT, State.CANCELLED)
+        if renamed and not force:
+            raise _fail(
+                f"{key} went out (or may have) under an earlier key, before a rename (`clarion "
+                f"history {key}` says where): retrying may post it a second time. Add --force "
+                "if that is what you want."
+            )
         if row.state in _RETRYABLE:
             verdict = _repeat_verdict(config_path, dry_run, ledger, row)
             if not verdict.safe and not force:

@@ -53,14 +53,17 @@ def validate(paths: tuple[Path, ...], config_path: Path | None, fmt: str) -> Non
     """Check campaign files (or folders of them) and report every problem at once.
 
     Each problem reads `file:line:col: error|warning: message`, most with a hint. Without a
-    PATH, checks the campaign folders that config.yaml lists. Exit status: 0 no errors (warnings
-    allowed), 1 errors found, 2 the command or its configuration is wrong.
+    PATH, checks the campaign folders that config.yaml lists, and warns if the ledger shows
+    that the plan renames a campaign or post after it went out. Exit status: 0 no errors
+    (warnings allowed), 1 errors found, 2 the command or its configuration is wrong.
     """
     from campaigns.preview import summarize
+    from scheduler.commands.renames import add_rename_warnings
 
     config = load_config_or_exit(config_path)
     now = datetime.now(UTC)
     plan = _load(paths, config, now)
+    add_rename_warnings(paths, config, plan, now)
     held = {d.campaign for d in plan.held}
     summary = summarize(_merged(plan), plan.problems, held)
     if fmt == "json":

@@ -133,6 +133,10 @@ class SyncReport:
     """Sent (or claimed, or unknown) deliveries whose YAML changed afterwards: reported only."""
     expired: list[str] = field(default_factory=list)
     """New or changed deliveries whose deadline had already passed."""
+    went_out_as: dict[str, str] = field(default_factory=dict)
+    """New keys of deliveries that already went out (or may have) under another key, with
+    that key: recorded as sent (or held, cancelled, while the other is unknown), never posted
+    again without an operator's `retry` (see `Ledger.went_out_as`)."""
     unchanged: int = 0
 
 
@@ -212,12 +216,28 @@ class Ledger(Protocol):
         payload but keeps its state, except that a row sync cancelled comes back when its
         post does, and an expired row moved to a time still ahead is planned again. Cancels
         only planned rows whose key is gone; drafts are not stored (a planned row whose post
-        became a draft is cancelled).
+        became a draft is cancelled). A new key that went out under another key
+        (`went_out_as`) is stored sent, or cancelled while the other is unknown or claimed,
+        never planned. A delivery read from another path (its `source`, its media's paths)
+        is no change: only the stored payload follows.
 
         `deliveries` is the whole plan of the campaigns it covers: `campaigns` names them,
         and by default (None) it is every campaign, so the planned rows of a campaign that
         is absent altogether are cancelled. A caller whose campaign file now has errors
         passes that campaign's last good deliveries, never nothing.
+        """
+        ...
+
+    def went_out_as(self, deliveries: Sequence[Delivery], now: datetime) -> dict[str, Row]:
+        """Of the deliveries not in the ledger yet, those that already went out (or may
+        have: claimed, unknown) under another key, with the row they went out as.
+
+        A key changes when a campaign id, post id, audience, language or channel is renamed.
+        A new key is the same post as a row that went out when that row's key is no longer in
+        `deliveries`, it was due at the same instant on the same platform, and either the
+        audience sees the same content or the two keys differ in one part only (a rename,
+        with the words edited too). Sync records such a delivery as it stands rather than
+        posting it again; `clarion validate` warns of it.
         """
         ...
 
@@ -312,6 +332,7 @@ class Ledger(Protocol):
         channel: str | None = None,
         limit: int | None = None,
         newest_first: bool = False,
+        error_class: str | None = None,
     ) -> list[Row]:
         """In due order, or most recently changed first."""
         ...
@@ -337,7 +358,9 @@ class Ledger(Protocol):
         ...
 
     def retry(self, key: str, by: str, now: datetime) -> Row:
-        """failed, unknown, expired or cancelled -> planned, due now, attempts counted afresh.
+        """failed, unknown, expired or cancelled -> planned, due now, attempts counted afresh;
+        so is a sent row recorded under a new key after it went out under another (error
+        class identity: `went_out_as`), which is then posted again.
 
         An expired row loses its deadline (the operator wants it out late). Raises
         NoSuchDelivery or NotAllowed.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import operator
 from collections.abc import Mapping
 from dataclasses import fields
 from datetime import datetime
@@ -76,7 +77,34 @@ def decode(payload: Mapping[str, Any]) -> Delivery:
     return Delivery(**data)
 
 
+_WHAT = tuple(f.name for f in fields(Delivery) if f.name not in ("source", "media"))
+"""The fields that say what a delivery is; `source` and the media's paths say only where
+its campaign file was read, which differs between two daemons that name one file by two
+paths (a symlink, a hard link, a checkout elsewhere on another machine)."""
+_what = operator.attrgetter(*_WHAT)
+FINGERPRINT_LENGTH = 64
+
+
 def fingerprint(delivery: Delivery) -> str:
     """Equal for equal deliveries, so sync compares a plan with the ledger without encoding
-    it: the dataclass repr names every field and value (about twice as fast as JSON)."""
-    return hashlib.sha256(repr(delivery).encode()).hexdigest()[:32]
+    it: 32 hex digits for what the delivery is, then 32 for where it was read from. A repr
+    names every value (about twice as fast as JSON)."""
+    media = delivery.media
+    what = _what(delivery)
+    if media:
+        what += tuple((m.file, m.alt, m.mime) for m in media)
+        return _digest(repr(what)) + _digest(repr((delivery.source, *(m.path for m in media))))
+    return _digest(repr(what)) + _digest(delivery.source)
+
+
+def same_delivery(stored: str, delivery: Delivery, computed: str) -> bool:
+    """Whether a stored fingerprint is of the same delivery as `computed` (the fingerprint of
+    `delivery`), wherever each was read from. A ledger written before fingerprints had two
+    halves holds the whole delivery's, source included."""
+    if len(stored) == FINGERPRINT_LENGTH:
+        return stored[:32] == computed[:32]
+    return stored == _digest(repr(delivery))
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:32]

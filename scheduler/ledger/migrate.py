@@ -32,6 +32,11 @@ def head() -> str:
     return revision
 
 
+def is_current(connection: Connection) -> bool:
+    """Whether the ledger's schema is this Clarion's (for readers that must not migrate)."""
+    return MigrationContext.configure(connection).get_current_revision() == head()
+
+
 def upgrade(connection: Connection) -> None:
     """Apply every migration the ledger lacks; refuse a ledger written by a newer Clarion."""
     if connection.dialect.name == "postgresql":

@@ -86,6 +86,12 @@ from scheduler.ratebudget import ChannelBudget, Rate
 BUSY_TIMEOUT_S = 30
 SETTLED_BY_SYNC = "removed-from-plan", "draft"
 """`error_class` of rows that sync cancelled itself: they come back when their post does."""
+IDENTITY = "identity"
+"""`error_class` of a delivery that went out (or may have) under another key before its
+campaign, post, audience, language or channel was renamed: recorded, not posted again."""
+CLOCK_SKEW = timedelta(minutes=5)
+"""How far ahead of this daemon's clock another daemon's may be: a row due that much later
+may already have been claimed."""
 _SYNC_LOCK_ID = 0x636C6173
 _PAUSE_RACES = 3
 _CLAIM_BATCH = 8
@@ -317,6 +323,18 @@ GONE_OUT = select(
     _D.state.in_([State.SENT, State.CLAIMED, State.UNKNOWN]),
 )
 
+WENT_OUT = (
+    select(deliveries)
+    .where(
+        _D.state.in_([State.SENT, State.CLAIMED, State.UNKNOWN]),
+        _D.due_utc.in_(bindparam("dues", expanding=True)),
+        _D.platform.in_(bindparam("platforms", expanding=True)),
+    )
+    .order_by(_D.key)
+)
+"""Rows that went out (or may have), due at one of the instants on one of the platforms: what
+a new key may correspond to (`_went_out_as`)."""
+
 LOCK_STATES = (
     select(_D.key, _D.state).where(_D.key.in_(bindparam("keys", expanding=True))).with_for_update()
 )
@@ -355,11 +373,15 @@ def default_process() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def open_ledger(url: str, *, create: bool = True, process: str | None = None) -> SqlLedger:
+def open_ledger(
+    url: str, *, create: bool = True, process: str | None = None, upgrade: bool = True
+) -> SqlLedger:
     """Open (and migrate) the ledger at a SQLAlchemy URL: `sqlite:///path/ledger.db` or
     `postgresql+psycopg://user@host/db`.
 
-    With `create=False` a missing SQLite file is an error instead of a new, empty ledger.
+    With `create=False` a missing SQLite file is an error instead of a new, empty ledger;
+    with `upgrade=False` so is a schema this Clarion would migrate (for a reader that must not
+    change the ledger under a running daemon of an older version).
     `process` names this process in the history (default `host:pid`).
     Raises LedgerUnavailable with a message for the operator.
     """
@@ -367,6 +389,11 @@ def open_ledger(url: str, *, create: bool = True, process: str | None = None) ->
     engine = _engine(url, create)
     ledger = SqlLedger(engine, process or default_process(), safe)
     try:
+        if not upgrade:
+            with ledger._read() as connection:
+                if not migrate.is_current(connection):
+                    raise LedgerUnavailable(f"the ledger at {safe} has an older schema")
+            return ledger
         with ledger._write() as connection:
             migrate.upgrade(connection)
     except BaseException:
@@ -597,9 +624,19 @@ class SqlLedger:
             existing = {row.key: row for row in connection.execute(query)}
             renamed = _renamed_occurrences(connection, plan, existing)
             work = _SyncWork()
+            fresh: list[Delivery] = []
             for key, delivery in plan.items():
                 row = existing.get(key) or renamed.get(_occurrence(key, delivery.due_utc))
-                self._sync_one(work, delivery, row, now)
+                if row is None and delivery.status != "draft":
+                    fresh.append(delivery)
+                else:
+                    self._sync_one(work, delivery, row, now)
+            went_out = _went_out_as(connection, fresh, plan, now)
+            for delivery in fresh:
+                if delivery.key in went_out:
+                    self._add_gone_out(work, delivery, went_out[delivery.key], now)
+                else:
+                    self._sync_one(work, delivery, None, now)
             for key, row in existing.items():
                 if key not in plan and row.state == State.PLANNED:
                     why = "removed from the plan"
@@ -648,6 +685,7 @@ class SqlLedger:
                     "error_class": "deadline" if expired else None,
                     "created_utc": now,
                     "updated_utc": now,
+                    **_NOT_SENT,
                 }
             )
             why = f"added from the plan ({delivery.source})"
@@ -662,6 +700,11 @@ class SqlLedger:
             return
         values = _plan_values(delivery, fingerprint)
         work.refreshes.append({**values, "b_key": key, "b_state": state, "now": now})
+        if not revive and codec.same_delivery(row.plan_hash, delivery, fingerprint):
+            # Read from another path (another daemon's, or the file moved): the stored
+            # payload follows, so that media are read where they are now; no change to report.
+            work.unchanged += 1
+            return
         if state not in (State.PLANNED, State.EXPIRED) and not revive:
             target = state  # failed, or cancelled by an operator: new payload, same state
         if target != state:
@@ -679,6 +722,59 @@ class SqlLedger:
         else:
             (work.report.added if revive else work.report.updated).append(key)
 
+    def _add_gone_out(
+        self, work: _SyncWork, delivery: Delivery, earlier: Row, now: datetime
+    ) -> None:
+        """Store a new key that went out (or may have) as `earlier`: sent, as that one was,
+        or cancelled while that one's outcome is unknown; an operator's retry posts it."""
+        key = delivery.key
+        where = f" at {earlier.ref.url or earlier.ref.id}" if earlier.ref else ""
+        edited = "" if delivery.content_hash == earlier.content_hash else ", with other words,"
+        before = f"before {_renaming(earlier.key, key)}"
+        if earlier.state == State.SENT and earlier.ref is not None:
+            state = State.SENT
+            why = (
+                f"already went out{edited} as {earlier.key}{where} {before}: recorded as sent, "
+                f"not posted again (`clarion retry {key} --force` posts it again)"
+            )
+            sent = _sent_values(earlier.ref, earlier.sent_utc or now)
+        else:
+            state = State.CANCELLED
+            why = (
+                f"may have gone out{edited} as {earlier.key} ({earlier.state}) {before}: not "
+                f"posted; once that one is settled, `clarion retry {key} --force` posts this "
+                "one if it did not go out"
+            )
+            sent = dict(_NOT_SENT)
+        work.inserts.append(
+            {
+                **_plan_values(delivery, codec.fingerprint(delivery)),
+                "key": key,
+                "campaign": delivery.campaign,
+                "channel": delivery.channel,
+                "state": state,
+                "attempts": 0,
+                "last_error": why,
+                "error_class": IDENTITY,
+                "created_utc": now,
+                "updated_utc": now,
+                **sent,
+            }
+        )
+        work.history.append(self._record(key, now, None, state, f"{why} ({delivery.source})"))
+        work.report.went_out_as[key] = earlier.key
+
+    def went_out_as(self, deliveries: Sequence[Delivery], now: datetime) -> dict[str, Row]:
+        plan = {d.key: d for d in deliveries}
+        with self._read() as connection:
+            stored: set[str] = set()
+            keys = list(plan)
+            for start in range(0, len(keys), 10_000):
+                chunk = keys[start : start + 10_000]
+                stored.update(connection.scalars(select(_D.key).where(_D.key.in_(chunk))))
+            fresh = [d for key, d in plan.items() if key not in stored and d.status != "draft"]
+            return _went_out_as(connection, fresh, plan, now)
+
     def _apply_sync(
         self, connection: Connection, work: _SyncWork, campaigns: set[str], now: datetime
     ) -> None:
@@ -693,9 +789,10 @@ class SqlLedger:
                 current.update((k, s) for k, s in connection.execute(LOCK_STATES, {"keys": chunk}))
             work.drop({key for key, state in touched.items() if current.get(key) != state})
         if campaigns:
+            inherited = self._inherited_pauses(connection, work.report.went_out_as, now)
             connection.execute(
                 _dialect_insert(connection)(campaign_controls).on_conflict_do_nothing(),
-                [{"campaign": c, "paused": False} for c in sorted(campaigns)],
+                [inherited.get(c, {**_NOT_PAUSED, "campaign": c}) for c in sorted(campaigns)],
             )
         if work.inserts:
             connection.execute(insert(deliveries), work.inserts)
@@ -704,6 +801,33 @@ class SqlLedger:
         self._settle(connection, work.moves, now)
         if work.history:
             connection.execute(ADD_HISTORY, work.history)
+
+    def _inherited_pauses(
+        self, connection: Connection, went_out_as: Mapping[str, str], now: datetime
+    ) -> dict[str, dict[str, Any]]:
+        """Control rows for campaigns renamed from a paused one (seen by their deliveries that
+        went out under the old id): the pause carries over to the new id."""
+        renamed = {new.partition("/")[0]: old.partition("/")[0] for new, old in went_out_as.items()}
+        renamed = {new: old for new, old in renamed.items() if new != old}
+        if not renamed:
+            return {}
+        query = select(campaign_controls).where(
+            campaign_controls.c.campaign.in_(sorted(set(renamed.values()))),
+            campaign_controls.c.paused,
+        )
+        paused = {r.campaign: r for r in connection.execute(query)}
+        return {
+            new: {
+                "campaign": new,
+                "paused": True,
+                "reason": f"paused as {old} before it was renamed {new}"
+                + (f": {paused[old].reason}" if paused[old].reason else ""),
+                "since": now,
+                "by": paused[old].by,
+            }
+            for new, old in renamed.items()
+            if old in paused
+        }
 
     # --- alarms and claims
 
@@ -972,6 +1096,7 @@ class SqlLedger:
         channel: str | None = None,
         limit: int | None = None,
         newest_first: bool = False,
+        error_class: str | None = None,
     ) -> list[Row]:
         query = select(deliveries)
         if campaign is not None:
@@ -980,6 +1105,8 @@ class SqlLedger:
             query = query.where(_D.state.in_(list(states)))
         if channel is not None:
             query = query.where(_D.channel == channel)
+        if error_class is not None:
+            query = query.where(_D.error_class == error_class)
         if newest_first:
             query = query.order_by(_D.updated_utc.desc(), _D.key)
         else:
@@ -1045,6 +1172,7 @@ class SqlLedger:
         query = (
             select(_D.sent_utc)
             .where(_D.channel == channel, _D.state == State.SENT, _D.sent_utc >= since)
+            .where(or_(_D.error_class.is_(None), _D.error_class != IDENTITY))  # counted once
             .order_by(_D.sent_utc)
         )
         with self._read() as connection:
@@ -1080,14 +1208,18 @@ class SqlLedger:
 
     def retry(self, key: str, by: str, now: datetime) -> Row:
         def change(row: Row) -> tuple[Mapping[str, Any], str]:
-            values: dict[str, Any] = {"attempts": 0, **_CLEARED}
+            if row.state == State.SENT and row.error_class != IDENTITY:
+                raise NotAllowed(key, row.state, _refusal(row, "retry"))
+            values: dict[str, Any] = {"attempts": 0, **_CLEARED, **_NOT_SENT}
             why = OPERATOR_RETRY
+            if row.state == State.SENT:
+                why += f"; it had gone out under another key, at {_where(row)}: posted again"
             if row.deadline_utc is not None and row.deadline_utc < now:
                 values["deadline_utc"] = None
                 why += f"; its deadline ({_utc(row.deadline_utc)}) is lifted"
             return values, why
 
-        allowed = (State.FAILED, State.UNKNOWN, State.EXPIRED, State.CANCELLED)
+        allowed = (State.FAILED, State.UNKNOWN, State.EXPIRED, State.CANCELLED, State.SENT)
         return self._operator_move(key, "retry", allowed, State.PLANNED, change, by, now)
 
     def cancel(self, key: str, reason: str | None, by: str, now: datetime) -> Row:
@@ -1199,6 +1331,71 @@ def _renamed_occurrences(
     return {_occurrence(row.key, row.due_utc): row for row in rows}
 
 
+def _went_out_as(
+    connection: Connection, fresh: Sequence[Delivery], plan: Mapping[str, Delivery], now: datetime
+) -> dict[str, Row]:
+    """Of `fresh` (deliveries new to the ledger), those that went out under another key, with
+    the row they went out as (the rule: `Ledger.went_out_as`). Only a delivery due by now can
+    be one: nothing is claimed before it is due."""
+    due = [d for d in fresh if d.due_utc <= now + CLOCK_SKEW]
+    if not due:
+        return {}
+    instants = sorted({d.due_utc for d in due})
+    platforms = sorted({d.platform for d in due})
+    slots: dict[tuple[str, datetime], list[Row]] = {}
+    for start in range(0, len(instants), 10_000):
+        params = {"dues": instants[start : start + 10_000], "platforms": platforms}
+        for found in connection.execute(WENT_OUT, params):
+            if found.key not in plan:
+                row = _row(found._mapping)
+                slots.setdefault((row.platform, row.due_utc), []).append(row)
+    matched: dict[str, Row] = {}
+    for delivery in sorted(due, key=lambda d: d.key):
+        rows = slots.get((delivery.platform, delivery.due_utc))
+        if not rows:
+            continue
+        best = min(rows, key=lambda row: _distance(delivery, row))
+        if (
+            best.content_hash == delivery.content_hash
+            or _renamed_parts(delivery.key, best.key) <= 1
+        ):
+            rows.remove(best)
+            matched[delivery.key] = best
+    return matched
+
+
+def _key_parts(key: str) -> list[str]:
+    """campaign, post[@occurrence], variant, channel[, part] (campaigns.delivery)."""
+    return key.split("/")
+
+
+def _renamed_parts(new: str, old: str) -> int:
+    """In how many parts two delivery keys differ."""
+    a, b = _key_parts(new), _key_parts(old)
+    return sum(x != y for x, y in zip(a, b, strict=False)) + abs(len(a) - len(b))
+
+
+def _distance(delivery: Delivery, row: Row) -> tuple[bool, int, str]:
+    """How far a row that went out is from being this delivery: same content first, then
+    fewest renamed parts (ties broken by key, so the choice is the same on every run)."""
+    return (
+        row.content_hash != delivery.content_hash,
+        _renamed_parts(delivery.key, row.key),
+        row.key,
+    )
+
+
+def _renaming(old: str, new: str) -> str:
+    """What changed between two keys, in words: "campaign c1 became c2"."""
+    names = ("campaign", "post", "audience or language", "channel", "thread part")
+    changes = [
+        f"{name} {x} became {y}"
+        for name, x, y in zip(names, _key_parts(old), _key_parts(new), strict=False)
+        if x != y
+    ]
+    return "its " + ", ".join(changes) if changes else "its key changed"
+
+
 def _utc(when: datetime) -> str:
     return when.strftime("%Y-%m-%d %H:%M:%S UTC")
 
@@ -1244,6 +1441,13 @@ def _sent_values(ref: PlatformRef, now: datetime) -> dict[str, Any]:
     }
 
 
+_NOT_PAUSED: dict[str, Any] = {"paused": False, "reason": None, "since": None, "by": None}
+_NOT_SENT: dict[str, Any] = {
+    "platform_id": None,
+    "platform_url": None,
+    "platform_ref": None,
+    "sent_utc": None,
+}
 _RELEASED = {"lease_owner": None, "lease_until": None, "claim_token": None}
 _CLEARED = {**_RELEASED, "next_attempt_utc": None, "last_error": None, "error_class": None}
 
@@ -1306,6 +1510,10 @@ def _refusal(row: Row, action: str) -> str:
     if row.state == State.PLANNED:
         return f"{row.key} is already planned, due {_utc(row.due_utc)}"
     return f"{row.key} is already {row.state}"
+
+
+def _where(row: Row) -> str:
+    return "?" if row.ref is None else row.ref.url or row.ref.id
 
 
 def _ref(data: Mapping[str, Any] | None) -> PlatformRef | None:

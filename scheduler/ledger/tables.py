@@ -118,7 +118,8 @@ deliveries = Table(
     Index("ix_deliveries_campaign_state", "campaign", "state"),
     Index("ix_deliveries_state_updated", "state", "updated_utc"),
 )
-"""`plan_hash` fingerprints the delivery as planned, so that sync compares plans in memory;
+"""`plan_hash` fingerprints the delivery as planned (what it is, then where its file was read
+from: codec.fingerprint), so that sync compares plans in memory;
 `content_hash` is what the audience sees (an edit to it after sending is reported)."""
 
 history = Table(

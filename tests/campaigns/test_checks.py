@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import textwrap
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,7 @@ import pytest
 
 from campaigns import load_plans
 
-from .plan_helpers import HEADER, OPTIONS, campaign, keys, load, located, only
+from .plan_helpers import HEADER, OPTIONS, at, campaign, keys, load, located, only
 
 LANGS = HEADER + "languages: [en, fr]\n"  # posts: on line 7, the first post's keys on line 8
 
@@ -381,9 +382,48 @@ def test_posts_in_the_past_are_warned_about(tmp_path: Path) -> None:
     found = only(plan, "in the past")
     assert (found.severity, found.where.line, found.where.col) == ("warning", 7, 25)
     assert found.message == (
-        "post 'weekly' is in the past (2027-02-06 09:00 Europe/Brussels and 1 more delivery)"
+        "post 'weekly' is in the past (2027-02-06 09:00 Europe/Brussels and 1 more delivery): "
+        "their not_after deadline has passed too, so they will not go out (the daemon records "
+        "them as expired)"
     )
     assert len(plan.deliveries) == 4
+
+
+@pytest.mark.parametrize(
+    ("not_after", "now", "outcome"),
+    [
+        (
+            "1h",
+            at(2027, 2, 8, 8, 30),
+            "2 of these deliveries are past their not_after deadline and will not go out; "
+            "unless already sent, the other one goes out late if the daemon loads this plan before "
+            "2027-02-08 10:00 Europe/Brussels (not_after), and not at all after that",
+        ),
+        (
+            "3d",
+            at(2027, 2, 7, 8, 30),
+            "unless already sent, they go out late if the daemon loads this plan before "
+            "2027-02-09 09:00 Europe/Brussels (not_after), and not at all after that",
+        ),
+        (
+            "none",
+            at(2027, 2, 6, 8, 30),
+            "unless already sent, it goes out late as soon as the daemon loads this plan "
+            "(no not_after deadline)",
+        ),
+    ],
+)
+def test_the_past_warning_says_what_the_daemon_does(
+    tmp_path: Path, not_after: str, now: datetime, outcome: str
+) -> None:
+    """Issue 7 point 18: a past post within its not_after goes out late; say so."""
+    posts = (
+        "- {id: weekly, every: {cron: '0 9 * * *', from: sid - 3d, until: sid}, text: A, "
+        f"channels: [x-main], not_after: {not_after}}}\n"
+    )
+    found = only(load(tmp_path, campaign(posts), now=now), "in the past")
+    assert found.message.split("): ", 1)[1] == outcome
+    assert found.hint is not None and "later time" in found.hint
 
 
 def test_posts_too_close_on_one_channel(tmp_path: Path) -> None:

@@ -188,9 +188,10 @@ MISTAKES: dict[str, tuple[str, list[str], str]] = {
         HEADER + "  - {id: a, at: 2026-02-09 09:00, text: A}\n",
         [
             "7:17 warning: post 'a' is in the past (2026-02-09 09:00 Europe/Brussels and 1 more "
-            "delivery)"
+            "delivery): their not_after deadline has passed too, so they will not go out (the "
+            "daemon records them as expired)"
         ],
-        "it will not go out",
+        "move it to a later time",
     ),
     "posts too close": (
         HEADER + "  - {id: a, at: sid 09:00, text: A}\n  - {id: b, at: sid 09:10, text: B}\n",

@@ -81,6 +81,23 @@ def test_a_file_too_broken_to_name_its_campaign_keeps_it(tmp_path: Path, ledger:
     assert planned(ledger, "a") == {"one"}
 
 
+def test_a_linked_file_too_broken_to_name_its_campaign_keeps_it(
+    tmp_path: Path, ledger: SqlLedger
+) -> None:
+    """The ledger stores a file by its real path; the problem names it by its link."""
+    real = tmp_path / "repo" / "a.yaml"
+    real.parent.mkdir()
+    real.write_text(write(tmp_path, "a", "one").read_text())
+    (tmp_path / "plans" / "a.yaml").unlink()
+    (tmp_path / "plans" / "a.yaml").symlink_to(real)
+    planner(tmp_path, ledger).update(NOW)
+    assert ledger.rows("a")[0].delivery.source.startswith(f"{real}:")
+    real.write_text("campaign: [unclosed\n")
+    update = planner(tmp_path, ledger).update(NOW)
+    assert update is not None and update.kept == ["a"]
+    assert planned(ledger, "a") == {"one"}
+
+
 def test_a_missing_folder_cancels_nothing(tmp_path: Path, ledger: SqlLedger) -> None:
     write(tmp_path, "a", "one")
     planner(tmp_path, ledger).update(NOW)

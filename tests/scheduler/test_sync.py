@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from campaigns.delivery import Delivery
+from campaigns.delivery import Delivery, Media
 from scheduler.ledger.api import Failed, Outcome, Sent, State, Unknown
 from scheduler.ledger.sql import SqlLedger
 from tests.scheduler.ledgerkit import LEASE, NOW, delivery, ref, thread
@@ -218,3 +218,43 @@ def test_a_renamed_occurrence_that_went_out_is_never_posted_again(ledger: SqlLed
     assert report.unchanged == 1 and report.cancelled == []
     assert {r.key for r in ledger.rows()} == {daily.key, twice[1].key}
     assert ledger.sync(twice, NOW).added == []
+
+
+def test_the_same_plan_read_from_another_path_is_no_change(ledger: SqlLedger) -> None:
+    """Issue 7.19: two daemons naming one file by two paths (a hard link, another checkout)
+    must not re-mark every row "changed in the plan"; the payload follows the path quietly."""
+    card = Media("card.png", "/srv/a/plans/card.png", "a card", "image/png")
+    here = delivery("a", media=(card,), source="/srv/a/plans/sayno.yaml:3:5")
+    there = replace(
+        here,
+        source="/home/b/plans/sayno.yaml:3:5",
+        media=(replace(card, path="/home/b/plans/card.png"),),
+    )
+    ledger.sync([here], NOW)
+    for plan in (there, here, there):
+        report = ledger.sync([plan], NOW)
+        assert (report.unchanged, report.updated) == (1, [])
+    assert len(ledger.history(here.key)) == 1
+    stored = ledger.find(here.key).delivery
+    assert (stored.source, stored.media[0].path) == (there.source, "/home/b/plans/card.png")
+    assert ledger.sync([delivery("a", media=(card,), text="new")], NOW).updated == [here.key]
+
+
+def test_a_ledger_with_whole_delivery_fingerprints_is_read_as_before(ledger: SqlLedger) -> None:
+    """Fingerprints used to cover the source too (32 hex digits): an unchanged plan stays
+    unchanged, a changed one is still seen."""
+    import hashlib
+
+    from scheduler.ledger.tables import deliveries
+
+    a, b = delivery("a"), delivery("b")
+    ledger.sync([a, b], NOW)
+    with ledger.engine.begin() as connection:
+        for item in (a, b):
+            old = hashlib.sha256(repr(item).encode()).hexdigest()[:32]
+            connection.execute(
+                deliveries.update().where(deliveries.c.key == item.key).values(plan_hash=old)
+            )
+    report = ledger.sync([a, delivery("b", text="new")], NOW)
+    assert (report.unchanged, report.updated) == (1, [b.key])
+    assert len(ledger.history(a.key)) == 1
