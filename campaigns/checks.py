@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from campaigns.blackouts import Fate, Window, bounds, fate
+from campaigns.blackouts import Fate, Window, fate
 from campaigns.channels import ChannelSpec
 from campaigns.delivery import Delivery
 from campaigns.durations import format_duration
@@ -26,6 +26,7 @@ from campaigns.length import Length
 from campaigns.model import CampaignFile, Localized, MediaItem, Override, Post
 from campaigns.platforms import PLATFORMS
 from campaigns.problems import Location, Problems, Severity
+from campaigns.safety import bounds
 from campaigns.timeexpr import Anchor, Instant, TimeExpr, resolve
 from campaigns.yamlsource import PathKey, SourceMap
 

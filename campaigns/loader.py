@@ -14,7 +14,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from campaigns.blackouts import Safety, read_safety
+from campaigns.blackouts import Safety
 from campaigns.channels import ChannelSpec
 from campaigns.checks import Scope, Slot, check_blackouts, check_campaign, check_gaps, check_past
 from campaigns.delivery import Delivery
@@ -22,6 +22,7 @@ from campaigns.expand import expand
 from campaigns.model import GUIDANCE, Campaign, CampaignFile, Post
 from campaigns.modelcheck import check_model
 from campaigns.problems import InputError, Location, Problem, Problems
+from campaigns.safety import read_safety
 from campaigns.yamlsource import Document, PathKey, SourceMap, read_yaml
 
 SUFFIXES = (".yaml", ".yml")

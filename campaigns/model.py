@@ -24,6 +24,7 @@ from pydantic import (
     WithJsonSchema,
 )
 
+from campaigns.blackouts import BlackoutPolicy
 from campaigns.durations import DURATION, parse_duration
 from campaigns.localtime import zone
 from campaigns.modelcheck import Guidance
@@ -427,9 +428,6 @@ class Audience(_Strict):
     channels: list[ChannelName] | None = Field(
         default=None, description="The campaign's channels that reach this audience (default: all)."
     )
-
-
-BlackoutPolicy = Literal["postpone", "skip"]
 
 
 class Blackout(_Strict):
