@@ -90,6 +90,7 @@ def test_status_shows_what_needs_attention(ledger: SqlLedger, config: Path) -> N
             "campaign": "sayno",
             "reason": "legal review",
             "since": report["paused"][0]["since"],
+            "until": None,
             "by": "alice",
         }
     ]
@@ -119,7 +120,8 @@ def test_status_says_what_holds_late_deliveries_back_and_shows_a_burst_briefly(
     assert "waiting for the previous part of its thread (unknown)" in text
     report = json.loads(clarion(config, "status", "--format", "json").output)
     assert len(report["late"]) == 41
-    assert report["late"][-1]["waiting_for"] == "its campaign to be resumed (paused)"
+    assert report["late"][-1]["waiting_for"] == "its campaign to be resumed (paused by alice)"
+    assert report["late"][-1]["waiting_kind"] == "pause"
 
 
 def test_status_names_the_deliveries_that_expired(ledger: SqlLedger, config: Path) -> None:
@@ -264,12 +266,36 @@ def test_no_claim_succeeds_after_pause_returns_while_a_dispatcher_runs(
 
 def test_retry_a_failed_delivery(ledger: SqlLedger, config: Path) -> None:
     key = settle(ledger, "long", Failed("too long", "rejected"))
+    now = datetime.now(UTC)
+    ledger.beat("host:9", now, now, now + HOUR, False)
     result = clarion(config, "retry", key)
     assert result.exit_code == 0, result.output
     assert f"{key} is planned again and goes out within a minute" in result.output
     assert ledger.find(key).state == State.PLANNED
     again = clarion(config, "retry", key)
     assert again.exit_code == 1 and "is already planned" in again.stderr
+
+
+def test_retry_does_not_promise_a_minute_when_no_daemon_runs(
+    ledger: SqlLedger, config: Path
+) -> None:
+    key = settle(ledger, "long", Failed("too long", "rejected"))
+    now = datetime.now(UTC)
+    ledger.beat("host:9", now - HOUR, now - HOUR, now - HOUR / 2, False)  # died an hour ago
+    result = clarion(config, "retry", key)
+    assert result.exit_code == 0, result.output
+    assert "within a minute" not in result.output
+    assert "no daemon is running on this ledger now: start `clarion run`" in result.output
+    status = clarion(config, "status")
+    assert "NO DAEMON is running on this ledger" in status.output
+    assert "waiting for a daemon: none is running" in status.output
+    ledger.beat("host:10", now, now, now + HOUR, True)
+    report = json.loads(clarion(config, "status", "--format", "json").output)
+    assert [d["process"] for d in report["daemons"]] == ["host:10"]
+    assert report["daemons"][0]["dry_run"] is True
+    assert "waiting_for" not in report["late"][0]
+    ledger.stopped("host:10")
+    assert "NO DAEMON" in clarion(config, "status").output
 
 
 def test_retry_of_an_unknown_delivery_needs_force_where_a_repeat_would_double(
