@@ -118,6 +118,7 @@ _EXEMPT = (
         blackout_exemptions.c.campaign == _d.c.campaign,
         blackout_exemptions.c.post == _d.c.post,
     )
+    .correlate(_d)
     .exists()
 )
 _BLACKED_OUT = (
