@@ -26,11 +26,10 @@ class When(click.ParamType[datetime]):
         try:
             moment = read_when(text, now)
         except ValueError as exc:
-            message, _, hint = str(exc).partition(" | hint: ")
+            message = str(exc).partition(" | hint: ")[0]
             self.fail(
                 f"{message}; write a duration such as 2h or 90m, or a date and time such as "
-                f"'2027-02-09 14:00' (UTC) or '2027-02-09 14:00 Europe/Brussels'"
-                + (f" ({hint})" if hint and "anchor" in hint else ""),
+                "'2027-02-09 14:00' (UTC) or '2027-02-09 14:00 Europe/Brussels'",
                 param,
                 ctx,
             )
@@ -48,6 +47,8 @@ def read_when(text: str, now: datetime) -> datetime:
         return now + parse_duration(text)
     expr = parse_time(text)
     if expr.anchor is not None:
-        raise ValueError(f"'{text}' names an anchor | hint: anchors belong to campaign files")
+        raise ValueError(
+            f"'{text}' is not a time (anchors such as 'sid' exist in campaign files only)"
+        )
     end = resolve(expr, {}, "UTC", end=True).utc
     return end + timedelta(microseconds=1) if expr.day_only else end

@@ -380,7 +380,8 @@ def test_blackouts_hold_posts_and_say_what_happens_next(tmp_path: Path) -> None:
     ]
     notes = {d.post: d.warnings for d in plan.held if d.channel == "x-main"}
     assert notes["f"] == () and notes["g"] == ()  # `until` excluded; the opt-out
-    assert notes["e"] == ("held by the blackout 'Strike': skipped, it will not go out (then: skip)",)
+    skipped = "held by the blackout 'Strike': skipped, it will not go out (then: skip)"
+    assert notes["e"] == (skipped,)
 
 
 def test_posts_in_the_past_are_warned_about(tmp_path: Path) -> None:

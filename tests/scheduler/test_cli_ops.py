@@ -423,3 +423,39 @@ def test_history(ledger: SqlLedger, config: Path) -> None:
         ("claimed", "unknown"),
         ("unknown", "sent"),
     ]
+
+
+def test_pause_until_stops_at_once_and_lifts_itself(ledger: SqlLedger, config: Path) -> None:
+    now = datetime.now(UTC)
+    ledger.sync([delivery("a", due=now - HOUR)], now)
+    result = clarion(config, "pause", "sayno", "--until", "2h", "--reason", "incident")
+    assert result.exit_code == 0, result.output
+    assert "Paused campaign sayno until " in result.output and "(in 1h 59m)" in result.output
+    assert ledger.claim("x-main", "host:9", LEASE, datetime.now(UTC)) is None
+    [control] = ledger.controls()
+    assert control.until is not None and timedelta(hours=1.9) < control.until - now < 3 * HOUR
+    text = clarion(config, "status").output
+    assert "PAUSED: campaign sayno, since" in text and ", until " in text
+    assert "the pause lifts at" in text
+    assert ledger.claim("x-main", "host:9", LEASE, control.until) is not None
+
+    at = clarion(config, "pause", "--all", "--until", "2099-01-01 09:30 Europe/Brussels")
+    assert at.exit_code == 0, at.output
+    assert "until 2099-01-01 08:30 UTC" in at.output
+
+
+@pytest.mark.parametrize(
+    ("when", "words"),
+    [
+        ("yesterday", "'yesterday' is not a time"),
+        ("2001-01-01 10:00", "'2001-01-01 10:00' is already past"),
+        ("sid 10:00", "anchors such as 'sid' exist in campaign files only"),
+        ("0s", "is already past"),
+    ],
+)
+def test_pause_until_refuses_what_is_not_a_future_time(
+    ledger: SqlLedger, config: Path, when: str, words: str
+) -> None:
+    result = clarion(config, "pause", "--all", "--until", when)
+    assert result.exit_code == 2 and words in result.stderr, result.output
+    assert "Traceback" not in result.output and ledger.controls() == []
