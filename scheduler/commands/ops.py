@@ -144,9 +144,11 @@ def _check_campaign(ledger: SqlLedger, campaign: str) -> None:
 def status(campaign: str | None, config_path: Path | None, dry_run: bool, fmt: str) -> None:
     """Show deliveries by state, what is due next, and what needs attention.
 
-    Lists every `unknown` delivery (it may or may not have gone out: settle it with
-    `clarion resolve`), recent failures with their reasons, late deliveries, the last ones
-    sent with their links, paused campaigns and held channels. With CAMPAIGN, only that one.
+    Says whether a daemon is running on this ledger; lists every `unknown` delivery (it may
+    or may not have gone out: settle it with `clarion resolve`), recent failures with their
+    reasons, late deliveries with what each waits for (a pause, a held channel, a blackout, a
+    retry's back-off, the rate budget), the last ones sent with their links, paused
+    campaigns, blackouts and held channels. With CAMPAIGN, only that one.
     """
     from scheduler.ledger.api import State
 
