@@ -48,15 +48,16 @@ def named(window: Window) -> str:
 
 
 def blackout_of(row: Row, safety: Mapping[str, Safety], now: datetime) -> Window | None:
-    """The blackout that holds the row now, if any: planned inside a `skip` one, or any one
-    in force at this moment on its channel."""
+    """The blackout that holds the row, if any: planned inside a `skip` one, or one in force
+    on its channel when it falls due (now, for a late row)."""
     found = safety.get(row.campaign)
     if found is None or row.post in found.exempt_posts:
         return None
     skipped = fate(found.windows, row.channel, row.due_utc, None)
     if skipped is not None and skipped.release is None:
         return skipped.window
-    return next((w for w in found.windows if w.covers(row.channel, now)), None)
+    waits = max(now, row.due_utc)
+    return next((w for w in found.windows if w.covers(row.channel, waits)), None)
 
 
 def why_waiting(row: Row, at: Circumstances) -> Waiting | None:

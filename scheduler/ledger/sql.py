@@ -1222,12 +1222,18 @@ class SqlLedger:
         safety = {c: s for c, s in self.blackouts().items() if s.windows}
         if not safety:
             return []
+        skips = [w for s in safety.values() for w in s.windows if w.then == "skip"]
+        settles = _D.deadline_utc < now  # only these, or rows planned inside a `skip` blackout
+        if skips:
+            first, last = min(w.start for w in skips), max(w.end for w in skips)
+            settles = or_(settles, and_(_D.due_utc >= first, _D.due_utc < last))
         query = (
             select(_D.key, _D.campaign, _D.post, _D.channel, _D.due_utc, _D.deadline_utc)
             .where(
                 _D.state == State.PLANNED,
                 _D.due_utc <= now,
                 _D.campaign.in_(sorted(safety)),
+                settles,
             )
             .with_for_update(skip_locked=True)
         )
