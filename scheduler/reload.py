@@ -6,6 +6,9 @@ left out of the sync altogether, so the ledger, which holds the plan as last syn
 running it. Its errors are logged, located. A campaign whose file was deleted is cancelled
 (its planned deliveries only: rule 3), but only while every configured folder is there and
 holds campaign files: a wrong path in config.yaml or a disk not mounted cancels nothing.
+
+The blackouts of a file with errors are read and put in force all the same (added to those it
+had, never removed: see `Planner._apply_blackouts`).
 """
 
 from __future__ import annotations

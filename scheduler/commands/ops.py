@@ -373,7 +373,11 @@ def _status_text(report: dict[str, Any], now: datetime) -> str:
             report["late"],
             lambda i: (
                 f"{ago(i['due'])} late"
-                + (f", next try at {at(i['next_attempt'])}" if "next_attempt" in i else "")
+                + (
+                    f", next try at {at(i['next_attempt'])}"
+                    if "next_attempt" in i and i.get("waiting_kind") != "retry"
+                    else ""
+                )
                 + (f", waiting for {i['waiting_for']}" if "waiting_for" in i else "")
                 + (f": {i['reason']}" if "reason" in i else "")
             ),
