@@ -311,7 +311,10 @@ class Daemon:
                 campaign,
                 extra={"campaign": campaign},
             )
+        now = self._clock()
         for campaign, window in update.new_blackouts:
+            if window.end <= now:
+                continue
             try:
                 planned = self.ledger.rows(campaign, [State.PLANNED])
             except LedgerError:
@@ -323,8 +326,9 @@ class Daemon:
                 else "wait until it ends, then go out unless past their not_after"
             )
             log.warning(
-                "blackout in force: '%s' (%s), %s to %s UTC, on %s: no post of campaign %s "
+                "blackout %s: '%s' (%s), %s to %s UTC, on %s: no post of campaign %s "
                 "starts inside it; the %d deliveries planned inside %s",
+                "in force" if window.start <= now else "ahead",
                 window.reason,
                 f"{window.where.file}:{window.where.line}",
                 f"{window.start:%Y-%m-%d %H:%M:%S}",
