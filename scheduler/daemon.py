@@ -317,9 +317,13 @@ class Daemon:
                 continue
             try:
                 planned = self.ledger.rows(campaign, [State.PLANNED])
+                safety = self.ledger.blackouts().get(campaign)
             except LedgerError:
-                planned = []
-            inside = sum(window.covers(r.channel, r.due_utc) for r in planned)
+                planned, safety = [], None
+            exempt = safety.exempt_posts if safety else frozenset()
+            inside = sum(
+                window.covers(r.channel, r.due_utc) and r.post not in exempt for r in planned
+            )
             what = (
                 "are skipped (then: skip)"
                 if window.then == "skip"
@@ -354,8 +358,8 @@ class Daemon:
     def _beat(self) -> None:
         """Tell the ledger this daemon is alive (`clarion status` shows it), every
         BEAT_EVERY at most."""
-        if time.monotonic() - self._last_beat < BEAT_EVERY.total_seconds():
-            return
+        if time.monotonic() - self._last_beat < BEAT_EVERY.total_seconds() / 2:
+            return  # half: a job that runs every BEAT_EVERY, a little early, still beats
         now = self._clock()
         period = max(self.policies.sweep_interval, BEAT_EVERY)
         try:
