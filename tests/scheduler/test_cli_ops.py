@@ -16,7 +16,7 @@ from click.testing import CliRunner, Result
 from scheduler.cli import cli
 from scheduler.config import Policies
 from scheduler.dispatch import Dispatcher
-from scheduler.ledger.api import Claim, Failed, Outcome, Row, Sent, State, Unknown
+from scheduler.ledger.api import Claim, Failed, Outcome, Retry, Row, Sent, State, Unknown
 from scheduler.ledger.sql import SqlLedger
 from tests.scheduler.ledgerkit import LEASE, ScriptedConnector, delivery, ref
 
@@ -459,3 +459,31 @@ def test_pause_until_refuses_what_is_not_a_future_time(
     result = clarion(config, "pause", "--all", "--until", when)
     assert result.exit_code == 2 and words in result.stderr, result.output
     assert "Traceback" not in result.output and ledger.controls() == []
+
+
+def test_status_names_a_retry_back_off_and_a_rate_budget(
+    ledger: SqlLedger, config: Path, ledger_url: str
+) -> None:
+    now = datetime.now(UTC)
+    config.write_text(
+        f"ledger: '{ledger_url}'\n"
+        "channels:\n"
+        "  ch-ok: {platform: mastodon, base_url: 'https://m.example', "
+        "credentials: {access_token: '${NOT_SET}'}, rate: {posts: 1, per: 1h}}\n"
+    )
+    settle(ledger, "ok", Sent(ref(3)), at=now)
+    back_off = Retry(now + HOUR, "rate limited by the platform", "retry-later")
+    settle(ledger, "again", back_off, at=now)
+    ledger.sync(
+        [*(r.delivery for r in ledger.rows()), delivery("queued", due=now - HOUR, channel="ch-ok")],
+        now,
+    )
+    ledger.beat("host:9", now, now, now + HOUR, False)
+    report = json.loads(clarion(config, "status", "--format", "json").output)
+    late = {item["key"].split("/")[1]: item for item in report["late"]}
+    assert late["again"]["waiting_kind"] == "retry"
+    assert late["again"]["waiting_for"].startswith("its next try at ")
+    assert late["queued"]["waiting_kind"] == "rate"
+    assert "channel ch-ok's rate budget: its next post at" in late["queued"]["waiting_for"]
+    text = clarion(config, "status").output
+    assert "waiting for its next try at" in text and "rate limited by the platform" in text
