@@ -52,7 +52,7 @@ def test_blackouts_are_read_from_a_file_with_errors(tmp_path: Path) -> None:
         datetime(2027, 2, 8, 23, tzinfo=UTC),
         datetime(2027, 2, 9, 23, tzinfo=UTC),
     )
-    assert live.channels == {"x-main"} and mourning.channels is None
+    assert live.channels == frozenset({"x-main"}) and mourning.channels is None
     assert rehearsal.start == OPTIONS.now
     assert safety.exempt_posts == {"qa"}
 
