@@ -13,11 +13,12 @@ import difflib
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from campaigns.blackouts import Fate, Window, fate
 from campaigns.channels import ChannelSpec
 from campaigns.delivery import Delivery
 from campaigns.durations import format_duration
@@ -25,6 +26,7 @@ from campaigns.length import Length
 from campaigns.model import CampaignFile, Localized, MediaItem, Override, Post
 from campaigns.platforms import GIF, PLATFORMS
 from campaigns.problems import Location, Problems, Severity
+from campaigns.safety import bounds
 from campaigns.timeexpr import Anchor, Instant, TimeExpr, resolve
 from campaigns.yamlsource import PathKey, SourceMap
 
@@ -57,15 +59,6 @@ class Variant:
     channels: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Window:
-    start: datetime
-    end: datetime
-    reason: str
-    channels: frozenset[str] | None
-    where: Location
-
-
 @dataclass
 class Scope:
     """One campaign file being loaded: its model, its sources, and what the checks resolved."""
@@ -79,6 +72,8 @@ class Scope:
     strict: bool
     now: datetime
     problems: Problems
+    anchor_now: datetime | None = None
+    """What the anchor value `now` means, when it was fixed earlier (else `now`)."""
     channels: dict[str, ChannelSpec] = field(default_factory=dict)
     anchors: dict[str, Anchor] = field(default_factory=dict)
     variants: list[Variant] = field(default_factory=list)
@@ -105,7 +100,7 @@ def check_campaign(scope: Scope) -> None:
         if spec is not None:
             scope.channels[name] = spec
     for name, value in plan.anchors.items():
-        scope.anchors[name] = scope.now if value == "now" else value
+        scope.anchors[name] = (scope.anchor_now or scope.now) if value == "now" else value
     scope.variants = _variants(scope)
     _check_zones(scope)
     _check_blackouts(scope)
@@ -279,17 +274,13 @@ def _check_blackouts(scope: Scope) -> None:
         chosen = _subset(scope, blackout.channels, (*path, "channels"), list(scope.plan.channels))
         if not ok:
             continue
-        bounds = span(scope, blackout.start, blackout.until, path, scope.plan.timezone)
-        if bounds is not None:
-            scope.blackouts.append(
-                Window(
-                    bounds[0].utc,
-                    bounds[1],
-                    blackout.reason,
-                    frozenset(chosen) if chosen is not None else None,
-                    scope.at(*path),
-                )
-            )
+        if span(scope, blackout.start, blackout.until, path, scope.plan.timezone) is None:
+            continue
+        start, end = bounds(blackout.start, blackout.until, scope.anchors, scope.plan.timezone)
+        channels = frozenset(chosen) if chosen is not None else None
+        scope.blackouts.append(
+            Window(start, end, blackout.reason, channels, scope.at(*path), blackout.then)
+        )
 
 
 def span(
@@ -912,28 +903,46 @@ def report(scope: Scope, severity: Severity, where: Location, message: str, hint
 
 
 def check_blackouts(
-    scope: Scope, deliveries: Sequence[Delivery], where: Mapping[str, Location]
+    scope: Scope, deliveries: list[Delivery], where: Mapping[str, Location]
 ) -> None:
-    """Errors for deliveries inside a blackout; `where` locates each post's time."""
+    """Mark each delivery planned inside a blackout with what becomes of it (a note the
+    preview shows), and warn once per post and blackout; `where` locates each post's time.
+    Posts with `ignore_blackouts: true` are left alone."""
     if not scope.blackouts:
         return
-    hits: dict[tuple[str, int], Delivery] = {}
-    for delivery in deliveries:
-        for i, window in enumerate(scope.blackouts):
-            if window.channels is not None and delivery.channel not in window.channels:
-                continue
-            if window.start <= delivery.due_utc <= window.end:
-                hits.setdefault((delivery.post, i), delivery)
-    for (post, i), delivery in hits.items():
+    exempt = {post.id for _, post in scope.posts if post.ignore_blackouts}
+    hits: dict[tuple[str, int], tuple[Delivery, str]] = {}
+    for n, delivery in enumerate(deliveries):
+        if delivery.post in exempt:
+            continue
+        found = fate(scope.blackouts, delivery.channel, delivery.due_utc, delivery.deadline_utc)
+        if found is None:
+            continue
+        note = hold_note(found, delivery.timezone)
+        deliveries[n] = replace(delivery, warnings=(*delivery.warnings, note))
+        hits.setdefault((delivery.post, scope.blackouts.index(found.window)), (delivery, note))
+    for (post, i), (delivery, note) in hits.items():
         window = scope.blackouts[i]
-        report(
-            scope,
-            "warning" if delivery.status == "draft" else "error",
+        more = "" if window.then == "skip" else ", or set 'then: skip' on the blackout"
+        scope.problems.warning(
             where[post],
-            f"post '{post}' falls inside the blackout '{window.reason}' (line "
-            f"{window.where.line}), on {delivery.channel} at {_local(delivery)}",
-            "move the post, or shorten the blackout",
+            f"post '{post}' on {delivery.channel} at {_local(delivery)}: {note} (line "
+            f"{window.where.line})",
+            "move the post if it should go out at another time, or give it "
+            f"'ignore_blackouts: true' if it must go out during the blackout{more}",
         )
+
+
+def hold_note(found: Fate, zone_name: str) -> str:
+    """`held by the blackout 'Mourning': ...` and what happens next, in words."""
+    held = f"held by the blackout '{found.window.reason}'"
+    if found.release is None:
+        return f"{held}: skipped, it will not go out (then: skip)"
+    release = found.release.astimezone(ZoneInfo(zone_name))
+    at = f"{release:%Y-%m-%d %H:%M} {release.tzname()}"
+    if found.expires:
+        return f"{held} until {at}: it expires then, its not_after has passed by then"
+    return f"{held}: goes out when it ends, at {at}"
 
 
 def check_past(scope: Scope, deliveries: Sequence[Delivery], where: Mapping[str, Location]) -> None:

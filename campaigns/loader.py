@@ -15,6 +15,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from campaigns.blackouts import Safety
 from campaigns.channels import ChannelSpec
 from campaigns.checks import (
     POST_VALUES,
@@ -31,6 +32,7 @@ from campaigns.expand import expand
 from campaigns.model import GUIDANCE, Campaign, CampaignFile, Post
 from campaigns.modelcheck import check_model
 from campaigns.problems import InputError, Location, Problem, Problems
+from campaigns.safety import read_safety
 from campaigns.yamlsource import Document, PathKey, SourceMap, read_yaml
 
 SUFFIXES = (".yaml", ".yml")
@@ -47,6 +49,8 @@ class LoadOptions:
     """Aware; posts earlier than this are warned about, and it is the value of `now` anchors."""
     min_gap: timedelta = timedelta(minutes=30)
     default_not_after: timedelta | None = timedelta(hours=2)
+    now_anchors: Mapping[str, datetime] = field(default_factory=dict)
+    """By campaign id: what `now` anchors mean when the daemon fixed it earlier (else `now`)."""
 
     def __post_init__(self) -> None:
         if self.now.tzinfo is None:
@@ -64,6 +68,8 @@ class PlanSet:
     problems: list[Problem] = field(default_factory=list)
     """Errors and warnings, sorted by file and position."""
     files: list[str] = field(default_factory=list)
+    safety: dict[str, Safety] = field(default_factory=dict)
+    """Each campaign's blackouts, read even from files with errors (see campaigns.blackouts)."""
 
     def has_errors(self) -> bool:
         return any(p.severity == "error" for p in self.problems)
@@ -82,7 +88,7 @@ def load_plans(paths: Sequence[Path], options: LoadOptions) -> PlanSet:
         result.files.append(display)
         found = Problems()
         try:
-            outcome = _load_file(file, display, options, found)
+            outcome = _load_file(file, display, options, found, result.safety)
         except Exception as exc:  # a bug must not hide the problems found in other files
             found.error(
                 Location(display, 1, 1),
@@ -151,7 +157,7 @@ def _files(paths: Sequence[Path], problems: Problems) -> list[tuple[Path, str]]:
 
 
 def _load_file(
-    file: Path, display: str, options: LoadOptions, problems: Problems
+    file: Path, display: str, options: LoadOptions, problems: Problems, safety: dict[str, Safety]
 ) -> tuple[Campaign, Scope, list[Delivery], list[tuple[str, Slot]]] | None:
     try:
         doc = read_yaml(file, display)
@@ -175,6 +181,7 @@ def _load_file(
             "then put the posts, each starting with '- id:', under 'posts:'",
         )
         return None
+    _read_safety(doc, options, safety)
     plan, posts, found = _validate(doc)
     problems.extend(found)
     if plan is None:
@@ -198,6 +205,23 @@ def _load_file(
     return campaign, scope, expansion.deliveries, expansion.slots
 
 
+def _read_safety(doc: Document, options: LoadOptions, safety: dict[str, Safety]) -> None:
+    """Add the file's blackouts to `safety` (two files with one campaign id: both files')."""
+    name = doc.data.get("campaign") if isinstance(doc.data, dict) else None
+    anchor_now = options.now
+    if isinstance(name, str):
+        anchor_now = options.now_anchors.get(name, options.now)
+    found = read_safety(doc.data, doc.source, anchor_now)
+    if found is None:
+        return
+    known = safety.get(found.campaign)
+    if known is not None:
+        found = Safety(
+            found.campaign, known.windows + found.windows, known.exempt_posts | found.exempt_posts
+        )
+    safety[found.campaign] = found
+
+
 def _scope(
     doc: Document,
     file: Path,
@@ -215,6 +239,7 @@ def _scope(
         options.strict_channels,
         options.now,
         problems,
+        anchor_now=options.now_anchors.get(plan.campaign),
     )
 
 

@@ -27,6 +27,7 @@ from pydantic import (
     WithJsonSchema,
 )
 
+from campaigns.blackouts import BlackoutPolicy
 from campaigns.durations import Duration, PositiveDuration
 from campaigns.localtime import zone
 from campaigns.modelcheck import Guidance
@@ -421,6 +422,11 @@ class Post(_Strict):
         default=None,
         description="Reads this post's times in this zone, for every audience.",
     )
+    ignore_blackouts: bool = Field(
+        default=False,
+        description="true: this post goes out even inside the campaign's blackouts (a live "
+        "event that must happen while everything else waits).",
+    )
 
 
 class Audience(_Strict):
@@ -439,13 +445,23 @@ class Audience(_Strict):
 
 
 class Blackout(_Strict):
-    """A period in which no post may go out (a national day of mourning, an incident)."""
+    """A period in which no post goes out (a national day of mourning, an incident). Posts
+    that fall inside wait for its end (`then: postpone`) or are not posted (`then: skip`)."""
 
     start: Time = Field(alias="from", description="A day alone means the start of that day.")
-    until: Time = Field(description="A day alone means the end of that day.")
+    until: Time = Field(
+        description="The end, not included (posting resumes at this time); a day alone means "
+        "the end of that day."
+    )
     reason: str = Field(min_length=1, description="Why: shown when a post falls inside.")
     channels: list[ChannelName] | None = Field(
         default=None, description="Only on these channels (default: all)."
+    )
+    then: BlackoutPolicy = Field(
+        default="postpone",
+        description="What happens to posts planned inside: 'postpone' (the default) sends them "
+        "when the blackout ends, unless their not_after has passed by then (they expire); "
+        "'skip' does not post them at all.",
     )
 
 

@@ -22,7 +22,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from campaigns.problems import InputError, Problem
@@ -33,15 +33,27 @@ from scheduler.health import HealthReport, HealthServer, check
 from scheduler.ledger.api import Ledger, LedgerError, Outcome, Retry, Row, State
 from scheduler.logs import Redactor, delivery_fields
 from scheduler.metrics import DispatchObserver, Metrics
-from scheduler.reload import Planner, describe, watch_campaigns
+from scheduler.reload import Planner, PlanUpdate, describe, watch_campaigns
 from scheduler.timing import AlarmClock, utcnow
 from scheduler.workers import Workers
 
 log = logging.getLogger("clarion.daemon")
 
 SWEEPER, HEARTBEAT = "@sweeper", "@heartbeat"
+BEAT_EVERY = timedelta(seconds=5)
+"""How often the daemon records its heartbeat in the ledger, at most."""
 LIVE = (State.PLANNED, State.CLAIMED)
 """States that still need the daemon; `--exit-when-idle` stops when none is left."""
+
+
+def _sleep(stop: threading.Event, seconds: float) -> bool:
+    return stop.wait(seconds)
+
+
+def _no_wait(_stop: threading.Event, _seconds: float) -> bool:
+    """`run --once` does not wait for a rate budget's next slot: what must wait is left for
+    the next run."""
+    return True
 
 
 class StartupError(Exception):
@@ -106,6 +118,9 @@ class Daemon:
         """Why reloads were asked for since the last one (a burst of them makes one)."""
         self._reloads_lock = threading.Lock()
         self._started = time.monotonic()
+        self._started_at = clock()
+        self._last_beat = float("-inf")
+        self._process = ""
         self._beats: dict[str, float] = {}
         self._ledger_failing: tuple[float, str] | None = None
         self._last_recheck = float("-inf")
@@ -158,7 +173,9 @@ class Daemon:
                 )
         where = f"dry run: posts are written to {self.outbox}" if self.outbox else "live"
         log.info("ledger %s (%s)", opened.url, where)
-        self.planner = Planner(self.config, self.ledger, self._clock())
+        self._process = opened.process
+        self._beat()
+        self.planner = Planner(self.config, self.ledger)
         self.reload("start-up")
         try:
             self.connectors = self._build_connectors()
@@ -173,11 +190,12 @@ class Daemon:
             clock=self._clock,
             listener=DispatchObserver(self.metrics, self.policies.alert_lateness, self._finished),
             rates={n: s.rate for n, s in self.config.channels.items() if s.rate is not None},
+            wait=_no_wait if self.options.once else _sleep,
         )
         self.workers = Workers(self.dispatcher, self.connectors, self._stop_claiming)
         self.alarms = AlarmClock(
             self.workers.request,
-            self.ledger.alarms,
+            self._alarms,
             self.policies.horizon,
             self._clock,
             on_error=self._alarms_failed,
@@ -314,6 +332,7 @@ class Daemon:
             log.warning(
                 "expired: its deadline had passed when it was planned", extra=delivery_fields(key)
             )
+        self._log_blackouts(update)
         if self._running:
             try:
                 self.alarms.refresh()
@@ -321,13 +340,74 @@ class Daemon:
                 self._ledger_failed("alarms", exc)
             self.alarms.run_soon(SWEEPER)
 
+    def _log_blackouts(self, update: PlanUpdate) -> None:
+        for campaign in update.blackouts_read:
+            log.warning(
+                "campaign %s has errors, but its blackouts were read: they are in force, added "
+                "to those it had (fix the errors to remove or shorten one)",
+                campaign,
+                extra={"campaign": campaign},
+            )
+        now = self._clock()
+        for campaign, window in update.new_blackouts:
+            if window.end <= now:
+                continue
+            try:
+                planned = self.ledger.rows(campaign, [State.PLANNED])
+                safety = self.ledger.blackouts().get(campaign)
+            except LedgerError:
+                planned, safety = [], None
+            exempt = safety.exempt_posts if safety else frozenset()
+            inside = sum(
+                window.covers(r.channel, r.due_utc) and r.post not in exempt for r in planned
+            )
+            what = (
+                "are skipped (then: skip)"
+                if window.then == "skip"
+                else "wait until it ends, then go out unless past their not_after"
+            )
+            log.warning(
+                "blackout %s: '%s' (%s), %s to %s UTC, on %s: no post of campaign %s "
+                "starts inside it; the %d deliveries planned inside %s",
+                "in force" if window.start <= now else "ahead",
+                window.reason,
+                f"{window.where.file}:{window.where.line}",
+                f"{window.start:%Y-%m-%d %H:%M:%S}",
+                f"{window.end:%Y-%m-%d %H:%M:%S}",
+                ", ".join(sorted(window.channels)) if window.channels else "every channel",
+                campaign,
+                inside,
+                what,
+                extra={"campaign": campaign, "blackout": window.reason},
+            )
+
+    def _alarms(self, now: datetime, horizon: timedelta) -> list[tuple[str, str, datetime]]:
+        """The deliveries' alarms, and one at each end of a blackout that holds some."""
+        found = self.ledger.alarms(now, horizon) + self.ledger.blackout_ends(now, horizon)
+        return sorted(found, key=lambda alarm: (alarm[2], alarm[0]))
+
     def _files_changed(self, files: list[str]) -> None:
         names = ", ".join(Path(f).name for f in files[:5])
         self.request_reload(f"changed: {names}{' …' if len(files) > 5 else ''}")
 
     # --- jobs ----------------------------------------------------------------------------
 
+    def _beat(self) -> None:
+        """Tell the ledger this daemon is alive (`clarion status` shows it), every
+        BEAT_EVERY at most."""
+        if time.monotonic() - self._last_beat < BEAT_EVERY.total_seconds() / 2:
+            return  # half: a job that runs every BEAT_EVERY, a little early, still beats
+        now = self._clock()
+        period = max(self.policies.sweep_interval, BEAT_EVERY)
+        try:
+            self.ledger.beat(self._process, self._started_at, now, now + 3 * period, self.dry_run)
+        except LedgerError as exc:
+            self._ledger_failed("heartbeat", exc)
+        else:
+            self._last_beat = time.monotonic()
+
     def _heartbeat(self) -> None:
+        self._beat()
         self._beats[HEARTBEAT] = time.monotonic()
         self.metrics.heartbeat.set_to_current_time()
         self.metrics.alarms.set(self.alarms.armed)
@@ -349,6 +429,7 @@ class Daemon:
                     "reconciled where the platform allows, else settle it with clarion resolve",
                     extra=delivery_fields(key),
                 )
+            self._settle_blackouts(now)
             for key in self.ledger.expire_overdue(now):
                 self.metrics.expired.inc()
                 log.warning("expired: not posted, its deadline passed", extra=delivery_fields(key))
@@ -375,6 +456,12 @@ class Daemon:
                 self.workers.request(channel)
         self._beats[SWEEPER] = time.monotonic()
         self.metrics.last_sweep.set_to_current_time()
+
+    def _settle_blackouts(self, now: datetime) -> None:
+        for key, state, reason in self.ledger.settle_blackouts(now):
+            if state == State.EXPIRED:
+                self.metrics.expired.inc()
+            log.warning("not posted, %s: %s", state, reason, extra=delivery_fields(key))
 
     def _ledger_failed(self, operation: str, exc: Exception) -> None:
         self.metrics.ledger_errors.labels(operation).inc()
@@ -537,6 +624,7 @@ class Daemon:
         """Publish what is due now on every channel, channels in parallel."""
         now = self._clock()
         self.ledger.expire_leases(now)
+        self._settle_blackouts(now)
         self.ledger.expire_overdue(now)
         threads = [
             threading.Thread(
@@ -550,6 +638,12 @@ class Daemon:
             thread.start()
         for thread in threads:
             thread.join()
+        waiting = self.ledger.due_channels(self._clock())
+        if waiting:
+            log.info(
+                "still due on %s, waiting for the rate budget: the next run posts them",
+                ", ".join(waiting),
+            )
 
     def close(self) -> None:
         """Stop every thread; publishes in flight get `policies.shutdown_grace` to finish."""
@@ -567,6 +661,11 @@ class Daemon:
                     ", ".join(busy),
                     self.policies.shutdown_grace,
                 )
+        if self._process:
+            try:
+                self.ledger.stopped(self._process)
+            except LedgerError as exc:
+                log.debug("could not record the stop in the ledger: %s", exc)
         self._stack.close()
         if self._opened:
             log.info("stopped")

@@ -6,6 +6,9 @@ left out of the sync altogether, so the ledger, which holds the plan as last syn
 running it. Its errors are logged, located. A campaign whose file was deleted is cancelled
 (its planned deliveries only: rule 3), but only while every configured folder is there and
 holds campaign files: a wrong path in config.yaml or a disk not mounted cancels nothing.
+
+The blackouts of a file with errors are read and put in force all the same (added to those it
+had, never removed: see `Planner._apply_blackouts`).
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from campaigns.blackouts import Window
 from campaigns.delivery import Delivery
 from campaigns.problems import Problem
 from scheduler.config import Config
@@ -41,6 +45,10 @@ class PlanUpdate:
     new_edits: list[str] = field(default_factory=list)
     """Of `report.edited_after_sending`, those not reported yet with this content: the rest
     were, at an earlier load (every load finds them again)."""
+    new_blackouts: list[tuple[str, Window]] = field(default_factory=list)
+    """(campaign, blackout) put in force by this load."""
+    blackouts_read: list[str] = field(default_factory=list)
+    """Campaigns whose files have errors but whose blackouts were read and applied."""
 
 
 def source_file(delivery: Delivery) -> str:
@@ -70,12 +78,13 @@ def canonical(deliveries: list[Delivery]) -> list[Delivery]:
 class Planner:
     """Loads the plans and syncs them into the ledger; one load at a time."""
 
-    def __init__(self, config: Config, ledger: Ledger, anchor_now: datetime) -> None:
+    def __init__(self, config: Config, ledger: Ledger, anchor_now: datetime | None = None) -> None:
         self._config = config
         self._ledger = ledger
         self._anchor_now = anchor_now
-        """The instant `now` means in campaign files: the daemon's start, so that a reload
-        does not move posts anchored on it."""
+        """What `now` means in a campaign file loaded for the first time (default: the time
+        of that load). It is then kept in the ledger, so that neither a reload nor a restart
+        moves the posts anchored on it."""
         self._lock = threading.Lock()
         self._edits: dict[str, str] = {}
         """Deliveries reported as edited after sending, with the content reported."""
@@ -91,12 +100,14 @@ class Planner:
         with self._lock:
             policies = config.file.policies
             missing = [p for p in config.campaign_paths if not p.exists()]
+            fixed = self._ledger.now_anchors()
             options = LoadOptions(
                 channels=config.channel_specs(),
                 strict_channels=config.explicit,
-                now=self._anchor_now,
+                now=self._anchor_now or now,
                 min_gap=policies.min_gap,
                 default_not_after=policies.not_after,
+                now_anchors=fixed,
             )
             plan = load_plans([p for p in config.campaign_paths if p not in missing], options)
             problems = self._missing(missing) + list(plan.problems)
@@ -108,9 +119,34 @@ class Planner:
                 scope = good  # a campaign not found now may be in the folder not found
             else:
                 scope = (set(self._ledger.campaigns()) | good) - broken
+            self._ledger.fix_now_anchors(
+                {
+                    c.id: options.now
+                    for c in plan.campaigns
+                    if c.id in good and c.id not in fixed and "now" in c.plan.anchors.values()
+                }
+            )
+            added, read = self._apply_blackouts(plan, good)
             deliveries = canonical([d for d in plan.deliveries if d.campaign in good])
             report = self._ledger.sync(deliveries, now, campaigns=scope)
-            return PlanUpdate(report, problems, sorted(broken), self._new_edits(report, plan))
+            edits = self._new_edits(report, plan)
+            return PlanUpdate(report, problems, sorted(broken), edits, added, read)
+
+    def _apply_blackouts(
+        self, plan: PlanSet, good: Collection[str]
+    ) -> tuple[list[tuple[str, Window]], list[str]]:
+        """Put each campaign's blackouts in force before its deliveries are synced. Those of
+        a file with errors are read all the same and added to the ones in force (never
+        removing one: a typo must not lift a blackout); a valid file's replace them."""
+        added: list[tuple[str, Window]] = []
+        read: list[str] = []
+        for campaign, safety in sorted(plan.safety.items()):
+            complete = campaign in good
+            new = self._ledger.set_blackouts(safety, replace=complete)
+            added += [(campaign, window) for window in new]
+            if not complete and safety.windows:
+                read.append(campaign)
+        return added, read
 
     def _new_edits(self, report: SyncReport, plan: PlanSet) -> list[str]:
         content = {d.key: d.content_hash for d in plan.deliveries}

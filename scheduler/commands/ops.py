@@ -23,11 +23,13 @@ import click
 
 from scheduler.cli import EXIT_PROBLEMS, EXIT_USAGE
 from scheduler.commands import config_option, emit, load_config_or_exit
+from scheduler.commands.when import When
 
 if TYPE_CHECKING:
-    from scheduler.ledger.api import Control, Row, Transition
+    from scheduler.ledger.api import Control, Row, State, Transition
     from scheduler.ledger.sql import SqlLedger
     from scheduler.repeats import RepeatVerdict
+    from scheduler.waiting import Circumstances
 
 dry_run_option = click.option(
     "--dry-run",
@@ -145,9 +147,11 @@ def _check_campaign(ledger: SqlLedger, campaign: str) -> None:
 def status(campaign: str | None, config_path: Path | None, dry_run: bool, fmt: str) -> None:
     """Show deliveries by state, what is due next, and what needs attention.
 
-    Lists every `unknown` delivery (it may or may not have gone out: settle it with
-    `clarion resolve`), recent failures with their reasons, late deliveries, the last ones
-    sent with their links, paused campaigns and held channels. With CAMPAIGN, only that one.
+    Says whether a daemon is running on this ledger; lists every `unknown` delivery (it may
+    or may not have gone out: settle it with `clarion resolve`), recent failures with their
+    reasons, late deliveries with what each waits for (a pause, a held channel, a blackout, a
+    retry's back-off, the rate budget), the last ones sent with their links, paused
+    campaigns, blackouts and held channels. With CAMPAIGN, only that one.
     """
     from scheduler.ledger.api import State
     from scheduler.ledger.sql import IDENTITY
@@ -158,20 +162,29 @@ def status(campaign: str | None, config_path: Path | None, dry_run: bool, fmt: s
             _check_campaign(ledger, campaign)
         counts = ledger.counts(campaign)
         planned = ledger.rows(campaign, [State.PLANNED])
-        controls = ledger.controls()
+        controls = ledger.controls(now)
         held = ledger.held_channels()
-        late = [
-            _brief(r, now) | _holding_back(ledger, r, controls, held)
-            for r in planned
-            if r.due_utc <= now
-        ]
+        daemons = ledger.daemons(now)
+        at = _circumstances(ledger, config_path, now, controls, held, bool(daemons))
+        late = [_brief(r, now) | _waiting(r, at) for r in planned if r.due_utc <= now]
+        upcoming = next((r for r in planned if r.due_utc > now), None)
         report: dict[str, Any] = {
             "ledger": ledger.url,
             "now": _iso(now),
             "campaign": campaign,
+            "daemons": [
+                {
+                    "process": d.process,
+                    "since": _iso(d.started),
+                    "heartbeat": _iso(d.beat),
+                    "dry_run": d.dry_run,
+                }
+                for d in daemons
+            ],
             "counts": {state.value: count for state, count in counts.items()},
-            "next_due": next((_brief(r, now) for r in planned if r.due_utc > now), None),
+            "next_due": upcoming and _brief(upcoming, now) | _waiting(upcoming, at),
             "late": late,
+            "blackouts": _blackouts_report(at, planned, campaign),
             "claimed": [_brief(r, now) for r in ledger.rows(campaign, [State.CLAIMED])],
             "unknown": [_brief(r, now) for r in ledger.rows(campaign, [State.UNKNOWN])],
             "failed": [
@@ -196,7 +209,13 @@ def status(campaign: str | None, config_path: Path | None, dry_run: bool, fmt: s
                 for r in ledger.rows(campaign, [State.SENT], limit=RECENT, newest_first=True)
             ],
             "paused": [
-                {"campaign": c.campaign, "reason": c.reason, "since": _iso(c.since), "by": c.by}
+                {
+                    "campaign": c.campaign,
+                    "reason": c.reason,
+                    "since": _iso(c.since),
+                    "until": _iso(c.until),
+                    "by": c.by,
+                }
                 for c in controls
                 if campaign is None or c.campaign in (None, campaign)
             ],
@@ -230,22 +249,76 @@ def _brief(row: Row, now: datetime) -> dict[str, Any]:
     return item
 
 
-def _holding_back(
-    ledger: SqlLedger, row: Row, controls: Sequence[Control], held: Mapping[str, str]
-) -> dict[str, str]:
-    """What keeps a late delivery from going out now, besides a retry's wait: a pause, a
-    held channel, or an earlier part of its thread that is not out yet."""
-    from scheduler.ledger.api import State
+def _circumstances(
+    ledger: SqlLedger,
+    config_path: Path | None,
+    now: datetime,
+    controls: Sequence[Control],
+    held: Mapping[str, str],
+    daemon_running: bool,
+) -> Circumstances:
+    """What holds deliveries back now, as `scheduler.waiting` weighs it."""
+    from scheduler.ratebudget import ChannelBudget
+    from scheduler.waiting import Circumstances
 
-    if any(c.campaign in (None, row.campaign) for c in controls):
-        return {"waiting_for": "its campaign to be resumed (paused)"}
-    if row.channel in held:
-        return {"waiting_for": f"channel {row.channel} to be released (held)"}
-    parent_key = row.delivery.parent_key
-    parent = ledger.get(parent_key) if parent_key else None
-    if parent is not None and parent.state != State.SENT:
-        return {"waiting_for": f"the previous part of its thread ({parent.state})"}
-    return {}
+    config = load_config_or_exit(config_path)
+    rate_ready: dict[str, datetime] = {}
+    for name, channel in config.channels.items():
+        if channel.rate is None:
+            continue
+        budget = ChannelBudget.from_settings(channel.rate)
+        budget.seed(ledger.sent_since(name, now - channel.rate.per))
+        rate_ready[name] = now + budget.wait(now)
+
+    def parent_state(key: str) -> State | None:
+        parent = ledger.get(key)
+        return None if parent is None else parent.state
+
+    return Circumstances(
+        now, controls, held, ledger.blackouts(), rate_ready, daemon_running, parent_state
+    )
+
+
+def _waiting(row: Row, at: Circumstances) -> dict[str, str]:
+    """Why a planned delivery does not go out now, if anything holds it back."""
+    from scheduler.waiting import why_waiting
+
+    found = why_waiting(row, at)
+    if found is None:
+        return {}
+    item = {"waiting_for": found.words, "waiting_kind": found.kind}
+    if found.until is not None:
+        item["waiting_until"] = _iso(found.until) or ""
+    return item
+
+
+def _blackouts_report(
+    at: Circumstances, planned: Sequence[Row], campaign: str | None
+) -> list[dict[str, Any]]:
+    """The blackouts in force or to come, with how many planned deliveries each holds."""
+    found = []
+    for name, safety in sorted(at.safety.items()):
+        if campaign is not None and name != campaign:
+            continue
+        rows = [r for r in planned if r.campaign == name and r.post not in safety.exempt_posts]
+        for window in safety.windows:
+            if window.end <= at.now:
+                continue
+            holds = sum(window.covers(r.channel, max(r.due_utc, at.now)) for r in rows)
+            found.append(
+                {
+                    "campaign": name,
+                    "reason": window.reason,
+                    "from": _iso(window.start),
+                    "until": _iso(window.end),
+                    "channels": sorted(window.channels) if window.channels else None,
+                    "then": window.then,
+                    "source": f"{window.where.file}:{window.where.line}",
+                    "in_force": window.start <= at.now,
+                    "holds": holds,
+                }
+            )
+    return found
 
 
 def _status_text(report: dict[str, Any], now: datetime) -> str:
@@ -257,7 +330,18 @@ def _status_text(report: dict[str, Any], now: datetime) -> str:
         return _span(delta) if delta >= timedelta(minutes=1) else "under a minute"
 
     scope = f"campaign {report['campaign']}" if report["campaign"] else "all campaigns"
-    lines = [f"Ledger {report['ledger']}, {scope}, at {_when(now)}", ""]
+    lines = [f"Ledger {report['ledger']}, {scope}, at {_when(now)}"]
+    for daemon in report["daemons"]:
+        rehearsal = " (a dry run)" if daemon["dry_run"] else ""
+        lines.append(
+            f"Daemon {daemon['process']}{rehearsal} running since {at(daemon['since'])}, "
+            f"last heartbeat {ago(daemon['heartbeat'])} ago"
+        )
+    if not report["daemons"]:
+        lines.append(
+            "NO DAEMON is running on this ledger: nothing is posted until `clarion run` starts"
+        )
+    lines.append("")
     counts = report["counts"]
     lines.append("Deliveries: " + ", ".join(f"{n} {state}" for state, n in counts.items() if n))
     if not any(counts.values()):
@@ -265,7 +349,19 @@ def _status_text(report: dict[str, Any], now: datetime) -> str:
     for control in report["paused"]:
         what = f"campaign {control['campaign']}" if control["campaign"] else "EVERY campaign"
         why = f": {control['reason']}" if control["reason"] else ""
-        lines.append(f"PAUSED: {what}, since {at(control['since'])} by {control['by']}{why}")
+        lifts = f", until {at(control['until'])}" if control["until"] else ""
+        lines.append(f"PAUSED: {what}, since {at(control['since'])}{lifts} by {control['by']}{why}")
+    for item in report["blackouts"]:
+        state = "BLACKOUT" if item["in_force"] else "Blackout ahead"
+        on = ", ".join(item["channels"]) if item["channels"] else "every channel"
+        then = "they wait for its end"
+        if item["then"] == "skip":
+            then = "they are not posted (then: skip)"
+        lines.append(
+            f"{state}: '{item['reason']}' ({item['source']}), campaign {item['campaign']}, "
+            f"{at(item['from'])} to {at(item['until'])} on {on}: holds {item['holds']} "
+            f"delivery(ies); {then}"
+        )
     for channel, reason in report["held_channels"].items():
         lines.append(
             f"HELD: channel {channel} posts nothing until it works again "
@@ -275,6 +371,8 @@ def _status_text(report: dict[str, Any], now: datetime) -> str:
         item = report["next_due"]
         wait = _span(datetime.fromisoformat(item["due"]) - now)
         lines.append(f"Next due: {item['key']} at {at(item['due'])} (in {wait})")
+        if "waiting_for" in item:
+            lines.append(f"    but waiting for {item['waiting_for']}")
     sections: list[tuple[str, list[dict[str, Any]], Any, int]] = [
         (
             "Unknown: they may or may not have gone out. Check the account, then run "
@@ -288,7 +386,11 @@ def _status_text(report: dict[str, Any], now: datetime) -> str:
             report["late"],
             lambda i: (
                 f"{ago(i['due'])} late"
-                + (f", next try at {at(i['next_attempt'])}" if "next_attempt" in i else "")
+                + (
+                    f", next try at {at(i['next_attempt'])}"
+                    if "next_attempt" in i and i.get("waiting_kind") != "retry"
+                    else ""
+                )
                 + (f", waiting for {i['waiting_for']}" if "waiting_for" in i else "")
                 + (f": {i['reason']}" if "reason" in i else "")
             ),
@@ -357,6 +459,12 @@ def _target(campaign: str | None, everything: bool) -> None:
 @click.option(
     "--force", is_flag=True, help="Pause a campaign the ledger does not hold yet (not loaded)."
 )
+@click.option(
+    "--until",
+    type=When(),
+    help="Lift the pause by itself at this time: a duration from now (2h, 90m) or a date and "
+    "time ('2027-02-09 14:00' in UTC, or '2027-02-09 14:00 Europe/Brussels').",
+)
 @config_option
 @dry_run_option
 def pause(
@@ -364,10 +472,12 @@ def pause(
     everything: bool,
     reason: str | None,
     force: bool,
+    until: datetime | None,
     config_path: Path | None,
     dry_run: bool,
 ) -> None:
-    """Stop posting a campaign (or every campaign with --all) until `clarion resume`.
+    """Stop posting a campaign (or every campaign with --all) until `clarion resume`, or
+    until the time given with --until.
 
     Once this command returns, no delivery of it starts going out. A post being published at
     that very moment still completes. Nothing is lost: due deliveries wait, and go out when
@@ -379,11 +489,17 @@ def pause(
     with _ledger(config_path, dry_run, create=True) as ledger:
         if campaign is not None and not force:
             _check_campaign(ledger, campaign)
-        ledger.pause(campaign, reason, _operator(), datetime.now(UTC))
+        ledger.pause(campaign, reason, _operator(), datetime.now(UTC), until)
         busy = ledger.counts(campaign)[State.CLAIMED]
     what = f"campaign {campaign}" if campaign else "every campaign"
     again = f"clarion resume {campaign}" if campaign else "clarion resume --all"
-    message = f"Paused {what}: nothing more will be posted until `{again}`."
+    if until is None:
+        message = f"Paused {what}: nothing more will be posted until `{again}`."
+    else:
+        message = (
+            f"Paused {what} until {_when(until)} (in {_span(until - datetime.now(UTC))}): "
+            f"nothing is posted until then, or until `{again}`."
+        )
     if busy:
         message += f" {busy} post(s) already being published will complete."
     click.echo(message)
@@ -491,7 +607,8 @@ def retry(key: str, force: bool, config_path: Path | None, dry_run: bool) -> Non
                 )
         moved = ledger.retry(key, _operator(), datetime.now(UTC))
         notes = _blocked(ledger, moved)
-    click.echo(f"{key} is planned again and goes out {_soon(moved)}.{notes}")
+        soon = _soon(ledger, moved)
+    click.echo(f"{key} is planned again and goes out {soon}.{notes}")
 
 
 def _repeat_refused(row: Row, verdict: RepeatVerdict) -> str:
@@ -520,8 +637,12 @@ def _repeat_refused(row: Row, verdict: RepeatVerdict) -> str:
     return "\n".join(lines)
 
 
-def _soon(row: Row) -> str:
-    if row.due_utc > datetime.now(UTC):
+def _soon(ledger: SqlLedger, row: Row) -> str:
+    now = datetime.now(UTC)
+    if not ledger.daemons(now):
+        when = f"at {_when(row.due_utc)}" if row.due_utc > now else "as soon as a daemon runs"
+        return f"{when}, but no daemon is running on this ledger now: start `clarion run`"
+    if row.due_utc > now:
         return f"at {_when(row.due_utc)}"
     return "within a minute (at the daemon's next sweep)"
 
@@ -601,10 +722,11 @@ def resolve(
     with _ledger(config_path, dry_run) as ledger:
         row = ledger.resolve(key, ref, _operator(), now)
         notes = "" if ref else _blocked(ledger, row)
+        soon = _soon(ledger, row)
     if ref is not None:
         click.echo(f"{key} is recorded as sent, at {url}.")
         return
-    message = f"{key} is planned again and goes out {_soon(row)}."
+    message = f"{key} is planned again and goes out {soon}."
     if row.deadline_utc is not None and row.deadline_utc < now:
         message += (
             f"\nIts deadline ({_when(row.deadline_utc)}) has passed, so it will expire instead;"

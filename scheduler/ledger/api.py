@@ -17,12 +17,13 @@ Every `now` and every datetime handed in must be timezone-aware; the ledger stor
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
+from campaigns.blackouts import Safety, Window
 from campaigns.delivery import Delivery
 from connectors.base import PlatformRef
 
@@ -162,6 +163,20 @@ class Control:
     reason: str | None
     since: datetime
     by: str
+    until: datetime | None = None
+    """The pause lifts itself at this instant (`clarion pause --until`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Daemon:
+    """A daemon that beats on this ledger."""
+
+    process: str
+    started: datetime
+    beat: datetime
+    stale: datetime
+    """Past this instant without a new beat, it is taken as stopped."""
+    dry_run: bool
 
 
 OPERATOR_RETRY = "retry asked by an operator"
@@ -377,14 +392,65 @@ class Ledger(Protocol):
         """Settle an unknown delivery: sent (at `sent`), or planned again to go out now."""
         ...
 
-    def pause(self, campaign: str | None, reason: str | None, by: str, now: datetime) -> None:
-        """None pauses everything; once this returns, no claim succeeds for it."""
+    def pause(
+        self,
+        campaign: str | None,
+        reason: str | None,
+        by: str,
+        now: datetime,
+        until: datetime | None = None,
+    ) -> None:
+        """None pauses everything; once this returns, no claim succeeds for it (until `until`,
+        when given: the pause then lifts itself)."""
         ...
 
     def resume(self, campaign: str | None, by: str, now: datetime) -> None: ...
 
-    def controls(self) -> list[Control]:
-        """What is paused now."""
+    def controls(self, now: datetime | None = None) -> list[Control]:
+        """What is paused at `now` (default: the present)."""
+        ...
+
+    def set_blackouts(self, safety: Safety, *, replace: bool) -> list[Window]:
+        """Store a campaign's blackouts and exempt posts, for claims to respect. `replace`:
+        they are the campaign's blackouts now (its file is valid); else they are added to
+        those in force, and the exemptions are kept (read from a file with errors: a
+        blackout is never lost, nor a new exemption trusted). Returns the windows added."""
+        ...
+
+    def blackouts(self) -> dict[str, Safety]:
+        """Every campaign's blackouts in force, with its exempt posts."""
+        ...
+
+    def settle_blackouts(self, now: datetime) -> list[tuple[str, State, str]]:
+        """Cancel the due planned rows planned inside a `skip` blackout, and expire those whose
+        deadline passed while a blackout held them; returns (key, new state, reason)."""
+        ...
+
+    def blackout_ends(self, now: datetime, horizon: timedelta) -> list[tuple[str, str, datetime]]:
+        """(alarm id, channel, when) for each end of a blackout within the horizon that
+        holds planned rows: the channel is woken then to post what waited."""
+        ...
+
+    def beat(
+        self, process: str, started: datetime, now: datetime, stale: datetime, dry_run: bool
+    ) -> None:
+        """Record that the daemon `process` is alive at `now`."""
+        ...
+
+    def stopped(self, process: str) -> None:
+        """The daemon `process` stopped cleanly."""
+        ...
+
+    def daemons(self, now: datetime) -> list[Daemon]:
+        """The daemons alive at `now` (their last beat is not stale)."""
+        ...
+
+    def now_anchors(self) -> dict[str, datetime]:
+        """What `now` means in each campaign's file, fixed when it was first loaded."""
+        ...
+
+    def fix_now_anchors(self, anchors: Mapping[str, datetime]) -> None:
+        """Fix the meaning of `now` for campaigns that have none yet (others keep theirs)."""
         ...
 
     def hold_channel(self, channel: str, reason: str, now: datetime) -> None: ...

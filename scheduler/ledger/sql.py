@@ -21,7 +21,7 @@ import uuid
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,7 @@ from sqlalchemy import (
     Integer,
     Select,
     String,
+    and_,
     bindparam,
     cast,
     create_engine,
@@ -49,13 +50,16 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping, make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from campaigns.blackouts import Safety, Window
 from campaigns.delivery import Delivery
+from campaigns.problems import Location
 from connectors.base import PlatformRef
 from scheduler.ledger import codec, migrate
 from scheduler.ledger.api import (
     OPERATOR_RETRY,
     Claim,
     Control,
+    Daemon,
     Failed,
     Held,
     LedgerUnavailable,
@@ -75,8 +79,12 @@ from scheduler.ledger.lock import sqlite_path
 from scheduler.ledger.tables import (
     ALL,
     UtcDateTime,
+    blackout_exemptions,
+    blackouts,
+    campaign_anchors,
     campaign_controls,
     channel_holds,
+    daemons,
     deliveries,
     history,
     rate_spends,
@@ -101,15 +109,47 @@ _D = deliveries.c
 
 _d = deliveries.alias("d")
 _parent = deliveries.alias("p")
+_PAUSE_IN_FORCE = or_(
+    campaign_controls.c.until.is_(None), campaign_controls.c.until > bindparam("now")
+)
 _PAUSED = (
     select(campaign_controls.c.campaign)
     .where(
         campaign_controls.c.paused,
+        _PAUSE_IN_FORCE,
         or_(campaign_controls.c.campaign == _d.c.campaign, campaign_controls.c.campaign == ALL),
     )
     .exists()
 )
 _HELD = select(channel_holds.c.channel).where(channel_holds.c.channel == _d.c.channel).exists()
+_b = blackouts.alias("b")
+_EXEMPT = (
+    select(blackout_exemptions.c.post)
+    .where(
+        blackout_exemptions.c.campaign == _d.c.campaign,
+        blackout_exemptions.c.post == _d.c.post,
+    )
+    .correlate(_d)
+    .exists()
+)
+_BLACKED_OUT = (
+    select(_b.c.id)
+    .where(
+        _b.c.campaign == _d.c.campaign,
+        or_(_b.c.channel.is_(None), _b.c.channel == _d.c.channel),
+        or_(
+            and_(_b.c.start_utc <= bindparam("now"), _b.c.end_utc > bindparam("now")),
+            and_(
+                _b.c.policy == "skip", _b.c.start_utc <= _d.c.due_utc, _b.c.end_utc > _d.c.due_utc
+            ),
+        ),
+        ~_EXEMPT,
+    )
+    .exists()
+)
+"""A blackout of the row's campaign and channel is in force now, or the row was planned
+inside a `skip` blackout (it is cancelled by `settle_blackouts`); posts that ignore
+blackouts are not held."""
 _PARENT_SETTLED = (State.SENT, State.FAILED, State.CANCELLED, State.EXPIRED)
 _READY = (
     _d.c.channel == bindparam("b_channel"),
@@ -124,10 +164,11 @@ _READY = (
     ),
     ~_PAUSED,
     ~_HELD,
+    ~_BLACKED_OUT,
 )
 """Planned rows of the channel that are due, not waiting for a retry or for an earlier thread
-part, in a campaign not paused, on a channel not held: each is claimed, or settled when it
-is past its deadline or its thread broke."""
+part, in a campaign not paused, on a channel not held, outside blackouts: each is claimed, or
+settled when it is past its deadline or its thread broke."""
 
 CLAIM_CANDIDATES = (
     select(
@@ -261,7 +302,8 @@ _controls = (
         or_(
             campaign_controls.c.campaign.in_(select(_claimed.c.campaign)),
             campaign_controls.c.campaign == ALL,
-        )
+        ),
+        _PAUSE_IN_FORCE,
     )
     .with_for_update(read=True)
     .cte("controls")
@@ -855,11 +897,12 @@ class SqlLedger:
                 or_(_d.c.next_attempt_utc.is_(None), _d.c.next_attempt_utc <= now),
                 ~_PAUSED,
                 ~_HELD,
+                ~_BLACKED_OUT,
             )
             .order_by(_d.c.channel)
         )
         with self._read() as connection:
-            return list(connection.scalars(query))
+            return list(connection.scalars(query, {"now": now}))
 
     def claim(
         self,
@@ -1248,9 +1291,15 @@ class SqlLedger:
     # --- pauses and holds
 
     def _control(
-        self, campaign: str | None, paused: bool, reason: str | None, by: str, now: datetime
+        self,
+        campaign: str | None,
+        paused: bool,
+        reason: str | None,
+        by: str,
+        now: datetime,
+        until: datetime | None = None,
     ) -> None:
-        values = {"paused": paused, "reason": reason, "since": now, "by": by}
+        values = {"paused": paused, "reason": reason, "since": now, "by": by, "until": until}
         with self._write() as connection:
             statement = _dialect_insert(connection)(campaign_controls).values(
                 campaign=campaign or ALL, **values
@@ -1259,16 +1308,23 @@ class SqlLedger:
                 statement.on_conflict_do_update(index_elements=["campaign"], set_=values)
             )
 
-    def pause(self, campaign: str | None, reason: str | None, by: str, now: datetime) -> None:
-        self._control(campaign, True, reason, by, now)
+    def pause(
+        self,
+        campaign: str | None,
+        reason: str | None,
+        by: str,
+        now: datetime,
+        until: datetime | None = None,
+    ) -> None:
+        self._control(campaign, True, reason, by, now, until)
 
     def resume(self, campaign: str | None, by: str, now: datetime) -> None:
         self._control(campaign, False, None, by, now)
 
-    def controls(self) -> list[Control]:
+    def controls(self, now: datetime | None = None) -> list[Control]:
         query = (
             select(campaign_controls)
-            .where(campaign_controls.c.paused)
+            .where(campaign_controls.c.paused, _PAUSE_IN_FORCE)
             .order_by(campaign_controls.c.campaign)
         )
         with self._read() as connection:
@@ -1278,8 +1334,9 @@ class SqlLedger:
                     r.reason,
                     r.since,
                     r.by or "?",
+                    r.until,
                 )
-                for r in connection.execute(query)
+                for r in connection.execute(query, {"now": now or datetime.now(UTC)})
             ]
 
     def _hold(self, connection: Connection, channel: str, reason: str, now: datetime) -> None:
@@ -1302,8 +1359,204 @@ class SqlLedger:
         with self._read() as connection:
             return {r.channel: r.reason for r in connection.execute(query)}
 
+    # --- blackouts
+
+    def set_blackouts(self, safety: Safety, *, replace: bool) -> list[Window]:
+        wanted = [_blackout_row(safety.campaign, w) for w in safety.windows]
+        rows = [row for item in wanted for row in item]
+        mine = blackouts.c.campaign == safety.campaign
+        with self._write() as connection:
+            before = {
+                _blackout_ident(r._mapping)
+                for r in connection.execute(select(blackouts).where(mine))
+            }
+            if replace:
+                connection.execute(delete(blackouts).where(mine))
+                connection.execute(
+                    delete(blackout_exemptions).where(
+                        blackout_exemptions.c.campaign == safety.campaign
+                    )
+                )
+                exempt = [{"campaign": safety.campaign, "post": p} for p in safety.exempt_posts]
+                if exempt:
+                    connection.execute(insert(blackout_exemptions), exempt)
+                fresh = rows
+            else:
+                fresh = [row for row in rows if _blackout_ident(row) not in before]
+            if fresh:
+                connection.execute(insert(blackouts), fresh)
+        return [
+            window
+            for window, item in zip(safety.windows, wanted, strict=True)
+            if any(_blackout_ident(row) not in before for row in item)
+        ]
+
+    def blackouts(self) -> dict[str, Safety]:
+        with self._read() as connection:
+            found = connection.execute(select(blackouts).order_by(blackouts.c.id)).all()
+            exempt = connection.execute(select(blackout_exemptions)).all()
+        windows: dict[tuple[Any, ...], Window] = {}
+        for r in found:
+            ident = (r.campaign, r.start_utc, r.end_utc, r.policy, r.reason, r.source)
+            known = windows.get(ident)
+            channels = None if r.channel is None else frozenset([r.channel])
+            if known is not None and known.channels is not None and channels is not None:
+                channels = known.channels | channels
+            elif known is not None:
+                channels = None
+            file, line, col = r.source.rsplit(":", 2)
+            where = Location(file, int(line), int(col))
+            windows[ident] = Window(r.start_utc, r.end_utc, r.reason, channels, where, r.policy)
+        result: dict[str, Safety] = {}
+        for (campaign, *_), window in windows.items():
+            known_safety = result.get(campaign)
+            before = known_safety.windows if known_safety else ()
+            result[campaign] = Safety(campaign, (*before, window), frozenset())
+        for r in exempt:
+            known_safety = result.get(r.campaign) or Safety(r.campaign, (), frozenset())
+            result[r.campaign] = Safety(
+                r.campaign, known_safety.windows, known_safety.exempt_posts | {r.post}
+            )
+        return result
+
+    def settle_blackouts(self, now: datetime) -> list[tuple[str, State, str]]:
+        safety = {c: s for c, s in self.blackouts().items() if s.windows}
+        if not safety:
+            return []
+        skips = [w for s in safety.values() for w in s.windows if w.then == "skip"]
+        settles = _D.deadline_utc < now  # only these, or rows planned inside a `skip` blackout
+        if skips:
+            first, last = min(w.start for w in skips), max(w.end for w in skips)
+            settles = or_(settles, and_(_D.due_utc >= first, _D.due_utc < last))
+        query = (
+            select(_D.key, _D.campaign, _D.post, _D.channel, _D.due_utc, _D.deadline_utc)
+            .where(
+                _D.state == State.PLANNED,
+                _D.due_utc <= now,
+                _D.campaign.in_(sorted(safety)),
+                settles,
+            )
+            .with_for_update(skip_locked=True)
+        )
+        moves: list[_Move] = []
+        with self._write() as connection:
+            for row in connection.execute(query):
+                found = safety[row.campaign]
+                if row.post in found.exempt_posts:
+                    continue
+                move = _blackout_settlement(found.windows, row, now)
+                if move is not None:
+                    moves.append((row.key, State.PLANNED, *move))
+            self._settle(connection, moves, now)
+        return [(key, new, reason or "") for key, _, new, reason, _ in moves]
+
+    def blackout_ends(self, now: datetime, horizon: timedelta) -> list[tuple[str, str, datetime]]:
+        query = (
+            select(blackouts.c.id, blackouts.c.end_utc, _D.channel)
+            .distinct()
+            .join(deliveries, _D.campaign == blackouts.c.campaign)
+            .where(
+                blackouts.c.end_utc > now,
+                blackouts.c.end_utc <= now + horizon,
+                or_(blackouts.c.channel.is_(None), blackouts.c.channel == _D.channel),
+                _D.state == State.PLANNED,
+                _D.due_utc < blackouts.c.end_utc,
+            )
+        )
+        with self._read() as connection:
+            return sorted(
+                (f"@blackout-end/{r.id}/{r.channel}", r.channel, r.end_utc)
+                for r in connection.execute(query)
+            )
+
+    # --- daemons and anchors
+
+    def beat(
+        self, process: str, started: datetime, now: datetime, stale: datetime, dry_run: bool
+    ) -> None:
+        values = {"started_utc": started, "beat_utc": now, "stale_utc": stale, "dry_run": dry_run}
+        with self._write() as connection:
+            statement = _dialect_insert(connection)(daemons).values(process=process, **values)
+            connection.execute(
+                statement.on_conflict_do_update(index_elements=["process"], set_=values)
+            )
+
+    def stopped(self, process: str) -> None:
+        with self._write() as connection:
+            connection.execute(delete(daemons).where(daemons.c.process == process))
+
+    def daemons(self, now: datetime) -> list[Daemon]:
+        query = select(daemons).where(daemons.c.stale_utc > now).order_by(daemons.c.process)
+        with self._read() as connection:
+            return [
+                Daemon(r.process, r.started_utc, r.beat_utc, r.stale_utc, r.dry_run)
+                for r in connection.execute(query)
+            ]
+
+    def now_anchors(self) -> dict[str, datetime]:
+        with self._read() as connection:
+            return {r.campaign: r.now_utc for r in connection.execute(select(campaign_anchors))}
+
+    def fix_now_anchors(self, anchors: Mapping[str, datetime]) -> None:
+        if not anchors:
+            return
+        with self._write() as connection:
+            connection.execute(
+                _dialect_insert(connection)(campaign_anchors).on_conflict_do_nothing(),
+                [{"campaign": c, "now_utc": when} for c, when in sorted(anchors.items())],
+            )
+
 
 # --- helpers -------------------------------------------------------------------------------
+
+
+def _blackout_row(campaign: str, window: Window) -> list[dict[str, Any]]:
+    """The ledger rows of a window: one per channel, or one for every channel."""
+    where = window.where
+    base = {
+        "campaign": campaign,
+        "start_utc": window.start,
+        "end_utc": window.end,
+        "policy": window.then,
+        "reason": window.reason,
+        "source": f"{where.file}:{where.line}:{where.col}",
+    }
+    channels: list[str | None] = [None]
+    if window.channels is not None:
+        channels = [*sorted(window.channels)]
+    return [{**base, "channel": channel} for channel in channels]
+
+
+def _blackout_ident(row: Mapping[str, Any] | RowMapping) -> tuple[Any, ...]:
+    return tuple(row[k] for k in ("channel", "start_utc", "end_utc", "policy", "reason"))
+
+
+def _blackout_settlement(
+    windows: Sequence[Window], row: Any, now: datetime
+) -> tuple[State, str, str] | None:
+    """(new state, reason, error class) of a due planned row a blackout settles, else None:
+    cancelled if planned inside a `skip` blackout; expired if its deadline passed while a
+    blackout held it."""
+    from campaigns.blackouts import fate
+
+    found = fate(windows, row.channel, row.due_utc, None)
+    if found is not None and found.release is None:
+        return State.CANCELLED, f"skipped: planned inside {_named(found.window)}", "blackout"
+    if row.deadline_utc is None or row.deadline_utc >= now:
+        return None
+    for window in windows:
+        if window.covers(row.channel, row.deadline_utc):
+            return (
+                State.EXPIRED,
+                f"{_past_deadline(row.deadline_utc)}: {_named(window)} held it",
+                "deadline",
+            )
+    return None
+
+
+def _named(window: Window) -> str:
+    where = f"{window.where.file}:{window.where.line}"
+    return f"the blackout '{window.reason}' ({_utc(window.start)} to {_utc(window.end)}, {where})"
 
 
 def _occurrence(key: str, due: datetime) -> tuple[str, datetime]:

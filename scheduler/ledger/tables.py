@@ -144,9 +144,11 @@ campaign_controls = Table(
     Column("reason", Text),
     Column("since", UtcDateTime),
     Column("by", String),
+    Column("until", UtcDateTime),
 )
 """One row per campaign ever synced, plus '*' for everything: a claim takes a shared lock on
-its campaign's row and '*', and pause updates them, so the two cannot interleave."""
+its campaign's row and '*', and pause updates them, so the two cannot interleave. A pause with
+`until` lifts itself at that instant."""
 
 channel_holds = Table(
     "channel_holds",
@@ -166,6 +168,52 @@ rate_spends = Table(
 )
 """When each post of a rate-limited channel started, by any daemon: the budget they share.
 A claim adds its row in its own transaction; rows older than the budget's window go."""
+
+blackouts = Table(
+    "blackouts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("campaign", String, nullable=False),
+    Column("channel", String),
+    Column("start_utc", UtcDateTime, nullable=False),
+    Column("end_utc", UtcDateTime, nullable=False),
+    Column("policy", String(16), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("source", Text, nullable=False),
+    Index("ix_blackouts_campaign", "campaign", "end_utc"),
+)
+"""The campaigns' blackouts as last read from their files, one row per channel (None: every
+channel of the campaign), from `start_utc` included to `end_utc` excluded; `policy` is
+postpone or skip. A claim skips the rows they hold."""
+
+blackout_exemptions = Table(
+    "blackout_exemptions",
+    metadata,
+    Column("campaign", String, primary_key=True),
+    Column("post", String, primary_key=True),
+)
+"""Posts with `ignore_blackouts: true`."""
+
+daemons = Table(
+    "daemons",
+    metadata,
+    Column("process", String, primary_key=True),
+    Column("started_utc", UtcDateTime, nullable=False),
+    Column("beat_utc", UtcDateTime, nullable=False),
+    Column("stale_utc", UtcDateTime, nullable=False),
+    Column("dry_run", Boolean, nullable=False),
+)
+"""Daemons running on this ledger: each beats every sweep and removes its row when it stops;
+a row whose `stale_utc` has passed belongs to a daemon that died."""
+
+campaign_anchors = Table(
+    "campaign_anchors",
+    metadata,
+    Column("campaign", String, primary_key=True),
+    Column("now_utc", UtcDateTime, nullable=False),
+)
+"""What `now` means in a campaign's file: fixed when the campaign is first loaded, so that a
+restart does not move the posts anchored on it."""
 
 ALL = "*"
 """The campaign_controls row that pauses every campaign."""

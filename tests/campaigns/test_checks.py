@@ -349,28 +349,40 @@ def test_drafts_content_problems_are_warnings(tmp_path: Path) -> None:
     assert len(plan.deliveries) == 4
 
 
-def test_blackouts(tmp_path: Path) -> None:
+def test_blackouts_hold_posts_and_say_what_happens_next(tmp_path: Path) -> None:
     header = HEADER + (
         "blackouts:\n"
         "  - {from: sid, until: sid, reason: Mourning}\n"
         "  - {from: sid + 2d 10:00, until: sid + 1d, reason: Backwards}\n"
         "  - {from: sid + 5d 10:00, until: sid + 5d 11:00, reason: Live, channels: [x-main]}\n"
+        "  - {from: sid + 6d 10:00, until: sid + 6d 11:00, reason: Strike, then: skip}\n"
     )
     posts = """\
     - {id: a, at: sid 23:30, text: A}
     - {id: b, at: sid + 5d 10:30, text: B, channels: [mastodon-main]}
     - {id: c, at: sid + 5d 10:30, text: C}
+    - {id: d, at: sid 09:00, text: D, not_after: 1h}
+    - {id: e, at: sid + 6d 10:00, text: E, channels: [x-main]}
+    - {id: f, at: sid + 6d 11:00, text: F, channels: [x-main]}
+    - {id: g, at: sid 12:00, text: G, channels: [x-main], ignore_blackouts: true}
     """
     plan = load(tmp_path, campaign(posts, header))
     assert located(plan) == [
         "8:35 error: 'until' (sid + 1d) comes before 'from' (sid + 2d 10:00)",
-        "11:17 error: post 'a' falls inside the blackout 'Mourning' (line 7), on x-main "
-        "at 2027-02-09 23:30 Europe/Brussels",
-        "13:17 error: post 'c' falls inside the blackout 'Live' (line 9), on x-main at "
-        "2027-02-14 10:30 Europe/Brussels",
-        "13:17 warning: post 'c' (10:30 CET) goes out at the same time as 'b' (10:30 CET) on "
-        "mastodon-main; keep at least 30m between posts",
+        "12:17 warning: post 'a' on x-main at 2027-02-09 23:30 Europe/Brussels: held by the "
+        "blackout 'Mourning': goes out when it ends, at 2027-02-10 00:00 CET (line 7)",
+        "14:17 warning: post 'c' on x-main at 2027-02-14 10:30 Europe/Brussels: held by the "
+        "blackout 'Live': goes out when it ends, at 2027-02-14 11:00 CET (line 9)",
+        "15:17 warning: post 'd' on x-main at 2027-02-09 09:00 Europe/Brussels: held by the "
+        "blackout 'Mourning' until 2027-02-10 00:00 CET: it expires then, its not_after has "
+        "passed by then (line 7)",
+        "16:17 warning: post 'e' on x-main at 2027-02-15 10:00 Europe/Brussels: held by the "
+        "blackout 'Strike': skipped, it will not go out (then: skip) (line 10)",
     ]
+    notes = {d.post: d.warnings for d in plan.held if d.channel == "x-main"}
+    assert notes["f"] == () and notes["g"] == ()  # `until` excluded; the opt-out
+    skipped = "held by the blackout 'Strike': skipped, it will not go out (then: skip)"
+    assert notes["e"] == (skipped,)
 
 
 def test_posts_in_the_past_are_warned_about(tmp_path: Path) -> None:

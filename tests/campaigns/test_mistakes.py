@@ -128,10 +128,12 @@ MISTAKES: dict[str, tuple[str, list[str], str]] = {
         HEADER + "  - {id: a, at: sid 09:00, text: A}\n"
         "blackouts:\n  - {from: sid, until: sid, reason: Day of mourning}\n",
         [
-            "7:17 error: post 'a' falls inside the blackout 'Day of mourning' (line 9), on "
-            "x-main at 2027-02-09 09:00 Europe/Brussels"
+            "7:17 warning: post 'a' on x-main at 2027-02-09 09:00 Europe/Brussels: held by the "
+            "blackout 'Day of mourning' until 2027-02-10 00:00 CET: it expires then, its "
+            "not_after has passed by then (line 9)"
         ],
-        "move the post, or shorten the blackout",
+        "move the post if it should go out at another time, or give it 'ignore_blackouts: "
+        "true' if it must go out during the blackout, or set 'then: skip' on the blackout",
     ),
     "override for an unknown channel": (
         HEADER + "  - id: a\n    at: sid 09:00\n    text: A\n    overrides:\n"

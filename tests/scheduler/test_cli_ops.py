@@ -16,7 +16,7 @@ from click.testing import CliRunner, Result
 from scheduler.cli import cli
 from scheduler.config import Policies
 from scheduler.dispatch import Dispatcher
-from scheduler.ledger.api import Claim, Failed, Outcome, Row, Sent, State, Unknown
+from scheduler.ledger.api import Claim, Failed, Outcome, Retry, Row, Sent, State, Unknown
 from scheduler.ledger.sql import SqlLedger
 from tests.scheduler.ledgerkit import LEASE, ScriptedConnector, delivery, ref
 
@@ -126,6 +126,7 @@ def test_status_shows_what_needs_attention(ledger: SqlLedger, config: Path) -> N
             "campaign": "sayno",
             "reason": "legal review",
             "since": report["paused"][0]["since"],
+            "until": None,
             "by": "alice",
         }
     ]
@@ -155,7 +156,8 @@ def test_status_says_what_holds_late_deliveries_back_and_shows_a_burst_briefly(
     assert "waiting for the previous part of its thread (unknown)" in text
     report = json.loads(clarion(config, "status", "--format", "json").output)
     assert len(report["late"]) == 41
-    assert report["late"][-1]["waiting_for"] == "its campaign to be resumed (paused)"
+    assert report["late"][-1]["waiting_for"] == "its campaign to be resumed (paused by alice)"
+    assert report["late"][-1]["waiting_kind"] == "pause"
 
 
 def test_status_names_the_deliveries_that_expired(ledger: SqlLedger, config: Path) -> None:
@@ -300,12 +302,36 @@ def test_no_claim_succeeds_after_pause_returns_while_a_dispatcher_runs(
 
 def test_retry_a_failed_delivery(ledger: SqlLedger, config: Path) -> None:
     key = settle(ledger, "long", Failed("too long", "rejected"))
+    now = datetime.now(UTC)
+    ledger.beat("host:9", now, now, now + HOUR, False)
     result = clarion(config, "retry", key)
     assert result.exit_code == 0, result.output
     assert f"{key} is planned again and goes out within a minute" in result.output
     assert ledger.find(key).state == State.PLANNED
     again = clarion(config, "retry", key)
     assert again.exit_code == 1 and "is already planned" in again.stderr
+
+
+def test_retry_does_not_promise_a_minute_when_no_daemon_runs(
+    ledger: SqlLedger, config: Path
+) -> None:
+    key = settle(ledger, "long", Failed("too long", "rejected"))
+    now = datetime.now(UTC)
+    ledger.beat("host:9", now - HOUR, now - HOUR, now - HOUR / 2, False)  # died an hour ago
+    result = clarion(config, "retry", key)
+    assert result.exit_code == 0, result.output
+    assert "within a minute" not in result.output
+    assert "no daemon is running on this ledger now: start `clarion run`" in result.output
+    status = clarion(config, "status")
+    assert "NO DAEMON is running on this ledger" in status.output
+    assert "waiting for a daemon: none is running" in status.output
+    ledger.beat("host:10", now, now, now + HOUR, True)
+    report = json.loads(clarion(config, "status", "--format", "json").output)
+    assert [d["process"] for d in report["daemons"]] == ["host:10"]
+    assert report["daemons"][0]["dry_run"] is True
+    assert "waiting_for" not in report["late"][0]
+    ledger.stopped("host:10")
+    assert "NO DAEMON" in clarion(config, "status").output
 
 
 def test_retry_of_an_unknown_delivery_needs_force_where_a_repeat_would_double(
@@ -489,3 +515,67 @@ def test_history(ledger: SqlLedger, config: Path) -> None:
         ("claimed", "unknown"),
         ("unknown", "sent"),
     ]
+
+
+def test_pause_until_stops_at_once_and_lifts_itself(ledger: SqlLedger, config: Path) -> None:
+    now = datetime.now(UTC)
+    ledger.sync([delivery("a", due=now - HOUR)], now)
+    result = clarion(config, "pause", "sayno", "--until", "2h", "--reason", "incident")
+    assert result.exit_code == 0, result.output
+    assert "Paused campaign sayno until " in result.output and "(in 1h 59m)" in result.output
+    assert ledger.claim("x-main", "host:9", LEASE, datetime.now(UTC)) is None
+    [control] = ledger.controls()
+    assert control.until is not None and timedelta(hours=1.9) < control.until - now < 3 * HOUR
+    text = clarion(config, "status").output
+    assert "PAUSED: campaign sayno, since" in text and ", until " in text
+    assert "the pause lifts at" in text
+    assert ledger.claim("x-main", "host:9", LEASE, control.until) is not None
+
+    at = clarion(config, "pause", "--all", "--until", "2099-01-01 09:30 Europe/Brussels")
+    assert at.exit_code == 0, at.output
+    assert "until 2099-01-01 08:30 UTC" in at.output
+
+
+@pytest.mark.parametrize(
+    ("when", "words"),
+    [
+        ("yesterday", "'yesterday' is not a time"),
+        ("2001-01-01 10:00", "'2001-01-01 10:00' is already past"),
+        ("sid 10:00", "anchors such as 'sid' exist in campaign files only"),
+        ("0s", "is already past"),
+    ],
+)
+def test_pause_until_refuses_what_is_not_a_future_time(
+    ledger: SqlLedger, config: Path, when: str, words: str
+) -> None:
+    result = clarion(config, "pause", "--all", "--until", when)
+    assert result.exit_code == 2 and words in result.stderr, result.output
+    assert "Traceback" not in result.output and ledger.controls() == []
+
+
+def test_status_names_a_retry_back_off_and_a_rate_budget(
+    ledger: SqlLedger, config: Path, ledger_url: str
+) -> None:
+    now = datetime.now(UTC)
+    config.write_text(
+        f"ledger: '{ledger_url}'\n"
+        "channels:\n"
+        "  ch-ok: {platform: mastodon, base_url: 'https://m.example', "
+        "credentials: {access_token: '${NOT_SET}'}, rate: {posts: 1, per: 1h}}\n"
+    )
+    settle(ledger, "ok", Sent(ref(3)), at=now)
+    back_off = Retry(now + HOUR, "rate limited by the platform", "retry-later")
+    settle(ledger, "again", back_off, at=now)
+    ledger.sync(
+        [*(r.delivery for r in ledger.rows()), delivery("queued", due=now - HOUR, channel="ch-ok")],
+        now,
+    )
+    ledger.beat("host:9", now, now, now + HOUR, False)
+    report = json.loads(clarion(config, "status", "--format", "json").output)
+    late = {item["key"].split("/")[1]: item for item in report["late"]}
+    assert late["again"]["waiting_kind"] == "retry"
+    assert late["again"]["waiting_for"].startswith("its next try at ")
+    assert late["queued"]["waiting_kind"] == "rate"
+    assert "channel ch-ok's rate budget: its next post at" in late["queued"]["waiting_for"]
+    text = clarion(config, "status").output
+    assert "waiting for its next try at" in text and "rate limited by the platform" in text

@@ -12,7 +12,7 @@ import pytest
 
 from connectors.fakes.mastodon import ACCESS_TOKEN, MastodonFake
 from scheduler.config import load_config
-from scheduler.daemon import Daemon, RunOptions
+from scheduler.daemon import Daemon, RunOptions, dry_run_paths
 from scheduler.ledger.api import State
 from scheduler.logs import Redactor
 from tests.scheduler.daemonkit import (
@@ -149,6 +149,59 @@ def test_once_publishes_what_is_due_and_stops(tmp_path: Path) -> None:
             "due": State.SENT,
             "later": State.PLANNED,
         }
+
+
+def test_once_does_not_wait_for_a_later_rate_slot(tmp_path: Path) -> None:
+    """With a minimum interval of 50 s between posts, --once sat for 50 s to post the second
+    due delivery; it posts the first and leaves the second for the next run."""
+    with MastodonFake() as fake:
+        channels = mastodon_channels(["m0"], [fake.base_url])
+        channels["m0"]["rate"] = {"posts": 10, "per": "1h", "min_interval": "50s"}
+        config = write_config(tmp_path, channels, listen=None)
+        posts = [PostSpec(f"due{i}", instant(soon(-60 + i)), f"due {i}") for i in range(2)]
+        (tmp_path / "plans" / "o.yaml").write_text(campaign_text("o", ["m0"], posts))
+        with daemon_process(config, "--once", token=ACCESS_TOKEN) as daemon:
+            assert daemon.wait(120) == 0, daemon.text()
+            assert daemon.find(lambda x: x["message"].startswith("still due on m0, waiting for"))
+        assert [post["text"] for post in fake.posts] == ["due 0"]
+    with reading(sqlite_url(tmp_path)) as ledger:
+        states = {row.post: row.state for row in ledger.rows("o")}
+        assert states == {"due0": State.SENT, "due1": State.PLANNED}
+        assert ledger.daemons(soon(0)) == []  # it said goodbye
+
+
+def test_a_restart_keeps_what_now_meant(tmp_path: Path) -> None:
+    """A rehearsal whose plan is anchored on `now`: a restart re-read `now` as the new start,
+    so the recurring occurrences got new keys ("24 added, 4 cancelled") and went out again."""
+    plan = {
+        "campaign": "rehearsal",
+        "title": "Rehearsal",
+        "timezone": "UTC",
+        "anchors": {"start": "now"},
+        "channels": ["m0"],
+        "min_gap": "0s",
+        "posts": [
+            {
+                "id": "reminder",
+                "every": {"interval": "7m", "from": "start + 2s", "until": "start + 2h"},
+                "text": "Reminder",
+                "link": "none",
+            }
+        ],
+    }
+    config = write_config(tmp_path, mastodon_channels(["m0"], ["http://127.0.0.1:9"]), listen=None)
+    (tmp_path / "plans" / "r.yaml").write_text(json.dumps(plan))
+    runs = []
+    for _ in range(2):
+        with daemon_process(config, "--dry-run") as daemon:
+            daemon.ready()
+            runs.append(daemon.find(lambda x: x["message"].startswith("plans loaded"))[0])
+            wait_until(lambda: (tmp_path / "state" / "outbox.jsonl").exists(), 60)
+            assert daemon.stop() == 0
+    assert "18 added, 0 updated, 0 cancelled" in runs[0]["message"]
+    assert "0 added, 0 updated, 0 cancelled" in runs[1]["message"]
+    with reading(dry_run_paths(load_config(config))[0]) as ledger:
+        assert ledger.counts()[State.CANCELLED] == 0
 
 
 def test_dry_run_writes_the_outbox_and_leaves_the_real_ledger_alone(tmp_path: Path) -> None:
