@@ -373,6 +373,8 @@ def test_blackouts_hold_posts_and_say_what_happens_next(tmp_path: Path) -> None:
         "blackout 'Mourning': goes out when it ends, at 2027-02-10 00:00 CET (line 7)",
         "14:17 warning: post 'c' on x-main at 2027-02-14 10:30 Europe/Brussels: held by the "
         "blackout 'Live': goes out when it ends, at 2027-02-14 11:00 CET (line 9)",
+        "14:17 warning: post 'c' (10:30 CET) goes out at the same time as 'b' (10:30 CET) on "
+        "mastodon-main; keep at least 30m between posts",
         "15:17 warning: post 'd' on x-main at 2027-02-09 09:00 Europe/Brussels: held by the "
         "blackout 'Mourning' until 2027-02-10 00:00 CET: it expires then, its not_after has "
         "passed by then (line 7)",
