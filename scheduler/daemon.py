@@ -40,8 +40,6 @@ from scheduler.workers import Workers
 log = logging.getLogger("clarion.daemon")
 
 SWEEPER, HEARTBEAT = "@sweeper", "@heartbeat"
-LIVE = (State.PLANNED, State.CLAIMED)
-"""States that still need the daemon; `--exit-when-idle` stops when none is left."""
 
 
 class StartupError(Exception):
@@ -489,7 +487,7 @@ class Daemon:
         leaves unknown for an operator, and why."""
         try:
             counts = self.ledger.counts()
-            if any(counts.get(state, 0) for state in LIVE):
+            if counts[State.CLAIMED] or counts[State.PLANNED] > self._stranded():
                 return False
             unknown = self.ledger.rows(states=[State.UNKNOWN]) if counts[State.UNKNOWN] else []
             settlements = [(row, *self.dispatcher.settlement(row)) for row in unknown]
@@ -519,6 +517,15 @@ class Daemon:
                 extra={"unknown": left.total()},
             )
         return True
+
+    def _stranded(self) -> int:
+        """Planned deliveries on channels whose connector could not start: they wait for a
+        restart, so `--exit-when-idle` does not wait for them (the hold was logged)."""
+        return sum(
+            len(self.ledger.rows(states=[State.PLANNED], channel=channel))
+            for channel in self.config.channels
+            if channel not in self.connectors
+        )
 
     def _rehearsal_over(self) -> bool:
         """A dry run stops once nothing falls due within the horizon: a rehearsal of a campaign
