@@ -192,8 +192,8 @@ class ConfigFile(_Strict):
 
 
 _LEDGER_HINT = (
-    "write sqlite:///path/to/ledger.db (a file; a relative path after the third slash is "
-    "relative to the folder clarion runs in) or postgresql://user@host/database, or leave "
+    "write sqlite:////var/lib/clarion/ledger.db (a file; a relative path after the third "
+    "slash is relative to the folder of config.yaml) or postgresql://user@host/database, or leave "
     "'ledger' out for a file in state_dir"
 )
 
@@ -244,7 +244,18 @@ class Config:
 
     @property
     def ledger_url(self) -> str:
-        return self.file.ledger or f"sqlite:///{self.state_dir / 'ledger.db'}"
+        """A relative SQLite path is taken from the config's folder, as every other path:
+        taken from wherever the command runs, a daemon started elsewhere would open a new
+        ledger and post again what the real one records as sent."""
+        if self.file.ledger is None:
+            return f"sqlite:///{self.state_dir / 'ledger.db'}"
+        from sqlalchemy.engine import make_url
+
+        url = make_url(self.file.ledger)
+        if url.get_backend_name() != "sqlite" or Path(url.database or "").is_absolute():
+            return self.file.ledger
+        database = (self.base / (url.database or "")).resolve()
+        return url.set(database=str(database)).render_as_string(hide_password=False)
 
     @property
     def campaign_paths(self) -> list[Path]:

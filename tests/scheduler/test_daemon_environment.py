@@ -147,6 +147,22 @@ def test_a_ledger_that_is_not_sqlite_or_postgresql_is_refused_at_load(
         refused(clarion(*args, cwd=tmp_path), f"{config}:{line}:", wanted)
 
 
+def test_a_relative_sqlite_ledger_is_in_the_config_folder_wherever_clarion_runs(
+    tmp_path: Path,
+) -> None:
+    site, elsewhere = tmp_path / "site", tmp_path / "elsewhere"
+    site.mkdir()
+    elsewhere.mkdir()
+    config = config_with(site, ledger="sqlite:///ledger/clarion.db")
+    done = clarion("run", "--once", "--config", str(config), cwd=elsewhere)
+    assert done.returncode == 0, done.stderr
+    assert (site / "ledger" / "clarion.db").is_file()
+    assert not (elsewhere / "ledger").exists()
+    status = clarion("status", "--config", str(config), cwd=tmp_path)
+    assert status.returncode == 0, status.stderr
+    assert f"sqlite:///{site / 'ledger' / 'clarion.db'}" in status.stdout
+
+
 @pytest.mark.parametrize("where", ["a file", "/dev/null", "/proc/self"])
 def test_a_state_dir_that_cannot_hold_files_is_refused(tmp_path: Path, where: str) -> None:
     if where == "a file":
