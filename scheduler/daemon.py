@@ -487,7 +487,8 @@ class Daemon:
         leaves unknown for an operator, and why."""
         try:
             counts = self.ledger.counts()
-            if counts[State.CLAIMED] or counts[State.PLANNED] > self._stranded():
+            stranded = self._stranded()
+            if counts[State.CLAIMED] or counts[State.PLANNED] > stranded:
                 return False
             unknown = self.ledger.rows(states=[State.UNKNOWN]) if counts[State.UNKNOWN] else []
             settlements = [(row, *self.dispatcher.settlement(row)) for row in unknown]
@@ -515,6 +516,13 @@ class Daemon:
                 "y" if left.total() == 1 else "ies",
                 "; ".join(f"{n} on {channel}: {why}" for (channel, why), n in left.items()),
                 extra={"unknown": left.total()},
+            )
+        if stranded:
+            log.warning(
+                "--exit-when-idle: leaving %d planned deliver%s on held channels: they go out "
+                "once the channel's problem (logged at start) is fixed and clarion restarted",
+                stranded,
+                "y" if stranded == 1 else "ies",
             )
         return True
 

@@ -105,3 +105,4 @@ def test_posts_on_a_channel_held_until_restart_do_not_keep_it_running(
     with reading(url) as ledger:
         assert ledger.counts("idle")[State.PLANNED] == 2
     assert daemon.find(lambda line: "channel gone is held" in line["message"])
+    assert daemon.find(lambda line: "leaving 2 planned deliveries on held" in line["message"])
