@@ -343,6 +343,8 @@ class Config:
                     f" (line {exc.line}, column {exc.col})" if exc.line > 1 or exc.col > 1 else ""
                 )
                 raise LookupError(f"secret file {path}{where}: {exc.message}") from None
+            if not text.strip():
+                raise LookupError(f"secret file {path} is empty")
             return text.rstrip("\r\n")
 
         def env(match: re.Match[str]) -> str:
@@ -350,6 +352,8 @@ class Config:
             value = os.environ.get(name)
             if value is None:
                 raise LookupError(f"environment variable {name} is not set")
+            if not value.strip():
+                raise LookupError(f"environment variable {name} is set but empty")
             return value
 
         return re.sub(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", env, ref)

@@ -96,7 +96,7 @@ def test_a_secret_saved_as_utf16_by_notepad_is_read(tmp_path: Path) -> None:
         assert done.returncode == 0, done.stdout + done.stderr
 
 
-@pytest.mark.parametrize("kind", ["latin-1", "/dev/zero", "fifo", "folder"])
+@pytest.mark.parametrize("kind", ["latin-1", "/dev/zero", "fifo", "folder", "empty"])
 def test_a_secret_file_that_is_no_text_is_a_located_problem(tmp_path: Path, kind: str) -> None:
     secret = tmp_path / "token"
     if kind == "latin-1":
@@ -108,9 +108,12 @@ def test_a_secret_file_that_is_no_text_is_a_located_problem(tmp_path: Path, kind
     elif kind == "fifo":
         os.mkfifo(secret)
         wanted = "this is a named pipe, not a file"
-    else:
+    elif kind == "folder":
         secret.mkdir()
         wanted = "this is a folder, not a file"
+    else:
+        secret.write_text("\n")
+        wanted = f"secret file {secret} is empty"
     with MastodonFake() as fake:
         config = secret_config(tmp_path, fake.base_url, "token")
         done = clarion("check", "--config", str(config), cwd=tmp_path)
