@@ -111,6 +111,8 @@ class Daemon:
         self._healthy = True
         self._idle_wait: Counter[str] = Counter()
         """What `--exit-when-idle` last waited for (logged when it changes)."""
+        self._plan_errors = 0
+        """Errors in the campaign files at the last load: `--exit-when-idle` exits 1."""
         self._running = False
         self._opened = False
         """Whether the ledger was opened: a daemon refused before that never ran."""
@@ -279,6 +281,7 @@ class Daemon:
             log.error("%s: error: %s", problem.where, problem.message, extra=extra)
         warnings = len(update.problems) - len(errors)
         self.metrics.plan_errors.set(len(errors))
+        self._plan_errors = len(errors)
         self.metrics.reloads.labels("errors" if errors else "ok").inc()
         for campaign in update.kept:
             log.error(
@@ -479,6 +482,13 @@ class Daemon:
                     "policies.horizon; the rest of the plan is in the ledger"
                 )
         log.info("stopping: %s", self._stop_reason)
+        if self.options.exit_when_idle and self._plan_errors:
+            log.error(
+                "the campaign files had %d error%s at the last load (logged above): exit status 1",
+                self._plan_errors,
+                "" if self._plan_errors == 1 else "s",
+            )
+            return 1
         return 0
 
     def _idle(self) -> bool:

@@ -106,3 +106,11 @@ def test_posts_on_a_channel_held_until_restart_do_not_keep_it_running(
         assert ledger.counts("idle")[State.PLANNED] == 2
     assert daemon.find(lambda line: "channel gone is held" in line["message"])
     assert daemon.find(lambda line: "leaving 2 planned deliveries on held" in line["message"])
+
+
+def test_a_rehearsal_of_campaign_files_with_errors_exits_1(tmp_path: Path) -> None:
+    config = write_config(tmp_path, {"tg": telegram_channel("http://127.0.0.1:9")}, listen=None)
+    (tmp_path / "plans" / "idle.yaml").write_text(burst("idle", ["tg", "nope"], 1, soon(3)))
+    with daemon_process(config, "--dry-run", "--exit-when-idle", token=TOKEN) as daemon:
+        assert daemon.wait(90) == 1, daemon.text()
+    assert daemon.find(lambda line: "had 1 error at the last load" in line["message"])
