@@ -259,7 +259,7 @@ def test_a_redirect_naming_a_webhook_secret_path_stays_out_of_the_debug_log(
 @pytest.mark.parametrize(
     ("base_url", "says"),
     [
-        ("https://masto.example\r\n", "carriage return"),
+        ("https://masto.example\r\n", "a control character (U+000D)"),
         ("https://masto.example:99999", "ports go from 1 to 65535"),
         ("https://masto.example:0", "ports go from 1 to 65535"),
         ("https://clarion:CANARYpw@masto.example", "user name or password"),
