@@ -192,8 +192,8 @@ class ConfigFile(_Strict):
 
 
 _LEDGER_HINT = (
-    "write sqlite:///path/to/ledger.db (a file; a relative path after the third slash is "
-    "relative to the folder clarion runs in) or postgresql://user@host/database, or leave "
+    "write sqlite:////var/lib/clarion/ledger.db (a file; a relative path after the third "
+    "slash is relative to the folder of config.yaml) or postgresql://user@host/database, or leave "
     "'ledger' out for a file in state_dir"
 )
 
@@ -244,7 +244,18 @@ class Config:
 
     @property
     def ledger_url(self) -> str:
-        return self.file.ledger or f"sqlite:///{self.state_dir / 'ledger.db'}"
+        """A relative SQLite path is taken from the config's folder, as every other path:
+        taken from wherever the command runs, a daemon started elsewhere would open a new
+        ledger and post again what the real one records as sent."""
+        if self.file.ledger is None:
+            return f"sqlite:///{self.state_dir / 'ledger.db'}"
+        from sqlalchemy.engine import make_url
+
+        url = make_url(self.file.ledger)
+        if url.get_backend_name() != "sqlite" or Path(url.database or "").is_absolute():
+            return self.file.ledger
+        database = (self.base / (url.database or "")).resolve()
+        return url.set(database=str(database)).render_as_string(hide_password=False)
 
     @property
     def campaign_paths(self) -> list[Path]:
@@ -332,6 +343,8 @@ class Config:
                     f" (line {exc.line}, column {exc.col})" if exc.line > 1 or exc.col > 1 else ""
                 )
                 raise LookupError(f"secret file {path}{where}: {exc.message}") from None
+            if not text.strip():
+                raise LookupError(f"secret file {path} is empty")
             return text.rstrip("\r\n")
 
         def env(match: re.Match[str]) -> str:
@@ -339,6 +352,8 @@ class Config:
             value = os.environ.get(name)
             if value is None:
                 raise LookupError(f"environment variable {name} is not set")
+            if not value.strip():
+                raise LookupError(f"environment variable {name} is set but empty")
             return value
 
         return re.sub(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}", env, ref)

@@ -42,8 +42,6 @@ log = logging.getLogger("clarion.daemon")
 SWEEPER, HEARTBEAT = "@sweeper", "@heartbeat"
 BEAT_EVERY = timedelta(seconds=5)
 """How often the daemon records its heartbeat in the ledger, at most."""
-LIVE = (State.PLANNED, State.CLAIMED)
-"""States that still need the daemon; `--exit-when-idle` stops when none is left."""
 
 
 def _sleep(stop: threading.Event, seconds: float) -> bool:
@@ -128,6 +126,8 @@ class Daemon:
         self._healthy = True
         self._idle_wait: Counter[str] = Counter()
         """What `--exit-when-idle` last waited for (logged when it changes)."""
+        self._plan_errors = 0
+        """Errors in the campaign files at the last load: `--exit-when-idle` exits 1."""
         self._running = False
         self._opened = False
         """Whether the ledger was opened: a daemon refused before that never ran."""
@@ -299,6 +299,7 @@ class Daemon:
             log.error("%s: error: %s", problem.where, problem.message, extra=extra)
         warnings = len(update.problems) - len(errors)
         self.metrics.plan_errors.set(len(errors))
+        self._plan_errors = len(errors)
         self.metrics.reloads.labels("errors" if errors else "ok").inc()
         for campaign in update.kept:
             log.error(
@@ -568,6 +569,13 @@ class Daemon:
                     "policies.horizon; the rest of the plan is in the ledger"
                 )
         log.info("stopping: %s", self._stop_reason)
+        if self.options.exit_when_idle and self._plan_errors:
+            log.error(
+                "the campaign files had %d error%s at the last load (logged above): exit status 1",
+                self._plan_errors,
+                "" if self._plan_errors == 1 else "s",
+            )
+            return 1
         return 0
 
     def _idle(self) -> bool:
@@ -576,7 +584,8 @@ class Daemon:
         leaves unknown for an operator, and why."""
         try:
             counts = self.ledger.counts()
-            if any(counts.get(state, 0) for state in LIVE):
+            stranded = self._stranded()
+            if counts[State.CLAIMED] or counts[State.PLANNED] > stranded:
                 return False
             unknown = self.ledger.rows(states=[State.UNKNOWN]) if counts[State.UNKNOWN] else []
             settlements = [(row, *self.dispatcher.settlement(row)) for row in unknown]
@@ -605,7 +614,23 @@ class Daemon:
                 "; ".join(f"{n} on {channel}: {why}" for (channel, why), n in left.items()),
                 extra={"unknown": left.total()},
             )
+        if stranded:
+            log.warning(
+                "--exit-when-idle: leaving %d planned deliver%s on held channels: they go out "
+                "once the channel's problem (logged at start) is fixed and clarion restarted",
+                stranded,
+                "y" if stranded == 1 else "ies",
+            )
         return True
+
+    def _stranded(self) -> int:
+        """Planned deliveries on channels whose connector could not start: they wait for a
+        restart, so `--exit-when-idle` does not wait for them (the hold was logged)."""
+        return sum(
+            len(self.ledger.rows(states=[State.PLANNED], channel=channel))
+            for channel in self.config.channels
+            if channel not in self.connectors
+        )
 
     def _rehearsal_over(self) -> bool:
         """A dry run stops once nothing falls due within the horizon: a rehearsal of a campaign

@@ -142,6 +142,7 @@ def text(report: DiffReport) -> str:
         out.append(
             f"~ {_label(change.after)}  ({', '.join(change.what)})  {excerpt(change.after.text)}"
         )
+    out += [p.format() for p in report.problems]
     return "\n".join(out) + "\n"
 
 

@@ -188,6 +188,13 @@ def test_errors_in_the_change_are_listed_and_exit_1(repo: Path) -> None:
     assert "Problems" in done.stdout and "x-mian" in done.stdout
 
 
+def test_errors_in_the_change_are_listed_in_text_too(repo: Path) -> None:
+    edit(repo, "channels: [x-main, mastodon-main]", "channels: [x-mian]")
+    done = clarion(repo, "diff", "main")
+    assert done.returncode == 1
+    assert "plans/launch.yaml:5:" in done.stdout and "x-mian" in done.stdout
+
+
 def test_an_unknown_base_is_a_clear_error(repo: Path) -> None:
     done = clarion(repo, "diff", "origin/main")
     assert done.returncode == 2

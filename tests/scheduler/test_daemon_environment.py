@@ -96,7 +96,7 @@ def test_a_secret_saved_as_utf16_by_notepad_is_read(tmp_path: Path) -> None:
         assert done.returncode == 0, done.stdout + done.stderr
 
 
-@pytest.mark.parametrize("kind", ["latin-1", "/dev/zero", "fifo", "folder"])
+@pytest.mark.parametrize("kind", ["latin-1", "/dev/zero", "fifo", "folder", "empty"])
 def test_a_secret_file_that_is_no_text_is_a_located_problem(tmp_path: Path, kind: str) -> None:
     secret = tmp_path / "token"
     if kind == "latin-1":
@@ -108,9 +108,12 @@ def test_a_secret_file_that_is_no_text_is_a_located_problem(tmp_path: Path, kind
     elif kind == "fifo":
         os.mkfifo(secret)
         wanted = "this is a named pipe, not a file"
-    else:
+    elif kind == "folder":
         secret.mkdir()
         wanted = "this is a folder, not a file"
+    else:
+        secret.write_text("\n")
+        wanted = f"secret file {secret} is empty"
     with MastodonFake() as fake:
         config = secret_config(tmp_path, fake.base_url, "token")
         done = clarion("check", "--config", str(config), cwd=tmp_path)
@@ -145,6 +148,22 @@ def test_a_ledger_that_is_not_sqlite_or_postgresql_is_refused_at_load(
     for command in ("validate", "status", "run"):
         args = (command, "--config", str(config)) + (("plans",) if command == "validate" else ())
         refused(clarion(*args, cwd=tmp_path), f"{config}:{line}:", wanted)
+
+
+def test_a_relative_sqlite_ledger_is_in_the_config_folder_wherever_clarion_runs(
+    tmp_path: Path,
+) -> None:
+    site, elsewhere = tmp_path / "site", tmp_path / "elsewhere"
+    site.mkdir()
+    elsewhere.mkdir()
+    config = config_with(site, ledger="sqlite:///ledger/clarion.db")
+    done = clarion("run", "--once", "--config", str(config), cwd=elsewhere)
+    assert done.returncode == 0, done.stderr
+    assert (site / "ledger" / "clarion.db").is_file()
+    assert not (elsewhere / "ledger").exists()
+    status = clarion("status", "--config", str(config), cwd=tmp_path)
+    assert status.returncode == 0, status.stderr
+    assert f"sqlite:///{site / 'ledger' / 'clarion.db'}" in status.stdout
 
 
 @pytest.mark.parametrize("where", ["a file", "/dev/null", "/proc/self"])

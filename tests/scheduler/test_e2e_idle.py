@@ -84,3 +84,33 @@ def test_it_says_how_many_it_leaves_unknown_and_why(
         "1 on tg: the platform cannot recognise a repeat, and it cannot be looked up"
         in left["message"]
     )
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_posts_on_a_channel_held_until_restart_do_not_keep_it_running(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """A channel whose secret file is missing is held until clarion restarts: its posts
+    wait in the ledger, and --exit-when-idle stops once the other channels are done."""
+    url = ledger_url(backend, tmp_path, request)
+    fake = TelegramFake()
+    with fake:
+        missing = {**telegram_channel(fake.base_url), "credentials": {"bot_token": "file:nope"}}
+        channels = {"tg": telegram_channel(fake.base_url), "gone": missing}
+        config = write_config(tmp_path, channels, ledger=url, listen=None)
+        (tmp_path / "plans" / "idle.yaml").write_text(burst("idle", ["tg", "gone"], 2, soon(3)))
+        with daemon_process(config, "--exit-when-idle", token=TOKEN) as daemon:
+            assert daemon.wait(90) == 0, daemon.text()
+        assert len(fake.posts) == 2
+    with reading(url) as ledger:
+        assert ledger.counts("idle")[State.PLANNED] == 2
+    assert daemon.find(lambda line: "channel gone is held" in line["message"])
+    assert daemon.find(lambda line: "leaving 2 planned deliveries on held" in line["message"])
+
+
+def test_a_rehearsal_of_campaign_files_with_errors_exits_1(tmp_path: Path) -> None:
+    config = write_config(tmp_path, {"tg": telegram_channel("http://127.0.0.1:9")}, listen=None)
+    (tmp_path / "plans" / "idle.yaml").write_text(burst("idle", ["tg", "nope"], 1, soon(3)))
+    with daemon_process(config, "--dry-run", "--exit-when-idle", token=TOKEN) as daemon:
+        assert daemon.wait(90) == 1, daemon.text()
+    assert daemon.find(lambda line: "had 1 error at the last load" in line["message"])
