@@ -61,7 +61,11 @@ def test_daemons_share_a_channel_budget_nothing_twice_nothing_lost(
     fake = TelegramFake(latency=0.02)
     daemons: list[DaemonProcess] = []
     with fake:
-        channel = {**telegram_channel(fake.base_url), "rate": {"posts": POSTS, "per": "2s"}}
+        channel = {
+            **telegram_channel(fake.base_url),
+            "rate": {"posts": POSTS, "per": "2s"},
+            "timeout": "2s",  # shorter than the short lease
+        }
         config = write_config(
             tmp_path, {"tg": channel}, ledger=url, policies=SHORT_LEASE, listen=None
         )

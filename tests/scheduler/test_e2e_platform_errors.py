@@ -94,6 +94,7 @@ def started(platform: str) -> Platform:
         "platform": "webhook",
         "credentials": {"url": "${" + TOKEN_ENV + "}"},
         "options": {"format": "slack"},
+        "timeout": "5s",  # shorter than FAST's lease
     }
     return Platform(
         hooks,
