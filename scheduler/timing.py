@@ -26,6 +26,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import STATE_STOPPED
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
@@ -47,6 +48,22 @@ the sweeper catches."""
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+class _Scheduler(BackgroundScheduler):  # type: ignore[misc]
+    """APScheduler 3's loop removes a fired date job with `remove_job`, which, once
+    `shutdown()` has set the state to stopped from another thread, looks among the pending
+    jobs instead of the job store and raises JobLookupError: a traceback in the scheduler
+    thread at every stop that lands mid-loop. Then the loop is ending anyway."""
+
+    def _process_jobs(self) -> float | None:
+        try:
+            wait: float | None = super()._process_jobs()
+        except JobLookupError:
+            if self.state != STATE_STOPPED:
+                raise
+            return None
+        return wait
 
 
 class AlarmClock:
@@ -71,7 +88,7 @@ class AlarmClock:
         self._armed: dict[str, datetime] = {}
         self._armed_lock = threading.Lock()
         self._refresh_lock = threading.Lock()
-        self.scheduler = BackgroundScheduler(
+        self.scheduler = _Scheduler(
             jobstores={"default": MemoryJobStore()},
             executors={
                 "default": ThreadPoolExecutor(4),

@@ -82,13 +82,13 @@ def run(
     configure(config.file.log, redactor)
     reporter = DemoReporter() if demo else None
     daemon = Daemon(config, options, redactor, on_finished=reporter.show if reporter else None)
+    _handle_signals(daemon)  # before start: a stop asked for during start-up is a clean one
     try:
         daemon.start()
     except StartupError as exc:
         daemon.close()
         click.echo(f"clarion: {redactor.redact(str(exc))}", err=True)
         sys.exit(EXIT_USAGE)
-    _handle_signals(daemon)
     try:
         if reporter:
             reporter.begin(daemon)

@@ -88,7 +88,8 @@ def test_sqlite_locked_for_a_while(
         keys = run_burst_with(tmp_path, url, lock, monkeypatch)
     assert len(keys) == TOTAL and set(keys.values()) == {1}
     messages = [r.getMessage() for r in caplog.records]
-    assert any(m.startswith("ledger error (sweep)") for m in messages)
+    # the sweep or the heartbeat, whichever meets the lock first
+    assert any(m.startswith("ledger error (") for m in messages)
     assert any(m.startswith("ledger reachable again") for m in messages)
 
 
