@@ -65,19 +65,17 @@ class LeaseKeeper:
     def start(self) -> None:
         """Check the claim before publishing (LeaseLost if it is no longer ours), then keep it.
 
-        A claim made moments ago (two thirds of its lease left) is proven by its lease alone:
-        no one else may touch a claimed row before its lease runs out (sync leaves it alone,
-        operators are refused, the sweeper waits for the lease). An older one, which waited
-        (or whose process was frozen), is renewed in the ledger first, fenced. A ledger that
-        fails here leaves the lease the claim has: the publish may go on within it."""
+        The claim is renewed in the ledger first, fenced, even one made moments ago: a
+        daemon whose claim ran out may have come back with the answer that the post went out,
+        and ended this claim (`Ledger.late_sent`). A ledger that fails here leaves the lease
+        the claim has: the publish may go on within it."""
         self._hold_until(self._claim.lease_until, time.monotonic())
-        if self._claim.lease_until - self._clock() < self._lease * 2 / 3:
-            try:
-                self._renew()
-            except LeaseLost:
-                raise
-            except Exception as exc:
-                log.debug("%s: could not renew its lease (%s)", self._claim.row.key, exc)
+        try:
+            self._renew()
+        except LeaseLost:
+            raise
+        except Exception as exc:
+            log.debug("%s: could not renew its lease (%s)", self._claim.row.key, exc)
         self.check()
         self._thread = threading.Thread(
             target=self._keep, name=f"lease:{self._claim.row.channel}", daemon=True
