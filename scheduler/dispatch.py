@@ -60,6 +60,7 @@ from scheduler.ledger.api import (
     State,
     Unknown,
 )
+from scheduler.logs import delivery_fields
 from scheduler.ratebudget import Rate
 from scheduler.repeats import RepeatVerdict, key_window, repeat_verdict
 from scheduler.retrying import Backoff
@@ -328,7 +329,7 @@ class Dispatcher:
         except Exception as exc:
             self._streak.failed(exc, "%s: could not record that it went out late", row.key)
             return False
-        fields = {"channel": row.channel}
+        fields = delivery_fields(row.key)
         said = f"%s: the answer came after the claim of {claim.owner} ran out: it went out at %s"
         if late.other_owner is not None:
             log.error(
