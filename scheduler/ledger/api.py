@@ -9,6 +9,7 @@ States:   planned ──claim──▶ claimed ──finish──▶ sent | plan
           claimed ──lease expired, or its daemon stopped──▶ unknown
                     (never back to planned: it may have gone out)
           unknown ──reconcile / resolve──▶ sent | planned
+          unknown | planned | claimed (by another) ──a lost claim's post went out──▶ sent
           failed | unknown | expired | cancelled ──operator retry──▶ planned
           planned | failed | unknown | expired ──operator cancel──▶ cancelled
 
