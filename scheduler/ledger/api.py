@@ -308,6 +308,10 @@ class Ledger(Protocol):
         lease has not run out; the new end of the lease, or None if the claim is lost."""
         ...
 
+    def holds(self, claim: Claim) -> bool:
+        """Whether the claim is still ours (a read: its lease is not checked)."""
+        ...
+
     def due_channels(self, now: datetime) -> list[str]:
         """Channels that have at least one row due now (for the sweeper)."""
         ...

@@ -1005,6 +1005,13 @@ class SqlLedger:
         with self._write() as connection:
             return until if connection.execute(RENEW, params).rowcount == 1 else None
 
+    def holds(self, claim: Claim) -> bool:
+        query = select(_D.key).where(
+            _D.key == claim.row.key, _D.state == State.CLAIMED, _D.claim_token == claim.token
+        )
+        with self._read() as connection:
+            return connection.execute(query).first() is not None
+
     def rate_wait(self, channel: str, rate: Rate, now: datetime) -> timedelta:
         with self._read() as connection:
             return self._budget(connection, channel, rate).wait(now)

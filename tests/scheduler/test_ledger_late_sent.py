@@ -51,7 +51,7 @@ def test_another_daemons_claim_ends_as_sent_and_it_cannot_renew(ledger: SqlLedge
     stale = lapsed(ledger)
     ledger.resolve(stale.row.key, None, "op@host:1", LATER)
     other = ledger.claim("x-main", "daemon-b", LEASE, LATER)
-    assert other is not None
+    assert other is not None and ledger.holds(other) and not ledger.holds(stale)
     late = ledger.late_sent(stale, Sent(ref(1)), LATER)
     assert late == LateSent(State.CLAIMED, True, other_owner="daemon-b")
     row = ledger.find(stale.row.key)
@@ -59,7 +59,7 @@ def test_another_daemons_claim_ends_as_sent_and_it_cannot_renew(ledger: SqlLedge
     assert "the claim of daemon-b ends here" in str(ledger.history(row.key)[-1].reason)
     # B's last check before its request leaves (the fenced renewal) refuses it, and its
     # result cannot overwrite A's.
-    assert ledger.renew(other, LEASE, LATER) is None
+    assert not ledger.holds(other) and ledger.renew(other, LEASE, LATER) is None
     assert ledger.finish(other, Retry(LATER, "not sent", "lease"), LATER) is False
     assert ledger.find(row.key).ref == ref(1)
 
