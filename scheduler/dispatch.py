@@ -60,6 +60,7 @@ from scheduler.ledger.api import (
     State,
     Unknown,
 )
+from scheduler.logs import delivery_fields
 from scheduler.ratebudget import Rate
 from scheduler.repeats import RepeatVerdict, key_window, repeat_verdict
 from scheduler.retrying import Backoff
@@ -313,9 +314,50 @@ class Dispatcher:
         if recorded:
             lateness = (started - row.due_utc).total_seconds()
             self.listener.finished(row, outcome, publish_seconds, lateness)
-        elif recorded is False:
+        elif recorded is False and not (
+            isinstance(outcome, Sent) and self._late_sent(claim, outcome)
+        ):
             self.listener.lost_claim(row, outcome)
         return following
+
+    def _late_sent(self, claim: Claim, sent: Sent) -> bool:
+        """Record a post that went out on a lost claim (`Ledger.late_sent`) and say what
+        became of it; False if the ledger failed (the caller then logs the lost result)."""
+        row, url = claim.row, sent.ref.url or sent.ref.id
+        try:
+            late = self.ledger.late_sent(claim, sent, self.clock())
+        except Exception as exc:
+            self._streak.failed(exc, "%s: could not record that it went out late", row.key)
+            return False
+        fields = delivery_fields(row.key)
+        said = f"%s: the answer came after the claim of {claim.owner} ran out: it went out at %s"
+        if late.other_owner is not None:
+            log.error(
+                f"{said}; recorded as sent, and the claim of %s ends: it does not send it "
+                "(if it sent it already, it logs 'posted twice')",
+                row.key,
+                url,
+                late.other_owner,
+                extra=fields,
+            )
+        elif late.recorded:
+            log.warning(
+                f"{said}; recorded as sent (it was %s)", row.key, url, late.found, extra=fields
+            )
+        elif late.other_ref is not None:
+            other = late.other_ref.url or late.other_ref.id
+            log.error(
+                "%s: posted twice: %s and %s; delete one of them", row.key, other, url, extra=fields
+            )
+        elif late.found != State.SENT:
+            log.error(
+                f"{said}, though it is %s: delete that post if it must not be out",
+                row.key,
+                url,
+                late.found,
+                extra=fields,
+            )
+        return True
 
     def _publish(self, claim: Claim) -> Outcome:
         row = claim.row

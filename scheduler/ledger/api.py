@@ -9,6 +9,7 @@ States:   planned ──claim──▶ claimed ──finish──▶ sent | plan
           claimed ──lease expired, or its daemon stopped──▶ unknown
                     (never back to planned: it may have gone out)
           unknown ──reconcile / resolve──▶ sent | planned
+          unknown | planned | claimed (by another) ──a lost claim's post went out──▶ sent
           failed | unknown | expired | cancelled ──operator retry──▶ planned
           planned | failed | unknown | expired ──operator cancel──▶ cancelled
 
@@ -123,6 +124,21 @@ class Held:
 
 
 Outcome = Sent | Retry | Failed | Unknown | Held
+
+
+@dataclass(frozen=True, slots=True)
+class LateSent:
+    """What became of a post that went out after its claim was lost (`Ledger.late_sent`)."""
+
+    found: State
+    """The delivery's state when the answer came."""
+    recorded: bool
+    """True: the delivery is now sent with this post's reference; False: only its history
+    says it went out (it was sent by someone else, cancelled, expired, failed)."""
+    other_owner: str | None = None
+    """The process whose claim on it the answer ended (`found` is claimed)."""
+    other_ref: PlatformRef | None = None
+    """The post already recorded for it (`found` is sent): it went out twice."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,12 +308,24 @@ class Ledger(Protocol):
         lease has not run out; the new end of the lease, or None if the claim is lost."""
         ...
 
+    def holds(self, claim: Claim) -> bool:
+        """Whether the claim is still ours (a read: its lease is not checked)."""
+        ...
+
     def due_channels(self, now: datetime) -> list[str]:
         """Channels that have at least one row due now (for the sweeper)."""
         ...
 
     def finish(self, claim: Claim, outcome: Outcome, now: datetime) -> bool:
         """Record the outcome only if the claim is still ours (fenced); False if it was not."""
+        ...
+
+    def late_sent(self, claim: Claim, sent: Sent, now: datetime) -> LateSent:
+        """A post went out on a claim `finish` found lost: a fact, never thrown away. In one
+        transaction: an unknown delivery, a planned one no one has claimed, or one another
+        process holds a claim on (whose claim ends: its last check before sending refuses)
+        becomes sent with this reference; any other state keeps its state and gets a history
+        line naming the post. Other outcomes of a lost claim stay refused (rule 4)."""
         ...
 
     def finish_and_claim(

@@ -62,6 +62,7 @@ from scheduler.ledger.api import (
     Daemon,
     Failed,
     Held,
+    LateSent,
     LedgerUnavailable,
     NoSuchDelivery,
     NotAllowed,
@@ -1004,6 +1005,13 @@ class SqlLedger:
         with self._write() as connection:
             return until if connection.execute(RENEW, params).rowcount == 1 else None
 
+    def holds(self, claim: Claim) -> bool:
+        query = select(_D.key).where(
+            _D.key == claim.row.key, _D.state == State.CLAIMED, _D.claim_token == claim.token
+        )
+        with self._read() as connection:
+            return connection.execute(query).first() is not None
+
     def rate_wait(self, channel: str, rate: Rate, now: datetime) -> timedelta:
         with self._read() as connection:
             return self._budget(connection, channel, rate).wait(now)
@@ -1055,6 +1063,26 @@ class SqlLedger:
         if isinstance(outcome, Held):
             self._hold(connection, claim.row.channel, outcome.reason, now)
         return True
+
+    def late_sent(self, claim: Claim, sent: Sent, now: datetime) -> LateSent:
+        ref, key = sent.ref, claim.row.key
+        with self._write() as connection:
+            locked = select(deliveries).where(_D.key == key).with_for_update()
+            found = connection.execute(locked).first()
+            if found is None:
+                raise self._no_such(connection, key)
+            row = _row(found._mapping)
+            late = _late_sent(row, ref, claim.owner)
+            to_state = State.SENT if late.recorded else row.state
+            if late.recorded:
+                values = {**_CLEARED, **_sent_values(ref, now)}
+                statement = update(deliveries).where(_D.key == key, _D.state == row.state)
+                connection.execute(statement.values(state=State.SENT, updated_utc=now, **values))
+            why = _late_reason(late, ref)
+            connection.execute(
+                ADD_HISTORY, self._record(key, now, row.state, to_state, why, claim.owner)
+            )
+        return late
 
     def expire_leases(self, now: datetime) -> list[str]:
         reason = "the lease ran out mid-publish: it may have gone out"
@@ -1763,6 +1791,40 @@ def _refusal(row: Row, action: str) -> str:
     if row.state == State.PLANNED:
         return f"{row.key} is already planned, due {_utc(row.due_utc)}"
     return f"{row.key} is already {row.state}"
+
+
+def _late_sent(row: Row, ref: PlatformRef, owner: str) -> LateSent:
+    """What a post that went out on a lost claim makes of the row as it is now."""
+    if row.state == State.CLAIMED:
+        return LateSent(row.state, True, other_owner=row.lease_owner)
+    if row.state == State.UNKNOWN or (row.state == State.PLANNED and row.lease_owner is None):
+        return LateSent(row.state, True)
+    if row.state == State.SENT and not _same_post(row.ref, ref):
+        return LateSent(row.state, False, other_ref=row.ref)
+    return LateSent(row.state, False)
+
+
+def _same_post(recorded: PlatformRef | None, ref: PlatformRef) -> bool:
+    """Whether the post recorded (by a look-up, or an operator who may give only its URL) is
+    this one."""
+    if recorded is None:
+        return False
+    return recorded.id == ref.id or (recorded.url is not None and recorded.url == ref.url)
+
+
+def _late_reason(late: LateSent, ref: PlatformRef) -> str:
+    url = ref.url or ref.id
+    said = f"the answer came after its claim ran out: it went out, at {url}"
+    if late.other_owner is not None:
+        return f"{said}; the claim of {late.other_owner} ends here, before it sends it"
+    if late.recorded:
+        return f"{said} (it was {late.found})"
+    if late.other_ref is not None:
+        other = late.other_ref.url or late.other_ref.id
+        return f"{said}: posted twice, at {other} and {url}; delete one of them"
+    if late.found == State.SENT:
+        return f"{said}, as recorded"
+    return f"{said}, though it is {late.found}: delete that post if it must not be out"
 
 
 def _where(row: Row) -> str:

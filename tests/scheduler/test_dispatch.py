@@ -6,6 +6,7 @@ import logging
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -31,7 +32,8 @@ from connectors.base import (
 from connectors.outbox import OutboxConnector
 from scheduler.config import Policies, RateBudget, RetryPolicy
 from scheduler.dispatch import MAX_RATE_WAIT, Dispatcher
-from scheduler.ledger.api import Claim, LedgerUnavailable, Outcome, Retry, Row, State
+from scheduler.leases import LeaseKeeper, LeaseLost
+from scheduler.ledger.api import Claim, LedgerUnavailable, Outcome, Retry, Row, Sent, State
 from scheduler.ledger.sql import SqlLedger
 from tests.scheduler.ledgerkit import NOW, Clock, ScriptedConnector, delivery, ref, thread
 
@@ -315,24 +317,94 @@ def test_stop_is_checked_before_each_claim_never_mid_publish(ledger: SqlLedger) 
 
 
 class LeaseThief(ScriptedConnector):
-    """Publishes so slowly that the lease runs out meanwhile."""
+    """Publishes so slowly that the lease runs out meanwhile, and `meanwhile` happens."""
 
-    def __init__(self, ledger: SqlLedger) -> None:
-        super().__init__()
+    def __init__(
+        self, ledger: SqlLedger, *steps: Any, meanwhile: Callable[[], None] | None = None
+    ) -> None:
+        super().__init__("x-main", *steps)
         self.ledger = ledger
+        self.meanwhile = meanwhile
 
     def publish(self, post: Post) -> Published:
-        self.ledger.expire_leases(NOW + timedelta(hours=1))
+        self.ledger.expire_leases(LATE)
+        if self.meanwhile is not None:
+            self.meanwhile()
         return super().publish(post)
 
 
-def test_a_result_after_the_lease_ran_out_is_not_recorded(ledger: SqlLedger) -> None:
+LATE = NOW + timedelta(hours=1)
+"""When the lease of a publish by LeaseThief has run out."""
+
+
+def test_a_sent_answer_after_the_lease_ran_out_is_recorded_as_sent(
+    ledger: SqlLedger, caplog: pytest.LogCaptureFixture
+) -> None:
     ledger.sync([delivery("a")], NOW)
     listener = Listener()
-    assert run(dispatcher(ledger, LeaseThief(ledger), listener=listener)) == 1
+    with caplog.at_level(logging.WARNING, "clarion.dispatch"):
+        assert run(dispatcher(ledger, LeaseThief(ledger), listener=listener)) == 1
+    assert listener.heard.lost == [] and listener.heard.finished == []
+    row = ledger.find(delivery("a").key)
+    assert (row.state, row.ref) == (State.SENT, ref(1))
+    assert "recorded as sent (it was unknown)" in caplog.text
+
+
+def test_other_answers_after_the_lease_ran_out_are_not_recorded(ledger: SqlLedger) -> None:
+    ledger.sync([delivery("a")], NOW)
+    listener = Listener()
+    thief = LeaseThief(ledger, Rejected("too long"))
+    assert run(dispatcher(ledger, thief, listener=listener)) == 1
     assert [k for k, _ in listener.heard.lost] == [delivery("a").key]
-    assert listener.heard.finished == []
     assert ledger.find(delivery("a").key).state == State.UNKNOWN
+
+
+def settled_not_sent_then_claimed_by_b(
+    ledger: SqlLedger, sent: Published | None
+) -> tuple[Callable[[], None], list[Claim]]:
+    """What `meanwhile` does: an operator says not sent, daemon B claims it (and posts)."""
+    claims: list[Claim] = []
+
+    def meanwhile() -> None:
+        ledger.resolve(delivery("a").key, None, "op@host:2", LATE)
+        claim = ledger.claim("x-main", "daemon-b", timedelta(minutes=5), LATE)
+        assert claim is not None
+        claims.append(claim)
+        if sent is not None:
+            assert ledger.finish(claim, Sent(sent.ref), LATE)
+
+    return meanwhile, claims
+
+
+def test_a_late_answer_ends_another_daemons_claim_before_it_sends(
+    ledger: SqlLedger, caplog: pytest.LogCaptureFixture
+) -> None:
+    ledger.sync([delivery("a")], NOW)
+    meanwhile, b_claims = settled_not_sent_then_claimed_by_b(ledger, None)
+    thief = LeaseThief(ledger, meanwhile=meanwhile)
+    with caplog.at_level(logging.WARNING, "clarion.dispatch"):
+        assert run(dispatcher(ledger, thief)) == 1
+    row = ledger.find(delivery("a").key)
+    assert (row.state, row.ref) == (State.SENT, ref(1))
+    assert "the claim of daemon-b ends: it does not send it" in caplog.text
+    keeper = LeaseKeeper(ledger, b_claims[0], timedelta(minutes=5), lambda: LATE)
+    with pytest.raises(LeaseLost):
+        keeper.start()  # B's check before its request leaves
+
+
+def test_a_late_answer_after_another_daemon_posted_says_posted_twice(
+    ledger: SqlLedger, caplog: pytest.LogCaptureFixture
+) -> None:
+    ledger.sync([delivery("a")], NOW)
+    meanwhile, _ = settled_not_sent_then_claimed_by_b(ledger, Published(ref(99)))
+    thief = LeaseThief(ledger, meanwhile=meanwhile)
+    with caplog.at_level(logging.ERROR, "clarion.dispatch"):
+        assert run(dispatcher(ledger, thief)) == 1
+    assert ledger.find(delivery("a").key).ref == ref(99)
+    assert (
+        "posted twice: https://x.example/status/99 and https://x.example/status/1; "
+        "delete one of them"
+    ) in caplog.text
 
 
 def test_each_record_claims_the_next_delivery_in_the_same_transaction(

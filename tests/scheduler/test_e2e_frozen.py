@@ -153,3 +153,66 @@ def test_a_daemon_frozen_past_its_lease_posts_nothing_when_it_wakes(
         assert len(fake.posts) == 1, fake.posts
     row = the_delivery(pg_url)
     assert row.state == State.SENT and row.ref is not None
+
+
+def test_a_post_answered_after_the_lease_ran_out_is_recorded_not_posted_again(
+    tmp_path: Path, pg_url: str
+) -> None:
+    """Daemon A is frozen while the platform holds its answer to the create request (the post
+    is made); its lease runs out, the delivery becomes unknown, and an operator runs
+    `resolve --not-sent` without checking. A wakes to the answer: the post is recorded as
+    sent, and daemon B does not post it again. Before the fix, A only logged it and B posted
+    a duplicate."""
+    fake = LinkedInFake()
+    fake.inject(Fault("stall", seconds=2.0, method="POST", path="/rest/posts$"))
+    with fake:
+        config = write_config(
+            tmp_path,
+            {"li": linkedin(fake.base_url)},
+            ledger=pg_url,
+            policies={**FROZEN, "recheck_interval": "1h"},
+            listen=None,
+        )
+        write_campaign(tmp_path)
+        with (
+            daemon_process(config, token=TOKEN) as first,
+            daemon_process(config, token=TOKEN) as second,
+        ):
+            first.ready()
+            second.ready()
+            wait_until(
+                lambda: any(r.method == "POST" for r in fake.requests), 60, 0.01, "the create"
+            )
+            pid = wait_until(lambda: owner_pid(pg_url), 10, 0.01, "the claim's owner")
+            key = the_delivery(pg_url).key
+            frozen, other = (first, second) if first.process.pid == pid else (second, first)
+            frozen.signal(signal.SIGSTOP)
+            try:
+                wait_until(lambda: state(pg_url) == State.UNKNOWN, 60, 0.1, "the lease to end")
+                other.signal(signal.SIGSTOP)  # so that A's answer comes first
+                try:
+                    resolved = subprocess.run(
+                        [str(CLARION), "resolve", key, "--not-sent", "--config", str(config)],
+                        capture_output=True,
+                        text=True,
+                        timeout=60,
+                    )
+                    assert resolved.returncode == 0, resolved.stderr
+                finally:
+                    frozen.signal(signal.SIGCONT)
+                wait_until(lambda: state(pg_url) == State.SENT, 60, 0.1, "A's late answer")
+            finally:
+                frozen.signal(signal.SIGCONT)
+                other.signal(signal.SIGCONT)
+            frozen.wait_log(
+                lambda line: line.get("key") == key and "recorded as sent" in line["message"],
+                30,
+                "the woken daemon to record its post",
+            )
+            assert first.stop() == 0 and second.stop() == 0
+        assert len(fake.posts) == 1, fake.posts
+    row = the_delivery(pg_url)
+    assert row.state == State.SENT and row.ref is not None
+    with reading(pg_url) as ledger:
+        reasons = [t.reason or "" for t in ledger.history(key)]
+    assert any("the answer came after its claim ran out" in r for r in reasons), reasons
