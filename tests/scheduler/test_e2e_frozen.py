@@ -15,7 +15,10 @@ import json
 import shutil
 import signal
 import subprocess
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import pytest
 
@@ -27,6 +30,7 @@ from tests.scheduler.daemonkit import (
     CLARION,
     FAST,
     TOKEN_ENV,
+    DaemonProcess,
     daemon_process,
     instant,
     reading,
@@ -92,6 +96,49 @@ def state(url: str) -> State:
     return the_delivery(url).state
 
 
+class Frozen(NamedTuple):
+    frozen: DaemonProcess
+    """The daemon that held the claim, stopped (SIGSTOP) while its request was held."""
+    other: DaemonProcess
+    key: str
+    config: Path
+
+
+@contextmanager
+def owner_frozen_mid_request(
+    tmp_path: Path, pg_url: str, fake: LinkedInFake, policies: Mapping[str, Any], method: str
+) -> Iterator[Frozen]:
+    """Two daemons on one ledger; the one whose claim is in flight is frozen while the fake
+    holds its first `method` request."""
+    config = write_config(
+        tmp_path, {"li": linkedin(fake.base_url)}, ledger=pg_url, policies=policies, listen=None
+    )
+    write_campaign(tmp_path)
+    with (
+        daemon_process(config, token=TOKEN) as first,
+        daemon_process(config, token=TOKEN) as second,
+    ):
+        first.ready()
+        second.ready()
+        wait_until(lambda: any(r.method == method for r in fake.requests), 60, 0.01, f"a {method}")
+        pid = wait_until(lambda: owner_pid(pg_url), 10, 0.01, "the claim's owner")
+        key = the_delivery(pg_url).key
+        frozen, other = (first, second) if first.process.pid == pid else (second, first)
+        assert frozen.process.pid == pid
+        frozen.signal(signal.SIGSTOP)
+        yield Frozen(frozen, other, key, config)
+
+
+def resolve_not_sent(config: Path, key: str) -> None:
+    resolved = subprocess.run(
+        [str(CLARION), "resolve", key, "--not-sent", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert resolved.returncode == 0, resolved.stderr
+
+
 @pytest.mark.parametrize("settled_by", ["look-up", "operator"])
 def test_a_daemon_frozen_past_its_lease_posts_nothing_when_it_wakes(
     settled_by: str, tmp_path: Path, pg_url: str
@@ -100,56 +147,28 @@ def test_a_daemon_frozen_past_its_lease_posts_nothing_when_it_wakes(
     fake = LinkedInFake()
     # The image upload of the first attempt takes a while: the daemon is frozen meanwhile.
     fake.inject(Fault("stall", seconds=2.0, method="PUT", path="dms-uploads"))
-    with fake:
-        config = write_config(
-            tmp_path,
-            {"li": linkedin(fake.base_url)},
-            ledger=pg_url,
-            policies=policies,
-            listen=None,
+    with fake, owner_frozen_mid_request(tmp_path, pg_url, fake, policies, "PUT") as stopped:
+        frozen, key = stopped.frozen, stopped.key
+        try:
+            wait_until(lambda: state(pg_url) != State.CLAIMED, 60, 0.1, "the lease to end")
+            if settled_by == "operator":
+                assert not fake.posts  # the operator checks the account: not there
+                resolve_not_sent(stopped.config, key)
+            wait_until(lambda: state(pg_url) == State.SENT, 60, 0.1, "the other daemon")
+            assert len(fake.posts) == 1
+        finally:
+            frozen.signal(signal.SIGCONT)
+        lost = frozen.wait_log(
+            lambda line: line.get("key") == key and "not recorded" in line["message"],
+            30,
+            "the woken daemon to give up its lost claim",
         )
-        write_campaign(tmp_path)
-        with (
-            daemon_process(config, token=TOKEN) as first,
-            daemon_process(config, token=TOKEN) as second,
-        ):
-            first.ready()
-            second.ready()
-            wait_until(
-                lambda: any(r.method == "PUT" for r in fake.requests), 60, 0.01, "the upload"
-            )
-            pid = wait_until(lambda: owner_pid(pg_url), 10, 0.01, "the claim's owner")
-            key = the_delivery(pg_url).key
-            frozen, other = (first, second) if first.process.pid == pid else (second, first)
-            assert frozen.process.pid == pid
-            frozen.signal(signal.SIGSTOP)
-            try:
-                wait_until(lambda: state(pg_url) != State.CLAIMED, 60, 0.1, "the lease to end")
-                if settled_by == "operator":
-                    assert not fake.posts  # the operator checks the account: not there
-                    resolved = subprocess.run(
-                        [str(CLARION), "resolve", key, "--not-sent", "--config", str(config)],
-                        capture_output=True,
-                        text=True,
-                        timeout=60,
-                    )
-                    assert resolved.returncode == 0, resolved.stderr
-                wait_until(lambda: state(pg_url) == State.SENT, 60, 0.1, "the other daemon")
-                assert len(fake.posts) == 1
-            finally:
-                frozen.signal(signal.SIGCONT)
-            lost = frozen.wait_log(
-                lambda line: line.get("key") == key and "not recorded" in line["message"],
-                30,
-                "the woken daemon to give up its lost claim",
-            )
-            assert "(retry)" in lost["message"]
-            assert any(
-                "claim ran out before the request left" in line["message"]
-                for line in frozen.lines()
-            )
-            assert first.stop() == 0 and second.stop() == 0
-            assert other.find(lambda line: line["message"].startswith("sent"))
+        assert "(retry)" in lost["message"]
+        assert any(
+            "claim ran out before the request left" in line["message"] for line in frozen.lines()
+        )
+        assert frozen.stop() == 0 and stopped.other.stop() == 0
+        assert stopped.other.find(lambda line: line["message"].startswith("sent"))
         assert len(fake.posts) == 1, fake.posts
     row = the_delivery(pg_url)
     assert row.state == State.SENT and row.ref is not None
@@ -165,51 +184,26 @@ def test_a_post_answered_after_the_lease_ran_out_is_recorded_not_posted_again(
     a duplicate."""
     fake = LinkedInFake()
     fake.inject(Fault("stall", seconds=2.0, method="POST", path="/rest/posts$"))
-    with fake:
-        config = write_config(
-            tmp_path,
-            {"li": linkedin(fake.base_url)},
-            ledger=pg_url,
-            policies={**FROZEN, "recheck_interval": "1h"},
-            listen=None,
-        )
-        write_campaign(tmp_path)
-        with (
-            daemon_process(config, token=TOKEN) as first,
-            daemon_process(config, token=TOKEN) as second,
-        ):
-            first.ready()
-            second.ready()
-            wait_until(
-                lambda: any(r.method == "POST" for r in fake.requests), 60, 0.01, "the create"
-            )
-            pid = wait_until(lambda: owner_pid(pg_url), 10, 0.01, "the claim's owner")
-            key = the_delivery(pg_url).key
-            frozen, other = (first, second) if first.process.pid == pid else (second, first)
-            frozen.signal(signal.SIGSTOP)
+    policies = {**FROZEN, "recheck_interval": "1h"}
+    with fake, owner_frozen_mid_request(tmp_path, pg_url, fake, policies, "POST") as stopped:
+        frozen, other, key = stopped.frozen, stopped.other, stopped.key
+        try:
+            wait_until(lambda: state(pg_url) == State.UNKNOWN, 60, 0.1, "the lease to end")
+            other.signal(signal.SIGSTOP)  # so that A's answer comes first
             try:
-                wait_until(lambda: state(pg_url) == State.UNKNOWN, 60, 0.1, "the lease to end")
-                other.signal(signal.SIGSTOP)  # so that A's answer comes first
-                try:
-                    resolved = subprocess.run(
-                        [str(CLARION), "resolve", key, "--not-sent", "--config", str(config)],
-                        capture_output=True,
-                        text=True,
-                        timeout=60,
-                    )
-                    assert resolved.returncode == 0, resolved.stderr
-                finally:
-                    frozen.signal(signal.SIGCONT)
-                wait_until(lambda: state(pg_url) == State.SENT, 60, 0.1, "A's late answer")
+                resolve_not_sent(stopped.config, key)
             finally:
                 frozen.signal(signal.SIGCONT)
-                other.signal(signal.SIGCONT)
-            frozen.wait_log(
-                lambda line: line.get("key") == key and "recorded as sent" in line["message"],
-                30,
-                "the woken daemon to record its post",
-            )
-            assert first.stop() == 0 and second.stop() == 0
+            wait_until(lambda: state(pg_url) == State.SENT, 60, 0.1, "A's late answer")
+        finally:
+            frozen.signal(signal.SIGCONT)
+            other.signal(signal.SIGCONT)
+        frozen.wait_log(
+            lambda line: line.get("key") == key and "recorded as sent" in line["message"],
+            30,
+            "the woken daemon to record its post",
+        )
+        assert frozen.stop() == 0 and other.stop() == 0
         assert len(fake.posts) == 1, fake.posts
     row = the_delivery(pg_url)
     assert row.state == State.SENT and row.ref is not None
