@@ -7,9 +7,10 @@ The scheduler calls one channel's connector from one thread at a time, so a conn
 no locking of its own; connectors of different channels run concurrently.
 
 Platforms quote what they received in their errors, credentials included (Mastodon echoes the
-Authorization header). So every connector's `publish`, `check` and `lookup` pass through one
-guard here: each error they raise and each note or problem they return has every secret of
-`secrets()` taken out before the scheduler stores or shows it. A connector need not redact.
+Authorization header). So every connector's `publish`, `check`, `lookup` and `figures` pass
+through one guard here: each error they raise and each note or problem they return has every
+secret of `secrets()` taken out before the scheduler stores or shows it. A connector need not
+redact.
 """
 
 from __future__ import annotations
@@ -130,6 +131,8 @@ class Capabilities:
     at all."""
     lookup: bool
     """Whether `lookup()` can tell if a delivery already went out."""
+    figures: bool = False
+    """Whether `figures()` can read how a published post was received."""
     idempotency_window: timedelta | None = None
     """With idempotency "key": how long the platform recognises a repeated key after the post
     it created (Mastodon: 1 hour). Within it, a delivery whose outcome is unknown is simply
@@ -209,6 +212,41 @@ class LookupUnavailable(Exception):
     """This platform offers no way to find out whether a delivery went out."""
 
 
+@dataclass(frozen=True, slots=True)
+class Figures:
+    """How a published post was received, as the platform counts it at one moment.
+
+    None means the platform does not give that figure (or not to this account): a report
+    shows it as missing, never as zero."""
+
+    likes: int | None = None
+    """Likes, favourites, reactions."""
+    reposts: int | None = None
+    """Reposts, boosts, retweets, shares."""
+    replies: int | None = None
+    """Replies, comments."""
+    quotes: int | None = None
+    views: int | None = None
+    """Impressions, views or plays, where the platform counts them."""
+    clicks: int | None = None
+    extra: Mapping[str, int] = field(default_factory=dict)
+    """Other figures under the platform's own names (LinkedIn's `engagement`, say)."""
+
+
+FiguresWhy = Literal["unsupported", "not-permitted", "gone"]
+
+
+class FiguresUnavailable(Exception):
+    """There are no figures to read for this post, now or later: the platform has no such API
+    ("unsupported"), this account may not read them ("not-permitted"), or the post was deleted
+    ("gone"). A passing failure is a `RetryLater` instead (429, 5xx, time-out)."""
+
+    def __init__(self, reason: str, *, why: FiguresWhy) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.why = why
+
+
 class Connector(ABC):
     platform: ClassVar[str]
     capabilities: ClassVar[Capabilities]
@@ -220,7 +258,7 @@ class Connector(ABC):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        for name in ("publish", "check", "lookup"):
+        for name in ("publish", "check", "lookup", "figures"):
             method = cls.__dict__.get(name)
             if method is not None:
                 setattr(cls, name, _redacting(method))
@@ -254,6 +292,10 @@ class Connector(ABC):
         """The post if it went out, None if it surely did not."""
         raise LookupUnavailable(f"{self.platform} cannot look up past posts")
 
+    def figures(self, ref: PlatformRef) -> Figures:
+        """The post's public figures now; raise `RetryLater` for a passing failure."""
+        raise FiguresUnavailable(f"{self.platform} offers no figures for posts", why="unsupported")
+
     def close(self) -> None:  # noqa: B027 - most connectors hold nothing to release
         """Release connections."""
 
@@ -269,7 +311,7 @@ def _redacting(method: Method) -> Method:
     def guarded(self: Connector, *args: Any, **kwargs: Any) -> Any:
         try:
             result = method(self, *args, **kwargs)
-        except (PublishError, LookupUnavailable) as exc:
+        except (PublishError, LookupUnavailable, FiguresUnavailable) as exc:
             _scrub(exc, self.redact)
             raise
         return _scrubbed(result, self.redact)
@@ -279,7 +321,7 @@ def _redacting(method: Method) -> Method:
 
 def _scrub(exc: Exception, redact: Callable[[str], str]) -> None:
     exc.args = tuple(redact(arg) if isinstance(arg, str) else arg for arg in exc.args)
-    if isinstance(exc, PublishError):
+    if isinstance(exc, PublishError | FiguresUnavailable):
         exc.reason = redact(exc.reason)
 
 

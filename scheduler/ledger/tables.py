@@ -215,5 +215,24 @@ campaign_anchors = Table(
 """What `now` means in a campaign's file: fixed when the campaign is first loaded, so that a
 restart does not move the posts anchored on it."""
 
+figures = Table(
+    "figures",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("key", String, nullable=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("likes", Integer),
+    Column("reposts", Integer),
+    Column("replies", Integer),
+    Column("quotes", Integer),
+    Column("views", Integer),
+    Column("clicks", Integer),
+    Column("extra", _json()),
+    Index("ix_figures_key_at", "key", "at"),
+)
+"""How each sent delivery was received, one row per reading (`connectors.base.Figures`):
+append-only, so a report shows how a post grew. A NULL figure is one the platform does not
+give, never a zero."""
+
 ALL = "*"
 """The campaign_controls row that pauses every campaign."""
