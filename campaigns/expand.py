@@ -114,21 +114,21 @@ class _PostExpander:
         self.scope = scope
         self.post = post
         self.path: PathKey = ("posts", index)
-        self.min_gap = min_gap if scope.plan.min_gap is None else scope.plan.min_gap
+        self.min_gap = min_gap if scope.definition.min_gap is None else scope.definition.min_gap
         self.result = result
-        plan = scope.plan
-        self.status = post.status or plan.defaults.status
+        definition = scope.definition
+        self.status = post.status or definition.defaults.status
         self.severity: Severity = "warning" if self.status == "draft" else "error"
         not_after = next(
-            (v for v in (post.not_after, plan.defaults.not_after) if v is not None),
+            (v for v in (post.not_after, definition.defaults.not_after) if v is not None),
             default_not_after,
         )
         self.not_after = None if not_after == "none" else not_after
         self.time_path: PathKey = (*self.path, "at" if post.at is not None else "every")
         self.source = str(scope.at(*self.path))
-        audiences = {a.name for a in plan.audiences}
+        audiences = {a.name for a in definition.audiences}
         self.per_audience = bool(audiences & post.overrides.keys()) or _mentions_audience(
-            [post.link, plan.defaults.link, *(o.link for o in post.overrides.values())]
+            [post.link, definition.defaults.link, *(o.link for o in post.overrides.values())]
         )
         """Whether the post reads differently per audience, not only per language."""
         self.threads: dict[tuple[str, PathKey], tuple[int, list[str]]] = {}
@@ -174,7 +174,7 @@ class _PostExpander:
         for (channel, due), names in gaps.items():
             slot = Slot(
                 due,
-                scope.plan.campaign,
+                scope.definition.campaign,
                 post.id,
                 frozenset(names),
                 self.min_gap,
@@ -219,7 +219,7 @@ class _PostExpander:
     def _deliver(
         self, variant: Variant, spec: ChannelSpec, when: _Time, parts: list[Rendered]
     ) -> None:
-        campaign = self.scope.plan.campaign
+        campaign = self.scope.definition.campaign
         parent: str | None = None
         warnings = (when.note,) if when.note else ()
         for number, part in enumerate(parts):
@@ -371,7 +371,7 @@ class _PostExpander:
     def _render(self, spec: ChannelSpec, variant: Variant) -> list[Rendered]:
         scope, post = self.scope, self.post
         language = variant.language
-        defaults = scope.plan.defaults
+        defaults = scope.definition.defaults
         content = self._content(spec, variant)
         parts = content.parts
         own_tags = self._first(spec, variant, "hashtags", lambda o: o.hashtags, post.hashtags)
@@ -493,7 +493,7 @@ class _PostExpander:
         found: tuple[Link, PathKey] | None = self._first(
             spec, variant, "link", lambda o: o.link, self.post.link
         )
-        defaults = self.scope.plan.defaults.link
+        defaults = self.scope.definition.defaults.link
         value, where = found if found else (defaults, ("defaults", "link"))
         if isinstance(value, dict):
             value, where = value.get(language or ""), (*where, language or "")
@@ -506,7 +506,7 @@ class _PostExpander:
             parts = self.result.links[id(value)] = _link_parts(value, defaults)
         url, tracking = parts
         values = {
-            "campaign": self.scope.plan.campaign,
+            "campaign": self.scope.definition.campaign,
             "post": self.post.id,
             "channel": spec.name,
             "platform": spec.platform,

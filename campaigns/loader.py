@@ -58,7 +58,9 @@ class LoadOptions:
 
 
 @dataclass
-class PlanSet:
+class Plan:
+    """What the campaign files say, loaded: the deliveries to schedule and every problem."""
+
     campaigns: list[Campaign] = field(default_factory=list)
     deliveries: list[Delivery] = field(default_factory=list)
     """Drafts included (status "draft"), sorted by due time, channel and key."""
@@ -79,10 +81,10 @@ _Loaded = tuple[Campaign, Scope, list[Delivery], list[tuple[str, Slot]], bool]
 """A file's campaign, checks, deliveries, min_gap slots, and whether it has errors."""
 
 
-def load_plans(paths: Sequence[Path], options: LoadOptions) -> PlanSet:
+def load_plan(paths: Sequence[Path], options: LoadOptions) -> Plan:
     """Load campaign files and folders (every *.yaml and *.yml inside, recursively)."""
     problems = Problems()
-    result = PlanSet()
+    result = Plan()
     loaded: list[_Loaded] = []
     for file, display in _files(paths, problems):
         result.files.append(display)
@@ -182,26 +184,28 @@ def _load_file(
         )
         return None
     _read_safety(doc, options, safety)
-    plan, posts, found = _validate(doc)
+    definition, posts, found = _validate(doc)
     problems.extend(found)
-    if plan is None:
+    if definition is None:
         return None
-    if not isinstance(plan, CampaignFile):  # its own keys are wrong
-        stand_in, exact = _stand_in(plan)
+    if not isinstance(definition, CampaignFile):  # its own keys are wrong
+        stand_in, exact = _stand_in(definition)
         if stand_in is None:
             return None
         if not exact:  # values were replaced: check the posts' references only
             check_campaign(_scope(doc, file, stand_in, posts, options, problems))
             return None
-        plan = stand_in  # only unknown keys were left out: check everything else
-    if not plan.posts and not found:
+        definition = stand_in  # only unknown keys were left out: check everything else
+    if not definition.posts and not found:
         problems.warning(doc.source.value(("posts",)), "this campaign has no posts")
-    scope = _scope(doc, file, plan, posts, options, problems)
+    scope = _scope(doc, file, definition, posts, options, problems)
     check_campaign(scope)
     expansion = expand(scope, options.min_gap, options.default_not_after)
     check_blackouts(scope, expansion.deliveries, expansion.times)
     check_past(scope, expansion.deliveries, expansion.times)
-    campaign = Campaign(plan.campaign, plan.title, plan.timezone, display, plan)
+    campaign = Campaign(
+        definition.campaign, definition.title, definition.timezone, display, definition
+    )
     return campaign, scope, expansion.deliveries, expansion.slots
 
 
@@ -225,7 +229,7 @@ def _read_safety(doc: Document, options: LoadOptions, safety: dict[str, Safety])
 def _scope(
     doc: Document,
     file: Path,
-    plan: CampaignFile,
+    definition: CampaignFile,
     posts: list[tuple[int, Post]],
     options: LoadOptions,
     problems: Problems,
@@ -233,13 +237,13 @@ def _scope(
     return Scope(
         doc.source,
         file.resolve().parent,
-        plan,
+        definition,
         posts,
         options.channels,
         options.strict_channels,
         options.now,
         problems,
-        anchor_now=options.now_anchors.get(plan.campaign),
+        anchor_now=options.now_anchors.get(definition.campaign),
     )
 
 
@@ -252,9 +256,9 @@ def _validate(
     so that a mistake in one post does not hide the problems of the others. The campaign's
     keys then come back as a mapping (when the file has one) for `_stand_in`.
     """
-    plan, problems = check_model(CampaignFile, doc, guidance=GUIDANCE)
-    if plan is not None:
-        return plan, list(enumerate(plan.posts)), []
+    definition, problems = check_model(CampaignFile, doc, guidance=GUIDANCE)
+    if definition is not None:
+        return definition, list(enumerate(definition.posts)), []
     data = doc.data
     if not isinstance(data, dict) or not isinstance(data.get("posts"), list):
         return None, [], problems
