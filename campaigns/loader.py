@@ -16,7 +16,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from campaigns.blackouts import Safety
-from campaigns.channels import ChannelSpec
+from campaigns.channels import KnownChannel
 from campaigns.checks import (
     POST_VALUES,
     Scope,
@@ -40,7 +40,7 @@ SUFFIXES = (".yaml", ".yml")
 
 @dataclass
 class LoadOptions:
-    channels: Mapping[str, ChannelSpec]
+    channels: Mapping[str, KnownChannel]
     """From config.yaml, or the built-in defaults."""
     strict_channels: bool
     """True when a config file was given: unknown channel names are errors. Otherwise they are

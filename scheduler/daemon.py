@@ -225,7 +225,7 @@ class Daemon:
 
         connectors: dict[str, Connector] = {}
         for name in self.config.channels:
-            channel = self.config.channel_config(name, credentials={})
+            channel = self.config.channel_access(name, credentials={})
             if self.outbox is not None:
                 connectors[name] = OutboxConnector(channel, self.outbox)
                 continue

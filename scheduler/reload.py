@@ -102,7 +102,7 @@ class Planner:
             missing = [p for p in config.campaign_paths if not p.exists()]
             fixed = self._ledger.now_anchors()
             options = LoadOptions(
-                channels=config.channel_specs(),
+                channels=config.known_channels(),
                 strict_channels=config.explicit,
                 now=self._anchor_now or now,
                 min_gap=policies.min_gap,

@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from campaigns import ChannelSpec, LoadOptions, PlanSet, Problem, load_plans
+from campaigns import KnownChannel, LoadOptions, PlanSet, Problem, load_plans
 
 NOW = datetime(2027, 1, 1, tzinfo=UTC)
 CHANNELS = {
-    name: ChannelSpec(name, platform)
+    name: KnownChannel(name, platform)
     for name, platform in {
         "x-main": "x",
         "mastodon-main": "mastodon",
