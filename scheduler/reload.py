@@ -1,11 +1,12 @@
 """Loading the campaign files into the ledger, at start-up and on every reload.
 
 A reload is asked for by SIGHUP or by a change in a campaign folder (watched with watchfiles,
-debounced). A campaign whose file now has errors keeps its last good plan (rule 7): it is
-left out of the sync altogether, so the ledger, which holds the plan as last synced, keeps
-running it. Its errors are logged, located. A campaign whose file was deleted is cancelled
-(its planned deliveries only: rule 3), but only while every configured folder is there and
-holds campaign files: a wrong path in config.yaml or a disk not mounted cancels nothing.
+debounced). A campaign whose file now has errors keeps its last good plan (docs/design.md
+rule 7): it is left out of the sync altogether, so the ledger, which holds the plan as last
+synced, keeps running it. Its errors are logged, located. A campaign whose file was deleted is
+cancelled (its planned deliveries only: docs/design.md rule 3), but only while every
+configured folder is there and holds campaign files: a wrong path in config.yaml or a disk not
+mounted cancels nothing.
 
 The blackouts of a file with errors are read and put in force all the same (added to those it
 had, never removed: see `Planner._apply_blackouts`).
