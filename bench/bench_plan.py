@@ -25,7 +25,7 @@ sys.path[:0] = [str(HERE), str(HERE.parent)]  # the generator, and this checkout
 
 from plangen import CHANNELS, write_plan  # noqa: E402
 
-from campaigns import ChannelSpec, LoadOptions, load_plan  # noqa: E402
+from campaigns import KnownChannel, LoadOptions, load_plan  # noqa: E402
 
 CLARION = Path(sys.executable).parent / "clarion"
 
@@ -62,7 +62,7 @@ def available(name: str) -> bool:
 
 
 def main() -> None:
-    channels = {name: ChannelSpec(name, name.split("-")[0]) for name in CHANNELS}
+    channels = {name: KnownChannel(name, name.split("-")[0]) for name in CHANNELS}
     options = LoadOptions(channels, strict_channels=False, now=datetime(2026, 12, 1, tzinfo=UTC))
     rows: list[tuple[str, ...]] = []
 

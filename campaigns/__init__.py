@@ -14,7 +14,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from campaigns.channels import ChannelSpec
+    from campaigns.channels import KnownChannel
     from campaigns.delivery import Delivery, Media
     from campaigns.loader import LoadOptions, Plan, load_plan
     from campaigns.model import Campaign, CampaignFile
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 _EXPORTS = {
     "Campaign": "campaigns.model",
     "CampaignFile": "campaigns.model",
-    "ChannelSpec": "campaigns.channels",
+    "KnownChannel": "campaigns.channels",
     "Delivery": "campaigns.delivery",
     "InputError": "campaigns.problems",
     "LoadOptions": "campaigns.loader",
@@ -39,9 +39,9 @@ _EXPORTS = {
 __all__ = [
     "Campaign",
     "CampaignFile",
-    "ChannelSpec",
     "Delivery",
     "InputError",
+    "KnownChannel",
     "LoadOptions",
     "Location",
     "Media",

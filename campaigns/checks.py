@@ -19,7 +19,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from campaigns.blackouts import Fate, Window, fate
-from campaigns.channels import ChannelSpec
+from campaigns.channels import KnownChannel
 from campaigns.delivery import Delivery
 from campaigns.durations import format_duration
 from campaigns.length import Length
@@ -68,13 +68,13 @@ class Scope:
     definition: CampaignFile
     posts: list[tuple[int, Post]]
     """Valid posts with their index in the file."""
-    known: Mapping[str, ChannelSpec]
+    known: Mapping[str, KnownChannel]
     strict: bool
     now: datetime
     problems: Problems
     anchor_now: datetime | None = None
     """What the anchor value `now` means, when it was fixed earlier (else `now`)."""
-    channels: dict[str, ChannelSpec] = field(default_factory=dict)
+    channels: dict[str, KnownChannel] = field(default_factory=dict)
     anchors: dict[str, Anchor] = field(default_factory=dict)
     variants: list[Variant] = field(default_factory=list)
     blackouts: list[Window] = field(default_factory=list)
@@ -171,7 +171,7 @@ def _duplicates(scope: Scope, items: Sequence[str], path: PathKey, what: str) ->
         seen.add(item)
 
 
-def _channel(scope: Scope, name: str, path: PathKey) -> ChannelSpec | None:
+def _channel(scope: Scope, name: str, path: PathKey) -> KnownChannel | None:
     if name in scope.known:
         return scope.known[name]
     where = scope.at(*path)
@@ -190,7 +190,7 @@ def _channel(scope: Scope, name: str, path: PathKey) -> ChannelSpec | None:
             f"channel on {PLATFORMS[platform].label}",
             "declare it under 'channels:' in config.yaml before posting",
         )
-        return ChannelSpec(name, platform)
+        return KnownChannel(name, platform)
     if not hint.startswith("did you mean"):
         hint = (
             "declare it in config.yaml; without one, a name that starts with a platform "
@@ -602,7 +602,7 @@ class Part:
 
 def check_part(
     scope: Scope,
-    spec: ChannelSpec,
+    spec: KnownChannel,
     language: str | None,
     part: Part,
     number: int | None,
@@ -683,7 +683,7 @@ VIDEO_TYPES = {".mp4": "video/mp4", ".mov": "video/quicktime"}
 
 def check_media(
     scope: Scope,
-    spec: ChannelSpec,
+    spec: KnownChannel,
     language: str | None,
     uses: Sequence[MediaUse],
     list_where: PathKey,
@@ -806,7 +806,7 @@ def _types(mimes: Iterable[str]) -> str:
 
 
 def _check_size(
-    scope: Scope, spec: ChannelSpec, use: MediaUse, where: Location, severity: Severity
+    scope: Scope, spec: KnownChannel, use: MediaUse, where: Location, severity: Severity
 ) -> None:
     """File size and image dimensions against what the platform accepts."""
     rules = spec.rules

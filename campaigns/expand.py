@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TypeVar
 from urllib.parse import quote
 
-from campaigns.channels import ChannelSpec
+from campaigns.channels import KnownChannel
 from campaigns.checks import (
     IMAGE_TYPES,
     VIDEO_TYPES,
@@ -34,7 +34,7 @@ from campaigns.checks import (
     split_hint,
     words,
 )
-from campaigns.delivery import Delivery, Media, delivery_key, hash_content
+from campaigns.delivery import Delivery, DeliveryKey, Media, hash_content
 from campaigns.length import measure
 from campaigns.localtime import zone
 from campaigns.model import Link, LinkSpec, Localized, MediaItem, OneLink, Override, Post
@@ -217,19 +217,21 @@ class _PostExpander:
         return "write one text per language, or limit the post with 'languages:'"
 
     def _deliver(
-        self, variant: Variant, spec: ChannelSpec, when: _Time, parts: list[Rendered]
+        self, variant: Variant, spec: KnownChannel, when: _Time, parts: list[Rendered]
     ) -> None:
         campaign = self.scope.definition.campaign
         parent: str | None = None
         warnings = (when.note,) if when.note else ()
         for number, part in enumerate(parts):
-            key = delivery_key(
-                campaign,
-                self.post.id,
-                when.label,
-                variant.name,
-                spec.name,
-                number + 1 if part.thread else None,
+            key = str(
+                DeliveryKey(
+                    campaign,
+                    self.post.id,
+                    when.label,
+                    variant.name,
+                    spec.name,
+                    number + 1 if part.thread else None,
+                )
             )
             self.result.deliveries.append(
                 Delivery(
@@ -325,7 +327,7 @@ class _PostExpander:
 
     # --- content -------------------------------------------------------------------------
 
-    def _sources(self, spec: ChannelSpec, variant: Variant) -> list[str]:
+    def _sources(self, spec: KnownChannel, variant: Variant) -> list[str]:
         """The overrides that apply, strongest first: the audience's, the channel's, then the
         platform's."""
         overrides = self.post.overrides
@@ -334,7 +336,7 @@ class _PostExpander:
         names = (variant.audience, spec.name, spec.platform)
         return [name for name in names if name is not None and name in overrides]
 
-    def _content(self, spec: ChannelSpec, variant: Variant) -> _Content:
+    def _content(self, spec: KnownChannel, variant: Variant) -> _Content:
         """The parts to post on this channel for this variant: an override first (audience,
         channel, platform), then the post's own text or thread."""
         language = variant.language
@@ -352,7 +354,7 @@ class _PostExpander:
 
     def _first(
         self,
-        spec: ChannelSpec,
+        spec: KnownChannel,
         variant: Variant,
         name: str,
         get: Callable[[Override], T | None],
@@ -368,7 +370,7 @@ class _PostExpander:
                 return value, (*self.path, "overrides", key, name)
         return (own, (*self.path, name)) if own is not None else None
 
-    def _render(self, spec: ChannelSpec, variant: Variant) -> list[Rendered]:
+    def _render(self, spec: KnownChannel, variant: Variant) -> list[Rendered]:
         scope, post = self.scope, self.post
         language = variant.language
         defaults = scope.definition.defaults
@@ -445,7 +447,7 @@ class _PostExpander:
         return rendered
 
     def _no_link(
-        self, spec: ChannelSpec, language: str | None, where: PathKey, removed_at: PathKey | None
+        self, spec: KnownChannel, language: str | None, where: PathKey, removed_at: PathKey | None
     ) -> None:
         scope, post = self.scope, self.post
         message = f"the text says {LINK_PLACEHOLDER} but post '{post.id}' has no link"
@@ -487,7 +489,7 @@ class _PostExpander:
                 + (f", with {words(languages)}" if languages else ""),
             )
 
-    def _link(self, spec: ChannelSpec, variant: Variant) -> tuple[str | None, PathKey | None]:
+    def _link(self, spec: KnownChannel, variant: Variant) -> tuple[str | None, PathKey | None]:
         """The link, filled in for this delivery; or None and where 'link: none' removed it."""
         language = variant.language
         found: tuple[Link, PathKey] | None = self._first(

@@ -16,7 +16,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from campaigns.blackouts import Safety
-from campaigns.channels import ChannelSpec
+from campaigns.channels import KnownChannel
 from campaigns.checks import (
     POST_VALUES,
     Scope,
@@ -27,7 +27,7 @@ from campaigns.checks import (
     check_past,
     empty_value,
 )
-from campaigns.delivery import Delivery
+from campaigns.delivery import Delivery, DeliveryKey
 from campaigns.expand import expand
 from campaigns.model import GUIDANCE, Campaign, CampaignFile, Post
 from campaigns.modelcheck import check_model
@@ -40,7 +40,7 @@ SUFFIXES = (".yaml", ".yml")
 
 @dataclass
 class LoadOptions:
-    channels: Mapping[str, ChannelSpec]
+    channels: Mapping[str, KnownChannel]
     """From config.yaml, or the built-in defaults."""
     strict_channels: bool
     """True when a config file was given: unknown channel names are errors. Otherwise they are
@@ -77,15 +77,23 @@ class Plan:
         return any(p.severity == "error" for p in self.problems)
 
 
-_Loaded = tuple[Campaign, Scope, list[Delivery], list[tuple[str, Slot]], bool]
-"""A file's campaign, checks, deliveries, min_gap slots, and whether it has errors."""
+@dataclass(slots=True)
+class _LoadedFile:
+    """One campaign file that could be read: its campaign, checks, deliveries, min_gap slots."""
+
+    campaign: Campaign
+    scope: Scope
+    deliveries: list[Delivery]
+    slots: list[tuple[str, Slot]]
+    failed: bool = False
+    """Whether the file has errors: its deliveries are held, not planned."""
 
 
 def load_plan(paths: Sequence[Path], options: LoadOptions) -> Plan:
     """Load campaign files and folders (every *.yaml and *.yml inside, recursively)."""
     problems = Problems()
     result = Plan()
-    loaded: list[_Loaded] = []
+    loaded: list[_LoadedFile] = []
     for file, display in _files(paths, problems):
         result.files.append(display)
         found = Problems()
@@ -100,17 +108,17 @@ def load_plan(paths: Sequence[Path], options: LoadOptions) -> Plan:
             outcome = None
         problems.extend(found)
         if outcome is not None:
-            campaign, scope, deliveries, slots = outcome
-            result.campaigns.append(campaign)
-            loaded.append((campaign, scope, deliveries, slots, found.has_errors()))
+            outcome.failed = found.has_errors()
+            result.campaigns.append(outcome.campaign)
+            loaded.append(outcome)
     _check_ids(loaded, problems)
     gaps: list[tuple[str, Slot]] = []
-    for _, _, deliveries, slots, failed in loaded:
-        if failed:
-            result.held += deliveries
+    for read in loaded:
+        if read.failed:
+            result.held += read.deliveries
         else:
-            result.deliveries += deliveries
-        gaps += slots  # a file with errors is compared too: its mistakes hide no warning
+            result.deliveries += read.deliveries
+        gaps += read.slots  # a file with errors is compared too: its mistakes hide no warning
     check_gaps(gaps, problems)
     result.deliveries.sort(key=delivery_order)
     result.held.sort(key=delivery_order)
@@ -120,7 +128,7 @@ def load_plan(paths: Sequence[Path], options: LoadOptions) -> Plan:
 
 def delivery_order(d: Delivery) -> tuple[datetime, str, str, int]:
     """How deliveries are sorted: by time, channel, then thread part."""
-    key = d.key.rsplit("/", 1)[0] if d.thread_size > 1 else d.key
+    key = str(DeliveryKey.parse(d.key).thread) if d.thread_size > 1 else d.key
     return (d.due_utc, d.channel, key, d.thread_index)
 
 
@@ -160,7 +168,7 @@ def _files(paths: Sequence[Path], problems: Problems) -> list[tuple[Path, str]]:
 
 def _load_file(
     file: Path, display: str, options: LoadOptions, problems: Problems, safety: dict[str, Safety]
-) -> tuple[Campaign, Scope, list[Delivery], list[tuple[str, Slot]]] | None:
+) -> _LoadedFile | None:
     try:
         doc = read_yaml(file, display)
     except InputError as exc:
@@ -206,7 +214,7 @@ def _load_file(
     campaign = Campaign(
         definition.campaign, definition.title, definition.timezone, display, definition
     )
-    return campaign, scope, expansion.deliveries, expansion.slots
+    return _LoadedFile(campaign, scope, expansion.deliveries, expansion.slots)
 
 
 def _read_safety(doc: Document, options: LoadOptions, safety: dict[str, Safety]) -> None:
@@ -342,21 +350,20 @@ class _Within(SourceMap):
         return SourceMap.key(self, self.prefix + path)
 
 
-def _check_ids(loaded: list[_Loaded], problems: Problems) -> None:
+def _check_ids(loaded: list[_LoadedFile], problems: Problems) -> None:
     """A campaign id used by several files: an error in each, and none of them is planned."""
-    by_id: dict[str, list[int]] = {}
-    for i, (campaign, *_) in enumerate(loaded):
-        by_id.setdefault(campaign.id, []).append(i)
-    for indexes in by_id.values():
-        if len(indexes) < 2:
+    by_id: dict[str, list[_LoadedFile]] = {}
+    for file in loaded:
+        by_id.setdefault(file.campaign.id, []).append(file)
+    for same in by_id.values():
+        if len(same) < 2:
             continue
-        files = [loaded[i][0].file for i in indexes]
-        for i in indexes:
-            campaign, scope, deliveries, slots, _ = loaded[i]
-            others = ", ".join(f for f in files if f != campaign.file)
+        names = [file.campaign.file for file in same]
+        for file in same:
+            others = ", ".join(n for n in names if n != file.campaign.file)
             problems.error(
-                scope.at("campaign"),
-                f"campaign id '{campaign.id}' is also used by {others}",
+                file.scope.at("campaign"),
+                f"campaign id '{file.campaign.id}' is also used by {others}",
                 "give each campaign file an id of its own: delivery keys start with it",
             )
-            loaded[i] = (campaign, scope, deliveries, slots, True)
+            file.failed = True

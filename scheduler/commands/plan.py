@@ -216,7 +216,7 @@ def preview(
     )
     projected = _projection(plan, config, now)
     warnings = {
-        n: s.content_warning for n, s in config.channel_specs().items() if s.content_warning
+        n: s.content_warning for n, s in config.known_channels().items() if s.content_warning
     }
     view = Preview(shown, campaigns, plan.problems, tz, now, warnings, projected)
     if fmt == "table":
@@ -249,7 +249,7 @@ def _load(paths: Sequence[Path], config: Config, now: datetime) -> Plan:
         paths = _configured_paths(config)
     policies = config.file.policies
     options = LoadOptions(
-        channels=config.channel_specs(),
+        channels=config.known_channels(),
         strict_channels=config.explicit,
         now=now,
         min_gap=policies.min_gap,

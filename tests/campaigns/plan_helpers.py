@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from campaigns import ChannelSpec, LoadOptions, Plan, Problem, load_plan
+from campaigns import KnownChannel, LoadOptions, Plan, Problem, load_plan
 
 NOW = datetime(2027, 1, 1, tzinfo=UTC)
 CHANNELS = {
-    name: ChannelSpec(name, platform)
+    name: KnownChannel(name, platform)
     for name, platform in {
         "x-main": "x",
         "mastodon-main": "mastodon",

@@ -42,7 +42,7 @@ def validate(config: Path, *paths: Path) -> Result:
 def send_everything(config: Path, ledger_url: str) -> None:
     """Load the plan as the daemon does, and record each delivery as sent."""
     loaded = load_config(config)
-    options = LoadOptions(loaded.channel_specs(), strict_channels=True, now=NOW)
+    options = LoadOptions(loaded.known_channels(), strict_channels=True, now=NOW)
     plan = load_plan(loaded.campaign_paths, options)
     ledger = open_ledger(ledger_url, process="test:1")
     try:

@@ -30,7 +30,7 @@ PASSWORD = "correct horse battery staple"
 def ledger_with_plan(config_path: Path) -> None:
     config = load_config(config_path)
     plan = load_plan(
-        config.campaign_paths, LoadOptions(config.channel_specs(), True, datetime.now(UTC))
+        config.campaign_paths, LoadOptions(config.known_channels(), True, datetime.now(UTC))
     )
     ledger = open_ledger(config.ledger_url, create=True)
     try:
