@@ -160,6 +160,7 @@ def ranked(name: str, title: str, posts: Sequence[PostResult], shown: Sequence[s
     rows: list[list[Cell]] = [
         [
             post_link(p),
+            p.text,
             p.channel,
             variant(p),
             number(p.responses),
@@ -167,9 +168,9 @@ def ranked(name: str, title: str, posts: Sequence[PostResult], shown: Sequence[s
         ]
         for p in posts
     ]
-    columns = ["Post", "Channel", "Language", "Responses", *_titles(shown)]
+    columns = ["Post", "Text", "Channel", "Language", "Responses", *_titles(shown)]
     notes = [] if rows else ["Too few sent posts have figures yet to rank them."]
-    return Section(name, title, columns, rows, notes, frozenset(range(3, len(columns))))
+    return Section(name, title, columns, rows, notes, frozenset(range(4, len(columns))))
 
 
 def growth(report: Report) -> Section:

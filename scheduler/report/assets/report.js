@@ -1,18 +1,14 @@
-/* Draws the report's charts with Chart.js from the JSON block #report-charts; each chart's
-   figures are also in the table that follows it. Marks each drawn canvas data-drawn="true". */
+/* Draws the report's charts with Chart.js, each from its canvas's data-chart attribute (its
+   type, data and options as JSON); the table after each chart gives the same figures.
+   Marks each drawn canvas data-drawn="true". */
 "use strict";
 (function () {
-  var source = document.getElementById("report-charts");
-  if (!source || typeof Chart === "undefined") {
+  if (typeof Chart === "undefined") {
     return;
   }
-  var specs = JSON.parse(source.textContent);
   var drawn = [];
   document.querySelectorAll("canvas[data-chart]").forEach(function (canvas) {
-    var spec = specs[canvas.getAttribute("data-chart")];
-    if (!spec) {
-      return;
-    }
+    var spec = JSON.parse(canvas.getAttribute("data-chart"));
     var options = Object.assign(
       { animation: false, responsive: true, maintainAspectRatio: false },
       spec.options
