@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -18,6 +18,7 @@ from scheduler.ledger.tables import deliveries, figures
 from scheduler.report.model import (
     DIMENSIONS,
     FIGURES,
+    RESPONSES,
     STATES,
     Coverage,
     Group,
@@ -89,14 +90,18 @@ def build_report(
                 _D.due_utc,
                 _D.sent_utc,
                 _D.platform_url,
-                _D.payload,
+                _D.payload["language"].as_string().label("language"),
+                _D.payload["audience"].as_string().label("audience"),
+                _D.payload["text"].as_string().label("text"),
             )
             .where(*chosen)
             .order_by(_D.due_utc, _D.key)
         ).all()
         keys = select(_D.key).where(*chosen)
         readings = connection.execute(
-            select(figures).where(figures.c.key.in_(keys)).order_by(figures.c.key, figures.c.at)
+            select(figures.c.key, figures.c.at, *(figures.c[name] for name in FIGURES))
+            .where(figures.c.key.in_(keys))
+            .order_by(figures.c.key, figures.c.at)
         ).all()
         ended: dict[str, tuple[str | None, str | None]] = {}
         if inspect(connection).has_table("figure_collection"):
@@ -109,9 +114,9 @@ def build_report(
     paused = {c.campaign for c in ledger.controls(now)}
     held_channels = set(ledger.held_channels())
     snapshots = _snapshots(readings)
+    supported = {platform: has_figures(platform) for platform in {r.platform for r in rows}}
     posts = []
     for r in rows:
-        payload: Mapping[str, Any] = r.payload or {}
         state = r.state
         if state == "planned" and (
             None in paused or r.campaign in paused or r.channel in held_channels
@@ -121,21 +126,21 @@ def build_report(
         shots = snapshots.get(r.key, ())
         coverage, note = (None, None)
         if sent is not None:
-            coverage, note = _coverage(shots, ended.get(r.key), has_figures(r.platform))
+            coverage, note = _coverage(shots, ended.get(r.key), supported[r.platform])
         posts.append(
             PostResult(
                 key=r.key,
                 campaign=r.campaign,
                 post=r.post,
-                language=payload.get("language"),
-                audience=payload.get("audience"),
+                language=r.language,
+                audience=r.audience,
                 channel=r.channel,
                 platform=r.platform,
                 state=state,
                 due_utc=r.due_utc,
                 sent_utc=sent,
                 url=r.platform_url if sent else None,
-                text=_shortened(payload.get("text") or ""),
+                text=_shortened(r.text or ""),
                 coverage=coverage,
                 coverage_note=note,
                 snapshots=shots,
@@ -144,10 +149,8 @@ def build_report(
     log.debug("report of %s: %d deliveries, %d snapshots", campaign, len(posts), len(readings))
     sent_posts = [p for p in posts if p.sent_utc is not None]
     zone = ZoneInfo(day_zone)
-    ranked = sorted(
-        (p for p in sent_posts if p.responses is not None),
-        key=lambda p: (-(p.responses or 0), p.key),
-    )
+    answered = [(-n, p.key, p) for p in sent_posts if (n := p.responses) is not None]
+    ranked = [p for *_, p in sorted(answered, key=lambda a: a[:2])]
     top = ranked[: min(RANKED, (len(ranked) + 1) // 2)]
     return Report(
         generated_utc=now,
@@ -180,8 +183,8 @@ def _chosen(campaign: str | None, period: Period) -> list[Any]:
 
 def _snapshots(readings: Sequence[Any]) -> dict[str, tuple[Snapshot, ...]]:
     found: dict[str, list[Snapshot]] = defaultdict(list)
-    for r in readings:
-        found[r.key].append(Snapshot(r.at, *(getattr(r, name) for name in FIGURES)))
+    for key, *values in readings:
+        found[key].append(Snapshot(*values))
     return {key: tuple(shots) for key, shots in found.items()}
 
 
@@ -253,16 +256,20 @@ def _groups(posts: Iterable[PostResult], name_of: Callable[[PostResult], str]) -
 
 
 def _group(name: str, posts: Sequence[PostResult]) -> Group:
-    measured = [p for p in posts if p.latest is not None]
-    totals: dict[str, int | None] = {}
-    for figure in FIGURES:
-        values = [v for p in measured if (v := p.figure(figure)) is not None]
-        totals[figure] = sum(values) if values else None
-    responses = [p.responses for p in measured if p.responses is not None]
+    totals: dict[str, int | None] = dict.fromkeys(FIGURES)
+    measured = 0
+    for post in posts:
+        if not post.snapshots:
+            continue
+        measured += 1
+        for figure, value in zip(FIGURES, post.snapshots[-1].values, strict=True):
+            if value is not None:
+                totals[figure] = (totals[figure] or 0) + value
+    responses = [value for figure in RESPONSES if (value := totals[figure]) is not None]
     return Group(
         name=name,
         sent=len(posts),
-        measured=len(measured),
+        measured=measured,
         totals=totals,
         responses=sum(responses) if responses else None,
         without=without_figures(posts),

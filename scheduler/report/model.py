@@ -67,11 +67,19 @@ class Snapshot:
         return value
 
     @property
+    def values(self) -> tuple[int | None, ...]:
+        """The figures in the order of `FIGURES`."""
+        return (self.likes, self.reposts, self.replies, self.quotes, self.views, self.clicks)
+
+    @property
     def responses(self) -> int | None:
-        return _sum(self.figure(name) for name in RESPONSES)
+        present = [
+            v for v in (self.likes, self.reposts, self.replies, self.quotes) if v is not None
+        ]
+        return sum(present) if present else None
 
     def as_json(self) -> dict[str, Any]:
-        return {"at": iso(self.at), **{name: self.figure(name) for name in FIGURES}}
+        return {"at": iso(self.at), **dict(zip(FIGURES, self.values, strict=True))}
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,8 +278,3 @@ def iso(moment: datetime | None) -> str | None:
 
 def seconds(delta: timedelta) -> float:
     return round(delta.total_seconds(), 3)
-
-
-def _sum(values: Any) -> int | None:
-    present = [v for v in values if v is not None]
-    return sum(present) if present else None
