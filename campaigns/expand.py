@@ -34,7 +34,7 @@ from campaigns.checks import (
     split_hint,
     words,
 )
-from campaigns.delivery import Delivery, Media, delivery_key, hash_content
+from campaigns.delivery import Delivery, DeliveryKey, Media, hash_content
 from campaigns.length import measure
 from campaigns.localtime import zone
 from campaigns.model import Link, LinkSpec, Localized, MediaItem, OneLink, Override, Post
@@ -223,13 +223,15 @@ class _PostExpander:
         parent: str | None = None
         warnings = (when.note,) if when.note else ()
         for number, part in enumerate(parts):
-            key = delivery_key(
-                campaign,
-                self.post.id,
-                when.label,
-                variant.name,
-                spec.name,
-                number + 1 if part.thread else None,
+            key = str(
+                DeliveryKey(
+                    campaign,
+                    self.post.id,
+                    when.label,
+                    variant.name,
+                    spec.name,
+                    number + 1 if part.thread else None,
+                )
             )
             self.result.deliveries.append(
                 Delivery(

@@ -27,7 +27,7 @@ from campaigns.checks import (
     check_past,
     empty_value,
 )
-from campaigns.delivery import Delivery
+from campaigns.delivery import Delivery, DeliveryKey
 from campaigns.expand import expand
 from campaigns.model import GUIDANCE, Campaign, CampaignFile, Post
 from campaigns.modelcheck import check_model
@@ -118,7 +118,7 @@ def load_plans(paths: Sequence[Path], options: LoadOptions) -> PlanSet:
 
 def delivery_order(d: Delivery) -> tuple[datetime, str, str, int]:
     """How deliveries are sorted: by time, channel, then thread part."""
-    key = d.key.rsplit("/", 1)[0] if d.thread_size > 1 else d.key
+    key = str(DeliveryKey.parse(d.key).thread) if d.thread_size > 1 else d.key
     return (d.due_utc, d.channel, key, d.thread_index)
 
 

@@ -8,8 +8,8 @@ Threads, and what each may do:
 - one worker per channel (workers.py): the only thread that calls that channel's connector.
 - the health endpoint, and the campaign-folder watcher.
 
-The ledger is the truth (rule 1): every decision to publish is a claim in the ledger, so a
-missed or doubled wake-up costs nothing, and a crash loses nothing.
+The ledger is the truth (docs/design.md rule 1): every decision to publish is a claim in the
+ledger, so a missed or doubled wake-up costs nothing, and a crash loses nothing.
 """
 
 from __future__ import annotations

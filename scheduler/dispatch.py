@@ -1,4 +1,4 @@
-"""Claim → publish → fenced finish, one channel at a time (DESIGN rules 4 and 5).
+"""Claim → publish → fenced finish, one channel at a time (docs/design.md rules 4 and 5).
 
 The dispatcher turns what a connector says into a ledger outcome:
 

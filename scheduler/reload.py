@@ -1,11 +1,12 @@
 """Loading the campaign files into the ledger, at start-up and on every reload.
 
 A reload is asked for by SIGHUP or by a change in a campaign folder (watched with watchfiles,
-debounced). A campaign whose file now has errors keeps its last good plan (rule 7): it is
-left out of the sync altogether, so the ledger, which holds the plan as last synced, keeps
-running it. Its errors are logged, located. A campaign whose file was deleted is cancelled
-(its planned deliveries only: rule 3), but only while every configured folder is there and
-holds campaign files: a wrong path in config.yaml or a disk not mounted cancels nothing.
+debounced). A campaign whose file now has errors keeps its last good plan (docs/design.md
+rule 7): it is left out of the sync altogether, so the ledger, which holds the plan as last
+synced, keeps running it. Its errors are logged, located. A campaign whose file was deleted is
+cancelled (its planned deliveries only: docs/design.md rule 3), but only while every
+configured folder is there and holds campaign files: a wrong path in config.yaml or a disk not
+mounted cancels nothing.
 
 The blackouts of a file with errors are read and put in force all the same (added to those it
 had, never removed: see `Planner._apply_blackouts`).
@@ -24,7 +25,7 @@ from typing import TYPE_CHECKING
 
 from campaigns.blackouts import Window
 from campaigns.delivery import Delivery
-from campaigns.problems import Problem
+from campaigns.problems import Location, Problem
 from scheduler.config import Config
 from scheduler.ledger.api import Ledger, SyncReport
 
@@ -51,28 +52,27 @@ class PlanUpdate:
     """Campaigns whose files have errors but whose blackouts were read and applied."""
 
 
-def source_file(delivery: Delivery) -> str:
-    """The campaign file of a delivery: its `source` is `file:line:col`."""
-    return delivery.source.rsplit(":", 2)[0]
-
-
 def canonical(deliveries: list[Delivery]) -> list[Delivery]:
     """The deliveries with their campaign file named by its real path (symbolic links
     resolved), as the ledger stores it: daemons that reach one file by different paths then
     store the same source, and none sees a change in the plan that another made."""
     real: dict[str, str] = {}
     for delivery in deliveries:
-        file = source_file(delivery)
+        file = delivery.source_file
         if file not in real:
             real[file] = os.path.realpath(file)
     if all(file == path for file, path in real.items()):
         return deliveries
     return [
         d
-        if (file := source_file(d)) == real[file]
-        else replace(d, source=real[file] + d.source[len(file) :])
+        if (file := d.source_file) == real[file]
+        else replace(d, source=_moved(d.source, real[file]))
         for d in deliveries
     ]
+
+
+def _moved(source: str, file: str) -> str:
+    return str(replace(Location.parse(source), file=file))
 
 
 class Planner:
@@ -179,7 +179,7 @@ class Planner:
         found = set()
         for campaign in set(self._ledger.campaigns()) - set(named):
             rows = self._ledger.rows(campaign, limit=1)
-            if rows and source_file(rows[0].delivery) in broken:
+            if rows and rows[0].delivery.source_file in broken:
                 found.add(campaign)
         return found
 

@@ -1,4 +1,5 @@
-"""APScheduler 3 as the alarm clock (rule 1): it only ever says "channel C has something due".
+"""APScheduler 3 as the alarm clock: it only ever says "channel C has something due"
+(docs/design.md rule 1).
 
 The jobs live in a MemoryJobStore rebuilt from the ledger: one date job per planned delivery
 due within the horizon (job id = delivery key, run date = the ledger's UTC instant), plus

@@ -325,7 +325,8 @@ class Ledger(Protocol):
         transaction: an unknown delivery, a planned one no one has claimed, or one another
         process holds a claim on (whose claim ends: its last check before sending refuses)
         becomes sent with this reference; any other state keeps its state and gets a history
-        line naming the post. Other outcomes of a lost claim stay refused (rule 4)."""
+        line naming the post. Other outcomes of a lost claim stay refused (docs/design.md
+        rule 4)."""
         ...
 
     def finish_and_claim(

@@ -51,7 +51,7 @@ from sqlalchemy.engine import RowMapping, make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from campaigns.blackouts import Safety, Window
-from campaigns.delivery import Delivery
+from campaigns.delivery import Delivery, DeliveryKey
 from campaigns.problems import Location
 from connectors.base import PlatformRef
 from scheduler.ledger import codec, migrate
@@ -850,7 +850,10 @@ class SqlLedger:
     ) -> dict[str, dict[str, Any]]:
         """Control rows for campaigns renamed from a paused one (seen by their deliveries that
         went out under the old id): the pause carries over to the new id."""
-        renamed = {new.partition("/")[0]: old.partition("/")[0] for new, old in went_out_as.items()}
+        renamed = {
+            DeliveryKey.parse(new).campaign: DeliveryKey.parse(old).campaign
+            for new, old in went_out_as.items()
+        }
         renamed = {new: old for new, old in renamed.items() if new != old}
         if not renamed:
             return {}
@@ -1587,16 +1590,14 @@ def _named(window: Window) -> str:
     return f"the blackout '{window.reason}' ({_utc(window.start)} to {_utc(window.end)}, {where})"
 
 
-def _occurrence(key: str, due: datetime) -> tuple[str, datetime]:
+def _occurrence(key: str, due: datetime) -> tuple[DeliveryKey, datetime]:
     """A recurring delivery's key without its occurrence label, with its instant."""
-    campaign, _, rest = key.partition("/")
-    post, _, tail = rest.partition("/")
-    return f"{campaign}/{post.partition('@')[0]}/{tail}", due
+    return DeliveryKey.parse(key).series, due
 
 
 def _renamed_occurrences(
     connection: Connection, plan: Mapping[str, Delivery], existing: Mapping[str, Any]
-) -> dict[tuple[str, datetime], Any]:
+) -> dict[tuple[DeliveryKey, datetime], Any]:
     """Rows that went out (or may have) under another key for the same occurrence.
 
     A recurring post's key names its occurrence by local date, adding the time only when the
@@ -1645,14 +1646,9 @@ def _went_out_as(
     return matched
 
 
-def _key_parts(key: str) -> list[str]:
-    """campaign, post[@occurrence], variant, channel[, part] (campaigns.delivery)."""
-    return key.split("/")
-
-
 def _renamed_parts(new: str, old: str) -> int:
     """In how many parts two delivery keys differ."""
-    a, b = _key_parts(new), _key_parts(old)
+    a, b = DeliveryKey.parse(new).named(), DeliveryKey.parse(old).named()
     return sum(x != y for x, y in zip(a, b, strict=False)) + abs(len(a) - len(b))
 
 
@@ -1668,10 +1664,11 @@ def _distance(delivery: Delivery, row: Row) -> tuple[bool, int, str]:
 
 def _renaming(old: str, new: str) -> str:
     """What changed between two keys, in words: "campaign c1 became c2"."""
-    names = ("campaign", "post", "audience or language", "channel", "thread part")
     changes = [
         f"{name} {x} became {y}"
-        for name, x, y in zip(names, _key_parts(old), _key_parts(new), strict=False)
+        for (name, x), (_, y) in zip(
+            DeliveryKey.parse(old).named(), DeliveryKey.parse(new).named(), strict=False
+        )
         if x != y
     ]
     return "its " + ", ".join(changes) if changes else "its key changed"

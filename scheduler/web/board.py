@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from campaigns.delivery import Delivery
-from campaigns.problems import Problem
+from campaigns.problems import Location, Problem
 from scheduler.ledger.api import State
 
 if TYPE_CHECKING:
@@ -349,8 +349,8 @@ def link_problems(problems: Sequence[Problem], posts: Sequence[PostRow]) -> list
 
 
 def _file_line(source: str) -> tuple[str, int]:
-    file, line, _col = source.rsplit(":", 2)
-    return file, int(line)
+    where = Location.parse(source)
+    return where.file, where.line
 
 
 def blackout_windows(campaigns: Iterable[Campaign], now: datetime) -> list[Window]:

@@ -1,4 +1,5 @@
-"""The dispatcher turns what a connector says into ledger outcomes (DESIGN rules 4 and 5)."""
+"""The dispatcher turns what a connector says into ledger outcomes (docs/design.md rules 4
+and 5)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Claim, publish, fence (DESIGN rule 4): order, leases, outcomes, threads and deadlines."""
+"""Claim, publish, fence (docs/design.md rule 4): order, leases, outcomes, threads and deadlines."""
 
 from __future__ import annotations
 
