@@ -10,7 +10,7 @@ import click
 
 from scheduler.cli import EXIT_USAGE
 from scheduler.commands import config_option, emit, load_config_or_exit
-from scheduler.commands.ops import _check_campaign, _fail, _ledger, dry_run_option
+from scheduler.commands.operator import check_campaign, dry_run_option, fail, operator_ledger
 
 FORMATS = ("table", "html", "csv", "json", "markdown")
 
@@ -89,9 +89,9 @@ def report(
     if period.start and period.end and period.start >= period.end:
         raise click.BadParameter("--until must come after --from", param_hint="'--until'")
     config = load_config_or_exit(config_path)
-    with _ledger(config_path, dry_run) as ledger:
+    with operator_ledger(config_path, dry_run) as ledger:
         if campaign is not None:
-            _check_campaign(ledger, campaign)
+            check_campaign(ledger, campaign)
         built = build_report(
             ledger,
             campaign,
@@ -107,5 +107,5 @@ def report(
     try:
         out.write_text(text, encoding="utf-8", newline="")
     except OSError as exc:
-        raise _fail(f"cannot write {out}: {exc.strerror or exc}", EXIT_USAGE) from None
+        raise fail(f"cannot write {out}: {exc.strerror or exc}", EXIT_USAGE) from None
     click.echo(f"Wrote the {fmt} report to {out}.", err=True)

@@ -7,7 +7,8 @@ from __future__ import annotations
 import csv
 import io
 
-from scheduler.report.model import FIGURES, SCHEMA_VERSION, PostResult, Report, iso, seconds
+from scheduler.moments import utc_iso
+from scheduler.report.model import FIGURES, SCHEMA_VERSION, PostResult, Report, seconds
 
 COLUMNS = (
     "schema_version",
@@ -52,13 +53,13 @@ def _row(post: PostResult) -> list[object]:
         post.channel,
         post.platform,
         post.state,
-        iso(post.due_utc),
-        iso(post.sent_utc),
+        utc_iso(post.due_utc),
+        utc_iso(post.sent_utc),
         None if late is None else seconds(late),
         post.url,
         post.text,
         None if post.coverage is None else post.coverage.value,
-        None if latest is None else iso(latest.at),
+        None if latest is None else utc_iso(latest.at),
         *(post.figure(name) for name in FIGURES),
         post.responses,
         len(post.snapshots),

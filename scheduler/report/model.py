@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
+
+from scheduler.moments import utc_iso
 
 SCHEMA_VERSION = 1
 
@@ -79,7 +81,7 @@ class Snapshot:
         return sum(present) if present else None
 
     def as_json(self) -> dict[str, Any]:
-        return {"at": iso(self.at), **dict(zip(FIGURES, self.values, strict=True))}
+        return {"at": utc_iso(self.at), **dict(zip(FIGURES, self.values, strict=True))}
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,8 +134,8 @@ class PostResult:
             "channel": self.channel,
             "platform": self.platform,
             "state": self.state,
-            "due_utc": iso(self.due_utc),
-            "sent_utc": iso(self.sent_utc),
+            "due_utc": utc_iso(self.due_utc),
+            "sent_utc": utc_iso(self.sent_utc),
             "late_seconds": None if late is None else seconds(late),
             "url": self.url,
             "text": self.text,
@@ -246,11 +248,11 @@ class Report:
     def as_json(self) -> dict[str, Any]:
         return {
             "schema_version": SCHEMA_VERSION,
-            "generated_utc": iso(self.generated_utc),
+            "generated_utc": utc_iso(self.generated_utc),
             "ledger": self.ledger,
             "campaign": self.campaign,
-            "from_utc": iso(self.start),
-            "until_utc": iso(self.end),
+            "from_utc": utc_iso(self.start),
+            "until_utc": utc_iso(self.end),
             "day_zone": self.day_zone,
             "health": self.health.as_json(),
             "without_figures": without_figures(self.posts),
@@ -268,12 +270,6 @@ def without_figures(posts: Iterable[PostResult]) -> dict[str, int]:
         if post.latest is None and post.coverage is not None:
             counts[post.coverage.value] = counts.get(post.coverage.value, 0) + 1
     return counts
-
-
-def iso(moment: datetime | None) -> str | None:
-    if moment is None:
-        return None
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def seconds(delta: timedelta) -> float:

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
+from scheduler.moments import span, utc_minute
 from scheduler.report.model import (
     COVERAGE_WORDS,
     DIMENSIONS,
@@ -71,12 +70,12 @@ def heading(report: Report) -> tuple[str, list[str]]:
     title = f"Campaign report: {report.campaign}" if report.campaign else "Report of every campaign"
     period = "all deliveries"
     if report.start or report.end:
-        start = f"from {when(report.start)}" if report.start else ""
-        end = f"until {when(report.end)} (excluded)" if report.end else ""
+        start = f"from {utc_minute(report.start)}" if report.start else ""
+        end = f"until {utc_minute(report.end)} (excluded)" if report.end else ""
         period = "deliveries due " + " ".join(part for part in (start, end) if part)
     lines = [
         f"Period: {period}.",
-        f"Made {when(report.generated_utc)} from the ledger {report.ledger}.",
+        f"Made {utc_minute(report.generated_utc)} from the ledger {report.ledger}.",
     ]
     return title, lines
 
@@ -104,8 +103,8 @@ def health(report: Report) -> Section:
     rows: list[list[Cell]] = [[label, f"{counts[name]:,}"] for name, label in HEALTH_LABELS]
     rows.append(["Total", f"{h.total:,}"])
     notes = [f"Late means sent more than {span(h.late_after)} after its time."]
-    if h.late:
-        lateness = h.lateness
+    lateness = h.lateness
+    if lateness.median and lateness.p95 and lateness.max:
         notes.append(
             f"The late ones went out {span(lateness.median)} late at the median, "
             f"{span(lateness.p95)} at the 95th percentile, {span(lateness.max)} at most."
@@ -200,7 +199,7 @@ def growth(report: Report) -> Section:
 def published(report: Report) -> Section:
     rows: list[list[Cell]] = [
         [
-            when(p.sent_utc),
+            utc_minute(p.sent_utc),
             post_link(p),
             p.channel,
             variant(p),
@@ -229,25 +228,3 @@ def variant(post: PostResult) -> str:
 
 def number(value: int | None) -> str:
     return MISSING if value is None else f"{value:,}"
-
-
-def when(moment: datetime | None) -> str:
-    if moment is None:
-        return "-"
-    return moment.astimezone(ZoneInfo("UTC")).strftime("%Y-%m-%d %H:%M UTC")
-
-
-def span(delta: timedelta | None) -> str:
-    if delta is None:
-        return "-"
-    total = int(abs(delta).total_seconds())
-    days, rest = divmod(total, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days}d {hours}h" if hours else f"{days}d"
-    if hours:
-        return f"{hours}h {minutes}m" if minutes else f"{hours}h"
-    if minutes:
-        return f"{minutes}m {secs}s" if secs else f"{minutes}m"
-    return f"{secs}s"

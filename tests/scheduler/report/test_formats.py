@@ -163,7 +163,7 @@ def test_the_table_says_why_figures_are_missing(report: Report) -> None:
     assert "the platform offers no figures      1  telegram" in text
     assert re.search(r"telegram-news\s+1\s+0\s+n/a", text)
     assert "https://mastodon-main.example/sayno/launch/en" in text
-    assert "1h: 4 · 1d: 16 · 7d: 19" in text
+    assert "1h 0m: 4 · 1d 0h: 16 · 7d 0h: 19" in text
 
 
 def test_markdown_keeps_hostile_text_inert(report: Report) -> None:
