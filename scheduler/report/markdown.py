@@ -39,5 +39,5 @@ def _cell(cell: Cell) -> str:
 
 def _escape(text: str) -> str:
     """Campaign text is shown as written: no Markdown or HTML of its own takes effect."""
-    special = "\\`*_{}[]()<>#+!|~&"
+    special = "\\`*_{}[]<>|~&"
     return "".join(f"\\{c}" if c in special else c for c in text.replace("\n", " "))
