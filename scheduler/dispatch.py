@@ -45,7 +45,7 @@ from connectors.base import (
     SendRefused,
     send_guard,
 )
-from scheduler.config import Policies, RateBudget
+from scheduler.config import Policies, RateSettings
 from scheduler.leases import LeaseKeeper, LeaseLost
 from scheduler.ledger.api import (
     Claim,
@@ -189,7 +189,7 @@ class Dispatcher:
         *,
         clock: Callable[[], datetime] = utcnow,
         listener: DispatchListener | None = None,
-        rates: Mapping[str, RateBudget] | None = None,
+        rates: Mapping[str, RateSettings] | None = None,
         backoff: Backoff | None = None,
         wait: Callable[[threading.Event, float], bool] = _wait,
     ) -> None:

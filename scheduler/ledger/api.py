@@ -22,7 +22,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from campaigns.blackouts import Safety, Window
 from campaigns.delivery import Delivery
@@ -40,6 +40,15 @@ class State(StrEnum):
     UNKNOWN = "unknown"
     CANCELLED = "cancelled"
     EXPIRED = "expired"
+
+
+class Alarm(NamedTuple):
+    """When to wake a channel: for a planned delivery, or at the end of a blackout."""
+
+    key: str
+    """The delivery key, or the blackout end's own id (`@blackout-end/...`)."""
+    channel: str
+    at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,9 +281,9 @@ class Ledger(Protocol):
         """
         ...
 
-    def alarms(self, now: datetime, horizon: timedelta) -> list[tuple[str, str, datetime]]:
-        """(key, channel, when) for planned rows due before now + horizon, in due order;
-        `when` is the later of due and next attempt."""
+    def alarms(self, now: datetime, horizon: timedelta) -> list[Alarm]:
+        """An alarm for each planned row due before now + horizon, in due order; it rings at
+        the later of due and next attempt."""
         ...
 
     def claim(
@@ -455,9 +464,9 @@ class Ledger(Protocol):
         deadline passed while a blackout held them; returns (key, new state, reason)."""
         ...
 
-    def blackout_ends(self, now: datetime, horizon: timedelta) -> list[tuple[str, str, datetime]]:
-        """(alarm id, channel, when) for each end of a blackout within the horizon that
-        holds planned rows: the channel is woken then to post what waited."""
+    def blackout_ends(self, now: datetime, horizon: timedelta) -> list[Alarm]:
+        """An alarm for each end of a blackout within the horizon that holds planned rows:
+        the channel is woken then to post what waited."""
         ...
 
     def beat(

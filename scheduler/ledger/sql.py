@@ -57,6 +57,7 @@ from connectors.base import PlatformRef
 from scheduler.ledger import codec, migrate
 from scheduler.ledger.api import (
     OPERATOR_RETRY,
+    Alarm,
     Claim,
     Control,
     Daemon,
@@ -877,7 +878,7 @@ class SqlLedger:
 
     # --- alarms and claims
 
-    def alarms(self, now: datetime, horizon: timedelta) -> list[tuple[str, str, datetime]]:
+    def alarms(self, now: datetime, horizon: timedelta) -> list[Alarm]:
         until = now + horizon
         query = select(_D.key, _D.channel, _D.due_utc, _D.next_attempt_utc).where(
             _D.state == State.PLANNED,
@@ -886,10 +887,10 @@ class SqlLedger:
         )
         with self._read() as connection:
             found = [
-                (r.key, r.channel, max(r.due_utc, r.next_attempt_utc or r.due_utc))
+                Alarm(r.key, r.channel, max(r.due_utc, r.next_attempt_utc or r.due_utc))
                 for r in connection.execute(query)
             ]
-        return sorted(found, key=lambda alarm: (alarm[2], alarm[0]))
+        return sorted(found, key=lambda alarm: (alarm.at, alarm.key))
 
     def due_channels(self, now: datetime) -> list[str]:
         query = (
@@ -1481,7 +1482,7 @@ class SqlLedger:
             self._settle(connection, moves, now)
         return [(key, new, reason or "") for key, _, new, reason, _ in moves]
 
-    def blackout_ends(self, now: datetime, horizon: timedelta) -> list[tuple[str, str, datetime]]:
+    def blackout_ends(self, now: datetime, horizon: timedelta) -> list[Alarm]:
         query = (
             select(blackouts.c.id, blackouts.c.end_utc, _D.channel)
             .distinct()
@@ -1496,7 +1497,7 @@ class SqlLedger:
         )
         with self._read() as connection:
             return sorted(
-                (f"@blackout-end/{r.id}/{r.channel}", r.channel, r.end_utc)
+                Alarm(f"@blackout-end/{r.id}/{r.channel}", r.channel, r.end_utc)
                 for r in connection.execute(query)
             )
 
