@@ -19,7 +19,7 @@ import socket
 import threading
 import uuid
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -548,6 +548,16 @@ class SqlLedger:
     @property
     def engine(self) -> Engine:
         return self._engine
+
+    def writing(self) -> AbstractContextManager[Connection]:
+        """A write transaction for a store that keeps its own tables in the ledger
+        (`scheduler.ledger.figures`): on SQLite it waits its turn with the ledger's own writes
+        in this process (see `_writer_lock`) instead of meeting them as a busy file."""
+        return self._write()
+
+    def reading(self) -> AbstractContextManager[Connection]:
+        """A read transaction, for the same stores."""
+        return self._read()
 
     # --- transactions
 
