@@ -39,6 +39,12 @@ UNSUPPORTED_BATCH = 1000
 """Posts of a platform without figures ended in one go (no request is made for them)."""
 
 
+FULL_DISCOVERY = timedelta(hours=1)
+"""How often a round looks at every sent post for those not scheduled yet; the other rounds
+look only at the rows changed since the last one (less a margin, DISCOVERY_MARGIN)."""
+DISCOVERY_MARGIN = timedelta(minutes=10)
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -216,6 +222,8 @@ class Collector:
         self._thread: threading.Thread | None = None
         self._failing = False
         self._reported = False
+        self._full_at: datetime | None = None
+        self._discovered_at = clock()
         """Whether the totals are in the metrics (they are refreshed after each round that
         read something)."""
 
@@ -274,24 +282,28 @@ class Collector:
         """Read what is due on every channel, publishing first; store it."""
         now = self.clock()
         summary = CollectSummary()
-        self.store.discover(self._firsts())
+        self._discover(now)
         busy = self._busy(now)
+        limits: dict[str, int] = {}
         for channel, connector in self.connectors.items():
-            if self._stop.is_set():
-                break
             if not self._moments(channel):
                 continue
             if not connector.capabilities.figures:
-                self._unsupported(
-                    channel, connector, self.store.due(channel, now, UNSUPPORTED_BATCH), summary
-                )
+                limits[channel] = UNSUPPORTED_BATCH
                 continue
             wait = busy.get(channel) or self._waiting(channel, now)
             if wait:
                 self._wait(channel, wait, summary)
-                continue
-            items = self.store.due(channel, now, self.policy.per_round_of(self._settings(channel)))
-            self._read(channel, connector, items, summary)
+            else:
+                limits[channel] = self.policy.per_round_of(self._settings(channel))
+        for channel, items in self.store.due(now, limits).items():
+            if self._stop.is_set():
+                break
+            connector = self.connectors[channel]
+            if connector.capabilities.figures:
+                self._read(channel, connector, items, summary)
+            else:
+                self._unsupported(channel, connector, items, summary)
         if self.metrics is not None:
             self.metrics.figure_rounds.inc()
             if summary.read or not self._reported:
@@ -325,6 +337,18 @@ class Collector:
             left -= len(items)
             self._read(channel, connector, items, summary)
         return summary
+
+    def _discover(self, now: datetime) -> None:
+        """Schedule the posts sent since the last round (all of them at the first round and
+        every FULL_DISCOVERY: a post recorded as sent by an operator or another daemon may
+        carry an older time)."""
+        since = None
+        if self._full_at is not None and now - self._full_at < FULL_DISCOVERY:
+            since = self._discovered_at - DISCOVERY_MARGIN
+        else:
+            self._full_at = now
+        self.store.discover(self._firsts(), since=since)
+        self._discovered_at = now
 
     def _firsts(self) -> dict[str, timedelta]:
         return {c: m[0] for c in self.connectors if (m := self._moments(c))}

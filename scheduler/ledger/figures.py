@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping
 
 from connectors.base import Figures, FiguresWhy, PlatformRef
@@ -106,10 +107,17 @@ class FigureStore:
 
     # --- scheduling
 
-    def discover(self, first: Mapping[str, timedelta], *, campaign: str | None = None) -> int:
+    def discover(
+        self,
+        first: Mapping[str, timedelta],
+        *,
+        campaign: str | None = None,
+        since: datetime | None = None,
+    ) -> int:
         """Schedule the first reading of every sent post, on the channels of `first`, that
         collection does not know yet: at its channel's first moment after it went out.
-        Returns how many were added."""
+        `since`: only posts whose row changed since then (cheaper than every sent post, for a
+        caller that looked at the others already). Returns how many it found."""
         if not first:
             return 0
         known = select(_C.key).where(_C.key == _D.key).exists()
@@ -122,6 +130,8 @@ class FigureStore:
         )
         if campaign is not None:
             query = query.where(_D.campaign == campaign)
+        if since is not None:
+            query = query.where(_D.updated_utc >= since)
         with self.ledger.reading() as connection:
             found = connection.execute(query).all()
         if not found:
@@ -131,35 +141,47 @@ class FigureStore:
             for key, channel, sent in found
         ]
         with self.ledger.writing() as connection:
-            # Another daemon (PostgreSQL) may have added some meanwhile: those are kept.
-            fresh = set(
-                connection.scalars(
-                    select(_C.key).where(_C.key.in_(bindparam("keys", expanding=True))),
-                    {"keys": [row["key"] for row in rows]},
-                )
-            )
-            rows = [row for row in rows if row["key"] not in fresh]
-            if rows:
-                connection.execute(insert(figure_collection), rows)
+            dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+            # Another daemon (PostgreSQL) may have scheduled some meanwhile: those are kept.
+            add = dialect.insert(figure_collection).on_conflict_do_nothing(index_elements=["key"])
+            connection.execute(add, rows)
         return len(rows)
 
-    def due(self, channel: str, now: datetime, limit: int) -> list[Pending]:
-        """The channel's posts whose next reading is due, earliest first."""
-        query = self._pending(channel).where(_C.next_at <= now).order_by(_C.next_at, _C.key)
+    def due(self, now: datetime, limits: Mapping[str, int]) -> dict[str, list[Pending]]:
+        """The posts whose next reading is due, on each channel of `limits` at most its
+        limit, earliest first."""
+        if not limits:
+            return {}
+        order = func.row_number().over(partition_by=_D.channel, order_by=(_C.next_at, _C.key))
+        ranked = (
+            self._pending()
+            .add_columns(order.label("place"))
+            .where(_C.next_at <= now, _D.channel.in_(list(limits)))
+            .subquery()
+        )
+        query = (
+            select(ranked)
+            .where(ranked.c.place <= max(limits.values()))
+            .order_by(ranked.c.channel, ranked.c.place)
+        )
+        found: dict[str, list[Pending]] = {channel: [] for channel in limits}
         with self.ledger.reading() as connection:
-            return [_pending(row) for row in connection.execute(query.limit(limit)).mappings()]
+            for row in connection.execute(query).mappings():
+                if row["place"] <= limits[row["channel"]]:
+                    found[row["channel"]].append(_pending(row))
+        return found
 
     def open(self, channel: str, limit: int, *, campaign: str | None = None) -> list[Pending]:
         """The channel's posts whose collection has not ended (finished ones included: their
         figures may still be read on demand), latest sent first."""
-        query = self._pending(channel)
+        query = self._pending().where(_D.channel == channel)
         if campaign is not None:
             query = query.where(_D.campaign == campaign)
         query = query.order_by(_D.sent_utc.desc(), _D.key).limit(limit)
         with self.ledger.reading() as connection:
             return [_pending(row) for row in connection.execute(query).mappings()]
 
-    def _pending(self, channel: str) -> Any:
+    def _pending(self) -> Any:
         return (
             select(
                 _D.key,
@@ -173,7 +195,7 @@ class FigureStore:
                 _C.tries,
             )
             .join(figure_collection, _C.key == _D.key)
-            .where(_D.channel == channel, _C.ended.is_(None))
+            .where(_C.ended.is_(None))
         )
 
     # --- recording

@@ -29,9 +29,22 @@ def test_sent_posts_are_scheduled_once_at_their_channels_first_moment(ledger: Sq
     assert store.collection(other[0]) == CollectionRow(
         other[0], NOW + 2 * HOUR, 0, 0, None, None, None
     )
-    assert [p.key for p in store.due("x-main", NOW + HOUR, 10)] == keys
-    assert store.due("x-main", NOW, 10) == []
-    assert [p.ref.id for p in store.due("x-main", NOW + HOUR, 1)] == ["a"]
+    due = store.due(NOW + HOUR, {"x-main": 10, "bsky": 10})
+    assert {c: [p.key for p in found] for c, found in due.items()} == {"x-main": keys, "bsky": []}
+    assert store.due(NOW, {"x-main": 10}) == {"x-main": []}
+    assert [p.ref.id for p in store.due(NOW + 2 * HOUR, {"x-main": 1, "bsky": 5})["x-main"]] == [
+        "a"
+    ]
+    assert [p.key for p in store.due(NOW + 2 * HOUR, {"bsky": 5})["bsky"]] == other
+
+
+def test_only_posts_changed_since_are_looked_at_when_asked(ledger: SqlLedger) -> None:
+    sent(ledger, NOW, "old")
+    (new,) = sent(ledger, NOW + HOUR, "new")
+    store = FigureStore(ledger)
+    assert store.discover({"x-main": HOUR}, since=NOW + HOUR) == 1
+    assert list(store.collections()) == [new]
+    assert store.discover({"x-main": HOUR}) == 1
 
 
 def test_a_channel_left_out_and_other_campaigns_are_not_scheduled(ledger: SqlLedger) -> None:
@@ -64,12 +77,13 @@ def test_readings_failures_and_ends_are_recorded_in_one_go(ledger: SqlLedger) ->
     )
     assert store.collection(c) == CollectionRow(c, None, 0, 0, "gone", "the post was deleted", None)
     assert store.snapshots() == [Snapshot(a, later, figures)]
-    assert [p.key for p in store.due("x-main", NOW + 30 * 24 * HOUR, 10)] == [b, a]
+    month = NOW + 30 * 24 * HOUR
+    assert [p.key for p in store.due(month, {"x-main": 10})["x-main"]] == [b, a]
     assert [p.key for p in store.open("x-main", 10)] == [a, b]
 
     store.save([Read(b, Figures(likes=1), None)], later + HOUR)
     assert store.collection(b) == CollectionRow(b, None, 1, 0, None, None, None)
-    assert store.due("x-main", NOW + 30 * 24 * HOUR, 10)[0].key == a
+    assert store.due(month, {"x-main": 10})["x-main"][0].key == a
 
 
 def test_snapshots_keep_how_a_post_grew_and_totals_sum_the_latest(ledger: SqlLedger) -> None:
