@@ -222,10 +222,10 @@ class Collector:
         self._thread: threading.Thread | None = None
         self._failing = False
         self._reported = False
-        self._full_at: datetime | None = None
-        self._discovered_at = clock()
         """Whether the totals are in the metrics (they are refreshed after each round that
         read something)."""
+        self._full_at: datetime | None = None
+        self._discovered_at = clock()
 
     def _settings(self, channel: str) -> ChannelSettings:
         return self.config.channels[channel]
@@ -257,9 +257,6 @@ class Collector:
                     connector.close()
                 except Exception:
                     log.debug("closing a connector failed", exc_info=True)
-
-    def alive(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
 
     def _loop(self) -> None:
         while not self._stop.wait(self.policy.every.total_seconds()):
@@ -396,10 +393,8 @@ class Collector:
             if self._stop.is_set():
                 break
             if outcomes and self._waiting(channel, self.clock()):
-                break  # the budget ran low meanwhile: the rest waits for a later round
+                break  # the platform asked to wait, or the budget ran low meanwhile
             outcomes.append(self._read_one(channel, connector, item, moments))
-            if channel in self._told_to_wait:
-                break
         self._save(channel, connector, outcomes, summary)
 
     def _read_one(
