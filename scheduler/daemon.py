@@ -161,16 +161,12 @@ class Daemon:
         self._stack.callback(opened.close)
         self.ledger = opened
         self._opened = True
-        if opened.engine.dialect.name == "sqlite":
-            # The daemon lock proves no other daemon runs on this file: whatever is still
-            # claimed belongs to a process that died mid-publish, so it is settled now
-            # instead of after its lease.
-            for key in opened.expire_claims_of_others(opened.process, self._clock()):
-                log.warning(
-                    "a delivery was claimed when the last daemon stopped: it may have gone "
-                    "out, so it is now unknown and will be reconciled",
-                    extra=delivery_fields(key),
-                )
+        for key in opened.recover_claims(opened.process, self._clock()):
+            log.warning(
+                "a delivery was claimed when the last daemon stopped: it may have gone "
+                "out, so it is now unknown and will be reconciled",
+                extra=delivery_fields(key),
+            )
         where = f"dry run: posts are written to {self.outbox}" if self.outbox else "live"
         log.info("ledger %s (%s)", opened.url, where)
         self._process = opened.process

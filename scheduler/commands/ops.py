@@ -154,7 +154,7 @@ def status(campaign: str | None, config_path: Path | None, dry_run: bool, fmt: s
     campaigns, blackouts and held channels. With CAMPAIGN, only that one.
     """
     from scheduler.ledger.api import State
-    from scheduler.ledger.sql import IDENTITY
+    from scheduler.sync import IDENTITY
 
     now = datetime.now(UTC)
     with _ledger(config_path, dry_run) as ledger:
@@ -579,8 +579,8 @@ def retry(key: str, force: bool, config_path: Path | None, dry_run: bool) -> Non
     post was renamed) is posted again only with --force.
     """
     from scheduler.ledger.api import State
-    from scheduler.ledger.sql import IDENTITY
     from scheduler.repeats import REPEATED
+    from scheduler.sync import IDENTITY
 
     with _ledger(config_path, dry_run) as ledger:
         row = ledger.find(key)

@@ -347,13 +347,14 @@ class Ledger(Protocol):
         """Claimed rows whose lease ran out become unknown; returns their keys."""
         ...
 
-    def expire_claims_of_others(self, owner: str, now: datetime) -> list[str]:
-        """Claimed rows of any owner but `owner` become unknown at once; returns their keys.
+    def recover_claims(self, owner: str, now: datetime) -> list[str]:
+        """At a daemon's start, settle the claims a stopped daemon left: they become unknown
+        at once; returns their keys.
 
-        For a daemon starting on an SQLite ledger, under the daemon lock: the lock proves that
-        no other daemon runs, so those claims belong to one that stopped mid-publish, and need
-        not wait for their lease. Refused (RuntimeError) on PostgreSQL, where other daemons
-        sharing the ledger may be publishing those rows right now: there only the lease tells.
+        On SQLite, under the daemon lock, every claim but `owner`'s: the lock proves that no
+        other daemon runs, so they belong to one that stopped mid-publish and need not wait
+        for their lease. On PostgreSQL none: other daemons sharing the ledger may be
+        publishing those rows right now, so only a lease tells (`expire_leases`).
         """
         ...
 
