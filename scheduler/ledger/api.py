@@ -57,6 +57,8 @@ class Row:
     """The deadline in force: the plan's, unless an operator lifted it with `retry`."""
     delivery: Delivery
     """The rendered payload, as planned (text, media, link, thread parent)."""
+    source_file: str
+    """The campaign file it was last read from (`delivery.source_file`, as a column)."""
     content_hash: str
     attempts: int
     next_attempt_utc: datetime | None
@@ -157,6 +159,17 @@ class SyncReport:
     unchanged: int = 0
 
 
+class Cause(StrEnum):
+    """What a step of a delivery's history was, where the rules read it back (its reason is
+    for people)."""
+
+    REPEAT = "repeat"
+    """Planned again because the platform recognises a repeat: nothing shows that the earlier
+    attempt did not go out (`scheduler.repeats`)."""
+    OPERATOR_RETRY = "operator-retry"
+    """An operator's `clarion retry`: sent again whatever happened before."""
+
+
 @dataclass(frozen=True, slots=True)
 class Transition:
     """One line of a delivery's history."""
@@ -169,6 +182,7 @@ class Transition:
     process: str
     """Who made the change: `host:pid` of a daemon, `user@host:pid` of an operator."""
     reason: str | None
+    cause: Cause | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -416,9 +430,16 @@ class Ledger(Protocol):
         ...
 
     def resolve(
-        self, key: str, sent: PlatformRef | None, by: str, now: datetime, reason: str | None = None
+        self,
+        key: str,
+        sent: PlatformRef | None,
+        by: str,
+        now: datetime,
+        reason: str | None = None,
+        cause: Cause | None = None,
     ) -> Row:
-        """Settle an unknown delivery: sent (at `sent`), or planned again to go out now."""
+        """Settle an unknown delivery: sent (at `sent`), or planned again to go out now
+        (`cause` REPEAT when it goes out again only because the platform recognises a repeat)."""
         ...
 
     def pause(

@@ -58,6 +58,7 @@ from scheduler import sync
 from scheduler.ledger import codec, migrate
 from scheduler.ledger.api import (
     OPERATOR_RETRY,
+    Cause,
     Claim,
     Control,
     Daemon,
@@ -340,6 +341,7 @@ SYNC_REFRESH = (
         payload=bindparam("payload"),
         content_hash=bindparam("content_hash"),
         plan_hash=bindparam("plan_hash"),
+        source_file=bindparam("source_file"),
         updated_utc=bindparam("now"),
     )
 )
@@ -573,7 +575,13 @@ def _sqlite_begin(connection: Connection) -> None:
 
 
 def _record(
-    key: str, at: datetime, from_state: State | None, to_state: State, reason: str, process: str
+    key: str,
+    at: datetime,
+    from_state: State | None,
+    to_state: State,
+    reason: str,
+    process: str,
+    cause: Cause | None = None,
 ) -> dict[str, Any]:
     """A history line."""
     return {
@@ -583,6 +591,7 @@ def _record(
         "to_state": to_state,
         "process": process,
         "reason": reason,
+        "cause": cause,
     }
 
 
@@ -1139,6 +1148,7 @@ class SqlLedger:
                 State(r.to_state),
                 r.process,
                 r.reason,
+                None if r.cause is None else Cause(r.cause),
             )
             for r in found
         ]
@@ -1177,6 +1187,7 @@ class SqlLedger:
         change: Callable[[Row], tuple[Mapping[str, Any], str]],
         by: str,
         now: datetime,
+        cause: Cause | None = None,
     ) -> Row:
         """Move a delivery an operator (or reconciliation) names, if its state allows;
         `change` gives the columns to set and the reason, from the row as it is now."""
@@ -1189,7 +1200,8 @@ class SqlLedger:
             values, why = change(row)
             statement = update(deliveries).where(_D.key == key, _D.state == row.state)
             connection.execute(statement.values(state=to_state, updated_utc=now, **values))
-            connection.execute(ADD_HISTORY, _record(key, now, row.state, to_state, why, by))
+            line = _record(key, now, row.state, to_state, why, by, cause)
+            connection.execute(ADD_HISTORY, line)
             moved = self._fetch(connection, key)
         assert moved is not None
         return moved
@@ -1208,7 +1220,9 @@ class SqlLedger:
             return values, why
 
         allowed = (State.FAILED, State.UNKNOWN, State.EXPIRED, State.CANCELLED, State.SENT)
-        return self._operator_move(key, "retry", allowed, State.PLANNED, change, by, now)
+        return self._operator_move(
+            key, "retry", allowed, State.PLANNED, change, by, now, Cause.OPERATOR_RETRY
+        )
 
     def cancel(self, key: str, reason: str | None, by: str, now: datetime) -> Row:
         why = f"cancelled by an operator: {reason}" if reason else "cancelled by an operator"
@@ -1219,7 +1233,13 @@ class SqlLedger:
         )
 
     def resolve(
-        self, key: str, sent: PlatformRef | None, by: str, now: datetime, reason: str | None = None
+        self,
+        key: str,
+        sent: PlatformRef | None,
+        by: str,
+        now: datetime,
+        reason: str | None = None,
+        cause: Cause | None = None,
     ) -> Row:
         if sent is not None:
             why = reason or f"found sent, at {sent.url or sent.id}"
@@ -1230,7 +1250,7 @@ class SqlLedger:
             values = dict(_CLEARED)
             target = State.PLANNED
         return self._operator_move(
-            key, "resolve", (State.UNKNOWN,), target, lambda _: (values, why), by, now
+            key, "resolve", (State.UNKNOWN,), target, lambda _: (values, why), by, now, cause
         )
 
     # --- pauses and holds
@@ -1529,6 +1549,7 @@ def _plan_values(delivery: Delivery, fingerprint: str) -> dict[str, Any]:
         "payload": codec.encode(delivery),
         "content_hash": delivery.content_hash,
         "plan_hash": fingerprint,
+        "source_file": delivery.source_file,
     }
 
 
@@ -1684,6 +1705,7 @@ def _row(r: RowMapping) -> Row:
         due_utc=r["due_utc"],
         deadline_utc=r["deadline_utc"],
         delivery=codec.decode(r["payload"]),
+        source_file=r["source_file"],
         content_hash=r["content_hash"],
         attempts=r["attempts"],
         next_attempt_utc=r["next_attempt_utc"],

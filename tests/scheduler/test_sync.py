@@ -68,6 +68,7 @@ def sent_row(item: Delivery, n: int = 1) -> Row:
         due_utc=item.due_utc,
         deadline_utc=item.deadline_utc,
         delivery=item,
+        source_file=item.source_file,
         content_hash=item.content_hash,
         attempts=1,
         next_attempt_utc=None,
