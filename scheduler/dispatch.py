@@ -1,4 +1,4 @@
-"""Claim → publish → fenced finish, one channel at a time (DESIGN rules 4 and 5).
+"""Claim → publish → fenced finish, one channel at a time (docs/design.md rules 4 and 5).
 
 The dispatcher turns what a connector says into a ledger outcome:
 
@@ -45,7 +45,7 @@ from connectors.base import (
     SendRefused,
     send_guard,
 )
-from scheduler.config import Policies, RateBudget
+from scheduler.config import Policies, RateSettings
 from scheduler.leases import LeaseKeeper, LeaseLost
 from scheduler.ledger.api import (
     Cause,
@@ -190,7 +190,7 @@ class Dispatcher:
         *,
         clock: Callable[[], datetime] = utcnow,
         listener: DispatchListener | None = None,
-        rates: Mapping[str, RateBudget] | None = None,
+        rates: Mapping[str, RateSettings] | None = None,
         backoff: Backoff | None = None,
         wait: Callable[[threading.Event, float], bool] = _wait,
     ) -> None:

@@ -141,6 +141,6 @@ def channel_capabilities(config: Config | None, channel: str) -> Capabilities | 
     from connectors.registry import capabilities
 
     try:
-        return capabilities(config.channel_config(channel, credentials={}))
+        return capabilities(config.channel_access(channel, credentials={}))
     except Exception:
         return None  # its connector cannot load: assume the worst

@@ -22,7 +22,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from campaigns.blackouts import Safety, Window
 from campaigns.delivery import Delivery
@@ -40,6 +40,15 @@ class State(StrEnum):
     UNKNOWN = "unknown"
     CANCELLED = "cancelled"
     EXPIRED = "expired"
+
+
+class Alarm(NamedTuple):
+    """When to wake a channel: for a planned delivery, or at the end of a blackout."""
+
+    key: str
+    """The delivery key, or the blackout end's own id (`@blackout-end/...`)."""
+    channel: str
+    at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,9 +295,9 @@ class Ledger(Protocol):
         """
         ...
 
-    def alarms(self, now: datetime, horizon: timedelta) -> list[tuple[str, str, datetime]]:
-        """(key, channel, when) for planned rows due before now + horizon, in due order;
-        `when` is the later of due and next attempt."""
+    def alarms(self, now: datetime, horizon: timedelta) -> list[Alarm]:
+        """An alarm for each planned row due before now + horizon, in due order; it rings at
+        the later of due and next attempt."""
         ...
 
     def claim(
@@ -339,7 +348,8 @@ class Ledger(Protocol):
         transaction: an unknown delivery, a planned one no one has claimed, or one another
         process holds a claim on (whose claim ends: its last check before sending refuses)
         becomes sent with this reference; any other state keeps its state and gets a history
-        line naming the post. Other outcomes of a lost claim stay refused (rule 4)."""
+        line naming the post. Other outcomes of a lost claim stay refused (docs/design.md
+        rule 4)."""
         ...
 
     def finish_and_claim(
@@ -476,9 +486,9 @@ class Ledger(Protocol):
         deadline passed while a blackout held them; returns (key, new state, reason)."""
         ...
 
-    def blackout_ends(self, now: datetime, horizon: timedelta) -> list[tuple[str, str, datetime]]:
-        """(alarm id, channel, when) for each end of a blackout within the horizon that
-        holds planned rows: the channel is woken then to post what waited."""
+    def blackout_ends(self, now: datetime, horizon: timedelta) -> list[Alarm]:
+        """An alarm for each end of a blackout within the horizon that holds planned rows:
+        the channel is woken then to post what waited."""
         ...
 
     def beat(

@@ -58,6 +58,7 @@ from scheduler import sync
 from scheduler.ledger import codec, migrate
 from scheduler.ledger.api import (
     OPERATOR_RETRY,
+    Alarm,
     Cause,
     Claim,
     Control,
@@ -822,7 +823,7 @@ class SqlLedger:
 
     # --- alarms and claims
 
-    def alarms(self, now: datetime, horizon: timedelta) -> list[tuple[str, str, datetime]]:
+    def alarms(self, now: datetime, horizon: timedelta) -> list[Alarm]:
         until = now + horizon
         query = select(_D.key, _D.channel, _D.due_utc, _D.next_attempt_utc).where(
             _D.state == State.PLANNED,
@@ -831,10 +832,10 @@ class SqlLedger:
         )
         with self._read() as connection:
             found = [
-                (r.key, r.channel, max(r.due_utc, r.next_attempt_utc or r.due_utc))
+                Alarm(r.key, r.channel, max(r.due_utc, r.next_attempt_utc or r.due_utc))
                 for r in connection.execute(query)
             ]
-        return sorted(found, key=lambda alarm: (alarm[2], alarm[0]))
+        return sorted(found, key=lambda alarm: (alarm.at, alarm.key))
 
     def due_channels(self, now: datetime) -> list[str]:
         query = (
@@ -1415,7 +1416,7 @@ class SqlLedger:
             self._settle(connection, moves, now)
         return [(move.key, move.to, move.why) for move in moves]
 
-    def blackout_ends(self, now: datetime, horizon: timedelta) -> list[tuple[str, str, datetime]]:
+    def blackout_ends(self, now: datetime, horizon: timedelta) -> list[Alarm]:
         query = (
             select(blackouts.c.id, blackouts.c.end_utc, _D.channel)
             .distinct()
@@ -1430,7 +1431,7 @@ class SqlLedger:
         )
         with self._read() as connection:
             return sorted(
-                (f"@blackout-end/{r.id}/{r.channel}", r.channel, r.end_utc)
+                Alarm(f"@blackout-end/{r.id}/{r.channel}", r.channel, r.end_utc)
                 for r in connection.execute(query)
             )
 

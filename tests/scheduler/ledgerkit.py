@@ -11,7 +11,7 @@ from campaigns.delivery import Delivery, DeliveryKey, Media, Status
 from campaigns.platforms import PLATFORMS
 from connectors.base import (
     Capabilities,
-    ChannelConfig,
+    ChannelAccess,
     CheckReport,
     Connector,
     PlatformRef,
@@ -109,7 +109,7 @@ class ScriptedConnector(Connector):
     )
 
     def __init__(self, channel: str = "x-main", *steps: Step) -> None:
-        super().__init__(ChannelConfig(channel, "x"))
+        super().__init__(ChannelAccess(channel, "x"))
         self.steps = list(steps)
         self.posts: list[Post] = []
         self.found: dict[str, PlatformRef] = {}

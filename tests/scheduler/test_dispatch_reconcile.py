@@ -1,4 +1,4 @@
-"""Reconciling unknown deliveries on platforms that recognise a repeat (DESIGN rule 5).
+"""Reconciling unknown deliveries on platforms that recognise a repeat (docs/design.md rule 5).
 
 With a request key (Mastodon) a delivery is sent again directly while the platform still
 remembers the key: within its window, counted from the earliest attempt that may have gone

@@ -1,4 +1,4 @@
-"""Claim, publish, fence (DESIGN rule 4): order, leases, outcomes, threads and deadlines."""
+"""Claim, publish, fence (docs/design.md rule 4): order, leases, outcomes, threads and deadlines."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from scheduler.config import RateBudget
+from scheduler.config import RateSettings
 from scheduler.ledger.api import (
     Claim,
     Failed,
@@ -429,7 +429,7 @@ def test_renew_extends_only_a_claim_still_held(ledger: SqlLedger) -> None:
 
 
 def test_a_rate_budget_is_shared_by_every_owner(ledger: SqlLedger) -> None:
-    rate = RateBudget(posts=2, per=timedelta(hours=1), min_interval=MINUTE)
+    rate = RateSettings(posts=2, per=timedelta(hours=1), min_interval=MINUTE)
     ledger.sync([delivery(f"p{i}") for i in range(5)], NOW)
     first = ledger.claim("x-main", "daemon-a", LEASE, NOW, rate=rate)
     assert first is not None

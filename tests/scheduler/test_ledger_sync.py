@@ -1,4 +1,4 @@
-"""Sync is an upsert keyed by delivery key (DESIGN rule 3), on both back-ends."""
+"""Sync is an upsert keyed by delivery key (docs/design.md rule 3), on both back-ends."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from connectors.base import ChannelConfig
+from connectors.base import ChannelAccess
 from connectors.registry import CONNECTORS, capabilities, connector_class
 from scheduler.ledger.api import OPERATOR_RETRY, Cause, State, Transition
 from scheduler.repeats import REPEAT_MARGIN, REPEATED, first_open_attempt, repeat_verdict
@@ -75,9 +75,9 @@ def test_an_operator_retry_or_a_look_up_that_found_nothing_clears_it() -> None:
     assert first_open_attempt([*LOST, lookalike]) is None
 
 
-def channel(platform: str) -> ChannelConfig:
+def channel(platform: str) -> ChannelAccess:
     options = {"format": "matrix"} if platform == "webhook" else {}
-    return ChannelConfig("ch", platform, options=options)
+    return ChannelAccess("ch", platform, options=options)
 
 
 @pytest.mark.parametrize("platform", sorted(CONNECTORS))
@@ -98,7 +98,7 @@ def test_a_webhook_channel_is_judged_by_its_format() -> None:
     assert connector_class("webhook").capabilities.idempotency == "none"
     matrix = capabilities(channel("webhook"))
     assert matrix.idempotency == "key" and matrix.lookup
-    slack = capabilities(ChannelConfig("ch", "webhook", options={"format": "slack"}))
+    slack = capabilities(ChannelAccess("ch", "webhook", options={"format": "slack"}))
     assert slack.idempotency == "none" and not slack.lookup
 
 
