@@ -32,7 +32,7 @@ from campaigns.platforms import PLATFORMS
 from campaigns.yamlsource import SourceMap
 from connectors.base import (
     Capabilities,
-    ChannelConfig,
+    ChannelAccess,
     CheckReport,
     Connector,
     Figures,
@@ -135,7 +135,7 @@ def measure(url: str) -> list[tuple[str, float]]:
     ledger = sent_ledger(url)
     try:
         settings = bench_config()
-        connectors = {channel(n): Instant(ChannelConfig(channel(n), "x")) for n in range(CHANNELS)}
+        connectors = {channel(n): Instant(ChannelAccess(channel(n), "x")) for n in range(CHANNELS)}
         clock = [SENT + timedelta(minutes=30)]
         collector = Collector(ledger, settings, connectors=connectors, clock=lambda: clock[0])
         store = FigureStore(ledger)

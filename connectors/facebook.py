@@ -17,7 +17,7 @@ from connectors.base import (
     Ambiguous,
     AuthFailed,
     Capabilities,
-    ChannelConfig,
+    ChannelAccess,
     CheckReport,
     Connector,
     MediaFile,
@@ -42,7 +42,7 @@ class FacebookConnector(Connector):
         rules=PLATFORMS["facebook"], idempotency="none", lookup=False
     )
 
-    def __init__(self, config: ChannelConfig) -> None:
+    def __init__(self, config: ChannelAccess) -> None:
         super().__init__(config)
         self._token = config.credentials["page_access_token"]
         self._page = str(config.options["page_id"])

@@ -21,7 +21,7 @@ from connectors.base import (
     Ambiguous,
     AuthFailed,
     Capabilities,
-    ChannelConfig,
+    ChannelAccess,
     CheckReport,
     Connector,
     Duplicate,
@@ -72,7 +72,7 @@ class LinkedInConnector(Connector):
         rules=PLATFORMS["linkedin"], idempotency="lookup", lookup=True
     )
 
-    def __init__(self, config: ChannelConfig) -> None:
+    def __init__(self, config: ChannelAccess) -> None:
         super().__init__(config)
         self._token = config.credentials["access_token"]
         self._author = str(config.options["author"])

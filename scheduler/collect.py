@@ -178,7 +178,7 @@ def build_connectors(
     for name in config.channels if channels is None else channels:
         try:
             credentials = config.credentials(name)
-            built[name] = create(config.channel_config(name, credentials))
+            built[name] = create(config.channel_access(name, credentials))
         except InputError as exc:
             problems[name] = "its credentials cannot be read: " + "; ".join(
                 p.message for p in exc.problems

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from campaigns.channels import ChannelSpec
+from campaigns.channels import KnownChannel
 from campaigns.durations import Duration, PositiveDuration, format_duration
 from campaigns.modelcheck import check_model
 from campaigns.platforms import PLATFORMS
@@ -28,7 +28,7 @@ from campaigns.textfile import UnreadableText, read_text
 from campaigns.yamlsource import Document, SourceMap, read_yaml
 
 if TYPE_CHECKING:
-    from connectors.base import ChannelConfig
+    from connectors.base import ChannelAccess
 
 
 Platform = Literal[
@@ -42,7 +42,9 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class RateBudget(_Strict):
+class RateSettings(_Strict):
+    """A channel's `rate`: the pace Clarion keeps on it, whatever the platform allows."""
+
     posts: int = Field(gt=0)
     per: PositiveDuration
     min_interval: Duration = timedelta(0)
@@ -64,7 +66,7 @@ class ChannelSettings(_Strict):
     base_url: str | None = None
     max_length: int | None = Field(default=None, gt=0)
     options: dict[str, Any] = {}
-    rate: RateBudget | None = None
+    rate: RateSettings | None = None
     timeout: PositiveDuration = timedelta(seconds=30)
     figures: ChannelFigures = ChannelFigures()
 
@@ -311,9 +313,9 @@ class Config:
             return self.file.channels
         return {name: ChannelSettings(platform=p) for name, p in DEFAULT_CHANNELS.items()}
 
-    def channel_specs(self) -> dict[str, ChannelSpec]:
+    def known_channels(self) -> dict[str, KnownChannel]:
         return {
-            name: ChannelSpec(
+            name: KnownChannel(
                 name,
                 settings.platform,
                 settings.max_length,
@@ -324,17 +326,17 @@ class Config:
             for name, settings in self.channels.items()
         }
 
-    def channel_config(
+    def channel_access(
         self, name: str, credentials: Mapping[str, str] | None = None
-    ) -> ChannelConfig:
+    ) -> ChannelAccess:
         """What the channel's connector is given. Connectors that must remember something
         across restarts (Threads containers) get a folder under state_dir unless the channel
         names its own `options.state_dir`."""
-        from connectors.base import ChannelConfig
+        from connectors.base import ChannelAccess
 
         settings = self.channels[name]
         options = {"state_dir": str(self.state_dir / "channels"), **settings.options}
-        return ChannelConfig(
+        return ChannelAccess(
             name,
             settings.platform,
             settings.account,
@@ -504,6 +506,6 @@ def _channel_problems(config: Config) -> list[Problem]:
                     config.where("channels", name, "max_length"),
                 )
             )
-        for key, message in settings_problems(config.channel_config(name)):
+        for key, message in settings_problems(config.channel_access(name)):
             problems.append(Problem("error", message, config.where("channels", name, key)))
     return problems

@@ -186,7 +186,8 @@ class Metrics:
 class DispatchObserver:
     """The dispatcher's listener: a log line per outcome, with the delivery's key, campaign
     and channel as fields, and the metrics. A post later than `alert_lateness` raises a
-    warning and counts in `clarion_late_alerts_total` (rule 6: nothing goes unnoticed)."""
+    warning and counts in `clarion_late_alerts_total` (docs/design.md rule 6: nothing goes
+    unnoticed)."""
 
     def __init__(
         self,

@@ -12,7 +12,7 @@ from campaigns.platforms import PLATFORMS
 from campaigns.yamlsource import SourceMap
 from connectors.base import (
     Capabilities,
-    ChannelConfig,
+    ChannelAccess,
     CheckReport,
     Connector,
     Figures,
@@ -38,7 +38,7 @@ class FiguresConnector(Connector):
     )
 
     def __init__(self, channel: str = "x-main", **answers: Answer | list[Answer]) -> None:
-        super().__init__(ChannelConfig(channel, "x"))
+        super().__init__(ChannelAccess(channel, "x"))
         self.answers: dict[str, list[Answer]] = {
             k: v if isinstance(v, list) else [v] for k, v in answers.items()
         }
