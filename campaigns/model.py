@@ -558,4 +558,5 @@ class Campaign:
     title: str
     timezone: str
     file: str
-    plan: CampaignFile
+    definition: CampaignFile
+    """The file's content, checked against the model."""

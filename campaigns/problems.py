@@ -20,6 +20,12 @@ class Location:
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.col}"
 
+    @classmethod
+    def parse(cls, text: str) -> Location:
+        """The location `str()` wrote; ValueError if `text` is not one."""
+        file, line, col = text.rsplit(":", 2)
+        return cls(file, int(line), int(col))
+
 
 @dataclass(frozen=True, slots=True)
 class Problem:

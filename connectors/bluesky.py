@@ -34,17 +34,17 @@ from connectors import linkcard
 from connectors.base import (
     AuthFailed,
     Capabilities,
-    ChannelConfig,
+    ChannelAccess,
     CheckReport,
     Connector,
     Figures,
     FiguresUnavailable,
     MediaFile,
+    PlatformBudget,
     PlatformRef,
     Post,
     Published,
     PublishError,
-    RateBudget,
     Rejected,
     RetryLater,
 )
@@ -114,7 +114,7 @@ class BlueskyConnector(Connector):
     )
     public_credentials: ClassVar[frozenset[str]] = frozenset({"identifier"})
 
-    def __init__(self, config: ChannelConfig) -> None:
+    def __init__(self, config: ChannelAccess) -> None:
         super().__init__(config)
         problems = settings_problems(config)
         if problems:
@@ -123,7 +123,7 @@ class BlueskyConnector(Connector):
         self._password = config.credentials["app_password"]
         self._client = build_client(config, DEFAULT_PDS)
         self._session: _Session | None = None
-        self._budgets: dict[str, RateBudget] = {}
+        self._budgets: dict[str, PlatformBudget] = {}
         self._link_cards = bool(config.options.get("link_cards", True))
 
     # -- the contract --------------------------------------------------------------------
@@ -455,7 +455,7 @@ class BlueskyConnector(Connector):
         return super().secrets() + session
 
 
-def login(io: LoginIO, config: ChannelConfig) -> dict[str, str]:
+def login(io: LoginIO, config: ChannelAccess) -> dict[str, str]:
     """Check a handle and app password with Bluesky; return them as the channel's credentials."""
     io.say(
         "Clarion signs in to Bluesky with an app password, never your main password.\n"
@@ -588,7 +588,7 @@ def _datetime(when: datetime) -> str:
     return when.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def _budget(response: httpx.Response) -> RateBudget | None:
+def _budget(response: httpx.Response) -> PlatformBudget | None:
     headers = response.headers
     scope = _scope(headers.get("RateLimit-Policy"), headers.get("RateLimit-Limit"))
     return header_budget(headers, "ratelimit", scope, epoch_reset)

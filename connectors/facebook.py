@@ -19,7 +19,7 @@ from connectors.base import (
     Ambiguous,
     AuthFailed,
     Capabilities,
-    ChannelConfig,
+    ChannelAccess,
     CheckReport,
     Connector,
     Figures,
@@ -55,7 +55,7 @@ class FacebookConnector(Connector):
         rules=PLATFORMS["facebook"], idempotency="none", lookup=False, figures=True
     )
 
-    def __init__(self, config: ChannelConfig) -> None:
+    def __init__(self, config: ChannelAccess) -> None:
         super().__init__(config)
         self._token = config.credentials["page_access_token"]
         self._page = str(config.options["page_id"])

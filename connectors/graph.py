@@ -15,11 +15,11 @@ import httpx
 
 from connectors.base import (
     AuthFailed,
-    ChannelConfig,
+    ChannelAccess,
     Duplicate,
     FiguresUnavailable,
+    PlatformBudget,
     PublishError,
-    RateBudget,
     Rejected,
     RetryLater,
 )
@@ -38,7 +38,7 @@ DUPLICATE = 506
 USAGE_HEADER = "x-business-use-case-usage"
 
 
-def graph_client(config: ChannelConfig, default_base_url: str, token: str) -> httpx.Client:
+def graph_client(config: ChannelAccess, default_base_url: str, token: str) -> httpx.Client:
     """Requests carry the token as `access_token`, as Meta documents every call."""
     return secret_client(config, default_base_url, with_query("access_token", token))
 
@@ -157,7 +157,7 @@ def regain_access(headers: httpx.Headers, now: datetime | None = None) -> dateti
     return _after(max((_eta(entry) for entry in usage(headers)), default=0.0), now)
 
 
-def usage_budgets(headers: httpx.Headers) -> list[RateBudget]:
+def usage_budgets(headers: httpx.Headers) -> list[PlatformBudget]:
     """Business use case usage as budgets in percent: the highest of calls, CPU and time."""
     budgets = []
     for entry in usage(headers):
@@ -170,7 +170,7 @@ def usage_budgets(headers: httpx.Headers) -> list[RateBudget]:
             default=0.0,
         )
         budgets.append(
-            RateBudget(
+            PlatformBudget(
                 scope=f"{entry.get('type', 'API')} calls, % of the business use case limit",
                 limit=100,
                 remaining=max(0, 100 - round(used)),

@@ -22,7 +22,7 @@ from connectors.base import (
     Ambiguous,
     AuthFailed,
     Capabilities,
-    ChannelConfig,
+    ChannelAccess,
     CheckReport,
     Connector,
     Duplicate,
@@ -76,7 +76,7 @@ class LinkedInConnector(Connector):
         rules=PLATFORMS["linkedin"], idempotency="lookup", lookup=True, figures=True
     )
 
-    def __init__(self, config: ChannelConfig) -> None:
+    def __init__(self, config: ChannelAccess) -> None:
         super().__init__(config)
         self._token = config.credentials["access_token"]
         self._author = str(config.options["author"])

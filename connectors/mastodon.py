@@ -23,18 +23,18 @@ from connectors.base import (
     Ambiguous,
     AuthFailed,
     Capabilities,
-    ChannelConfig,
+    ChannelAccess,
     CheckReport,
     Connector,
     Figures,
     FiguresUnavailable,
     LookupUnavailable,
     MediaFile,
+    PlatformBudget,
     PlatformRef,
     Post,
     Published,
     PublishError,
-    RateBudget,
     Rejected,
     RetryLater,
 )
@@ -63,13 +63,13 @@ LOOKUP_PAGES = 5
 NOT_READY_RETRIES = 3
 
 
-def _base_url(config: ChannelConfig) -> str:
+def _base_url(config: ChannelAccess) -> str:
     if not config.base_url:
         raise ValueError(f"mastodon needs base_url: {REQUIRED_BASE_URL['mastodon']}")
     return config.base_url
 
 
-def _budget(response: httpx.Response, scope: str) -> list[RateBudget]:
+def _budget(response: httpx.Response, scope: str) -> list[PlatformBudget]:
     found = header_budget(response.headers, "x-ratelimit", scope, iso_reset)
     return [found] if found else []
 
@@ -116,7 +116,7 @@ class MastodonConnector(Connector):
         idempotency_window=timedelta(hours=1),
     )
 
-    def __init__(self, config: ChannelConfig) -> None:
+    def __init__(self, config: ChannelAccess) -> None:
         super().__init__(config)
         token = config.credentials.get("access_token")
         if not token:
@@ -314,7 +314,7 @@ class MastodonConnector(Connector):
         )
 
 
-def login(io: LoginIO, config: ChannelConfig) -> dict[str, str]:
+def login(io: LoginIO, config: ChannelAccess) -> dict[str, str]:
     """Register Clarion as an app on the instance, have the user authorize it in a browser,
     and trade the code they paste for an access token."""
     base = _base_url(config).rstrip("/")

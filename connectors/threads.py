@@ -30,18 +30,18 @@ import httpx
 from campaigns.platforms import PLATFORMS
 from connectors.base import (
     Capabilities,
-    ChannelConfig,
+    ChannelAccess,
     CheckReport,
     Connector,
     Duplicate,
     Figures,
     LookupUnavailable,
     MediaFile,
+    PlatformBudget,
     PlatformRef,
     Post,
     Published,
     PublishError,
-    RateBudget,
     Rejected,
     RetryLater,
 )
@@ -139,7 +139,7 @@ class ThreadsConnector(Connector):
     ready_interval: ClassVar[float] = 2.0
     """Seconds between container status checks before publishing."""
 
-    def __init__(self, config: ChannelConfig) -> None:
+    def __init__(self, config: ChannelAccess) -> None:
         super().__init__(config)
         self._token = config.credentials["access_token"]
         self._user = str(config.options["user_id"])
@@ -390,12 +390,12 @@ class ThreadsConnector(Connector):
         self._client.close()
 
 
-def _budget(scope: str, used: Any, config: Any) -> RateBudget:
+def _budget(scope: str, used: Any, config: Any) -> PlatformBudget:
     total = config.get("quota_total") if isinstance(config, dict) else None
     if not isinstance(total, int):
-        return RateBudget(scope, None, None, None)
+        return PlatformBudget(scope, None, None, None)
     spent = used if isinstance(used, int) else 0
-    return RateBudget(scope, total, max(0, total - spent), None)
+    return PlatformBudget(scope, total, max(0, total - spent), None)
 
 
 def _id(response: httpx.Response) -> str:

@@ -25,18 +25,18 @@ from connectors.base import (
     Ambiguous,
     AuthFailed,
     Capabilities,
-    ChannelConfig,
+    ChannelAccess,
     CheckReport,
     Connector,
     Duplicate,
     Figures,
     FiguresUnavailable,
     LookupUnavailable,
+    PlatformBudget,
     PlatformRef,
     Post,
     Published,
     PublishError,
-    RateBudget,
     Rejected,
     RetryLater,
     before_sending,
@@ -143,7 +143,7 @@ def _is_duplicate(problem: Mapping[str, Any]) -> bool:
     return "duplicate content" in str(problem.get("detail") or "").lower()
 
 
-def budgets(headers: Mapping[str, str], endpoint: str) -> list[RateBudget]:
+def budgets(headers: Mapping[str, str], endpoint: str) -> list[PlatformBudget]:
     found = (
         header_budget(headers, prefix, f"{scope} ({endpoint})", epoch_reset)
         for prefix, scope in _WINDOWS
@@ -205,7 +205,7 @@ class XConnector(Connector):
         rules=PLATFORMS["x"], idempotency="lookup", lookup=True, figures=True
     )
 
-    def __init__(self, config: ChannelConfig) -> None:
+    def __init__(self, config: ChannelAccess) -> None:
         super().__init__(config)
         base = (config.base_url or DEFAULT_BASE_URL).rstrip("/")
         problem = base_url_problem(base)
@@ -471,7 +471,7 @@ def _login_error(exc: tweepy.TweepyException, step: str) -> PublishError:
     return AuthFailed(f"X refused to {step}" + (f" ({status})" if status else ""), status=status)
 
 
-def login(io: LoginIO, config: ChannelConfig) -> dict[str, str]:
+def login(io: LoginIO, config: ChannelAccess) -> dict[str, str]:
     """OAuth 1.0a with a PIN: the app's keys come from config.yaml (or are asked for), the
     user authorizes the app in a browser and types the PIN that X shows."""
     base = (config.base_url or DEFAULT_BASE_URL).rstrip("/")
@@ -504,7 +504,7 @@ def login(io: LoginIO, config: ChannelConfig) -> dict[str, str]:
         raise _login_error(exc, "accept the PIN") from None
     tokens = {"access_token": token, "access_token_secret": secret}
     connector = XConnector(
-        ChannelConfig(config.name, "x", credentials=app | tokens, base_url=config.base_url)
+        ChannelAccess(config.name, "x", credentials=app | tokens, base_url=config.base_url)
     )
     try:
         _, username = connector._me()

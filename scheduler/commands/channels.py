@@ -79,7 +79,7 @@ def _check_one(config: Config, name: str, redactor: Redactor) -> _Checked:
         return _Checked(name, platform, CheckReport(ok=False, problems=problems))
     redactor.add(credentials.values())
     try:
-        connector = create(config.channel_config(name, credentials))
+        connector = create(config.channel_access(name, credentials))
     except (ValueError, ImportError) as exc:
         return _Checked(name, platform, CheckReport(ok=False, problems=[str(exc)]))
     try:
@@ -276,7 +276,7 @@ def login(channel: str, config_path: Path | None, write_to: Path | None, force: 
     if write_to is not None and write_to.exists() and not force:
         raise _fail(f"{write_to} exists; add --force to replace it")
     try:
-        secrets = flow(_Terminal(), config.channel_config(channel, _readable(config, channel)))
+        secrets = flow(_Terminal(), config.channel_access(channel, _readable(config, channel)))
     except PublishError as exc:
         raise _fail(exc.reason, EXIT_PROBLEMS) from None
     except ValueError as exc:

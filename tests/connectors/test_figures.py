@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from connectors.base import (
-    ChannelConfig,
+    ChannelAccess,
     Connector,
     Figures,
     FiguresUnavailable,
@@ -73,8 +73,8 @@ class Platform:
 
     name: str
     fake: Callable[[], FakePlatform]
-    config: ChannelConfig
-    build: Callable[[ChannelConfig], Connector]
+    config: ChannelAccess
+    build: Callable[[ChannelAccess], Connector]
     reacted: Figures
     """What `figures()` reads after one like, repost, reply and quote by others."""
     missing: PlatformRef
@@ -169,7 +169,7 @@ PLATFORMS = [
     Platform(
         "mastodon",
         MastodonFake,
-        ChannelConfig(
+        ChannelAccess(
             "mastodon-main", "mastodon", credentials={"access_token": mastodon.ACCESS_TOKEN}
         ),
         MastodonConnector,
@@ -182,7 +182,7 @@ PLATFORMS = [
     Platform(
         "bluesky",
         _bluesky_fake,
-        ChannelConfig(
+        ChannelAccess(
             "bluesky-main",
             "bluesky",
             credentials={"identifier": HANDLE, "app_password": APP_PASSWORD},
@@ -198,7 +198,7 @@ PLATFORMS = [
     Platform(
         "x",
         XFake,
-        ChannelConfig(
+        ChannelAccess(
             "x-main",
             "x",
             credentials={
@@ -226,7 +226,7 @@ PLATFORMS = [
     Platform(
         "linkedin",
         LinkedInFake,
-        ChannelConfig(
+        ChannelAccess(
             "linkedin-page",
             "linkedin",
             credentials={"access_token": linkedin.TOKEN},
@@ -242,7 +242,7 @@ PLATFORMS = [
     Platform(
         "facebook",
         FacebookFake,
-        ChannelConfig(
+        ChannelAccess(
             "facebook-page",
             "facebook",
             credentials={"page_access_token": facebook.TOKEN},
@@ -258,7 +258,7 @@ PLATFORMS = [
     Platform(
         "threads",
         ThreadsFake,
-        ChannelConfig(
+        ChannelAccess(
             "threads-main",
             "threads",
             credentials={"access_token": threads.TOKEN},
@@ -427,19 +427,19 @@ def test_facebook_without_read_insights_gives_counts_without_views() -> None:
 def test_platforms_without_figures_say_so(tmp_path: Path) -> None:
     connectors = [
         TelegramConnector(
-            ChannelConfig(
+            ChannelAccess(
                 "telegram", "telegram", credentials={"bot_token": "1:x"}, options={"chat_id": "1"}
             )
         ),
         create(
-            ChannelConfig(
+            ChannelAccess(
                 "slack",
                 "webhook",
                 credentials={"url": "https://hooks.slack.com/services/T/B/x"},
                 options={"format": "slack"},
             )
         ),
-        OutboxConnector(ChannelConfig("dry", "mastodon"), tmp_path / "outbox.jsonl"),
+        OutboxConnector(ChannelAccess("dry", "mastodon"), tmp_path / "outbox.jsonl"),
     ]
     for connector in connectors:
         assert not connector.capabilities.figures

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from click.testing import CliRunner, Result
 
-from connectors.base import ChannelConfig
+from connectors.base import ChannelAccess
 from connectors.fakes import mastodon as mastodon_fake
 from connectors.fakes import x as x_fake
 from connectors.fakes.mastodon import MastodonFake
@@ -255,7 +255,7 @@ def test_login_to_mastodon_registers_an_app_and_trades_the_code(
     prefix = "export MASTODON_TOKEN="
     assert result.stdout.startswith(prefix)
     token = result.stdout.strip()[len(prefix) :]
-    channel = ChannelConfig(
+    channel = ChannelAccess(
         "m", "mastodon", credentials={"access_token": token}, base_url=mastodon.base_url
     )
     assert MastodonConnector(channel).check().ok

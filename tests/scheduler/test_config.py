@@ -169,7 +169,7 @@ def test_channel_config_gives_connectors_a_state_folder(tmp_path: Path) -> None:
         "    options: {user_id: '1'}\n"
         "    timeout: 5s\n",
     )
-    channel = load_config(path).channel_config("th", {"access_token": "t"})
+    channel = load_config(path).channel_access("th", {"access_token": "t"})
     assert channel.options["state_dir"] == str(tmp_path / "st" / "channels")
     assert channel.timeout == 5.0
     assert "'t'" not in repr(channel)

@@ -127,8 +127,11 @@ def test_exported_views_are_accessible_and_inert(
     assert offline["network"] == []
 
 
-def shown(page: Any) -> int:
-    return int(page.locator("#shown").inner_text())
+def assert_shown(page: Any, count: int) -> None:
+    """The page's script counts what the filters let through once it has run: wait for it."""
+    from playwright.sync_api import expect
+
+    expect(page.locator("#shown")).to_have_text(str(count))
 
 
 def test_calendar_filters_views_and_zones_work_from_disk(
@@ -141,7 +144,8 @@ def test_calendar_filters_views_and_zones_work_from_disk(
     page.select_option("#f-channel", "telegram-news")
     page.select_option("#f-audience", "us-en")
     assert "channel=telegram-news" in page.url and "audience=us-en" in page.url
-    assert shown(page) == page.locator("li.event:visible").count() == 4
+    assert_shown(page, 4)
+    assert page.locator("li.event:visible").count() == 4
     texts = page.locator("li.event:visible").all_inner_texts()
     assert all("telegram-news · us-en" in t for t in texts)
     assert busy.locator(".more").is_hidden()
@@ -152,15 +156,16 @@ def test_calendar_filters_views_and_zones_work_from_disk(
     page.wait_for_url("**/calendar-Europe-Brussels-week-2027-02-01.html#*")
     assert "channel=telegram-news" in page.url
     assert page.locator("#f-channel").input_value() == "telegram-news"
-    assert shown(page) == 0  # the month's first week is quiet
+    assert_shown(page, 0)  # the month's first week is quiet
     page.get_by_role("link", name="next week →").click()
     assert page.url.endswith("week-2027-02-08.html#channel=telegram-news&audience=us-en")
-    assert shown(page) == 4
+    assert_shown(page, 4)
     page.get_by_role("link", name="9 Feb", exact=True).click()  # to the day, still filtered
     assert "day-2027-02-09" in page.url
-    assert shown(page) == 3  # launch and the thread's two parts; hostile is the next day
+    assert_shown(page, 3)  # launch and the thread's two parts; hostile is the next day
     page.get_by_role("link", name="next day →").click()
-    assert "day-2027-02-10" in page.url and shown(page) == 1
+    assert "day-2027-02-10" in page.url
+    assert_shown(page, 1)
 
     page.goto(shared.replace(MONTH, "calendar-Europe-Brussels-day-2027-02-09.html"))
     page.select_option("#f-channel", "x-main")
@@ -172,16 +177,17 @@ def test_calendar_filters_views_and_zones_work_from_disk(
     assert "09:00 EST" in page.locator("li.event:visible").filter(has_text="launch").inner_text()
 
     page.select_option("#f-state", "sent")
-    assert shown(page) == 0
+    assert_shown(page, 0)
     page.select_option("#f-state", "")
     page.fill("#f-from", "2027-02-10")
     page.locator("#f-from").dispatch_event("change")
-    assert shown(page) == 0 and "from=2027-02-10" in page.url
+    assert_shown(page, 0)
+    assert "from=2027-02-10" in page.url
 
     other = page.context.new_page()  # whoever opens the shared link sees the same view
     other.goto(shared)
+    assert_shown(other, 4)
     assert other.locator("#f-audience").input_value() == "us-en"
-    assert shown(other) == 4
     other.select_option("#f-colour", "campaign")
     assert other.locator("[data-legend=campaign]").is_visible()
     assert other.locator("[data-legend=channel]").is_hidden()
