@@ -51,6 +51,14 @@ class RateSettings(_Strict):
     """At least this long between two posts on the channel, so bursts are spread out."""
 
 
+class ChannelFigures(_Strict):
+    """A channel's own figures policy: what it sets replaces `policies.figures`."""
+
+    after: list[PositiveDuration] | None = None
+    """When its posts' figures are read, after each went out; [] reads none."""
+    per_round: int | None = Field(default=None, ge=1)
+
+
 class ChannelSettings(_Strict):
     platform: Platform
     account: str | None = None
@@ -60,6 +68,7 @@ class ChannelSettings(_Strict):
     options: dict[str, Any] = {}
     rate: RateSettings | None = None
     timeout: PositiveDuration = timedelta(seconds=30)
+    figures: ChannelFigures = ChannelFigures()
 
     @field_validator("credentials")
     @classmethod
@@ -85,6 +94,34 @@ class RetryPolicy(_Strict):
     max_delay: PositiveDuration = timedelta(minutes=30)
 
 
+class FigureRetry(_Strict):
+    attempts: int = Field(default=8, ge=1)
+    first_delay: PositiveDuration = timedelta(minutes=5)
+    max_delay: PositiveDuration = timedelta(hours=6)
+
+
+class FigurePolicy(_Strict):
+    """When and how fast the daemon reads how sent posts were received (`scheduler.collect`)."""
+
+    after: list[PositiveDuration] = [timedelta(hours=1), timedelta(hours=24), timedelta(days=7)]
+    """The moments, after a post went out, at which its figures are read."""
+    every: PositiveDuration = timedelta(minutes=1)
+    """How often the collector looks for readings that are due."""
+    per_round: int = Field(default=20, ge=1)
+    """At most this many posts read per channel in one round."""
+    headroom: float = Field(default=0.5, ge=0, lt=1)
+    """Share of a channel's posting budget (`rate:`) kept for publishing: collection on the
+    channel waits while more than the rest of it is spent."""
+    retry: FigureRetry = FigureRetry()
+
+    def moments(self, channel: ChannelSettings) -> list[timedelta]:
+        found = self.after if channel.figures.after is None else channel.figures.after
+        return sorted(found)
+
+    def per_round_of(self, channel: ChannelSettings) -> int:
+        return channel.figures.per_round or self.per_round
+
+
 class Policies(_Strict):
     not_after: PositiveDuration | None = timedelta(hours=2)
     """Default lateness after which a delivery expires instead of going out."""
@@ -105,6 +142,7 @@ class Policies(_Strict):
     """How long an unknown delivery is left alone before it is looked up or sent again: the
     platform may still be working on the request whose answer was lost, and a repeat that
     arrives meanwhile is not recognised (Mastodon stores a request key once the post exists)."""
+    figures: FigurePolicy = FigurePolicy()
 
 
 def parse_listen(listen: str) -> tuple[str, int]:

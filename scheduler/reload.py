@@ -179,7 +179,7 @@ class Planner:
         found = set()
         for campaign in set(self._ledger.campaigns()) - set(named):
             rows = self._ledger.rows(campaign, limit=1)
-            if rows and rows[0].delivery.source_file in broken:
+            if rows and rows[0].source_file in broken:
                 found.add(campaign)
         return found
 

@@ -166,7 +166,7 @@ def gather(
     ledger: SqlLedger, config: Config, now: datetime, campaign: str | None = None
 ) -> StatusReport:
     """The report on one campaign, or all of them (None), at `now`."""
-    from scheduler.ledger.sql import IDENTITY
+    from scheduler.sync import IDENTITY
 
     def brief(row: Row, at: Circumstances | None = None) -> Listed:
         upcoming = row.next_attempt_utc
