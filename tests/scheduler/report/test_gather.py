@@ -49,17 +49,6 @@ def test_figures_not_read_yet_are_said_so(seeded: SqlLedger) -> None:
     assert telegram.coverage is Coverage.NOT_YET
 
 
-def test_a_ledger_without_the_collection_table_reads_as_not_collected_yet(
-    ledger: SqlLedger,
-) -> None:
-    from tests.scheduler.ledgerkit import delivery
-
-    ledger.sync([delivery("p1", channel="mastodon-main", platform="mastodon")], NOW)
-    report = build_report(ledger, has_figures=has_figures)
-    assert report.campaign is None
-    assert [p.state for p in report.posts] == ["planned"]
-
-
 def test_breakdowns_add_up_the_latest_reading_of_each_post(report: Report) -> None:
     languages = {g.name: g for g in report.groups["language"]}
     assert languages["en"].totals["likes"] == 12 + 0 + 7
