@@ -91,6 +91,11 @@ def test_the_web_view_shows_the_report(page: Any, tmp_path: Path) -> None:
         page.get_by_role("button", name="Show").click()
         assert page.locator("h1").inner_text() == "Campaign report: sayno"
         assert drawn(page) == CHARTS
+        page.fill("#report-from", "2027-02-09")
+        page.fill("#report-until", "2027-02-09")
+        page.get_by_role("button", name="Show").click()
+        assert "until 2027-02-10 00:00 UTC (excluded)" in page.locator(".report").inner_text()
+        assert page.locator("#r-health tbody tr").last.inner_text().split() == ["Total", "7"]
         assert errors == []
         assert_inert(page)
         assert "<script>window.pwned=1</script>" in page.locator("#r-top").inner_text()
