@@ -25,7 +25,7 @@ from campaigns.durations import format_duration
 from campaigns.length import Length
 from campaigns.model import CampaignFile, Localized, MediaItem, Override, Post
 from campaigns.platforms import GIF, PLATFORMS
-from campaigns.problems import Location, Problems, Severity
+from campaigns.problems import HintedError, Location, Problems, Severity
 from campaigns.safety import bounds
 from campaigns.timeexpr import Anchor, Instant, TimeExpr, resolve
 from campaigns.yamlsource import PathKey, SourceMap
@@ -39,12 +39,6 @@ def did_you_mean(word: str, choices: Sequence[str], what: str) -> str:
     if choices:
         return f"{what}: " + ", ".join(choices)
     return f"no {what} are declared"
-
-
-def split_hint(exc: Exception) -> tuple[str, str | None]:
-    """A ValueError's message and the hint it carries after ' | hint: ', as validators write."""
-    message, _, hint = str(exc).partition(" | hint: ")
-    return message, hint or None
 
 
 @dataclass(frozen=True, slots=True)
@@ -296,7 +290,7 @@ def span(
         first = resolve(start, scope.anchors, zone)
         last = resolve(until, scope.anchors, zone, end=True).utc
     except ValueError as exc:
-        scope.problems.error(scope.at(*path), *split_hint(exc))
+        scope.problems.error(scope.at(*path), *HintedError.parts(exc))
         return None
     if first.utc > last:
         scope.problems.error(

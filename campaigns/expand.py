@@ -31,14 +31,13 @@ from campaigns.checks import (
     post_variants,
     report,
     span,
-    split_hint,
     words,
 )
 from campaigns.delivery import Delivery, DeliveryKey, Media, hash_content
 from campaigns.length import measure
 from campaigns.localtime import zone
 from campaigns.model import Link, LinkSpec, Localized, MediaItem, OneLink, Override, Post
-from campaigns.problems import Location, Severity
+from campaigns.problems import HintedError, Location, Severity
 from campaigns.recurrence import (
     MAX_OCCURRENCES,
     Occurrence,
@@ -285,7 +284,7 @@ class _PostExpander:
             )
             return None
         except ValueError as exc:
-            scope.problems.error(where, *split_hint(exc))
+            scope.problems.error(where, *HintedError.parts(exc))
             return None
         if found is None:
             return None
