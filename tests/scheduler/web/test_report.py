@@ -1,6 +1,6 @@
-"""The HTML report in headless Chromium: the file opened from disk (offline, its own Content
-Security Policy) and the web view's /report page. Charts are drawn, nothing is logged to the
-console, hostile campaign text stays text."""
+"""The HTML report (scheduler/report) in headless Chromium: the file opened from disk
+(offline, its own Content Security Policy) and the web view's /report page. Charts are drawn,
+nothing is logged to the console, hostile campaign text stays text."""
 
 from __future__ import annotations
 
@@ -11,14 +11,20 @@ from typing import Any
 import pytest
 
 from scheduler.ledger.sql import SqlLedger, open_ledger
-from scheduler.report import FORMATS, Report
-from tests.scheduler.report.reportkit import seed
+from scheduler.report import FORMATS, Report, build_report
+from tests.scheduler.report.reportkit import has_figures, seed
 from tests.scheduler.web.conftest import assert_inert, axe_violations, screenshot
 from tests.scheduler.web.webkit import campaign, serving, write_plan
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CHARTS = ["health", "language", "channel", "platform", "day", "growth"]
+
+
+@pytest.fixture
+def report(ledger: SqlLedger) -> Report:
+    seed(ledger)
+    return build_report(ledger, "sayno", has_figures=has_figures)
 
 
 def watch(page: Any) -> list[str]:
