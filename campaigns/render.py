@@ -64,7 +64,10 @@ def _may_hold(text: str, bares: tuple[str, ...]) -> bool:
     if not text.isascii() and _SURROGATE.search(text):
         return True
     folded = text.casefold()
-    return any(bare in folded for bare in bares)
+    for bare in bares:
+        if bare in folded:
+            return True
+    return False
 
 
 @lru_cache(maxsize=4096)
