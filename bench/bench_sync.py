@@ -29,12 +29,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from plangen import CHANNELS, write_plan
 
-from campaigns import ChannelSpec, LoadOptions, load_plans
+from campaigns import KnownChannel, LoadOptions, load_plan
 from campaigns.delivery import Delivery
 from campaigns.platforms import PLATFORMS
 from connectors.base import (
     Capabilities,
-    ChannelConfig,
+    ChannelAccess,
     CheckReport,
     Connector,
     PlatformRef,
@@ -208,7 +208,7 @@ class Sleeping(Connector):
 def dispatch_burst(ledger: SqlLedger) -> None:
     """Every channel dispatched by its own thread, as the daemon's workers do."""
     channels = [f"c{n}" for n in range(BURST_CHANNELS)]
-    connectors = {name: Sleeping(ChannelConfig(name, "x")) for name in channels}
+    connectors = {name: Sleeping(ChannelAccess(name, "x")) for name in channels}
     dispatcher = Dispatcher(ledger, connectors, Policies(), "bench", clock=lambda: NOW)
     threads = [
         threading.Thread(target=dispatcher.run_channel, args=(name, threading.Event()))
@@ -221,10 +221,10 @@ def dispatch_burst(ledger: SqlLedger) -> None:
 
 
 def main() -> None:
-    channels = {name: ChannelSpec(name, name.split("-")[0]) for name in CHANNELS}
+    channels = {name: KnownChannel(name, name.split("-")[0]) for name in CHANNELS}
     options = LoadOptions(channels, strict_channels=False, now=NOW)
     with tempfile.TemporaryDirectory() as folder:
-        plan = list(load_plans([write_plan(Path(folder))], options).deliveries)
+        plan = list(load_plan([write_plan(Path(folder))], options).deliveries)
     print(f"plan: {len(plan):,} deliveries, {len({d.post for d in plan})} posts")
     table: list[tuple[str, ...]] = []
     backends: list[tuple[str, Callable[[], AbstractContextManager[Callable[[], str]]]]] = [

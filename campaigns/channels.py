@@ -8,7 +8,9 @@ from campaigns.platforms import PLATFORMS, PlatformRules
 
 
 @dataclass(frozen=True, slots=True)
-class ChannelSpec:
+class KnownChannel:
+    """A channel as plans see it: its name, platform and length limits; no secrets."""
+
     name: str
     platform: str
     max_length: int | None = None

@@ -19,13 +19,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from campaigns.blackouts import Fate, Window, fate
-from campaigns.channels import ChannelSpec
+from campaigns.channels import KnownChannel
 from campaigns.delivery import Delivery
 from campaigns.durations import format_duration
 from campaigns.length import Length
 from campaigns.model import CampaignFile, Localized, MediaItem, Override, Post
 from campaigns.platforms import GIF, PLATFORMS
-from campaigns.problems import Location, Problems, Severity
+from campaigns.problems import HintedError, Location, Problems, Severity
 from campaigns.safety import bounds
 from campaigns.timeexpr import Anchor, Instant, TimeExpr, resolve
 from campaigns.yamlsource import PathKey, SourceMap
@@ -39,12 +39,6 @@ def did_you_mean(word: str, choices: Sequence[str], what: str) -> str:
     if choices:
         return f"{what}: " + ", ".join(choices)
     return f"no {what} are declared"
-
-
-def split_hint(exc: Exception) -> tuple[str, str | None]:
-    """A ValueError's message and the hint it carries after ' | hint: ', as validators write."""
-    message, _, hint = str(exc).partition(" | hint: ")
-    return message, hint or None
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,16 +59,16 @@ class Scope:
 
     source: SourceMap
     base: Path
-    plan: CampaignFile
+    definition: CampaignFile
     posts: list[tuple[int, Post]]
     """Valid posts with their index in the file."""
-    known: Mapping[str, ChannelSpec]
+    known: Mapping[str, KnownChannel]
     strict: bool
     now: datetime
     problems: Problems
     anchor_now: datetime | None = None
     """What the anchor value `now` means, when it was fixed earlier (else `now`)."""
-    channels: dict[str, ChannelSpec] = field(default_factory=dict)
+    channels: dict[str, KnownChannel] = field(default_factory=dict)
     anchors: dict[str, Anchor] = field(default_factory=dict)
     variants: list[Variant] = field(default_factory=list)
     blackouts: list[Window] = field(default_factory=list)
@@ -92,14 +86,14 @@ class Scope:
 
 def check_campaign(scope: Scope) -> None:
     """Resolve channels, anchors, variants and blackouts; mark posts that cannot be expanded."""
-    plan = scope.plan
-    _duplicates(scope, plan.channels, ("channels",), "channel")
-    _duplicates(scope, plan.languages, ("languages",), "language")
-    for i, name in enumerate(plan.channels):
+    definition = scope.definition
+    _duplicates(scope, definition.channels, ("channels",), "channel")
+    _duplicates(scope, definition.languages, ("languages",), "language")
+    for i, name in enumerate(definition.channels):
         spec = _channel(scope, name, ("channels", i))
         if spec is not None:
             scope.channels[name] = spec
-    for name, value in plan.anchors.items():
+    for name, value in definition.anchors.items():
         scope.anchors[name] = (scope.anchor_now or scope.now) if value == "now" else value
     scope.variants = _variants(scope)
     _check_zones(scope)
@@ -123,12 +117,12 @@ def check_campaign(scope: Scope) -> None:
 
 def _check_defaults(scope: Scope) -> None:
     """A campaign's link or media given per language has every language of the campaign."""
-    defaults = scope.plan.defaults
+    defaults = scope.definition.defaults
     for name, value in (("link", defaults.link), ("media", defaults.media)):
         if not isinstance(value, dict):
             continue
         path = ("defaults", name)
-        missing = [lang for lang in scope.plan.languages if lang not in value]
+        missing = [lang for lang in scope.definition.languages if lang not in value]
         typos = _language_keys(scope, value, path, missing)
         missing = [lang for lang in missing if lang not in typos]
         if missing:
@@ -146,8 +140,8 @@ _POSIX_ZONE = re.compile(r"(?:Etc/)?GMT([+-])(\d+)")
 
 def _check_zones(scope: Scope) -> None:
     """Warn about the zones whose name reads the wrong way round: Etc/GMT+1 is UTC-1."""
-    zones: list[tuple[str | None, PathKey]] = [(scope.plan.timezone, ("timezone",))]
-    audiences = enumerate(scope.plan.audiences)
+    zones: list[tuple[str | None, PathKey]] = [(scope.definition.timezone, ("timezone",))]
+    audiences = enumerate(scope.definition.audiences)
     zones += [(a.timezone, ("audiences", i, "timezone")) for i, a in audiences]
     zones += [(p.timezone, ("posts", i, "timezone")) for i, p in scope.posts]
     for name, path in zones:
@@ -171,7 +165,7 @@ def _duplicates(scope: Scope, items: Sequence[str], path: PathKey, what: str) ->
         seen.add(item)
 
 
-def _channel(scope: Scope, name: str, path: PathKey) -> ChannelSpec | None:
+def _channel(scope: Scope, name: str, path: PathKey) -> KnownChannel | None:
     if name in scope.known:
         return scope.known[name]
     where = scope.at(*path)
@@ -190,7 +184,7 @@ def _channel(scope: Scope, name: str, path: PathKey) -> ChannelSpec | None:
             f"channel on {PLATFORMS[platform].label}",
             "declare it under 'channels:' in config.yaml before posting",
         )
-        return ChannelSpec(name, platform)
+        return KnownChannel(name, platform)
     if not hint.startswith("did you mean"):
         hint = (
             "declare it in config.yaml; without one, a name that starts with a platform "
@@ -201,15 +195,16 @@ def _channel(scope: Scope, name: str, path: PathKey) -> ChannelSpec | None:
 
 
 def _variants(scope: Scope) -> list[Variant]:
-    plan = scope.plan
+    definition = scope.definition
     channels = tuple(scope.channels)
-    if not plan.audiences:
-        return [Variant(lang, lang, None, plan.timezone, channels) for lang in plan.languages] or [
-            Variant("-", None, None, plan.timezone, channels)
-        ]
+    if not definition.audiences:
+        return [
+            Variant(lang, lang, None, definition.timezone, channels)
+            for lang in definition.languages
+        ] or [Variant("-", None, None, definition.timezone, channels)]
     variants = []
     names: dict[str, int] = {}
-    for i, audience in enumerate(plan.audiences):
+    for i, audience in enumerate(definition.audiences):
         path = ("audiences", i)
         if audience.name in names:
             scope.problems.error(
@@ -217,29 +212,29 @@ def _variants(scope: Scope) -> list[Variant]:
             )
             continue
         names[audience.name] = i
-        if audience.language is None and plan.languages:
+        if audience.language is None and definition.languages:
             scope.problems.error(
                 scope.at(*path),
                 f"audience '{audience.name}' needs a language",
-                "add 'language: ' with one of: " + ", ".join(plan.languages),
+                "add 'language: ' with one of: " + ", ".join(definition.languages),
             )
             continue
-        if audience.language is not None and audience.language not in plan.languages:
+        if audience.language is not None and audience.language not in definition.languages:
             scope.problems.error(
                 scope.at(*path, "language"),
                 f"'{audience.language}' is not one of this campaign's languages",
-                did_you_mean(audience.language, plan.languages, "languages")
-                if plan.languages
+                did_you_mean(audience.language, definition.languages, "languages")
+                if definition.languages
                 else "list it under 'languages:'",
             )
             continue
-        own = _subset(scope, audience.channels, (*path, "channels"), list(plan.channels))
+        own = _subset(scope, audience.channels, (*path, "channels"), list(definition.channels))
         variants.append(
             Variant(
                 audience.name,
                 audience.language,
                 audience.name,
-                audience.timezone or plan.timezone,
+                audience.timezone or definition.timezone,
                 tuple(c for c in (own if own is not None else channels) if c in scope.channels),
             )
         )
@@ -266,17 +261,21 @@ def _subset(
 
 
 def _check_blackouts(scope: Scope) -> None:
-    for i, blackout in enumerate(scope.plan.blackouts):
+    for i, blackout in enumerate(scope.definition.blackouts):
         path = ("blackouts", i)
         ok = _times_known(
             scope, [(blackout.start, (*path, "from")), (blackout.until, (*path, "until"))]
         )
-        chosen = _subset(scope, blackout.channels, (*path, "channels"), list(scope.plan.channels))
+        chosen = _subset(
+            scope, blackout.channels, (*path, "channels"), list(scope.definition.channels)
+        )
         if not ok:
             continue
-        if span(scope, blackout.start, blackout.until, path, scope.plan.timezone) is None:
+        if span(scope, blackout.start, blackout.until, path, scope.definition.timezone) is None:
             continue
-        start, end = bounds(blackout.start, blackout.until, scope.anchors, scope.plan.timezone)
+        start, end = bounds(
+            blackout.start, blackout.until, scope.anchors, scope.definition.timezone
+        )
         channels = frozenset(chosen) if chosen is not None else None
         scope.blackouts.append(
             Window(start, end, blackout.reason, channels, scope.at(*path), blackout.then)
@@ -291,7 +290,7 @@ def span(
         first = resolve(start, scope.anchors, zone)
         last = resolve(until, scope.anchors, zone, end=True).utc
     except ValueError as exc:
-        scope.problems.error(scope.at(*path), *split_hint(exc))
+        scope.problems.error(scope.at(*path), *HintedError.parts(exc))
         return None
     if first.utc > last:
         scope.problems.error(
@@ -309,7 +308,7 @@ def _times_known(scope: Scope, times: Iterable[tuple[TimeExpr | None, PathKey]])
         if expr is None or expr.anchor is None or expr.anchor in scope.anchors:
             continue
         ok = False
-        names = sorted(scope.plan.anchors)
+        names = sorted(scope.definition.anchors)
         hint = (
             did_you_mean(expr.anchor, names, "anchors")
             if names
@@ -350,21 +349,21 @@ def _check_post(scope: Scope, index: int, post: Post) -> bool:
         _check_every(scope, post, path)
     if _times_known(scope, times) and post.at is not None:
         _needs_clock(scope, post.at, (*path, "at"))
-    plan = scope.plan
-    _subset(scope, post.channels, (*path, "channels"), list(plan.channels))
-    _subset(scope, post.languages, (*path, "languages"), list(plan.languages))
-    if post.audiences is not None and not plan.audiences:
+    definition = scope.definition
+    _subset(scope, post.channels, (*path, "channels"), list(definition.channels))
+    _subset(scope, post.languages, (*path, "languages"), list(definition.languages))
+    if post.audiences is not None and not definition.audiences:
         problems.error(
             scope.at(*path, "audiences"),
             "this campaign declares no audiences",
             "remove 'audiences' from the post, or declare them at the top of the file",
         )
     else:
-        _subset(scope, post.audiences, (*path, "audiences"), [a.name for a in plan.audiences])
-    audiences = [a.name for a in plan.audiences]
+        _subset(scope, post.audiences, (*path, "audiences"), [a.name for a in definition.audiences])
+    audiences = [a.name for a in definition.audiences]
     for name in post.overrides:
-        if name not in plan.channels and name not in PLATFORMS and name not in audiences:
-            choices = [*plan.channels, *PLATFORMS, *audiences]
+        if name not in definition.channels and name not in PLATFORMS and name not in audiences:
+            choices = [*definition.channels, *PLATFORMS, *audiences]
             problems.error(
                 scope.key_at(*path, "overrides", name),
                 f"'{name}' is neither a channel of this campaign nor a platform"
@@ -555,7 +554,7 @@ def _language_keys(
 ) -> set[str]:
     """Errors for language keys the campaign does not declare; returns the `missing`
     languages that one of them was probably meant to be (`fn` for `fr`)."""
-    languages = scope.plan.languages
+    languages = scope.definition.languages
     if not languages:
         scope.problems.error(
             scope.at(*path),
@@ -597,7 +596,7 @@ class Part:
 
 def check_part(
     scope: Scope,
-    spec: ChannelSpec,
+    spec: KnownChannel,
     language: str | None,
     part: Part,
     number: int | None,
@@ -678,7 +677,7 @@ VIDEO_TYPES = {".mp4": "video/mp4", ".mov": "video/quicktime"}
 
 def check_media(
     scope: Scope,
-    spec: ChannelSpec,
+    spec: KnownChannel,
     language: str | None,
     uses: Sequence[MediaUse],
     list_where: PathKey,
@@ -801,7 +800,7 @@ def _types(mimes: Iterable[str]) -> str:
 
 
 def _check_size(
-    scope: Scope, spec: ChannelSpec, use: MediaUse, where: Location, severity: Severity
+    scope: Scope, spec: KnownChannel, use: MediaUse, where: Location, severity: Severity
 ) -> None:
     """File size and image dimensions against what the platform accepts."""
     rules = spec.rules

@@ -17,9 +17,11 @@ Adding, removing or reordering other posts never changes a key.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Literal
+
+from campaigns.problems import Location
 
 Status = Literal["approved", "draft"]
 
@@ -71,24 +73,70 @@ class Delivery:
             object.__setattr__(self, "content_hash", content_hash(self))
 
     @property
+    def source_file(self) -> str:
+        """The campaign file the post was read from."""
+        return Location.parse(self.source).file
+
+    @property
     def due_local(self) -> datetime:
         from zoneinfo import ZoneInfo
 
         return self.due_utc.astimezone(ZoneInfo(self.timezone))
 
 
-def delivery_key(
-    campaign: str,
-    post: str,
-    occurrence: str | None,
-    variant: str,
-    channel: str,
-    part: int | None,
-) -> str:
-    """The key rule of this module's docstring."""
-    key = f"{campaign}/{post}@{occurrence}" if occurrence else f"{campaign}/{post}"
-    key = f"{key}/{variant}/{channel}"
-    return f"{key}/{part}" if part is not None else key
+@dataclass(frozen=True, slots=True)
+class DeliveryKey:
+    """The key of this module's docstring, by its parts; `str()` gives the stored form."""
+
+    campaign: str
+    post: str
+    occurrence: str | None
+    variant: str
+    channel: str
+    part: int | None = None
+
+    def __str__(self) -> str:
+        post = f"{self.post}@{self.occurrence}" if self.occurrence else self.post
+        key = f"{self.campaign}/{post}/{self.variant}/{self.channel}"
+        return key if self.part is None else f"{key}/{self.part}"
+
+    @classmethod
+    def parse(cls, key: str) -> DeliveryKey:
+        """The parts of a stored key; ValueError if it is not one."""
+        parts = key.split("/")
+        if len(parts) not in (4, 5) or not all(parts):
+            raise ValueError(f"not a delivery key: {key!r}")
+        campaign, post, variant, channel, *rest = parts
+        post, _, occurrence = post.partition("@")
+        if rest and not rest[0].isdigit():
+            raise ValueError(f"not a delivery key (its thread part is not a number): {key!r}")
+        return cls(
+            campaign, post, occurrence or None, variant, channel, int(rest[0]) if rest else None
+        )
+
+    @property
+    def thread(self) -> DeliveryKey:
+        """The key shared by every part of the same thread (the key itself when no thread)."""
+        return replace(self, part=None)
+
+    @property
+    def series(self) -> DeliveryKey:
+        """The key without its occurrence: the same for every occurrence of a recurring post."""
+        return replace(self, occurrence=None)
+
+    def named(self) -> tuple[tuple[str, str], ...]:
+        """(what the part is, its value) for each part that names something, in key order:
+        what a rename can change."""
+        post = f"{self.post}@{self.occurrence}" if self.occurrence else self.post
+        named = [
+            ("campaign", self.campaign),
+            ("post", post),
+            ("audience or language", self.variant),
+            ("channel", self.channel),
+        ]
+        if self.part is not None:
+            named.append(("thread part", str(self.part)))
+        return tuple(named)
 
 
 def content_hash(delivery: Delivery) -> str:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TypeVar
 from urllib.parse import quote
 
-from campaigns.channels import ChannelSpec
+from campaigns.channels import KnownChannel
 from campaigns.checks import (
     IMAGE_TYPES,
     VIDEO_TYPES,
@@ -31,14 +31,13 @@ from campaigns.checks import (
     post_variants,
     report,
     span,
-    split_hint,
     words,
 )
-from campaigns.delivery import Delivery, Media, delivery_key, hash_content
+from campaigns.delivery import Delivery, DeliveryKey, Media, hash_content
 from campaigns.length import measure
 from campaigns.localtime import zone
 from campaigns.model import Link, LinkSpec, Localized, MediaItem, OneLink, Override, Post
-from campaigns.problems import Location, Severity
+from campaigns.problems import HintedError, Location, Severity
 from campaigns.recurrence import (
     MAX_OCCURRENCES,
     Occurrence,
@@ -114,21 +113,21 @@ class _PostExpander:
         self.scope = scope
         self.post = post
         self.path: PathKey = ("posts", index)
-        self.min_gap = min_gap if scope.plan.min_gap is None else scope.plan.min_gap
+        self.min_gap = min_gap if scope.definition.min_gap is None else scope.definition.min_gap
         self.result = result
-        plan = scope.plan
-        self.status = post.status or plan.defaults.status
+        definition = scope.definition
+        self.status = post.status or definition.defaults.status
         self.severity: Severity = "warning" if self.status == "draft" else "error"
         not_after = next(
-            (v for v in (post.not_after, plan.defaults.not_after) if v is not None),
+            (v for v in (post.not_after, definition.defaults.not_after) if v is not None),
             default_not_after,
         )
         self.not_after = None if not_after == "none" else not_after
         self.time_path: PathKey = (*self.path, "at" if post.at is not None else "every")
         self.source = str(scope.at(*self.path))
-        audiences = {a.name for a in plan.audiences}
+        audiences = {a.name for a in definition.audiences}
         self.per_audience = bool(audiences & post.overrides.keys()) or _mentions_audience(
-            [post.link, plan.defaults.link, *(o.link for o in post.overrides.values())]
+            [post.link, definition.defaults.link, *(o.link for o in post.overrides.values())]
         )
         """Whether the post reads differently per audience, not only per language."""
         self.threads: dict[tuple[str, PathKey], tuple[int, list[str]]] = {}
@@ -174,7 +173,7 @@ class _PostExpander:
         for (channel, due), names in gaps.items():
             slot = Slot(
                 due,
-                scope.plan.campaign,
+                scope.definition.campaign,
                 post.id,
                 frozenset(names),
                 self.min_gap,
@@ -217,19 +216,21 @@ class _PostExpander:
         return "write one text per language, or limit the post with 'languages:'"
 
     def _deliver(
-        self, variant: Variant, spec: ChannelSpec, when: _Time, parts: list[Rendered]
+        self, variant: Variant, spec: KnownChannel, when: _Time, parts: list[Rendered]
     ) -> None:
-        campaign = self.scope.plan.campaign
+        campaign = self.scope.definition.campaign
         parent: str | None = None
         warnings = (when.note,) if when.note else ()
         for number, part in enumerate(parts):
-            key = delivery_key(
-                campaign,
-                self.post.id,
-                when.label,
-                variant.name,
-                spec.name,
-                number + 1 if part.thread else None,
+            key = str(
+                DeliveryKey(
+                    campaign,
+                    self.post.id,
+                    when.label,
+                    variant.name,
+                    spec.name,
+                    number + 1 if part.thread else None,
+                )
             )
             self.result.deliveries.append(
                 Delivery(
@@ -283,7 +284,7 @@ class _PostExpander:
             )
             return None
         except ValueError as exc:
-            scope.problems.error(where, *split_hint(exc))
+            scope.problems.error(where, *HintedError.parts(exc))
             return None
         if found is None:
             return None
@@ -325,7 +326,7 @@ class _PostExpander:
 
     # --- content -------------------------------------------------------------------------
 
-    def _sources(self, spec: ChannelSpec, variant: Variant) -> list[str]:
+    def _sources(self, spec: KnownChannel, variant: Variant) -> list[str]:
         """The overrides that apply, strongest first: the audience's, the channel's, then the
         platform's."""
         overrides = self.post.overrides
@@ -334,7 +335,7 @@ class _PostExpander:
         names = (variant.audience, spec.name, spec.platform)
         return [name for name in names if name is not None and name in overrides]
 
-    def _content(self, spec: ChannelSpec, variant: Variant) -> _Content:
+    def _content(self, spec: KnownChannel, variant: Variant) -> _Content:
         """The parts to post on this channel for this variant: an override first (audience,
         channel, platform), then the post's own text or thread."""
         language = variant.language
@@ -352,7 +353,7 @@ class _PostExpander:
 
     def _first(
         self,
-        spec: ChannelSpec,
+        spec: KnownChannel,
         variant: Variant,
         name: str,
         get: Callable[[Override], T | None],
@@ -368,10 +369,10 @@ class _PostExpander:
                 return value, (*self.path, "overrides", key, name)
         return (own, (*self.path, name)) if own is not None else None
 
-    def _render(self, spec: ChannelSpec, variant: Variant) -> list[Rendered]:
+    def _render(self, spec: KnownChannel, variant: Variant) -> list[Rendered]:
         scope, post = self.scope, self.post
         language = variant.language
-        defaults = scope.plan.defaults
+        defaults = scope.definition.defaults
         content = self._content(spec, variant)
         parts = content.parts
         own_tags = self._first(spec, variant, "hashtags", lambda o: o.hashtags, post.hashtags)
@@ -445,7 +446,7 @@ class _PostExpander:
         return rendered
 
     def _no_link(
-        self, spec: ChannelSpec, language: str | None, where: PathKey, removed_at: PathKey | None
+        self, spec: KnownChannel, language: str | None, where: PathKey, removed_at: PathKey | None
     ) -> None:
         scope, post = self.scope, self.post
         message = f"the text says {LINK_PLACEHOLDER} but post '{post.id}' has no link"
@@ -487,13 +488,13 @@ class _PostExpander:
                 + (f", with {words(languages)}" if languages else ""),
             )
 
-    def _link(self, spec: ChannelSpec, variant: Variant) -> tuple[str | None, PathKey | None]:
+    def _link(self, spec: KnownChannel, variant: Variant) -> tuple[str | None, PathKey | None]:
         """The link, filled in for this delivery; or None and where 'link: none' removed it."""
         language = variant.language
         found: tuple[Link, PathKey] | None = self._first(
             spec, variant, "link", lambda o: o.link, self.post.link
         )
-        defaults = self.scope.plan.defaults.link
+        defaults = self.scope.definition.defaults.link
         value, where = found if found else (defaults, ("defaults", "link"))
         if isinstance(value, dict):
             value, where = value.get(language or ""), (*where, language or "")
@@ -506,7 +507,7 @@ class _PostExpander:
             parts = self.result.links[id(value)] = _link_parts(value, defaults)
         url, tracking = parts
         values = {
-            "campaign": self.scope.plan.campaign,
+            "campaign": self.scope.definition.campaign,
             "post": self.post.id,
             "channel": spec.name,
             "platform": spec.platform,

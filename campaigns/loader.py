@@ -16,7 +16,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from campaigns.blackouts import Safety
-from campaigns.channels import ChannelSpec
+from campaigns.channels import KnownChannel
 from campaigns.checks import (
     POST_VALUES,
     Scope,
@@ -27,7 +27,7 @@ from campaigns.checks import (
     check_past,
     empty_value,
 )
-from campaigns.delivery import Delivery
+from campaigns.delivery import Delivery, DeliveryKey
 from campaigns.expand import expand
 from campaigns.model import GUIDANCE, Campaign, CampaignFile, Post
 from campaigns.modelcheck import check_model
@@ -40,7 +40,7 @@ SUFFIXES = (".yaml", ".yml")
 
 @dataclass
 class LoadOptions:
-    channels: Mapping[str, ChannelSpec]
+    channels: Mapping[str, KnownChannel]
     """From config.yaml, or the built-in defaults."""
     strict_channels: bool
     """True when a config file was given: unknown channel names are errors. Otherwise they are
@@ -58,7 +58,9 @@ class LoadOptions:
 
 
 @dataclass
-class PlanSet:
+class Plan:
+    """What the campaign files say, loaded: the deliveries to schedule and every problem."""
+
     campaigns: list[Campaign] = field(default_factory=list)
     deliveries: list[Delivery] = field(default_factory=list)
     """Drafts included (status "draft"), sorted by due time, channel and key."""
@@ -75,15 +77,23 @@ class PlanSet:
         return any(p.severity == "error" for p in self.problems)
 
 
-_Loaded = tuple[Campaign, Scope, list[Delivery], list[tuple[str, Slot]], bool]
-"""A file's campaign, checks, deliveries, min_gap slots, and whether it has errors."""
+@dataclass(slots=True)
+class _LoadedFile:
+    """One campaign file that could be read: its campaign, checks, deliveries, min_gap slots."""
+
+    campaign: Campaign
+    scope: Scope
+    deliveries: list[Delivery]
+    slots: list[tuple[str, Slot]]
+    failed: bool = False
+    """Whether the file has errors: its deliveries are held, not planned."""
 
 
-def load_plans(paths: Sequence[Path], options: LoadOptions) -> PlanSet:
+def load_plan(paths: Sequence[Path], options: LoadOptions) -> Plan:
     """Load campaign files and folders (every *.yaml and *.yml inside, recursively)."""
     problems = Problems()
-    result = PlanSet()
-    loaded: list[_Loaded] = []
+    result = Plan()
+    loaded: list[_LoadedFile] = []
     for file, display in _files(paths, problems):
         result.files.append(display)
         found = Problems()
@@ -98,17 +108,17 @@ def load_plans(paths: Sequence[Path], options: LoadOptions) -> PlanSet:
             outcome = None
         problems.extend(found)
         if outcome is not None:
-            campaign, scope, deliveries, slots = outcome
-            result.campaigns.append(campaign)
-            loaded.append((campaign, scope, deliveries, slots, found.has_errors()))
+            outcome.failed = found.has_errors()
+            result.campaigns.append(outcome.campaign)
+            loaded.append(outcome)
     _check_ids(loaded, problems)
     gaps: list[tuple[str, Slot]] = []
-    for _, _, deliveries, slots, failed in loaded:
-        if failed:
-            result.held += deliveries
+    for read in loaded:
+        if read.failed:
+            result.held += read.deliveries
         else:
-            result.deliveries += deliveries
-        gaps += slots  # a file with errors is compared too: its mistakes hide no warning
+            result.deliveries += read.deliveries
+        gaps += read.slots  # a file with errors is compared too: its mistakes hide no warning
     check_gaps(gaps, problems)
     result.deliveries.sort(key=delivery_order)
     result.held.sort(key=delivery_order)
@@ -118,7 +128,7 @@ def load_plans(paths: Sequence[Path], options: LoadOptions) -> PlanSet:
 
 def delivery_order(d: Delivery) -> tuple[datetime, str, str, int]:
     """How deliveries are sorted: by time, channel, then thread part."""
-    key = d.key.rsplit("/", 1)[0] if d.thread_size > 1 else d.key
+    key = str(DeliveryKey.parse(d.key).thread) if d.thread_size > 1 else d.key
     return (d.due_utc, d.channel, key, d.thread_index)
 
 
@@ -158,7 +168,7 @@ def _files(paths: Sequence[Path], problems: Problems) -> list[tuple[Path, str]]:
 
 def _load_file(
     file: Path, display: str, options: LoadOptions, problems: Problems, safety: dict[str, Safety]
-) -> tuple[Campaign, Scope, list[Delivery], list[tuple[str, Slot]]] | None:
+) -> _LoadedFile | None:
     try:
         doc = read_yaml(file, display)
     except InputError as exc:
@@ -182,27 +192,29 @@ def _load_file(
         )
         return None
     _read_safety(doc, options, safety)
-    plan, posts, found = _validate(doc)
+    definition, posts, found = _validate(doc)
     problems.extend(found)
-    if plan is None:
+    if definition is None:
         return None
-    if not isinstance(plan, CampaignFile):  # its own keys are wrong
-        stand_in, exact = _stand_in(plan)
+    if not isinstance(definition, CampaignFile):  # its own keys are wrong
+        stand_in, exact = _stand_in(definition)
         if stand_in is None:
             return None
         if not exact:  # values were replaced: check the posts' references only
             check_campaign(_scope(doc, file, stand_in, posts, options, problems))
             return None
-        plan = stand_in  # only unknown keys were left out: check everything else
-    if not plan.posts and not found:
+        definition = stand_in  # only unknown keys were left out: check everything else
+    if not definition.posts and not found:
         problems.warning(doc.source.value(("posts",)), "this campaign has no posts")
-    scope = _scope(doc, file, plan, posts, options, problems)
+    scope = _scope(doc, file, definition, posts, options, problems)
     check_campaign(scope)
     expansion = expand(scope, options.min_gap, options.default_not_after)
     check_blackouts(scope, expansion.deliveries, expansion.times)
     check_past(scope, expansion.deliveries, expansion.times)
-    campaign = Campaign(plan.campaign, plan.title, plan.timezone, display, plan)
-    return campaign, scope, expansion.deliveries, expansion.slots
+    campaign = Campaign(
+        definition.campaign, definition.title, definition.timezone, display, definition
+    )
+    return _LoadedFile(campaign, scope, expansion.deliveries, expansion.slots)
 
 
 def _read_safety(doc: Document, options: LoadOptions, safety: dict[str, Safety]) -> None:
@@ -225,7 +237,7 @@ def _read_safety(doc: Document, options: LoadOptions, safety: dict[str, Safety])
 def _scope(
     doc: Document,
     file: Path,
-    plan: CampaignFile,
+    definition: CampaignFile,
     posts: list[tuple[int, Post]],
     options: LoadOptions,
     problems: Problems,
@@ -233,13 +245,13 @@ def _scope(
     return Scope(
         doc.source,
         file.resolve().parent,
-        plan,
+        definition,
         posts,
         options.channels,
         options.strict_channels,
         options.now,
         problems,
-        anchor_now=options.now_anchors.get(plan.campaign),
+        anchor_now=options.now_anchors.get(definition.campaign),
     )
 
 
@@ -252,9 +264,9 @@ def _validate(
     so that a mistake in one post does not hide the problems of the others. The campaign's
     keys then come back as a mapping (when the file has one) for `_stand_in`.
     """
-    plan, problems = check_model(CampaignFile, doc, guidance=GUIDANCE)
-    if plan is not None:
-        return plan, list(enumerate(plan.posts)), []
+    definition, problems = check_model(CampaignFile, doc, guidance=GUIDANCE)
+    if definition is not None:
+        return definition, list(enumerate(definition.posts)), []
     data = doc.data
     if not isinstance(data, dict) or not isinstance(data.get("posts"), list):
         return None, [], problems
@@ -338,21 +350,20 @@ class _Within(SourceMap):
         return SourceMap.key(self, self.prefix + path)
 
 
-def _check_ids(loaded: list[_Loaded], problems: Problems) -> None:
+def _check_ids(loaded: list[_LoadedFile], problems: Problems) -> None:
     """A campaign id used by several files: an error in each, and none of them is planned."""
-    by_id: dict[str, list[int]] = {}
-    for i, (campaign, *_) in enumerate(loaded):
-        by_id.setdefault(campaign.id, []).append(i)
-    for indexes in by_id.values():
-        if len(indexes) < 2:
+    by_id: dict[str, list[_LoadedFile]] = {}
+    for file in loaded:
+        by_id.setdefault(file.campaign.id, []).append(file)
+    for same in by_id.values():
+        if len(same) < 2:
             continue
-        files = [loaded[i][0].file for i in indexes]
-        for i in indexes:
-            campaign, scope, deliveries, slots, _ = loaded[i]
-            others = ", ".join(f for f in files if f != campaign.file)
+        names = [file.campaign.file for file in same]
+        for file in same:
+            others = ", ".join(n for n in names if n != file.campaign.file)
             problems.error(
-                scope.at("campaign"),
-                f"campaign id '{campaign.id}' is also used by {others}",
+                file.scope.at("campaign"),
+                f"campaign id '{file.campaign.id}' is also used by {others}",
                 "give each campaign file an id of its own: delivery keys start with it",
             )
-            loaded[i] = (campaign, scope, deliveries, slots, True)
+            file.failed = True

@@ -3,7 +3,7 @@
 pydantic finds wrong types, missing and unknown keys; this module turns its errors into
 `file:line:col` problems in a campaign manager's words, with "did you mean" for misspelt keys
 and where a key written in the wrong place belongs.
-A validator adds a hint to its message after " | hint: ".
+A validator raises HintedError to give the problem a hint of its own.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from campaigns.problems import Problem
+from campaigns.problems import HintedError, Problem
 from campaigns.yamlsource import Document, PathKey
 
 M = TypeVar("M", bound=BaseModel)
@@ -243,12 +243,13 @@ def _problem(
         close = difflib.get_close_matches(str(err.get("input")), choices, n=1, cutoff=0.6)
         if close:
             hint = f"did you mean '{close[0]}'?"
+    elif kind == "value_error" and "ctx" in err:
+        message, hint = HintedError.parts(err["ctx"]["error"])
     elif kind == "value_error":
-        message = str(err["ctx"]["error"]) if "ctx" in err else err["msg"]
+        message = err["msg"]
     else:
         message = f"{_field((*doc.path, *path), guidance)}: {err['msg'][0].lower()}{err['msg'][1:]}"
-    message, _, extra_hint = message.partition(" | hint: ")
-    return Problem("error", message, where, extra_hint or hint)
+    return Problem("error", message, where, hint)
 
 
 def _allowed_keys(model: type[BaseModel], loc: list[str | int]) -> list[str]:

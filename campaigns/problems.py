@@ -20,6 +20,12 @@ class Location:
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.col}"
 
+    @classmethod
+    def parse(cls, text: str) -> Location:
+        """The location `str()` wrote; ValueError if `text` is not one."""
+        file, line, col = text.rsplit(":", 2)
+        return cls(file, int(line), int(col))
+
 
 @dataclass(frozen=True, slots=True)
 class Problem:
@@ -84,6 +90,23 @@ class Problems:
 
     def __len__(self) -> int:
         return len(self._items)
+
+
+class HintedError(ValueError):
+    """A wrong value, and how to fix it: what validators raise, so that the problem reported
+    keeps its hint as a field of its own."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    @staticmethod
+    def parts(exc: Exception) -> tuple[str, str | None]:
+        """The message and hint of any exception (none for one that is not a HintedError)."""
+        if isinstance(exc, HintedError):
+            return exc.message, exc.hint
+        return str(exc), None
 
 
 class InputError(Exception):

@@ -83,8 +83,9 @@ class Published:
 
 
 @dataclass(frozen=True, slots=True)
-class ChannelConfig:
-    """A channel as config.yaml declares it, with its secrets already resolved."""
+class ChannelAccess:
+    """What a channel's connector is given: the account and how to reach it, as config.yaml
+    declares them, with the secrets already resolved."""
 
     name: str
     platform: str
@@ -98,7 +99,10 @@ class ChannelConfig:
 
 
 @dataclass(frozen=True, slots=True)
-class RateBudget:
+class PlatformBudget:
+    """A rate limit as the platform reports it for the account (`clarion check` shows it);
+    the pace Clarion itself keeps is the channel's `rate` (`scheduler.config.RateSettings`)."""
+
     scope: str
     """What the budget counts, in the platform's terms: "posts per 15 min", "posts per 24 h"."""
     limit: int | None
@@ -114,8 +118,11 @@ class CheckReport:
     account: str | None = None
     """Who posts: a handle, a page name, a bot name."""
     limits: Mapping[str, int] = field(default_factory=dict)
-    budgets: Sequence[RateBudget] = ()
+    budgets: Sequence[PlatformBudget] = ()
     problems: Sequence[str] = ()
+    figures: str | None = None
+    """Which figures of published posts this account may read, in words (X: what its API
+    plan gives), when the connector can tell."""
 
 
 Idempotency = Literal["key", "record-key", "container", "lookup", "none"]
@@ -253,7 +260,7 @@ class Connector(ABC):
     public_credentials: ClassVar[frozenset[str]] = frozenset()
     """Credentials that name rather than unlock (Bluesky's handle): shown, not redacted."""
 
-    def __init__(self, config: ChannelConfig) -> None:
+    def __init__(self, config: ChannelAccess) -> None:
         self.config = config
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -275,7 +282,7 @@ class Connector(ABC):
         return Secrets(self.secrets()).redact(text)
 
     @classmethod
-    def variant(cls, config: ChannelConfig) -> type[Connector]:
+    def variant(cls, config: ChannelAccess) -> type[Connector]:
         """The class a channel configured so gets (a platform's connector may have variants:
         webhook formats); its `capabilities` are the channel's."""
         return cls
@@ -331,5 +338,6 @@ def _scrubbed(result: Result, redact: Callable[[str], str]) -> Result:
     if isinstance(result, CheckReport):
         account = redact(result.account) if result.account else result.account
         problems = [redact(problem) for problem in result.problems]
-        return replace(result, account=account, problems=problems)
+        figures = redact(result.figures) if result.figures else result.figures
+        return replace(result, account=account, problems=problems, figures=figures)
     return result

@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from connectors.base import Ambiguous, ChannelConfig, PublishError, RetryLater, before_sending
+from connectors.base import Ambiguous, ChannelAccess, PublishError, RetryLater, before_sending
 from connectors.settings import base_url_problem
 
 USER_AGENT = "clarion (+https://github.com/clarion-campaigns/clarion)"
@@ -30,7 +30,7 @@ def tls_context() -> ssl.SSLContext:
 
 
 def build_client(
-    config: ChannelConfig,
+    config: ChannelAccess,
     default_base_url: str,
     headers: Mapping[str, str] | None = None,
     transport: httpx.BaseTransport | None = None,

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from importlib import import_module
 from typing import Protocol
 
-from connectors.base import ChannelConfig
+from connectors.base import ChannelAccess
 
 
 class LoginIO(Protocol):
@@ -20,7 +20,7 @@ class LoginIO(Protocol):
     def say(self, text: str) -> None: ...
 
 
-LoginFlow = Callable[[LoginIO, ChannelConfig], dict[str, str]]
+LoginFlow = Callable[[LoginIO, ChannelAccess], dict[str, str]]
 
 FLOWS: dict[str, str] = {
     "x": "connectors.x:login",

@@ -23,19 +23,22 @@ from connectors.base import (
     Ambiguous,
     AuthFailed,
     Capabilities,
-    ChannelConfig,
+    ChannelAccess,
     CheckReport,
     Connector,
+    Figures,
+    FiguresUnavailable,
     LookupUnavailable,
     MediaFile,
+    PlatformBudget,
     PlatformRef,
     Post,
     Published,
     PublishError,
-    RateBudget,
     Rejected,
     RetryLater,
 )
+from connectors.figures import count, figures_error
 from connectors.http import (
     build_client,
     iso_reset,
@@ -60,13 +63,13 @@ LOOKUP_PAGES = 5
 NOT_READY_RETRIES = 3
 
 
-def _base_url(config: ChannelConfig) -> str:
+def _base_url(config: ChannelAccess) -> str:
     if not config.base_url:
         raise ValueError(f"mastodon needs base_url: {REQUIRED_BASE_URL['mastodon']}")
     return config.base_url
 
 
-def _budget(response: httpx.Response, scope: str) -> list[RateBudget]:
+def _budget(response: httpx.Response, scope: str) -> list[PlatformBudget]:
     found = header_budget(response.headers, "x-ratelimit", scope, iso_reset)
     return [found] if found else []
 
@@ -109,10 +112,11 @@ class MastodonConnector(Connector):
         rules=PLATFORMS["mastodon"],
         idempotency="key",
         lookup=True,
+        figures=True,
         idempotency_window=timedelta(hours=1),
     )
 
-    def __init__(self, config: ChannelConfig) -> None:
+    def __init__(self, config: ChannelAccess) -> None:
         super().__init__(config)
         token = config.credentials.get("access_token")
         if not token:
@@ -288,8 +292,29 @@ class MastodonConnector(Connector):
             f"more than {LOOKUP_PAGES * 40} posts since the due time: cannot tell"
         )
 
+    def figures(self, ref: PlatformRef) -> Figures:
+        """Favourites, boosts and replies as the status shows them (`GET /api/v1/statuses/:id`,
+        scope read:statuses). A deleted status answers 404."""
+        request = self._client.build_request("GET", f"/api/v1/statuses/{ref.id}")
+        response = send_safe(self._client, request, "Mastodon")
+        if response.status_code == 404:
+            raise FiguresUnavailable(
+                f"the post {ref.id} is no longer on the server (deleted)", why="gone"
+            )
+        if response.status_code >= 400:
+            raise figures_error(classify(response, "read the post's figures"))
+        status = json_body(response)
+        if not isinstance(status, dict):
+            raise RetryLater("Mastodon answered the post's figures with no status")
+        return Figures(
+            likes=count(status.get("favourites_count")),
+            reposts=count(status.get("reblogs_count")),
+            replies=count(status.get("replies_count")),
+            quotes=count(status.get("quotes_count")),
+        )
 
-def login(io: LoginIO, config: ChannelConfig) -> dict[str, str]:
+
+def login(io: LoginIO, config: ChannelAccess) -> dict[str, str]:
     """Register Clarion as an app on the instance, have the user authorize it in a browser,
     and trade the code they paste for an access token."""
     base = _base_url(config).rstrip("/")

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from connectors.base import ChannelConfig, MediaFile
+from connectors.base import ChannelAccess, MediaFile
 
 
-def media_base_url(config: ChannelConfig) -> str | None:
+def media_base_url(config: ChannelAccess) -> str | None:
     base = config.options.get("media_base_url")
     return str(base).rstrip("/") if base else None
 

@@ -12,7 +12,7 @@ from typing import ClassVar
 from campaigns.platforms import PLATFORMS
 from connectors.base import (
     Capabilities,
-    ChannelConfig,
+    ChannelAccess,
     CheckReport,
     Connector,
     PlatformRef,
@@ -37,7 +37,7 @@ class OutboxConnector(Connector):
         rules=PLATFORMS["webhook"], idempotency="lookup", lookup=True
     )
 
-    def __init__(self, config: ChannelConfig, path: Path) -> None:
+    def __init__(self, config: ChannelAccess, path: Path) -> None:
         super().__init__(config)
         self.path = path.resolve()
         self.rules = PLATFORMS.get(config.platform, PLATFORMS["webhook"])

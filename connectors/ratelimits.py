@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 
-from connectors.base import RateBudget
+from connectors.base import PlatformBudget
 
 ResetParser = Callable[[str | None], datetime | None]
 
@@ -23,17 +23,17 @@ def _int(value: str | None) -> int | None:
 
 def header_budget(
     headers: Mapping[str, str], prefix: str, scope: str, reset: ResetParser
-) -> RateBudget | None:
+) -> PlatformBudget | None:
     """The budget that `<prefix>-limit/-remaining/-reset` describe, or None without them."""
     limit = _int(headers.get(f"{prefix}-limit"))
     remaining = _int(headers.get(f"{prefix}-remaining"))
     resets_at = reset(headers.get(f"{prefix}-reset"))
     if limit is None and remaining is None and resets_at is None:
         return None
-    return RateBudget(scope, limit, remaining, resets_at)
+    return PlatformBudget(scope, limit, remaining, resets_at)
 
 
-def retry_time(budgets: Iterable[RateBudget], *others: datetime | None) -> datetime | None:
+def retry_time(budgets: Iterable[PlatformBudget], *others: datetime | None) -> datetime | None:
     """When to try again after a 429: the latest reset among the exhausted budgets.
 
     A platform may count several windows at once (X: 15 minutes and 24 hours); trying again

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from importlib import import_module
 
-from connectors.base import Capabilities, ChannelConfig, Connector
+from connectors.base import Capabilities, ChannelAccess, Connector
 
 CONNECTORS: dict[str, str] = {
     "x": "connectors.x:XConnector",
@@ -28,11 +28,11 @@ def connector_class(platform: str) -> type[Connector]:
     return cls
 
 
-def create(config: ChannelConfig) -> Connector:
+def create(config: ChannelAccess) -> Connector:
     return connector_class(config.platform)(config)
 
 
-def capabilities(config: ChannelConfig) -> Capabilities:
+def capabilities(config: ChannelAccess) -> Capabilities:
     """What the connector a channel gets can do, without building it (no credentials read, no
     connection made): a webhook channel's format decides, not the platform name alone."""
     return connector_class(config.platform).variant(config).capabilities

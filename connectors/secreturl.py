@@ -15,7 +15,7 @@ from urllib.request import getproxies, proxy_bypass
 
 import httpx
 
-from connectors.base import ChannelConfig
+from connectors.base import ChannelAccess
 from connectors.http import FRESH_CONNECTIONS, build_client, tls_context
 
 Completion = Callable[[httpx.URL], httpx.URL]
@@ -58,7 +58,7 @@ def environment_proxy(url: httpx.URL) -> str | None:
 
 
 def secret_client(
-    config: ChannelConfig,
+    config: ChannelAccess,
     default_base_url: str,
     complete: Completion,
     headers: Mapping[str, str] | None = None,

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import idna
 
-from connectors.base import ChannelConfig
+from connectors.base import ChannelAccess
 
 REQUIRED_CREDENTIALS: Mapping[str, Sequence[Sequence[str]]] = {
     "x": (
@@ -132,7 +132,7 @@ def _shown(url: str) -> str:
     return f"{scheme}{sep}{netloc}{slash}{path}" if sep else url
 
 
-def settings_problems(config: ChannelConfig) -> list[tuple[str, str]]:
+def settings_problems(config: ChannelAccess) -> list[tuple[str, str]]:
     """Problems as (key under the channel, message); credentials are checked by name only."""
     problems: list[tuple[str, str]] = []
     platform = config.platform

@@ -24,7 +24,7 @@ from campaigns.platforms import PLATFORMS
 from connectors.base import (
     AuthFailed,
     Capabilities,
-    ChannelConfig,
+    ChannelAccess,
     CheckReport,
     Connector,
     MediaFile,
@@ -66,7 +66,7 @@ class TelegramConnector(Connector):
         rules=PLATFORMS["telegram"], idempotency="none", lookup=False
     )
 
-    def __init__(self, config: ChannelConfig) -> None:
+    def __init__(self, config: ChannelAccess) -> None:
         super().__init__(config)
         self._token = config.credentials["bot_token"]
         self._configured_chat = str(config.options["chat_id"])

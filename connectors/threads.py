@@ -30,21 +30,29 @@ import httpx
 from campaigns.platforms import PLATFORMS
 from connectors.base import (
     Capabilities,
-    ChannelConfig,
+    ChannelAccess,
     CheckReport,
     Connector,
     Duplicate,
+    Figures,
     LookupUnavailable,
     MediaFile,
+    PlatformBudget,
     PlatformRef,
     Post,
     Published,
     PublishError,
-    RateBudget,
     Rejected,
     RetryLater,
 )
-from connectors.graph import classify, error_code, graph_client, graph_error
+from connectors.graph import (
+    classify,
+    error_code,
+    figures_failure,
+    graph_client,
+    graph_error,
+    insight_values,
+)
 from connectors.http import json_body, send, send_safe
 from connectors.mediaurl import media_base_url, media_url
 
@@ -55,6 +63,7 @@ DEFAULT_VERSION = "v1.0"
 NOT_READY = (24, 4279009)
 """`threads_publish` on a container Threads has not finished setting up ("Media Not Found")."""
 EARLIER = "published by an earlier attempt"
+METRICS = "views,likes,replies,reposts,quotes,shares"
 KEEP = timedelta(days=30)
 """How long a delivery's container stays on record: well past any reconciliation."""
 
@@ -124,13 +133,13 @@ class ContainerStore:
 class ThreadsConnector(Connector):
     platform: ClassVar[str] = "threads"
     capabilities: ClassVar[Capabilities] = Capabilities(
-        rules=PLATFORMS["threads"], idempotency="container", lookup=True
+        rules=PLATFORMS["threads"], idempotency="container", lookup=True, figures=True
     )
     ready_checks: ClassVar[int] = 10
     ready_interval: ClassVar[float] = 2.0
     """Seconds between container status checks before publishing."""
 
-    def __init__(self, config: ChannelConfig) -> None:
+    def __init__(self, config: ChannelAccess) -> None:
         super().__init__(config)
         self._token = config.credentials["access_token"]
         self._user = str(config.options["user_id"])
@@ -306,6 +315,29 @@ class ThreadsConnector(Connector):
             entry["media"], entry.get("permalink") or None, {"container": entry["container"]}
         )
 
+    # -- figures ------------------------------------------------------------------------
+
+    def figures(self, ref: PlatformRef) -> Figures:
+        """The post's insights (`GET /{media-id}/insights`, permission
+        threads_manage_insights): views, likes, replies, reposts, quotes and shares."""
+        request = self._client.build_request(
+            "GET", f"/{self._version}/{ref.id}/insights", params={"metric": METRICS}
+        )
+        response = send_safe(self._client, request, "Threads")
+        if not response.is_success:
+            raise figures_failure(response, "Threads", ref.id, "threads_manage_insights")
+        body = json_body(response)
+        values = insight_values(body.get("data") if isinstance(body, dict) else None)
+        shares = values.get("shares")
+        return Figures(
+            likes=values.get("likes"),
+            reposts=values.get("reposts"),
+            replies=values.get("replies"),
+            quotes=values.get("quotes"),
+            views=values.get("views"),
+            extra={"shares": shares} if shares is not None else {},
+        )
+
     # -- lookup and check ---------------------------------------------------------------
 
     def lookup(self, post: Post) -> PlatformRef | None:
@@ -358,12 +390,12 @@ class ThreadsConnector(Connector):
         self._client.close()
 
 
-def _budget(scope: str, used: Any, config: Any) -> RateBudget:
+def _budget(scope: str, used: Any, config: Any) -> PlatformBudget:
     total = config.get("quota_total") if isinstance(config, dict) else None
     if not isinstance(total, int):
-        return RateBudget(scope, None, None, None)
+        return PlatformBudget(scope, None, None, None)
     spent = used if isinstance(used, int) else 0
-    return RateBudget(scope, total, max(0, total - spent), None)
+    return PlatformBudget(scope, total, max(0, total - spent), None)
 
 
 def _id(response: httpx.Response) -> str:

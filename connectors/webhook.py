@@ -24,7 +24,7 @@ from campaigns.platforms import PLATFORMS
 from connectors.base import (
     AuthFailed,
     Capabilities,
-    ChannelConfig,
+    ChannelAccess,
     CheckReport,
     Connector,
     LookupUnavailable,
@@ -54,11 +54,11 @@ class WebhookConnector(Connector):
     """How reasons name the service: "Slack", "Matrix"."""
     shows_images: ClassVar[bool] = False
 
-    def __new__(cls, config: ChannelConfig) -> WebhookConnector:
+    def __new__(cls, config: ChannelAccess) -> WebhookConnector:
         return super().__new__(cls.variant(config))
 
     @classmethod
-    def variant(cls, config: ChannelConfig) -> type[WebhookConnector]:
+    def variant(cls, config: ChannelAccess) -> type[WebhookConnector]:
         if cls is not WebhookConnector:
             return cls
         name = str(config.options.get("format", ""))
@@ -69,7 +69,7 @@ class WebhookConnector(Connector):
             )
         return FORMATS[name]
 
-    def __init__(self, config: ChannelConfig) -> None:
+    def __init__(self, config: ChannelAccess) -> None:
         super().__init__(config)
         self._url = address(config)
         self._client = self._connect()
@@ -138,7 +138,7 @@ class WebhookConnector(Connector):
         self._client.close()
 
 
-def address(config: ChannelConfig) -> httpx.URL:
+def address(config: ChannelAccess) -> httpx.URL:
     """Where requests go: `credentials.url`, or, when the channel sets `base_url` (a proxy, a
     test server), the same path and query on that address instead of the webhook's own host."""
     problem = base_url_problem(config.credentials["url"], "credentials.url", secret=True)

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 import requests
 import tweepy
 
-from connectors.base import AuthFailed, ChannelConfig, RetryLater
+from connectors.base import AuthFailed, ChannelAccess, RetryLater
 
 OAUTH1_NAMES = ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
 
@@ -176,7 +176,7 @@ def json_object(response: requests.Response) -> dict[str, Any]:
     return body if isinstance(body, dict) else {}
 
 
-def user_auth(config: ChannelConfig) -> UserAuth:
+def user_auth(config: ChannelAccess) -> UserAuth:
     """The channel's credentials: OAuth 1.0a when all four keys are given, else OAuth 2.0."""
     credentials = config.credentials
     if all(credentials.get(name) for name in OAUTH1_NAMES):

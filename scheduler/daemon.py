@@ -8,8 +8,8 @@ Threads, and what each may do:
 - one worker per channel (workers.py): the only thread that calls that channel's connector.
 - the health endpoint, and the campaign-folder watcher.
 
-The ledger is the truth (rule 1): every decision to publish is a claim in the ledger, so a
-missed or doubled wake-up costs nothing, and a crash loses nothing.
+The ledger is the truth (docs/design.md rule 1): every decision to publish is a claim in the
+ledger, so a missed or doubled wake-up costs nothing, and a crash loses nothing.
 """
 
 from __future__ import annotations
@@ -24,18 +24,22 @@ from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from campaigns.problems import InputError, Problem
 from connectors.base import Connector
 from scheduler.config import Config
 from scheduler.dispatch import Dispatcher
 from scheduler.health import HealthReport, HealthServer, check
-from scheduler.ledger.api import Ledger, LedgerError, Outcome, Retry, Row, State
+from scheduler.ledger.api import Alarm, Ledger, LedgerError, Outcome, Retry, Row, State
 from scheduler.logs import Redactor, delivery_fields
 from scheduler.metrics import DispatchObserver, Metrics
 from scheduler.reload import Planner, PlanUpdate, describe, watch_campaigns
 from scheduler.timing import AlarmClock, utcnow
 from scheduler.workers import Workers
+
+if TYPE_CHECKING:
+    from scheduler.ledger.sql import SqlLedger
 
 log = logging.getLogger("clarion.daemon")
 
@@ -161,16 +165,12 @@ class Daemon:
         self._stack.callback(opened.close)
         self.ledger = opened
         self._opened = True
-        if opened.engine.dialect.name == "sqlite":
-            # The daemon lock proves no other daemon runs on this file: whatever is still
-            # claimed belongs to a process that died mid-publish, so it is settled now
-            # instead of after its lease.
-            for key in opened.expire_claims_of_others(opened.process, self._clock()):
-                log.warning(
-                    "a delivery was claimed when the last daemon stopped: it may have gone "
-                    "out, so it is now unknown and will be reconciled",
-                    extra=delivery_fields(key),
-                )
+        for key in opened.recover_claims(opened.process, self._clock()):
+            log.warning(
+                "a delivery was claimed when the last daemon stopped: it may have gone "
+                "out, so it is now unknown and will be reconciled",
+                extra=delivery_fields(key),
+            )
         where = f"dry run: posts are written to {self.outbox}" if self.outbox else "live"
         log.info("ledger %s (%s)", opened.url, where)
         self._process = opened.process
@@ -204,6 +204,7 @@ class Daemon:
             return
         self._start_health()  # first: a port in use stops the daemon before it posts
         self.workers.start()
+        self._start_collector(opened)
         interval = self.policies.sweep_interval
         self.alarms.every(HEARTBEAT, interval, self._heartbeat)
         self.alarms.every(SWEEPER, interval, self._sweep, maintenance=True)
@@ -219,13 +220,30 @@ class Daemon:
             extra={"health_url": self.health.url} if self.health else {},
         )
 
+    def _start_collector(self, ledger: SqlLedger) -> None:
+        """Read how sent posts were received, in a thread of its own that yields to
+        publishing (scheduler/collect.py); not in a dry run, whose posts are nowhere."""
+        if self.dry_run:
+            return
+        from scheduler.collect import Collector
+
+        collector = Collector(
+            ledger,
+            self.config,
+            channels=list(self.connectors),
+            metrics=self.metrics,
+            clock=self._clock,
+        )
+        collector.start()
+        self._stack.callback(collector.stop, self.policies.shutdown_grace.total_seconds())
+
     def _build_connectors(self) -> dict[str, Connector]:
         from connectors.outbox import OutboxConnector
         from connectors.registry import create
 
         connectors: dict[str, Connector] = {}
         for name in self.config.channels:
-            channel = self.config.channel_config(name, credentials={})
+            channel = self.config.channel_access(name, credentials={})
             if self.outbox is not None:
                 connectors[name] = OutboxConnector(channel, self.outbox)
                 continue
@@ -382,10 +400,10 @@ class Daemon:
                 extra={"campaign": campaign, "blackout": window.reason},
             )
 
-    def _alarms(self, now: datetime, horizon: timedelta) -> list[tuple[str, str, datetime]]:
+    def _alarms(self, now: datetime, horizon: timedelta) -> list[Alarm]:
         """The deliveries' alarms, and one at each end of a blackout that holds some."""
         found = self.ledger.alarms(now, horizon) + self.ledger.blackout_ends(now, horizon)
-        return sorted(found, key=lambda alarm: (alarm[2], alarm[0]))
+        return sorted(found, key=lambda alarm: (alarm.at, alarm.key))
 
     def _files_changed(self, files: list[str]) -> None:
         names = ", ".join(Path(f).name for f in files[:5])
@@ -485,7 +503,7 @@ class Daemon:
 
     def _finished(self, row: Row, outcome: Outcome) -> None:
         if isinstance(outcome, Retry) and self._running:
-            self.alarms.arm([(row.key, row.channel, outcome.at)])
+            self.alarms.arm([Alarm(row.key, row.channel, outcome.at)])
         if self._on_finished is not None:
             self._on_finished(row, outcome)
 

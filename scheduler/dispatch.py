@@ -1,4 +1,4 @@
-"""Claim → publish → fenced finish, one channel at a time (DESIGN rules 4 and 5).
+"""Claim → publish → fenced finish, one channel at a time (docs/design.md rules 4 and 5).
 
 The dispatcher turns what a connector says into a ledger outcome:
 
@@ -45,9 +45,10 @@ from connectors.base import (
     SendRefused,
     send_guard,
 )
-from scheduler.config import Policies, RateBudget
+from scheduler.config import Policies, RateSettings
 from scheduler.leases import LeaseKeeper, LeaseLost
 from scheduler.ledger.api import (
+    Cause,
     Claim,
     Failed,
     Held,
@@ -189,7 +190,7 @@ class Dispatcher:
         *,
         clock: Callable[[], datetime] = utcnow,
         listener: DispatchListener | None = None,
-        rates: Mapping[str, RateBudget] | None = None,
+        rates: Mapping[str, RateSettings] | None = None,
         backoff: Backoff | None = None,
         wait: Callable[[threading.Event, float], bool] = _wait,
     ) -> None:
@@ -526,9 +527,9 @@ class Dispatcher:
                 continue
             if verdict is None:
                 continue
-            ref, reason = verdict
+            ref, reason, cause = verdict
             try:
-                self.ledger.resolve(row.key, ref, self.owner, self.clock(), reason)
+                self.ledger.resolve(row.key, ref, self.owner, self.clock(), reason, cause)
             except NotAllowed:
                 continue  # an operator settled it meanwhile
             except Exception as exc:
@@ -552,23 +553,23 @@ class Dispatcher:
 
     def _verdict(
         self, connector: Connector, row: Row, looking_up: bool
-    ) -> tuple[PlatformRef | None, str] | None:
-        """(where, reason) if the delivery can be settled: planned again (where None) for a
-        repeat the platform recognises, else found by a look-up, or surely not found where a
-        repeat is harmless."""
+    ) -> tuple[PlatformRef | None, str, Cause | None] | None:
+        """(where, reason, cause) if the delivery can be settled: planned again (where None)
+        for a repeat the platform recognises, else found by a look-up, or surely not found
+        where a repeat is harmless."""
         repeat = self._repeat_verdict(connector, row)
         if repeat.safe:
-            return None, repeat.why
+            return None, repeat.why, repeat.cause
         if not looking_up:
             return None
         self._looked_up.add(row.key)
         parent, root = self.ledger.thread_refs(row.key)
         ref = connector.lookup(build_post(row.delivery, parent, root))
         if ref is not None:
-            return ref, "found on the platform by reconciliation"
+            return ref, "found on the platform by reconciliation", None
         if connector.capabilities.idempotency == "none":
             return None
-        return None, "not found on the platform: planned again"
+        return None, "not found on the platform: planned again", None
 
     def settlement(self, row: Row) -> tuple[bool, str]:
         """Whether the daemon will settle this unknown delivery by itself, and how (a repeat

@@ -17,6 +17,7 @@ import traceback
 from collections.abc import Iterable, Mapping
 from typing import Any, TextIO
 
+from campaigns.delivery import DeliveryKey
 from connectors.redaction import Secrets
 from scheduler.config import LogSettings
 
@@ -34,14 +35,15 @@ QUIET_LOGGERS = ("alembic", "apscheduler", "httpx", "httpcore", "watchfiles", "u
 def delivery_fields(key: str) -> dict[str, str]:
     """The fields every log line about a delivery carries: its key, campaign and channel.
 
-    Both come from the key, which reads `campaign/post[@occurrence]/variant/channel[/part]`
-    (campaigns.delivery), so no ledger read is needed to name a delivery in a log line.
+    Both come from the key (campaigns.delivery.DeliveryKey), so no ledger read is needed to
+    name a delivery in a log line; of a key that is not a delivery's, the part before its
+    first `/` stands for the campaign.
     """
-    parts = key.split("/")
-    fields = {"key": key, "campaign": parts[0]}
-    if len(parts) >= 4:
-        fields["channel"] = parts[3]
-    return fields
+    try:
+        parts = DeliveryKey.parse(key)
+    except ValueError:
+        return {"key": key, "campaign": key.partition("/")[0]}
+    return {"key": key, "campaign": parts.campaign, "channel": parts.channel}
 
 
 class Redactor(logging.Filter):

@@ -16,7 +16,7 @@ from typing import Protocol
 
 
 class Rate(Protocol):
-    """A channel's budget as config.yaml gives it (`scheduler.config.RateBudget`)."""
+    """A channel's budget as config.yaml gives it (`scheduler.config.RateSettings`)."""
 
     @property
     def posts(self) -> int: ...

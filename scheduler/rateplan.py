@@ -18,11 +18,11 @@ from campaigns.delivery import Delivery
 from campaigns.durations import format_duration
 from campaigns.loader import delivery_order
 from campaigns.preview.common import Projection
-from scheduler.config import RateBudget
+from scheduler.config import RateSettings
 from scheduler.ratebudget import ChannelBudget
 
 
-def describe_rate(channel: str, rate: RateBudget) -> str:
+def describe_rate(channel: str, rate: RateSettings) -> str:
     """`x-main allows 2 posts per 1h, at least 10m apart`"""
     text = f"{channel} allows {rate.posts} post{'s' if rate.posts > 1 else ''} per "
     text += format_duration(rate.per)
@@ -32,7 +32,7 @@ def describe_rate(channel: str, rate: RateBudget) -> str:
 
 
 def project(
-    deliveries: Iterable[Delivery], rates: Mapping[str, RateBudget], now: datetime
+    deliveries: Iterable[Delivery], rates: Mapping[str, RateSettings], now: datetime
 ) -> dict[str, Projection]:
     """The deliveries the rate moves (by key): when they go out, or that they expire."""
     by_channel: dict[str, list[Delivery]] = defaultdict(list)

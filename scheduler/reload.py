@@ -1,11 +1,12 @@
 """Loading the campaign files into the ledger, at start-up and on every reload.
 
 A reload is asked for by SIGHUP or by a change in a campaign folder (watched with watchfiles,
-debounced). A campaign whose file now has errors keeps its last good plan (rule 7): it is
-left out of the sync altogether, so the ledger, which holds the plan as last synced, keeps
-running it. Its errors are logged, located. A campaign whose file was deleted is cancelled
-(its planned deliveries only: rule 3), but only while every configured folder is there and
-holds campaign files: a wrong path in config.yaml or a disk not mounted cancels nothing.
+debounced). A campaign whose file now has errors keeps its last good plan (docs/design.md
+rule 7): it is left out of the sync altogether, so the ledger, which holds the plan as last
+synced, keeps running it. Its errors are logged, located. A campaign whose file was deleted is
+cancelled (its planned deliveries only: docs/design.md rule 3), but only while every
+configured folder is there and holds campaign files: a wrong path in config.yaml or a disk not
+mounted cancels nothing.
 
 The blackouts of a file with errors are read and put in force all the same (added to those it
 had, never removed: see `Planner._apply_blackouts`).
@@ -24,14 +25,14 @@ from typing import TYPE_CHECKING
 
 from campaigns.blackouts import Window
 from campaigns.delivery import Delivery
-from campaigns.problems import Problem
+from campaigns.problems import Location, Problem
 from scheduler.config import Config
 from scheduler.ledger.api import Ledger, SyncReport
 
 if TYPE_CHECKING:
     from watchfiles import Change
 
-    from campaigns.loader import PlanSet
+    from campaigns.loader import Plan
 
 log = logging.getLogger(__name__)
 
@@ -51,28 +52,27 @@ class PlanUpdate:
     """Campaigns whose files have errors but whose blackouts were read and applied."""
 
 
-def source_file(delivery: Delivery) -> str:
-    """The campaign file of a delivery: its `source` is `file:line:col`."""
-    return delivery.source.rsplit(":", 2)[0]
-
-
 def canonical(deliveries: list[Delivery]) -> list[Delivery]:
     """The deliveries with their campaign file named by its real path (symbolic links
     resolved), as the ledger stores it: daemons that reach one file by different paths then
     store the same source, and none sees a change in the plan that another made."""
     real: dict[str, str] = {}
     for delivery in deliveries:
-        file = source_file(delivery)
+        file = delivery.source_file
         if file not in real:
             real[file] = os.path.realpath(file)
     if all(file == path for file, path in real.items()):
         return deliveries
     return [
         d
-        if (file := source_file(d)) == real[file]
-        else replace(d, source=real[file] + d.source[len(file) :])
+        if (file := d.source_file) == real[file]
+        else replace(d, source=_moved(d.source, real[file]))
         for d in deliveries
     ]
+
+
+def _moved(source: str, file: str) -> str:
+    return str(replace(Location.parse(source), file=file))
 
 
 class Planner:
@@ -92,7 +92,7 @@ class Planner:
     def update(self, now: datetime) -> PlanUpdate | None:
         """Load and sync; None when config.yaml lists no campaigns (the ledger is left as
         it is, rather than every campaign in it cancelled)."""
-        from campaigns.loader import LoadOptions, load_plans
+        from campaigns.loader import LoadOptions, load_plan
 
         config = self._config
         if not config.campaign_paths:
@@ -102,14 +102,14 @@ class Planner:
             missing = [p for p in config.campaign_paths if not p.exists()]
             fixed = self._ledger.now_anchors()
             options = LoadOptions(
-                channels=config.channel_specs(),
+                channels=config.known_channels(),
                 strict_channels=config.explicit,
                 now=self._anchor_now or now,
                 min_gap=policies.min_gap,
                 default_not_after=policies.not_after,
                 now_anchors=fixed,
             )
-            plan = load_plans([p for p in config.campaign_paths if p not in missing], options)
+            plan = load_plan([p for p in config.campaign_paths if p not in missing], options)
             problems = self._missing(missing) + list(plan.problems)
             broken_files = {p.where.file for p in problems if p.severity == "error"}
             good = {c.id for c in plan.campaigns if c.file not in broken_files}
@@ -123,7 +123,7 @@ class Planner:
                 {
                     c.id: options.now
                     for c in plan.campaigns
-                    if c.id in good and c.id not in fixed and "now" in c.plan.anchors.values()
+                    if c.id in good and c.id not in fixed and "now" in c.definition.anchors.values()
                 }
             )
             added, read = self._apply_blackouts(plan, good)
@@ -133,7 +133,7 @@ class Planner:
             return PlanUpdate(report, problems, sorted(broken), edits, added, read)
 
     def _apply_blackouts(
-        self, plan: PlanSet, good: Collection[str]
+        self, plan: Plan, good: Collection[str]
     ) -> tuple[list[tuple[str, Window]], list[str]]:
         """Put each campaign's blackouts in force before its deliveries are synced. Those of
         a file with errors are read all the same and added to the ones in force (never
@@ -148,7 +148,7 @@ class Planner:
                 read.append(campaign)
         return added, read
 
-    def _new_edits(self, report: SyncReport, plan: PlanSet) -> list[str]:
+    def _new_edits(self, report: SyncReport, plan: Plan) -> list[str]:
         content = {d.key: d.content_hash for d in plan.deliveries}
         new = [k for k in report.edited_after_sending if self._edits.get(k) != content.get(k)]
         self._edits.update((k, content.get(k, "")) for k in new)
@@ -179,7 +179,7 @@ class Planner:
         found = set()
         for campaign in set(self._ledger.campaigns()) - set(named):
             rows = self._ledger.rows(campaign, limit=1)
-            if rows and source_file(rows[0].delivery) in broken:
+            if rows and rows[0].source_file in broken:
                 found.add(campaign)
         return found
 

@@ -1,4 +1,5 @@
-"""APScheduler 3 as the alarm clock (rule 1): it only ever says "channel C has something due".
+"""APScheduler 3 as the alarm clock: it only ever says "channel C has something due"
+(docs/design.md rule 1).
 
 The jobs live in a MemoryJobStore rebuilt from the ledger: one date job per planned delivery
 due within the horizon (job id = delivery key, run date = the ledger's UTC instant), plus
@@ -30,10 +31,9 @@ from apscheduler.schedulers.base import STATE_STOPPED
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-log = logging.getLogger(__name__)
+from scheduler.ledger.api import Alarm
 
-Alarm = tuple[str, str, datetime]
-"""(delivery key, channel, when): as `Ledger.alarms` returns them."""
+log = logging.getLogger(__name__)
 
 MAINTENANCE = "maintenance"
 """The executor of the sweeper and the horizon refresh, so that a slow ledger never holds up
@@ -150,15 +150,13 @@ class AlarmClock:
         """
         with self._refresh_lock:
             now = self._clock()
-            ahead = [alarm for alarm in self._alarms(now, self._horizon) if alarm[2] > now]
+            ahead = [alarm for alarm in self._alarms(now, self._horizon) if alarm.at > now]
             self._more = len(ahead) > self._limit
-            wanted = {key: (channel, when) for key, channel, when in ahead[: self._limit]}
+            wanted = {alarm.key: alarm for alarm in ahead[: self._limit]}
             with self._armed_lock:
                 stale = [key for key in self._armed if key not in wanted]
                 changed = [
-                    (key, channel, when)
-                    for key, (channel, when) in wanted.items()
-                    if self._armed.get(key) != when
+                    alarm for key, alarm in wanted.items() if self._armed.get(key) != alarm.at
                 ]
             for key in stale:
                 self.disarm(key)
@@ -174,15 +172,15 @@ class AlarmClock:
             self._on_error(exc)
 
     def arm(self, alarms: Iterable[Alarm]) -> None:
-        for key, channel, when in alarms:
+        for alarm in alarms:
             with self._armed_lock:
-                self._armed[key] = when
+                self._armed[alarm.key] = alarm.at
             self.scheduler.add_job(
                 self._fire,
-                DateTrigger(when, UTC),
-                args=(key, channel),
-                id=key,
-                name=key,
+                DateTrigger(alarm.at, UTC),
+                args=(alarm.key, alarm.channel),
+                id=alarm.key,
+                name=alarm.key,
                 replace_existing=True,
             )
 

@@ -22,7 +22,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from campaigns.blackouts import Safety, Window
 from campaigns.delivery import Delivery
@@ -42,6 +42,15 @@ class State(StrEnum):
     EXPIRED = "expired"
 
 
+class Alarm(NamedTuple):
+    """When to wake a channel: for a planned delivery, or at the end of a blackout."""
+
+    key: str
+    """The delivery key, or the blackout end's own id (`@blackout-end/...`)."""
+    channel: str
+    at: datetime
+
+
 @dataclass(frozen=True, slots=True)
 class Row:
     """A delivery as the ledger holds it."""
@@ -57,6 +66,8 @@ class Row:
     """The deadline in force: the plan's, unless an operator lifted it with `retry`."""
     delivery: Delivery
     """The rendered payload, as planned (text, media, link, thread parent)."""
+    source_file: str
+    """The campaign file it was last read from (`delivery.source_file`, as a column)."""
     content_hash: str
     attempts: int
     next_attempt_utc: datetime | None
@@ -157,6 +168,17 @@ class SyncReport:
     unchanged: int = 0
 
 
+class Cause(StrEnum):
+    """What a step of a delivery's history was, where the rules read it back (its reason is
+    for people)."""
+
+    REPEAT = "repeat"
+    """Planned again because the platform recognises a repeat: nothing shows that the earlier
+    attempt did not go out (`scheduler.repeats`)."""
+    OPERATOR_RETRY = "operator-retry"
+    """An operator's `clarion retry`: sent again whatever happened before."""
+
+
 @dataclass(frozen=True, slots=True)
 class Transition:
     """One line of a delivery's history."""
@@ -169,6 +191,7 @@ class Transition:
     process: str
     """Who made the change: `host:pid` of a daemon, `user@host:pid` of an operator."""
     reason: str | None
+    cause: Cause | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,9 +295,9 @@ class Ledger(Protocol):
         """
         ...
 
-    def alarms(self, now: datetime, horizon: timedelta) -> list[tuple[str, str, datetime]]:
-        """(key, channel, when) for planned rows due before now + horizon, in due order;
-        `when` is the later of due and next attempt."""
+    def alarms(self, now: datetime, horizon: timedelta) -> list[Alarm]:
+        """An alarm for each planned row due before now + horizon, in due order; it rings at
+        the later of due and next attempt."""
         ...
 
     def claim(
@@ -325,7 +348,8 @@ class Ledger(Protocol):
         transaction: an unknown delivery, a planned one no one has claimed, or one another
         process holds a claim on (whose claim ends: its last check before sending refuses)
         becomes sent with this reference; any other state keeps its state and gets a history
-        line naming the post. Other outcomes of a lost claim stay refused (rule 4)."""
+        line naming the post. Other outcomes of a lost claim stay refused (docs/design.md
+        rule 4)."""
         ...
 
     def finish_and_claim(
@@ -347,13 +371,14 @@ class Ledger(Protocol):
         """Claimed rows whose lease ran out become unknown; returns their keys."""
         ...
 
-    def expire_claims_of_others(self, owner: str, now: datetime) -> list[str]:
-        """Claimed rows of any owner but `owner` become unknown at once; returns their keys.
+    def recover_claims(self, owner: str, now: datetime) -> list[str]:
+        """At a daemon's start, settle the claims a stopped daemon left: they become unknown
+        at once; returns their keys.
 
-        For a daemon starting on an SQLite ledger, under the daemon lock: the lock proves that
-        no other daemon runs, so those claims belong to one that stopped mid-publish, and need
-        not wait for their lease. Refused (RuntimeError) on PostgreSQL, where other daemons
-        sharing the ledger may be publishing those rows right now: there only the lease tells.
+        On SQLite, under the daemon lock, every claim but `owner`'s: the lock proves that no
+        other daemon runs, so they belong to one that stopped mid-publish and need not wait
+        for their lease. On PostgreSQL none: other daemons sharing the ledger may be
+        publishing those rows right now, so only a lease tells (`expire_leases`).
         """
         ...
 
@@ -415,9 +440,16 @@ class Ledger(Protocol):
         ...
 
     def resolve(
-        self, key: str, sent: PlatformRef | None, by: str, now: datetime, reason: str | None = None
+        self,
+        key: str,
+        sent: PlatformRef | None,
+        by: str,
+        now: datetime,
+        reason: str | None = None,
+        cause: Cause | None = None,
     ) -> Row:
-        """Settle an unknown delivery: sent (at `sent`), or planned again to go out now."""
+        """Settle an unknown delivery: sent (at `sent`), or planned again to go out now
+        (`cause` REPEAT when it goes out again only because the platform recognises a repeat)."""
         ...
 
     def pause(
@@ -454,9 +486,9 @@ class Ledger(Protocol):
         deadline passed while a blackout held them; returns (key, new state, reason)."""
         ...
 
-    def blackout_ends(self, now: datetime, horizon: timedelta) -> list[tuple[str, str, datetime]]:
-        """(alarm id, channel, when) for each end of a blackout within the horizon that
-        holds planned rows: the channel is woken then to post what waited."""
+    def blackout_ends(self, now: datetime, horizon: timedelta) -> list[Alarm]:
+        """An alarm for each end of a blackout within the horizon that holds planned rows:
+        the channel is woken then to post what waited."""
         ...
 
     def beat(

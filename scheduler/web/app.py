@@ -167,6 +167,39 @@ def create_app(
             page="post",
         )
 
+    @app.get("/report")
+    def report() -> ResponseReturnValue:
+        from scheduler.report import build_report, html
+
+        ledger = source.ledger()
+        data = board()
+        if ledger is None:
+            return render_template("report.html", board=data, body=None, page="report")
+        campaigns = ledger.campaigns()
+        campaign = request.args.get("campaign", "")
+        built = build_report(
+            ledger,
+            campaign if campaign in campaigns else None,
+            late_after=source.config.file.policies.alert_lateness,
+        )
+        return render_template(
+            "report.html",
+            board=data,
+            body=html.body(built),
+            campaigns=campaigns,
+            campaign=built.campaign or "",
+            page="report",
+        )
+
+    @app.get("/report/assets/<name>")
+    def report_asset(name: str) -> ResponseReturnValue:
+        from scheduler.report import html
+
+        if name not in html.ASSETS:
+            abort(404)
+        kind = "text/css" if name.endswith(".css") else "text/javascript"
+        return html.asset(name), 200, {"Content-Type": f"{kind}; charset=utf-8"}
+
     @app.get("/media")
     def media() -> ResponseReturnValue:
         item = _find(board(), request.args.get("key", ""))

@@ -15,7 +15,7 @@ import pytest
 
 from connectors.base import (
     AuthFailed,
-    ChannelConfig,
+    ChannelAccess,
     Connector,
     MediaFile,
     PlatformRef,
@@ -68,7 +68,7 @@ class Connectors(Generic[C]):
     """Connectors of one channel, to a fake or to any address: `connector(fake, timeout=0.3,
     token=..., option=...)` changes what a test needs and keeps the rest."""
 
-    build: Callable[[ChannelConfig], C]
+    build: Callable[[ChannelAccess], C]
     name: str
     platform: str
     credentials: Mapping[str, str]
@@ -90,7 +90,7 @@ class Connectors(Generic[C]):
             [credential] = self.credentials
             credentials = {credential: token}
         return self.build(
-            ChannelConfig(
+            ChannelAccess(
                 name=self.name,
                 platform=self.platform,
                 account=account,

@@ -18,7 +18,7 @@ import pytest
 from connectors.base import (
     Ambiguous,
     AuthFailed,
-    ChannelConfig,
+    ChannelAccess,
     MediaFile,
     PlatformRef,
     Post,
@@ -51,8 +51,8 @@ def fake() -> Iterator[FakeBluesky]:
     server.stop()
 
 
-def channel(base_url: str, **options: Any) -> ChannelConfig:
-    return ChannelConfig(
+def channel(base_url: str, **options: Any) -> ChannelAccess:
+    return ChannelAccess(
         name="bluesky-main",
         platform="bluesky",
         credentials={"identifier": HANDLE, "app_password": SECRET},
@@ -636,7 +636,7 @@ class ScriptedIO:
 
 def test_login_checks_the_app_password_and_returns_the_credentials(fake: FakeBluesky) -> None:
     io = ScriptedIO(f"@{HANDLE}", SECRET)
-    config = ChannelConfig("bluesky-main", "bluesky", base_url=fake.base_url)
+    config = ChannelAccess("bluesky-main", "bluesky", base_url=fake.base_url)
     assert login(io, config) == {"identifier": HANDLE, "app_password": SECRET}
     assert [secret for _, secret in io.asked] == [False, True]
     assert (
@@ -648,7 +648,7 @@ def test_login_checks_the_app_password_and_returns_the_credentials(fake: FakeBlu
 def test_login_warns_about_a_main_password_and_fails_on_a_wrong_one(fake: FakeBluesky) -> None:
     fake.add_account("main.test", "my main password")
     io = ScriptedIO("main.test", "my main password")
-    config = ChannelConfig("bluesky-main", "bluesky", base_url=fake.base_url)
+    config = ChannelAccess("bluesky-main", "bluesky", base_url=fake.base_url)
     login(io, config)
     assert any("does not look like an app password" in line for line in io.said)
     with pytest.raises(AuthFailed):

@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 import pytest
 
-from connectors.base import AuthFailed, ChannelConfig, MediaFile, Post, Rejected
+from connectors.base import AuthFailed, ChannelAccess, MediaFile, Post, Rejected
 from connectors.bluesky import BlueskyConnector, login
 from connectors.fakes.server import Response
 from connectors.tid import tid_for
@@ -96,7 +96,7 @@ def create_account(pds: str, name: str) -> Account:
 
 
 def connector(pds: str, account: Account, **options: Any) -> BlueskyConnector:
-    config = ChannelConfig(
+    config = ChannelAccess(
         name="bluesky-main",
         platform="bluesky",
         credentials={"identifier": account.handle, "app_password": account.app_password},
@@ -306,6 +306,6 @@ def test_check_and_login(pds: str) -> None:
             self.said.append(text)
 
     io = IO()
-    credentials = login(io, ChannelConfig("bluesky-main", "bluesky", base_url=pds))
+    credentials = login(io, ChannelAccess("bluesky-main", "bluesky", base_url=pds))
     assert credentials == {"identifier": alice.handle, "app_password": alice.app_password}
     assert io.said[-1] == f"Signed in as @{alice.handle} ({alice.did}), whose posts live on {pds}."

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from connectors.base import (
     Ambiguous,
     AuthFailed,
-    ChannelConfig,
+    ChannelAccess,
     MediaFile,
     PlatformRef,
     Post,
@@ -35,7 +35,7 @@ from tests.connectors.social import (
 )
 
 
-def polling_at_once(config: ChannelConfig) -> MastodonConnector:
+def polling_at_once(config: ChannelAccess) -> MastodonConnector:
     mastodon = MastodonConnector(config)
     mastodon.poll_interval = 0.0
     return mastodon
@@ -103,7 +103,7 @@ def test_an_unknown_visibility_is_refused_at_start() -> None:
 
 def test_a_channel_without_base_url_is_refused() -> None:
     with pytest.raises(ValueError, match="base_url"):
-        MastodonConnector(ChannelConfig("m", "mastodon", credentials={"access_token": "t"}))
+        MastodonConnector(ChannelAccess("m", "mastodon", credentials={"access_token": "t"}))
 
 
 def test_a_thread_is_a_chain_of_replies(fake: MastodonFake) -> None:

@@ -23,7 +23,7 @@ import vcr
 import yaml
 from vcr.request import Request as Recorded
 
-from connectors.base import ChannelConfig, MediaFile, PlatformRef, Post, Rejected
+from connectors.base import ChannelAccess, MediaFile, PlatformRef, Post, Rejected
 from connectors.fakes.params import multipart
 from connectors.fakes.server import Request
 from connectors.mastodon import MastodonConnector
@@ -66,7 +66,7 @@ replay.register_matcher("form_body", form_body)
 
 def connector(token: str = TOKEN, **options: Any) -> tuple[MastodonConnector, list[httpx.Request]]:
     mastodon = MastodonConnector(
-        ChannelConfig(
+        ChannelAccess(
             "mastodon-main",
             "mastodon",
             credentials={"access_token": token},

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from campaigns.platforms import PLATFORMS
 from connectors.base import (
     Capabilities,
-    ChannelConfig,
+    ChannelAccess,
     CheckReport,
     Connector,
     LookupUnavailable,
@@ -59,7 +59,7 @@ class Echoing(Connector):
 
 def echoing() -> Echoing:
     credentials = {"access_token": TOKEN, "handle": "sayno.example"}
-    return Echoing(ChannelConfig("m", "mastodon", credentials=credentials))
+    return Echoing(ChannelAccess("m", "mastodon", credentials=credentials))
 
 
 def test_every_error_note_and_problem_is_redacted() -> None:
@@ -136,7 +136,7 @@ def test_a_fake_run_by_hand_echoes_credentials_when_asked() -> None:
     try:
         assert process.stdout is not None
         base_url = process.stdout.readline().strip()
-        config = ChannelConfig(
+        config = ChannelAccess(
             "m", "mastodon", credentials={"access_token": TOKEN}, base_url=base_url
         )
         report = MastodonConnector(config).check()  # a token the fake does not know: 401

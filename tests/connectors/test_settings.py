@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from connectors.base import ChannelConfig
+from connectors.base import ChannelAccess
 from connectors.http import build_client
 from connectors.registry import create
 from connectors.settings import base_url_problem, settings_problems
@@ -65,7 +65,7 @@ def test_a_password_is_never_quoted() -> None:
 
 
 def test_the_channel_setting_is_named_where_it_is() -> None:
-    config = ChannelConfig(
+    config = ChannelAccess(
         "m", "mastodon", credentials={"access_token": "t"}, base_url="https://m.example\r\n"
     )
     [(key, message)] = settings_problems(config)
@@ -74,7 +74,7 @@ def test_the_channel_setting_is_named_where_it_is() -> None:
 
 def test_a_webhook_address_is_checked_and_never_quoted() -> None:
     secret = "https://hooks.slack.com/services/T0/B0/CANARY\r\n"
-    config = ChannelConfig("w", "webhook", credentials={"url": secret}, options={"format": "slack"})
+    config = ChannelAccess("w", "webhook", credentials={"url": secret}, options={"format": "slack"})
     with pytest.raises(ValueError, match=r"credentials\.url contains a carriage return") as caught:
         create(config)
     assert "CANARY" not in str(caught.value)
@@ -84,7 +84,7 @@ def test_a_webhook_address_is_checked_and_never_quoted() -> None:
 def test_whatever_passes_the_check_every_connector_can_use(url: str) -> None:
     """No address that load accepts makes httpx fail later (`clarion check` crashed)."""
     if base_url_problem(url) is None:
-        config = ChannelConfig("m", "mastodon", credentials={"access_token": "t"}, base_url=url)
+        config = ChannelAccess("m", "mastodon", credentials={"access_token": "t"}, base_url=url)
         build_client(config, url).close()
         httpx.URL(url)
 

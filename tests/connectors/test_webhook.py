@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from connectors.base import (
     Ambiguous,
     AuthFailed,
-    ChannelConfig,
+    ChannelAccess,
     Connector,
     LookupUnavailable,
     Rejected,
@@ -65,7 +65,7 @@ def hook(
     **options: Any,
 ) -> Connector:
     return create(
-        ChannelConfig(
+        ChannelAccess(
             name=f"{fmt}-team",
             platform="webhook",
             credentials={"url": url, **(credentials or {})},

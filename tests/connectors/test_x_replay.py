@@ -18,7 +18,7 @@ import requests
 import vcr
 import yaml
 
-from connectors.base import ChannelConfig, MediaFile, PlatformRef, Post
+from connectors.base import ChannelAccess, MediaFile, PlatformRef, Post
 from connectors.fakes.params import multipart
 from connectors.fakes.server import Request
 from connectors.fakes.x import XFake
@@ -36,7 +36,7 @@ replay = vcr.VCR(
 
 def connector(base_url: str, account: str | None = None) -> XConnector:
     return XConnector(
-        ChannelConfig("x-main", "x", account=account, credentials=OAUTH1, base_url=base_url)
+        ChannelAccess("x-main", "x", account=account, credentials=OAUTH1, base_url=base_url)
     )
 
 

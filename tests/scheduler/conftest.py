@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -80,3 +81,11 @@ def ledger(ledger_url: str) -> Iterator[SqlLedger]:
     opened = open_ledger(ledger_url, process="test:1")
     yield opened
     opened.close()
+
+
+@pytest.fixture
+def config(tmp_path: Path, ledger_url: str) -> Path:
+    """A config.yaml naming the test's ledger (the operator commands' tests)."""
+    path = tmp_path / "config.yaml"
+    path.write_text(f"ledger: '{ledger_url}'\n")
+    return path

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import ClassVar
 
-from campaigns.delivery import Delivery, Media, Status
+from campaigns.delivery import Delivery, DeliveryKey, Media, Status
 from campaigns.platforms import PLATFORMS
 from connectors.base import (
     Capabilities,
-    ChannelConfig,
+    ChannelAccess,
     CheckReport,
     Connector,
     PlatformRef,
@@ -39,10 +40,9 @@ def delivery(
     source: str = "sayno.yaml:3:5",
 ) -> Delivery:
     """A delivery as the plan expander makes it; thread parts reply to the previous part."""
-    base = f"{campaign}/{post}/{language}/{channel}"
-    key = f"{base}/{part}" if part else base
+    base = DeliveryKey(campaign, post, None, language, channel)
     return Delivery(
-        key=key,
+        key=str(replace(base, part=part or None)),
         campaign=campaign,
         post=post,
         channel=channel,
@@ -55,7 +55,7 @@ def delivery(
         text=text if text is not None else f"{post} in {language}",
         thread_index=(part or 1) - 1,
         thread_size=size if part else 1,
-        parent_key=f"{base}/{part - 1}" if part and part > 1 else None,
+        parent_key=str(replace(base, part=part - 1)) if part and part > 1 else None,
         media=media,
         link=None,
         status=status,
@@ -109,7 +109,7 @@ class ScriptedConnector(Connector):
     )
 
     def __init__(self, channel: str = "x-main", *steps: Step) -> None:
-        super().__init__(ChannelConfig(channel, "x"))
+        super().__init__(ChannelAccess(channel, "x"))
         self.steps = list(steps)
         self.posts: list[Post] = []
         self.found: dict[str, PlatformRef] = {}

@@ -1,35 +1,19 @@
-"""`clarion status|pause|resume|retry|cancel|resolve|history`, through the CLI, on both
-back-ends. The commands run on the real clock, so deliveries here are placed around it."""
+"""`clarion retry|cancel|resolve|history`, and what every operator command shares (the ledger
+and the configuration it names), through the CLI, on both back-ends."""
 
 from __future__ import annotations
 
 import json
-import re
-import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
 
-from scheduler.cli import cli
-from scheduler.config import Policies
-from scheduler.dispatch import Dispatcher
-from scheduler.ledger.api import Claim, Failed, Outcome, Retry, Row, Sent, State, Unknown
+from scheduler.ledger.api import Failed, Sent, State, Unknown
 from scheduler.ledger.sql import SqlLedger
-from tests.scheduler.ledgerkit import LEASE, ScriptedConnector, delivery, ref
-
-NOW = datetime.now(UTC).replace(microsecond=0)
-HOUR = timedelta(hours=1)
-
-
-@pytest.fixture
-def config(tmp_path: Path, ledger_url: str) -> Path:
-    path = tmp_path / "config.yaml"
-    path.write_text(f"ledger: '{ledger_url}'\n")
-    return path
-
+from tests.scheduler.ledgerkit import LEASE, delivery, ref
+from tests.scheduler.operatorkit import HOUR, NOW, clarion, settle
 
 CHANNELS: dict[str, dict[str, Any]] = {
     "telegram": {
@@ -67,121 +51,6 @@ def configure(config: Path, ledger_url: str, **channels: str) -> None:
     config.write_text(json.dumps(document))
 
 
-def clarion(config: Path, *args: str) -> Result:
-    return CliRunner().invoke(cli, [*args, "--config", str(config)])
-
-
-def settle(ledger: SqlLedger, post: str, outcome: Outcome, at: datetime = NOW, **kw: Any) -> str:
-    """Add a delivery due an hour ago, claim it `at`, and record `outcome`; returns its key."""
-    item = delivery(post, due=NOW - HOUR, channel=f"ch-{post}", **kw)
-    ledger.sync([*(r.delivery for r in ledger.rows()), item], at)
-    claim = ledger.claim(item.channel, "host:9", LEASE, at)
-    assert claim is not None and ledger.finish(claim, outcome, at)
-    return item.key
-
-
-def test_status_of_a_fresh_ledger(ledger: SqlLedger, config: Path) -> None:
-    result = clarion(config, "status")
-    assert result.exit_code == 0, result.output
-    assert "Deliveries: none yet" in result.output
-
-
-def test_status_shows_what_needs_attention(ledger: SqlLedger, config: Path) -> None:
-    unknown = settle(ledger, "lost", Unknown("read timed out", "ambiguous"))
-    failed = settle(ledger, "long", Failed("rejected by the platform: too long", "rejected"))
-    sent = settle(ledger, "ok", Sent(ref(3)))
-    ledger.sync(
-        [
-            *(r.delivery for r in ledger.rows()),
-            delivery("late", due=NOW - 2 * HOUR),
-            delivery("next", due=NOW + 2 * HOUR),
-        ],
-        NOW,
-    )
-    ledger.pause("sayno", "legal review", "alice", NOW)
-    ledger.hold_channel("ch-x", "token revoked", NOW)
-
-    result = clarion(config, "status")
-    assert result.exit_code == 0, result.output
-    text = result.output
-    assert "Deliveries: 2 planned, 1 sent, 1 failed, 1 unknown" in text
-    assert "PAUSED: campaign sayno" in text and "by alice: legal review" in text
-    assert "HELD: channel ch-x" in text and "token revoked" in text
-    assert f"Next due: {delivery('next').key}" in text
-    assert "clarion resolve KEY --sent URL" in text
-    assert f"  {unknown}\n      since" in text and "read timed out" in text
-    assert failed in text and "too long" in text
-    assert sent in text and "https://x.example/status/3" in text
-    # NOW is when the module was imported: in a long run the lateness has grown since.
-    assert delivery("late").key in text and re.search(r"\b2h \d+m late", text)
-
-    report = json.loads(clarion(config, "status", "--format", "json").output)
-    assert report["counts"]["unknown"] == 1
-    assert [u["key"] for u in report["unknown"]] == [unknown]
-    assert report["recent_sent"][0]["url"] == "https://x.example/status/3"
-    assert report["failed"][0]["reason"] == "rejected by the platform: too long"
-    assert report["next_due"]["key"] == delivery("next").key
-    assert report["paused"] == [
-        {
-            "campaign": "sayno",
-            "reason": "legal review",
-            "since": report["paused"][0]["since"],
-            "until": None,
-            "by": "alice",
-        }
-    ]
-    assert report["held_channels"] == {"ch-x": "token revoked"}
-
-
-def test_status_says_what_holds_late_deliveries_back_and_shows_a_burst_briefly(
-    ledger: SqlLedger, config: Path
-) -> None:
-    """A paused burst listed hundreds of late keys, with nothing to say why (found by
-    running the daemon against a fake platform)."""
-    now = datetime.now(UTC)
-    burst = [delivery(f"p{i:03}", due=now - timedelta(seconds=20)) for i in range(40)]
-    parts = [
-        delivery("tips", part=n, size=2, channel="ch-t", campaign="other", due=now - HOUR)
-        for n in (1, 2)
-    ]
-    ledger.sync([*burst, *parts], now)
-    claim = ledger.claim("ch-t", "host:9", LEASE, now)
-    assert claim is not None and ledger.finish(claim, Unknown("read timed out", "ambiguous"), NOW)
-    ledger.pause("sayno", None, "alice", now)
-
-    text = clarion(config, "status").output
-    first = "p000/en/x-main\n      under a minute late, waiting for its campaign to be resumed"
-    assert first in text
-    assert "p010" not in text and "… and 31 more (`clarion status --format json`" in text
-    assert "waiting for the previous part of its thread (unknown)" in text
-    report = json.loads(clarion(config, "status", "--format", "json").output)
-    assert len(report["late"]) == 41
-    assert report["late"][-1]["waiting_for"] == "its campaign to be resumed (paused by alice)"
-    assert report["late"][-1]["waiting_kind"] == "pause"
-
-
-def test_status_names_the_deliveries_that_expired(ledger: SqlLedger, config: Path) -> None:
-    """A burst longer than its deadline showed only "81 expired", not which ones."""
-    now = datetime.now(UTC)
-    old = [delivery(f"e{i:02}", due=now - HOUR, deadline=now - HOUR / 2) for i in range(12)]
-    ledger.sync(old, now)
-    text = clarion(config, "status").output
-    assert "Deliveries: 12 expired" in text
-    assert "Expired: not posted, their deadline passed" in text and "clarion retry KEY" in text
-    assert "past its deadline" in text and "… and 2 more\n" in text
-    report = json.loads(clarion(config, "status", "--format", "json").output)
-    assert len(report["expired"]) == 10 and "past its deadline" in report["expired"][0]["reason"]
-
-
-def test_status_of_one_campaign(ledger: SqlLedger, config: Path) -> None:
-    ledger.sync([delivery("a"), delivery("b", campaign="other")], NOW)
-    report = json.loads(clarion(config, "status", "other", "--format", "json").output)
-    assert report["counts"]["planned"] == 1
-    wrong = clarion(config, "status", "sayn0")
-    assert wrong.exit_code == 1
-    assert "no campaign 'sayn0'. Did you mean: sayno?" in wrong.stderr
-
-
 def test_commands_need_an_existing_sqlite_ledger(tmp_path: Path) -> None:
     config = tmp_path / "config.yaml"
     config.write_text(f"ledger: 'sqlite:///{tmp_path}/nowhere/ledger.db'\n")
@@ -196,108 +65,6 @@ def test_a_broken_config_is_a_usage_error(tmp_path: Path) -> None:
     result = clarion(config, "status")
     assert result.exit_code == 2
     assert "config.yaml:1:" in result.stderr
-
-
-def test_pause_and_resume(ledger: SqlLedger, config: Path) -> None:
-    ledger.sync([delivery("a", due=NOW - HOUR)], NOW)
-    paused = clarion(config, "pause", "sayno", "--reason", "legal review")
-    assert paused.exit_code == 0, paused.output
-    assert "Paused campaign sayno: nothing more will be posted until `clarion resume sayno`" in (
-        paused.output
-    )
-    [control] = ledger.controls()
-    assert (control.campaign, control.reason) == ("sayno", "legal review")
-    assert re.fullmatch(r".+@.+:\d+", control.by), "user@host:pid"
-    assert ledger.claim("x-main", "d", LEASE, NOW) is None
-    assert clarion(config, "pause", "--all").exit_code == 0
-    resumed = clarion(config, "resume", "sayno")
-    assert resumed.exit_code == 0
-    assert "Every campaign is still paused (--all)" in resumed.output
-    lifted = clarion(config, "resume", "--all")
-    assert "1 delivery(ies) already due go out now" in lifted.output
-    assert ledger.controls() == []
-    assert "Nothing to do" in clarion(config, "resume", "sayno").output
-
-
-def test_pause_checks_its_arguments(ledger: SqlLedger, config: Path) -> None:
-    ledger.sync([delivery("a")], NOW)
-    assert clarion(config, "pause").exit_code == 2
-    both = clarion(config, "pause", "sayno", "--all")
-    assert both.exit_code == 2 and "not both" in both.stderr
-    typo = clarion(config, "pause", "sayn")
-    assert typo.exit_code == 1 and "Did you mean: sayno?" in typo.stderr
-    assert ledger.controls() == []
-    assert clarion(config, "pause", "launch-2028", "--force").exit_code == 0
-    assert [c.campaign for c in ledger.controls()] == ["launch-2028"]
-
-
-class Watching(SqlLedger):
-    """Notes every claim that started after `paused` was set and still succeeded."""
-
-    def __init__(self, ledger: SqlLedger, paused: threading.Event) -> None:
-        super().__init__(ledger.engine, "daemon", ledger.url)
-        self.paused = paused
-        self.late: list[str] = []
-
-    def _watch(self, after: bool, found: Claim | None) -> None:
-        if found is not None and after:
-            self.late.append(found.row.key)
-
-    def claim(self, *args: Any, **kw: Any) -> Claim | None:
-        after = self.paused.is_set()
-        found = super().claim(*args, **kw)
-        self._watch(after, found)
-        return found
-
-    def finish_and_claim(self, *args: Any, **kw: Any) -> tuple[bool, Claim | None]:
-        after = self.paused.is_set()
-        recorded, found = super().finish_and_claim(*args, **kw)
-        self._watch(after, found)
-        return recorded, found
-
-
-class Counting:
-    def __init__(self) -> None:
-        self.sent = 0
-        self.warmed_up = threading.Event()
-
-    def claimed(self, row: Row) -> None:
-        pass
-
-    def finished(self, row: Row, outcome: Outcome, seconds: float, lateness: float) -> None:
-        self.sent += 1
-        if self.sent >= 5:
-            self.warmed_up.set()
-
-    def lost_claim(self, row: Row, outcome: Outcome) -> None:
-        pass
-
-    def settled(self, key: str, state: State, reason: str) -> None:
-        pass
-
-
-def test_no_claim_succeeds_after_pause_returns_while_a_dispatcher_runs(
-    ledger: SqlLedger, config: Path
-) -> None:
-    ledger.sync([delivery(f"p{i:03}", due=NOW - HOUR) for i in range(300)], NOW)
-    paused = threading.Event()
-    watching, listener = Watching(ledger, paused), Counting()
-    dispatch = Dispatcher(
-        watching, {"x-main": ScriptedConnector()}, Policies(), "d", listener=listener
-    )
-    worker = threading.Thread(target=dispatch.run_channel, args=("x-main", threading.Event()))
-    worker.start()
-    try:
-        assert listener.warmed_up.wait(30)
-        result = clarion(config, "pause", "sayno")
-        paused.set()
-        assert result.exit_code == 0, result.output
-    finally:
-        worker.join(30)
-    assert not worker.is_alive()
-    assert watching.late == []
-    counts = ledger.counts()
-    assert counts[State.PLANNED] > 0 and counts[State.SENT] >= 5 and counts[State.CLAIMED] == 0
 
 
 def test_retry_a_failed_delivery(ledger: SqlLedger, config: Path) -> None:
@@ -515,67 +282,3 @@ def test_history(ledger: SqlLedger, config: Path) -> None:
         ("claimed", "unknown"),
         ("unknown", "sent"),
     ]
-
-
-def test_pause_until_stops_at_once_and_lifts_itself(ledger: SqlLedger, config: Path) -> None:
-    now = datetime.now(UTC)
-    ledger.sync([delivery("a", due=now - HOUR)], now)
-    result = clarion(config, "pause", "sayno", "--until", "2h", "--reason", "incident")
-    assert result.exit_code == 0, result.output
-    assert "Paused campaign sayno until " in result.output and "(in 1h 59m)" in result.output
-    assert ledger.claim("x-main", "host:9", LEASE, datetime.now(UTC)) is None
-    [control] = ledger.controls()
-    assert control.until is not None and timedelta(hours=1.9) < control.until - now < 3 * HOUR
-    text = clarion(config, "status").output
-    assert "PAUSED: campaign sayno, since" in text and ", until " in text
-    assert "the pause lifts at" in text
-    assert ledger.claim("x-main", "host:9", LEASE, control.until) is not None
-
-    at = clarion(config, "pause", "--all", "--until", "2099-01-01 09:30 Europe/Brussels")
-    assert at.exit_code == 0, at.output
-    assert "until 2099-01-01 08:30 UTC" in at.output
-
-
-@pytest.mark.parametrize(
-    ("when", "words"),
-    [
-        ("yesterday", "'yesterday' is not a time"),
-        ("2001-01-01 10:00", "'2001-01-01 10:00' is already past"),
-        ("sid 10:00", "anchors such as 'sid' exist in campaign files only"),
-        ("0s", "is already past"),
-    ],
-)
-def test_pause_until_refuses_what_is_not_a_future_time(
-    ledger: SqlLedger, config: Path, when: str, words: str
-) -> None:
-    result = clarion(config, "pause", "--all", "--until", when)
-    assert result.exit_code == 2 and words in result.stderr, result.output
-    assert "Traceback" not in result.output and ledger.controls() == []
-
-
-def test_status_names_a_retry_back_off_and_a_rate_budget(
-    ledger: SqlLedger, config: Path, ledger_url: str
-) -> None:
-    now = datetime.now(UTC)
-    config.write_text(
-        f"ledger: '{ledger_url}'\n"
-        "channels:\n"
-        "  ch-ok: {platform: mastodon, base_url: 'https://m.example', "
-        "credentials: {access_token: '${NOT_SET}'}, rate: {posts: 1, per: 1h}}\n"
-    )
-    settle(ledger, "ok", Sent(ref(3)), at=now)
-    back_off = Retry(now + HOUR, "rate limited by the platform", "retry-later")
-    settle(ledger, "again", back_off, at=now)
-    ledger.sync(
-        [*(r.delivery for r in ledger.rows()), delivery("queued", due=now - HOUR, channel="ch-ok")],
-        now,
-    )
-    ledger.beat("host:9", now, now, now + HOUR, False)
-    report = json.loads(clarion(config, "status", "--format", "json").output)
-    late = {item["key"].split("/")[1]: item for item in report["late"]}
-    assert late["again"]["waiting_kind"] == "retry"
-    assert late["again"]["waiting_for"].startswith("its next try at ")
-    assert late["queued"]["waiting_kind"] == "rate"
-    assert "channel ch-ok's rate budget: its next post at" in late["queued"]["waiting_for"]
-    text = clarion(config, "status").output
-    assert "waiting for its next try at" in text and "rate limited by the platform" in text

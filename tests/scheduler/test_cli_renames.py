@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from campaigns.loader import LoadOptions, load_plans
+from campaigns.loader import LoadOptions, load_plan
 from scheduler.cli import cli
 from scheduler.config import load_config
 from scheduler.ledger import open_ledger
@@ -42,8 +42,8 @@ def validate(config: Path, *paths: Path) -> Result:
 def send_everything(config: Path, ledger_url: str) -> None:
     """Load the plan as the daemon does, and record each delivery as sent."""
     loaded = load_config(config)
-    options = LoadOptions(loaded.channel_specs(), strict_channels=True, now=NOW)
-    plan = load_plans(loaded.campaign_paths, options)
+    options = LoadOptions(loaded.known_channels(), strict_channels=True, now=NOW)
+    plan = load_plan(loaded.campaign_paths, options)
     ledger = open_ledger(ledger_url, process="test:1")
     try:
         ledger.sync(plan.deliveries, NOW)

@@ -1,4 +1,5 @@
-"""The dispatcher turns what a connector says into ledger outcomes (DESIGN rules 4 and 5)."""
+"""The dispatcher turns what a connector says into ledger outcomes (docs/design.md rules 4
+and 5)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from connectors.base import (
     Ambiguous,
     AuthFailed,
     Capabilities,
-    ChannelConfig,
+    ChannelAccess,
     Connector,
     Duplicate,
     Post,
@@ -30,7 +31,7 @@ from connectors.base import (
     before_sending,
 )
 from connectors.outbox import OutboxConnector
-from scheduler.config import Policies, RateBudget, RetryPolicy
+from scheduler.config import Policies, RateSettings, RetryPolicy
 from scheduler.dispatch import MAX_RATE_WAIT, Dispatcher
 from scheduler.leases import LeaseKeeper, LeaseLost
 from scheduler.ledger.api import Claim, LedgerUnavailable, Outcome, Retry, Row, Sent, State
@@ -80,7 +81,7 @@ def dispatcher(
     *connectors: Connector,
     clock: Clock | None = None,
     listener: Listener | None = None,
-    rates: dict[str, RateBudget] | None = None,
+    rates: dict[str, RateSettings] | None = None,
 ) -> Dispatcher:
     clock = clock or Clock(NOW + MINUTE)
     return Dispatcher(
@@ -457,7 +458,7 @@ def test_a_streak_of_ledger_failures_is_logged_once_and_so_is_its_end(
 def test_the_rate_budget_spaces_posts_without_dropping_any(ledger: SqlLedger) -> None:
     ledger.sync([delivery(f"p{i}") for i in range(5)], NOW)
     clock = Clock(NOW)
-    budget = RateBudget(posts=2, per=MINUTE, min_interval=timedelta(seconds=10))
+    budget = RateSettings(posts=2, per=MINUTE, min_interval=timedelta(seconds=10))
     starts: list[float] = []
 
     class Timed(ScriptedConnector):
@@ -474,7 +475,7 @@ def test_the_rate_budget_spaces_posts_without_dropping_any(ledger: SqlLedger) ->
 def test_a_long_budget_wait_ends_the_round_and_survives_restarts(ledger: SqlLedger) -> None:
     ledger.sync([delivery(f"p{i}") for i in range(3)], NOW)
     clock = Clock(NOW)
-    budget = {"x-main": RateBudget(posts=1, per=MAX_RATE_WAIT * 10)}
+    budget = {"x-main": RateSettings(posts=1, per=MAX_RATE_WAIT * 10)}
     assert run(dispatcher(ledger, ScriptedConnector(), clock=clock, rates=budget)) == 1
     assert clock.waits == []
     restarted = dispatcher(ledger, ScriptedConnector(), clock=clock, rates=budget)
@@ -524,10 +525,10 @@ class DroppedBeforeWriting(OutboxConnector):
 
 def test_reconcile_with_the_outbox(ledger: SqlLedger, tmp_path: Path) -> None:
     outbox = tmp_path / "outbox.jsonl"
-    config = ChannelConfig("x-main", "x")
+    config = ChannelAccess("x-main", "x")
     ledger.sync([delivery("a"), delivery("b", channel="m")], NOW)
     after = DroppedAfterWriting(config, outbox)
-    before = DroppedBeforeWriting(ChannelConfig("m", "x"), outbox)
+    before = DroppedBeforeWriting(ChannelAccess("m", "x"), outbox)
     dispatch = dispatcher(ledger, after, before)
     assert run(dispatch) == 1 and run(dispatch, "m") == 1
     assert ledger.counts()[State.UNKNOWN] == 2
@@ -537,7 +538,7 @@ def test_reconcile_with_the_outbox(ledger: SqlLedger, tmp_path: Path) -> None:
     assert sent.state == State.SENT
     assert sent.ref is not None and sent.ref.url and sent.ref.url.startswith(outbox.as_uri())
     assert planned.state == State.PLANNED
-    assert run(dispatcher(ledger, OutboxConnector(ChannelConfig("m", "x"), outbox)), "m") == 1
+    assert run(dispatcher(ledger, OutboxConnector(ChannelAccess("m", "x"), outbox)), "m") == 1
     assert len(outbox.read_text().splitlines()) == 2  # each went out once
 
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scheduler.config import RateBudget, RetryPolicy
+from scheduler.config import RateSettings, RetryPolicy
 from scheduler.ratebudget import ChannelBudget
 from scheduler.retrying import Backoff
 from tests.scheduler.ledgerkit import NOW
@@ -45,7 +45,7 @@ def test_next_attempt_respects_the_platform_reset_and_gives_up() -> None:
 
 
 def test_a_budget_allows_its_posts_per_window() -> None:
-    budget = ChannelBudget.from_settings(RateBudget(posts=3, per=timedelta(minutes=15)))
+    budget = ChannelBudget.from_settings(RateSettings(posts=3, per=timedelta(minutes=15)))
     for minute in (0, 1, 2):
         at = NOW + timedelta(minutes=minute)
         assert budget.wait(at) == timedelta(0)

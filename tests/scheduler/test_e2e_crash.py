@@ -1,10 +1,10 @@
 """Crash safety: `kill -9` the daemon in the middle of a burst, restart it, three times.
 
 A claim whose process died runs out of lease and becomes unknown, never planned again
-blindly (rule 5). Where the platform honours idempotency keys (Mastodon), reconciliation
-finds or safely re-posts it, so every delivery ends sent exactly once. Where it does not
-(Telegram), the in-flight delivery of each kill stays unknown for an operator: nothing is
-lost, nothing is posted twice.
+blindly (docs/design.md rule 5). Where the platform honours idempotency keys (Mastodon),
+reconciliation finds or safely re-posts it, so every delivery ends sent exactly once. Where it
+does not (Telegram), the in-flight delivery of each kill stays unknown for an operator: nothing
+is lost, nothing is posted twice.
 """
 
 from __future__ import annotations

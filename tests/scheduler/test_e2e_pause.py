@@ -1,5 +1,6 @@
-"""Pause while a burst is in flight (rule 4): once `clarion pause` returns, nothing more is
-claimed; the publishes already under way complete; `clarion resume` lets the rest go out."""
+"""Pause while a burst is in flight (docs/design.md rule 4): once `clarion pause` returns,
+nothing more is claimed; the publishes already under way complete; `clarion resume` lets the
+rest go out."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Reloading a running daemon, by SIGHUP and by saving a campaign file (rule 3 and rule 7).
+"""Reloading a running daemon, by SIGHUP and by saving a campaign file (docs/design.md
+rules 3 and 7).
 
 An edit to a planned post updates it; an edit to a post already sent is reported, never
 re-posted; a post removed while planned is cancelled; an invalid edit keeps the last good

@@ -1,4 +1,5 @@
-"""Local time becomes UTC once, at load; the daemon never uses the host's zone (rule 2).
+"""Local time becomes UTC once, at load; the daemon never uses the host's zone
+(docs/design.md rule 2).
 
 A campaign across the spring-forward and autumn weekends of 2027 in Europe/Brussels and
 Europe/Helsinki: the alarms the daemon sets, and the ledger's due instants, are exactly the

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from scheduler.ledger.api import Failed, NoSuchDelivery, NotAllowed, Sent, State, Unknown
+from scheduler.ledger.api import Cause, Failed, NoSuchDelivery, NotAllowed, Sent, State, Unknown
 from scheduler.ledger.sql import SqlLedger
 from tests.scheduler.ledgerkit import LEASE, NOW, delivery, ref
 
@@ -30,11 +30,13 @@ def test_retry_plans_a_failed_delivery_afresh(ledger: SqlLedger) -> None:
         None,
     )
     last = ledger.history(KEY)[-1]
-    assert (last.from_state, last.to_state, last.process) == (
+    assert (last.from_state, last.to_state, last.process, last.cause) == (
         State.FAILED,
         State.PLANNED,
         "alice@host:1",
+        Cause.OPERATOR_RETRY,
     )
+    assert [step.cause for step in ledger.history(KEY)[:-1]] == [None, None, None]
     assert ledger.claim("x-main", "daemon", LEASE, NOW + MINUTE) is not None
 
 

@@ -1,5 +1,5 @@
 """Structured logs: text and JSON lines with the delivery's fields, and no secret anywhere in
-them, whichever library logs it (rule 8)."""
+them, whichever library logs it (docs/design.md rule 8)."""
 
 from __future__ import annotations
 

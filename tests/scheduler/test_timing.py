@@ -12,7 +12,8 @@ import pytest
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from scheduler.timing import Alarm, AlarmClock
+from scheduler.ledger.api import Alarm
+from scheduler.timing import AlarmClock
 from tests.scheduler.daemonkit import wait_until
 
 
@@ -62,10 +63,10 @@ def test_the_scheduler_runs_in_utc_and_never_skips_a_late_alarm(clock: AlarmCloc
 def test_refresh_arms_what_is_ahead_within_the_horizon(clock: AlarmClock, source: Source) -> None:
     now = datetime.now(UTC)
     source.alarms = [
-        ("c/late/en/x", "x", now - timedelta(minutes=1)),  # due already: the sweeper's
-        ("c/soon/en/x", "x", now + timedelta(minutes=5)),
-        ("c/soon/en/m", "m", now + timedelta(minutes=5)),
-        ("c/far/en/x", "x", now + timedelta(hours=2)),  # beyond the horizon
+        Alarm("c/late/en/x", "x", now - timedelta(minutes=1)),  # due already: the sweeper's
+        Alarm("c/soon/en/x", "x", now + timedelta(minutes=5)),
+        Alarm("c/soon/en/m", "m", now + timedelta(minutes=5)),
+        Alarm("c/far/en/x", "x", now + timedelta(hours=2)),  # beyond the horizon
     ]
     assert clock.refresh() == 2
     armed = jobs(clock)
@@ -80,9 +81,12 @@ def test_refresh_arms_what_is_ahead_within_the_horizon(clock: AlarmClock, source
 
 def test_refresh_moves_and_removes_alarms(clock: AlarmClock, source: Source) -> None:
     now = datetime.now(UTC)
-    source.alarms = [("a", "x", now + timedelta(minutes=5)), ("b", "x", now + timedelta(minutes=6))]
+    source.alarms = [
+        Alarm("a", "x", now + timedelta(minutes=5)),
+        Alarm("b", "x", now + timedelta(minutes=6)),
+    ]
     clock.refresh()
-    source.alarms = [("a", "x", now + timedelta(minutes=9))]
+    source.alarms = [Alarm("a", "x", now + timedelta(minutes=9))]
     assert clock.refresh() == 1
     assert jobs(clock) == {"a": now + timedelta(minutes=9)}
     assert clock.armed == 1
@@ -91,7 +95,7 @@ def test_refresh_moves_and_removes_alarms(clock: AlarmClock, source: Source) -> 
 def test_an_alarm_wakes_its_channel_once(
     clock: AlarmClock, source: Source, woken: list[str]
 ) -> None:
-    source.alarms = [("k", "telegram-news", datetime.now(UTC) + timedelta(milliseconds=300))]
+    source.alarms = [Alarm("k", "telegram-news", datetime.now(UTC) + timedelta(milliseconds=300))]
     clock.refresh()
     wait_until(lambda: woken, 5, 0.01, "the wake-up")
     time.sleep(0.2)
@@ -117,7 +121,7 @@ def test_the_hosts_zone_changes_nothing(source: Source, monkeypatch: pytest.Monk
     clock.scheduler.start()
     try:
         when = datetime(2027, 3, 28, 1, 30, tzinfo=UTC)  # Europe springs forward
-        source.alarms = [("k", "x", when)]
+        source.alarms = [Alarm("k", "x", when)]
         clock.refresh()
         assert jobs(clock) == {"k": when}
     finally:
@@ -135,7 +139,9 @@ def test_a_dead_scheduler_is_seen(clock: AlarmClock) -> None:
 def test_at_most_limit_alarms_are_set_and_the_next_follow(source: Source) -> None:
     woken: list[str] = []
     now = datetime.now(UTC)
-    source.alarms = [(f"k{i}", f"c{i}", now + timedelta(seconds=1 + 0.25 * i)) for i in range(9)]
+    source.alarms = [
+        Alarm(f"k{i}", f"c{i}", now + timedelta(seconds=1 + 0.25 * i)) for i in range(9)
+    ]
     clock = AlarmClock(woken.append, source, timedelta(hours=1), limit=4)
     clock.start()  # the horizon job sets the first four at once
     try:
