@@ -64,10 +64,7 @@ def _may_hold(text: str, bares: tuple[str, ...]) -> bool:
     if not text.isascii() and _SURROGATE.search(text):
         return True
     folded = text.casefold()
-    for bare in bares:
-        if bare in folded:
-            return True
-    return False
+    return any(bare in folded for bare in bares)
 
 
 @lru_cache(maxsize=4096)
