@@ -8,9 +8,10 @@ the npm packages by tests/peers/oracles/gen_twitter_text_data.py) are run on tha
 lengths, negated classes and the weighting loop then behave exactly as in JavaScript.
 
 Speed: the patterns are large (tens of kB, mostly top-level-domain lists), so they are compiled
-on first use, not at import (about 0.1 s once per process). Scans are narrowed to the places a
-match can start (a '.' before a top-level domain for URLs, a '#' for hashtags, an emoji-capable
-unit for emoji); what is then matched is the same as a full scan.
+on first use, not at import, and kept compiled between processes (campaigns.patterncache).
+Scans are narrowed to the places a match can start (a '.' before a top-level domain for URLs, a
+'#' for hashtags, an emoji-capable unit for emoji); what is then matched is the same as a full
+scan. Hashtags are checked against URLs only when a URL could hold one.
 
 Copyright of the ported logic: Twitter, Inc. (Apache License 2.0) and Twitter Inc.
 (twemoji-parser, MIT).
