@@ -1,5 +1,5 @@
 """The daemon reads the figures of what it posted from the platform (Mastodon's fake), and
-shows their totals in /metrics."""
+shows their totals in /metrics; on both ledgers."""
 
 from __future__ import annotations
 
@@ -28,12 +28,13 @@ from tests.scheduler.daemonkit import (
 
 
 def test_the_daemon_reads_figures_at_each_moment_and_exports_totals(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ledger_url: str
 ) -> None:
     monkeypatch.setenv(TOKEN_ENV, ACCESS_TOKEN)
     policies = {**FAST, "figures": {"after": ["2s", "3s"], "every": "200ms"}}
     with MastodonFake() as fake:
-        path = write_config(tmp_path, mastodon_channels(["m0"], [fake.base_url]), policies=policies)
+        channels = mastodon_channels(["m0"], [fake.base_url])
+        path = write_config(tmp_path, channels, ledger=ledger_url, policies=policies)
         post = PostSpec("one", instant(soon(1)), "hello")
         (tmp_path / "plans" / "h.yaml").write_text(campaign_text("h", ["m0"], [post]))
         with daemon_in_process(path) as (daemon, _):
