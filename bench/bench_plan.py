@@ -25,7 +25,7 @@ sys.path[:0] = [str(HERE), str(HERE.parent)]  # the generator, and this checkout
 
 from plangen import CHANNELS, write_plan  # noqa: E402
 
-from campaigns import KnownChannel, LoadOptions, load_plans  # noqa: E402
+from campaigns import KnownChannel, LoadOptions, load_plan  # noqa: E402
 
 CLARION = Path(sys.executable).parent / "clarion"
 
@@ -71,8 +71,8 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as folder:
         path = write_plan(Path(folder))
-        plan = load_plans([path], options)
-        posts = len(plan.campaigns[0].plan.posts)
+        plan = load_plan([path], options)
+        posts = len(plan.campaigns[0].definition.posts)
         print(
             f"plan: {len(plan.deliveries):,} deliveries from {posts} posts, "
             f"{path.stat().st_size / 1000:.0f} kB of YAML, {len(plan.problems)} warnings"
@@ -80,8 +80,8 @@ def main() -> None:
         text = path.read_text(encoding="utf-8")
         floor = timed(7, lambda: yaml.load(text, Loader=yaml.CSafeLoader))
         row("yaml.load, CSafeLoader (in-process)", floor)
-        loaded = timed(7, lambda: load_plans([path], options))
-        row("load_plans (in-process)", loaded, f"{loaded[2] / floor[2]:.0f}x yaml.load")
+        loaded = timed(7, lambda: load_plan([path], options))
+        row("load_plan (in-process)", loaded, f"{loaded[2] / floor[2]:.0f}x yaml.load")
         for label, args, target in (
             ("clarion validate FILE", ("validate", str(path)), 1.0),
             ("clarion preview FILE --format json", ("preview", str(path), "--format", "json"), 1.5),

@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from plangen import CHANNELS, write_plan
 
-from campaigns import KnownChannel, LoadOptions, load_plans
+from campaigns import KnownChannel, LoadOptions, load_plan
 from campaigns.delivery import Delivery
 from campaigns.platforms import PLATFORMS
 from connectors.base import (
@@ -224,7 +224,7 @@ def main() -> None:
     channels = {name: KnownChannel(name, name.split("-")[0]) for name in CHANNELS}
     options = LoadOptions(channels, strict_channels=False, now=NOW)
     with tempfile.TemporaryDirectory() as folder:
-        plan = list(load_plans([write_plan(Path(folder))], options).deliveries)
+        plan = list(load_plan([write_plan(Path(folder))], options).deliveries)
     print(f"plan: {len(plan):,} deliveries, {len({d.post for d in plan})} posts")
     table: list[tuple[str, ...]] = []
     backends: list[tuple[str, Callable[[], AbstractContextManager[Callable[[], str]]]]] = [

@@ -1,7 +1,7 @@
 """Campaign plans: YAML files checked, located and expanded into deliveries.
 
-    from campaigns import LoadOptions, load_plans
-    plan = load_plans([Path("plans/")], LoadOptions(channels, strict_channels=True, now=now))
+    from campaigns import LoadOptions, load_plan
+    plan = load_plan([Path("plans/")], LoadOptions(channels, strict_channels=True, now=now))
     plan.problems, plan.deliveries
 
 Names are imported on first use, so that importing a small module such as campaigns.platforms
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from campaigns.channels import KnownChannel
     from campaigns.delivery import Delivery, Media
-    from campaigns.loader import LoadOptions, PlanSet, load_plans
+    from campaigns.loader import LoadOptions, Plan, load_plan
     from campaigns.model import Campaign, CampaignFile
     from campaigns.problems import InputError, Location, Problem
     from campaigns.schema import json_schema
@@ -30,10 +30,10 @@ _EXPORTS = {
     "LoadOptions": "campaigns.loader",
     "Location": "campaigns.problems",
     "Media": "campaigns.delivery",
-    "PlanSet": "campaigns.loader",
+    "Plan": "campaigns.loader",
     "Problem": "campaigns.problems",
     "json_schema": "campaigns.schema",
-    "load_plans": "campaigns.loader",
+    "load_plan": "campaigns.loader",
 }
 
 __all__ = [
@@ -45,10 +45,10 @@ __all__ = [
     "LoadOptions",
     "Location",
     "Media",
-    "PlanSet",
+    "Plan",
     "Problem",
     "json_schema",
-    "load_plans",
+    "load_plan",
 ]
 
 

@@ -17,22 +17,15 @@ from pydantic import ValidationError
 
 from campaigns.blackouts import Safety
 from campaigns.channels import KnownChannel
-from campaigns.checks import (
-    POST_VALUES,
-    Scope,
-    Slot,
-    check_blackouts,
-    check_campaign,
-    check_gaps,
-    check_past,
-    empty_value,
-)
+from campaigns.checks.references import POST_VALUES, check_campaign, empty_value
+from campaigns.checks.timeline import check_blackouts, check_gaps, check_past
 from campaigns.delivery import Delivery, DeliveryKey
 from campaigns.expand import expand
 from campaigns.model import GUIDANCE, Campaign, CampaignFile, Post
 from campaigns.modelcheck import check_model
 from campaigns.problems import InputError, Location, Problem, Problems
 from campaigns.safety import read_safety
+from campaigns.scope import Scope, Slot
 from campaigns.yamlsource import Document, PathKey, SourceMap, read_yaml
 
 SUFFIXES = (".yaml", ".yml")
@@ -58,7 +51,9 @@ class LoadOptions:
 
 
 @dataclass
-class PlanSet:
+class Plan:
+    """What the campaign files say, loaded: the deliveries to schedule and every problem."""
+
     campaigns: list[Campaign] = field(default_factory=list)
     deliveries: list[Delivery] = field(default_factory=list)
     """Drafts included (status "draft"), sorted by due time, channel and key."""
@@ -82,15 +77,15 @@ class _LoadedFile:
     campaign: Campaign
     scope: Scope
     deliveries: list[Delivery]
-    slots: list[tuple[str, Slot]]
+    slots: list[Slot]
     failed: bool = False
     """Whether the file has errors: its deliveries are held, not planned."""
 
 
-def load_plans(paths: Sequence[Path], options: LoadOptions) -> PlanSet:
+def load_plan(paths: Sequence[Path], options: LoadOptions) -> Plan:
     """Load campaign files and folders (every *.yaml and *.yml inside, recursively)."""
     problems = Problems()
-    result = PlanSet()
+    result = Plan()
     loaded: list[_LoadedFile] = []
     for file, display in _files(paths, problems):
         result.files.append(display)
@@ -110,7 +105,7 @@ def load_plans(paths: Sequence[Path], options: LoadOptions) -> PlanSet:
             result.campaigns.append(outcome.campaign)
             loaded.append(outcome)
     _check_ids(loaded, problems)
-    gaps: list[tuple[str, Slot]] = []
+    gaps: list[Slot] = []
     for read in loaded:
         if read.failed:
             result.held += read.deliveries
@@ -190,26 +185,28 @@ def _load_file(
         )
         return None
     _read_safety(doc, options, safety)
-    plan, posts, found = _validate(doc)
+    definition, posts, found = _validate(doc)
     problems.extend(found)
-    if plan is None:
+    if definition is None:
         return None
-    if not isinstance(plan, CampaignFile):  # its own keys are wrong
-        stand_in, exact = _stand_in(plan)
+    if not isinstance(definition, CampaignFile):  # its own keys are wrong
+        stand_in, exact = _stand_in(definition)
         if stand_in is None:
             return None
         if not exact:  # values were replaced: check the posts' references only
             check_campaign(_scope(doc, file, stand_in, posts, options, problems))
             return None
-        plan = stand_in  # only unknown keys were left out: check everything else
-    if not plan.posts and not found:
+        definition = stand_in  # only unknown keys were left out: check everything else
+    if not definition.posts and not found:
         problems.warning(doc.source.value(("posts",)), "this campaign has no posts")
-    scope = _scope(doc, file, plan, posts, options, problems)
+    scope = _scope(doc, file, definition, posts, options, problems)
     check_campaign(scope)
     expansion = expand(scope, options.min_gap, options.default_not_after)
     check_blackouts(scope, expansion.deliveries, expansion.times)
     check_past(scope, expansion.deliveries, expansion.times)
-    campaign = Campaign(plan.campaign, plan.title, plan.timezone, display, plan)
+    campaign = Campaign(
+        definition.campaign, definition.title, definition.timezone, display, definition
+    )
     return _LoadedFile(campaign, scope, expansion.deliveries, expansion.slots)
 
 
@@ -233,7 +230,7 @@ def _read_safety(doc: Document, options: LoadOptions, safety: dict[str, Safety])
 def _scope(
     doc: Document,
     file: Path,
-    plan: CampaignFile,
+    definition: CampaignFile,
     posts: list[tuple[int, Post]],
     options: LoadOptions,
     problems: Problems,
@@ -241,13 +238,13 @@ def _scope(
     return Scope(
         doc.source,
         file.resolve().parent,
-        plan,
+        definition,
         posts,
         options.channels,
         options.strict_channels,
         options.now,
         problems,
-        anchor_now=options.now_anchors.get(plan.campaign),
+        anchor_now=options.now_anchors.get(definition.campaign),
     )
 
 
@@ -260,9 +257,9 @@ def _validate(
     so that a mistake in one post does not hide the problems of the others. The campaign's
     keys then come back as a mapping (when the file has one) for `_stand_in`.
     """
-    plan, problems = check_model(CampaignFile, doc, guidance=GUIDANCE)
-    if plan is not None:
-        return plan, list(enumerate(plan.posts)), []
+    definition, problems = check_model(CampaignFile, doc, guidance=GUIDANCE)
+    if definition is not None:
+        return definition, list(enumerate(definition.posts)), []
     data = doc.data
     if not isinstance(data, dict) or not isinstance(data.get("posts"), list):
         return None, [], problems

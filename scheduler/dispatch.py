@@ -48,6 +48,7 @@ from connectors.base import (
 from scheduler.config import Policies, RateSettings
 from scheduler.leases import LeaseKeeper, LeaseLost
 from scheduler.ledger.api import (
+    Cause,
     Claim,
     ErrorClass,
     Failed,
@@ -527,9 +528,9 @@ class Dispatcher:
                 continue
             if verdict is None:
                 continue
-            ref, reason = verdict
+            ref, reason, cause = verdict
             try:
-                self.ledger.resolve(row.key, ref, self.owner, self.clock(), reason)
+                self.ledger.resolve(row.key, ref, self.owner, self.clock(), reason, cause)
             except NotAllowed:
                 continue  # an operator settled it meanwhile
             except Exception as exc:
@@ -553,23 +554,23 @@ class Dispatcher:
 
     def _verdict(
         self, connector: Connector, row: Row, looking_up: bool
-    ) -> tuple[PlatformRef | None, str] | None:
-        """(where, reason) if the delivery can be settled: planned again (where None) for a
-        repeat the platform recognises, else found by a look-up, or surely not found where a
-        repeat is harmless."""
+    ) -> tuple[PlatformRef | None, str, Cause | None] | None:
+        """(where, reason, cause) if the delivery can be settled: planned again (where None)
+        for a repeat the platform recognises, else found by a look-up, or surely not found
+        where a repeat is harmless."""
         repeat = self._repeat_verdict(connector, row)
         if repeat.safe:
-            return None, repeat.why
+            return None, repeat.why, repeat.cause
         if not looking_up:
             return None
         self._looked_up.add(row.key)
         parent, root = self.ledger.thread_refs(row.key)
         ref = connector.lookup(build_post(row.delivery, parent, root))
         if ref is not None:
-            return ref, "found on the platform by reconciliation"
+            return ref, "found on the platform by reconciliation", None
         if connector.capabilities.idempotency == "none":
             return None
-        return None, "not found on the platform: planned again"
+        return None, "not found on the platform: planned again", None
 
     def settlement(self, row: Row) -> tuple[bool, str]:
         """Whether the daemon will settle this unknown delivery by itself, and how (a repeat

@@ -32,7 +32,7 @@ from scheduler.ledger.api import Ledger, SyncReport
 if TYPE_CHECKING:
     from watchfiles import Change
 
-    from campaigns.loader import PlanSet
+    from campaigns.loader import Plan
 
 log = logging.getLogger("clarion.reload")
 
@@ -92,7 +92,7 @@ class Planner:
     def update(self, now: datetime) -> PlanUpdate | None:
         """Load and sync; None when config.yaml lists no campaigns (the ledger is left as
         it is, rather than every campaign in it cancelled)."""
-        from campaigns.loader import LoadOptions, load_plans
+        from campaigns.loader import LoadOptions, load_plan
 
         config = self._config
         if not config.campaign_paths:
@@ -109,7 +109,7 @@ class Planner:
                 default_not_after=policies.not_after,
                 now_anchors=fixed,
             )
-            plan = load_plans([p for p in config.campaign_paths if p not in missing], options)
+            plan = load_plan([p for p in config.campaign_paths if p not in missing], options)
             problems = self._missing(missing) + list(plan.problems)
             broken_files = {p.where.file for p in problems if p.severity == "error"}
             good = {c.id for c in plan.campaigns if c.file not in broken_files}
@@ -123,7 +123,7 @@ class Planner:
                 {
                     c.id: options.now
                     for c in plan.campaigns
-                    if c.id in good and c.id not in fixed and "now" in c.plan.anchors.values()
+                    if c.id in good and c.id not in fixed and "now" in c.definition.anchors.values()
                 }
             )
             added, read = self._apply_blackouts(plan, good)
@@ -133,7 +133,7 @@ class Planner:
             return PlanUpdate(report, problems, sorted(broken), edits, added, read)
 
     def _apply_blackouts(
-        self, plan: PlanSet, good: Collection[str]
+        self, plan: Plan, good: Collection[str]
     ) -> tuple[list[tuple[str, Window]], list[str]]:
         """Put each campaign's blackouts in force before its deliveries are synced. Those of
         a file with errors are read all the same and added to the ones in force (never
@@ -148,7 +148,7 @@ class Planner:
                 read.append(campaign)
         return added, read
 
-    def _new_edits(self, report: SyncReport, plan: PlanSet) -> list[str]:
+    def _new_edits(self, report: SyncReport, plan: Plan) -> list[str]:
         content = {d.key: d.content_hash for d in plan.deliveries}
         new = [k for k in report.edited_after_sending if self._edits.get(k) != content.get(k)]
         self._edits.update((k, content.get(k, "")) for k in new)
@@ -179,7 +179,7 @@ class Planner:
         found = set()
         for campaign in set(self._ledger.campaigns()) - set(named):
             rows = self._ledger.rows(campaign, limit=1)
-            if rows and rows[0].delivery.source_file in broken:
+            if rows and rows[0].source_file in broken:
                 found.add(campaign)
         return found
 

@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from connectors.base import Capabilities
-from scheduler.ledger.api import OPERATOR_RETRY, State, Transition
+from scheduler.ledger.api import Cause, State, Transition
 
 if TYPE_CHECKING:
     from scheduler.config import Config
@@ -33,8 +33,7 @@ REPEAT_MARGIN = timedelta(minutes=5)
 window closes (the request itself takes time)."""
 
 REPEATED = "planned again: the platform recognises a repeat"
-"""How the history of a delivery planned again for a repeat begins; such a step does not show
-that the earlier attempt did not go out, so the window still counts from it."""
+"""How the reason of a verdict that the platform recognises the repeat begins."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +46,15 @@ class RepeatVerdict:
     and"."""
     lookup: bool
     """The platform can be asked whether it went out (the daemon does it by itself)."""
+    recognised: bool = False
+    """Safe because the platform recognises the repeat (an earlier attempt may have gone
+    out): the step that plans it again is marked `Cause.REPEAT`, which does not show that
+    the earlier attempt did not go out, so the window still counts from it."""
+
+    @property
+    def cause(self) -> Cause | None:
+        """The cause of the history step that plans the delivery again on this verdict."""
+        return Cause.REPEAT if self.recognised else None
 
 
 def first_open_attempt(history: Sequence[Transition]) -> datetime | None:
@@ -65,8 +73,8 @@ def first_open_attempt(history: Sequence[Transition]) -> datetime | None:
         elif step.from_state == State.CLAIMED and step.to_state == State.UNKNOWN:
             opened = opened or claimed
         elif step.to_state == State.PLANNED and (
-            (step.from_state == State.UNKNOWN and not (step.reason or "").startswith(REPEATED))
-            or (step.reason or "").startswith(OPERATOR_RETRY)
+            (step.from_state == State.UNKNOWN and step.cause != Cause.REPEAT)
+            or step.cause == Cause.OPERATOR_RETRY
         ):
             opened = None
     return opened
@@ -105,13 +113,13 @@ def repeat_verdict(
         why = "its channel is not in config.yaml, so nothing shows a repeat would be recognised"
         return RepeatVerdict(False, why, lookup=False)
     if capabilities.idempotency == "record-key":
-        return RepeatVerdict(True, f"{REPEATED} (the same record key)", lookup)
+        return RepeatVerdict(True, f"{REPEATED} (the same record key)", lookup, recognised=True)
     window = key_window(capabilities)
     forgets = key_forgotten(capabilities, history)
     if window is not None and forgets is not None:
         if now + REPEAT_MARGIN < forgets:
             why = f"{REPEATED} (the same idempotency key, within {_hours(window)})"
-            return RepeatVerdict(True, why, lookup)
+            return RepeatVerdict(True, why, lookup, recognised=True)
         why = f"the platform recognises a repeat only until {forgets:%Y-%m-%d %H:%M:%S} UTC"
         return RepeatVerdict(False, why, lookup)
     why = {

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from campaigns.delivery import Delivery
-from campaigns.plandiff import Change, PlanDiff
+from campaigns.deliverydiff import Change, DeliveryDiff
 from campaigns.preview.common import excerpt, plural, post_label, stamp
 from campaigns.preview.json import VERSION, as_json
 from campaigns.preview.markdown import block, inline, row
@@ -24,7 +24,7 @@ COMMENT_LIMIT = 60_000
 
 @dataclass(frozen=True, slots=True)
 class DiffReport:
-    diff: PlanDiff
+    diff: DeliveryDiff
     base: str
     """What the plan is compared with, as the user named it, with its commit."""
     problems: Sequence[Problem]

@@ -65,7 +65,6 @@ def retry(key: str, force: bool, config_path: Path | None, dry_run: bool) -> Non
     post was renamed) is posted again only with --force.
     """
     from scheduler.ledger.api import ErrorClass, State
-    from scheduler.repeats import REPEATED
 
     with operator_ledger(config_path, dry_run) as ledger:
         row = ledger.find(key)
@@ -80,7 +79,7 @@ def retry(key: str, force: bool, config_path: Path | None, dry_run: bool) -> Non
             verdict = _repeat_verdict(config_path, dry_run, ledger, row)
             if not verdict.safe and not force:
                 raise fail(_repeat_refused(row, verdict))
-            if verdict.why.startswith(REPEATED):
+            if verdict.recognised:
                 click.echo(
                     f"Note: {key} may already have gone out; channel {row.channel} should "
                     "recognise the repeat, so it should not appear twice."

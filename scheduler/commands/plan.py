@@ -25,7 +25,7 @@ from scheduler.commands import (
 
 if TYPE_CHECKING:
     from campaigns.delivery import Delivery
-    from campaigns.loader import PlanSet
+    from campaigns.loader import Plan
     from campaigns.preview.common import Projection
     from campaigns.problems import Problem
     from scheduler.config import Config
@@ -242,8 +242,8 @@ def schema() -> None:
     emit(json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n")
 
 
-def _load(paths: Sequence[Path], config: Config, now: datetime) -> PlanSet:
-    from campaigns.loader import LoadOptions, load_plans
+def _load(paths: Sequence[Path], config: Config, now: datetime) -> Plan:
+    from campaigns.loader import LoadOptions, load_plan
 
     if not paths:
         paths = _configured_paths(config)
@@ -255,7 +255,7 @@ def _load(paths: Sequence[Path], config: Config, now: datetime) -> PlanSet:
         min_gap=policies.min_gap,
         default_not_after=policies.not_after,
     )
-    plan = load_plans(paths, options)
+    plan = load_plan(paths, options)
     late = _rate_problems(plan, config, now)
     if late:
         plan.problems = sorted(
@@ -265,7 +265,7 @@ def _load(paths: Sequence[Path], config: Config, now: datetime) -> PlanSet:
     return plan
 
 
-def _projection(plan: PlanSet, config: Config, now: datetime) -> dict[str, Projection]:
+def _projection(plan: Plan, config: Config, now: datetime) -> dict[str, Projection]:
     """The deliveries the channels' rates move later (scheduled ones only, as the daemon)."""
     rates = {name: s.rate for name, s in config.channels.items() if s.rate is not None}
     if not rates:
@@ -275,7 +275,7 @@ def _projection(plan: PlanSet, config: Config, now: datetime) -> dict[str, Proje
     return project((d for d in plan.deliveries if d.status == "approved"), rates, now)
 
 
-def _rate_problems(plan: PlanSet, config: Config, now: datetime) -> list[Problem]:
+def _rate_problems(plan: Plan, config: Config, now: datetime) -> list[Problem]:
     """A warning for each post that its channel's rate would push past its deadline."""
     from campaigns.durations import format_duration
     from campaigns.problems import Location, Problem
@@ -355,7 +355,7 @@ def _check_choices(option: str, wanted: Collection[str], known: set[str]) -> Non
             )
 
 
-def _merged(plan: PlanSet) -> list[Delivery]:
+def _merged(plan: Plan) -> list[Delivery]:
     """Deliveries, with those held back by errors, in one time order."""
     from campaigns.loader import delivery_order
 
@@ -430,5 +430,5 @@ def _iso(moment: datetime | None) -> str | None:
     return iso_utc(moment) if moment else None
 
 
-def _exit(plan: PlanSet) -> None:
+def _exit(plan: Plan) -> None:
     raise click.exceptions.Exit(EXIT_PROBLEMS if plan.has_errors() else EXIT_OK)

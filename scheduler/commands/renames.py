@@ -18,7 +18,7 @@ from campaigns.problems import Location, Problem
 
 if TYPE_CHECKING:
     from campaigns.delivery import Delivery
-    from campaigns.loader import PlanSet
+    from campaigns.loader import Plan
     from scheduler.config import Config
     from scheduler.ledger.api import Row
 
@@ -28,9 +28,7 @@ HINT = (
 )
 
 
-def add_rename_warnings(
-    paths: Sequence[Path], config: Config, plan: PlanSet, now: datetime
-) -> None:
+def add_rename_warnings(paths: Sequence[Path], config: Config, plan: Plan, now: datetime) -> None:
     """Add `rename_warnings` to the plan's problems, in their order."""
     found = rename_warnings(paths, config, plan, now)
     if found:
@@ -39,7 +37,7 @@ def add_rename_warnings(
 
 
 def rename_warnings(
-    paths: Sequence[Path], config: Config, plan: PlanSet, now: datetime
+    paths: Sequence[Path], config: Config, plan: Plan, now: datetime
 ) -> list[Problem]:
     """Warnings for deliveries of `plan` that went out under another key, per campaign
     renamed (at its `campaign:` line) and per post otherwise (at the post)."""

@@ -50,7 +50,7 @@ def diff(
     it lists. Problems in the current files are listed too. Exit status: 0 fine, 1 the
     current files have errors, 2 BASE or the repository cannot be read.
     """
-    from campaigns.plandiff import compare
+    from campaigns.deliverydiff import compare
     from campaigns.preview import changes
     from scheduler.gitrefs import GitError, export, find_base
 

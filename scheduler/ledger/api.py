@@ -107,6 +107,8 @@ class Row:
     """The deadline in force: the plan's, unless an operator lifted it with `retry`."""
     delivery: Delivery
     """The rendered payload, as planned (text, media, link, thread parent)."""
+    source_file: str
+    """The campaign file it was last read from (`delivery.source_file`, as a column)."""
     content_hash: str
     attempts: int
     next_attempt_utc: datetime | None
@@ -203,6 +205,17 @@ class SyncReport:
     unchanged: int = 0
 
 
+class Cause(StrEnum):
+    """What a step of a delivery's history was, where the rules read it back (its reason is
+    for people)."""
+
+    REPEAT = "repeat"
+    """Planned again because the platform recognises a repeat: nothing shows that the earlier
+    attempt did not go out (`scheduler.repeats`)."""
+    OPERATOR_RETRY = "operator-retry"
+    """An operator's `clarion retry`: sent again whatever happened before."""
+
+
 @dataclass(frozen=True, slots=True)
 class Transition:
     """One line of a delivery's history."""
@@ -215,6 +228,7 @@ class Transition:
     process: str
     """Who made the change: `host:pid` of a daemon, `user@host:pid` of an operator."""
     reason: str | None
+    cause: Cause | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -394,13 +408,14 @@ class Ledger(Protocol):
         """Claimed rows whose lease ran out become unknown; returns their keys."""
         ...
 
-    def expire_claims_of_others(self, owner: str, now: datetime) -> list[str]:
-        """Claimed rows of any owner but `owner` become unknown at once; returns their keys.
+    def recover_claims(self, owner: str, now: datetime) -> list[str]:
+        """At a daemon's start, settle the claims a stopped daemon left: they become unknown
+        at once; returns their keys.
 
-        For a daemon starting on an SQLite ledger, under the daemon lock: the lock proves that
-        no other daemon runs, so those claims belong to one that stopped mid-publish, and need
-        not wait for their lease. Refused (RuntimeError) on PostgreSQL, where other daemons
-        sharing the ledger may be publishing those rows right now: there only the lease tells.
+        On SQLite, under the daemon lock, every claim but `owner`'s: the lock proves that no
+        other daemon runs, so they belong to one that stopped mid-publish and need not wait
+        for their lease. On PostgreSQL none: other daemons sharing the ledger may be
+        publishing those rows right now, so only a lease tells (`expire_leases`).
         """
         ...
 
@@ -462,9 +477,16 @@ class Ledger(Protocol):
         ...
 
     def resolve(
-        self, key: str, sent: PlatformRef | None, by: str, now: datetime, reason: str | None = None
+        self,
+        key: str,
+        sent: PlatformRef | None,
+        by: str,
+        now: datetime,
+        reason: str | None = None,
+        cause: Cause | None = None,
     ) -> Row:
-        """Settle an unknown delivery: sent (at `sent`), or planned again to go out now."""
+        """Settle an unknown delivery: sent (at `sent`), or planned again to go out now
+        (`cause` REPEAT when it goes out again only because the platform recognises a repeat)."""
         ...
 
     def pause(

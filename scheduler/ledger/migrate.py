@@ -37,8 +37,9 @@ def is_current(connection: Connection) -> bool:
     return MigrationContext.configure(connection).get_current_revision() == head()
 
 
-def upgrade(connection: Connection) -> None:
-    """Apply every migration the ledger lacks; refuse a ledger written by a newer Clarion."""
+def upgrade(connection: Connection, revision: str = "head") -> None:
+    """Apply every migration the ledger lacks (up to `revision`: a test rebuilds an old
+    ledger); refuse a ledger written by a newer Clarion."""
     if connection.dialect.name == "postgresql":
         connection.execute(select(func.pg_advisory_xact_lock(_LOCK_ID)))
     config = _config()
@@ -55,4 +56,4 @@ def upgrade(connection: Connection) -> None:
                 "Clarion: upgrade Clarion on this machine before using it"
             ) from None
     config.attributes["connection"] = connection
-    command.upgrade(config, "head")
+    command.upgrade(config, revision)

@@ -19,8 +19,7 @@ import socket
 import threading
 import uuid
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,7 @@ from sqlalchemy import (
     Integer,
     Select,
     String,
+    Table,
     and_,
     bindparam,
     cast,
@@ -51,13 +51,15 @@ from sqlalchemy.engine import RowMapping, make_url
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from campaigns.blackouts import Safety, Window
-from campaigns.delivery import Delivery, DeliveryKey
+from campaigns.delivery import Delivery
 from campaigns.problems import Location
 from connectors.base import PlatformRef
+from scheduler import sync
 from scheduler.ledger import codec, migrate
 from scheduler.ledger.api import (
     OPERATOR_RETRY,
     Alarm,
+    Cause,
     Claim,
     Control,
     Daemon,
@@ -93,16 +95,9 @@ from scheduler.ledger.tables import (
     rate_spends,
 )
 from scheduler.ratebudget import ChannelBudget, Rate
+from scheduler.sync import IDENTITY, Add, Move, SyncWork, past_deadline, utc
 
 BUSY_TIMEOUT_S = 30
-SETTLED_BY_SYNC = "removed-from-plan", "draft"
-"""`error_class` of rows that sync cancelled itself: they come back when their post does."""
-IDENTITY = "identity"
-"""`error_class` of a delivery that went out (or may have) under another key before its
-campaign, post, audience, language or channel was renamed: recorded, not posted again."""
-CLOCK_SKEW = timedelta(minutes=5)
-"""How far ahead of this daemon's clock another daemon's may be: a row due that much later
-may already have been claimed."""
 _SYNC_LOCK_ID = 0x636C6173
 _PAUSE_RACES = 3
 _CLAIM_BATCH = 8
@@ -348,6 +343,7 @@ SYNC_REFRESH = (
         payload=bindparam("payload"),
         content_hash=bindparam("content_hash"),
         plan_hash=bindparam("plan_hash"),
+        source_file=bindparam("source_file"),
         updated_utc=bindparam("now"),
     )
 )
@@ -363,22 +359,20 @@ GONE_OUT = select(
     _D.content_hash,
     _D.error_class,
     _D.due_utc,
-).where(
-    _D.key.in_(bindparam("keys", expanding=True)),
-    _D.state.in_([State.SENT, State.CLAIMED, State.UNKNOWN]),
-)
+).where(_D.key.in_(bindparam("keys", expanding=True)), _D.state.in_(sync.GONE_OUT))
+"""Rows that went out (or may have), of the keys given: renamed occurrences, perhaps."""
 
 WENT_OUT = (
     select(deliveries)
     .where(
-        _D.state.in_([State.SENT, State.CLAIMED, State.UNKNOWN]),
+        _D.state.in_(sync.GONE_OUT),
         _D.due_utc.in_(bindparam("dues", expanding=True)),
         _D.platform.in_(bindparam("platforms", expanding=True)),
     )
     .order_by(_D.key)
 )
 """Rows that went out (or may have), due at one of the instants on one of the platforms: what
-a new key may correspond to (`_went_out_as`)."""
+a new key may correspond to (`sync.match_went_out`)."""
 
 LOCK_STATES = (
     select(_D.key, _D.state).where(_D.key.in_(bindparam("keys", expanding=True))).with_for_update()
@@ -404,11 +398,106 @@ OVERDUE = (
 ADD_HISTORY = insert(history)
 
 
-def _dialect_insert(connection: Connection) -> Any:
-    """INSERT with ON CONFLICT, in the connection's dialect."""
-    if connection.dialect.name == "postgresql":
-        return postgresql.insert
-    return sqlite.insert
+class _Dialect:
+    """What SQLite does (one daemon per file, whose transactions take turns on the file's
+    write lock): the statements and locks of a back-end, chosen once when the ledger opens."""
+
+    insert: Callable[[Table], Any] = staticmethod(sqlite.insert)
+    """INSERT with ON CONFLICT."""
+
+    def writer(self, engine: Engine) -> threading.Lock | None:
+        """The lock this process's writers to the file take in turn (`_writer_lock`)."""
+        database = engine.url.database
+        if database in (None, "", ":memory:"):
+            return None
+        return _writer_lock(Path(database).expanduser().resolve())
+
+    def serialize(self, connection: Connection, *lock: Any) -> None:
+        """Take the transaction-long lock of `lock` (numbers, or SQL expressions of them);
+        the write lock already serializes SQLite's writers."""
+
+    def claim_next(self, connection: Connection, params: dict[str, Any]) -> RowMapping | None:
+        """CLAIM_NEXT and its history line: the claimed row, or None."""
+        found = connection.execute(CLAIM_NEXT, params).first()
+        if found is None:
+            return None
+        record = _record(
+            found.key,
+            params["now"],
+            State.PLANNED,
+            State.CLAIMED,
+            params["reason"],
+            params["owner"],
+        )
+        connection.execute(ADD_HISTORY, record)
+        return found._mapping
+
+    def finish(self, connection: Connection, params: dict[str, Any]) -> bool:
+        """FINISH and its history line; False if the claim's fence did not hold."""
+        if connection.execute(FINISH, params).rowcount != 1:
+            return False
+        record = _record(
+            params["b_key"],
+            params["now"],
+            State.CLAIMED,
+            params["to_state"],
+            params["reason"],
+            params["process"],
+        )
+        connection.execute(ADD_HISTORY, record)
+        return True
+
+    def moved_on(self, connection: Connection, seen: Mapping[str, State]) -> set[str]:
+        """Of the rows read in the states `seen`, those another daemon changed since, now
+        locked until the transaction ends: none can, under SQLite's write lock."""
+        return set()
+
+    def claims_left(self, owner: str) -> Select[Any] | None:
+        """At a daemon's start, the claims that are surely no running daemon's: under the
+        daemon lock, every claim but this owner's."""
+        return CLAIMS_OF_OTHERS.params(owner=owner)
+
+
+class _PostgreSQL(_Dialect):
+    """PostgreSQL, shared by several daemons: locks where they meet, and a change with its
+    history line in one statement where the history would cost a round trip of its own."""
+
+    insert = staticmethod(postgresql.insert)
+
+    def writer(self, engine: Engine) -> threading.Lock | None:
+        return None
+
+    def serialize(self, connection: Connection, *lock: Any) -> None:
+        connection.execute(select(func.pg_advisory_xact_lock(*lock)))
+
+    def claim_next(self, connection: Connection, params: dict[str, Any]) -> RowMapping | None:
+        logged = {**params, "to_state": State.CLAIMED, "process": params["owner"]}
+        found = connection.execute(CLAIM_NEXT_LOGGED, logged).first()
+        if found is None:
+            return None
+        if found.paused_meanwhile:
+            raise _PausedMeanwhile
+        return found._mapping
+
+    def finish(self, connection: Connection, params: dict[str, Any]) -> bool:
+        return connection.execute(FINISH_LOGGED, params).first() is not None
+
+    def moved_on(self, connection: Connection, seen: Mapping[str, State]) -> set[str]:
+        keys = list(seen)
+        current: dict[str, str] = {}
+        for start in range(0, len(keys), 10_000):
+            chunk = keys[start : start + 10_000]
+            current.update((k, s) for k, s in connection.execute(LOCK_STATES, {"keys": chunk}))
+        return {key for key, state in seen.items() if current.get(key) != state}
+
+    def claims_left(self, owner: str) -> Select[Any] | None:
+        """None: other daemons sharing the ledger may be publishing their claims right now;
+        only a lease tells, and the sweeper expires the leases that ran out."""
+        return None
+
+
+def _dialect(engine: Engine) -> _Dialect:
+    return _PostgreSQL() if engine.dialect.name == "postgresql" else _Dialect()
 
 
 # --- the ledger ----------------------------------------------------------------------------
@@ -487,8 +576,25 @@ def _sqlite_begin(connection: Connection) -> None:
     connection.exec_driver_sql(f"BEGIN {mode}")
 
 
-_Move = tuple[str, State, State, str | None, str | None]
-"""(key, from state, to state, reason, error class)"""
+def _record(
+    key: str,
+    at: datetime,
+    from_state: State | None,
+    to_state: State,
+    reason: str,
+    process: str,
+    cause: Cause | None = None,
+) -> dict[str, Any]:
+    """A history line."""
+    return {
+        "key": key,
+        "at": at,
+        "from_state": from_state,
+        "to_state": to_state,
+        "process": process,
+        "reason": reason,
+        "cause": cause,
+    }
 
 
 class _PausedMeanwhile(Exception):
@@ -511,45 +617,28 @@ def _writer_lock(database: Path) -> threading.Lock:
         return _WRITERS.setdefault(database, threading.Lock())
 
 
-@dataclass
-class _SyncWork:
-    report: SyncReport = field(default_factory=SyncReport)
-    """What the sync found, but for the count of unchanged rows (the report is frozen)."""
-    unchanged: int = 0
-    inserts: list[dict[str, Any]] = field(default_factory=list)
-    refreshes: list[dict[str, Any]] = field(default_factory=list)
-    moves: list[_Move] = field(default_factory=list)
-    history: list[dict[str, Any]] = field(default_factory=list)
-
-    def touched(self) -> dict[str, State]:
-        """Rows this sync would change, with the state each was seen in."""
-        seen = {item["b_key"]: item["b_state"] for item in self.refreshes}
-        return seen | {key: old for key, old, *_ in self.moves}
-
-    def drop(self, keys: set[str]) -> None:
-        """Forget the changes to rows that moved on since they were read."""
-        self.refreshes = [item for item in self.refreshes if item["b_key"] not in keys]
-        self.moves = [move for move in self.moves if move[0] not in keys]
-        self.history = [item for item in self.history if item["key"] not in keys]
-        found = self.report
-        for listed in (found.added, found.updated, found.cancelled, found.expired):
-            listed[:] = [key for key in listed if key not in keys]
-
-
 class SqlLedger:
     def __init__(self, engine: Engine, process: str, url: str) -> None:
         self._engine = engine
         self.process = process
         self.url = url
         """The URL with any password hidden: safe to show."""
-        database = engine.url.database
-        self._writer: threading.Lock | None = None
-        if engine.dialect.name == "sqlite" and database not in (None, "", ":memory:"):
-            self._writer = _writer_lock(Path(database).expanduser().resolve())
+        self._dialect = _dialect(engine)
+        self._writer = self._dialect.writer(engine)
 
     @property
     def engine(self) -> Engine:
         return self._engine
+
+    def writing(self) -> AbstractContextManager[Connection]:
+        """A write transaction for a store that keeps its own tables in the ledger
+        (`scheduler.ledger.figures`): on SQLite it waits its turn with the ledger's own writes
+        in this process (see `_writer_lock`) instead of meeting them as a busy file."""
+        return self._write()
+
+    def reading(self) -> AbstractContextManager[Connection]:
+        """A read transaction, for the same stores."""
+        return self._read()
 
     # --- transactions
 
@@ -594,54 +683,34 @@ class SqlLedger:
     def close(self) -> None:
         self._engine.dispose()
 
-    def _record(
-        self,
-        key: str,
-        at: datetime,
-        from_state: State | None,
-        to_state: State,
-        reason: str | None,
-        process: str | None = None,
-    ) -> dict[str, Any]:
-        return {
-            "key": key,
-            "at": at,
-            "from_state": from_state,
-            "to_state": to_state,
-            "process": process or self.process,
-            "reason": reason,
-        }
-
     def _settle(
         self,
         connection: Connection,
-        moves: Sequence[_Move],
+        moves: Sequence[Move],
         now: datetime,
         process: str | None = None,
     ) -> None:
-        """Apply (key, from, to, reason, error_class) moves and write their history."""
+        """Apply the moves and write their history."""
         if not moves:
             return
         connection.execute(
             SETTLE,
             [
                 {
-                    "b_key": key,
-                    "b_state": old,
-                    "to_state": new,
-                    "error": None if new == State.PLANNED else reason,
-                    "error_class": None if new == State.PLANNED else error_class,
+                    "b_key": move.key,
+                    "b_state": move.seen,
+                    "to_state": move.to,
+                    "error": None if move.to == State.PLANNED else move.why,
+                    "error_class": None if move.to == State.PLANNED else move.error_class,
                     "now": now,
                 }
-                for key, old, new, reason, error_class in moves
+                for move in moves
             ],
         )
+        by = process or self.process
         connection.execute(
             ADD_HISTORY,
-            [
-                self._record(key, now, old, new, reason, process)
-                for key, old, new, reason, _ in moves
-            ],
+            [_record(move.key, now, move.seen, move.to, move.why, by) for move in moves],
         )
 
     # --- sync
@@ -653,161 +722,26 @@ class SqlLedger:
         *,
         campaigns: Collection[str] | None = None,
     ) -> SyncReport:
-        plan: dict[str, Delivery] = {}
-        for delivery in deliveries:
-            if delivery.key in plan:
-                raise ValueError(f"two deliveries share the key {delivery.key}")
-            plan[delivery.key] = delivery
+        plan = sync.by_key(deliveries)
         present = {d.campaign for d in plan.values()}
         with self._write() as connection:
-            if connection.dialect.name == "postgresql":
-                connection.execute(select(func.pg_advisory_xact_lock(_SYNC_LOCK_ID)))
+            self._dialect.serialize(connection, _SYNC_LOCK_ID)
             query = SYNC_EXISTING
             if campaigns is not None:
-                scope = sorted(present | set(campaigns))
-                query = query.where(_D.campaign.in_(scope))
+                query = query.where(_D.campaign.in_(sorted(present | set(campaigns))))
             existing = {row.key: row for row in connection.execute(query)}
-            renamed = _renamed_occurrences(connection, plan, existing)
-            work = _SyncWork()
-            fresh: list[Delivery] = []
-            for key, delivery in plan.items():
-                row = existing.get(key) or renamed.get(_occurrence(key, delivery.due_utc))
-                if row is None and delivery.status != "draft":
-                    fresh.append(delivery)
-                else:
-                    self._sync_one(work, delivery, row, now)
-            went_out = _went_out_as(connection, fresh, plan, now)
-            for delivery in fresh:
-                if delivery.key in went_out:
-                    self._add_gone_out(work, delivery, went_out[delivery.key], now)
-                else:
-                    self._sync_one(work, delivery, None, now)
-            for key, row in existing.items():
-                if key not in plan and row.state == State.PLANNED:
-                    why = "removed from the plan"
-                    work.moves.append(
-                        (key, State.PLANNED, State.CANCELLED, why, "removed-from-plan")
-                    )
-                    work.report.cancelled.append(key)
+            gone = sync.renamed_candidates(plan, existing)
+            renamed = sync.renamed_occurrences(
+                connection.execute(GONE_OUT, {"keys": gone}) if gone else ()
+            )
+            fresh = sync.fresh(plan, existing, renamed)
+            went_out = self._went_out_as(connection, fresh, plan, now)
+            work = sync.plan_sync(plan, existing, renamed, went_out, now)
+            # Another daemon may have claimed a row since it was read: leave out those that
+            # moved on (the rows to change stay locked until the work is applied).
+            work = work.without(self._dialect.moved_on(connection, work.touched()))
             self._apply_sync(connection, work, present, now)
-        return replace(work.report, unchanged=work.unchanged)
-
-    def _sync_one(
-        self,
-        work: _SyncWork,
-        delivery: Delivery,
-        row: Any,
-        now: datetime,
-    ) -> None:
-        key = delivery.key
-        state = None if row is None else State(row.state)
-        if delivery.status == "draft":
-            if state == State.PLANNED:
-                why = f"the post is a draft again ({delivery.source})"
-                work.moves.append((key, State.PLANNED, State.CANCELLED, why, "draft"))
-                work.report.cancelled.append(key)
-            return
-        if state in (State.SENT, State.CLAIMED, State.UNKNOWN):
-            if delivery.content_hash != row.content_hash:
-                work.report.edited_after_sending.append(key)
-            else:
-                work.unchanged += 1
-            return
-        deadline = delivery.deadline_utc
-        fingerprint = codec.fingerprint(delivery)
-        target = State.EXPIRED if deadline is not None and deadline < now else State.PLANNED
-        if state is None:
-            expired = target == State.EXPIRED
-            work.inserts.append(
-                {
-                    **_plan_values(delivery, fingerprint),
-                    "key": key,
-                    "campaign": delivery.campaign,
-                    "channel": delivery.channel,
-                    "state": target,
-                    "attempts": 0,
-                    "last_error": _past_deadline(deadline) if expired else None,
-                    "error_class": "deadline" if expired else None,
-                    "created_utc": now,
-                    "updated_utc": now,
-                    **_NOT_SENT,
-                }
-            )
-            why = f"added from the plan ({delivery.source})"
-            if expired:
-                why += f", {_past_deadline(deadline)}"
-            work.history.append(self._record(key, now, None, target, why))
-            (work.report.expired if expired else work.report.added).append(key)
-            return
-        revive = state == State.CANCELLED and row.error_class in SETTLED_BY_SYNC
-        if row.plan_hash == fingerprint and not revive:
-            work.unchanged += 1
-            return
-        values = _plan_values(delivery, fingerprint)
-        work.refreshes.append({**values, "b_key": key, "b_state": state, "now": now})
-        if not revive and codec.same_delivery(row.plan_hash, delivery, fingerprint):
-            # Read from another path (another daemon's, or the file moved): the stored
-            # payload follows, so that media are read where they are now; no change to report.
-            work.unchanged += 1
-            return
-        if state not in (State.PLANNED, State.EXPIRED) and not revive:
-            target = state  # failed, or cancelled by an operator: new payload, same state
-        if target != state:
-            why = (
-                f"back in the plan ({delivery.source})"
-                if target == State.PLANNED
-                else f"changed in the plan ({delivery.source}), {_past_deadline(deadline)}"
-            )
-            work.moves.append((key, state, target, why, "deadline"))
-        else:
-            why = f"changed in the plan ({delivery.source})"
-            work.history.append(self._record(key, now, state, state, why))
-        if target == State.EXPIRED:
-            work.report.expired.append(key)
-        else:
-            (work.report.added if revive else work.report.updated).append(key)
-
-    def _add_gone_out(
-        self, work: _SyncWork, delivery: Delivery, earlier: Row, now: datetime
-    ) -> None:
-        """Store a new key that went out (or may have) as `earlier`: sent, as that one was,
-        or cancelled while that one's outcome is unknown; an operator's retry posts it."""
-        key = delivery.key
-        where = f" at {earlier.ref.url or earlier.ref.id}" if earlier.ref else ""
-        edited = "" if delivery.content_hash == earlier.content_hash else ", with other words,"
-        before = f"before {_renaming(earlier.key, key)}"
-        if earlier.state == State.SENT and earlier.ref is not None:
-            state = State.SENT
-            why = (
-                f"already went out{edited} as {earlier.key}{where} {before}: recorded as sent, "
-                f"not posted again (`clarion retry {key} --force` posts it again)"
-            )
-            sent = _sent_values(earlier.ref, earlier.sent_utc or now)
-        else:
-            state = State.CANCELLED
-            why = (
-                f"may have gone out{edited} as {earlier.key} ({earlier.state}) {before}: not "
-                f"posted; once that one is settled, `clarion retry {key} --force` posts this "
-                "one if it did not go out"
-            )
-            sent = dict(_NOT_SENT)
-        work.inserts.append(
-            {
-                **_plan_values(delivery, codec.fingerprint(delivery)),
-                "key": key,
-                "campaign": delivery.campaign,
-                "channel": delivery.channel,
-                "state": state,
-                "attempts": 0,
-                "last_error": why,
-                "error_class": IDENTITY,
-                "created_utc": now,
-                "updated_utc": now,
-                **sent,
-            }
-        )
-        work.history.append(self._record(key, now, None, state, f"{why} ({delivery.source})"))
-        work.report.went_out_as[key] = earlier.key
+        return work.report
 
     def went_out_as(self, deliveries: Sequence[Delivery], now: datetime) -> dict[str, Row]:
         plan = {d.key: d for d in deliveries}
@@ -818,45 +752,66 @@ class SqlLedger:
                 chunk = keys[start : start + 10_000]
                 stored.update(connection.scalars(select(_D.key).where(_D.key.in_(chunk))))
             fresh = [d for key, d in plan.items() if key not in stored and d.status != "draft"]
-            return _went_out_as(connection, fresh, plan, now)
+            return self._went_out_as(connection, fresh, plan, now)
+
+    def _went_out_as(
+        self,
+        connection: Connection,
+        fresh: Sequence[Delivery],
+        plan: Mapping[str, Delivery],
+        now: datetime,
+    ) -> dict[str, Row]:
+        """`sync.match_went_out` of the fresh deliveries due by now, with the rows they may
+        have gone out as read from the ledger."""
+        due = sync.due_by(fresh, now)
+        if not due:
+            return {}
+        instants = sorted({d.due_utc for d in due})
+        platforms = sorted({d.platform for d in due})
+        candidates: list[Row] = []
+        for start in range(0, len(instants), 10_000):
+            params = {"dues": instants[start : start + 10_000], "platforms": platforms}
+            candidates += (_row(r._mapping) for r in connection.execute(WENT_OUT, params))
+        return sync.match_went_out(due, plan, candidates)
 
     def _apply_sync(
-        self, connection: Connection, work: _SyncWork, campaigns: set[str], now: datetime
+        self, connection: Connection, work: SyncWork, campaigns: set[str], now: datetime
     ) -> None:
-        if connection.dialect.name == "postgresql":
-            # Another daemon may have claimed a row since it was read: lock the rows to
-            # change, and leave out those that moved on (SQLite's write lock rules that out).
-            touched = work.touched()
-            keys = list(touched)
-            current: dict[str, str] = {}
-            for start in range(0, len(keys), 10_000):
-                chunk = keys[start : start + 10_000]
-                current.update((k, s) for k, s in connection.execute(LOCK_STATES, {"keys": chunk}))
-            work.drop({key for key, state in touched.items() if current.get(key) != state})
         if campaigns:
             inherited = self._inherited_pauses(connection, work.report.went_out_as, now)
             connection.execute(
-                _dialect_insert(connection)(campaign_controls).on_conflict_do_nothing(),
+                self._dialect.insert(campaign_controls).on_conflict_do_nothing(),
                 [inherited.get(c, {**_NOT_PAUSED, "campaign": c}) for c in sorted(campaigns)],
             )
-        if work.inserts:
-            connection.execute(insert(deliveries), work.inserts)
+        if work.adds:
+            connection.execute(insert(deliveries), [_added(add, now) for add in work.adds])
         if work.refreshes:
-            connection.execute(SYNC_REFRESH, work.refreshes)
+            connection.execute(
+                SYNC_REFRESH,
+                [
+                    {
+                        **_plan_values(item.delivery, item.fingerprint),
+                        "b_key": item.delivery.key,
+                        "b_state": item.seen,
+                        "now": now,
+                    }
+                    for item in work.refreshes
+                ],
+            )
         self._settle(connection, work.moves, now)
-        if work.history:
-            connection.execute(ADD_HISTORY, work.history)
+        lines = [
+            *(_record(a.delivery.key, now, None, a.state, a.why, self.process) for a in work.adds),
+            *(_record(n.key, now, n.state, n.state, n.why, self.process) for n in work.notes),
+        ]
+        if lines:
+            connection.execute(ADD_HISTORY, lines)
 
     def _inherited_pauses(
         self, connection: Connection, went_out_as: Mapping[str, str], now: datetime
     ) -> dict[str, dict[str, Any]]:
         """Control rows for campaigns renamed from a paused one (seen by their deliveries that
         went out under the old id): the pause carries over to the new id."""
-        renamed = {
-            DeliveryKey.parse(new).campaign: DeliveryKey.parse(old).campaign
-            for new, old in went_out_as.items()
-        }
-        renamed = {new: old for new, old in renamed.items() if new != old}
+        renamed = sync.renamed_campaigns(went_out_as)
         if not renamed:
             return {}
         query = select(campaign_controls).where(
@@ -949,7 +904,7 @@ class SqlLedger:
         """Finish `finishing` if given, then claim if the channel's rate budget allows, in one
         transaction."""
         finished, claim = False, None
-        settled: list[_Move] = []
+        settled: list[Move] = []
         for _ in range(_PAUSE_RACES):
             try:
                 with self._write() as connection:
@@ -967,27 +922,22 @@ class SqlLedger:
             if finishing is not None:
                 finished = self.finish(*finishing, now)
         if on_settled is not None:
-            for key, _, state, reason, _ in settled:
-                on_settled(key, state, reason or "")
+            for move in settled:
+                on_settled(move.key, move.to, move.why)
         return finished, claim
 
     def _claim(
         self, connection: Connection, channel: str, owner: str, lease: timedelta, now: datetime
-    ) -> tuple[Claim | None, list[_Move]]:
+    ) -> tuple[Claim | None, list[Move]]:
         until = now + lease
-        token = uuid.uuid4().hex
-        reason = f"claimed until {_utc(until)}"
         ready = {"b_channel": channel, "now": now}
-        params = {**ready, "owner": owner, "lease_until": until, "token": token}
-        logged = connection.dialect.name == "postgresql"
-        if logged:
-            params.update(to_state=State.CLAIMED, process=owner, reason=reason)
-        settled: list[_Move] = []
-        while (
-            found := connection.execute(CLAIM_NEXT_LOGGED if logged else CLAIM_NEXT, params).first()
-        ) is None:
+        token = uuid.uuid4().hex
+        reason = f"claimed until {utc(until)}"
+        params = {**ready, "owner": owner, "lease_until": until, "token": token, "reason": reason}
+        settled: list[Move] = []
+        while (claimed := self._dialect.claim_next(connection, params)) is None:
             moves = [
-                (candidate.key, State.PLANNED, *move)
+                Move(candidate.key, State.PLANNED, *move)
                 for candidate in connection.execute(CLAIM_CANDIDATES, ready)
                 if (move := _settlement(candidate, now)) is not None
             ]
@@ -995,12 +945,6 @@ class SqlLedger:
                 return None, settled
             self._settle(connection, moves, now, owner)
             settled += moves  # settling may free the next part of a thread: look again
-        claimed = found._mapping
-        if logged and claimed["paused_meanwhile"]:
-            raise _PausedMeanwhile
-        if not logged:
-            record = self._record(claimed["key"], now, State.PLANNED, State.CLAIMED, reason, owner)
-            connection.execute(ADD_HISTORY, record)
         parent, root = self._thread_refs(connection, claimed["parent_key"])
         return Claim(_row(claimed), token, owner, until, parent, root), settled
 
@@ -1030,9 +974,7 @@ class SqlLedger:
     def _budget_wait(self, connection: Connection, channel: str, rate: Rate, now: datetime) -> bool:
         """Whether the channel's budget makes its next post wait, read under a lock on the
         channel that the other daemons' claims on it wait for (SQLite: the write lock)."""
-        if connection.dialect.name == "postgresql":
-            lock = func.pg_advisory_xact_lock(_BUDGET_LOCK, func.hashtext(channel))
-            connection.execute(select(lock))
+        self._dialect.serialize(connection, _BUDGET_LOCK, func.hashtext(channel))
         return self._budget(connection, channel, rate).wait(now) > timedelta(0)
 
     def _spend(self, connection: Connection, channel: str, rate: Rate, now: datetime) -> None:
@@ -1055,16 +997,11 @@ class SqlLedger:
             "b_token": claim.token,
             "to_state": to_state,
             "now": now,
+            "process": claim.owner,
+            "reason": reason,
         }
-        if connection.dialect.name == "postgresql":
-            params.update(process=claim.owner, reason=reason)
-            if connection.execute(FINISH_LOGGED, params).first() is None:
-                return False
-        else:
-            if connection.execute(FINISH, params).rowcount != 1:
-                return False
-            record = self._record(claim.row.key, now, State.CLAIMED, to_state, reason, claim.owner)
-            connection.execute(ADD_HISTORY, record)
+        if not self._dialect.finish(connection, params):
+            return False
         if isinstance(outcome, Held):
             self._hold(connection, claim.row.channel, outcome.reason, now)
         return True
@@ -1085,7 +1022,7 @@ class SqlLedger:
                 connection.execute(statement.values(state=State.SENT, updated_utc=now, **values))
             why = _late_reason(late, ref)
             connection.execute(
-                ADD_HISTORY, self._record(key, now, row.state, to_state, why, claim.owner)
+                ADD_HISTORY, _record(key, now, row.state, to_state, why, claim.owner)
             )
         return late
 
@@ -1095,16 +1032,12 @@ class SqlLedger:
             LEASES_RUN_OUT, {"now": now}, State.CLAIMED, State.UNKNOWN, reason, "lease", now
         )
 
-    def expire_claims_of_others(self, owner: str, now: datetime) -> list[str]:
-        if self._engine.dialect.name != "sqlite":
-            raise RuntimeError(
-                "expire_claims_of_others is for an SQLite ledger under the daemon lock: on a "
-                "PostgreSQL ledger the claims of other owners may belong to running daemons"
-            )
+    def recover_claims(self, owner: str, now: datetime) -> list[str]:
+        left = self._dialect.claims_left(owner)
+        if left is None:
+            return []
         reason = "the daemon that claimed it stopped mid-publish: it may have gone out"
-        return self._settle_all(
-            CLAIMS_OF_OTHERS, {"owner": owner}, State.CLAIMED, State.UNKNOWN, reason, "lease", now
-        )
+        return self._settle_all(left, {}, State.CLAIMED, State.UNKNOWN, reason, "lease", now)
 
     def expire_overdue(self, now: datetime) -> list[str]:
         reason = "its deadline passed before it could go out"
@@ -1114,7 +1047,7 @@ class SqlLedger:
 
     def _settle_all(
         self,
-        query: Select[str],
+        query: Select[Any],
         params: Mapping[str, Any],
         old: State,
         new: State,
@@ -1124,7 +1057,7 @@ class SqlLedger:
     ) -> list[str]:
         with self._write() as connection:
             keys: list[str] = list(connection.scalars(query, params))
-            self._settle(connection, [(k, old, new, reason, error_class) for k in keys], now)
+            self._settle(connection, [Move(k, old, new, reason, error_class) for k in keys], now)
         return keys
 
     # --- reading
@@ -1227,6 +1160,7 @@ class SqlLedger:
                 State(r.to_state),
                 r.process,
                 r.reason,
+                None if r.cause is None else Cause(r.cause),
             )
             for r in found
         ]
@@ -1265,6 +1199,7 @@ class SqlLedger:
         change: Callable[[Row], tuple[Mapping[str, Any], str]],
         by: str,
         now: datetime,
+        cause: Cause | None = None,
     ) -> Row:
         """Move a delivery an operator (or reconciliation) names, if its state allows;
         `change` gives the columns to set and the reason, from the row as it is now."""
@@ -1277,7 +1212,8 @@ class SqlLedger:
             values, why = change(row)
             statement = update(deliveries).where(_D.key == key, _D.state == row.state)
             connection.execute(statement.values(state=to_state, updated_utc=now, **values))
-            connection.execute(ADD_HISTORY, self._record(key, now, row.state, to_state, why, by))
+            line = _record(key, now, row.state, to_state, why, by, cause)
+            connection.execute(ADD_HISTORY, line)
             moved = self._fetch(connection, key)
         assert moved is not None
         return moved
@@ -1292,11 +1228,13 @@ class SqlLedger:
                 why += f"; it had gone out under another key, at {_where(row)}: posted again"
             if row.deadline_utc is not None and row.deadline_utc < now:
                 values["deadline_utc"] = None
-                why += f"; its deadline ({_utc(row.deadline_utc)}) is lifted"
+                why += f"; its deadline ({utc(row.deadline_utc)}) is lifted"
             return values, why
 
         allowed = (State.FAILED, State.UNKNOWN, State.EXPIRED, State.CANCELLED, State.SENT)
-        return self._operator_move(key, "retry", allowed, State.PLANNED, change, by, now)
+        return self._operator_move(
+            key, "retry", allowed, State.PLANNED, change, by, now, Cause.OPERATOR_RETRY
+        )
 
     def cancel(self, key: str, reason: str | None, by: str, now: datetime) -> Row:
         why = f"cancelled by an operator: {reason}" if reason else "cancelled by an operator"
@@ -1307,7 +1245,13 @@ class SqlLedger:
         )
 
     def resolve(
-        self, key: str, sent: PlatformRef | None, by: str, now: datetime, reason: str | None = None
+        self,
+        key: str,
+        sent: PlatformRef | None,
+        by: str,
+        now: datetime,
+        reason: str | None = None,
+        cause: Cause | None = None,
     ) -> Row:
         if sent is not None:
             why = reason or f"found sent, at {sent.url or sent.id}"
@@ -1318,7 +1262,7 @@ class SqlLedger:
             values = dict(_CLEARED)
             target = State.PLANNED
         return self._operator_move(
-            key, "resolve", (State.UNKNOWN,), target, lambda _: (values, why), by, now
+            key, "resolve", (State.UNKNOWN,), target, lambda _: (values, why), by, now, cause
         )
 
     # --- pauses and holds
@@ -1334,7 +1278,7 @@ class SqlLedger:
     ) -> None:
         values = {"paused": paused, "reason": reason, "since": now, "by": by, "until": until}
         with self._write() as connection:
-            statement = _dialect_insert(connection)(campaign_controls).values(
+            statement = self._dialect.insert(campaign_controls).values(
                 campaign=campaign or ALL, **values
             )
             connection.execute(
@@ -1374,7 +1318,7 @@ class SqlLedger:
 
     def _hold(self, connection: Connection, channel: str, reason: str, now: datetime) -> None:
         values = {"reason": reason, "since": now}
-        statement = _dialect_insert(connection)(channel_holds).values(channel=channel, **values)
+        statement = self._dialect.insert(channel_holds).values(channel=channel, **values)
         connection.execute(statement.on_conflict_do_update(index_elements=["channel"], set_=values))
 
     def hold_channel(self, channel: str, reason: str, now: datetime) -> None:
@@ -1471,7 +1415,7 @@ class SqlLedger:
             )
             .with_for_update(skip_locked=True)
         )
-        moves: list[_Move] = []
+        moves: list[Move] = []
         with self._write() as connection:
             for row in connection.execute(query):
                 found = safety[row.campaign]
@@ -1479,9 +1423,9 @@ class SqlLedger:
                     continue
                 move = _blackout_settlement(found.windows, row, now)
                 if move is not None:
-                    moves.append((row.key, State.PLANNED, *move))
+                    moves.append(Move(row.key, State.PLANNED, *move))
             self._settle(connection, moves, now)
-        return [(key, new, reason or "") for key, _, new, reason, _ in moves]
+        return [(move.key, move.to, move.why) for move in moves]
 
     def blackout_ends(self, now: datetime, horizon: timedelta) -> list[Alarm]:
         query = (
@@ -1509,7 +1453,7 @@ class SqlLedger:
     ) -> None:
         values = {"started_utc": started, "beat_utc": now, "stale_utc": stale, "dry_run": dry_run}
         with self._write() as connection:
-            statement = _dialect_insert(connection)(daemons).values(process=process, **values)
+            statement = self._dialect.insert(daemons).values(process=process, **values)
             connection.execute(
                 statement.on_conflict_do_update(index_elements=["process"], set_=values)
             )
@@ -1535,7 +1479,7 @@ class SqlLedger:
             return
         with self._write() as connection:
             connection.execute(
-                _dialect_insert(connection)(campaign_anchors).on_conflict_do_nothing(),
+                self._dialect.insert(campaign_anchors).on_conflict_do_nothing(),
                 [{"campaign": c, "now_utc": when} for c, when in sorted(anchors.items())],
             )
 
@@ -1581,7 +1525,7 @@ def _blackout_settlement(
         if window.covers(row.channel, row.deadline_utc):
             return (
                 State.EXPIRED,
-                f"{_past_deadline(row.deadline_utc)}: {_named(window)} held it",
+                f"{past_deadline(row.deadline_utc)}: {_named(window)} held it",
                 "deadline",
             )
     return None
@@ -1589,105 +1533,13 @@ def _blackout_settlement(
 
 def _named(window: Window) -> str:
     where = f"{window.where.file}:{window.where.line}"
-    return f"the blackout '{window.reason}' ({_utc(window.start)} to {_utc(window.end)}, {where})"
-
-
-def _occurrence(key: str, due: datetime) -> tuple[DeliveryKey, datetime]:
-    """A recurring delivery's key without its occurrence label, with its instant."""
-    return DeliveryKey.parse(key).series, due
-
-
-def _renamed_occurrences(
-    connection: Connection, plan: Mapping[str, Delivery], existing: Mapping[str, Any]
-) -> dict[tuple[DeliveryKey, datetime], Any]:
-    """Rows that went out (or may have) under another key for the same occurrence.
-
-    A recurring post's key names its occurrence by local date, adding the time only when the
-    post recurs more than once that day; making it recur more or less often renames its
-    occurrences. The instant does not change, so a new key at the instant of a row that went
-    out under its old name is that row, never a new post.
-    """
-    new = [key for key in plan if key not in existing and "@" in key]
-    gone = [key for key in existing if key not in plan and "@" in key]
-    if not new or not gone:
-        return {}
-    rows = connection.execute(GONE_OUT, {"keys": gone})
-    return {_occurrence(row.key, row.due_utc): row for row in rows}
-
-
-def _went_out_as(
-    connection: Connection, fresh: Sequence[Delivery], plan: Mapping[str, Delivery], now: datetime
-) -> dict[str, Row]:
-    """Of `fresh` (deliveries new to the ledger), those that went out under another key, with
-    the row they went out as (the rule: `Ledger.went_out_as`). Only a delivery due by now can
-    be one: nothing is claimed before it is due."""
-    due = [d for d in fresh if d.due_utc <= now + CLOCK_SKEW]
-    if not due:
-        return {}
-    instants = sorted({d.due_utc for d in due})
-    platforms = sorted({d.platform for d in due})
-    slots: dict[tuple[str, datetime], list[Row]] = {}
-    for start in range(0, len(instants), 10_000):
-        params = {"dues": instants[start : start + 10_000], "platforms": platforms}
-        for found in connection.execute(WENT_OUT, params):
-            if found.key not in plan:
-                row = _row(found._mapping)
-                slots.setdefault((row.platform, row.due_utc), []).append(row)
-    matched: dict[str, Row] = {}
-    for delivery in sorted(due, key=lambda d: d.key):
-        rows = slots.get((delivery.platform, delivery.due_utc))
-        if not rows:
-            continue
-        best = min(rows, key=lambda row: _distance(delivery, row))
-        if (
-            best.content_hash == delivery.content_hash
-            or _renamed_parts(delivery.key, best.key) <= 1
-        ):
-            rows.remove(best)
-            matched[delivery.key] = best
-    return matched
-
-
-def _renamed_parts(new: str, old: str) -> int:
-    """In how many parts two delivery keys differ."""
-    a, b = DeliveryKey.parse(new).named(), DeliveryKey.parse(old).named()
-    return sum(x != y for x, y in zip(a, b, strict=False)) + abs(len(a) - len(b))
-
-
-def _distance(delivery: Delivery, row: Row) -> tuple[bool, int, str]:
-    """How far a row that went out is from being this delivery: same content first, then
-    fewest renamed parts (ties broken by key, so the choice is the same on every run)."""
-    return (
-        row.content_hash != delivery.content_hash,
-        _renamed_parts(delivery.key, row.key),
-        row.key,
-    )
-
-
-def _renaming(old: str, new: str) -> str:
-    """What changed between two keys, in words: "campaign c1 became c2"."""
-    changes = [
-        f"{name} {x} became {y}"
-        for (name, x), (_, y) in zip(
-            DeliveryKey.parse(old).named(), DeliveryKey.parse(new).named(), strict=False
-        )
-        if x != y
-    ]
-    return "its " + ", ".join(changes) if changes else "its key changed"
-
-
-def _utc(when: datetime) -> str:
-    return when.strftime("%Y-%m-%d %H:%M:%S UTC")
-
-
-def _past_deadline(deadline: datetime | None) -> str:
-    return f"past its deadline ({_utc(deadline)}): not posted" if deadline else "past its deadline"
+    return f"the blackout '{window.reason}' ({utc(window.start)} to {utc(window.end)}, {where})"
 
 
 def _settlement(candidate: Any, now: datetime) -> tuple[State, str, str] | None:
     """(new state, reason, error class) of a ready row that must not go out, else None."""
     if candidate.deadline_utc is not None and candidate.deadline_utc < now:
-        return State.EXPIRED, _past_deadline(candidate.deadline_utc), "deadline"
+        return State.EXPIRED, past_deadline(candidate.deadline_utc), "deadline"
     if candidate.parent_key is not None and candidate.parent_state != State.SENT:
         return State.FAILED, _broken_thread(candidate.parent_state), "thread"
     return None
@@ -1709,6 +1561,26 @@ def _plan_values(delivery: Delivery, fingerprint: str) -> dict[str, Any]:
         "payload": codec.encode(delivery),
         "content_hash": delivery.content_hash,
         "plan_hash": fingerprint,
+        "source_file": delivery.source_file,
+    }
+
+
+def _added(add: Add, now: datetime) -> dict[str, Any]:
+    """The row sync inserts."""
+    delivery = add.delivery
+    sent = _NOT_SENT if add.sent is None else _sent_values(add.sent, add.sent_utc or now)
+    return {
+        **_plan_values(delivery, add.fingerprint),
+        "key": delivery.key,
+        "campaign": delivery.campaign,
+        "channel": delivery.channel,
+        "state": add.state,
+        "attempts": 0,
+        "last_error": add.error,
+        "error_class": add.error_class,
+        "created_utc": now,
+        "updated_utc": now,
+        **sent,
     }
 
 
@@ -1756,10 +1628,10 @@ def _finish_values(
         case Retry(at, why, error_class):
             deadline = claim.row.deadline_utc
             if deadline is not None and at > deadline:
-                reason = f"{why}; the next try ({_utc(at)}) would be {_past_deadline(deadline)}"
+                reason = f"{why}; the next try ({utc(at)}) would be {past_deadline(deadline)}"
                 return State.EXPIRED, reason, {"last_error": reason, "error_class": error_class}
             values = {"b_next_attempt": at, "last_error": why, "error_class": error_class}
-            return State.PLANNED, f"will try again at {_utc(at)}: {why}", values
+            return State.PLANNED, f"will try again at {utc(at)}: {why}", values
         case Failed(why, error_class) | Unknown(why, error_class):
             state = State.FAILED if isinstance(outcome, Failed) else State.UNKNOWN
             return state, why, {"last_error": why, "error_class": error_class}
@@ -1788,7 +1660,7 @@ def _refusal(row: Row, action: str) -> str:
     if row.state == State.SENT:
         return f"{row.key} was already sent{where}: it cannot be {_DONE[action]}"
     if row.state == State.PLANNED:
-        return f"{row.key} is already planned, due {_utc(row.due_utc)}"
+        return f"{row.key} is already planned, due {utc(row.due_utc)}"
     return f"{row.key} is already {row.state}"
 
 
@@ -1845,6 +1717,7 @@ def _row(r: RowMapping) -> Row:
         due_utc=r["due_utc"],
         deadline_utc=r["deadline_utc"],
         delivery=codec.decode(r["payload"]),
+        source_file=r["source_file"],
         content_hash=r["content_hash"],
         attempts=r["attempts"],
         next_attempt_utc=r["next_attempt_utc"],

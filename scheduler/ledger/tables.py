@@ -112,6 +112,7 @@ deliveries = Table(
     Column("created_utc", UtcDateTime, nullable=False),
     Column("updated_utc", UtcDateTime, nullable=False),
     Column("sent_utc", UtcDateTime),
+    Column("source_file", Text),
     CheckConstraint(f"state IN ({_STATES})", name="ck_deliveries_state"),
     Index("ix_deliveries_claim", "channel", "state", "due_utc"),
     Index("ix_deliveries_state_due", "state", "due_utc"),
@@ -120,7 +121,9 @@ deliveries = Table(
 )
 """`plan_hash` fingerprints the delivery as planned (what it is, then where its file was read
 from: codec.fingerprint), so that sync compares plans in memory;
-`content_hash` is what the audience sees (an edit to it after sending is reported)."""
+`content_hash` is what the audience sees (an edit to it after sending is reported);
+`source_file` is the campaign file the delivery was last read from (set by every sync, and
+by migration 0005 for the rows stored before)."""
 
 history = Table(
     "history",
@@ -132,9 +135,11 @@ history = Table(
     Column("to_state", String(16), nullable=False),
     Column("process", String, nullable=False),
     Column("reason", Text),
+    Column("cause", String(32)),
     Index("ix_history_key", "key", "id"),
 )
-"""Append-only: one row per state change, never updated or deleted."""
+"""Append-only: one row per state change, never updated or deleted. `cause` marks the steps
+the rules read back (api.Cause); `reason` is for people."""
 
 campaign_controls = Table(
     "campaign_controls",
@@ -233,6 +238,27 @@ figures = Table(
 """How each sent delivery was received, one row per reading (`connectors.base.Figures`):
 append-only, so a report shows how a post grew. A NULL figure is one the platform does not
 give, never a zero."""
+
+FIGURES_ENDED = ("unsupported", "not-permitted", "gone")
+"""Why the collection of a post's figures ended for good (`connectors.base.FiguresWhy`)."""
+_ENDED = ", ".join(f"'{why}'" for why in FIGURES_ENDED)
+
+figure_collection = Table(
+    "figure_collection",
+    metadata,
+    Column("key", String, primary_key=True),
+    Column("next_at", UtcDateTime),
+    Column("rounds", Integer, nullable=False, default=0),
+    Column("tries", Integer, nullable=False, default=0),
+    Column("ended", String(16)),
+    Column("ended_reason", Text),
+    Column("last_error", Text),
+    CheckConstraint(f"ended IN ({_ENDED})", name="ck_figure_collection_ended"),
+    Index("ix_figure_collection_next_at", "next_at"),
+)
+"""Where the collection of each sent delivery's figures stands (`scheduler.collect`): when it
+is read next (NULL once finished), how many readings were stored, failures in a row, and why
+it ended if the platform has no figures for it."""
 
 ALL = "*"
 """The campaign_controls row that pauses every campaign."""

@@ -21,7 +21,7 @@ from campaigns.problems import Location, Problem
 from scheduler.ledger.api import State
 
 if TYPE_CHECKING:
-    from campaigns.loader import PlanSet
+    from campaigns.loader import Plan
     from campaigns.model import Campaign
     from scheduler.config import Config
     from scheduler.ledger.api import Control
@@ -360,12 +360,12 @@ def blackout_windows(campaigns: Iterable[Campaign], now: datetime) -> list[Windo
 
     windows = []
     for campaign in campaigns:
-        plan = campaign.plan
-        anchors = {name: now if v == "now" else v for name, v in plan.anchors.items()}
-        for blackout in plan.blackouts:
+        definition = campaign.definition
+        anchors = {name: now if v == "now" else v for name, v in definition.anchors.items()}
+        for blackout in definition.blackouts:
             try:
-                start = resolve(blackout.start, anchors, plan.timezone).utc
-                end = resolve(blackout.until, anchors, plan.timezone, end=True).utc
+                start = resolve(blackout.start, anchors, definition.timezone).utc
+                end = resolve(blackout.until, anchors, definition.timezone, end=True).utc
             except (KeyError, ValueError):
                 continue
             channels = frozenset(blackout.channels) if blackout.channels is not None else None
@@ -383,12 +383,12 @@ class Source:
         self.paths = list(paths)
         self._use_ledger = ledger
         self._lock = threading.Lock()
-        self._plan: PlanSet | None = None
+        self._plan: Plan | None = None
         self._signature: tuple[tuple[str, int], ...] = ()
         self._loaded_at = datetime.now(UTC)
         self._ledger: SqlLedger | None = None
 
-    def plan(self) -> PlanSet:
+    def plan(self) -> Plan:
         """The plans, loaded again when a campaign file changed."""
         from scheduler.commands.plan import _load
 
@@ -452,7 +452,7 @@ class Source:
 
 
 def build_board(
-    plan: PlanSet,
+    plan: Plan,
     deliveries: Sequence[Delivery],
     rows: Mapping[str, LedgerRow],
     controls: Sequence[Control],

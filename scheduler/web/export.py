@@ -18,7 +18,7 @@ from scheduler.web.board import Board, Source, days_between
 from scheduler.web.links import file_name
 
 if TYPE_CHECKING:
-    from campaigns.loader import PlanSet
+    from campaigns.loader import Plan
     from scheduler.config import Config
 
 STATIC = ("clarion.css", "clarion.js", "calendar.js")
@@ -85,7 +85,7 @@ def export(source: Snapshot, out: Path) -> int:
     return written
 
 
-def write_site(paths: Sequence[Path], config: Config, out: Path | None) -> PlanSet:
+def write_site(paths: Sequence[Path], config: Config, out: Path | None) -> Plan:
     """`clarion preview --format html --output OUT`; returns the plans for the exit status."""
     import click
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from campaigns import KnownChannel, LoadOptions, PlanSet, Problem, load_plans
+from campaigns import KnownChannel, LoadOptions, Plan, Problem, load_plan
 
 NOW = datetime(2027, 1, 1, tzinfo=UTC)
 CHANNELS = {
@@ -44,11 +44,11 @@ def options(**changes: Any) -> LoadOptions:
     return replace(OPTIONS, **changes)
 
 
-def load(tmp_path: Path, text: str, name: str = "c.yaml", **changes: Any) -> PlanSet:
+def load(tmp_path: Path, text: str, name: str = "c.yaml", **changes: Any) -> Plan:
     """Write `text` (dedented) to tmp_path/name and load it."""
     path = tmp_path / name
     path.write_text(textwrap.dedent(text), encoding="utf-8")
-    return load_plans([path], options(**changes))
+    return load_plan([path], options(**changes))
 
 
 def campaign(posts: str, header: str = HEADER) -> str:
@@ -56,17 +56,17 @@ def campaign(posts: str, header: str = HEADER) -> str:
     return header + "posts:\n" + textwrap.indent(textwrap.dedent(posts), "  ")
 
 
-def located(plan: PlanSet) -> list[str]:
+def located(plan: Plan) -> list[str]:
     """Each problem as 'line:col severity: message' (file name left out)."""
     return [f"{p.where.line}:{p.where.col} {p.severity}: {p.message}" for p in plan.problems]
 
 
-def only(plan: PlanSet, words: str) -> Problem:
+def only(plan: Plan, words: str) -> Problem:
     """The one problem whose message contains `words`."""
     found = [p for p in plan.problems if words in p.message]
     assert len(found) == 1, located(plan)
     return found[0]
 
 
-def keys(plan: PlanSet) -> list[str]:
+def keys(plan: Plan) -> list[str]:
     return [d.key for d in plan.deliveries]

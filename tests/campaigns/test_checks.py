@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from campaigns import load_plans
+from campaigns import load_plan
 
 from .plan_helpers import HEADER, OPTIONS, at, campaign, keys, load, located, only
 
@@ -462,7 +462,7 @@ def test_posts_too_close_across_campaign_files(tmp_path: Path) -> None:
     (tmp_path / "a.yaml").write_text(campaign("- {id: a, at: sid 09:00, text: A}\n"))
     other = campaign("- {id: b, at: sid 09:10, text: B, channels: [x-main]}\n")
     (tmp_path / "b.yaml").write_text(other.replace("campaign: test", "campaign: other"))
-    plan = load_plans([tmp_path], OPTIONS)
+    plan = load_plan([tmp_path], OPTIONS)
     assert [(p.where.file, p.message) for p in plan.problems] == [
         (
             str(tmp_path / "b.yaml"),
@@ -536,7 +536,7 @@ def test_files_with_errors_contribute_no_deliveries(tmp_path: Path) -> None:
     (tmp_path / ".hidden").mkdir()
     (tmp_path / ".hidden" / "skip.yaml").write_text("not: [a campaign")
     (tmp_path / "notes.txt").write_text("ignored")
-    plan = load_plans([tmp_path], OPTIONS)
+    plan = load_plan([tmp_path], OPTIONS)
     assert keys(plan) == ["test/a/-/mastodon-main", "test/a/-/x-main"]
     assert [c.id for c in plan.campaigns] == ["bad", "test"]
     assert [(Path(p.where.file).name, p.message) for p in plan.problems] == [
@@ -553,7 +553,7 @@ def test_files_with_errors_contribute_no_deliveries(tmp_path: Path) -> None:
 def test_a_campaign_id_used_by_two_files(tmp_path: Path) -> None:
     for name in ("one.yaml", "two.yaml"):
         (tmp_path / name).write_text(campaign("- {id: a, at: sid 09:00, text: A}\n"))
-    plan = load_plans([tmp_path], OPTIONS)
+    plan = load_plan([tmp_path], OPTIONS)
     assert [(Path(p.where.file).name, p.where.line, p.message) for p in plan.problems] == [
         ("one.yaml", 1, f"campaign id 'test' is also used by {tmp_path / 'two.yaml'}"),
         ("two.yaml", 1, f"campaign id 'test' is also used by {tmp_path / 'one.yaml'}"),
@@ -565,7 +565,7 @@ def test_missing_paths_empty_files_and_unreadable_files(tmp_path: Path) -> None:
     (tmp_path / "empty.yaml").write_text("# nothing yet\n")
     (tmp_path / "latin1.yaml").write_bytes("title: caf\xe9\n".encode("latin-1"))
     (tmp_path / "list.yaml").write_text("- a\n- b\n")
-    plan = load_plans(
+    plan = load_plan(
         [
             tmp_path / "nope.yaml",
             tmp_path / "empty.yaml",

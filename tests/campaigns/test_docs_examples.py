@@ -30,7 +30,7 @@ from click.testing import CliRunner, Result
 from icalendar import Calendar
 
 import scheduler.commands.plan as plan_command
-from campaigns import json_schema, load_plans
+from campaigns import json_schema, load_plan
 from campaigns.durations import parse_duration
 from campaigns.problems import InputError
 from campaigns.recurrence import check_cron, cron_occurrences
@@ -235,7 +235,7 @@ def test_the_rendered_post_is_the_first_example_on_x(tmp_path: Path) -> None:
 
 def test_the_keys_shown_are_those_of_the_examples() -> None:
     shown = next(b for b in ALL if b.info == "" and "campaign/post[@occurrence]" in b.text)
-    plan = load_plans([EXAMPLES], OPTIONS)
+    plan = load_plan([EXAMPLES], OPTIONS)
     keys = {d.key for d in plan.deliveries}
     examples = [k for k in shown.text.split() if k.startswith(("sayno-2027/", "demo/"))]
     assert len(examples) >= 3

@@ -45,7 +45,7 @@ def plan_verdict(folder: Path, key: str, value: object) -> timedelta | str:
     errors = [p.message for p in plan.problems if p.severity == "error"]
     if errors:
         return errors[0]
-    found = plan.campaigns[0].plan.min_gap
+    found = plan.campaigns[0].definition.min_gap
     return found if found is not None else "none"
 
 

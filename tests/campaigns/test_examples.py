@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
-from campaigns import load_plans
+from campaigns import load_plan
 
 from .plan_helpers import EXAMPLES, OPTIONS, options
 
 
 def test_sayno_example_is_clean_and_expands_to_every_delivery() -> None:
-    plan = load_plans([EXAMPLES / "sayno-2027.yaml"], OPTIONS)
+    plan = load_plan([EXAMPLES / "sayno-2027.yaml"], OPTIONS)
     assert plan.problems == []
     assert [c.id for c in plan.campaigns] == ["sayno-2027"]
     counts = Counter(d.post for d in plan.deliveries)
@@ -39,7 +39,7 @@ def test_sayno_example_is_clean_and_expands_to_every_delivery() -> None:
 
 
 def test_sayno_goes_out_at_nine_local_time_in_each_zone() -> None:
-    plan = load_plans([EXAMPLES / "sayno-2027.yaml"], OPTIONS)
+    plan = load_plan([EXAMPLES / "sayno-2027.yaml"], OPTIONS)
     day = [d for d in plan.deliveries if d.post == "sid-day" and d.channel == "x-main"]
     assert {d.audience: d.due_utc.hour for d in day} == {
         "fi-fi": 7,
@@ -58,7 +58,7 @@ def test_sayno_goes_out_at_nine_local_time_in_each_zone() -> None:
 
 def test_demo_starts_when_loaded() -> None:
     now = datetime(2030, 5, 1, 12, 0, tzinfo=UTC)
-    plan = load_plans([EXAMPLES / "demo.yaml"], options(now=now))
+    plan = load_plan([EXAMPLES / "demo.yaml"], options(now=now))
     assert plan.problems == []
     assert len(plan.deliveries) == 19
     assert min(d.due_utc for d in plan.deliveries) == now + timedelta(seconds=5)
@@ -72,6 +72,6 @@ def test_demo_starts_when_loaded() -> None:
 
 
 def test_the_examples_folder_loads_as_a_whole() -> None:
-    plan = load_plans([EXAMPLES], OPTIONS)
+    plan = load_plan([EXAMPLES], OPTIONS)
     assert plan.problems == []
     assert [c.id for c in plan.campaigns] == ["demo", "sayno-2027"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
-from campaigns import load_plans
+from campaigns import load_plan
 
 from .plan_helpers import HEADER, NOW, OPTIONS, at, campaign, keys, load, located
 
@@ -347,7 +347,7 @@ def test_deliveries_are_sorted_by_time_channel_and_key(tmp_path: Path) -> None:
     }
     for name, text in files.items():
         (tmp_path / name).write_text(text)
-    plan = load_plans([tmp_path], OPTIONS)
+    plan = load_plan([tmp_path], OPTIONS)
     assert keys(plan) == [
         "other/early/-/mastodon-main",
         "other/early/-/x-main",

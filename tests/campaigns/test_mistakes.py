@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from campaigns import load_plans
+from campaigns import load_plan
 
 from .plan_helpers import EXAMPLES, OPTIONS
 
@@ -338,7 +338,7 @@ MISTAKES: dict[str, tuple[str, list[str], str]] = {
 
 
 def check(path: Path) -> list[tuple[str, str | None]]:
-    plan = load_plans([path], OPTIONS)
+    plan = load_plan([path], OPTIONS)
     assert all(str(path) == p.where.file for p in plan.problems)
     return [
         (f"{p.where.line}:{p.where.col} {p.severity}: {p.message}", p.hint) for p in plan.problems
@@ -372,8 +372,8 @@ GOOD = HEADER + '  - id: a\n    at: sid 09:00\n    text: "Café, naïve: ✓"\n'
 def test_files_saved_by_other_editors_read_the_same(encoded: bytes, tmp_path: Path) -> None:
     (tmp_path / "plain.yaml").write_text(GOOD, encoding="utf-8")
     (tmp_path / "other.yaml").write_bytes(encoded.replace(b"spring", b"other"))
-    plain = load_plans([tmp_path / "plain.yaml"], OPTIONS)
-    other = load_plans([tmp_path / "other.yaml"], OPTIONS)
+    plain = load_plan([tmp_path / "plain.yaml"], OPTIONS)
+    other = load_plan([tmp_path / "other.yaml"], OPTIONS)
     assert not plain.problems and not other.problems
     assert [d.text for d in other.deliveries] == [d.text for d in plain.deliveries]
 
@@ -392,7 +392,7 @@ def test_a_file_saved_in_latin_1_says_where_and_what(tmp_path: Path) -> None:
 
 def test_a_folder_reads_files_whose_suffix_is_in_capitals(tmp_path: Path) -> None:
     (tmp_path / "Campaign.YAML").write_text(HEADER + "  - {id: a, at: sid 09:00, text: A}\n")
-    plan = load_plans([tmp_path], OPTIONS)
+    plan = load_plan([tmp_path], OPTIONS)
     assert not plan.problems and len(plan.deliveries) == 2
 
 
@@ -402,7 +402,7 @@ def test_a_huge_file_is_read_whole(tmp_path: Path) -> None:
     )
     path = tmp_path / "c.yaml"
     path.write_text(HEADER + posts)
-    plan = load_plans([path], OPTIONS)
+    plan = load_plan([path], OPTIONS)
     assert not plan.has_errors() and len(plan.deliveries) == 6000
     gaps = [p for p in plan.problems if "between posts" in p.message]
     assert len(gaps) == 2700, "one warning per post, naming the closest, not one per pair"

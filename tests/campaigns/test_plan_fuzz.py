@@ -1,4 +1,4 @@
-"""No input, however broken, makes load_plans raise: random documents, and random damage to
+"""No input, however broken, makes load_plan raise: random documents, and random damage to
 the example campaign."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from campaigns import PlanSet, load_plans
+from campaigns import Plan, load_plan
 
 from .plan_helpers import EXAMPLES, OPTIONS
 
@@ -54,11 +54,11 @@ documents = st.recursive(
 )
 
 
-def load_text(tmp_path: Path, text: str) -> PlanSet:
+def load_text(tmp_path: Path, text: str) -> Plan:
     path = tmp_path / "fuzz.yaml"
     path.write_text(text, encoding="utf-8", errors="surrogatepass")
-    plan = load_plans([path, tmp_path / "missing.yaml"], OPTIONS)
-    assert isinstance(plan, PlanSet)
+    plan = load_plan([path, tmp_path / "missing.yaml"], OPTIONS)
+    assert isinstance(plan, Plan)
     assert not [p for p in plan.problems if "internal error" in p.message]
     return plan
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from campaigns import load_plans
+from campaigns import load_plan
 from campaigns.safety import read_safety
 from campaigns.yamlsource import SourceMap
 
@@ -39,7 +39,7 @@ posts:
 def test_blackouts_are_read_from_a_file_with_errors(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
     path.write_text(BROKEN)
-    plan = load_plans([path], OPTIONS)
+    plan = load_plan([path], OPTIONS)
     assert plan.has_errors() and not plan.campaigns
     safety = plan.safety["sayno"]
     assert [(w.reason, w.then, w.where.line) for w in safety.windows] == [
@@ -63,7 +63,7 @@ def test_a_fixed_now_anchor_is_used(tmp_path: Path) -> None:
     path = tmp_path / "c.yaml"
     path.write_text(BROKEN)
     options = dataclasses.replace(OPTIONS, now_anchors={"sayno": NOW})
-    rehearsal = load_plans([path], options).safety["sayno"].windows[2]
+    rehearsal = load_plan([path], options).safety["sayno"].windows[2]
     assert rehearsal.start == NOW
 
 

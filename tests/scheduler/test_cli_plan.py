@@ -312,7 +312,7 @@ def test_preview_dates_are_read_on_the_campaigns_clock(plans: Path) -> None:
 def test_preview_shows_what_the_daemon_posts() -> None:
     """The daemon posts each delivery's text, media and link as they are: the preview shows
     exactly those."""
-    from campaigns import KnownChannel, LoadOptions, load_plans
+    from campaigns import KnownChannel, LoadOptions, load_plan
     from scheduler.config import DEFAULT_CHANNELS
     from scheduler.dispatch import build_post
 
@@ -320,7 +320,7 @@ def test_preview_shows_what_the_daemon_posts() -> None:
     shown = {item["key"]: item for item in json.loads(result.stdout)}
     specs = {name: KnownChannel(name, platform) for name, platform in DEFAULT_CHANNELS.items()}
     options = LoadOptions(specs, strict_channels=False, now=datetime.now(UTC))
-    planned = load_plans([EXAMPLE], options).deliveries
+    planned = load_plan([EXAMPLE], options).deliveries
     posts = [build_post(d) for d in planned if d.status == "approved"]
     assert len(posts) == len(shown) > 400
     for post in posts:

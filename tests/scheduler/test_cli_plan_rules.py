@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from campaigns import LoadOptions, load_plans
+from campaigns import LoadOptions, load_plan
 from tests.campaigns.plan_helpers import CHANNELS, NOW
 from tests.scheduler.test_cli_plan import clarion
 
@@ -472,7 +472,7 @@ def test_any_link_is_located_or_accepted(tmp_path: Path, url: str, shape: str) -
     }
     path = tmp_path / "fuzz.yaml"
     path.write_text(json.dumps(plan), encoding="utf-8")
-    loaded = load_plans([path], LoadOptions(CHANNELS, strict_channels=True, now=NOW))
+    loaded = load_plan([path], LoadOptions(CHANNELS, strict_channels=True, now=NOW))
     for problem in loaded.problems:
         assert problem.where.line >= 1 and problem.message
     if not loaded.has_errors():

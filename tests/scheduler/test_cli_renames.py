@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from campaigns.loader import LoadOptions, load_plans
+from campaigns.loader import LoadOptions, load_plan
 from scheduler.cli import cli
 from scheduler.config import load_config
 from scheduler.ledger import open_ledger
@@ -43,7 +43,7 @@ def send_everything(config: Path, ledger_url: str) -> None:
     """Load the plan as the daemon does, and record each delivery as sent."""
     loaded = load_config(config)
     options = LoadOptions(loaded.known_channels(), strict_channels=True, now=NOW)
-    plan = load_plans(loaded.campaign_paths, options)
+    plan = load_plan(loaded.campaign_paths, options)
     ledger = open_ledger(ledger_url, process="test:1")
     try:
         ledger.sync(plan.deliveries, NOW)

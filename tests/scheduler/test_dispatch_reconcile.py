@@ -18,7 +18,7 @@ from connectors.base import Ambiguous, Capabilities, LookupUnavailable, Platform
 from connectors.mastodon import MastodonConnector
 from scheduler.config import Policies
 from scheduler.dispatch import Dispatcher
-from scheduler.ledger.api import ErrorClass, State
+from scheduler.ledger.api import Cause, ErrorClass, State
 from scheduler.ledger.sql import SqlLedger
 from scheduler.repeats import REPEAT_MARGIN, REPEATED
 from tests.scheduler.ledgerkit import NOW, Clock, ScriptedConnector, delivery, ref
@@ -90,6 +90,7 @@ def test_within_the_window_an_unknown_delivery_is_sent_again_without_a_look_up(
     assert row.state == State.PLANNED
     reason = ledger.history(KEY)[-1].reason or ""
     assert reason.startswith(REPEATED) and "idempotency key, within 1 hour" in reason
+    assert ledger.history(KEY)[-1].cause == Cause.REPEAT
     assert publish(dispatch) == 1
     assert [p.key for p in connector.posts] == [KEY, KEY]  # the same key: recognised
     assert ledger.find(KEY).state == State.SENT
@@ -148,6 +149,8 @@ def test_a_look_up_that_finds_nothing_opens_a_new_window(ledger: SqlLedger) -> N
     assert dispatch.reconcile("x-main") == 1
     assert connector.lookups == [KEY]  # repeated, not looked up
     assert (ledger.history(KEY)[-1].reason or "").startswith(REPEATED)
+    causes = [step.cause for step in ledger.history(KEY)]  # the look-up's step has none
+    assert causes.count(Cause.REPEAT) == 1 and causes[-1] == Cause.REPEAT
 
 
 def test_a_repeat_that_waited_past_the_window_is_not_sent(ledger: SqlLedger) -> None:
@@ -189,6 +192,7 @@ def test_a_record_key_is_sent_again_at_any_age(ledger: SqlLedger, age: timedelta
     assert dispatch.reconcile("x-main") == 1
     assert connector.lookups == []
     assert ledger.history(KEY)[-1].reason == f"{REPEATED} (the same record key)"
+    assert ledger.history(KEY)[-1].cause == Cause.REPEAT
 
 
 def test_a_look_up_out_of_reach_does_not_stop_the_repeats(ledger: SqlLedger) -> None:

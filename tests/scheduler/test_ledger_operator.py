@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from scheduler.ledger.api import (
+    Cause,
     ErrorClass,
     Failed,
     NoSuchDelivery,
@@ -38,11 +39,13 @@ def test_retry_plans_a_failed_delivery_afresh(ledger: SqlLedger) -> None:
         None,
     )
     last = ledger.history(KEY)[-1]
-    assert (last.from_state, last.to_state, last.process) == (
+    assert (last.from_state, last.to_state, last.process, last.cause) == (
         State.FAILED,
         State.PLANNED,
         "alice@host:1",
+        Cause.OPERATOR_RETRY,
     )
+    assert [step.cause for step in ledger.history(KEY)[:-1]] == [None, None, None]
     assert ledger.claim("x-main", "daemon", LEASE, NOW + MINUTE) is not None
 
 

@@ -11,9 +11,10 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 
 from scheduler.ledger import migrate
-from scheduler.ledger.api import ErrorClass, LedgerUnavailable, Retry, State
+from scheduler.ledger.api import OPERATOR_RETRY, Cause, ErrorClass, LedgerUnavailable, Retry, State
 from scheduler.ledger.sql import SqlLedger, open_ledger
 from scheduler.ledger.tables import metadata
+from scheduler.repeats import REPEATED
 from tests.scheduler.ledgerkit import NOW, delivery
 
 
@@ -63,6 +64,66 @@ def test_opening_again_changes_nothing(ledger_url: str) -> None:
         assert [r.key for r in second.rows()] == [delivery().key]
     finally:
         second.close()
+
+
+def test_migration_0005_fills_the_source_file_and_the_causes_of_older_rows(
+    ledger_url: str,
+) -> None:
+    """A ledger of 0004 told repeats and operator retries by the words their reason began
+    with, and kept a delivery's file only inside its payload."""
+    from scheduler.ledger import codec
+    from scheduler.ledger.tables import deliveries, history
+
+    item = delivery("a", source="/plans/say:no.yaml:3:5")
+    engine = create_engine(ledger_url, json_serializer=codec.dumps)
+    try:
+        with engine.begin() as connection:
+            migrate.upgrade(connection, "0004")
+            connection.execute(
+                deliveries.insert().values(
+                    key=item.key,
+                    campaign=item.campaign,
+                    post=item.post,
+                    channel=item.channel,
+                    platform=item.platform,
+                    state=State.PLANNED,
+                    due_utc=item.due_utc,
+                    payload=codec.encode(item),
+                    content_hash=item.content_hash,
+                    plan_hash=codec.fingerprint(item),
+                    attempts=0,
+                    created_utc=NOW,
+                    updated_utc=NOW,
+                )
+            )
+            steps = [
+                (None, State.PLANNED, "added from the plan"),
+                (State.UNKNOWN, State.PLANNED, f"{REPEATED} (the same record key)"),
+                (State.FAILED, State.PLANNED, f"{OPERATOR_RETRY}; its deadline is lifted"),
+                (State.UNKNOWN, State.PLANNED, "found not sent: planned again"),
+            ]
+            connection.execute(
+                history.insert(),
+                [
+                    {"key": item.key, "at": NOW, "from_state": old, "to_state": new}
+                    | {"process": "host:1", "reason": why}
+                    for old, new, why in steps
+                ],
+            )
+    finally:
+        engine.dispose()
+    ledger = open_ledger(ledger_url)
+    try:
+        assert ledger.find(item.key).source_file == "/plans/say:no.yaml"
+        assert [step.cause for step in ledger.history(item.key)] == [
+            None,
+            Cause.REPEAT,
+            Cause.OPERATOR_RETRY,
+            None,
+        ]
+        assert ledger.sync([item], NOW).unchanged == 1
+    finally:
+        ledger.close()
 
 
 def test_datetimes_come_back_aware_in_utc_to_the_microsecond(ledger: SqlLedger) -> None:

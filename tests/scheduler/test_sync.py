@@ -1,260 +1,288 @@
-"""Sync is an upsert keyed by delivery key (docs/design.md rule 3), on both back-ends."""
+"""The sync rules as a pure function: rows and plan in, the work to apply out (no ledger)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-from datetime import timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from campaigns.delivery import Delivery, Media
-from scheduler.ledger.api import ErrorClass, Failed, Outcome, Sent, State, Unknown
-from scheduler.ledger.sql import SqlLedger
-from tests.scheduler.ledgerkit import LEASE, NOW, delivery, ref, thread
+from campaigns.delivery import Delivery
+from scheduler.ledger import codec
+from scheduler.ledger.api import Row, State
+from scheduler.sync import (
+    GONE_OUT,
+    IDENTITY,
+    Move,
+    Note,
+    Refresh,
+    SyncWork,
+    by_key,
+    fresh,
+    match_went_out,
+    plan_sync,
+    renamed_campaigns,
+    renamed_candidates,
+    renamed_occurrences,
+    renaming,
+)
+from tests.scheduler.ledgerkit import NOW, delivery, ref
 
 HOUR = timedelta(hours=1)
 
 
-def settle(ledger: SqlLedger, item: Delivery, outcome: Outcome | None) -> None:
-    """Claim `item` (the only due row on its channel) and record `outcome` (None: stay claimed)."""
-    claim = ledger.claim(item.channel, "test", LEASE, max(NOW, item.due_utc))
-    assert claim is not None and claim.row.key == item.key
-    if outcome is not None:
-        assert ledger.finish(claim, outcome, NOW)
+@dataclass(frozen=True)
+class Stored:
+    key: str
+    campaign: str
+    state: str
+    plan_hash: str
+    content_hash: str
+    error_class: str | None
+    due_utc: datetime = NOW
 
 
-def test_an_empty_ledger_takes_every_delivery(ledger: SqlLedger) -> None:
-    plan = [delivery("a"), delivery("b", due=NOW + HOUR), *thread("t", 2)]
-    report = ledger.sync(plan, NOW)
-    assert report.added == [d.key for d in plan]
-    assert (report.updated, report.cancelled, report.expired, report.unchanged) == ([], [], [], 0)
-    rows = {r.key: r for r in ledger.rows()}
-    assert {r.state for r in rows.values()} == {State.PLANNED}
-    part = rows[plan[3].key]
-    assert part.delivery == plan[3]
-    assert part.delivery.parent_key == plan[2].key
-    assert (part.attempts, part.ref, part.campaign, part.channel) == (0, None, "sayno", "x-main")
-    [added] = ledger.history(plan[0].key)
-    assert (added.from_state, added.to_state, added.process) == (None, State.PLANNED, "test:1")
-    assert added.reason == "added from the plan (sayno.yaml:3:5)"
-
-
-def test_syncing_the_same_plan_again_changes_nothing(ledger: SqlLedger) -> None:
-    plan = [delivery("a"), delivery("b", due=NOW + HOUR), *thread("t", 3)]
-    ledger.sync(plan, NOW)
-    before = ledger.rows()
-    report = ledger.sync(plan, NOW + HOUR)
-    assert report.unchanged == len(plan)
-    assert report.added == report.updated == report.cancelled == report.expired == []
-    assert ledger.rows() == before
-    assert len(ledger.history(plan[0].key)) == 1
-
-
-def test_a_planned_delivery_takes_new_text_and_time(ledger: SqlLedger) -> None:
-    ledger.sync([delivery("a"), delivery("b")], NOW)
-    edited = [delivery("a", text="new words"), delivery("b", due=NOW + HOUR)]
-    report = ledger.sync(edited, NOW)
-    assert report.updated == [edited[0].key, edited[1].key]
-    rows = {r.post: r for r in ledger.rows()}
-    assert rows["a"].delivery.text == "new words"
-    assert rows["a"].content_hash == edited[0].content_hash
-    assert rows["b"].due_utc == NOW + HOUR
-    assert ledger.history(edited[1].key)[-1].reason == "changed in the plan (sayno.yaml:3:5)"
-
-
-@pytest.mark.parametrize(
-    "outcome", [Sent(ref(1)), None, Unknown("timed out", ErrorClass.AMBIGUOUS)], ids=str
-)
-def test_an_edit_after_sending_is_reported_not_applied(
-    ledger: SqlLedger, outcome: Outcome | None
-) -> None:
-    original = delivery("a")
-    ledger.sync([original], NOW)
-    settle(ledger, original, outcome)
-    before = ledger.rows()
-    report = ledger.sync([delivery("a", text="fixed a typo")], NOW)
-    assert report.edited_after_sending == [original.key]
-    assert report.updated == report.added == []
-    assert ledger.rows() == before
-    moved = ledger.sync([delivery("a", due=NOW + HOUR)], NOW)  # not what the audience sees
-    assert (moved.unchanged, moved.edited_after_sending) == (1, [])
-    assert ledger.rows() == before
-
-
-def test_a_failed_delivery_takes_the_fix_but_stays_failed(ledger: SqlLedger) -> None:
-    original = delivery("a")
-    ledger.sync([original], NOW)
-    settle(ledger, original, Failed("too long", ErrorClass.REJECTED))
-    report = ledger.sync([delivery("a", text="shorter")], NOW)
-    assert report.updated == [original.key]
-    [row] = ledger.rows()
-    assert (row.state, row.delivery.text, row.last_error) == (State.FAILED, "shorter", "too long")
-
-
-def test_a_removed_post_is_cancelled_only_while_planned(ledger: SqlLedger) -> None:
-    sent, planned, kept = (
-        delivery("sent"),
-        delivery("gone", channel="m"),
-        delivery("k", due=NOW + HOUR),
+def stored(item: Delivery, state: State, error_class: str | None = None) -> Stored:
+    """The row the ledger would hold for `item`, in `state`."""
+    return Stored(
+        item.key,
+        item.campaign,
+        state,
+        codec.fingerprint(item),
+        item.content_hash,
+        error_class,
+        item.due_utc,
     )
-    ledger.sync([sent, planned, kept], NOW)
-    settle(ledger, sent, Sent(ref(1)))
-    report = ledger.sync([kept], NOW)
-    assert report.cancelled == [planned.key]
-    states = {r.post: (r.state, r.error_class) for r in ledger.rows()}
-    assert states == {
-        "sent": (State.SENT, None),
-        "gone": (State.CANCELLED, "removed-from-plan"),
-        "k": (State.PLANNED, None),
-    }
-    assert ledger.history(planned.key)[-1].reason == "removed from the plan"
 
 
-def test_a_campaign_left_out_is_cancelled_unless_outside_the_scope(ledger: SqlLedger) -> None:
-    ours, theirs = delivery("a"), delivery("b", campaign="other")
-    ledger.sync([ours, theirs], NOW)
-    scoped = ledger.sync([ours], NOW, campaigns=["sayno"])
-    assert scoped.cancelled == []
-    assert ledger.find(theirs.key).state == State.PLANNED
-    everything = ledger.sync([ours], NOW)
-    assert everything.cancelled == [theirs.key]
+def sent_row(item: Delivery, n: int = 1) -> Row:
+    return Row(
+        key=item.key,
+        campaign=item.campaign,
+        post=item.post,
+        channel=item.channel,
+        platform=item.platform,
+        state=State.SENT,
+        due_utc=item.due_utc,
+        deadline_utc=item.deadline_utc,
+        delivery=item,
+        source_file=item.source_file,
+        content_hash=item.content_hash,
+        attempts=1,
+        next_attempt_utc=None,
+        ref=ref(n),
+        last_error=None,
+        error_class=None,
+        updated_utc=NOW,
+        sent_utc=NOW - HOUR,
+    )
 
 
-def test_drafts_are_not_stored_and_a_post_turned_draft_is_cancelled(ledger: SqlLedger) -> None:
-    report = ledger.sync([delivery("a", status="draft"), delivery("b")], NOW)
-    assert report.added == [delivery("b").key]
-    assert ledger.get(delivery("a").key) is None
-    drafted = ledger.sync([delivery("b", status="draft")], NOW)
-    assert drafted.cancelled == [delivery("b").key]
-    row = ledger.find(delivery("b").key)
-    assert (row.state, row.error_class) == (State.CANCELLED, "draft")
-    approved = ledger.sync([delivery("b")], NOW)
-    assert approved.added == [delivery("b").key]
-    assert ledger.find(delivery("b").key).state == State.PLANNED
+def work_of(plan: list[Delivery], rows: list[Stored], now: datetime = NOW) -> SyncWork:
+    by = by_key(plan)
+    existing = {r.key: r for r in rows}
+    return plan_sync(by, existing, {}, {}, now)
 
 
-def test_a_post_that_comes_back_is_planned_again(ledger: SqlLedger) -> None:
+def test_new_deliveries_are_added_in_plan_order_and_drafts_are_not() -> None:
+    plan = [delivery("a"), delivery("b", status="draft"), delivery("c", due=NOW + HOUR)]
+    work = work_of(plan, [])
+    assert [add.delivery.key for add in work.adds] == [plan[0].key, plan[2].key]
+    assert all(add.state == State.PLANNED and add.error is None for add in work.adds)
+    assert work.adds[0].why == "added from the plan (sayno.yaml:3:5)"
+    assert (work.refreshes, work.moves, work.notes) == ([], [], [])
+    assert work.report.added == [plan[0].key, plan[2].key]
+
+
+def test_a_new_delivery_past_its_deadline_is_added_expired() -> None:
+    late = delivery("late", due=NOW - 2 * HOUR, deadline=NOW - HOUR)
+    [add] = work_of([late], []).adds
+    assert (add.state, add.error_class) == (State.EXPIRED, "deadline")
+    assert add.error == "past its deadline (2027-02-09 07:00:00 UTC): not posted"
+    assert add.why == f"added from the plan ({late.source}), {add.error}"
+
+
+def test_an_unchanged_row_is_counted_and_left_alone() -> None:
     item = delivery("a")
-    ledger.sync([item], NOW)
-    ledger.sync([], NOW)
-    report = ledger.sync([item], NOW)
-    assert report.added == [item.key]
-    row = ledger.find(item.key)
-    assert (row.state, row.last_error, row.error_class) == (State.PLANNED, None, None)
-    changes = [(h.from_state, h.to_state) for h in ledger.history(item.key)]
-    assert changes == [
-        (None, State.PLANNED),
-        (State.PLANNED, State.CANCELLED),
-        (State.CANCELLED, State.PLANNED),
+    work = work_of([item], [stored(item, State.PLANNED)])
+    assert (work.adds, work.refreshes, work.moves, work.notes) == ([], [], [], [])
+    assert work.report.unchanged == 1
+
+
+def test_a_changed_planned_row_is_refreshed_with_a_note() -> None:
+    before, after = delivery("a"), delivery("a", text="reworded")
+    work = work_of([after], [stored(before, State.PLANNED)])
+    assert work.refreshes == [Refresh(after, codec.fingerprint(after), State.PLANNED)]
+    assert work.notes == [Note(after.key, State.PLANNED, "changed in the plan (sayno.yaml:3:5)")]
+    assert work.report.updated == [after.key]
+
+
+def test_a_row_sync_cancelled_comes_back_but_not_one_an_operator_cancelled() -> None:
+    item = delivery("a")
+    back = work_of([item], [stored(item, State.CANCELLED, "removed-from-plan")])
+    assert back.moves == [
+        Move(
+            item.key,
+            State.CANCELLED,
+            State.PLANNED,
+            "back in the plan (sayno.yaml:3:5)",
+            "deadline",
+        )
     ]
+    assert back.report.added == [item.key]
+    kept = work_of([item], [stored(item, State.CANCELLED, "operator")])
+    assert (kept.moves, kept.report.unchanged) == ([], 1)
 
 
-def test_a_delivery_an_operator_cancelled_stays_cancelled(ledger: SqlLedger) -> None:
-    item = delivery("a")
-    ledger.sync([item], NOW)
-    ledger.cancel(item.key, "wrong audience", "alice", NOW)
-    assert ledger.sync([item], NOW).unchanged == 1
-    report = ledger.sync([delivery("a", text="reworded")], NOW)
-    assert report.updated == [item.key]
-    row = ledger.find(item.key)
-    assert (row.state, row.delivery.text) == (State.CANCELLED, "reworded")
+@pytest.mark.parametrize("state", GONE_OUT)
+def test_a_row_that_went_out_is_never_touched_and_an_edit_is_reported(state: State) -> None:
+    before, after = delivery("a"), delivery("a", text="reworded", due=NOW + HOUR)
+    work = work_of([after], [stored(before, state)])
+    assert (work.adds, work.refreshes, work.moves, work.notes) == ([], [], [], [])
+    assert work.report.edited_after_sending == [after.key]
 
 
-def test_new_deliveries_already_past_their_deadline_expire(ledger: SqlLedger) -> None:
-    late = delivery("late", due=NOW - 3 * HOUR, deadline=NOW - HOUR)
-    due_no_deadline = delivery("behind", due=NOW - 3 * HOUR)
-    report = ledger.sync([late, due_no_deadline], NOW)
-    assert report.expired == [late.key]
-    assert report.added == [due_no_deadline.key]
-    row = ledger.find(late.key)
-    assert (row.state, row.error_class) == (State.EXPIRED, "deadline")
-    assert "past its deadline (2027-02-09 07:00:00 UTC)" in (row.last_error or "")
-    [added] = ledger.history(late.key)
-    assert added.to_state == State.EXPIRED
+def test_planned_rows_gone_from_the_plan_or_turned_draft_are_cancelled() -> None:
+    a, b, c = delivery("a"), delivery("b"), delivery("c")
+    rows = [stored(a, State.PLANNED), stored(b, State.PLANNED), stored(c, State.FAILED)]
+    work = work_of([replace(b, status="draft")], rows)
+    assert work.moves == [
+        Move(
+            b.key,
+            State.PLANNED,
+            State.CANCELLED,
+            f"the post is a draft again ({b.source})",
+            "draft",
+        ),
+        Move(a.key, State.PLANNED, State.CANCELLED, "removed from the plan", "removed-from-plan"),
+    ]
+    assert work.report.cancelled == [b.key, a.key]
 
 
-def test_a_planned_delivery_moved_past_its_deadline_expires(ledger: SqlLedger) -> None:
-    ledger.sync([delivery("a", due=NOW + HOUR, deadline=NOW + 2 * HOUR)], NOW)
-    report = ledger.sync([delivery("a", due=NOW - 2 * HOUR, deadline=NOW - HOUR)], NOW)
-    assert report.expired == [delivery("a").key]
-    assert ledger.find(delivery("a").key).state == State.EXPIRED
-
-
-def test_an_expired_delivery_moved_ahead_is_planned_again(ledger: SqlLedger) -> None:
-    ledger.sync([delivery("a", due=NOW - 2 * HOUR, deadline=NOW - HOUR)], NOW)
-    reworded = ledger.sync([delivery("a", due=NOW - 2 * HOUR, deadline=NOW - HOUR, text="x")], NOW)
-    assert reworded.expired == [delivery("a").key]
-    report = ledger.sync([delivery("a", due=NOW + HOUR, deadline=NOW + 2 * HOUR)], NOW)
-    assert report.updated == [delivery("a").key]
-    row = ledger.find(delivery("a").key)
-    assert (row.state, row.due_utc, row.last_error) == (State.PLANNED, NOW + HOUR, None)
-
-
-def test_two_deliveries_with_one_key_are_a_plan_bug(ledger: SqlLedger) -> None:
-    with pytest.raises(ValueError, match="share the key"):
-        ledger.sync([delivery("a"), delivery("a", text="twin")], NOW)
-    assert ledger.rows() == []
-
-
-def test_a_new_campaign_can_be_paused_as_soon_as_it_is_synced(ledger: SqlLedger) -> None:
-    ledger.sync([delivery("a", campaign="fresh")], NOW)
-    ledger.pause("fresh", "not yet", "alice", NOW)
-    assert ledger.claim("x-main", "test", LEASE, NOW) is None
-    ledger.sync([delivery("a", campaign="fresh")], NOW)  # keeps the pause
-    assert [c.campaign for c in ledger.controls()] == ["fresh"]
-
-
-def test_a_renamed_occurrence_that_went_out_is_never_posted_again(ledger: SqlLedger) -> None:
-    """Making a recurring post run twice a day adds the time to its occurrences' keys."""
+def test_a_renamed_occurrence_is_the_row_that_went_out() -> None:
     daily = replace(delivery("weekly"), key="sayno/weekly@2027-02-09/en/x-main")
-    ledger.sync([daily], NOW)
-    settle(ledger, daily, Sent(ref(1)))
-    twice = [
-        replace(daily, key="sayno/weekly@2027-02-09T0900/en/x-main"),
-        replace(daily, key="sayno/weekly@2027-02-09T1800/en/x-main", due_utc=NOW + 9 * HOUR),
-    ]
-    report = ledger.sync(twice, NOW)
-    assert report.added == [twice[1].key]
-    assert report.unchanged == 1 and report.cancelled == []
-    assert {r.key for r in ledger.rows()} == {daily.key, twice[1].key}
-    assert ledger.sync(twice, NOW).added == []
+    twice = replace(daily, key="sayno/weekly@2027-02-09T0900/en/x-main")
+    later = replace(daily, key="sayno/weekly@2027-02-09T1800/en/x-main", due_utc=NOW + HOUR)
+    plan = by_key([twice, later])
+    existing = {daily.key: stored(daily, State.SENT)}
+    assert renamed_candidates(plan, existing) == [daily.key]
+    renamed = renamed_occurrences(existing.values())
+    assert fresh(plan, existing, renamed) == [later]
+    work = plan_sync(plan, existing, renamed, {}, NOW)
+    assert [add.delivery.key for add in work.adds] == [later.key]
+    assert (work.report.unchanged, work.moves) == (1, [])
 
 
-def test_the_same_plan_read_from_another_path_is_no_change(ledger: SqlLedger) -> None:
-    """Issue 7.19: two daemons naming one file by two paths (a hard link, another checkout)
-    must not re-mark every row "changed in the plan"; the payload follows the path quietly."""
-    card = Media("card.png", "/srv/a/plans/card.png", "a card", "image/png")
-    here = delivery("a", media=(card,), source="/srv/a/plans/sayno.yaml:3:5")
-    there = replace(
-        here,
-        source="/home/b/plans/sayno.yaml:3:5",
-        media=(replace(card, path="/home/b/plans/card.png"),),
+def test_no_occurrence_is_looked_for_without_a_new_recurring_key() -> None:
+    daily = replace(delivery("weekly"), key="sayno/weekly@2027-02-09/en/x-main")
+    existing = {daily.key: stored(daily, State.SENT)}
+    assert renamed_candidates(by_key([delivery("other")]), existing) == []
+
+
+def test_a_renamed_campaign_that_went_out_is_added_sent_not_planned() -> None:
+    old = delivery("a", campaign="old")
+    new = delivery("a", campaign="new")
+    plan = by_key([new])
+    went_out = match_went_out([new], plan, [sent_row(old)])
+    assert {k: r.key for k, r in went_out.items()} == {new.key: old.key}
+    [add] = plan_sync(plan, {}, {}, went_out, NOW).adds
+    assert (add.state, add.error_class, add.sent, add.sent_utc) == (
+        State.SENT,
+        IDENTITY,
+        ref(1),
+        NOW - HOUR,
     )
-    ledger.sync([here], NOW)
-    for plan in (there, here, there):
-        report = ledger.sync([plan], NOW)
-        assert (report.unchanged, report.updated) == (1, [])
-    assert len(ledger.history(here.key)) == 1
-    stored = ledger.find(here.key).delivery
-    assert (stored.source, stored.media[0].path) == (there.source, "/home/b/plans/card.png")
-    assert ledger.sync([delivery("a", media=(card,), text="new")], NOW).updated == [here.key]
+    assert add.why.startswith(f"already went out as {old.key} at {ref(1).url} before its campaign")
+    assert renamed_campaigns({new.key: old.key, "kept/b/en/x-main": "kept/c/en/x-main"}) == {
+        "new": "old"
+    }
 
 
-def test_a_ledger_with_whole_delivery_fingerprints_is_read_as_before(ledger: SqlLedger) -> None:
-    """Fingerprints used to cover the source too (32 hex digits): an unchanged plan stays
-    unchanged, a changed one is still seen."""
-    import hashlib
+def test_a_row_still_in_the_plan_or_two_renames_away_with_new_words_is_no_match() -> None:
+    old, same = delivery("a", campaign="old"), delivery("a", campaign="old")
+    far = delivery("b", campaign="new", text="other words")
+    assert match_went_out([far], by_key([far]), [sent_row(old)]) == {}
+    assert match_went_out([same], by_key([same]), [sent_row(old)]) == {}
 
-    from scheduler.ledger.tables import deliveries
 
-    a, b = delivery("a"), delivery("b")
-    ledger.sync([a, b], NOW)
-    with ledger.engine.begin() as connection:
-        for item in (a, b):
-            old = hashlib.sha256(repr(item).encode()).hexdigest()[:32]
-            connection.execute(
-                deliveries.update().where(deliveries.c.key == item.key).values(plan_hash=old)
+def test_renaming_names_each_part_that_changed() -> None:
+    assert renaming("c1/p/en/x", "c2/p/en/y") == "its campaign c1 became c2, channel x became y"
+
+
+def test_without_drops_the_changes_to_rows_that_moved_on() -> None:
+    a, b, c = delivery("a"), delivery("b"), delivery("c")
+    rows = [stored(a, State.PLANNED), stored(replace(b, text="old"), State.PLANNED)]
+    work = work_of([b, c], rows)
+    assert work.touched() == {a.key: State.PLANNED, b.key: State.PLANNED}
+    left = work.without({a.key, b.key})
+    assert (left.refreshes, left.moves, left.notes) == ([], [], [])
+    assert [add.delivery.key for add in left.adds] == [c.key]
+    assert (left.report.cancelled, left.report.updated, left.report.added) == ([], [], [c.key])
+    assert work.without(set()) is work
+
+
+def test_two_deliveries_with_one_key_are_a_plan_bug() -> None:
+    with pytest.raises(ValueError, match="share the key"):
+        by_key([delivery("a"), delivery("a", text="twin")])
+
+
+# --- any plan against any rows -------------------------------------------------------------
+
+POSTS = ["p0", "p1", "p2", "p3", "p4"]
+_versions = st.tuples(st.integers(0, 2), st.integers(-3, 3), st.booleans(), st.booleans())
+_states = st.sampled_from(list(State))
+_classes = st.sampled_from([None, "removed-from-plan", "draft", "operator", "deadline"])
+
+
+def _delivery(post: str, version: tuple[int, int, bool, bool]) -> Delivery:
+    text, hours, deadline, draft = version
+    return delivery(
+        post,
+        text=f"{post} v{text}",
+        due=NOW + hours * HOUR,
+        deadline=NOW + (hours + 1) * HOUR if deadline else None,
+        status="draft" if draft else "approved",
+    )
+
+
+@given(
+    plan=st.dictionaries(st.sampled_from(POSTS), _versions),
+    rows=st.dictionaries(st.sampled_from(POSTS), st.tuples(_versions, _states, _classes)),
+)
+def test_every_rule_holds_for_any_plan_against_any_rows(
+    plan: dict[str, tuple[int, int, bool, bool]],
+    rows: dict[str, tuple[tuple[int, int, bool, bool], State, str | None]],
+) -> None:
+    wanted = by_key(_delivery(post, version) for post, version in plan.items())
+    existing = {
+        row.key: row
+        for post, (version, state, error_class) in rows.items()
+        for row in [stored(_delivery(post, version), state, error_class)]
+    }
+    work = plan_sync(wanted, existing, {}, {}, NOW)
+    for add in work.adds:  # only what has no row, never a draft
+        assert add.delivery.key not in existing and add.delivery.status != "draft"
+        assert add.state in (State.PLANNED, State.EXPIRED)
+    for key, seen in work.touched().items():  # never a row that went out (or may have)
+        assert seen == existing[key].state and seen not in GONE_OUT
+    for move in work.moves:  # cancelled only from planned; nothing ever leaves sent
+        if move.to == State.CANCELLED:
+            assert move.seen == State.PLANNED
+            assert move.key not in wanted or wanted[move.key].status == "draft"
+    for key, row in existing.items():
+        if row.state in GONE_OUT and key in wanted and wanted[key].status != "draft":
+            assert (key in work.report.edited_after_sending) == (
+                wanted[key].content_hash != row.content_hash
             )
-    report = ledger.sync([a, delivery("b", text="new")], NOW)
-    assert (report.unchanged, report.updated) == (1, [b.key])
-    assert len(ledger.history(a.key)) == 1
+    report = work.report
+    counted = (
+        len(report.added)
+        + len(report.updated)
+        + len(report.expired)
+        + len(report.edited_after_sending)
+        + report.unchanged
+    )
+    drafts = sum(1 for d in wanted.values() if d.status == "draft")
+    assert counted == len(wanted) - drafts

@@ -13,9 +13,10 @@ from hypothesis import strategies as st
 
 from campaigns.delivery import Delivery
 from scheduler.ledger.api import ErrorClass, NotAllowed, Sent, State, Unknown
-from scheduler.ledger.sql import IDENTITY, SqlLedger, open_ledger
+from scheduler.ledger.sql import SqlLedger, open_ledger
+from scheduler.sync import IDENTITY
 from tests.scheduler.ledgerkit import LEASE, NOW, delivery, ref, thread
-from tests.scheduler.test_sync import settle
+from tests.scheduler.test_ledger_sync import settle
 
 HOUR = timedelta(hours=1)
 DEADLINE = NOW + 2 * HOUR

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from campaigns.loader import LoadOptions, load_plans
+from campaigns.loader import LoadOptions, load_plan
 from scheduler.config import load_config
 from scheduler.ledger import open_ledger
 from scheduler.ledger.api import State
@@ -29,7 +29,7 @@ PASSWORD = "correct horse battery staple"
 
 def ledger_with_plan(config_path: Path) -> None:
     config = load_config(config_path)
-    plan = load_plans(
+    plan = load_plan(
         config.campaign_paths, LoadOptions(config.known_channels(), True, datetime.now(UTC))
     )
     ledger = open_ledger(config.ledger_url, create=True)

@@ -38,7 +38,9 @@ class Change:
 
 
 @dataclass(frozen=True, slots=True)
-class PlanDiff:
+class DeliveryDiff:
+    """Two versions of a plan's deliveries, compared."""
+
     added: list[Delivery]
     changed: list[Change]
     removed: list[Delivery]
@@ -49,7 +51,7 @@ class PlanDiff:
         return not (self.added or self.changed or self.removed)
 
 
-def compare(before: Sequence[Delivery], after: Sequence[Delivery]) -> PlanDiff:
+def compare(before: Sequence[Delivery], after: Sequence[Delivery]) -> DeliveryDiff:
     """Both in time order; the result keeps it (removed ones in the order they had)."""
     old = {d.key: d for d in before}
     new_keys = {d.key for d in after}
@@ -65,7 +67,7 @@ def compare(before: Sequence[Delivery], after: Sequence[Delivery]) -> PlanDiff:
         else:
             unchanged += 1
     removed = [d for d in before if d.key not in new_keys]
-    return PlanDiff(added, changed, removed, unchanged)
+    return DeliveryDiff(added, changed, removed, unchanged)
 
 
 def _allowance(delivery: Delivery) -> timedelta | None:

@@ -1,4 +1,4 @@
-"""campaigns.plandiff: deliveries matched by key; what changed named in words; any two plans
+"""campaigns.deliverydiff: deliveries matched by key; what changed named in words; any two plans
 account for every delivery once (hypothesis)."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from campaigns.delivery import Delivery, Media
-from campaigns.plandiff import Change, compare
+from campaigns.deliverydiff import Change, compare
 from campaigns.preview.changes import DiffReport, markdown, text
 from tests.campaigns.preview_samples import TEXTS, delivery
 
