@@ -100,3 +100,12 @@ def test_another_campaign_is_left_out(ledger: SqlLedger) -> None:
     everything = build_report(ledger, has_figures=has_figures)
     assert everything.health.total == 16
     assert "other/launch" in [g.name for g in everything.groups["post"]]
+
+
+def test_platforms_without_figures_are_known_from_their_connectors() -> None:
+    from scheduler.report.gather import platform_has_figures
+
+    assert not platform_has_figures("telegram")
+    assert not platform_has_figures("webhook")
+    assert platform_has_figures("mastodon")
+    assert not platform_has_figures("myspace")  # no connector at all
