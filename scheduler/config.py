@@ -23,7 +23,7 @@ from campaigns.channels import KnownChannel
 from campaigns.durations import Duration, PositiveDuration, format_duration
 from campaigns.modelcheck import check_model
 from campaigns.platforms import PLATFORMS
-from campaigns.problems import InputError, Location, Problem
+from campaigns.problems import HintedError, InputError, Location, Problem
 from campaigns.textfile import UnreadableText, read_text
 from campaigns.yamlsource import Document, SourceMap, read_yaml
 
@@ -79,10 +79,11 @@ class ChannelSettings(_Strict):
 def _references_only(value: dict[str, str], what: str) -> dict[str, str]:
     for name, ref in value.items():
         if not _REFERENCE.search(ref):
-            raise ValueError(
-                f"{what} '{name}' is written out in the file | hint: write "
+            raise HintedError(
+                f"{what} '{name}' is written out in the file",
+                hint=f"write "
                 f"'{name}: ${{SOME_ENV_VAR}}' or '{name}: file:/path/to/secret' so that "
-                "secrets stay out of config files and version control"
+                "secrets stay out of config files and version control",
             )
     return value
 
@@ -148,10 +149,11 @@ def parse_listen(listen: str) -> tuple[str, int]:
     """'127.0.0.1:9480', '[::1]:9480' or ':9480' (all interfaces) to (host, port)."""
     host, sep, port = listen.rpartition(":")
     if not sep or not port.isdigit() or int(port) > 65535:
-        raise ValueError(
-            f"'{listen}' is not HOST:PORT | hint: write an address and a port, like "
+        raise HintedError(
+            f"'{listen}' is not HOST:PORT",
+            hint="write an address and a port, like "
             "127.0.0.1:9480 (:9480 for every interface, port 0 for any free port), or null "
-            "to turn the endpoint off"
+            "to turn the endpoint off",
         )
     return host.strip("[]") or "0.0.0.0", int(port)
 
@@ -209,9 +211,9 @@ class ConfigFile(_Strict):
     @classmethod
     def _state_folder(cls, value: str) -> str:
         if not value.strip():
-            raise ValueError(
-                "state_dir is empty | hint: name a folder for the ledger and the daemon's "
-                "files, such as .clarion"
+            raise HintedError(
+                "state_dir is empty",
+                hint="name a folder for the ledger and the daemon's files, such as .clarion",
             )
         return value
 
@@ -251,15 +253,15 @@ def ledger_url(value: str) -> str:
     try:
         parsed = make_url(value)
     except (ArgumentError, ValueError):
-        raise ValueError(f"'{value}' is not a database address | hint: {_LEDGER_HINT}") from None
+        raise HintedError(f"'{value}' is not a database address", hint=_LEDGER_HINT) from None
     backend, _, driver = parsed.drivername.partition("+")  # without loading any driver
     if backend == "sqlite" and driver in ("", "pysqlite"):
         if parsed.database in (None, "", ":memory:") or parsed.host:
-            raise ValueError(f"'{value}' names no ledger file | hint: {_LEDGER_HINT}")
+            raise HintedError(f"'{value}' names no ledger file", hint=_LEDGER_HINT)
     elif (backend, driver) != ("postgresql", "psycopg"):  # the scheme was rewritten above
-        raise ValueError(
-            f"a ledger on {scheme} is not supported: only an SQLite file or a PostgreSQL "
-            f"database | hint: {_LEDGER_HINT}"
+        raise HintedError(
+            f"a ledger on {scheme} is not supported: only an SQLite file or a PostgreSQL database",
+            hint=_LEDGER_HINT,
         )
     return value
 
