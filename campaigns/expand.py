@@ -17,22 +17,8 @@ from typing import TypeVar
 from urllib.parse import quote
 
 from campaigns.channels import KnownChannel
-from campaigns.checks import (
-    IMAGE_TYPES,
-    VIDEO_TYPES,
-    MediaUse,
-    Part,
-    Scope,
-    Slot,
-    Variant,
-    check_media,
-    check_part,
-    image_size,
-    post_variants,
-    report,
-    span,
-    words,
-)
+from campaigns.checks.media import IMAGE_TYPES, VIDEO_TYPES, MediaUse, check_media, image_size
+from campaigns.checks.text import Part, check_part
 from campaigns.delivery import Delivery, DeliveryKey, Media, hash_content
 from campaigns.length import measure
 from campaigns.localtime import zone
@@ -46,7 +32,9 @@ from campaigns.recurrence import (
     interval_occurrences,
 )
 from campaigns.render import LINK_PLACEHOLDER, Tracking, compose, fill
+from campaigns.scope import Scope, Slot, Variant, post_variants
 from campaigns.timeexpr import resolve
+from campaigns.wording import words
 from campaigns.yamlsource import PathKey
 
 T = TypeVar("T")
@@ -69,7 +57,7 @@ class Expansion:
     deliveries: list[Delivery]
     times: dict[str, Location]
     """Where each post's time is written, by post id (for timeline problems)."""
-    slots: list[tuple[str, Slot]]
+    slots: list[Slot]
     """Approved deliveries by channel, grouped for the min_gap check."""
     media_files: dict[Path, tuple[Path, str | None, int | None, tuple[int, int] | None]] = field(
         default_factory=dict
@@ -171,16 +159,18 @@ class _PostExpander:
         self._no_threads()
         where = result.times[post.id]
         for (channel, due), names in gaps.items():
-            slot = Slot(
-                due,
-                scope.definition.campaign,
-                post.id,
-                frozenset(names),
-                self.min_gap,
-                where,
-                tuple(sorted(names.items())),
+            result.slots.append(
+                Slot(
+                    channel,
+                    due,
+                    scope.definition.campaign,
+                    post.id,
+                    frozenset(names),
+                    self.min_gap,
+                    where,
+                    tuple(sorted(names.items())),
+                )
             )
-            result.slots.append((channel, slot))
 
     def _repeats(self, start: int) -> None:
         """Warn when the same words go out twice at once on one channel: one text written for
@@ -314,15 +304,15 @@ class _PostExpander:
     def _recur(self, zone_name: str) -> list[Occurrence] | None:
         every = self.post.every
         assert every is not None and every.start is not None and every.until is not None
-        bounds = span(self.scope, every.start, every.until, (*self.path, "every"), zone_name)
-        if bounds is None:
+        span = self.scope.span(every.start, every.until, (*self.path, "every"), zone_name)
+        if span is None:
             return None
         tz = zone(zone_name)
-        start, end = bounds
+        start = span.start
         if every.cron is not None:
-            return cron_occurrences(every.cron, start.utc, end, tz)
+            return cron_occurrences(every.cron, start.utc, span.until, tz)
         assert every.interval is not None
-        return interval_occurrences(every.interval, start.utc, start.wall, end, tz)
+        return interval_occurrences(every.interval, start.utc, start.wall, span.until, tz)
 
     # --- content -------------------------------------------------------------------------
 
@@ -466,7 +456,7 @@ class _PostExpander:
                 if owner
                 else "remove 'link: none', or remove " + LINK_PLACEHOLDER + " from the text"
             )
-        report(scope, self.severity, scope.at(*where), message, hint)
+        scope.report(self.severity, scope.at(*where), message, hint)
 
     def _no_threads(self) -> None:
         """One warning per thread that a platform posts as comments or separate messages,

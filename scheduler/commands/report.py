@@ -58,6 +58,12 @@ FORMATS = ("table", "html", "csv", "json", "markdown")
     metavar="FILE",
     help="Write the report to FILE instead of standard output.",
 )
+@click.option(
+    "--refresh",
+    is_flag=True,
+    help="Read the platforms' figures now, before the report (the daemon reads them by itself "
+    "an hour, a day and a week after each post). Publishing still comes first.",
+)
 def report(
     campaign: str | None,
     config_path: Path | None,
@@ -67,6 +73,7 @@ def report(
     tz: str,
     fmt: str,
     out: Path | None,
+    refresh: bool,
 ) -> None:
     """Report a campaign (or every campaign): delivery health, then reach and responses by
     language, audience, channel, platform, post and day, the most and least answered posts,
@@ -92,6 +99,10 @@ def report(
     with operator_ledger(config_path, dry_run) as ledger:
         if campaign is not None:
             check_campaign(ledger, campaign)
+        if refresh:
+            from scheduler.collect import collect_now
+
+            click.echo(collect_now(ledger, config, campaign=campaign).describe(), err=True)
         built = build_report(
             ledger,
             campaign,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -169,7 +169,7 @@ def create_app(
 
     @app.get("/report")
     def report() -> ResponseReturnValue:
-        from scheduler.report import build_report, html
+        from scheduler.report import Period, build_report, html
 
         ledger = source.ledger()
         data = board()
@@ -177,9 +177,15 @@ def create_app(
             return render_template("report.html", board=data, body=None, page="report")
         campaigns = ledger.campaigns()
         campaign = request.args.get("campaign", "")
+        first = _day(request.args.get("from", ""))
+        last = _day(request.args.get("until", ""))
         built = build_report(
             ledger,
             campaign if campaign in campaigns else None,
+            period=Period(
+                datetime.combine(first, time(), UTC) if first else None,
+                datetime.combine(last + timedelta(days=1), time(), UTC) if last else None,
+            ),
             late_after=source.config.file.policies.alert_lateness,
         )
         return render_template(
@@ -188,6 +194,8 @@ def create_app(
             body=html.body(built),
             campaigns=campaigns,
             campaign=built.campaign or "",
+            first=first.isoformat() if first else "",
+            last=last.isoformat() if last else "",
             page="report",
         )
 

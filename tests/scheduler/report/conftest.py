@@ -7,7 +7,6 @@ import pytest
 from scheduler.ledger.sql import SqlLedger
 from scheduler.report import Report, build_report
 from tests.scheduler.report.reportkit import has_figures, seed
-from tests.scheduler.web.conftest import browser, page  # noqa: F401  (the web view's browser)
 
 
 @pytest.fixture

@@ -5,12 +5,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import Column, DateTime, Integer, MetaData, String, Table, Text, insert
-
-from connectors.base import PlatformRef
-from scheduler.ledger.api import Sent
+from connectors.base import Figures, PlatformRef
+from scheduler.ledger.api import ErrorClass, Failed, Sent
+from scheduler.ledger.figures import Ended, FigureStore, Read
 from scheduler.ledger.sql import SqlLedger
-from scheduler.ledger.tables import figures
 from tests.scheduler.ledgerkit import LEASE, NOW, delivery
 
 HOSTILE = '<script>window.pwned=1</script><img src=x onerror="window.pwned=1"> </script>'
@@ -40,7 +38,7 @@ def has_figures(platform: str) -> bool:
 
 def seed(ledger: SqlLedger, campaign: str = "sayno") -> None:
     """Six posts sent (one to Telegram, one with hostile text), one failed, one planned;
-    snapshots for four of them; collection ended for the bluesky tip (deleted)."""
+    readings of four of them, stored as the collector does; the bluesky tip was deleted."""
     plan = [
         delivery(
             post,
@@ -62,44 +60,20 @@ def seed(ledger: SqlLedger, campaign: str = "sayno") -> None:
         assert claim is not None and claim.row.post == post
         url = f"https://{channel}.example/{campaign}/{post}/{language}"
         ledger.finish(claim, Sent(PlatformRef(f"{n}", url)), at)
-    from scheduler.ledger.api import Failed
-
     claim = ledger.claim("x-main", "test", LEASE, NOW)
     assert claim is not None
-    ledger.finish(claim, Failed("rejected: duplicate", "rejected"), NOW)
-    rows = []
+    ledger.finish(claim, Failed("rejected: duplicate", ErrorClass.REJECTED), NOW)
+    store = FigureStore(ledger)
+    store.discover({channel: timedelta(hours=1) for _, _, channel, _, _ in SENT})
     for suffix, readings in READINGS.items():
         key = f"{campaign}/{suffix}"
         sent = ledger.find(key).sent_utc
         assert sent is not None
         for hours, likes, reposts, replies in readings:
-            at = sent + timedelta(hours=hours)
-            rows.append(dict(key=key, at=at, likes=likes, reposts=reposts, replies=replies))
-    with ledger.engine.begin() as connection:
-        connection.execute(insert(figures), rows)
-    end_collection(ledger, f"{campaign}/tips/en/bluesky-main", "gone", "Post not found")
-
-
-def end_collection(ledger: SqlLedger, key: str, why: str, reason: str) -> None:
-    """Record that collection ended for a delivery, as the collector does
-    (`figure_collection`, made here when the ledger does not have it yet)."""
-    collection = Table(
-        "figure_collection",
-        MetaData(),
-        Column("key", String, primary_key=True),
-        Column("next_at", DateTime(timezone=True)),
-        Column("rounds", Integer, nullable=False, default=0),
-        Column("tries", Integer, nullable=False, default=0),
-        Column("ended", String(16)),
-        Column("ended_reason", Text),
-        Column("last_error", Text),
-    )
-    with ledger.engine.begin() as connection:
-        collection.create(connection, checkfirst=True)
-        connection.execute(
-            insert(collection),
-            [dict(key=key, next_at=None, rounds=1, tries=0, ended=why, ended_reason=reason)],
-        )
+            figures = Figures(likes=likes, reposts=reposts, replies=replies)
+            store.save([Read(key, figures, None)], sent + timedelta(hours=hours))
+    gone = Ended(f"{campaign}/tips/en/bluesky-main", "gone", "Post not found")
+    store.save([gone], NOW + timedelta(days=1))
 
 
 def at(hours: float) -> datetime:

@@ -57,6 +57,25 @@ def test_the_period_and_the_days_follow_the_zone(config: Path) -> None:
     assert document["day_zone"] == "Europe/Brussels"
 
 
+def test_refresh_reads_the_figures_first(
+    config: Path, ledger_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    telegram = {"platform": "telegram", "credentials": {"bot_token": "${TG_TOKEN}"}}
+    telegram["options"] = {"chat_id": "@news"}
+    document = {"ledger": ledger_url, "channels": {"telegram-news": telegram}}
+    config.write_text(json.dumps(document))
+    monkeypatch.setenv("TG_TOKEN", "123:abc")
+    result = clarion(config, "sayno", "--refresh", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert "1 post have no figures: their platform offers none (telegram-news 1)" in result.stderr
+    posts = json.loads(result.stdout)["posts"]
+    (post,) = [p for p in posts if p["channel"] == "telegram-news"]
+    assert (post["figures"], post["figures_note"]) == (
+        "unsupported",
+        "telegram offers no figures for posts",
+    )
+
+
 def test_an_unknown_campaign_is_named_with_the_known_ones(config: Path) -> None:
     result = clarion(config, "sayn")
     assert result.exit_code == EXIT_PROBLEMS

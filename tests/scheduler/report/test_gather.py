@@ -49,17 +49,6 @@ def test_figures_not_read_yet_are_said_so(seeded: SqlLedger) -> None:
     assert telegram.coverage is Coverage.NOT_YET
 
 
-def test_a_ledger_without_the_collection_table_reads_as_not_collected_yet(
-    ledger: SqlLedger,
-) -> None:
-    from tests.scheduler.ledgerkit import delivery
-
-    ledger.sync([delivery("p1", channel="mastodon-main", platform="mastodon")], NOW)
-    report = build_report(ledger, has_figures=has_figures)
-    assert report.campaign is None
-    assert [p.state for p in report.posts] == ["planned"]
-
-
 def test_breakdowns_add_up_the_latest_reading_of_each_post(report: Report) -> None:
     languages = {g.name: g for g in report.groups["language"]}
     assert languages["en"].totals["likes"] == 12 + 0 + 7
@@ -111,3 +100,12 @@ def test_another_campaign_is_left_out(ledger: SqlLedger) -> None:
     everything = build_report(ledger, has_figures=has_figures)
     assert everything.health.total == 16
     assert "other/launch" in [g.name for g in everything.groups["post"]]
+
+
+def test_platforms_without_figures_are_known_from_their_connectors() -> None:
+    from scheduler.report.gather import platform_has_figures
+
+    assert not platform_has_figures("telegram")
+    assert not platform_has_figures("webhook")
+    assert platform_has_figures("mastodon")
+    assert not platform_has_figures("myspace")  # no connector at all

@@ -1,6 +1,6 @@
-"""The HTML report in headless Chromium: the file opened from disk (offline, its own Content
-Security Policy) and the web view's /report page. Charts are drawn, nothing is logged to the
-console, hostile campaign text stays text."""
+"""The HTML report (scheduler/report) in headless Chromium: the file opened from disk
+(offline, its own Content Security Policy) and the web view's /report page. Charts are drawn,
+nothing is logged to the console, hostile campaign text stays text."""
 
 from __future__ import annotations
 
@@ -11,14 +11,20 @@ from typing import Any
 import pytest
 
 from scheduler.ledger.sql import SqlLedger, open_ledger
-from scheduler.report import FORMATS, Report
-from tests.scheduler.report.reportkit import seed
+from scheduler.report import FORMATS, Report, build_report
+from tests.scheduler.report.reportkit import has_figures, seed
 from tests.scheduler.web.conftest import assert_inert, axe_violations, screenshot
 from tests.scheduler.web.webkit import campaign, serving, write_plan
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CHARTS = ["health", "language", "channel", "platform", "day", "growth"]
+
+
+@pytest.fixture
+def report(ledger: SqlLedger) -> Report:
+    seed(ledger)
+    return build_report(ledger, "sayno", has_figures=has_figures)
 
 
 def watch(page: Any) -> list[str]:
@@ -91,6 +97,11 @@ def test_the_web_view_shows_the_report(page: Any, tmp_path: Path) -> None:
         page.get_by_role("button", name="Show").click()
         assert page.locator("h1").inner_text() == "Campaign report: sayno"
         assert drawn(page) == CHARTS
+        page.fill("#report-from", "2027-02-09")
+        page.fill("#report-until", "2027-02-09")
+        page.get_by_role("button", name="Show").click()
+        assert "until 2027-02-10 00:00 UTC (excluded)" in page.locator(".report").inner_text()
+        assert page.locator("#r-health tbody tr").last.inner_text().split() == ["Total", "7"]
         assert errors == []
         assert_inert(page)
         assert "<script>window.pwned=1</script>" in page.locator("#r-top").inner_text()
