@@ -95,7 +95,7 @@ from scheduler.ledger.tables import (
     rate_spends,
 )
 from scheduler.ratebudget import ChannelBudget, Rate
-from scheduler.sync import IDENTITY, Add, Move, SyncWork, past_deadline, utc
+from scheduler.sync import Add, Move, SyncWork, past_deadline, utc
 
 BUSY_TIMEOUT_S = 30
 _SYNC_LOCK_ID = 0x636C6173
@@ -1029,7 +1029,13 @@ class SqlLedger:
     def expire_leases(self, now: datetime) -> list[str]:
         reason = "the lease ran out mid-publish: it may have gone out"
         return self._settle_all(
-            LEASES_RUN_OUT, {"now": now}, State.CLAIMED, State.UNKNOWN, reason, "lease", now
+            LEASES_RUN_OUT,
+            {"now": now},
+            State.CLAIMED,
+            State.UNKNOWN,
+            reason,
+            ErrorClass.LEASE,
+            now,
         )
 
     def recover_claims(self, owner: str, now: datetime) -> list[str]:
@@ -1037,12 +1043,14 @@ class SqlLedger:
         if left is None:
             return []
         reason = "the daemon that claimed it stopped mid-publish: it may have gone out"
-        return self._settle_all(left, {}, State.CLAIMED, State.UNKNOWN, reason, "lease", now)
+        return self._settle_all(
+            left, {}, State.CLAIMED, State.UNKNOWN, reason, ErrorClass.LEASE, now
+        )
 
     def expire_overdue(self, now: datetime) -> list[str]:
         reason = "its deadline passed before it could go out"
         return self._settle_all(
-            OVERDUE, {"now": now}, State.PLANNED, State.EXPIRED, reason, "deadline", now
+            OVERDUE, {"now": now}, State.PLANNED, State.EXPIRED, reason, ErrorClass.DEADLINE, now
         )
 
     def _settle_all(
@@ -1052,7 +1060,7 @@ class SqlLedger:
         old: State,
         new: State,
         reason: str,
-        error_class: str,
+        error_class: ErrorClass,
         now: datetime,
     ) -> list[str]:
         with self._write() as connection:
@@ -1182,7 +1190,9 @@ class SqlLedger:
         query = (
             select(_D.sent_utc)
             .where(_D.channel == channel, _D.state == State.SENT, _D.sent_utc >= since)
-            .where(or_(_D.error_class.is_(None), _D.error_class != IDENTITY))  # counted once
+            .where(
+                or_(_D.error_class.is_(None), _D.error_class != ErrorClass.IDENTITY)
+            )  # counted once
             .order_by(_D.sent_utc)
         )
         with self._read() as connection:
@@ -1220,7 +1230,7 @@ class SqlLedger:
 
     def retry(self, key: str, by: str, now: datetime) -> Row:
         def change(row: Row) -> tuple[Mapping[str, Any], str]:
-            if row.state == State.SENT and row.error_class != IDENTITY:
+            if row.state == State.SENT and row.error_class != ErrorClass.IDENTITY:
                 raise NotAllowed(key, row.state, _refusal(row, "retry"))
             values: dict[str, Any] = {"attempts": 0, **_CLEARED, **_NOT_SENT}
             why = OPERATOR_RETRY
@@ -1238,7 +1248,7 @@ class SqlLedger:
 
     def cancel(self, key: str, reason: str | None, by: str, now: datetime) -> Row:
         why = f"cancelled by an operator: {reason}" if reason else "cancelled by an operator"
-        values = {**_CLEARED, "last_error": why, "error_class": "operator"}
+        values = {**_CLEARED, "last_error": why, "error_class": ErrorClass.OPERATOR}
         allowed = (State.PLANNED, State.FAILED, State.UNKNOWN, State.EXPIRED)
         return self._operator_move(
             key, "cancel", allowed, State.CANCELLED, lambda _: (values, why), by, now
@@ -1510,7 +1520,7 @@ def _blackout_ident(row: Mapping[str, Any] | RowMapping) -> tuple[Any, ...]:
 
 def _blackout_settlement(
     windows: Sequence[Window], row: Any, now: datetime
-) -> tuple[State, str, str] | None:
+) -> tuple[State, str, ErrorClass] | None:
     """(new state, reason, error class) of a due planned row a blackout settles, else None:
     cancelled if planned inside a `skip` blackout; expired if its deadline passed while a
     blackout held it."""
@@ -1518,7 +1528,11 @@ def _blackout_settlement(
 
     found = fate(windows, row.channel, row.due_utc, None)
     if found is not None and found.release is None:
-        return State.CANCELLED, f"skipped: planned inside {_named(found.window)}", "blackout"
+        return (
+            State.CANCELLED,
+            f"skipped: planned inside {_named(found.window)}",
+            ErrorClass.BLACKOUT,
+        )
     if row.deadline_utc is None or row.deadline_utc >= now:
         return None
     for window in windows:
@@ -1526,7 +1540,7 @@ def _blackout_settlement(
             return (
                 State.EXPIRED,
                 f"{past_deadline(row.deadline_utc)}: {_named(window)} held it",
-                "deadline",
+                ErrorClass.DEADLINE,
             )
     return None
 
@@ -1536,12 +1550,12 @@ def _named(window: Window) -> str:
     return f"the blackout '{window.reason}' ({utc(window.start)} to {utc(window.end)}, {where})"
 
 
-def _settlement(candidate: Any, now: datetime) -> tuple[State, str, str] | None:
+def _settlement(candidate: Any, now: datetime) -> tuple[State, str, ErrorClass] | None:
     """(new state, reason, error class) of a ready row that must not go out, else None."""
     if candidate.deadline_utc is not None and candidate.deadline_utc < now:
-        return State.EXPIRED, past_deadline(candidate.deadline_utc), "deadline"
+        return State.EXPIRED, past_deadline(candidate.deadline_utc), ErrorClass.DEADLINE
     if candidate.parent_key is not None and candidate.parent_state != State.SENT:
-        return State.FAILED, _broken_thread(candidate.parent_state), "thread"
+        return State.FAILED, _broken_thread(candidate.parent_state), ErrorClass.THREAD
     return None
 
 
@@ -1637,7 +1651,11 @@ def _finish_values(
             return state, why, {"last_error": why, "error_class": error_class}
         case Held(why):
             reason = f"channel held until its credentials work again: {why}"
-            return State.PLANNED, reason, {"last_error": why, "error_class": "auth", "uncounted": 1}
+            return (
+                State.PLANNED,
+                reason,
+                {"last_error": why, "error_class": ErrorClass.AUTH, "uncounted": 1},
+            )
     raise TypeError(f"not an outcome: {outcome!r}")
 
 
