@@ -1,7 +1,9 @@
 """The ledger on SQLite (one file, one daemon) or PostgreSQL (shared by several daemons).
 
 One schema (tables.py), SQLAlchemy Core, and the statements that change state named at the
-top of this module. Every public method is one short transaction.
+top of this module; what differs between the back-ends is chosen once, when the ledger opens
+(`_Dialect`). Every public method is one short transaction. The sync rules are not here: the
+ledger reads the rows `scheduler.sync` asks for and applies the work it returns.
 
 SQLite: WAL journal, `BEGIN IMMEDIATE` for every transaction that may write, so two
 processes never claim the same row, and a busy timeout instead of "database is locked";
