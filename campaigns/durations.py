@@ -14,6 +14,8 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, PlainValidator, WithJsonSchema
 
+from campaigns.problems import HintedError
+
 _PART = re.compile(r"(\d+)\s*(ms|w|d|h|m|s)")
 DURATION = re.compile(r"\s*(?:\d+\s*(?:ms|[wdhms])\s*)+")
 """A whole duration, as `parse_duration` reads it."""
@@ -29,10 +31,10 @@ _EXAMPLES = "such as 90s, 30m, 2h, 1h30m, 1d or 2w"
 
 
 def parse_duration(text: str) -> timedelta:
-    """Raises ValueError with a message fit for a campaign manager."""
+    """Raises HintedError with a message fit for a campaign manager."""
     if not DURATION.fullmatch(text):
-        raise ValueError(
-            f"'{text}' is not a duration | hint: write a number and a unit, {_EXAMPLES}"
+        raise HintedError(
+            f"'{text}' is not a duration", hint=f"write a number and a unit, {_EXAMPLES}"
         )
     total = timedelta()
     try:
@@ -49,22 +51,25 @@ def _duration(value: Any) -> timedelta:
     if isinstance(value, str):
         return parse_duration(value)
     if isinstance(value, bool):
-        raise ValueError(
-            f"{str(value).lower()} is not a duration | hint: write a number and a unit, {_EXAMPLES}"
+        raise HintedError(
+            f"{str(value).lower()} is not a duration",
+            hint=f"write a number and a unit, {_EXAMPLES}",
         )
     if isinstance(value, int | float):
-        raise ValueError(
-            f"a duration needs a unit: {value} of what? | hint: write a number and a unit, "
-            "such as 30m, 2h or 1d"
+        raise HintedError(
+            f"a duration needs a unit: {value} of what?",
+            hint="write a number and a unit, such as 30m, 2h or 1d",
         )
     if value is None:
-        raise ValueError(f"the duration is missing | hint: write a number and a unit, {_EXAMPLES}")
+        raise HintedError("the duration is missing", hint=f"write a number and a unit, {_EXAMPLES}")
     raise ValueError(f"a duration is a number and a unit, {_EXAMPLES}, not a list or a mapping")
 
 
 def _positive(value: timedelta) -> timedelta:
     if value <= timedelta():
-        raise ValueError("the duration must be longer than zero | hint: such as 30s, 30m, 2h or 1d")
+        raise HintedError(
+            "the duration must be longer than zero", hint="such as 30s, 30m, 2h or 1d"
+        )
     return value
 
 

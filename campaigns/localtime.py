@@ -18,6 +18,7 @@ from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from campaigns.durations import format_duration
+from campaigns.problems import HintedError
 
 _NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})
 """Files in the zone database that are not zones one should name in a plan."""
@@ -25,30 +26,31 @@ _NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})
 
 @cache
 def zone(name: str) -> ZoneInfo:
-    """The zone called `name`; raises ValueError with close names as a hint."""
+    """The zone called `name`; raises HintedError with close names as a hint."""
     if name in _NOT_ZONES or name.startswith(("posix/", "right/")) or not name.strip():
-        raise ValueError(_unknown(name))
+        raise _unknown(name)
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise ValueError(_unknown(name)) from None
+        raise _unknown(name) from None
 
 
 _OFFSET_NAME = re.compile(r"\s*(?:Etc/)?(?:UTC|GMT|CET|CEST|EET|EST)\s*[+-]\s*\d.*", re.I)
 
 
-def _unknown(name: str) -> str:
-    message = f"unknown time zone '{name}'"
+def _unknown(name: str) -> HintedError:
     if _OFFSET_NAME.fullmatch(name):
-        return (
-            f"'{name}' is a distance from UTC, not a time zone | hint: name the place whose clock "
-            "you mean, such as Europe/Brussels (it follows summer time), or give a fixed offset in "
-            "the time itself, such as 2027-02-09T09:00+01:00"
+        return HintedError(
+            f"'{name}' is a distance from UTC, not a time zone",
+            hint="name the place whose clock you mean, such as Europe/Brussels (it follows "
+            "summer time), or give a fixed offset in the time itself, such as "
+            "2027-02-09T09:00+01:00",
         )
+    message = f"unknown time zone '{name}'"
     close = suggest_zones(name)
     if close:
-        return f"{message} | hint: did you mean {' or '.join(repr(z) for z in close)}?"
-    return f"{message} | hint: use an IANA zone name such as Europe/Brussels or UTC"
+        return HintedError(message, hint=f"did you mean {' or '.join(repr(z) for z in close)}?")
+    return HintedError(message, hint="use an IANA zone name such as Europe/Brussels or UTC")
 
 
 @cache

@@ -8,7 +8,6 @@ the campaign manager.
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -31,8 +30,10 @@ from campaigns.blackouts import BlackoutPolicy
 from campaigns.durations import Duration, PositiveDuration
 from campaigns.localtime import zone
 from campaigns.modelcheck import Guidance
+from campaigns.problems import HintedError
 from campaigns.recurrence import check_cron
 from campaigns.timeexpr import DAY, TIME, TimeExpr, parse_day, parse_time
+from campaigns.wording import closest
 
 _SLUG = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*")
 _ANCHOR = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -49,43 +50,45 @@ def _slug(value: str) -> str:
     if not _SLUG.fullmatch(value):
         fixed = "-".join(re.findall(r"[a-z0-9]+", value.lower().replace("_", "-")))
         example = fixed if fixed and fixed != value else "countdown-7d"
-        raise ValueError(
-            f"'{value}' is not a valid id | hint: use lowercase letters, digits and hyphens, "
-            f"such as '{example}'"
+        raise HintedError(
+            f"'{value}' is not a valid id",
+            hint=f"use lowercase letters, digits and hyphens, such as '{example}'",
         )
     return value
 
 
 def _anchor_name(value: str) -> str:
     if not _ANCHOR.fullmatch(value):
-        raise ValueError(
-            f"'{value}' is not a valid anchor name | hint: letters, digits and '_' only "
-            "(no '-', which would read as an offset), such as 'sid' or 'launch_day'"
+        raise HintedError(
+            f"'{value}' is not a valid anchor name",
+            hint="letters, digits and '_' only "
+            "(no '-', which would read as an offset), such as 'sid' or 'launch_day'",
         )
     return value
 
 
 def _words(value: str) -> str:
     if not value.strip():
-        raise ValueError("this text is empty | hint: write the words, or remove the line")
+        raise HintedError("this text is empty", hint="write the words, or remove the line")
     return value
 
 
 def _localized(value: Any) -> Any:
     """Say what went wrong when a text was written in a shape YAML read differently."""
     if isinstance(value, list):
-        raise ValueError(
-            "this should be one text, or one text per language, not a list | hint: write each "
+        raise HintedError(
+            "this should be one text, or one text per language, not a list",
+            hint="write each "
             "language as 'en: ...' on its own line, without '- '; for a chain of replies, use "
-            "'thread:' instead of 'text:'"
+            "'thread:' instead of 'text:'",
         )
     if isinstance(value, dict) and len(value) == 1:
         (key, rest), *_ = value.items()
         if isinstance(key, str) and isinstance(rest, str) and not _LANGUAGE.fullmatch(key):
             text = f"{key}: {rest}"
-            raise ValueError(
-                f"YAML read '{text}' as a key and a value because of the ': ' | hint: put the "
-                f'whole text in double quotes: "{text}"'
+            raise HintedError(
+                f"YAML read '{text}' as a key and a value because of the ': '",
+                hint=f'put the whole text in double quotes: "{text}"',
             )
     return value
 
@@ -108,17 +111,17 @@ def _language(value: str) -> str:
     if not _LANGUAGE.fullmatch(value):
         code = LANGUAGE_NAMES.get(value.strip().lower())
         example = f"'{code}'" if code else "en, fr, de, nl or pt-BR"
-        raise ValueError(
-            f"'{value}' is not a language code | hint: use a BCP 47 code, such as {example}"
+        raise HintedError(
+            f"'{value}' is not a language code", hint=f"use a BCP 47 code, such as {example}"
         )
     return value
 
 
 def _channel(value: str) -> str:
     if not _CHANNEL.fullmatch(value):
-        raise ValueError(
-            f"'{value}' is not a channel name | hint: use the names declared in config.yaml, "
-            "such as x-main"
+        raise HintedError(
+            f"'{value}' is not a channel name",
+            hint="use the names declared in config.yaml, such as x-main",
         )
     return value
 
@@ -131,18 +134,19 @@ def _zone(value: str) -> str:
 def _hashtag(value: str) -> str:
     match = _HASHTAG.fullmatch(value.strip())
     if not match or match.group(1).isdigit():
-        raise ValueError(
-            f"'{value}' is not a hashtag | hint: one word of letters, digits or '_', such as "
-            "'#SayNo' (in quotes: YAML reads an unquoted # as the start of a comment)"
+        raise HintedError(
+            f"'{value}' is not a hashtag",
+            hint="one word of letters, digits or '_', such as "
+            "'#SayNo' (in quotes: YAML reads an unquoted # as the start of a comment)",
         )
     return "#" + match.group(1)
 
 
 def _time(value: Any) -> TimeExpr:
     if not isinstance(value, str):
-        raise ValueError(
-            f"a time must be written as text, not {type(value).__name__} | hint: such as "
-            "'2027-02-09 09:00' or 'sid - 7d 09:00'"
+        raise HintedError(
+            f"a time must be written as text, not {type(value).__name__}",
+            hint="such as '2027-02-09 09:00' or 'sid - 7d 09:00'",
         )
     return parse_time(value)
 
@@ -152,9 +156,10 @@ def _anchor_value(value: Any) -> date | Literal["now"]:
         return "now"
     if isinstance(value, str) and DAY.fullmatch(value.strip()):
         return parse_day(value.strip())
-    raise ValueError(
-        f"anchor value {value!r} is not a date | hint: write a date as 2027-02-09, or 'now' "
-        "for the moment the plan is loaded (demos and tests)"
+    raise HintedError(
+        f"anchor value {value!r} is not a date",
+        hint="write a date as 2027-02-09, or 'now' "
+        "for the moment the plan is loaded (demos and tests)",
     )
 
 
@@ -166,8 +171,8 @@ def _url(value: str) -> str:
         example = "https://example.org/sayno"
         if parts is not None and not parts.scheme and "." in bare.split("/", 1)[0]:
             example = "https://" + bare
-        raise ValueError(
-            f"'{value}' is not a web address | hint: start it with https://, such as {example}"
+        raise HintedError(
+            f"'{value}' is not a web address", hint=f"start it with https://, such as {example}"
         )
     return value.strip()
 
@@ -175,11 +180,11 @@ def _url(value: str) -> str:
 def _template(value: str) -> str:
     for name in _TEMPLATE.findall(value):
         if name not in TEMPLATE_FIELDS:
-            close = difflib.get_close_matches(name.strip().lower(), TEMPLATE_FIELDS, n=1)
-            meant = f"did you mean '{{{close[0]}}}'? " if close else ""
-            raise ValueError(
-                f"unknown placeholder '{{{name}}}' | hint: {meant}available: "
-                + ", ".join("{" + f + "}" for f in TEMPLATE_FIELDS)
+            close = closest(name.strip().lower(), TEMPLATE_FIELDS)
+            meant = f"did you mean '{{{close}}}'? " if close else ""
+            raise HintedError(
+                f"unknown placeholder '{{{name}}}'",
+                hint=f"{meant}available: " + ", ".join("{" + f + "}" for f in TEMPLATE_FIELDS),
             )
     return value
 

@@ -98,6 +98,23 @@ class Problems:
         return len(self._items)
 
 
+class HintedError(ValueError):
+    """A wrong value, and how to fix it: what validators raise, so that the problem reported
+    keeps its hint as a field of its own."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    @staticmethod
+    def parts(exc: Exception) -> tuple[str, str | None]:
+        """The message and hint of any exception (none for one that is not a HintedError)."""
+        if isinstance(exc, HintedError):
+            return exc.message, exc.hint
+        return str(exc), None
+
+
 class InputError(Exception):
     """Raised when input has errors; carries every problem found, not only the first."""
 

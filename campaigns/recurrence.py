@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from campaigns.localtime import to_utc, to_wall
+from campaigns.problems import HintedError
 
 MAX_OCCURRENCES = 1000
 """More occurrences than this for one post is almost certainly a mistake (a cron every
@@ -39,9 +40,10 @@ def check_cron(expr: str) -> str:
 
     fields = expr.split()
     if len(fields) != 5 or not croniter.is_valid(expr):
-        raise ValueError(
-            f"'{expr}' is not a cron expression | hint: five fields: minute hour day-of-month "
-            "month day-of-week, such as '0 10 * * MON' (10:00 every Monday)"
+        raise HintedError(
+            f"'{expr}' is not a cron expression",
+            hint="five fields: minute hour day-of-month "
+            "month day-of-week, such as '0 10 * * MON' (10:00 every Monday)",
         )
     return " ".join(fields)
 

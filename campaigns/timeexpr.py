@@ -25,6 +25,7 @@ from functools import lru_cache
 
 from campaigns.durations import parse_duration
 from campaigns.localtime import to_utc, to_wall, zone
+from campaigns.problems import HintedError
 
 Anchor = date | datetime
 """A named day, or an aware instant (the `now` anchor)."""
@@ -74,10 +75,10 @@ class TimeExpr:
 
 @lru_cache(maxsize=4096)
 def parse_time(text: str) -> TimeExpr:
-    """Raises ValueError (with a hint after ' | hint: ') when `text` is not a time expression."""
+    """Raises HintedError when `text` is not a time expression."""
     match = TIME.fullmatch(text)
     if not match:
-        raise ValueError(f"'{text}' is not a time | hint: {_advice(text)}")
+        raise HintedError(f"'{text}' is not a time", hint=_advice(text))
     parts = match.groupdict()
     day = parse_day(parts["date"]) if parts["date"] else None
     days, delta = 0, timedelta()
@@ -89,18 +90,19 @@ def parse_time(text: str) -> TimeExpr:
         delta += shift - timedelta(days=shift.days)
     clock = _time(parts["time"]) if parts["time"] else None
     if clock is not None and delta:
-        raise ValueError(
-            f"'{text}' adds hours, minutes or seconds and also gives a time of day | hint: "
-            "shift by whole days or weeks (sid + 1d 18:30), or leave out the time (start + 2h)"
+        raise HintedError(
+            f"'{text}' adds hours, minutes or seconds and also gives a time of day",
+            hint="shift by whole days or weeks (sid + 1d 18:30), or leave out the time "
+            "(start + 2h)",
         )
     offset = _offset(parts["offset"]) if parts["offset"] else None
     name = parts["zone"]
     if name is not None and name.lower() in ("am", "pm"):
-        raise ValueError(f"'{text}' is not a time | hint: {_MISTAKES[0][1]}")
+        raise HintedError(f"'{text}' is not a time", hint=_MISTAKES[0][1])
     if name is not None:
         if offset is not None:
-            raise ValueError(
-                f"'{text}' gives both an offset and a time zone | hint: keep only one of them"
+            raise HintedError(
+                f"'{text}' gives both an offset and a time zone", hint="keep only one of them"
             )
         zone(name)  # raises with close names
     return TimeExpr(text, day, parts["anchor"], days, delta, clock, offset, name)
@@ -139,18 +141,17 @@ def parse_day(text: str) -> date:
     """A date matching DAY; raises ValueError (with a hint) for one not in the calendar."""
     year, month, day = (int(p) for p in text.split("-"))
     if year < 1 or not 1 <= month <= 12:
-        raise ValueError(
-            f"'{text}' is not a date: there is no {'year 0' if year < 1 else f'month {month}'} | "
-            "hint: dates are written "
-            "year-month-day, such as 2027-02-09"
+        raise HintedError(
+            f"'{text}' is not a date: there is no {'year 0' if year < 1 else f'month {month}'}",
+            hint="dates are written year-month-day, such as 2027-02-09",
         )
     try:
         return date(year, month, day)
     except ValueError:
         last = calendar.monthrange(year, month)[1] if year >= 1 else 31
-        raise ValueError(
-            f"'{text}' is not a date: {calendar.month_name[month]} {year} has {last} days | "
-            "hint: dates are written year-month-day, such as 2027-02-09"
+        raise HintedError(
+            f"'{text}' is not a date: {calendar.month_name[month]} {year} has {last} days",
+            hint="dates are written year-month-day, such as 2027-02-09",
         ) from None
 
 
@@ -158,7 +159,7 @@ def _time(text: str) -> time:
     numbers = [int(n) for n in text.split(":")]
     hour, minute, second = [*numbers, 0][:3]
     if hour > 23 or minute > 59 or second > 59:
-        raise ValueError(f"'{text}' is not a time of day | hint: from 00:00 to 23:59")
+        raise HintedError(f"'{text}' is not a time of day", hint="from 00:00 to 23:59")
     return time(hour, minute, second)
 
 
@@ -168,7 +169,7 @@ def _offset(text: str) -> timedelta:
     digits = text[1:].replace(":", "")
     hours, minutes = int(digits[:2]), int(digits[2:] or 0)
     if hours > 14 or minutes > 59:
-        raise ValueError(f"'{text}' is not a UTC offset | hint: such as +01:00 or Z")
+        raise HintedError(f"'{text}' is not a UTC offset", hint="such as +01:00 or Z")
     span = timedelta(hours=hours, minutes=minutes)
     return -span if text[0] == "-" else span
 
@@ -203,9 +204,9 @@ def resolve(
     except OverflowError:
         instant = None
     if instant is None or not EARLIEST <= instant.utc <= LATEST:
-        raise ValueError(
-            f"'{expr}' is too far in the past or the future | hint: Clarion plans posts between "
-            f"{EARLIEST.year} and {LATEST.year - 1}"
+        raise HintedError(
+            f"'{expr}' is too far in the past or the future",
+            hint=f"Clarion plans posts between {EARLIEST.year} and {LATEST.year - 1}",
         )
     return instant
 

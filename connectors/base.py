@@ -120,6 +120,9 @@ class CheckReport:
     limits: Mapping[str, int] = field(default_factory=dict)
     budgets: Sequence[PlatformBudget] = ()
     problems: Sequence[str] = ()
+    figures: str | None = None
+    """Which figures of published posts this account may read, in words (X: what its API
+    plan gives), when the connector can tell."""
 
 
 Idempotency = Literal["key", "record-key", "container", "lookup", "none"]
@@ -335,5 +338,6 @@ def _scrubbed(result: Result, redact: Callable[[str], str]) -> Result:
     if isinstance(result, CheckReport):
         account = redact(result.account) if result.account else result.account
         problems = [redact(problem) for problem in result.problems]
-        return replace(result, account=account, problems=problems)
+        figures = redact(result.figures) if result.figures else result.figures
+        return replace(result, account=account, problems=problems, figures=figures)
     return result

@@ -22,7 +22,7 @@ import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 import httpx
@@ -37,6 +37,8 @@ from connectors.base import (
     ChannelAccess,
     CheckReport,
     Connector,
+    Figures,
+    FiguresUnavailable,
     MediaFile,
     PlatformBudget,
     PlatformRef,
@@ -47,6 +49,7 @@ from connectors.base import (
     RetryLater,
 )
 from connectors.bluesky_richtext import Facet, detect_facets
+from connectors.figures import count, figures_error
 from connectors.http import build_client, epoch_reset, json_body, retry_after, send, send_safe
 from connectors.login import LoginIO
 from connectors.ratelimits import header_budget, retry_time
@@ -54,7 +57,7 @@ from connectors.redaction import excerpt
 from connectors.settings import settings_problems
 from connectors.tid import tid_for
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("clarion.bluesky")
 
 DEFAULT_PDS = "https://bsky.social"
 POST = "app.bsky.feed.post"
@@ -63,6 +66,9 @@ THUMB_MAX_BYTES = 1_000_000
 CARD_SECONDS = 5.0
 """Time allowed for fetching a link card: the page and its image together."""
 ALREADY = "already on Bluesky: an earlier attempt posted it"
+APPVIEW_LAG = timedelta(minutes=5)
+"""When to read again a post the AppView has not indexed yet (it follows the PDS by seconds,
+by hours when it is catching up)."""
 
 _AUTH_CODES = frozenset(
     {
@@ -104,7 +110,7 @@ class _Image:
 class BlueskyConnector(Connector):
     platform: ClassVar[str] = "bluesky"
     capabilities: ClassVar[Capabilities] = Capabilities(
-        rules=RULES, idempotency="record-key", lookup=True
+        rules=RULES, idempotency="record-key", lookup=True, figures=True
     )
     public_credentials: ClassVar[frozenset[str]] = frozenset({"identifier"})
 
@@ -154,6 +160,49 @@ class BlueskyConnector(Connector):
 
     def lookup(self, post: Post) -> PlatformRef | None:
         return self._get_post(tid_for(post.key, post.due))
+
+    def figures(self, ref: PlatformRef) -> Figures:
+        """Likes, reposts, replies and quotes as the AppView counts them: `getPosts`, asked
+        of the account's PDS, which passes it on to its AppView. A post the AppView does not
+        show is gone only if its record is gone from the repository; otherwise the AppView
+        has not indexed it yet, and it is read again later."""
+        uri = ref.extra.get("uri") or ref.id
+        try:
+            response = self._xrpc("GET", "app.bsky.feed.getPosts", params={"uris": uri})
+            body = json_body(response)
+            views = body.get("posts") if isinstance(body, dict) else None
+            view = next(
+                (v for v in views or () if isinstance(v, dict) and v.get("uri") == uri), None
+            )
+            if view is None:
+                self._still_there(uri)
+                raise RetryLater(
+                    f"Bluesky's AppView does not show {uri} yet (it indexes new posts with a "
+                    "delay)",
+                    retry_at=datetime.now(UTC) + APPVIEW_LAG,
+                )
+        except (RetryLater, FiguresUnavailable):
+            raise
+        except PublishError as exc:
+            raise figures_error(exc) from None
+        return Figures(
+            likes=count(view.get("likeCount")),
+            reposts=count(view.get("repostCount")),
+            replies=count(view.get("replyCount")),
+            quotes=count(view.get("quoteCount")),
+        )
+
+    def _still_there(self, uri: str) -> None:
+        """Raise "gone" when the post's record is no longer in its repository."""
+        repo, collection, rkey = [*uri.removeprefix("at://").split("/"), "", ""][:3]
+        response = self._xrpc(
+            "GET",
+            "com.atproto.repo.getRecord",
+            params={"repo": repo, "collection": collection, "rkey": rkey},
+            allow=frozenset({"RecordNotFound"}),
+        )
+        if _error_code(response) == "RecordNotFound":
+            raise FiguresUnavailable(f"the post {uri} was deleted from Bluesky", why="gone")
 
     def check(self) -> CheckReport:
         limits = {

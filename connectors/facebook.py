@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 from typing import Any, ClassVar
 
+import httpx
+
 from campaigns.platforms import PLATFORMS
 from connectors.base import (
     Ambiguous,
@@ -20,6 +22,7 @@ from connectors.base import (
     ChannelAccess,
     CheckReport,
     Connector,
+    Figures,
     MediaFile,
     PlatformRef,
     Post,
@@ -28,18 +31,28 @@ from connectors.base import (
     Rejected,
     RetryLater,
 )
-from connectors.graph import classify, graph_client, usage_budgets
+from connectors.graph import (
+    classify,
+    figures_failure,
+    graph_client,
+    insight_values,
+    permission_denied,
+    usage_budgets,
+)
 from connectors.http import json_body, send, send_safe
 from connectors.media import read_media
 
 API = "https://graph.facebook.com"
 DEFAULT_VERSION = "v26.0"
+ENGAGEMENT = "shares,reactions.summary(total_count).limit(0),comments.summary(total_count).limit(0)"
+INSIGHTS = "insights.metric(post_media_view,post_clicks)"
+"""Views (which replaced impressions in November 2025) and clicks, from the post's insights."""
 
 
 class FacebookConnector(Connector):
     platform: ClassVar[str] = "facebook"
     capabilities: ClassVar[Capabilities] = Capabilities(
-        rules=PLATFORMS["facebook"], idempotency="none", lookup=False
+        rules=PLATFORMS["facebook"], idempotency="none", lookup=False, figures=True
     )
 
     def __init__(self, config: ChannelAccess) -> None:
@@ -118,6 +131,36 @@ class FacebookConnector(Connector):
             raise RetryLater(missing, status=response.status_code)
         return body
 
+    # -- figures ------------------------------------------------------------------------
+
+    def figures(self, ref: PlatformRef) -> Figures:
+        """Reactions, comments and shares of the post, with its views and clicks from its
+        insights (one read, by field expansion). Without the read_insights permission, the
+        counts come without views and clicks; without pages_read_engagement, none come."""
+        response = self._read(ref.id, f"{ENGAGEMENT},{INSIGHTS}")
+        if permission_denied(response):
+            response = self._read(ref.id, ENGAGEMENT)
+        if not response.is_success:
+            raise figures_failure(
+                response, "Facebook", ref.id, "pages_read_engagement (and read_insights)"
+            )
+        body = json_body(response)
+        body = body if isinstance(body, dict) else {}
+        insights = insight_values((body.get("insights") or {}).get("data"))
+        return Figures(
+            likes=_summary(body.get("reactions")),
+            reposts=int((body.get("shares") or {}).get("count") or 0),
+            replies=_summary(body.get("comments")),
+            views=insights.get("post_media_view"),
+            clicks=insights.get("post_clicks"),
+        )
+
+    def _read(self, node: str, fields: str) -> httpx.Response:
+        request = self._client.build_request(
+            "GET", f"/{self._version}/{node}", params={"fields": fields}
+        )
+        return send_safe(self._client, request, "Facebook")
+
     # -- checking -----------------------------------------------------------------------
 
     def check(self) -> CheckReport:
@@ -146,6 +189,13 @@ def post_ref(post_id: str) -> PlatformRef:
     page, _, story = post_id.partition("_")
     url = f"https://www.facebook.com/{page}/posts/{story}" if story else None
     return PlatformRef(post_id, url)
+
+
+def _summary(edge: Any) -> int | None:
+    """`total_count` of an edge asked with `.summary(total_count)`."""
+    summary = edge.get("summary") if isinstance(edge, dict) else None
+    total = summary.get("total_count") if isinstance(summary, dict) else None
+    return total if isinstance(total, int) else None
 
 
 def _file(media: MediaFile) -> tuple[str, bytes, str]:

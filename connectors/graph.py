@@ -17,11 +17,13 @@ from connectors.base import (
     AuthFailed,
     ChannelAccess,
     Duplicate,
+    FiguresUnavailable,
     PlatformBudget,
     PublishError,
     Rejected,
     RetryLater,
 )
+from connectors.figures import figures_error
 from connectors.http import json_body, server_error
 from connectors.secreturl import secret_client, with_query
 
@@ -88,6 +90,49 @@ def classify(response: httpx.Response, platform: str, *, creates: bool = False) 
         if status in (401, 403):
             return AuthFailed(reason, **kw)
     return Rejected(reason, **kw)
+
+
+MISSING_OBJECT = (100, 33)
+""""Object with ID ... does not exist": for a post this Page or account made, deleted."""
+
+
+def permission_denied(response: httpx.Response) -> bool:
+    """Code 10 or 200-299: the token lacks a permission this read needs."""
+    code = error_code(graph_error(response))
+    return code == 10 or (code is not None and 200 <= code <= 299)
+
+
+def figures_failure(
+    response: httpx.Response, platform: str, post_id: str, permissions: str
+) -> RetryLater | FiguresUnavailable:
+    """What a Graph answer to a read of a post's figures means: the post deleted, a
+    permission missing (`permissions` names those needed), or a failure to try again."""
+    error = graph_error(response)
+    if (error_code(error), error.get("error_subcode")) == MISSING_OBJECT:
+        return FiguresUnavailable(f"the post {post_id} is no longer on {platform}", why="gone")
+    if permission_denied(response):
+        message = error.get("message") or response.reason_phrase
+        return FiguresUnavailable(
+            f"{platform} refused the post's figures ({message}): they need the {permissions} "
+            "permission",
+            why="not-permitted",
+        )
+    return figures_error(classify(response, platform))
+
+
+def insight_values(data: Any) -> dict[str, int]:
+    """An insights answer (`{"data": [{"name", "values": [{"value"}]}]}`, or `total_value`)
+    as metric name to its latest whole-number value."""
+    found: dict[str, int] = {}
+    for metric in data if isinstance(data, list) else ():
+        if not isinstance(metric, dict) or not isinstance(metric.get("name"), str):
+            continue
+        values = metric.get("values")
+        latest = values[-1] if isinstance(values, list) and values else metric.get("total_value")
+        value = latest.get("value") if isinstance(latest, dict) else None
+        if isinstance(value, int) and not isinstance(value, bool):
+            found[metric["name"]] = value
+    return found
 
 
 def usage(headers: httpx.Headers) -> list[dict[str, Any]]:

@@ -11,6 +11,7 @@ LinkedIn has no threads: a later thread part is posted as a comment on the first
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import quote, unquote
 
@@ -25,6 +26,8 @@ from connectors.base import (
     CheckReport,
     Connector,
     Duplicate,
+    Figures,
+    FiguresUnavailable,
     LookupUnavailable,
     MediaFile,
     PlatformRef,
@@ -34,6 +37,7 @@ from connectors.base import (
     Rejected,
     RetryLater,
 )
+from connectors.figures import count, figures_error
 from connectors.http import build_client, json_body, retry_after, send, send_safe, server_error
 from connectors.media import read_media
 from connectors.settings import is_loopback
@@ -69,7 +73,7 @@ def _escape(text: str) -> str:
 class LinkedInConnector(Connector):
     platform: ClassVar[str] = "linkedin"
     capabilities: ClassVar[Capabilities] = Capabilities(
-        rules=PLATFORMS["linkedin"], idempotency="lookup", lookup=True
+        rules=PLATFORMS["linkedin"], idempotency="lookup", lookup=True, figures=True
     )
 
     def __init__(self, config: ChannelAccess) -> None:
@@ -304,6 +308,81 @@ class LinkedInConnector(Connector):
         problems = [self._classify(response).reason]
         return CheckReport(ok=False, account=self._author, limits=limits, problems=problems)
 
+    # -- figures ------------------------------------------------------------------------
+
+    def figures(self, ref: PlatformRef) -> Figures:
+        """A Page post's lifetime statistics (`organizationalEntityShareStatistics`, which
+        needs the rw_organization_admin scope and the Page's ADMINISTRATOR role). LinkedIn
+        gives apps no statistics for a member's posts, nor for comments."""
+        if not self._author.startswith("urn:li:organization:"):
+            raise FiguresUnavailable(
+                "LinkedIn gives statistics for a Page's posts only, not a member's",
+                why="unsupported",
+            )
+        kind = _STATISTICS_KEY.get(ref.id.split(":")[2] if ref.id.count(":") >= 3 else "")
+        if kind is None:
+            raise FiguresUnavailable(
+                f"LinkedIn gives no statistics for {ref.id} (a comment?)", why="unsupported"
+            )
+        query = (
+            f"q=organizationalEntity&organizationalEntity={quote(self._author, safe='')}"
+            f"&{kind}=List({quote(ref.id, safe='')})"
+        )
+        # Built by hand: Rest.li wants `List(...)` as is, with the URNs inside encoded.
+        path = f"/rest/organizationalEntityShareStatistics?{query}"
+        response = send_safe(self._client, self._client.build_request("GET", path), "LinkedIn")
+        if response.status_code == 403:
+            raise FiguresUnavailable(
+                f"LinkedIn denied the post's statistics ({_message(response)}): reading them "
+                "needs the rw_organization_admin scope and the ADMINISTRATOR role on the Page",
+                why="not-permitted",
+            )
+        if response.status_code == 404:
+            self._raise_if_gone(ref)
+        if not response.is_success:
+            raise self._figures_error(response)
+        body = json_body(response)
+        elements = body.get("elements") if isinstance(body, dict) else None
+        found = next(
+            (
+                e
+                for e in elements or ()
+                if isinstance(e, dict) and ref.id in (e.get("share"), e.get("ugcPost"))
+            ),
+            None,
+        )
+        if found is None:
+            self._raise_if_gone(ref)
+            raise RetryLater(f"LinkedIn has no statistics for {ref.id} yet")
+        totals = found.get("totalShareStatistics") or {}
+        unique = count(totals.get("uniqueImpressionsCount"))
+        return Figures(
+            likes=count(totals.get("likeCount")),
+            reposts=count(totals.get("shareCount")),
+            replies=count(totals.get("commentCount")),
+            views=count(totals.get("impressionCount")),
+            clicks=count(totals.get("clickCount")),
+            extra={"unique_impressions": unique} if unique is not None else {},
+        )
+
+    def _raise_if_gone(self, ref: PlatformRef) -> None:
+        """FiguresUnavailable("gone") when the post itself answers 404."""
+        path = f"/rest/posts/{quote(ref.id, safe='')}"
+        response = send_safe(self._client, self._client.build_request("GET", path), "LinkedIn")
+        if response.status_code == 404:
+            raise FiguresUnavailable(f"the post {ref.id} was deleted from LinkedIn", why="gone")
+        if response.status_code == 429 or response.status_code >= 500:
+            raise self._figures_error(response)
+
+    def _figures_error(self, response: httpx.Response) -> RetryLater | FiguresUnavailable:
+        """As for any call, except that a 429 without Retry-After waits for midnight UTC,
+        when LinkedIn's daily limits reset: figures can wait, posts should not."""
+        error = figures_error(self._classify(response))
+        if response.status_code == 429 and isinstance(error, RetryLater) and not error.retry_at:
+            today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+            error.retry_at = today + timedelta(days=1)
+        return error
+
     def close(self) -> None:
         self._client.close()
 
@@ -330,6 +409,16 @@ def _created_urn(response: httpx.Response) -> str:
     if not urn and isinstance(body, dict) and isinstance(body.get("id"), str):
         urn = body["id"]
     return urn
+
+
+_STATISTICS_KEY = {"share": "shares", "ugcPost": "ugcPosts"}
+"""The statistics query's parameter for each kind of post URN."""
+
+
+def _message(response: httpx.Response) -> str:
+    body = json_body(response)
+    message = body.get("message") if isinstance(body, dict) else None
+    return str(message or response.reason_phrase)
 
 
 def _code(body: Any) -> str | None:

@@ -26,6 +26,8 @@ from connectors.base import (
     ChannelAccess,
     CheckReport,
     Connector,
+    Figures,
+    FiguresUnavailable,
     LookupUnavailable,
     MediaFile,
     PlatformBudget,
@@ -36,6 +38,7 @@ from connectors.base import (
     Rejected,
     RetryLater,
 )
+from connectors.figures import count, figures_error
 from connectors.http import (
     build_client,
     iso_reset,
@@ -109,6 +112,7 @@ class MastodonConnector(Connector):
         rules=PLATFORMS["mastodon"],
         idempotency="key",
         lookup=True,
+        figures=True,
         idempotency_window=timedelta(hours=1),
     )
 
@@ -286,6 +290,27 @@ class MastodonConnector(Connector):
             params["max_id"] = str(statuses[-1]["id"])
         raise LookupUnavailable(
             f"more than {LOOKUP_PAGES * 40} posts since the due time: cannot tell"
+        )
+
+    def figures(self, ref: PlatformRef) -> Figures:
+        """Favourites, boosts and replies as the status shows them (`GET /api/v1/statuses/:id`,
+        scope read:statuses). A deleted status answers 404."""
+        request = self._client.build_request("GET", f"/api/v1/statuses/{ref.id}")
+        response = send_safe(self._client, request, "Mastodon")
+        if response.status_code == 404:
+            raise FiguresUnavailable(
+                f"the post {ref.id} is no longer on the server (deleted)", why="gone"
+            )
+        if response.status_code >= 400:
+            raise figures_error(classify(response, "read the post's figures"))
+        status = json_body(response)
+        if not isinstance(status, dict):
+            raise RetryLater("Mastodon answered the post's figures with no status")
+        return Figures(
+            likes=count(status.get("favourites_count")),
+            reposts=count(status.get("reblogs_count")),
+            replies=count(status.get("replies_count")),
+            quotes=count(status.get("quotes_count")),
         )
 
 

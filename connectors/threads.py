@@ -34,6 +34,7 @@ from connectors.base import (
     CheckReport,
     Connector,
     Duplicate,
+    Figures,
     LookupUnavailable,
     MediaFile,
     PlatformBudget,
@@ -44,17 +45,25 @@ from connectors.base import (
     Rejected,
     RetryLater,
 )
-from connectors.graph import classify, error_code, graph_client, graph_error
+from connectors.graph import (
+    classify,
+    error_code,
+    figures_failure,
+    graph_client,
+    graph_error,
+    insight_values,
+)
 from connectors.http import json_body, send, send_safe
 from connectors.mediaurl import media_base_url, media_url
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("clarion.threads")
 
 API = "https://graph.threads.net"
 DEFAULT_VERSION = "v1.0"
 NOT_READY = (24, 4279009)
 """`threads_publish` on a container Threads has not finished setting up ("Media Not Found")."""
 EARLIER = "published by an earlier attempt"
+METRICS = "views,likes,replies,reposts,quotes,shares"
 KEEP = timedelta(days=30)
 """How long a delivery's container stays on record: well past any reconciliation."""
 
@@ -124,7 +133,7 @@ class ContainerStore:
 class ThreadsConnector(Connector):
     platform: ClassVar[str] = "threads"
     capabilities: ClassVar[Capabilities] = Capabilities(
-        rules=PLATFORMS["threads"], idempotency="container", lookup=True
+        rules=PLATFORMS["threads"], idempotency="container", lookup=True, figures=True
     )
     ready_checks: ClassVar[int] = 10
     ready_interval: ClassVar[float] = 2.0
@@ -304,6 +313,29 @@ class ThreadsConnector(Connector):
     def _media_ref(self, entry: dict[str, str]) -> PlatformRef:
         return PlatformRef(
             entry["media"], entry.get("permalink") or None, {"container": entry["container"]}
+        )
+
+    # -- figures ------------------------------------------------------------------------
+
+    def figures(self, ref: PlatformRef) -> Figures:
+        """The post's insights (`GET /{media-id}/insights`, permission
+        threads_manage_insights): views, likes, replies, reposts, quotes and shares."""
+        request = self._client.build_request(
+            "GET", f"/{self._version}/{ref.id}/insights", params={"metric": METRICS}
+        )
+        response = send_safe(self._client, request, "Threads")
+        if not response.is_success:
+            raise figures_failure(response, "Threads", ref.id, "threads_manage_insights")
+        body = json_body(response)
+        values = insight_values(body.get("data") if isinstance(body, dict) else None)
+        shares = values.get("shares")
+        return Figures(
+            likes=values.get("likes"),
+            reposts=values.get("reposts"),
+            replies=values.get("replies"),
+            quotes=values.get("quotes"),
+            views=values.get("views"),
+            extra={"shares": shares} if shares is not None else {},
         )
 
     # -- lookup and check ---------------------------------------------------------------

@@ -29,6 +29,8 @@ from connectors.base import (
     CheckReport,
     Connector,
     Duplicate,
+    Figures,
+    FiguresUnavailable,
     LookupUnavailable,
     PlatformBudget,
     PlatformRef,
@@ -39,6 +41,7 @@ from connectors.base import (
     RetryLater,
     before_sending,
 )
+from connectors.figures import count, figures_error
 from connectors.http import USER_AGENT, epoch_reset, retry_after, server_error
 from connectors.login import LoginIO
 from connectors.ratelimits import header_budget, retry_time
@@ -51,6 +54,10 @@ WEB_URL = "https://x.com"
 LOOKUP_SKEW = timedelta(minutes=10)
 """How long before its due time a delivery's post is looked for (clocks differ)."""
 LOOKUP_PAGES = 5
+PRIVATE_METRICS_AGE = timedelta(days=30)
+"""X gives a post's non-public metrics (link clicks) to its author for 30 days."""
+TWITTER_EPOCH_MS = 1_288_834_974_657
+PAID_PLAN = "figures need X's Basic API plan or above; the Free plan reads no posts"
 
 _WINDOWS = (
     ("x-rate-limit", "requests per 15 min"),
@@ -175,6 +182,15 @@ def classify(response: requests.Response, action: str, *, creates: bool = False)
     return Rejected(reason, **kw)
 
 
+def _age(post_id: str) -> timedelta:
+    """How old a post is, from its id (a snowflake: milliseconds since 2010 in its top bits)."""
+    try:
+        made = (int(post_id) >> 22) + TWITTER_EPOCH_MS
+    except ValueError:
+        return PRIVATE_METRICS_AGE
+    return datetime.now(UTC) - datetime.fromtimestamp(made / 1000, UTC)
+
+
 def _comparable(text: str) -> str:
     """Text as X shows it back and as we sent it, made comparable: X escapes &, < and >,
     and replaces every link, with or without a scheme, by a t.co one."""
@@ -186,7 +202,7 @@ def _comparable(text: str) -> str:
 class XConnector(Connector):
     platform: ClassVar[str] = "x"
     capabilities: ClassVar[Capabilities] = Capabilities(
-        rules=PLATFORMS["x"], idempotency="lookup", lookup=True
+        rules=PLATFORMS["x"], idempotency="lookup", lookup=True, figures=True
     )
 
     def __init__(self, config: ChannelAccess) -> None:
@@ -306,6 +322,78 @@ class XConnector(Connector):
             account=f"@{data.get('username')}",
             limits=limits,
             budgets=budgets(response.headers, "GET /2/users/me"),
+            figures=self._figures_plan(str(data.get("id"))),
+        )
+
+    def _figures_plan(self, user_id: str) -> str:
+        """Which figures the account's API plan gives: one read of its latest posts tells."""
+
+        def call() -> requests.Response:
+            response: requests.Response = self._api.get_users_tweets(
+                user_id, max_results=5, tweet_fields=["public_metrics"]
+            )
+            return response
+
+        try:
+            self._call(call, "read the account's posts")
+        except AuthFailed as exc:
+            return PAID_PLAN if exc.status == 403 else f"cannot tell: {exc.reason}"
+        except PublishError as exc:
+            return f"cannot tell now: {exc.reason}"
+        return (
+            "likes, reposts, replies, quotes, bookmarks and views (public metrics); link and "
+            "profile clicks for the first 30 days (non-public metrics)"
+        )
+
+    def figures(self, ref: PlatformRef) -> Figures:
+        """`GET /2/tweets/:id` with its public metrics, and its non-public ones (link and
+        profile clicks) while X gives them to the author (30 days). A deleted post answers
+        200 with a `resource-not-found` error and no data."""
+        fields = ["public_metrics"]
+        if _age(ref.id) < PRIVATE_METRICS_AGE:
+            fields.append("non_public_metrics")
+
+        def call() -> requests.Response:
+            response: requests.Response = self._api.get_tweet(ref.id, tweet_fields=fields)
+            return response
+
+        try:
+            body = json_object(self._call(call, "read the post's figures"))
+        except AuthFailed as exc:
+            if exc.status == 403:
+                raise FiguresUnavailable(
+                    f"{exc.reason}: {PAID_PLAN}", why="not-permitted"
+                ) from None
+            raise figures_error(exc) from None
+        except PublishError as exc:
+            raise figures_error(exc) from None
+        data = body.get("data")
+        if not isinstance(data, dict):
+            kinds = {str(e.get("type", "")).rsplit("/", 1)[-1] for e in _errors(body)}
+            detail = "; ".join(str(e.get("detail")) for e in _errors(body) if e.get("detail"))
+            if "resource-not-found" in kinds:
+                raise FiguresUnavailable(f"X: {detail or 'the post was deleted'}", why="gone")
+            if "not-authorized-for-resource" in kinds:
+                raise FiguresUnavailable(f"X: {detail}", why="not-permitted")
+            raise RetryLater(f"X answered the post's figures without data ({detail})")
+        public = data.get("public_metrics") or {}
+        private = data.get("non_public_metrics") or {}
+        extra = {
+            name: value
+            for name, value in (
+                ("bookmarks", count(public.get("bookmark_count"))),
+                ("profile_clicks", count(private.get("user_profile_clicks"))),
+            )
+            if value is not None
+        }
+        return Figures(
+            likes=count(public.get("like_count")),
+            reposts=count(public.get("retweet_count")),
+            replies=count(public.get("reply_count")),
+            quotes=count(public.get("quote_count")),
+            views=count(public.get("impression_count")),
+            clicks=count(private.get("url_link_clicks")),
+            extra=extra,
         )
 
     def lookup(self, post: Post) -> PlatformRef | None:

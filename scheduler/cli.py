@@ -29,6 +29,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "cancel": ("scheduler.commands.ops:cancel", "Cancel a delivery that has not gone out."),
     "resolve": ("scheduler.commands.ops:resolve", "Settle an unknown delivery: sent or not."),
     "history": ("scheduler.commands.ops:history", "Show every state change of a delivery."),
+    "report": (
+        "scheduler.commands.report:report",
+        "Report what went out and how people responded.",
+    ),
     "health": ("scheduler.commands.probe:health", "Ask the running daemon whether it is healthy."),
     "check": ("scheduler.commands.channels:check", "Test each channel's credentials and limits."),
     "login": ("scheduler.commands.channels:login", "Obtain credentials for a channel."),

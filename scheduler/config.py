@@ -23,7 +23,7 @@ from campaigns.channels import KnownChannel
 from campaigns.durations import Duration, PositiveDuration, format_duration
 from campaigns.modelcheck import check_model
 from campaigns.platforms import PLATFORMS
-from campaigns.problems import InputError, Location, Problem
+from campaigns.problems import HintedError, InputError, Location, Problem
 from campaigns.textfile import UnreadableText, read_text
 from campaigns.yamlsource import Document, SourceMap, read_yaml
 
@@ -51,6 +51,14 @@ class RateSettings(_Strict):
     """At least this long between two posts on the channel, so bursts are spread out."""
 
 
+class ChannelFigures(_Strict):
+    """A channel's own figures policy: what it sets replaces `policies.figures`."""
+
+    after: list[PositiveDuration] | None = None
+    """When its posts' figures are read, after each went out; [] reads none."""
+    per_round: int | None = Field(default=None, ge=1)
+
+
 class ChannelSettings(_Strict):
     platform: Platform
     account: str | None = None
@@ -60,6 +68,7 @@ class ChannelSettings(_Strict):
     options: dict[str, Any] = {}
     rate: RateSettings | None = None
     timeout: PositiveDuration = timedelta(seconds=30)
+    figures: ChannelFigures = ChannelFigures()
 
     @field_validator("credentials")
     @classmethod
@@ -70,10 +79,11 @@ class ChannelSettings(_Strict):
 def _references_only(value: dict[str, str], what: str) -> dict[str, str]:
     for name, ref in value.items():
         if not _REFERENCE.search(ref):
-            raise ValueError(
-                f"{what} '{name}' is written out in the file | hint: write "
+            raise HintedError(
+                f"{what} '{name}' is written out in the file",
+                hint=f"write "
                 f"'{name}: ${{SOME_ENV_VAR}}' or '{name}: file:/path/to/secret' so that "
-                "secrets stay out of config files and version control"
+                "secrets stay out of config files and version control",
             )
     return value
 
@@ -82,6 +92,34 @@ class RetryPolicy(_Strict):
     attempts: int = Field(default=8, ge=1)
     first_delay: PositiveDuration = timedelta(seconds=30)
     max_delay: PositiveDuration = timedelta(minutes=30)
+
+
+class FigureRetry(_Strict):
+    attempts: int = Field(default=8, ge=1)
+    first_delay: PositiveDuration = timedelta(minutes=5)
+    max_delay: PositiveDuration = timedelta(hours=6)
+
+
+class FigurePolicy(_Strict):
+    """When and how fast the daemon reads how sent posts were received (`scheduler.collect`)."""
+
+    after: list[PositiveDuration] = [timedelta(hours=1), timedelta(hours=24), timedelta(days=7)]
+    """The moments, after a post went out, at which its figures are read."""
+    every: PositiveDuration = timedelta(minutes=1)
+    """How often the collector looks for readings that are due."""
+    per_round: int = Field(default=20, ge=1)
+    """At most this many posts read per channel in one round."""
+    headroom: float = Field(default=0.5, ge=0, lt=1)
+    """Share of a channel's posting budget (`rate:`) kept for publishing: collection on the
+    channel waits while more than the rest of it is spent."""
+    retry: FigureRetry = FigureRetry()
+
+    def moments(self, channel: ChannelSettings) -> list[timedelta]:
+        found = self.after if channel.figures.after is None else channel.figures.after
+        return sorted(found)
+
+    def per_round_of(self, channel: ChannelSettings) -> int:
+        return channel.figures.per_round or self.per_round
 
 
 class Policies(_Strict):
@@ -104,16 +142,18 @@ class Policies(_Strict):
     """How long an unknown delivery is left alone before it is looked up or sent again: the
     platform may still be working on the request whose answer was lost, and a repeat that
     arrives meanwhile is not recognised (Mastodon stores a request key once the post exists)."""
+    figures: FigurePolicy = FigurePolicy()
 
 
 def parse_listen(listen: str) -> tuple[str, int]:
     """'127.0.0.1:9480', '[::1]:9480' or ':9480' (all interfaces) to (host, port)."""
     host, sep, port = listen.rpartition(":")
     if not sep or not port.isdigit() or int(port) > 65535:
-        raise ValueError(
-            f"'{listen}' is not HOST:PORT | hint: write an address and a port, like "
+        raise HintedError(
+            f"'{listen}' is not HOST:PORT",
+            hint="write an address and a port, like "
             "127.0.0.1:9480 (:9480 for every interface, port 0 for any free port), or null "
-            "to turn the endpoint off"
+            "to turn the endpoint off",
         )
     return host.strip("[]") or "0.0.0.0", int(port)
 
@@ -171,9 +211,9 @@ class ConfigFile(_Strict):
     @classmethod
     def _state_folder(cls, value: str) -> str:
         if not value.strip():
-            raise ValueError(
-                "state_dir is empty | hint: name a folder for the ledger and the daemon's "
-                "files, such as .clarion"
+            raise HintedError(
+                "state_dir is empty",
+                hint="name a folder for the ledger and the daemon's files, such as .clarion",
             )
         return value
 
@@ -213,15 +253,15 @@ def ledger_url(value: str) -> str:
     try:
         parsed = make_url(value)
     except (ArgumentError, ValueError):
-        raise ValueError(f"'{value}' is not a database address | hint: {_LEDGER_HINT}") from None
+        raise HintedError(f"'{value}' is not a database address", hint=_LEDGER_HINT) from None
     backend, _, driver = parsed.drivername.partition("+")  # without loading any driver
     if backend == "sqlite" and driver in ("", "pysqlite"):
         if parsed.database in (None, "", ":memory:") or parsed.host:
-            raise ValueError(f"'{value}' names no ledger file | hint: {_LEDGER_HINT}")
+            raise HintedError(f"'{value}' names no ledger file", hint=_LEDGER_HINT)
     elif (backend, driver) != ("postgresql", "psycopg"):  # the scheme was rewritten above
-        raise ValueError(
-            f"a ledger on {scheme} is not supported: only an SQLite file or a PostgreSQL "
-            f"database | hint: {_LEDGER_HINT}"
+        raise HintedError(
+            f"a ledger on {scheme} is not supported: only an SQLite file or a PostgreSQL database",
+            hint=_LEDGER_HINT,
         )
     return value
 

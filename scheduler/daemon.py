@@ -24,6 +24,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from campaigns.problems import InputError, Problem
 from connectors.base import Connector
@@ -36,6 +37,9 @@ from scheduler.metrics import DispatchObserver, Metrics
 from scheduler.reload import Planner, PlanUpdate, describe, watch_campaigns
 from scheduler.timing import AlarmClock, utcnow
 from scheduler.workers import Workers
+
+if TYPE_CHECKING:
+    from scheduler.ledger.sql import SqlLedger
 
 log = logging.getLogger("clarion.daemon")
 
@@ -200,6 +204,7 @@ class Daemon:
             return
         self._start_health()  # first: a port in use stops the daemon before it posts
         self.workers.start()
+        self._start_collector(opened)
         interval = self.policies.sweep_interval
         self.alarms.every(HEARTBEAT, interval, self._heartbeat)
         self.alarms.every(SWEEPER, interval, self._sweep, maintenance=True)
@@ -214,6 +219,23 @@ class Daemon:
             f"; health and metrics at {self.health.url}" if self.health else "",
             extra={"health_url": self.health.url} if self.health else {},
         )
+
+    def _start_collector(self, ledger: SqlLedger) -> None:
+        """Read how sent posts were received, in a thread of its own that yields to
+        publishing (scheduler/collect.py); not in a dry run, whose posts are nowhere."""
+        if self.dry_run:
+            return
+        from scheduler.collect import Collector
+
+        collector = Collector(
+            ledger,
+            self.config,
+            channels=list(self.connectors),
+            metrics=self.metrics,
+            clock=self._clock,
+        )
+        collector.start()
+        self._stack.callback(collector.stop, self.policies.shutdown_grace.total_seconds())
 
     def _build_connectors(self) -> dict[str, Connector]:
         from connectors.outbox import OutboxConnector

@@ -50,6 +50,7 @@ from scheduler.leases import LeaseKeeper, LeaseLost
 from scheduler.ledger.api import (
     Cause,
     Claim,
+    ErrorClass,
     Failed,
     Held,
     Ledger,
@@ -73,10 +74,6 @@ MAX_RATE_WAIT = timedelta(seconds=60)
 ends the round, and the sweeper's next round picks the delivery up."""
 
 _FINISH_TRIES = (0.0, 0.5, 2.0)
-
-WINDOW_CLOSED = "window"
-"""The error class of a delivery made unknown without sending anything, because the platform
-would no longer recognise a repeat of an earlier attempt."""
 
 NOT_SENT = "not sent: its claim ran out before the request left"
 
@@ -367,10 +364,10 @@ class Dispatcher:
             return Held(f"no connector is set up for channel {row.channel}")
         missing = [m.path for m in row.delivery.media if not Path(m.path).is_file()]
         if missing:
-            return Failed(f"media file not found: {', '.join(missing)}", "media")
+            return Failed(f"media file not found: {', '.join(missing)}", ErrorClass.MEDIA)
         closed = self._window_closed(connector, row)
         if closed:
-            return Unknown(closed, WINDOW_CLOSED)
+            return Unknown(closed, ErrorClass.WINDOW)
         keeper = LeaseKeeper(self.ledger, claim, self.policies.lease, self.clock)
         try:
             keeper.start()
@@ -382,23 +379,25 @@ class Dispatcher:
             log.warning("%s: %s", row.key, NOT_SENT, extra={"channel": row.channel})
             at = self.backoff.next_attempt(row.attempts, self.clock(), None)
             if at is None:
-                return Failed(f"gave up after {row.attempts} attempts: {NOT_SENT}", "lease")
-            return Retry(at, NOT_SENT, "lease")
+                return Failed(
+                    f"gave up after {row.attempts} attempts: {NOT_SENT}", ErrorClass.LEASE
+                )
+            return Retry(at, NOT_SENT, ErrorClass.LEASE)
         except RetryLater as exc:
             return self._retry(row, exc)
         except AuthFailed as exc:
             return Held(exc.reason)
         except Rejected as exc:
-            return Failed(f"rejected by the platform: {exc.reason}", "rejected")
+            return Failed(f"rejected by the platform: {exc.reason}", ErrorClass.REJECTED)
         except Duplicate as exc:
             if exc.existing is not None:
                 return Sent(exc.existing, f"the platform already had it: {exc.reason}")
             reason = f"the platform reports a duplicate without naming it: {exc.reason}"
-            return Unknown(reason, "duplicate")
+            return Unknown(reason, ErrorClass.DUPLICATE)
         except Ambiguous as exc:
-            return Unknown(f"it may have gone out: {exc.reason}", "ambiguous")
+            return Unknown(f"it may have gone out: {exc.reason}", ErrorClass.AMBIGUOUS)
         except PublishError as exc:
-            return Unknown(f"it may have gone out: {exc.reason}", "error")
+            return Unknown(f"it may have gone out: {exc.reason}", ErrorClass.ERROR)
         except Exception as exc:
             # Not classified by the connector: a bug. Its message may quote a request (and a
             # token), so only the type is logged, with the traceback at debug level.
@@ -407,7 +406,7 @@ class Dispatcher:
             reason = (
                 f"the connector failed unexpectedly ({type(exc).__name__}): it may have gone out"
             )
-            return Unknown(reason, "crash")
+            return Unknown(reason, ErrorClass.CRASH)
         finally:
             keeper.stop()
         return Sent(published.ref, published.note)
@@ -445,8 +444,10 @@ class Dispatcher:
             )
         at = self.backoff.next_attempt(row.attempts, now, exc.retry_at)
         if at is None:
-            return Failed(f"gave up after {row.attempts} attempts: {exc.reason}", "retry-later")
-        return Retry(at, exc.reason, "retry-later")
+            return Failed(
+                f"gave up after {row.attempts} attempts: {exc.reason}", ErrorClass.RETRY_LATER
+            )
+        return Retry(at, exc.reason, ErrorClass.RETRY_LATER)
 
     def _finish_and_claim(self, claim: Claim, outcome: Outcome) -> tuple[bool | None, Claim | None]:
         """Record the outcome and claim the channel's next delivery in one transaction;
@@ -547,7 +548,7 @@ class Dispatcher:
         once its post exists, so a repeat racing the original posts twice. Only a record key
         is safe at once: the server itself refuses a second record at that key.
         """
-        if _record_key(connector) or row.error_class == WINDOW_CLOSED:
+        if _record_key(connector) or row.error_class == ErrorClass.WINDOW:
             return True
         return self.clock() >= row.updated_utc + self.policies.reconcile_after
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import fields
 from datetime import timedelta
 
 from prometheus_client import (
@@ -17,7 +18,18 @@ from prometheus_client import (
     generate_latest,
 )
 
-from scheduler.ledger.api import Failed, Held, Outcome, Retry, Row, Sent, State, Unknown
+from connectors.base import Figures
+from scheduler.ledger.api import (
+    ErrorClass,
+    Failed,
+    Held,
+    Outcome,
+    Retry,
+    Row,
+    Sent,
+    State,
+    Unknown,
+)
 from scheduler.logs import delivery_fields
 
 log = logging.getLogger("clarion.deliveries")
@@ -25,6 +37,9 @@ log = logging.getLogger("clarion.deliveries")
 disable_created_metrics()  # type: ignore[no-untyped-call]
 """No `*_created` series beside each counter: in the text format they read as gauges of their own
 and only clutter dashboards."""
+
+FIGURE_COUNTS = tuple(f.name for f in fields(Figures) if f.name != "extra")
+"""likes, reposts, replies, quotes, views, clicks: each a gauge `clarion_post_<name>`."""
 
 _SECONDS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 _LATENESS = (0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900, 1800, 3600, 7200)
@@ -118,6 +133,40 @@ class Metrics:
             "clarion_plan_errors", "Errors in the campaign files at the last load.", registry=r
         )
         self.healthy = Gauge("clarion_healthy", "1 when /healthz answers 200.", registry=r)
+        self.post_figures = {
+            name: Gauge(
+                f"clarion_post_{name}",
+                f"The {name} of the sent posts, summed over each post's latest reading.",
+                ["campaign", "platform"],
+                registry=r,
+            )
+            for name in FIGURE_COUNTS
+        }
+        self.figure_rounds = Counter(
+            "clarion_figure_rounds", "Rounds of the figures collector.", registry=r
+        )
+        self.figure_reads = Counter(
+            "clarion_figure_reads", "Posts whose figures were read.", ["platform"], registry=r
+        )
+        self.figure_failures = Counter(
+            "clarion_figure_failures",
+            "Readings of figures that failed and are tried again later.",
+            ["platform"],
+            registry=r,
+        )
+        self.figure_ended = Counter(
+            "clarion_figure_collections_ended",
+            "Posts whose figures cannot be read, by why: unsupported, not-permitted, gone.",
+            ["platform", "why"],
+            registry=r,
+        )
+        self.figure_waits = Counter(
+            "clarion_figure_waits",
+            "Rounds in which a channel was not read, by reason: publishing, budget, platform, "
+            "held.",
+            ["channel", "reason"],
+            registry=r,
+        )
         Info(
             "clarion_build",
             "The running Clarion and the ledger schema it writes.",
@@ -132,6 +181,13 @@ class Metrics:
     def set_held(self, channels: Mapping[str, str], known: set[str]) -> None:
         for channel in known:
             self.held.labels(channel).set(1 if channel in channels else 0)
+
+    def set_figures(self, totals: Mapping[tuple[str, str], Mapping[str, int]]) -> None:
+        """Latest totals per (campaign, platform); a figure the platform does not give has
+        no series (unknown is not zero)."""
+        for (campaign, platform), counts in totals.items():
+            for name, value in counts.items():
+                self.post_figures[name].labels(campaign, platform).set(value)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
@@ -180,7 +236,7 @@ class DispatchObserver:
                 extra=fields,
             )
         elif isinstance(outcome, Held):
-            m.errors.labels(row.channel, "auth").inc()
+            m.errors.labels(row.channel, ErrorClass.AUTH).inc()
             log.error(
                 "channel %s held: %s; its posts wait until its credentials work "
                 "(see clarion check)",

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Literal, Protocol
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("clarion.workers")
 
 Task = Literal["release", "reconcile", "dispatch"]
 

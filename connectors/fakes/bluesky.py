@@ -9,6 +9,10 @@ with the same cid, and `putRecord` with `swapRecord: null` over another record
 headers, then `429 RateLimitExceeded` with `Retry-After`), and so do logins (30 per 5 min).
 
 `fake.posts` lists every post record ever created, so a test can prove nothing went out twice.
+
+Behind the PDS sits an AppView, as on bsky.social: `app.bsky.feed.getPosts` answers post views
+with `likeCount`, `repostCount`, `replyCount` and `quoteCount` (set by `react()`), leaving out
+posts it has not indexed (with `appview_lag`, until `index()`) and deleted ones.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from connectors.tid import encode_tid
 POST = "app.bsky.feed.post"
 _TID = re.compile(r"[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}")
 BLOB_UPLOAD_LIMIT = 5_242_880
+_COUNTS = ("likeCount", "repostCount", "replyCount", "quoteCount")
 
 
 @dataclass(slots=True)
@@ -109,6 +114,11 @@ class FakeBluesky(FakePlatform):
         self._write_points = write_points_per_hour
         self._logins = logins_per_5_min
         self._windows: dict[tuple[str, str], _Window] = {}
+        self.appview_lag = False
+        """True: new posts stay out of getPosts until `index()`, as while the AppView lags."""
+        self.indexed: set[str] = set()
+        self.counts: dict[str, dict[str, int]] = {}
+        """A post's uri to its likeCount, repostCount, replyCount, quoteCount."""
         super().__init__(latency=latency)
 
     def routes(self) -> None:
@@ -122,13 +132,15 @@ class FakeBluesky(FakePlatform):
         self.route("POST", xrpc + "com.atproto.repo.putRecord", self._put_record)
         self.route("GET", xrpc + "com.atproto.repo.getRecord", self._get_record)
         self.route("GET", xrpc + "com.atproto.repo.listRecords", self._list_records)
+        self.route("POST", xrpc + "com.atproto.repo.deleteRecord", self._delete_record)
+        self.route("GET", xrpc + "app.bsky.feed.getPosts", self._get_posts)
 
     # -- for tests -----------------------------------------------------------------------
 
     def add_account(self, handle: str, app_password: str) -> str:
         """Create an account that logs in with `app_password`; returns its DID."""
         with self.lock:
-            did = "did:plc:" + _base32(hashlib.sha256(handle.encode()).digest())[:24]
+            did = did_for(handle)
             self.accounts[did] = Account(did, handle, {app_password})
             self.repos.setdefault(did, {})
             return did
@@ -147,6 +159,26 @@ class FakeBluesky(FakePlatform):
             for name, token in list(self._refresh.items()):
                 if token.password == app_password:
                     del self._refresh[name]
+
+    def react(
+        self, uri: str, *, likes: int = 0, reposts: int = 0, replies: int = 0, quotes: int = 0
+    ) -> None:
+        """Other accounts like, repost, reply to and quote the post (as the AppView counts)."""
+        with self.lock:
+            counts = self.counts.setdefault(uri, dict.fromkeys(_COUNTS, 0))
+            for name, added in zip(_COUNTS, (likes, reposts, replies, quotes), strict=True):
+                counts[name] += added
+
+    def index(self) -> None:
+        """The AppView catches up with every post written so far."""
+        with self.lock:
+            self.indexed.update(record.uri for record in self.posts)
+
+    def delete_post(self, uri: str) -> None:
+        """The post's author deleted it."""
+        did, collection, rkey = uri.removeprefix("at://").split("/")
+        with self.lock:
+            self.repos[did].get(collection, {}).pop(rkey, None)
 
     def records(self, did: str, collection: str = POST) -> list[Record]:
         with self.lock:
@@ -312,6 +344,8 @@ class FakeBluesky(FakePlatform):
         existing = self.repos[account.did].setdefault(collection, {})
         if rkey not in existing and collection == POST:
             self.posts.append(stored)
+            if not self.appview_lag:
+                self.indexed.add(uri)
         existing[rkey] = stored
         commit = {"cid": _cid(0x71, uri.encode() + secrets.token_bytes(8)), "rev": _now_tid()}
         headers = self._windows[("write", account.did)].headers(time.time())
@@ -343,6 +377,44 @@ class FakeBluesky(FakePlatform):
         found = sorted(self.repos[did].get(collection, {}).values(), key=lambda r: r.rkey)
         records = [{"uri": r.uri, "cid": r.cid, "value": r.value} for r in reversed(found)]
         return Response(200, {"records": records})
+
+    def _delete_record(self, request: Request) -> Response:
+        def delete(account: Account) -> Response:
+            body = _json(request)
+            limited = self._spend("write", account.did, 1)
+            if limited:
+                return limited
+            if body.get("repo") not in (account.did, account.handle):
+                return _error(401, "AuthRequired", "Authentication Required")
+            collection, rkey = str(body.get("collection", "")), str(body.get("rkey", ""))
+            self.repos[account.did].get(collection, {}).pop(rkey, None)
+            return Response(200, {})
+
+        return self._authed(request, delete)
+
+    def _get_posts(self, request: Request) -> Response:
+        """The AppView's post views, through the PDS (which needs the caller's session)."""
+
+        def views(account: Account) -> Response:
+            uris = request.query.get("uris") or []
+            if len(uris) > 25:
+                return _error(400, "InvalidRequest", "Array too long (maximum 25)")
+            posts = []
+            for uri in uris:
+                did, _, rkey = uri.removeprefix("at://").partition("/")
+                found = self.repos.get(did, {}).get(POST, {}).get(rkey.rpartition("/")[2])
+                if found is None or uri not in self.indexed:
+                    continue
+                counts = self.counts.get(uri, dict.fromkeys(_COUNTS, 0))
+                author = {"did": did, "handle": self.accounts[did].handle}
+                posts.append(
+                    {"uri": uri, "cid": found.cid, "author": author, "record": found.value}
+                    | counts
+                    | {"indexedAt": found.value.get("createdAt")}
+                )
+            return Response(200, {"posts": posts})
+
+        return self._authed(request, views)
 
     def _did(self, repo: str) -> str | None:
         for account in self.accounts.values():
@@ -433,6 +505,11 @@ class FakeBluesky(FakePlatform):
             return None
         headers = window.headers(now, refused=True)
         return _error(429, "RateLimitExceeded", "Rate Limit Exceeded", headers)
+
+
+def did_for(handle: str) -> str:
+    """The DID this fake gives the account of `handle`."""
+    return "did:plc:" + _base32(hashlib.sha256(handle.encode()).digest())[:24]
 
 
 def _error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> Response:

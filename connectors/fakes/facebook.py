@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from typing import Any
 
 from connectors.fakes.cli import serve
@@ -51,6 +52,8 @@ class FacebookFake(FakePlatform):
         self.posts: list[dict[str, Any]] = []
         self.photos: dict[str, dict[str, Any]] = {}
         self.comments: list[dict[str, Any]] = []
+        self.permissions = {"pages_read_engagement", "read_insights"}
+        """What the Page token may read: a post's counts, its insights."""
         self.calls = 0
         self._ids = itertools.count(9001)
         super().__init__(latency=latency)
@@ -60,6 +63,23 @@ class FacebookFake(FakePlatform):
         with self.lock:
             self.token = "expired"
             self.token_error = (190, subcode)
+
+    def react(
+        self, post_id: str, *, likes: int = 0, reposts: int = 0, replies: int = 0, quotes: int = 0
+    ) -> None:
+        """People react to, share and comment on the post (Facebook counts no quotes); each
+        of them saw it and clicked it."""
+        with self.lock:
+            post = next(p for p in self.posts if p["id"] == post_id)
+            post["reactions"] += likes
+            post["shares"] += reposts
+            post["comment_count"] += replies
+            post["views"] += likes + reposts + replies + quotes
+            post["clicks"] += likes + reposts + replies + quotes
+
+    def delete_post(self, post_id: str) -> None:
+        with self.lock:
+            self.posts = [p for p in self.posts if p["id"] != post_id]
 
     def throttle(self, minutes: int, code: int = 80001) -> None:
         """The Pages business use case limit: code 80001 and a time to regain access."""
@@ -111,7 +131,8 @@ class FacebookFake(FakePlatform):
         return None
 
     def _new_post(self, fields: dict[str, Any]) -> dict[str, Any]:
-        created = {"id": f"{PAGE}_{next(self._ids)}", **fields}
+        counts = {"reactions": 0, "shares": 0, "comment_count": 0, "views": 0, "clicks": 0}
+        created = {"id": f"{PAGE}_{next(self._ids)}", **fields, **counts}
         self.posts.append(created)
         return created
 
@@ -174,10 +195,54 @@ class FacebookFake(FakePlatform):
         return Response(200, {"id": comment["id"]})
 
     def _node(self, request: Request, args: dict[str, Any]) -> Response:
+        if "_" in request.match["node"]:
+            return self._post(request.match["node"], str(args.get("fields") or ""))
         missing = self._page(request)
         if missing:
             return missing
         return Response(200, {"name": "SayNo Europe", "id": PAGE})
+
+    def _post(self, post_id: str, fields: str) -> Response:
+        """A Page post's fields: counts by field expansion, `insights.metric(...)`."""
+        post = next((p for p in self.posts if p["id"] == post_id), None)
+        if post is None:
+            return graph_error(
+                400,
+                100,
+                f"Unsupported get request. Object with ID '{post_id}' does not exist, cannot be "
+                "loaded due to missing permissions, or does not support this operation",
+                subcode=33,
+            )
+        wanted = {"shares", "reactions", "comments"} & set(re.findall(r"\w+", fields))
+        if wanted and "pages_read_engagement" not in self.permissions:
+            return graph_error(
+                400, 10, "(#10) This endpoint requires the 'pages_read_engagement' permission"
+            )
+        if "insights" in fields and "read_insights" not in self.permissions:
+            return graph_error(400, 10, "(#10) Application does not have permission")
+        body: dict[str, Any] = {"id": post_id}
+        if "shares" in wanted and post["shares"]:
+            body["shares"] = {"count": post["shares"]}  # left out while there are none
+        for name, count in (("reactions", post["reactions"]), ("comments", post["comment_count"])):
+            if name in wanted:
+                body[name] = {"data": [], "summary": {"total_count": count}}
+        if "insights" in fields:
+            body["insights"] = {
+                "data": [
+                    _insight(post_id, "post_media_view", post["views"]),
+                    _insight(post_id, "post_clicks", post["clicks"]),
+                ]
+            }
+        return Response(200, body)
+
+
+def _insight(post_id: str, name: str, value: int) -> dict[str, Any]:
+    return {
+        "name": name,
+        "period": "lifetime",
+        "values": [{"value": value}],
+        "id": f"{post_id}/insights/{name}/lifetime",
+    }
 
 
 def main() -> None:

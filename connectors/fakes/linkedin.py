@@ -50,6 +50,24 @@ def render_little(commentary: str) -> str:
     return "".join(out)
 
 
+STATISTICS = (
+    "likeCount",
+    "shareCount",
+    "commentCount",
+    "impressionCount",
+    "uniqueImpressionsCount",
+    "clickCount",
+)
+
+
+def _totals(counts: dict[str, int]) -> dict[str, Any]:
+    """`totalShareStatistics` as LinkedIn gives it, with its engagement ratio."""
+    seen = counts["impressionCount"]
+    acted = counts["likeCount"] + counts["shareCount"] + counts["commentCount"]
+    engagement = (acted + counts["clickCount"]) / seen if seen else 0.0
+    return {**counts, "engagement": engagement}
+
+
 def problem(status: int, code: str, message: str, **extra: Any) -> Response:
     return Response(status, {"status": status, "code": code, "message": message, **extra})
 
@@ -60,6 +78,8 @@ class LinkedInFake(FakePlatform):
         self.authors = {ORGANIZATION, MEMBER}
         self.comments_allowed = True
         """False: the app lacks the Community Management API (comments answer 403)."""
+        self.statistics_allowed = True
+        """False: the token lacks rw_organization_admin (share statistics answer 403)."""
         self.posts: list[dict[str, Any]] = []
         self.comments: list[dict[str, Any]] = []
         self.images: dict[str, bytes | None] = {}
@@ -70,6 +90,25 @@ class LinkedInFake(FakePlatform):
     def revoke(self) -> None:
         with self.lock:
             self.token = "revoked"
+
+    def react(
+        self, urn: str, *, likes: int = 0, reposts: int = 0, replies: int = 0, quotes: int = 0
+    ) -> None:
+        """Members like, reshare and comment on the post (LinkedIn counts no quotes); each
+        of them saw it and clicked it once."""
+        with self.lock:
+            totals = next(p for p in self.posts if p["urn"] == urn)["statistics"]
+            totals["likeCount"] += likes
+            totals["shareCount"] += reposts
+            totals["commentCount"] += replies
+            seen = likes + reposts + replies + quotes
+            totals["impressionCount"] += seen
+            totals["uniqueImpressionsCount"] += seen
+            totals["clickCount"] += seen
+
+    def delete_post(self, urn: str) -> None:
+        with self.lock:
+            self.posts = [p for p in self.posts if p["urn"] != urn]
 
     def throttle(self, times: int = 1) -> None:
         """LinkedIn's daily application limit: a 429 with no rate headers."""
@@ -92,6 +131,12 @@ class LinkedInFake(FakePlatform):
         self.route("PUT", r"/dms-uploads/(?P<image>[^/]+)", self._guard(self._upload, rest=False))
         self.route("POST", r"/rest/posts", self._guard(self._create_post))
         self.route("GET", r"/rest/posts", self._guard(self._find_posts))
+        self.route("GET", r"/rest/posts/(?P<urn>[^/]+)", self._guard(self._read_post))
+        self.route(
+            "GET",
+            r"/rest/organizationalEntityShareStatistics",
+            self._guard(self._share_statistics),
+        )
         self.route(
             "POST", r"/rest/socialActions/(?P<urn>[^/]+)/comments", self._guard(self._comment)
         )
@@ -199,9 +244,53 @@ class LinkedInFake(FakePlatform):
                 "body": body,
                 "createdAt": now,
                 "publishedAt": now,
+                "statistics": dict.fromkeys(STATISTICS, 0),
             }
         )
         return Response(201, None, {"x-restli-id": urn})
+
+    def _read_post(self, request: Request) -> Response:
+        urn = unquote(request.match["urn"])
+        post = next((p for p in self.posts if p["urn"] == urn), None)
+        if post is None:
+            return problem(404, "NOT_FOUND", f"Not Found: {urn}")
+        body = {"id": urn, "author": post["author"], "commentary": post["commentary"]}
+        return Response(200, body | {"lifecycleState": "PUBLISHED"})
+
+    def _share_statistics(self, request: Request) -> Response:
+        """Lifetime statistics of the Page's posts named in `shares=List(...)` or
+        `ugcPosts=List(...)`: a post it does not know is left out."""
+        args = params(request)
+        organization = args.get("organizationalEntity")
+        if args.get("q") != "organizationalEntity" or organization != ORGANIZATION:
+            return problem(400, "ILLEGAL_ARGUMENT", "organizationalEntity is required")
+        if not self.statistics_allowed:
+            return problem(
+                403,
+                "ACCESS_DENIED",
+                "Not enough permissions to access: organizationalEntityShareStatistics.FINDER",
+                serviceErrorCode=100,
+            )
+        elements = []
+        for key, field in (("shares", "share"), ("ugcPosts", "ugcPost")):
+            listed = str(args.get(key) or "")
+            if not listed:
+                continue
+            if not (listed.startswith("List(") and listed.endswith(")")):
+                return problem(400, "ILLEGAL_ARGUMENT", f"{key} must be List(...)")
+            for urn in listed[5:-1].split(","):
+                post = next((p for p in self.posts if p["urn"] == urn), None)
+                if post is not None and post["author"] == organization:
+                    elements.append(
+                        {
+                            "organizationalEntity": organization,
+                            field: urn,
+                            "totalShareStatistics": _totals(post["statistics"]),
+                        }
+                    )
+        return Response(
+            200, {"paging": {"start": 0, "count": 10, "links": []}, "elements": elements}
+        )
 
     def _find_posts(self, request: Request) -> Response:
         args = params(request)

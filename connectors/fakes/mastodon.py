@@ -171,11 +171,31 @@ class MastodonFake(FakePlatform):
         with self.lock:
             self.tokens[token] = Token(self.ACCOUNT_ID, set(scopes.split()))
 
+    def react(
+        self, status_id: str, *, likes: int = 0, reposts: int = 0, replies: int = 0, quotes: int = 0
+    ) -> None:
+        """Other accounts favourite, boost, reply to and quote the status."""
+        with self.lock:
+            post = next(p for p in self.posts if p["id"] == status_id)
+            for name, added in (
+                ("favourites", likes),
+                ("reblogs", reposts),
+                ("replies", replies),
+                ("quotes", quotes),
+            ):
+                post[name] += added
+
+    def delete_post(self, status_id: str) -> None:
+        """The status was deleted (by its author, or by a moderator)."""
+        with self.lock:
+            self.posts = [p for p in self.posts if p["id"] != status_id]
+
     # -- routes ------------------------------------------------------------------------
 
     def routes(self) -> None:
         self.route("POST", r"/api/v1/statuses", self._create)
         self.route("GET", r"/api/v1/statuses/(?P<id>\d+)/source", self._source)
+        self.route("GET", r"/api/v1/statuses/(?P<id>\d+)", self._read_status)
         self.route("POST", r"/api/v2/media", self._upload)
         self.route("GET", r"/api/v1/media/(?P<id>\d+)", self._media_status)
         self.route("GET", r"/api/v1/accounts/verify_credentials", self._verify)
@@ -257,6 +277,10 @@ class MastodonFake(FakePlatform):
             "media_ids": [m.id for m in attached],
             "created_at": datetime.now(UTC),
             "idempotency_key": key,
+            "favourites": 0,
+            "reblogs": 0,
+            "replies": 0,
+            "quotes": 0,
         }
         for attachment in attached:
             attachment.status_id = status_id
@@ -292,7 +316,20 @@ class MastodonFake(FakePlatform):
             "content": paragraphs,
             "media_attachments": attachments,
             "account": self._account(),
+            "favourites_count": post["favourites"],
+            "reblogs_count": post["reblogs"],
+            "replies_count": post["replies"],
+            "quotes_count": post["quotes"],
         }
+
+    def _read_status(self, request: Request) -> Response:
+        token = self._guard(request, "read:statuses")
+        if isinstance(token, Response):
+            return token
+        post = next((p for p in self.posts if p["id"] == request.match["id"]), None)
+        if post is None:
+            return error(404, "Record not found")
+        return self._ok(self._status(post))
 
     def _source(self, request: Request) -> Response:
         token = self._guard(request, "read:statuses")

@@ -20,6 +20,7 @@ from connectors.fakes.server import FakePlatform, Request, Response
 TOKEN = "THfakeThreadsAccessToken"
 USER = "17841400000000001"
 USERNAME = "sayno_europe"
+METRICS = ("views", "likes", "replies", "reposts", "quotes", "shares")
 
 
 def threads_error(status: int, code: int, message: str, *, subcode: int | None = None) -> Response:
@@ -42,6 +43,8 @@ class ThreadsFake(FakePlatform):
         self.failing_urls: set[str] = set()
         """Media addresses Threads cannot download: their containers end in ERROR."""
         self.quota_total = 250
+        self.insights_allowed = True
+        """False: the token lacks threads_manage_insights."""
         self.containers: dict[str, dict[str, Any]] = {}
         self.posts: list[dict[str, Any]] = []
         """Every published post and reply, oldest first."""
@@ -52,6 +55,25 @@ class ThreadsFake(FakePlatform):
         with self.lock:
             self.token = "revoked"
 
+    def react(
+        self, media_id: str, *, likes: int = 0, reposts: int = 0, replies: int = 0, quotes: int = 0
+    ) -> None:
+        """People like, repost, reply to and quote the post; each of them saw it."""
+        with self.lock:
+            counts = next(p for p in self.posts if p["id"] == media_id)["insights"]
+            for name, added in (
+                ("likes", likes),
+                ("reposts", reposts),
+                ("replies", replies),
+                ("quotes", quotes),
+                ("views", likes + reposts + replies + quotes),
+            ):
+                counts[name] += added
+
+    def delete_post(self, media_id: str) -> None:
+        with self.lock:
+            self.posts = [p for p in self.posts if p["id"] != media_id]
+
     # -- serving --------------------------------------------------------------------------
 
     def routes(self) -> None:
@@ -61,6 +83,7 @@ class ThreadsFake(FakePlatform):
         self.route("GET", rf"{v}/(?P<user>\w+)/threads", self._guard(self._list))
         self.route("GET", rf"{v}/(?P<user>\w+)/replies", self._guard(self._list))
         self.route("GET", rf"{v}/(?P<user>\w+)/threads_publishing_limit", self._guard(self._quota))
+        self.route("GET", rf"{v}/(?P<media>\w+)/insights", self._guard(self._insights))
         self.route("GET", rf"{v}/(?P<node>\w+)", self._guard(self._node))
 
     def _guard(self, handler: Any) -> Any:
@@ -150,6 +173,7 @@ class ThreadsFake(FakePlatform):
                 "permalink": f"https://www.threads.net/@{USERNAME}/post/{shortcode}",
                 "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S+0000", time.gmtime()),
                 "time": int(time.time()),
+                "insights": dict.fromkeys(METRICS, 0),
             }
         )
         container["status"] = "PUBLISHED"
@@ -182,6 +206,31 @@ class ThreadsFake(FakePlatform):
                 ]
             },
         )
+
+    def _insights(self, request: Request, args: dict[str, Any]) -> Response:
+        media = request.match["media"]
+        post = next((p for p in self.posts if p["id"] == media), None)
+        if post is None:
+            return threads_error(400, 100, "Object with ID does not exist", subcode=33)
+        if not self.insights_allowed:
+            return threads_error(
+                400, 10, "(#10) Application does not have permission for this action"
+            )
+        asked = [m for m in str(args.get("metric") or "").split(",") if m]
+        unknown = [m for m in asked if m not in METRICS]
+        if not asked or unknown:
+            return threads_error(400, 100, f"Param metric must be one of {', '.join(METRICS)}")
+        data = [
+            {
+                "name": name,
+                "period": "lifetime",
+                "values": [{"value": post["insights"][name]}],
+                "title": name.capitalize(),
+                "id": f"{media}/insights/{name}/lifetime",
+            }
+            for name in asked
+        ]
+        return Response(200, {"data": data})
 
     def _node(self, request: Request, args: dict[str, Any]) -> Response:
         node = request.match["node"]

@@ -32,6 +32,7 @@ from connectors.fakes.params import content_type, multipart, params
 from connectors.fakes.server import FakePlatform, Request, Response
 
 PROBLEMS = "https://api.twitter.com/2/problems"
+TWITTER_EPOCH_MS = 1_288_834_974_657
 DUPLICATE = "You are not allowed to create a Tweet with duplicate content."
 TOO_LONG = (
     "Your Tweet text is too long. For more information on how Twitter determines text length "
@@ -156,6 +157,8 @@ class XFake(FakePlatform):
         self.fail_processing = False
         self.timeline_forbidden = False
         """Answer 403 on timelines, as X does for API plans without read access."""
+        self.free_plan = False
+        """The Free API plan: reading posts (timelines, a post's metrics) answers 403."""
         self.windows = {
             "post": Window(post_limit, 15 * 60),
             "user_day": Window(user_day_limit, 24 * 3600),
@@ -174,6 +177,23 @@ class XFake(FakePlatform):
             self.oauth2_access.clear()
             self.oauth2_refresh.clear()
 
+    def react(
+        self, post_id: str, *, likes: int = 0, reposts: int = 0, replies: int = 0, quotes: int = 0
+    ) -> None:
+        """Other accounts like, repost, reply to and quote the post; each also saw it."""
+        with self.lock:
+            post = next(p for p in self.posts if p["id"] == post_id)
+            metrics = post["metrics"]
+            metrics["like_count"] += likes
+            metrics["retweet_count"] += reposts
+            metrics["reply_count"] += replies
+            metrics["quote_count"] += quotes
+            metrics["impression_count"] += likes + reposts + replies + quotes
+
+    def delete_post(self, post_id: str) -> None:
+        with self.lock:
+            self.posts = [p for p in self.posts if p["id"] != post_id]
+
     def expire_oauth2_tokens(self) -> None:
         """Two hours passed: OAuth 2.0 access tokens stop working, refresh tokens still do."""
         with self.lock:
@@ -184,6 +204,7 @@ class XFake(FakePlatform):
     def routes(self) -> None:
         self.route("POST", r"/2/tweets", self._create)
         self.route("GET", r"/2/users/me", self._me)
+        self.route("GET", r"/2/tweets/(?P<id>\d+)", self._read)
         self.route("GET", r"/2/users/(?P<id>\d+)/tweets", self._timeline)
         self.route("POST", r"/2/media/upload", self._upload)
         self.route("GET", r"/2/media/upload", self._status)
@@ -198,6 +219,11 @@ class XFake(FakePlatform):
 
     def _next_id(self) -> str:
         return str(next(self._ids))
+
+    def _post_id(self) -> str:
+        """A snowflake, as X's: the time it was made in the top bits, so the age shows."""
+        made = int(time.time() * 1000) - TWITTER_EPOCH_MS
+        return str(made << 22 | next(self._ids) % (1 << 22))
 
     # -- authentication ----------------------------------------------------------------
 
@@ -285,7 +311,7 @@ class XFake(FakePlatform):
             self.media.get(i) is None or self.media[i].state != "succeeded" for i in media_ids
         ):
             return invalid("Your media IDs are invalid.")
-        post_id = self._next_id()
+        post_id = self._post_id()
         self.posts.append(
             {
                 "id": post_id,
@@ -293,6 +319,15 @@ class XFake(FakePlatform):
                 "reply_to": reply_to,
                 "media_ids": media_ids,
                 "created_at": datetime.now(UTC),
+                "metrics": {
+                    "retweet_count": 0,
+                    "reply_count": 0,
+                    "like_count": 0,
+                    "quote_count": 0,
+                    "bookmark_count": 0,
+                    "impression_count": 0,
+                },
+                "link_clicks": 0,
             }
         )
         data = {"id": post_id, "text": self._shown(self.posts[-1])}
@@ -321,10 +356,8 @@ class XFake(FakePlatform):
     def _timeline(self, request: Request) -> Response:
         if not self._authorized(request):
             return UNAUTHORIZED
-        if self.timeline_forbidden:
-            detail = "When authenticating requests to this endpoint you must use a paid plan."
-            body = problem(403, "Client Forbidden", detail, f"{PROBLEMS}/client-forbidden")
-            return Response(403, body)
+        if self.timeline_forbidden or self.free_plan:
+            return self._paid_plan_only()
         query = params(request)
         size = int(query.get("max_results", 10))
         if not 5 <= size <= 100:
@@ -345,12 +378,51 @@ class XFake(FakePlatform):
         body = {"data": data, "meta": meta} if data else {"meta": meta}
         return Response(200, body, self._rate_headers("read"))
 
+    def _read(self, request: Request) -> Response:
+        """`GET /2/tweets/:id`: a deleted post is a 200 with an error and no data."""
+        if not self._authorized(request):
+            return UNAUTHORIZED
+        if self.free_plan:
+            return self._paid_plan_only()
+        if not self.windows["read"].take():
+            body = problem(429, "Too Many Requests", "Too Many Requests")
+            return Response(429, body, self._rate_headers("read"))
+        post_id = request.match["id"]
+        post = next((p for p in self.posts if p["id"] == post_id), None)
+        if post is None:
+            error = {
+                "value": post_id,
+                "detail": f"Could not find tweet with id: [{post_id}].",
+                "title": "Not Found Error",
+                "resource_type": "tweet",
+                "parameter": "id",
+                "resource_id": post_id,
+                "type": f"{PROBLEMS}/resource-not-found",
+            }
+            return Response(200, {"errors": [error]}, self._rate_headers("read"))
+        fields = set(str(params(request).get("tweet.fields", "")).split(","))
+        return Response(200, {"data": self._tweet(post, fields)}, self._rate_headers("read"))
+
+    @staticmethod
+    def _paid_plan_only() -> Response:
+        detail = "When authenticating requests to this endpoint you must use a paid plan."
+        body = problem(403, "Client Forbidden", detail, f"{PROBLEMS}/client-forbidden")
+        return Response(403, body)
+
     def _tweet(self, post: dict[str, Any], fields: set[str]) -> dict[str, Any]:
         tweet: dict[str, Any] = {"id": post["id"], "text": self._shown(post)}
         if "created_at" in fields:
             tweet["created_at"] = post["created_at"].isoformat(timespec="milliseconds")[:-6] + "Z"
         if "referenced_tweets" in fields and post["reply_to"]:
             tweet["referenced_tweets"] = [{"type": "replied_to", "id": post["reply_to"]}]
+        if "public_metrics" in fields:
+            tweet["public_metrics"] = dict(post["metrics"])
+        if "non_public_metrics" in fields:
+            tweet["non_public_metrics"] = {
+                "impression_count": post["metrics"]["impression_count"],
+                "url_link_clicks": post["link_clicks"],
+                "user_profile_clicks": 0,
+            }
         return tweet
 
     # -- media -------------------------------------------------------------------------

@@ -91,6 +91,9 @@ def _check_one(config: Config, name: str, redactor: Redactor) -> _Checked:
         report = CheckReport(ok=False, problems=[unexpected])
     finally:
         connector.close()
+    if report.figures is None and not connector.capabilities.figures:
+        words = f"none: {platform} offers no way to read how a post was received"
+        report = replace(report, figures=words)
     return _Checked(name, platform, report)
 
 
@@ -118,6 +121,8 @@ def _table(results: Sequence[_Checked], now: datetime) -> str:
             lines.append(
                 f"    rate: {budget.scope}: {left}{of} left, {_when(budget.resets_at, now)}"
             )
+        if report.figures:
+            lines.append(f"    figures: {report.figures}")
         for problem in report.problems:
             lines.extend("    " + line for line in problem.splitlines())
     bad = sum(not item.report.ok for item in results)
@@ -146,6 +151,7 @@ def _json(results: Sequence[_Checked]) -> str:
                 for b in item.report.budgets
             ],
             "problems": list(item.report.problems),
+            "figures": item.report.figures,
         }
         for item in results
     ]

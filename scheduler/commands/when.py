@@ -26,7 +26,7 @@ class When(click.ParamType[datetime]):
         try:
             moment = read_when(text, now)
         except ValueError as exc:
-            message = str(exc).partition(" | hint: ")[0]
+            message = str(exc)  # its own advice follows; a HintedError's hint is left out
             self.fail(
                 f"{message}; write a duration such as 2h or 90m, or a date and time such as "
                 "'2027-02-09 14:00' (UTC) or '2027-02-09 14:00 Europe/Brussels'",
@@ -39,7 +39,7 @@ class When(click.ParamType[datetime]):
 
 
 def read_when(text: str, now: datetime) -> datetime:
-    """The instant `text` names; raises ValueError with a hint."""
+    """The instant `text` names; raises ValueError (a HintedError where one applies)."""
     from campaigns.durations import DURATION, parse_duration
     from campaigns.timeexpr import parse_time, resolve
 

@@ -21,7 +21,7 @@ import socket
 import threading
 import uuid
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -65,6 +65,7 @@ from scheduler.ledger.api import (
     Claim,
     Control,
     Daemon,
+    ErrorClass,
     Failed,
     Held,
     LateSent,
@@ -631,6 +632,16 @@ class SqlLedger:
     @property
     def engine(self) -> Engine:
         return self._engine
+
+    def writing(self) -> AbstractContextManager[Connection]:
+        """A write transaction for a store that keeps its own tables in the ledger
+        (`scheduler.ledger.figures`): on SQLite it waits its turn with the ledger's own writes
+        in this process (see `_writer_lock`) instead of meeting them as a busy file."""
+        return self._write()
+
+    def reading(self) -> AbstractContextManager[Connection]:
+        """A read transaction, for the same stores."""
+        return self._read()
 
     # --- transactions
 
@@ -1723,7 +1734,7 @@ def _row(r: RowMapping) -> Row:
         next_attempt_utc=r["next_attempt_utc"],
         ref=_ref(r["platform_ref"]),
         last_error=r["last_error"],
-        error_class=r["error_class"],
+        error_class=ErrorClass(r["error_class"]) if r["error_class"] else None,
         updated_utc=r["updated_utc"],
         sent_utc=r["sent_utc"],
         lease_owner=r["lease_owner"],

@@ -239,5 +239,26 @@ figures = Table(
 append-only, so a report shows how a post grew. A NULL figure is one the platform does not
 give, never a zero."""
 
+FIGURES_ENDED = ("unsupported", "not-permitted", "gone")
+"""Why the collection of a post's figures ended for good (`connectors.base.FiguresWhy`)."""
+_ENDED = ", ".join(f"'{why}'" for why in FIGURES_ENDED)
+
+figure_collection = Table(
+    "figure_collection",
+    metadata,
+    Column("key", String, primary_key=True),
+    Column("next_at", UtcDateTime),
+    Column("rounds", Integer, nullable=False, default=0),
+    Column("tries", Integer, nullable=False, default=0),
+    Column("ended", String(16)),
+    Column("ended_reason", Text),
+    Column("last_error", Text),
+    CheckConstraint(f"ended IN ({_ENDED})", name="ck_figure_collection_ended"),
+    Index("ix_figure_collection_next_at", "next_at"),
+)
+"""Where the collection of each sent delivery's figures stands (`scheduler.collect`): when it
+is read next (NULL once finished), how many readings were stored, failures in a row, and why
+it ended if the platform has no figures for it."""
+
 ALL = "*"
 """The campaign_controls row that pauses every campaign."""

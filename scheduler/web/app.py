@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -166,6 +166,47 @@ def create_app(
             payload=_payload,
             page="post",
         )
+
+    @app.get("/report")
+    def report() -> ResponseReturnValue:
+        from scheduler.report import Period, build_report, html
+
+        ledger = source.ledger()
+        data = board()
+        if ledger is None:
+            return render_template("report.html", board=data, body=None, page="report")
+        campaigns = ledger.campaigns()
+        campaign = request.args.get("campaign", "")
+        first = _day(request.args.get("from", ""))
+        last = _day(request.args.get("until", ""))
+        built = build_report(
+            ledger,
+            campaign if campaign in campaigns else None,
+            period=Period(
+                datetime.combine(first, time(), UTC) if first else None,
+                datetime.combine(last + timedelta(days=1), time(), UTC) if last else None,
+            ),
+            late_after=source.config.file.policies.alert_lateness,
+        )
+        return render_template(
+            "report.html",
+            board=data,
+            body=html.body(built),
+            campaigns=campaigns,
+            campaign=built.campaign or "",
+            first=first.isoformat() if first else "",
+            last=last.isoformat() if last else "",
+            page="report",
+        )
+
+    @app.get("/report/assets/<name>")
+    def report_asset(name: str) -> ResponseReturnValue:
+        from scheduler.report import html
+
+        if name not in html.ASSETS:
+            abort(404)
+        kind = "text/css" if name.endswith(".css") else "text/javascript"
+        return html.asset(name), 200, {"Content-Type": f"{kind}; charset=utf-8"}
 
     @app.get("/media")
     def media() -> ResponseReturnValue:

@@ -40,7 +40,7 @@ def serve(
     """
     from waitress import serve as waitress_serve
 
-    from campaigns.problems import InputError
+    from campaigns.problems import HintedError, InputError
     from scheduler.config import parse_listen
     from scheduler.web.app import create_app
     from scheduler.web.board import Source
@@ -49,8 +49,10 @@ def serve(
     try:
         host, port = parse_listen(listen)
     except ValueError as exc:
-        message = str(exc).replace(" | hint:", ";")
-        raise click.BadParameter(message, param_hint="'--listen'") from None
+        message, hint = HintedError.parts(exc)
+        raise click.BadParameter(
+            f"{message}; {hint}" if hint else message, param_hint="'--listen'"
+        ) from None
     try:
         operators = config.operators()
     except InputError as exc:

@@ -4,6 +4,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
+from campaigns.problems import HintedError
 from campaigns.timeexpr import TimeExpr, parse_time, resolve
 
 from .plan_helpers import at
@@ -125,9 +126,11 @@ def test_bad_expressions(text: str, words: str) -> None:
 
 
 def test_zone_suggestions_are_in_the_hint() -> None:
-    with pytest.raises(ValueError) as caught:
+    with pytest.raises(HintedError) as caught:
         parse_time("sid 09:00 Europe/Brusels")
-    assert "hint: did you mean 'Europe/Brussels'" in str(caught.value)
+    assert caught.value.message == "unknown time zone 'Europe/Brusels'"
+    assert caught.value.hint is not None
+    assert caught.value.hint.startswith("did you mean 'Europe/Brussels'")
 
 
 def test_out_of_range() -> None:

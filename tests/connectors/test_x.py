@@ -507,7 +507,11 @@ def test_check_names_the_account_its_limits_and_its_budget(fake: XFake) -> None:
     assert budget.scope == "requests per 15 min (GET /2/users/me)"
     assert (budget.limit, budget.remaining) == (900, 899)
     assert budget.resets_at == epoch(fake.windows["read"].reset)
-    assert [(r.method, r.path) for r in fake.requests] == [("GET", "/2/users/me")]
+    assert report.figures is not None and "public metrics" in report.figures
+    assert [(r.method, r.path) for r in fake.requests] == [
+        ("GET", "/2/users/me"),
+        ("GET", f"/2/users/{fake.USER_ID}/tweets"),  # may this plan read posts? (figures)
+    ]
 
 
 def test_check_reports_revoked_credentials(fake: XFake) -> None:

@@ -132,3 +132,18 @@ def test_the_container_recipe_builds_from_the_same_kind_of_wheel(built: Built) -
     recipe = (ROOT / "Containerfile").read_text()
     assert "pip wheel --no-cache-dir --no-deps --wheel-dir /dist ." in recipe
     assert built.wheel.name.endswith("-py3-none-any.whl")
+
+
+def test_the_wheel_ships_the_report_charts_and_their_licence(built: Built) -> None:
+    import zipfile
+
+    names = set(zipfile.ZipFile(built.wheel).namelist())
+    for name in (
+        "assets/chart.umd.min.js",
+        "assets/chart.js.LICENSE.md",
+        "assets/report.js",
+        "assets/report.css",
+        "templates/body.html",
+        "templates/document.html",
+    ):
+        assert f"scheduler/report/{name}" in names

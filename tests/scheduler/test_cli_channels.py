@@ -112,6 +112,20 @@ def test_check_as_json(tmp_path: Path, x: XFake, mastodon: MastodonFake) -> None
     assert x_report["budgets"][0]["scope"] == "requests per 15 min (GET /2/users/me)"
     assert x_report["budgets"][0]["resets_at"].endswith("+00:00")
     assert mastodon_report["limits"]["max_length"] == 500
+    assert "public metrics" in x_report["figures"]
+    assert mastodon_report["figures"] is None  # nothing to say: every account reads them
+
+
+def test_check_says_when_the_x_plan_gives_no_figures(
+    tmp_path: Path, x: XFake, mastodon: MastodonFake
+) -> None:
+    x.free_plan = True
+    result = run("check", "--config", str(config(tmp_path, x, mastodon)), env=ENV)
+    assert result.exit_code == 0, result.output
+    assert (
+        "    figures: figures need X's Basic API plan or above; the Free plan reads no posts\n"
+        in result.stdout
+    )
 
 
 def test_check_names_a_missing_secret_where_it_is_configured(

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from campaigns.problems import InputError
+from campaigns.problems import HintedError, InputError
 from scheduler.config import DEFAULT_CHANNELS, load_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -241,6 +241,6 @@ def test_a_ledger_address_is_accepted_or_refused_with_words(value: str) -> None:
     try:
         checked = ledger_url(value)
     except ValueError as exc:
-        assert "hint:" in str(exc)
+        assert isinstance(exc, HintedError) and exc.hint
     else:
         assert checked.startswith(("sqlite:", "postgresql+psycopg:"))

@@ -17,8 +17,8 @@ from campaigns.platforms import PLATFORMS
 from connectors.base import Ambiguous, Capabilities, LookupUnavailable, PlatformRef, Post
 from connectors.mastodon import MastodonConnector
 from scheduler.config import Policies
-from scheduler.dispatch import WINDOW_CLOSED, Dispatcher
-from scheduler.ledger.api import Cause, State
+from scheduler.dispatch import Dispatcher
+from scheduler.ledger.api import Cause, ErrorClass, State
 from scheduler.ledger.sql import SqlLedger
 from scheduler.repeats import REPEAT_MARGIN, REPEATED
 from tests.scheduler.ledgerkit import NOW, Clock, ScriptedConnector, delivery, ref
@@ -162,7 +162,7 @@ def test_a_repeat_that_waited_past_the_window_is_not_sent(ledger: SqlLedger) -> 
     assert publish(dispatch) == 1
     assert len(connector.posts) == 1  # not sent again
     row = ledger.find(KEY)
-    assert (row.state, row.error_class) == (State.UNKNOWN, WINDOW_CLOSED)
+    assert (row.state, row.error_class) == (State.UNKNOWN, ErrorClass.WINDOW)
     assert row.last_error == (
         "an earlier attempt may have gone out, and the platform recognises a repeat only until "
         "2027-02-09 09:00:00 UTC: it is looked up instead"

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from campaigns.delivery import Delivery
-from scheduler.ledger.api import NotAllowed, Sent, State, Unknown
+from scheduler.ledger.api import ErrorClass, NotAllowed, Sent, State, Unknown
 from scheduler.ledger.sql import SqlLedger, open_ledger
 from scheduler.sync import IDENTITY
 from tests.scheduler.ledgerkit import LEASE, NOW, delivery, ref, thread
@@ -84,7 +84,7 @@ def test_one_unknown_under_its_old_key_holds_the_new_one_until_an_operator_retri
 ) -> None:
     a = delivery("a", deadline=DEADLINE)
     ledger.sync([a], NOW)
-    settle(ledger, a, Unknown("timed out", "ambiguous"))
+    settle(ledger, a, Unknown("timed out", ErrorClass.AMBIGUOUS))
     a2 = delivery("a2", deadline=DEADLINE)
     assert ledger.went_out_as([a2], NOW) == {a2.key: ledger.find(a.key)}
     assert ledger.sync([a2], NOW).went_out_as == {a2.key: a.key}

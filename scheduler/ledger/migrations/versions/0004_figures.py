@@ -1,4 +1,5 @@
-"""Figures: how each sent post was received, read from its platform over time.
+"""Figures: how each sent post was received, read from its platform over time, and where
+the collection of each post stands.
 
 Revision ID: 0004
 Revises: 0003
@@ -31,8 +32,25 @@ def upgrade() -> None:
         sa.Column("extra", sa.JSON().with_variant(JSONB(), "postgresql")),
     )
     op.create_index("ix_figures_key_at", "figures", ["key", "at"])
+    op.create_table(
+        "figure_collection",
+        sa.Column("key", sa.String, primary_key=True),
+        sa.Column("next_at", sa.DateTime(timezone=True)),
+        sa.Column("rounds", sa.Integer, nullable=False),
+        sa.Column("tries", sa.Integer, nullable=False),
+        sa.Column("ended", sa.String(16)),
+        sa.Column("ended_reason", sa.Text),
+        sa.Column("last_error", sa.Text),
+        sa.CheckConstraint(
+            "ended IN ('unsupported', 'not-permitted', 'gone')",
+            name="ck_figure_collection_ended",
+        ),
+    )
+    op.create_index("ix_figure_collection_next_at", "figure_collection", ["next_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_figure_collection_next_at", table_name="figure_collection")
+    op.drop_table("figure_collection")
     op.drop_index("ix_figures_key_at", table_name="figures")
     op.drop_table("figures")
