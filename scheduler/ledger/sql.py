@@ -1,7 +1,9 @@
 """The ledger on SQLite (one file, one daemon) or PostgreSQL (shared by several daemons).
 
 One schema (tables.py), SQLAlchemy Core, and the statements that change state named at the
-top of this module. Every public method is one short transaction.
+top of this module; what differs between the back-ends is chosen once, when the ledger opens
+(`_Dialect`). Every public method is one short transaction. The sync rules are not here: the
+ledger reads the rows `scheduler.sync` asks for and applies the work it returns.
 
 SQLite: WAL journal, `BEGIN IMMEDIATE` for every transaction that may write, so two
 processes never claim the same row, and a busy timeout instead of "database is locked";
@@ -585,16 +587,17 @@ def _record(
     process: str,
     cause: Cause | None = None,
 ) -> dict[str, Any]:
-    """A history line."""
-    return {
+    """A history line; `cause` only when there is one (the lines of one statement all have
+    one, or none do: sync writes thousands without)."""
+    line = {
         "key": key,
         "at": at,
         "from_state": from_state,
         "to_state": to_state,
         "process": process,
         "reason": reason,
-        "cause": cause,
     }
+    return line if cause is None else {**line, "cause": cause}
 
 
 class _PausedMeanwhile(Exception):
@@ -783,8 +786,10 @@ class SqlLedger:
                 self._dialect.insert(campaign_controls).on_conflict_do_nothing(),
                 [inherited.get(c, {**_NOT_PAUSED, "campaign": c}) for c in sorted(campaigns)],
             )
-        if work.adds:
-            connection.execute(insert(deliveries), [_added(add, now) for add in work.adds])
+        # In chunks: a sync of thousands of new deliveries then holds few rows at once, which
+        # spares the garbage collector full passes over the plan.
+        for chunk in _chunks(work.adds):
+            connection.execute(insert(deliveries), [_added(add, now) for add in chunk])
         if work.refreshes:
             connection.execute(
                 SYNC_REFRESH,
@@ -799,12 +804,16 @@ class SqlLedger:
                 ],
             )
         self._settle(connection, work.moves, now)
-        lines = [
-            *(_record(a.delivery.key, now, None, a.state, a.why, self.process) for a in work.adds),
-            *(_record(n.key, now, n.state, n.state, n.why, self.process) for n in work.notes),
-        ]
-        if lines:
+        for chunk in _chunks(work.adds):
+            lines = [
+                _record(a.delivery.key, now, None, a.state, a.why, self.process) for a in chunk
+            ]
             connection.execute(ADD_HISTORY, lines)
+        if work.notes:
+            connection.execute(
+                ADD_HISTORY,
+                [_record(n.key, now, n.state, n.state, n.why, self.process) for n in work.notes],
+            )
 
     def _inherited_pauses(
         self, connection: Connection, went_out_as: Mapping[str, str], now: datetime
@@ -1579,23 +1588,25 @@ def _plan_values(delivery: Delivery, fingerprint: str) -> dict[str, Any]:
     }
 
 
+def _chunks(items: Sequence[Add], size: int = 1000) -> Iterator[Sequence[Add]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
 def _added(add: Add, now: datetime) -> dict[str, Any]:
     """The row sync inserts."""
     delivery = add.delivery
-    sent = _NOT_SENT if add.sent is None else _sent_values(add.sent, add.sent_utc or now)
-    return {
-        **_plan_values(delivery, add.fingerprint),
-        "key": delivery.key,
-        "campaign": delivery.campaign,
-        "channel": delivery.channel,
-        "state": add.state,
-        "attempts": 0,
-        "last_error": add.error,
-        "error_class": add.error_class,
-        "created_utc": now,
-        "updated_utc": now,
-        **sent,
-    }
+    row = _plan_values(delivery, add.fingerprint)
+    row.update(_NOT_SENT if add.sent is None else _sent_values(add.sent, add.sent_utc or now))
+    row["key"] = delivery.key
+    row["campaign"] = delivery.campaign
+    row["channel"] = delivery.channel
+    row["state"] = add.state
+    row["attempts"] = 0
+    row["last_error"] = add.error
+    row["error_class"] = add.error_class
+    row["created_utc"] = row["updated_utc"] = now
+    return row
 
 
 def _sent_values(ref: PlatformRef, now: datetime) -> dict[str, Any]:
