@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Generic, TypeVar
+from typing import Generic, NamedTuple, TypeVar
 from urllib.parse import quote
 
 from campaigns.channels import KnownChannel
@@ -118,6 +118,7 @@ class _PostExpander:
             [post.link, definition.defaults.link, *(o.link for o in post.overrides.values())]
         )
         """Whether the post reads differently per audience, not only per language."""
+        self.contents: dict[tuple[PathKey, str | None], _Content] = {}
         self.threads: dict[tuple[str, PathKey], _Unthreaded] = {}
         """Threads a channel cannot post as threads, by channel and place."""
 
@@ -317,16 +318,18 @@ class _PostExpander:
 
     def _render(self, spec: KnownChannel, variant: Variant) -> list[Rendered]:
         """The post's parts as they go out on this channel for this variant, checked."""
-        content = self._content(spec, variant)
-        tags = self._hashtags(spec, variant)
-        link = self._link(spec, variant)
-        media = self._attached_media(spec, variant)
+        sources = self._sources(spec, variant)
+        content = self._content(sources, variant.language)
+        tags = self._hashtags(sources, variant.language)
+        link = self._link(spec, variant, sources)
+        media = self._attached_media(spec, variant.language, sources)
         if len(content.parts) > 1 and spec.rules.thread_style != "replies":
             self._not_threaded(spec, variant.language, content)
-        return [
-            self._render_part(spec, variant.language, content, number, tags, link, media)
-            for number in range(len(content.parts))
-        ]
+        rendered = []
+        for number in range(len(content.parts)):
+            part = self._render_part(spec, variant.language, content, number, tags, link, media)
+            rendered.append(part)
+        return rendered
 
     def _render_part(
         self,
@@ -341,7 +344,8 @@ class _PostExpander:
         """One part: hashtags and link added, measured; the link and media go with the first."""
         part = content.parts[number]
         first = number == 0
-        self._check_placeholder(spec, language, part, link)
+        if "{" in part.body:  # what the placeholder checks look for
+            self._check_placeholder(spec, language, part, link)
         composed = compose(part.body, tags, link.url, first=first)
         length = measure(
             composed.text,
@@ -377,52 +381,61 @@ class _PostExpander:
         names = (variant.audience, spec.name, spec.platform)
         return [name for name in names if name is not None and name in overrides]
 
-    def _content(self, spec: KnownChannel, variant: Variant) -> _Content:
-        """The parts to post on this channel for this variant: an override first (audience,
-        channel, platform), then the post's own text or thread."""
-        language = variant.language
-        for name in self._sources(spec, variant):
+    def _content(self, sources: list[str], language: str | None) -> _Content:
+        """The parts to post: the first of the `sources` overrides that has them, else the
+        post's own text or thread."""
+        for name in sources:
             override = self.post.overrides[name]
             base: PathKey = (*self.path, "overrides", name)
             if override.thread is not None and _applies(override.thread, language):
-                return _Content.of(override.thread, (*base, "thread"), language, True)
+                return self._content_of(override.thread, (*base, "thread"), language, True)
             if override.text is not None and _has(override.text, language):
-                return _Content.of([override.text], (*base, "text"), language, False)
+                return self._content_of([override.text], (*base, "text"), language, False)
         if self.post.thread is not None:
-            return _Content.of(self.post.thread, (*self.path, "thread"), language, True)
+            return self._content_of(self.post.thread, (*self.path, "thread"), language, True)
         assert self.post.text is not None
-        return _Content.of([self.post.text], (*self.path, "text"), language, False)
+        return self._content_of([self.post.text], (*self.path, "text"), language, False)
+
+    def _content_of(
+        self, parts: Sequence[Localized], path: PathKey, language: str | None, thread: bool
+    ) -> _Content:
+        """`_Content.of`, once per text and language (the post's channels mostly share it)."""
+        found = self.contents.get((path, language))
+        if found is None:
+            found = self.contents[path, language] = _Content.of(parts, path, language, thread)
+        return found
 
     def _first(
         self,
-        spec: KnownChannel,
-        variant: Variant,
+        sources: list[str],
+        language: str | None,
         name: str,
         get: Callable[[Override], T | None],
         own: T | None,
     ) -> _Setting[T] | None:
         """The first of the overrides and the post that sets `name` (an override given per
         language sets it only for the languages it names)."""
-        for key in self._sources(spec, variant):
+        for key in sources:
             value = get(self.post.overrides[key])
-            if isinstance(value, dict) and (variant.language or "") not in value:
+            if isinstance(value, dict) and (language or "") not in value:
                 continue
             if value is not None:
                 return _Setting(value, (*self.path, "overrides", key, name))
         return _Setting(own, (*self.path, name)) if own is not None else None
 
-    def _hashtags(self, spec: KnownChannel, variant: Variant) -> list[str]:
+    def _hashtags(self, sources: list[str], language: str | None) -> list[str]:
         """The campaign's hashtags, then the post's (or its override's)."""
-        own = self._first(spec, variant, "hashtags", lambda o: o.hashtags, self.post.hashtags)
+        own = self._first(sources, language, "hashtags", lambda o: o.hashtags, self.post.hashtags)
         if own is not None and not own.value and "overrides" in own.where:
             return []  # `hashtags: []` in an override: none at all there
         return [*self.scope.definition.defaults.hashtags, *(own.value if own else [])]
 
-    def _attached_media(self, spec: KnownChannel, variant: Variant) -> tuple[Media, ...]:
+    def _attached_media(
+        self, spec: KnownChannel, language: str | None, sources: list[str]
+    ) -> tuple[Media, ...]:
         """The media of the post (or its override, or the campaign's defaults), checked against
         what the platform takes."""
-        language = variant.language
-        found = self._first(spec, variant, "media", lambda o: o.media, self.post.media)
+        found = self._first(sources, language, "media", lambda o: o.media, self.post.media)
         defaults = self.scope.definition.defaults.media
         if found is None and defaults is not None:
             found = _Setting(defaults, ("defaults", "media"))
@@ -510,11 +523,11 @@ class _PostExpander:
                 + (f", with {words(languages)}" if languages else ""),
             )
 
-    def _link(self, spec: KnownChannel, variant: Variant) -> _Link:
+    def _link(self, spec: KnownChannel, variant: Variant, sources: list[str]) -> _Link:
         """The link, filled in for this delivery; or none, and where 'link: none' removed it."""
         language = variant.language
         found: _Setting[Link] | None = self._first(
-            spec, variant, "link", lambda o: o.link, self.post.link
+            sources, language, "link", lambda o: o.link, self.post.link
         )
         defaults = self.scope.definition.defaults.link
         value, where = (found.value, found.where) if found else (defaults, ("defaults", "link"))
@@ -569,16 +582,14 @@ class _LinkParts:
         return cls(value.url, Tracking.of(utm))
 
 
-@dataclass(frozen=True, slots=True)
-class _Link:
+class _Link(NamedTuple):
     """A delivery's link, filled in; or none, and where 'link: none' removed it."""
 
     url: str | None
     removed_at: PathKey | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class _Setting(Generic[T]):
+class _Setting(NamedTuple, Generic[T]):
     """A value of the post or of one of its overrides, and where it is written."""
 
     value: T
@@ -593,8 +604,7 @@ class _Unthreaded:
     languages: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True, slots=True)
-class _Text:
+class _Text(NamedTuple):
     """One part of a post's text in one language, and where it is written."""
 
     body: str
