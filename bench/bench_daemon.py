@@ -234,7 +234,7 @@ def startup(spread: timedelta, label: str) -> None:
             1 for i in range(100_000) if i * step < timedelta(hours=6) - timedelta(minutes=10)
         )
         expected = min(within, MAX_ALARMS)
-        path = config(folder, channels, base_url, horizon="6h", sweep_interval=1)
+        path = config(folder, channels, base_url, horizon="6h", sweep_interval="1s")
         started = time.monotonic()
         process, log = start(path)
         while not (up := [x for x in lines(log) if x["message"].startswith("clarion is")]):

@@ -17,22 +17,15 @@ from pydantic import ValidationError
 
 from campaigns.blackouts import Safety
 from campaigns.channels import KnownChannel
-from campaigns.checks import (
-    POST_VALUES,
-    Scope,
-    Slot,
-    check_blackouts,
-    check_campaign,
-    check_gaps,
-    check_past,
-    empty_value,
-)
+from campaigns.checks.references import POST_VALUES, check_campaign, empty_value
+from campaigns.checks.timeline import check_blackouts, check_gaps, check_past
 from campaigns.delivery import Delivery, DeliveryKey
 from campaigns.expand import expand
 from campaigns.model import GUIDANCE, Campaign, CampaignFile, Post
 from campaigns.modelcheck import check_model
 from campaigns.problems import InputError, Location, Problem, Problems
 from campaigns.safety import read_safety
+from campaigns.scope import Scope, Slot
 from campaigns.yamlsource import Document, PathKey, SourceMap, read_yaml
 
 SUFFIXES = (".yaml", ".yml")
@@ -84,7 +77,7 @@ class _LoadedFile:
     campaign: Campaign
     scope: Scope
     deliveries: list[Delivery]
-    slots: list[tuple[str, Slot]]
+    slots: list[Slot]
     failed: bool = False
     """Whether the file has errors: its deliveries are held, not planned."""
 
@@ -112,7 +105,7 @@ def load_plan(paths: Sequence[Path], options: LoadOptions) -> Plan:
             result.campaigns.append(outcome.campaign)
             loaded.append(outcome)
     _check_ids(loaded, problems)
-    gaps: list[tuple[str, Slot]] = []
+    gaps: list[Slot] = []
     for read in loaded:
         if read.failed:
             result.held += read.deliveries

@@ -8,7 +8,6 @@ the campaign manager.
 
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -34,6 +33,7 @@ from campaigns.modelcheck import Guidance
 from campaigns.problems import HintedError
 from campaigns.recurrence import check_cron
 from campaigns.timeexpr import DAY, TIME, TimeExpr, parse_day, parse_time
+from campaigns.wording import closest
 
 _SLUG = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*")
 _ANCHOR = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -180,8 +180,8 @@ def _url(value: str) -> str:
 def _template(value: str) -> str:
     for name in _TEMPLATE.findall(value):
         if name not in TEMPLATE_FIELDS:
-            close = difflib.get_close_matches(name.strip().lower(), TEMPLATE_FIELDS, n=1)
-            meant = f"did you mean '{{{close[0]}}}'? " if close else ""
+            close = closest(name.strip().lower(), TEMPLATE_FIELDS)
+            meant = f"did you mean '{{{close}}}'? " if close else ""
             raise HintedError(
                 f"unknown placeholder '{{{name}}}'",
                 hint=f"{meant}available: " + ", ".join("{" + f + "}" for f in TEMPLATE_FIELDS),

@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from campaigns.problems import HintedError, Problem
+from campaigns.wording import closest
 from campaigns.yamlsource import Document, PathKey
 
 M = TypeVar("M", bound=BaseModel)
@@ -221,10 +222,10 @@ def _problem(
         where = doc.source.key(path)
         allowed = _allowed_keys(model, list(loc[:-1]))
         message = f"unknown key '{key}'"
-        close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.6)
+        close = closest(key, allowed)
         homes = _homes(guidance.root or model).get(key, [])
         if close:
-            hint = f"did you mean '{close[0]}'?"
+            hint = f"did you mean '{close}'?"
             if homes:
                 hint += f" ('{key}' belongs {' or '.join(homes)})"
         elif homes:
@@ -240,9 +241,9 @@ def _problem(
         expected = str(err["ctx"]["expected"])
         message = f"{_field((*doc.path, *path), guidance)} should be {expected}"
         choices = re.findall(r"'([^']*)'", expected)
-        close = difflib.get_close_matches(str(err.get("input")), choices, n=1, cutoff=0.6)
+        close = closest(str(err.get("input")), choices)
         if close:
-            hint = f"did you mean '{close[0]}'?"
+            hint = f"did you mean '{close}'?"
     elif kind == "value_error" and "ctx" in err:
         message, hint = HintedError.parts(err["ctx"]["error"])
     elif kind == "value_error":

@@ -57,7 +57,7 @@ from connectors.redaction import excerpt
 from connectors.settings import settings_problems
 from connectors.tid import tid_for
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("clarion.bluesky")
 
 DEFAULT_PDS = "https://bsky.social"
 POST = "app.bsky.feed.post"

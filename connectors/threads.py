@@ -56,7 +56,7 @@ from connectors.graph import (
 from connectors.http import json_body, send, send_safe
 from connectors.mediaurl import media_base_url, media_url
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("clarion.threads")
 
 API = "https://graph.threads.net"
 DEFAULT_VERSION = "v1.0"

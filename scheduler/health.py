@@ -22,7 +22,7 @@ from scheduler.config import parse_listen
 if TYPE_CHECKING:
     from wsgiref.types import WSGIApplication
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("clarion.health")
 
 Probe = Callable[[], str | None]
 """Returns what is wrong, or None when all is well."""

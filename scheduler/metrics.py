@@ -19,7 +19,17 @@ from prometheus_client import (
 )
 
 from connectors.base import Figures
-from scheduler.ledger.api import Failed, Held, Outcome, Retry, Row, Sent, State, Unknown
+from scheduler.ledger.api import (
+    ErrorClass,
+    Failed,
+    Held,
+    Outcome,
+    Retry,
+    Row,
+    Sent,
+    State,
+    Unknown,
+)
 from scheduler.logs import delivery_fields
 
 log = logging.getLogger("clarion.deliveries")
@@ -226,7 +236,7 @@ class DispatchObserver:
                 extra=fields,
             )
         elif isinstance(outcome, Held):
-            m.errors.labels(row.channel, "auth").inc()
+            m.errors.labels(row.channel, ErrorClass.AUTH).inc()
             log.error(
                 "channel %s held: %s; its posts wait until its credentials work "
                 "(see clarion check)",

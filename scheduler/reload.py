@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
     from campaigns.loader import Plan
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("clarion.reload")
 
 
 @dataclass(frozen=True, slots=True)

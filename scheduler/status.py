@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from campaigns.blackouts import Window
-from scheduler.ledger.api import Control, Daemon, Row, State
+from scheduler.ledger.api import Control, Daemon, ErrorClass, Row, State
 from scheduler.moments import utc_iso
 from scheduler.waiting import Circumstances, Waiting, why_waiting
 
@@ -166,7 +166,6 @@ def gather(
     ledger: SqlLedger, config: Config, now: datetime, campaign: str | None = None
 ) -> StatusReport:
     """The report on one campaign, or all of them (None), at `now`."""
-    from scheduler.sync import IDENTITY
 
     def brief(row: Row, at: Circumstances | None = None) -> Listed:
         upcoming = row.next_attempt_utc
@@ -184,7 +183,7 @@ def gather(
     at = circumstances(ledger, config, now, controls, held, bool(daemons))
     upcoming = next((r for r in planned if r.due_utc > now), None)
     renamed = ledger.rows(
-        campaign, [State.SENT, State.CANCELLED], newest_first=True, error_class=IDENTITY
+        campaign, [State.SENT, State.CANCELLED], newest_first=True, error_class=ErrorClass.IDENTITY
     )
     return StatusReport(
         ledger=ledger.url,

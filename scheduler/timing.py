@@ -33,7 +33,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from scheduler.ledger.api import Alarm
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("clarion.alarms")
 
 MAINTENANCE = "maintenance"
 """The executor of the sweeper and the horizon refresh, so that a slow ledger never holds up

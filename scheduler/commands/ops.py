@@ -64,13 +64,12 @@ def retry(key: str, force: bool, config_path: Path | None, dry_run: bool) -> Non
     URL` records it instead. A delivery that went out under an earlier key (its campaign or
     post was renamed) is posted again only with --force.
     """
-    from scheduler.ledger.api import State
-    from scheduler.sync import IDENTITY
+    from scheduler.ledger.api import ErrorClass, State
 
     with operator_ledger(config_path, dry_run) as ledger:
         row = ledger.find(key)
-        renamed = row.error_class == IDENTITY and row.state in (State.SENT, State.CANCELLED)
-        if renamed and not force:
+        renamed = row.error_class == ErrorClass.IDENTITY
+        if renamed and row.state in (State.SENT, State.CANCELLED) and not force:
             raise fail(
                 f"{key} went out (or may have) under an earlier key, before a rename (`clarion "
                 f"history {key}` says where): retrying may post it a second time. Add --force "

@@ -42,6 +42,47 @@ class State(StrEnum):
     EXPIRED = "expired"
 
 
+class ErrorClass(StrEnum):
+    """Why a delivery is in its state, for counting and alerting (`Row.error_class`, the
+    `error_class` label of `clarion_errors_total`); stored as its value."""
+
+    RETRY_LATER = "retry-later"
+    """The platform asked to wait (a rate limit, a passing failure)."""
+    REJECTED = "rejected"
+    """The platform refused the post for good."""
+    AMBIGUOUS = "ambiguous"
+    """The answer was lost: it may have gone out."""
+    DUPLICATE = "duplicate"
+    """The platform called it a duplicate without naming the post."""
+    ERROR = "error"
+    """Any other error the connector reported: it may have gone out."""
+    CRASH = "crash"
+    """The connector failed unexpectedly: it may have gone out."""
+    MEDIA = "media"
+    """A media file is missing."""
+    AUTH = "auth"
+    """The channel's credentials do not work: it is held."""
+    LEASE = "lease"
+    """A claim abandoned mid-publish: its lease ran out, or its daemon stopped."""
+    WINDOW = "window"
+    """Not sent again: the platform would no longer recognise the repeat."""
+    DEADLINE = "deadline"
+    """Past its deadline."""
+    THREAD = "thread"
+    """The previous part of its thread did not go out."""
+    BLACKOUT = "blackout"
+    """Cancelled: planned inside a blackout whose posts are skipped."""
+    OPERATOR = "operator"
+    """Settled by an operator (`clarion retry`, `cancel`, `resolve`)."""
+    REMOVED_FROM_PLAN = "removed-from-plan"
+    """Cancelled by sync: its post left the campaign file (it comes back with the post)."""
+    DRAFT = "draft"
+    """Cancelled by sync: its post became a draft again (it comes back once approved)."""
+    IDENTITY = "identity"
+    """Went out (or may have) under another key before its campaign, post, audience,
+    language or channel was renamed: recorded, not posted again."""
+
+
 class Alarm(NamedTuple):
     """When to wake a channel: for a planned delivery, or at the end of a blackout."""
 
@@ -76,11 +117,7 @@ class Row:
     """Where it went out, once sent."""
     last_error: str | None
     """Why it is in its state, for an operator (also kept while a retry waits)."""
-    error_class: str | None
-    """For counting and alerting: retry-later, rejected, ambiguous, duplicate, error, crash,
-    media, auth, lease (a claim abandoned mid-publish: its lease ran out, or its daemon
-    stopped), window (not sent again: the platform would no longer recognise the repeat),
-    deadline, thread, operator, removed-from-plan, draft."""
+    error_class: ErrorClass | None
     updated_utc: datetime
     sent_utc: datetime | None = None
     lease_owner: str | None = None
@@ -111,19 +148,19 @@ class Sent:
 class Retry:
     at: datetime
     reason: str
-    error_class: str
+    error_class: ErrorClass
 
 
 @dataclass(frozen=True, slots=True)
 class Failed:
     reason: str
-    error_class: str
+    error_class: ErrorClass
 
 
 @dataclass(frozen=True, slots=True)
 class Unknown:
     reason: str
-    error_class: str
+    error_class: ErrorClass
 
 
 @dataclass(frozen=True, slots=True)
@@ -400,7 +437,7 @@ class Ledger(Protocol):
         channel: str | None = None,
         limit: int | None = None,
         newest_first: bool = False,
-        error_class: str | None = None,
+        error_class: ErrorClass | None = None,
     ) -> list[Row]:
         """In due order, or most recently changed first."""
         ...

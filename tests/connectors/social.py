@@ -26,7 +26,7 @@ from connectors.base import (
 from connectors.fakes.server import FakePlatform
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
-LOGGERS = ("httpx", "httpcore", "connectors")
+LOGGERS = ("httpx", "httpcore", "clarion")
 
 C = TypeVar("C", bound=Connector)
 

@@ -11,12 +11,9 @@ import base64
 import hashlib
 import hmac
 import json
-import select
-import subprocess
-import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,7 +25,7 @@ from connectors.base import AuthFailed, ChannelAccess, MediaFile, Post, Rejected
 from connectors.bluesky import BlueskyConnector, login
 from connectors.fakes.server import Response
 from connectors.tid import tid_for
-from tests.connectors.bluesky_peer import PEER, node22
+from tests.connectors.bluesky_peer import Account, create_account, running
 from tests.connectors.fakeweb import FakeWeb, png
 
 pytestmark = pytest.mark.node
@@ -43,56 +40,8 @@ JWT_SECRET = b"jwt-secret"
 @pytest.fixture(scope="session")
 def pds() -> Iterator[str]:
     """The address of a fresh PDS, shared by this module's tests."""
-    node = node22()
-    with tempfile.TemporaryFile("w+") as errors:
-        process = subprocess.Popen(
-            [str(node), "pds.mjs"],
-            cwd=PEER,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=errors,
-            text=True,
-        )
-        try:
-            assert process.stdout is not None
-            ready, _, _ = select.select([process.stdout], [], [], START_SECONDS)
-            line = process.stdout.readline() if ready else ""
-            if not line:
-                errors.seek(0)
-                pytest.fail(f"the PDS did not start within {START_SECONDS} s:\n{errors.read()}")
-            yield str(json.loads(line)["pds"])
-        finally:
-            assert process.stdin is not None
-            process.stdin.close()
-            try:
-                process.wait(20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-@dataclass(frozen=True)
-class Account:
-    handle: str
-    did: str
-    password: str
-    """The main password: only to manage the account."""
-    app_password: str
-
-
-def create_account(pds: str, name: str) -> Account:
-    handle = f"{name}-{time.monotonic_ns() % 10**9}.test"
-    with httpx.Client(base_url=pds) as client:
-        created = client.post(
-            "/xrpc/com.atproto.server.createAccount",
-            json={"handle": handle, "email": f"{name}@example.com", "password": "main-secret"},
-        ).json()
-        app = client.post(
-            "/xrpc/com.atproto.server.createAppPassword",
-            json={"name": "clarion"},
-            headers={"Authorization": f"Bearer {created['accessJwt']}"},
-        ).json()
-    return Account(handle, created["did"], "main-secret", app["password"])
+    with running("pds.mjs", START_SECONDS) as peer:
+        yield str(peer.ready["pds"])
 
 
 def connector(pds: str, account: Account, **options: Any) -> BlueskyConnector:

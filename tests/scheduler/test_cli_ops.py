@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from scheduler.ledger.api import Failed, Sent, State, Unknown
+from scheduler.ledger.api import ErrorClass, Failed, Sent, State, Unknown
 from scheduler.ledger.sql import SqlLedger
 from tests.scheduler.ledgerkit import LEASE, delivery, ref
 from tests.scheduler.operatorkit import HOUR, NOW, clarion, settle
@@ -68,7 +68,7 @@ def test_a_broken_config_is_a_usage_error(tmp_path: Path) -> None:
 
 
 def test_retry_a_failed_delivery(ledger: SqlLedger, config: Path) -> None:
-    key = settle(ledger, "long", Failed("too long", "rejected"))
+    key = settle(ledger, "long", Failed("too long", ErrorClass.REJECTED))
     now = datetime.now(UTC)
     ledger.beat("host:9", now, now, now + HOUR, False)
     result = clarion(config, "retry", key)
@@ -82,7 +82,7 @@ def test_retry_a_failed_delivery(ledger: SqlLedger, config: Path) -> None:
 def test_retry_does_not_promise_a_minute_when_no_daemon_runs(
     ledger: SqlLedger, config: Path
 ) -> None:
-    key = settle(ledger, "long", Failed("too long", "rejected"))
+    key = settle(ledger, "long", Failed("too long", ErrorClass.REJECTED))
     now = datetime.now(UTC)
     ledger.beat("host:9", now - HOUR, now - HOUR, now - HOUR / 2, False)  # died an hour ago
     result = clarion(config, "retry", key)
@@ -105,7 +105,9 @@ def test_retry_of_an_unknown_delivery_needs_force_where_a_repeat_would_double(
     ledger: SqlLedger, config: Path, ledger_url: str
 ) -> None:
     configure(config, ledger_url, **{"ch-lost": "telegram"})
-    key = settle(ledger, "lost", Unknown("read timed out", "ambiguous"), platform="telegram")
+    key = settle(
+        ledger, "lost", Unknown("read timed out", ErrorClass.AMBIGUOUS), platform="telegram"
+    )
     refused = clarion(config, "retry", key)
     assert refused.exit_code == 1
     assert "(read timed out), and the platform cannot recognise a repeat" in refused.stderr
@@ -122,7 +124,9 @@ def test_retry_of_an_unknown_delivery_where_the_platform_recognises_repeats(
     ledger: SqlLedger, config: Path, ledger_url: str
 ) -> None:
     configure(config, ledger_url, **{"ch-lost": "mastodon"})
-    key = settle(ledger, "lost", Unknown("read timed out", "ambiguous"), platform="mastodon")
+    key = settle(
+        ledger, "lost", Unknown("read timed out", ErrorClass.AMBIGUOUS), platform="mastodon"
+    )
     result = clarion(config, "retry", key)
     assert result.exit_code == 0, result.output
     assert "channel ch-lost should recognise the repeat" in result.output
@@ -137,7 +141,7 @@ def test_retry_of_an_unknown_delivery_after_the_idempotency_window_needs_force(
     ledger.sync([item], long_ago)
     claim = ledger.claim("ch-old", "host:9", LEASE, long_ago)
     assert claim is not None
-    assert ledger.finish(claim, Unknown("read timed out", "ambiguous"), long_ago)
+    assert ledger.finish(claim, Unknown("read timed out", ErrorClass.AMBIGUOUS), long_ago)
     refused = clarion(config, "retry", item.key)
     assert refused.exit_code == 1
     assert "the platform recognises a repeat only until" in refused.stderr
@@ -150,7 +154,9 @@ def test_an_unknown_delivery_cancelled_stays_guarded_when_retried(
 ) -> None:
     """Issue 7: `cancel` then `retry` planned an unknown delivery again without --force."""
     configure(config, ledger_url, **{"ch-lost": "telegram"})
-    key = settle(ledger, "lost", Unknown("read timed out", "ambiguous"), platform="telegram")
+    key = settle(
+        ledger, "lost", Unknown("read timed out", ErrorClass.AMBIGUOUS), platform="telegram"
+    )
     assert clarion(config, "retry", key).exit_code == 1
     assert clarion(config, "cancel", key).exit_code == 0
     refused = clarion(config, "retry", key)
@@ -163,7 +169,7 @@ def test_an_unknown_delivery_cancelled_stays_guarded_when_retried(
     # Once an operator sent it again, the earlier attempt no longer guards it.
     claim = ledger.claim("ch-lost", "host:9", LEASE, datetime.now(UTC))
     assert claim is not None
-    assert ledger.finish(claim, Failed("too long", "rejected"), datetime.now(UTC))
+    assert ledger.finish(claim, Failed("too long", ErrorClass.REJECTED), datetime.now(UTC))
     assert clarion(config, "retry", key).exit_code == 0
 
 
@@ -182,7 +188,7 @@ def test_retry_judges_an_unknown_delivery_as_the_daemon_does_by_its_configured_c
     up, and judged a Matrix room by the generic webhook class, not by its own connector."""
     configure(config, ledger_url, **{"ch-lost": kind})
     platform = "threads" if kind == "threads" else "webhook"
-    key = settle(ledger, "lost", Unknown("read timed out", "ambiguous"), platform=platform)
+    key = settle(ledger, "lost", Unknown("read timed out", ErrorClass.AMBIGUOUS), platform=platform)
     refused = clarion(config, "retry", key)
     assert refused.exit_code == 1, refused.output
     assert words in refused.stderr
@@ -192,13 +198,15 @@ def test_retry_judges_an_unknown_delivery_as_the_daemon_does_by_its_configured_c
 def test_retry_of_an_unknown_delivery_on_a_channel_no_longer_configured_needs_force(
     ledger: SqlLedger, config: Path
 ) -> None:
-    key = settle(ledger, "lost", Unknown("read timed out", "ambiguous"), platform="bluesky")
+    key = settle(
+        ledger, "lost", Unknown("read timed out", ErrorClass.AMBIGUOUS), platform="bluesky"
+    )
     refused = clarion(config, "retry", key)
     assert refused.exit_code == 1 and "its channel is not in config.yaml" in refused.stderr
 
 
 def test_retry_mentions_what_still_holds_it_back(ledger: SqlLedger, config: Path) -> None:
-    key = settle(ledger, "long", Failed("too long", "rejected"))
+    key = settle(ledger, "long", Failed("too long", ErrorClass.REJECTED))
     ledger.pause(None, None, "bob", NOW)
     ledger.hold_channel("ch-long", "token revoked", NOW)
     result = clarion(config, "retry", key)
@@ -207,7 +215,7 @@ def test_retry_mentions_what_still_holds_it_back(ledger: SqlLedger, config: Path
 
 
 def test_cancel(ledger: SqlLedger, config: Path) -> None:
-    key = settle(ledger, "lost", Unknown("read timed out", "ambiguous"))
+    key = settle(ledger, "lost", Unknown("read timed out", ErrorClass.AMBIGUOUS))
     result = clarion(config, "cancel", key, "--reason", "posted by hand")
     assert result.exit_code == 0
     assert "is cancelled: it will not go out. (It was unknown" in result.output
@@ -229,7 +237,7 @@ def test_unknown_keys_get_close_matches(ledger: SqlLedger, config: Path) -> None
 
 
 def test_resolve_sent_records_the_address(ledger: SqlLedger, config: Path) -> None:
-    key = settle(ledger, "lost", Unknown("read timed out", "ambiguous"))
+    key = settle(ledger, "lost", Unknown("read timed out", ErrorClass.AMBIGUOUS))
     url = "https://mastodon.example/@sayno/112233"
     result = clarion(config, "resolve", key, "--sent", url)
     assert result.exit_code == 0, result.output
@@ -244,7 +252,7 @@ def test_resolve_sent_records_the_address(ledger: SqlLedger, config: Path) -> No
 
 
 def test_resolve_not_sent_plans_it_again(ledger: SqlLedger, config: Path) -> None:
-    lost = Unknown("read timed out", "ambiguous")
+    lost = Unknown("read timed out", ErrorClass.AMBIGUOUS)
     key = settle(ledger, "lost", lost, at=NOW - HOUR, deadline=NOW - HOUR / 2)
     result = clarion(config, "resolve", key, "--not-sent")
     assert result.exit_code == 0, result.output
@@ -254,7 +262,7 @@ def test_resolve_not_sent_plans_it_again(ledger: SqlLedger, config: Path) -> Non
 
 
 def test_resolve_checks_its_arguments(ledger: SqlLedger, config: Path) -> None:
-    key = settle(ledger, "lost", Unknown("read timed out", "ambiguous"))
+    key = settle(ledger, "lost", Unknown("read timed out", ErrorClass.AMBIGUOUS))
     assert clarion(config, "resolve", key).exit_code == 2
     assert clarion(config, "resolve", key, "--sent", "https://x/1", "--not-sent").exit_code == 2
     bad = clarion(config, "resolve", key, "--sent", "not a link")
@@ -265,7 +273,7 @@ def test_resolve_checks_its_arguments(ledger: SqlLedger, config: Path) -> None:
 
 
 def test_history(ledger: SqlLedger, config: Path) -> None:
-    key = settle(ledger, "lost", Unknown("read timed out", "ambiguous"))
+    key = settle(ledger, "lost", Unknown("read timed out", ErrorClass.AMBIGUOUS))
     clarion(config, "resolve", key, "--sent", "https://x.example/status/5")
     result = clarion(config, "history", key)
     assert result.exit_code == 0, result.output

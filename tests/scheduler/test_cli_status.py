@@ -8,7 +8,7 @@ import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from scheduler.ledger.api import Failed, Retry, Sent, Unknown
+from scheduler.ledger.api import ErrorClass, Failed, Retry, Sent, Unknown
 from scheduler.ledger.sql import SqlLedger
 from tests.scheduler.ledgerkit import LEASE, delivery, ref
 from tests.scheduler.operatorkit import HOUR, NOW, clarion, settle
@@ -21,8 +21,10 @@ def test_status_of_a_fresh_ledger(ledger: SqlLedger, config: Path) -> None:
 
 
 def test_status_shows_what_needs_attention(ledger: SqlLedger, config: Path) -> None:
-    unknown = settle(ledger, "lost", Unknown("read timed out", "ambiguous"))
-    failed = settle(ledger, "long", Failed("rejected by the platform: too long", "rejected"))
+    unknown = settle(ledger, "lost", Unknown("read timed out", ErrorClass.AMBIGUOUS))
+    failed = settle(
+        ledger, "long", Failed("rejected by the platform: too long", ErrorClass.REJECTED)
+    )
     sent = settle(ledger, "ok", Sent(ref(3)))
     ledger.sync(
         [
@@ -80,7 +82,9 @@ def test_status_says_what_holds_late_deliveries_back_and_shows_a_burst_briefly(
     ]
     ledger.sync([*burst, *parts], now)
     claim = ledger.claim("ch-t", "host:9", LEASE, now)
-    assert claim is not None and ledger.finish(claim, Unknown("read timed out", "ambiguous"), NOW)
+    assert claim is not None and ledger.finish(
+        claim, Unknown("read timed out", ErrorClass.AMBIGUOUS), NOW
+    )
     ledger.pause("sayno", None, "alice", now)
 
     text = clarion(config, "status").output
@@ -127,7 +131,7 @@ def test_status_names_a_retry_back_off_and_a_rate_budget(
         "credentials: {access_token: '${NOT_SET}'}, rate: {posts: 1, per: 1h}}\n"
     )
     settle(ledger, "ok", Sent(ref(3)), at=now)
-    back_off = Retry(now + HOUR, "rate limited by the platform", "retry-later")
+    back_off = Retry(now + HOUR, "rate limited by the platform", ErrorClass.RETRY_LATER)
     settle(ledger, "again", back_off, at=now)
     ledger.sync(
         [*(r.delivery for r in ledger.rows()), delivery("queued", due=now - HOUR, channel="ch-ok")],

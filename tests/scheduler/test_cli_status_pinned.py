@@ -16,7 +16,7 @@ from campaigns.blackouts import Safety, Window
 from campaigns.delivery import Delivery
 from campaigns.problems import Location
 from scheduler.cli import cli
-from scheduler.ledger.api import Failed, Outcome, Retry, Sent, Unknown
+from scheduler.ledger.api import ErrorClass, Failed, Outcome, Retry, Sent, Unknown
 from scheduler.ledger.sql import SqlLedger, open_ledger
 from tests.scheduler.ledgerkit import LEASE, NOW, delivery, ref
 
@@ -88,15 +88,25 @@ def busy(ledger: SqlLedger) -> None:
         blacked, skipped, upcoming, paused, hello,
     ]  # fmt: skip
     ledger.sync(plan, NOW - 3 * HOUR)
-    settle(ledger, lost, Unknown("read timed out", "ambiguous"), NOW - 50 * MINUTE)
-    settle(ledger, tips[0], Unknown("connection reset", "ambiguous"), NOW - 40 * MINUTE)
+    settle(ledger, lost, Unknown("read timed out", ErrorClass.AMBIGUOUS), NOW - 50 * MINUTE)
+    settle(ledger, tips[0], Unknown("connection reset", ErrorClass.AMBIGUOUS), NOW - 40 * MINUTE)
     for i, item in enumerate(failed):
-        why = Failed(f"rejected by the platform: too long ({i})", "rejected")
+        why = Failed(f"rejected by the platform: too long ({i})", ErrorClass.REJECTED)
         settle(ledger, item, why, NOW - (60 - i) * MINUTE)
     for i, item in enumerate(sent):
         settle(ledger, item, Sent(ref(i)), NOW - (120 - i) * MINUTE)
-    settle(ledger, again, Retry(NOW + HOUR, "rate limited by the platform", "retry-later"), NOW)
-    settle(ledger, held, Retry(NOW + HOUR / 2, "server error 503", "retry-later"), NOW - MINUTE)
+    settle(
+        ledger,
+        again,
+        Retry(NOW + HOUR, "rate limited by the platform", ErrorClass.RETRY_LATER),
+        NOW,
+    )
+    settle(
+        ledger,
+        held,
+        Retry(NOW + HOUR / 2, "server error 503", ErrorClass.RETRY_LATER),
+        NOW - MINUTE,
+    )
     settle(ledger, rated_sent, Sent(ref("ok")), NOW - 10 * MINUTE)
     settle(ledger, hello, Sent(ref("hello")), NOW - 90 * MINUTE)
     renamed = replace(hello, key=hello.key.replace("spring/", "spring27/"), campaign="spring27")

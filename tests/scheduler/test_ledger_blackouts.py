@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from campaigns.blackouts import Safety, Window
 from campaigns.problems import Location
-from scheduler.ledger.api import Retry, Sent, State
+from scheduler.ledger.api import ErrorClass, Retry, Sent, State
 from scheduler.ledger.sql import SqlLedger
 from tests.scheduler.ledgerkit import LEASE, NOW, delivery, ref, thread
 
@@ -51,7 +51,9 @@ def test_nothing_is_claimed_inside_a_blackout_whatever_brought_it_there(
     assert ledger.finish(first, Sent(ref(1)), NOW - 2 * HOUR)
     retried = ledger.claim("m1", "daemon-a", LEASE, NOW - 2 * HOUR)
     assert retried is not None
-    assert ledger.finish(retried, Retry(NOW + 2 * MINUTE, "rate limited", "retry-later"), NOW)
+    assert ledger.finish(
+        retried, Retry(NOW + 2 * MINUTE, "rate limited", ErrorClass.RETRY_LATER), NOW
+    )
     ledger.pause("sayno", None, "alice", NOW - HOUR)
     blackout(ledger, window(timedelta(), HOUR), exempt=frozenset({"live"}))
     ledger.resume("sayno", "alice", NOW)

@@ -9,6 +9,7 @@ import pytest
 from scheduler.config import RateSettings
 from scheduler.ledger.api import (
     Claim,
+    ErrorClass,
     Failed,
     Held,
     Outcome,
@@ -84,7 +85,7 @@ def test_finish_is_fenced_by_the_claim_token(ledger: SqlLedger) -> None:
     forged = Claim(found.row, "not-the-token", "daemon-b", found.lease_until)
     assert ledger.finish(forged, Sent(ref(1)), NOW) is False
     assert ledger.finish(found, Sent(ref(1)), NOW) is True
-    assert ledger.finish(found, Failed("again", "test"), NOW) is False
+    assert ledger.finish(found, Failed("again", ErrorClass.ERROR), NOW) is False
     assert ledger.find(found.row.key).state == State.SENT
 
 
@@ -122,7 +123,7 @@ def test_sent_stores_where_it_went(ledger: SqlLedger) -> None:
 def test_retry_waits_for_the_next_attempt(ledger: SqlLedger) -> None:
     ledger.sync([delivery("a")], NOW)
     at = NOW + 10 * MINUTE
-    assert ledger.finish(claimed(ledger), Retry(at, "rate limited", "retry-later"), NOW)
+    assert ledger.finish(claimed(ledger), Retry(at, "rate limited", ErrorClass.RETRY_LATER), NOW)
     row = ledger.find(delivery("a").key)
     assert (row.state, row.next_attempt_utc, row.last_error) == (State.PLANNED, at, "rate limited")
     assert ledger.claim("x-main", "daemon-a", LEASE, at - MINUTE) is None
@@ -133,7 +134,7 @@ def test_retry_waits_for_the_next_attempt(ledger: SqlLedger) -> None:
 
 def test_a_retry_past_the_deadline_expires(ledger: SqlLedger) -> None:
     ledger.sync([delivery("a", deadline=NOW + 5 * MINUTE)], NOW)
-    outcome = Retry(NOW + 10 * MINUTE, "rate limited", "retry-later")
+    outcome = Retry(NOW + 10 * MINUTE, "rate limited", ErrorClass.RETRY_LATER)
     assert ledger.finish(claimed(ledger), outcome, NOW)
     row = ledger.find(delivery("a").key)
     assert (row.state, row.error_class) == (State.EXPIRED, "retry-later")
@@ -143,8 +144,8 @@ def test_a_retry_past_the_deadline_expires(ledger: SqlLedger) -> None:
 @pytest.mark.parametrize(
     ("outcome", "state"),
     [
-        (Failed("too long", "rejected"), State.FAILED),
-        (Unknown("timed out", "ambiguous"), State.UNKNOWN),
+        (Failed("too long", ErrorClass.REJECTED), State.FAILED),
+        (Unknown("timed out", ErrorClass.AMBIGUOUS), State.UNKNOWN),
     ],
 )
 def test_failed_and_unknown_keep_the_reason(
@@ -190,7 +191,7 @@ def test_a_thread_part_waits_for_its_parent_and_replies_to_it(ledger: SqlLedger)
 
 def test_a_part_whose_parent_is_unknown_waits(ledger: SqlLedger) -> None:
     ledger.sync(thread("t", 2), NOW)
-    assert ledger.finish(claimed(ledger), Unknown("timed out", "ambiguous"), NOW)
+    assert ledger.finish(claimed(ledger), Unknown("timed out", ErrorClass.AMBIGUOUS), NOW)
     assert ledger.claim("x-main", "daemon-a", LEASE, NOW) is None
     assert ledger.find(thread("t", 2)[1].key).state == State.PLANNED
 
@@ -202,7 +203,7 @@ def test_a_part_whose_parent_will_never_go_out_fails(
     parts = thread("t", 3)
     ledger.sync([*parts, delivery("next", due=NOW + MINUTE)], NOW)
     if parent_outcome == "failed":
-        assert ledger.finish(claimed(ledger), Failed("rejected", "rejected"), NOW)
+        assert ledger.finish(claimed(ledger), Failed("rejected", ErrorClass.REJECTED), NOW)
     elif parent_outcome == "cancelled":
         ledger.cancel(parts[0].key, None, "alice", NOW)
     else:
@@ -233,7 +234,7 @@ def test_a_part_whose_parent_will_never_go_out_fails(
 def test_a_broken_thread_fails_all_its_later_parts_at_once(ledger: SqlLedger) -> None:
     parts = thread("t", 4)
     ledger.sync(parts, NOW)
-    assert ledger.finish(claimed(ledger), Failed("rejected", "rejected"), NOW)
+    assert ledger.finish(claimed(ledger), Failed("rejected", ErrorClass.REJECTED), NOW)
     assert ledger.claim("x-main", "daemon-a", LEASE, NOW) is None
     assert [r.state for r in ledger.rows()] == [State.FAILED] * 4
 

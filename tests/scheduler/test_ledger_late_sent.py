@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from scheduler.ledger.api import Claim, Failed, LateSent, Retry, Sent, State, Unknown
+from scheduler.ledger.api import Claim, ErrorClass, Failed, LateSent, Retry, Sent, State, Unknown
 from scheduler.ledger.sql import SqlLedger
 from tests.scheduler.ledgerkit import LEASE, NOW, delivery, ref
 
@@ -60,7 +60,7 @@ def test_another_daemons_claim_ends_as_sent_and_it_cannot_renew(ledger: SqlLedge
     # B's last check before its request leaves (the fenced renewal) refuses it, and its
     # result cannot overwrite A's.
     assert not ledger.holds(other) and ledger.renew(other, LEASE, LATER) is None
-    assert ledger.finish(other, Retry(LATER, "not sent", "lease"), LATER) is False
+    assert ledger.finish(other, Retry(LATER, "not sent", ErrorClass.LEASE), LATER) is False
     assert ledger.find(row.key).ref == ref(1)
 
 
@@ -102,9 +102,9 @@ def test_a_cancelled_delivery_keeps_its_state_and_the_post_in_its_history(
 def test_other_outcomes_of_a_lapsed_claim_stay_refused(ledger: SqlLedger) -> None:
     stale = lapsed(ledger)
     for outcome in (
-        Retry(LATER, "later", "retry-later"),
-        Failed("no", "rejected"),
-        Unknown("maybe", "ambiguous"),
+        Retry(LATER, "later", ErrorClass.RETRY_LATER),
+        Failed("no", ErrorClass.REJECTED),
+        Unknown("maybe", ErrorClass.AMBIGUOUS),
     ):
         assert ledger.finish(stale, outcome, LATER) is False
     assert ledger.find(stale.row.key).state == State.UNKNOWN

@@ -6,7 +6,16 @@ from datetime import timedelta
 
 import pytest
 
-from scheduler.ledger.api import Cause, Failed, NoSuchDelivery, NotAllowed, Sent, State, Unknown
+from scheduler.ledger.api import (
+    Cause,
+    ErrorClass,
+    Failed,
+    NoSuchDelivery,
+    NotAllowed,
+    Sent,
+    State,
+    Unknown,
+)
 from scheduler.ledger.sql import SqlLedger
 from tests.scheduler.ledgerkit import LEASE, NOW, delivery, ref
 
@@ -21,7 +30,7 @@ def failed(ledger: SqlLedger, outcome: Failed | Unknown | Sent, **kw: object) ->
 
 
 def test_retry_plans_a_failed_delivery_afresh(ledger: SqlLedger) -> None:
-    failed(ledger, Failed("rejected", "rejected"))
+    failed(ledger, Failed("rejected", ErrorClass.REJECTED))
     row = ledger.retry(KEY, "alice@host:1", NOW + MINUTE)
     assert (row.state, row.attempts, row.last_error, row.next_attempt_utc) == (
         State.PLANNED,
@@ -65,7 +74,7 @@ def test_retry_refuses_what_is_planned_claimed_or_sent(ledger: SqlLedger) -> Non
 
 
 def test_cancel_stops_a_delivery_for_good(ledger: SqlLedger) -> None:
-    failed(ledger, Unknown("timed out", "ambiguous"))
+    failed(ledger, Unknown("timed out", ErrorClass.AMBIGUOUS))
     row = ledger.cancel(KEY, "posted by hand", "alice", NOW)
     assert (row.state, row.error_class) == (State.CANCELLED, "operator")
     assert row.last_error == "cancelled by an operator: posted by hand"
@@ -75,7 +84,7 @@ def test_cancel_stops_a_delivery_for_good(ledger: SqlLedger) -> None:
 
 
 def test_resolve_records_where_an_unknown_delivery_went(ledger: SqlLedger) -> None:
-    failed(ledger, Unknown("timed out", "ambiguous"))
+    failed(ledger, Unknown("timed out", ErrorClass.AMBIGUOUS))
     row = ledger.resolve(KEY, ref(9), "alice", NOW + MINUTE)
     assert (row.state, row.ref, row.sent_utc, row.last_error) == (
         State.SENT,
@@ -87,7 +96,7 @@ def test_resolve_records_where_an_unknown_delivery_went(ledger: SqlLedger) -> No
 
 
 def test_resolve_not_sent_plans_it_again_keeping_its_attempts(ledger: SqlLedger) -> None:
-    failed(ledger, Unknown("timed out", "ambiguous"))
+    failed(ledger, Unknown("timed out", ErrorClass.AMBIGUOUS))
     row = ledger.resolve(KEY, None, "reconciler", NOW, "not found on the platform")
     assert (row.state, row.attempts) == (State.PLANNED, 1)
     assert ledger.history(KEY)[-1].reason == "not found on the platform"

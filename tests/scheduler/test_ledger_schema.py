@@ -11,7 +11,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, text
 
 from scheduler.ledger import migrate
-from scheduler.ledger.api import OPERATOR_RETRY, Cause, LedgerUnavailable, State
+from scheduler.ledger.api import OPERATOR_RETRY, Cause, ErrorClass, LedgerUnavailable, Retry, State
 from scheduler.ledger.sql import SqlLedger, open_ledger
 from scheduler.ledger.tables import metadata
 from scheduler.repeats import REPEATED
@@ -33,6 +33,26 @@ def test_migrations_create_the_schema_from_empty(ledger_url: str) -> None:
     assert revision == migrate.head()
     assert differences == [], "the migrations and tables.py disagree"
     assert [tuple(r) for r in everything] == [(False,)]
+
+
+STORED_ERROR_CLASSES = {
+    *("retry-later", "rejected", "ambiguous", "duplicate", "error", "crash", "media", "auth"),
+    *("lease", "window", "deadline", "thread", "blackout", "operator", "removed-from-plan"),
+    *("draft", "identity"),
+}
+
+
+def test_error_classes_are_stored_as_they_always_were(ledger: SqlLedger) -> None:
+    """Ledgers written by earlier versions keep reading: the stored words never change."""
+    assert {c.value for c in ErrorClass} == STORED_ERROR_CLASSES
+    ledger.sync([delivery()], NOW)
+    claim = ledger.claim(delivery().channel, "test:1", timedelta(minutes=5), NOW)
+    assert claim is not None
+    ledger.finish(claim, Retry(NOW + timedelta(hours=1), "wait", ErrorClass.RETRY_LATER), NOW)
+    with ledger.engine.connect() as connection:
+        stored = connection.execute(text("SELECT error_class FROM deliveries")).scalar_one()
+    assert stored == "retry-later"
+    assert ledger.find(delivery().key).error_class is ErrorClass.RETRY_LATER
 
 
 def test_opening_again_changes_nothing(ledger_url: str) -> None:

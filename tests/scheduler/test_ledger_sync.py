@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from campaigns.delivery import Delivery, Media
-from scheduler.ledger.api import Failed, Outcome, Sent, State, Unknown
+from scheduler.ledger.api import ErrorClass, Failed, Outcome, Sent, State, Unknown
 from scheduler.ledger.sql import SqlLedger
 from tests.scheduler.ledgerkit import LEASE, NOW, delivery, ref, thread
 
@@ -63,7 +63,7 @@ def test_a_planned_delivery_takes_new_text_and_time(ledger: SqlLedger) -> None:
 
 
 @pytest.mark.parametrize(
-    "outcome", [Sent(ref(1)), None, Unknown("timed out", "ambiguous")], ids=str
+    "outcome", [Sent(ref(1)), None, Unknown("timed out", ErrorClass.AMBIGUOUS)], ids=str
 )
 def test_an_edit_after_sending_is_reported_not_applied(
     ledger: SqlLedger, outcome: Outcome | None
@@ -84,7 +84,7 @@ def test_an_edit_after_sending_is_reported_not_applied(
 def test_a_failed_delivery_takes_the_fix_but_stays_failed(ledger: SqlLedger) -> None:
     original = delivery("a")
     ledger.sync([original], NOW)
-    settle(ledger, original, Failed("too long", "rejected"))
+    settle(ledger, original, Failed("too long", ErrorClass.REJECTED))
     report = ledger.sync([delivery("a", text="shorter")], NOW)
     assert report.updated == [original.key]
     [row] = ledger.rows()

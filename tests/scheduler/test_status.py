@@ -8,7 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from scheduler.config import load_config
-from scheduler.ledger.api import Failed, State
+from scheduler.ledger.api import ErrorClass, Failed, State
 from scheduler.ledger.sql import SqlLedger
 from scheduler.status import RECENT, gather
 from tests.scheduler.ledgerkit import LEASE, NOW, delivery
@@ -27,7 +27,9 @@ def test_gather_says_what_each_delivery_waits_for(ledger: SqlLedger, tmp_path: P
     for minutes in range(len(failing), 0, -1):  # the last to fail is listed first
         at = NOW - timedelta(minutes=minutes)
         claim = ledger.claim("ch-f", "host:9", LEASE, at)
-        assert claim is not None and ledger.finish(claim, Failed("too long", "rejected"), at)
+        assert claim is not None and ledger.finish(
+            claim, Failed("too long", ErrorClass.REJECTED), at
+        )
     ledger.pause("sayno", "legal review", "alice", NOW - HOUR)
 
     report = gather(ledger, config, NOW)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from connectors.base import Figures, PlatformRef
-from scheduler.ledger.api import Failed, Sent
+from scheduler.ledger.api import ErrorClass, Failed, Sent
 from scheduler.ledger.figures import Ended, FigureStore, Read
 from scheduler.ledger.sql import SqlLedger
 from tests.scheduler.ledgerkit import LEASE, NOW, delivery
@@ -62,7 +62,7 @@ def seed(ledger: SqlLedger, campaign: str = "sayno") -> None:
         ledger.finish(claim, Sent(PlatformRef(f"{n}", url)), at)
     claim = ledger.claim("x-main", "test", LEASE, NOW)
     assert claim is not None
-    ledger.finish(claim, Failed("rejected: duplicate", "rejected"), NOW)
+    ledger.finish(claim, Failed("rejected: duplicate", ErrorClass.REJECTED), NOW)
     store = FigureStore(ledger)
     store.discover({channel: timedelta(hours=1) for _, _, channel, _, _ in SENT})
     for suffix, readings in READINGS.items():
