@@ -5,6 +5,7 @@ read in about half a second of CPU time: bench/bench_report.py)."""
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from scheduler.report.model import (
 if TYPE_CHECKING:
     from scheduler.ledger.sql import SqlLedger
 
+log = logging.getLogger("clarion.report")
 
 RANKED = 5
 """How many posts the top and the bottom lists hold."""
@@ -139,6 +141,7 @@ def build_report(
                 snapshots=shots,
             )
         )
+    log.debug("report of %s: %d deliveries, %d snapshots", campaign, len(posts), len(readings))
     sent_posts = [p for p in posts if p.sent_utc is not None]
     zone = ZoneInfo(day_zone)
     answered = [(-n, p.key, p) for p in sent_posts if (n := p.responses) is not None]
