@@ -1,14 +1,34 @@
-"""How fast a plan of 10,000 deliveries loads: in-process and through the command line.
+"""How fast plans of 10,000 deliveries of every shape load: through the command line, against
+PyYAML's C loader on the same file, and in-process.
 
-Targets: `clarion validate` under 1.0 s, `clarion preview --format json` under 1.5 s, `clarion
---help` under 0.3 s. Also times PyYAML's fastest loader (CSafeLoader) on the same file, the floor
-for anything that reads YAML. Prints wall-clock and CPU seconds (CPU time is steadier on a busy
-machine); asserts nothing. Run: python bench/bench_plan.py
+For each plan (the bench's own, `bench/plangen.py`'s `write_plan`, and the five `SHAPES`: many
+languages, many audiences, recurrences, links, hashtags and mentions inside every text, long
+threads), runs as separate processes, the way a user runs them:
+
+- the floor: `python -c "import yaml; yaml.load(open(FILE), Loader=yaml.CSafeLoader)"`, PyYAML's
+  fastest loader on the same file, start-up and import included;
+- `clarion validate FILE` (target: under 1.0 s, and within 8 times the floor);
+- `clarion preview FILE --format json` (target: under 1.5 s, and within 8 times the floor);
+
+and prints the first run, the medians of the others (wall-clock and CPU seconds: CPU time is
+steadier on a busy machine), and each command's CPU time over the floor's. Also times
+`clarion --help` and, for the bench's plan, `load_plan` and `yaml.load` in-process.
+
+The children run as on an installed Clarion: bytecode and compiled patterns are written by the
+first run (PYTHONDONTWRITEBYTECODE is removed from their environment) and read by the others.
+Asserts nothing.
+
+    python bench/bench_plan.py [--runs N] [--profile]
+
+--profile also prints, for each plan, the top of a cProfile of `clarion validate` (the whole
+process: imports, patterns, loading).
 """
 
 from __future__ import annotations
 
+import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -23,20 +43,28 @@ import yaml
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent)]  # the generator, and this checkout's packages
 
-from plangen import CHANNELS, write_plan  # noqa: E402
+from plangen import CHANNELS, SHAPES, write_plan, write_shape  # noqa: E402
 
 from campaigns import KnownChannel, LoadOptions, load_plan  # noqa: E402
 
 CLARION = Path(sys.executable).parent / "clarion"
+FLOOR = "import sys, yaml; yaml.load(open(sys.argv[1], encoding='utf-8'), Loader=yaml.CSafeLoader)"
+ENV = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
+
+Figures = tuple[float, float, float]
+"""First run, median wall-clock and median CPU seconds of the other runs."""
 
 
 def _cpu() -> float:
-    own, children = os.times(), os.times()
-    return own.user + own.system + children.children_user + children.children_system
+    """CPU seconds of this process and its finished children (to the microsecond)."""
+    own, children = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-def timed(runs: int, work: Callable[[], object]) -> tuple[float, float, float]:
-    """(first run, median wall, median CPU) in seconds; the medians leave the first run out."""
+def timed(runs: int, work: Callable[[], object]) -> Figures:
     walls, cpus = [], []
     for _ in range(runs):
         cpu, start = _cpu(), time.perf_counter()
@@ -46,9 +74,9 @@ def timed(runs: int, work: Callable[[], object]) -> tuple[float, float, float]:
     return walls[0], statistics.median(walls[1:]), statistics.median(cpus[1:])
 
 
-def command(*args: str) -> Callable[[], object]:
+def process(*args: str) -> Callable[[], object]:
     def run() -> object:
-        done = subprocess.run([str(CLARION), *args], capture_output=True, text=True)
+        done = subprocess.run(args, capture_output=True, text=True, env=ENV)
         if done.returncode not in (0, 1):
             raise RuntimeError(done.stderr.strip() or f"exit status {done.returncode}")
         return done
@@ -56,42 +84,78 @@ def command(*args: str) -> Callable[[], object]:
     return run
 
 
-def available(name: str) -> bool:
-    done = subprocess.run([str(CLARION), name, "--help"], capture_output=True, text=True)
-    return done.returncode == 0
+def clarion(*args: str) -> Callable[[], object]:
+    return process(str(CLARION), *args)
+
+
+def plans(folder: Path) -> list[tuple[str, Path]]:
+    return [("bench", write_plan(folder)), *((name, write_shape(folder, name)) for name in SHAPES)]
+
+
+def profile(path: Path, top: int = 14) -> str:
+    """The top of a cProfile of `clarion validate path`, by own time."""
+    done = subprocess.run(
+        [sys.executable, "-m", "cProfile", "-s", "tottime", str(CLARION), "validate", str(path)],
+        capture_output=True,
+        text=True,
+        env=ENV,
+    )
+    lines = done.stdout.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.strip().startswith("ncalls"))
+    return "\n".join(lines[start - 3 : start + top + 1])
 
 
 def main() -> None:
-    channels = {name: KnownChannel(name, name.split("-")[0]) for name in CHANNELS}
-    options = LoadOptions(channels, strict_channels=False, now=datetime(2026, 12, 1, tzinfo=UTC))
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=5, help="runs of each command (default 5)")
+    parser.add_argument("--profile", action="store_true", help="also profile clarion validate")
+    options = parser.parse_args()
+    runs = max(options.runs, 2)
     rows: list[tuple[str, ...]] = []
 
-    def row(label: str, figures: tuple[float, float, float], note: str = "") -> None:
-        rows.append((label, *(f"{f:.3f}" for f in figures), note))
+    def row(plan: str, label: str, figures: Figures, note: str = "") -> None:
+        rows.append((plan, label, *(f"{f:.3f}" for f in figures), note))
 
-    with tempfile.TemporaryDirectory() as folder:
-        path = write_plan(Path(folder))
-        plan = load_plan([path], options)
-        posts = len(plan.campaigns[0].definition.posts)
-        print(
-            f"plan: {len(plan.deliveries):,} deliveries from {posts} posts, "
-            f"{path.stat().st_size / 1000:.0f} kB of YAML, {len(plan.problems)} warnings"
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        shapes = plans(folder)
+        known = {name: KnownChannel(name, name.split("-")[0]) for name in CHANNELS}
+        load_options = LoadOptions(
+            known, strict_channels=False, now=datetime(2026, 12, 1, tzinfo=UTC)
         )
-        text = path.read_text(encoding="utf-8")
-        floor = timed(7, lambda: yaml.load(text, Loader=yaml.CSafeLoader))
-        row("yaml.load, CSafeLoader (in-process)", floor)
-        loaded = timed(7, lambda: load_plan([path], options))
-        row("load_plan (in-process)", loaded, f"{loaded[2] / floor[2]:.0f}x yaml.load")
-        for label, args, target in (
-            ("clarion validate FILE", ("validate", str(path)), 1.0),
-            ("clarion preview FILE --format json", ("preview", str(path), "--format", "json"), 1.5),
-        ):
-            if available(args[0]):
-                row(label, timed(5, command(*args)), f"target < {target} s")
-            else:
-                rows.append((label, "-", "-", "-", f"skipped: no `clarion {args[0]}` yet"))
-    row("clarion --help", timed(7, command("--help")), "target < 0.3 s")
-    header = ("what", "first s", "median s", "median CPU s", "note")
+        for name, path in shapes:
+            loaded = load_plan([path], load_options)
+            print(
+                f"{name}: {len(loaded.deliveries):,} deliveries, "
+                f"{path.stat().st_size / 1000:.0f} kB of YAML, {len(loaded.problems)} problems"
+            )
+        bench = shapes[0][1]
+        text = bench.read_text(encoding="utf-8")
+        parsed = timed(7, lambda: yaml.load(text, Loader=yaml.CSafeLoader))
+        row("bench", "yaml.load, CSafeLoader (in-process)", parsed)
+        loaded_figures = timed(7, lambda: load_plan([bench], load_options))
+        row(
+            "bench",
+            "load_plan (in-process)",
+            loaded_figures,
+            f"{loaded_figures[2] / parsed[2]:.0f}x yaml.load",
+        )
+        for name, path in shapes:
+            floor = timed(runs, process(sys.executable, "-c", FLOOR, str(path)))
+            row(name, "C loader process (floor)", floor)
+            for label, args, target in (
+                ("clarion validate", ("validate", str(path)), 1.0),
+                ("clarion preview --format json", ("preview", str(path), "--format", "json"), 1.5),
+            ):
+                figures = timed(runs, clarion(*args))
+                ratio = figures[2] / floor[2]
+                row(name, label, figures, f"{ratio:.1f}x floor (target < {target} s, < 8x)")
+        if options.profile:
+            for name, path in shapes:
+                print(f"\n--- cProfile of clarion validate, {name} plan\n{profile(path)}")
+    row("-", "clarion --help", timed(7, clarion("--help")), "target < 0.3 s")
+    print()
+    header = ("plan", "what", "first s", "median s", "median CPU s", "note")
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     for line in [header, *rows]:
         print("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=True)))

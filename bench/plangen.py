@@ -130,3 +130,152 @@ def write_plan(folder: Path, singles: int = 220, threads: int = 5, weekly: int =
     path = folder / "bench.yaml"
     path.write_text(yaml.safe_dump(plan, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path
+
+
+MANY_LANGUAGES = [
+    *LANGUAGES,
+    *[
+        "sv",
+        "da",
+        "nb",
+        "pt",
+        "cs",
+        "sk",
+        "hu",
+        "ro",
+        "bg",
+        "el",
+        "hr",
+        "sl",
+        "et",
+        "lv",
+        "lt",
+        "ga",
+        "mt",
+        "tr",
+        "uk",
+        "ru",
+    ],
+    *["ar", "he", "fa", "hi", "bn", "ja", "ko", "zh", "th", "vi", "id", "ms"],
+]
+
+
+def _campaign(name: str, languages: list[str], posts: list[dict[str, object]]) -> dict[str, object]:
+    return {
+        "campaign": name,
+        "title": f"Benchmark campaign: {name}",
+        "timezone": "Europe/Brussels",
+        "anchors": {"sid": "2027-02-09"},
+        "channels": CHANNELS,
+        "languages": languages,
+        "min_gap": "0s",
+        "defaults": {
+            "hashtags": ["#SayNo"],
+            "link": {
+                "url": "https://example.org/sayno",
+                "utm": {"source": "{platform}", "medium": "social", "campaign": "{campaign}"},
+            },
+            "not_after": "2h",
+        },
+        "posts": posts,
+    }
+
+
+def _inline(rng: random.Random) -> str:
+    """A text with its link, hashtags and a mention inside, as partners write them."""
+    return f"{_sentence(rng, 6, 9)} Read {{link}} #SayNo #Help{rng.randint(1, 9)} @clarion."
+
+
+def shape(name: str, rng: random.Random) -> dict[str, object]:
+    """Campaigns of about 10,000 deliveries on the five channels, each of another shape than
+    `write_plan`'s, where the time goes elsewhere."""
+    if name == "languages":  # 40 languages x 50 posts, a link inside every text
+        return _campaign(
+            name,
+            MANY_LANGUAGES,
+            [
+                {
+                    "id": f"post-{i:02d}",
+                    "at": f"sid + {i // 5}d {8 + (i % 5) * 2:02d}:00",
+                    "text": {lang: f"{_sentence(rng, 8, 14)} {{link}}" for lang in MANY_LANGUAGES},
+                }
+                for i in range(50)
+            ],
+        )
+    if name == "audiences":  # 100 audiences in 10 languages and many zones x 20 posts
+        zones = ["Europe/Dublin", "Europe/Paris", "America/New_York", "Asia/Tokyo", "Africa/Lagos"]
+        ten = [*LANGUAGES[:5], "sv", "da", "pt", "cs", "hu"]
+        plan = _campaign(
+            name,
+            ten,
+            [
+                {
+                    "id": f"post-{i:02d}",
+                    "at": f"sid + {i // 4}d {8 + (i % 4) * 3:02d}:00",
+                    "text": {lang: _text(rng) for lang in ten},
+                }
+                for i in range(20)
+            ],
+        )
+        languages = plan["languages"]
+        assert isinstance(languages, list)
+        plan["audiences"] = [
+            {"name": f"a{i:03d}", "language": languages[i % 10], "timezone": zones[i % 5]}
+            for i in range(100)
+        ]
+        return plan
+    if name == "recurrences":  # 10 daily posts for 200 days
+        return _campaign(
+            name,
+            ["en"],
+            [
+                {
+                    "id": f"daily-{i}",
+                    "every": {
+                        "interval": "1d",
+                        "from": f"sid - 100d {8 + i:02d}:00",
+                        "until": "sid + 99d",
+                    },
+                    "text": {"en": _text(rng)},
+                }
+                for i in range(10)
+            ],
+        )
+    if name == "inline":  # links, hashtags and mentions inside every text
+        return _campaign(
+            name,
+            LANGUAGES,
+            [
+                {
+                    "id": f"post-{i:03d}",
+                    "at": f"sid + {i // 10}d {8 + (i % 10):02d}:00",
+                    "text": {lang: _inline(rng) for lang in LANGUAGES},
+                }
+                for i in range(250)
+            ],
+        )
+    if name == "threads":  # 25 threads of 20 parts in 4 languages
+        return _campaign(
+            name,
+            LANGUAGES[:4],
+            [
+                {
+                    "id": f"thread-{i:02d}",
+                    "at": f"sid + {i // 5}d {8 + (i % 5) * 2:02d}:00",
+                    "link": "none",
+                    "thread": [{lang: _text(rng) for lang in LANGUAGES[:4]} for _ in range(20)],
+                }
+                for i in range(25)
+            ],
+        )
+    raise ValueError(f"no plan shape {name!r}")
+
+
+SHAPES = ("languages", "audiences", "recurrences", "inline", "threads")
+
+
+def write_shape(folder: Path, name: str) -> Path:
+    path = folder / f"{name}.yaml"
+    plan = shape(name, random.Random(2027))
+    path.write_text(yaml.safe_dump(plan, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path

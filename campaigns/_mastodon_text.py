@@ -27,6 +27,7 @@ from typing import NamedTuple
 import regex
 
 from campaigns import _twitter_text_data as _data
+from campaigns.patterncache import compile_cached
 
 URL_LENGTH = 23  # StatusLengthValidator::URL_PLACEHOLDER_CHARS
 MAX_URL_LENGTH = 4096
@@ -138,7 +139,7 @@ def _patterns() -> _Patterns:
     mention = f"(?<![=/{_WORD}])@(({username})(?:@[{_WORD}.\\-]+[{_WORD}]+)?)"
     tld_start = {w[0] for w in (*_data.TLDS_GENERIC, *_data.TLDS_COUNTRY)} | {"x"}
     return _Patterns(
-        re.compile(_url_pattern(), re.IGNORECASE),
+        compile_cached("mastodon-url", _url_pattern(), re.IGNORECASE),
         re.compile("\\.(?=[" + re.escape("".join(sorted(tld_start))) + "])", re.IGNORECASE),
         re.compile(_NOT_DOMAIN_RUN),
         re.compile("https?://t\\.co/([a-z0-9]+)", re.IGNORECASE),

@@ -8,9 +8,10 @@ the npm packages by tests/peers/oracles/gen_twitter_text_data.py) are run on tha
 lengths, negated classes and the weighting loop then behave exactly as in JavaScript.
 
 Speed: the patterns are large (tens of kB, mostly top-level-domain lists), so they are compiled
-on first use, not at import (about 0.1 s once per process). Scans are narrowed to the places a
-match can start (a '.' before a top-level domain for URLs, a '#' for hashtags, an emoji-capable
-unit for emoji); what is then matched is the same as a full scan.
+on first use, not at import, and kept compiled between processes (campaigns.patterncache).
+Scans are narrowed to the places a match can start (a '.' before a top-level domain for URLs, a
+'#' for hashtags, an emoji-capable unit for emoji); what is then matched is the same as a full
+scan. Hashtags are checked against URLs only when a URL could hold one.
 
 Copyright of the ported logic: Twitter, Inc. (Apache License 2.0) and Twitter Inc.
 (twemoji-parser, MIT).
@@ -25,6 +26,7 @@ from functools import cache, lru_cache
 from typing import NamedTuple
 
 from campaigns import _twitter_text_data as _data
+from campaigns.patterncache import compile_cached
 
 try:  # the Unicode version of the normaliser should match V8's (twitter-text runs text.normalize())
     from unicodedata2 import normalize as _normalize  # type: ignore[import-not-found,unused-ignore]
@@ -101,7 +103,6 @@ def units_to_text(units: str) -> str:
 
 class _UrlPatterns(NamedTuple):
     extract_url: re.Pattern[str]
-    valid_ascii_domain: re.Pattern[str]
     valid_tco_url: re.Pattern[str]
     candidate_dot: re.Pattern[str]
     not_domain_run: re.Pattern[str]
@@ -110,12 +111,17 @@ class _UrlPatterns(NamedTuple):
 @cache
 def _url_patterns() -> _UrlPatterns:
     return _UrlPatterns(
-        re.compile(_data.EXTRACT_URL),
-        re.compile(_data.VALID_ASCII_DOMAIN),
+        compile_cached("x-url", _data.EXTRACT_URL),
         re.compile(_data.VALID_TCO_URL),
         re.compile(r"\.(?=" + _data.TLD_START + ")"),
         re.compile(_data.NOT_DOMAIN_RUN),
     )
+
+
+@cache
+def _valid_ascii_domain() -> re.Pattern[str]:
+    """Needed only for URLs without a protocol and for punycode domains."""
+    return compile_cached("x-ascii-domain", _data.VALID_ASCII_DOMAIN)
 
 
 class _EmojiPatterns(NamedTuple):
@@ -125,7 +131,7 @@ class _EmojiPatterns(NamedTuple):
 
 @cache
 def _emoji_patterns() -> _EmojiPatterns:
-    return _EmojiPatterns(re.compile(_data.TWEMOJI), re.compile(_data.EMOJI_START))
+    return _EmojiPatterns(compile_cached("x-emoji", _data.TWEMOJI), re.compile(_data.EMOJI_START))
 
 
 class _HashtagPatterns(NamedTuple):
@@ -135,12 +141,15 @@ class _HashtagPatterns(NamedTuple):
 
 @cache
 def _hashtag_patterns() -> _HashtagPatterns:
-    return _HashtagPatterns(re.compile(_data.VALID_HASHTAG), re.compile(_data.END_HASHTAG_MATCH))
+    return _HashtagPatterns(
+        compile_cached("x-hashtag", _data.VALID_HASHTAG), re.compile(_data.END_HASHTAG_MATCH)
+    )
 
 
 def compile_all() -> None:
     """Compile every pattern now rather than on first use."""
     _url_patterns()
+    _valid_ascii_domain()
     _emoji_patterns()
     _hashtag_patterns()
 
@@ -164,18 +173,13 @@ def _punycode_label_length(label: str) -> int:
     return total
 
 
+# Campaign texts repeat their domains: the facts about each are cached.
+
+
 @lru_cache(maxsize=4096)
-def _domain_facts(domain: str) -> tuple[bool, tuple[tuple[int, int], ...]]:
-    """For a matched domain: is twitter-text's idna.toAscii(domain) truthy, and the spans
-    at which it locates the ASCII-only domains inside (see _take_url). Campaign texts repeat
-    their domains, so this is cached."""
-    p = _url_patterns()
-    return _idna_ok(domain, p.valid_ascii_domain), _ascii_domains(domain, p.valid_ascii_domain)
-
-
-def _idna_ok(domain: str, valid_ascii_domain: re.Pattern[str]) -> bool:
+def _idna_ok(domain: str) -> bool:
     """twitter-text's idna.toAscii(domain) is truthy (it returns the domain unchanged)."""
-    if domain.startswith("xn--") and not valid_ascii_domain.search(domain):
+    if domain.startswith("xn--") and not _valid_ascii_domain().search(domain):
         return False
     for label in domain.split("."):
         n = _punycode_label_length(label)
@@ -184,10 +188,13 @@ def _idna_ok(domain: str, valid_ascii_domain: re.Pattern[str]) -> bool:
     return bool(domain)
 
 
-def _ascii_domains(domain: str, valid_ascii_domain: re.Pattern[str]) -> tuple[tuple[int, int], ...]:
+@lru_cache(maxsize=4096)
+def _ascii_domains(domain: str) -> tuple[tuple[int, int], ...]:
+    """The spans at which twitter-text locates the ASCII-only domains inside a matched domain
+    (see _take_url)."""
     spans = []
     ascii_end = 0
-    for am in valid_ascii_domain.finditer(domain):
+    for am in _valid_ascii_domain().finditer(domain):
         # twitter-text locates each match with domain.indexOf(match, previousEnd), which
         # finds an earlier copy of the same text when there is one: so do we.
         ascii_start = domain.find(am.group(), ascii_end)
@@ -249,12 +256,12 @@ def _take_url(m: re.Match[str], p: _UrlPatterns, out: list[tuple[int, int, int]]
     path = m.group(7)
     end = m.end()
     start = end - len(url)
-    idna_ok, ascii_domains = _domain_facts(domain)
-    if len(protocol or "https://") + len(url) > MAX_URL_LENGTH or not idna_ok:
+    if len(protocol or "https://") + len(url) > MAX_URL_LENGTH or not _idna_ok(domain):
         return
     if not protocol:
         if before and before[-1] in _URL_PRECEDING_INVALID:
             return
+        ascii_domains = _ascii_domains(domain)
         if not ascii_domains:
             return
         spans = [[start + a, start + b, b - a] for a, b in ascii_domains]
@@ -376,6 +383,26 @@ def parse_tweet(text: str) -> TweetLength:
 # ---------------------------------------------------------------------------------------------
 # Hashtags: extractHashtags(text) (checkUrlOverlap: true)
 
+# A URL's span never holds an ASCII space or line break (its domain excludes them and its path
+# and query allow only listed printable characters) and always holds a '.' (before its TLD).
+_BREAKS = frozenset("\t\n\x0b\x0c\r ")
+_WORD = re.compile(r"[^\t-\r ]*")
+
+
+def _may_be_in_url(units: str, tags: list[tuple[int, int, str]]) -> bool:
+    """Whether a URL could hold the start of one of the hashtags, and so remove it. When each
+    starts a word (after a space, a line break or nothing) that holds no '.', none can: the
+    URLs need not be extracted."""
+    if "." not in units:
+        return False
+    for start, _, _ in tags:
+        if start and units[start - 1] not in _BREAKS:
+            return True
+        word = _WORD.match(units, start)
+        if word is None or "." in word.group():
+            return True
+    return False
+
 
 def extract_hashtags(text: str) -> list[str]:
     """twitter-text's extractHashtags(text): the hashtags, without '#', as written."""
@@ -406,7 +433,7 @@ def extract_hashtags(text: str) -> list[str]:
             break
     if not tags:
         return []
-    urls = extract_url_spans(units)
+    urls = extract_url_spans(units) if _may_be_in_url(units, tags) else []
     if urls:
         # removeOverlappingEntities on tags + urls: a stable sort by start, then drop any
         # entity that starts before the previous kept one ends.

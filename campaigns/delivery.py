@@ -75,7 +75,7 @@ class Delivery:
     @property
     def source_file(self) -> str:
         """The campaign file the post was read from."""
-        return Location.parse(self.source).file
+        return Location.file_of(self.source)
 
     @property
     def due_local(self) -> datetime:

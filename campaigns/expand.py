@@ -13,11 +13,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TypeVar
+from typing import Generic, TypeVar
 from urllib.parse import quote
 
 from campaigns.channels import KnownChannel
-from campaigns.checks.media import IMAGE_TYPES, VIDEO_TYPES, MediaUse, check_media, image_size
+from campaigns.checks.media import MediaFile, MediaUse, check_media, read_media_file
 from campaigns.checks.text import Part, check_part
 from campaigns.delivery import Delivery, DeliveryKey, Media, hash_content
 from campaigns.length import measure
@@ -43,6 +43,8 @@ _LINK_TYPO = re.compile(r"\{\s*link\s*\}", re.IGNORECASE)
 
 @dataclass(frozen=True, slots=True)
 class Rendered:
+    """One part of a post as it goes out on one channel, in one language."""
+
     thread: bool
     text: str
     link: str | None
@@ -59,11 +61,9 @@ class Expansion:
     """Where each post's time is written, by post id (for timeline problems)."""
     slots: list[Slot]
     """Approved deliveries by channel, grouped for the min_gap check."""
-    media_files: dict[Path, tuple[Path, str | None, int | None, tuple[int, int] | None]] = field(
-        default_factory=dict
-    )
-    """Resolved path, type, size (None: unreadable) and image dimensions of each media file."""
-    links: dict[int, tuple[str, Tracking]] = field(default_factory=dict)
+    media_files: dict[Path, MediaFile] = field(default_factory=dict)
+    """Each media file the campaign names, read once."""
+    links: dict[int, _LinkParts] = field(default_factory=dict)
     """Address and UTM templates of each link value of the file, by identity."""
 
 
@@ -118,9 +118,8 @@ class _PostExpander:
             [post.link, definition.defaults.link, *(o.link for o in post.overrides.values())]
         )
         """Whether the post reads differently per audience, not only per language."""
-        self.threads: dict[tuple[str, PathKey], tuple[int, list[str]]] = {}
-        """Threads a channel cannot post as threads: their size and languages, by channel and
-        place."""
+        self.threads: dict[tuple[str, PathKey], _Unthreaded] = {}
+        """Threads a channel cannot post as threads, by channel and place."""
 
     def run(self) -> None:
         scope, post = self.scope, self.post
@@ -316,6 +315,59 @@ class _PostExpander:
 
     # --- content -------------------------------------------------------------------------
 
+    def _render(self, spec: KnownChannel, variant: Variant) -> list[Rendered]:
+        """The post's parts as they go out on this channel for this variant, checked."""
+        content = self._content(spec, variant)
+        tags = self._hashtags(spec, variant)
+        link = self._link(spec, variant)
+        media = self._attached_media(spec, variant)
+        if len(content.parts) > 1 and spec.rules.thread_style != "replies":
+            self._not_threaded(spec, variant.language, content)
+        return [
+            self._render_part(spec, variant.language, content, number, tags, link, media)
+            for number in range(len(content.parts))
+        ]
+
+    def _render_part(
+        self,
+        spec: KnownChannel,
+        language: str | None,
+        content: _Content,
+        number: int,
+        tags: list[str],
+        link: _Link,
+        media: tuple[Media, ...],
+    ) -> Rendered:
+        """One part: hashtags and link added, measured; the link and media go with the first."""
+        part = content.parts[number]
+        first = number == 0
+        self._check_placeholder(spec, language, part, link)
+        composed = compose(part.body, tags, link.url, first=first)
+        length = measure(
+            composed.text,
+            spec.rules,
+            limit=spec.limit,
+            with_media=first and bool(media),
+            spoiler=spec.content_warning,
+        )
+        if not length.valid:
+            added = (*composed.added_hashtags, *(["the link"] if composed.link_appended else []))
+            shown = number + 1 if content.thread else None
+            check_part(
+                self.scope, spec, language, Part(part.where, added, length), shown, self.severity
+            )
+        part_media = media if first else ()
+        part_link = link.url if first else None
+        return Rendered(
+            content.thread,
+            composed.text,
+            part_link,
+            part_media,
+            length.length,
+            length.limit,
+            hash_content(composed.text, part_media, part_link, language),
+        )
+
     def _sources(self, spec: KnownChannel, variant: Variant) -> list[str]:
         """The overrides that apply, strongest first: the audience's, the channel's, then the
         platform's."""
@@ -348,7 +400,7 @@ class _PostExpander:
         name: str,
         get: Callable[[Override], T | None],
         own: T | None,
-    ) -> tuple[T, PathKey] | None:
+    ) -> _Setting[T] | None:
         """The first of the overrides and the post that sets `name` (an override given per
         language sets it only for the languages it names)."""
         for key in self._sources(spec, variant):
@@ -356,84 +408,63 @@ class _PostExpander:
             if isinstance(value, dict) and (variant.language or "") not in value:
                 continue
             if value is not None:
-                return value, (*self.path, "overrides", key, name)
-        return (own, (*self.path, name)) if own is not None else None
+                return _Setting(value, (*self.path, "overrides", key, name))
+        return _Setting(own, (*self.path, name)) if own is not None else None
 
-    def _render(self, spec: KnownChannel, variant: Variant) -> list[Rendered]:
-        scope, post = self.scope, self.post
+    def _hashtags(self, spec: KnownChannel, variant: Variant) -> list[str]:
+        """The campaign's hashtags, then the post's (or its override's)."""
+        own = self._first(spec, variant, "hashtags", lambda o: o.hashtags, self.post.hashtags)
+        if own is not None and not own.value and "overrides" in own.where:
+            return []  # `hashtags: []` in an override: none at all there
+        return [*self.scope.definition.defaults.hashtags, *(own.value if own else [])]
+
+    def _attached_media(self, spec: KnownChannel, variant: Variant) -> tuple[Media, ...]:
+        """The media of the post (or its override, or the campaign's defaults), checked against
+        what the platform takes."""
         language = variant.language
-        defaults = scope.definition.defaults
-        content = self._content(spec, variant)
-        parts = content.parts
-        own_tags = self._first(spec, variant, "hashtags", lambda o: o.hashtags, post.hashtags)
-        tags = [*defaults.hashtags, *(own_tags[0] if own_tags else [])]
-        if own_tags is not None and not own_tags[0] and "overrides" in own_tags[1]:
-            tags = []  # `hashtags: []` in an override: none at all there
-        link, removed_at = self._link(spec, variant)
-        media_field = self._first(spec, variant, "media", lambda o: o.media, post.media)
-        if media_field is None and defaults.media is not None:
-            media_field = (defaults.media, ("defaults", "media"))
-        uses: list[MediaUse] = []
-        if media_field is not None:
-            value, media_path = media_field
-            items: Sequence[MediaItem] = value if isinstance(value, list) else []
-            if isinstance(value, dict):
-                media_path = (*media_path, language or "")
-                items = value.get(language or "", [])
-            uses = [self._media(item, (*media_path, i), language) for i, item in enumerate(items)]
-            check_media(scope, spec, language, uses, media_path, self.severity)
-        media = tuple(
-            Media(u.item.file, str(u.path), u.alt or "", u.mime or "application/octet-stream")
+        found = self._first(spec, variant, "media", lambda o: o.media, self.post.media)
+        defaults = self.scope.definition.defaults.media
+        if found is None and defaults is not None:
+            found = _Setting(defaults, ("defaults", "media"))
+        if found is None:
+            return ()
+        value, where = found.value, found.where
+        items: Sequence[MediaItem] = value if isinstance(value, list) else []
+        if isinstance(value, dict):
+            where = (*where, language or "")
+            items = value.get(language or "", [])
+        uses = [self._media(item, (*where, i), language) for i, item in enumerate(items)]
+        check_media(self.scope, spec, language, uses, where, self.severity)
+        return tuple(
+            Media(
+                u.item.file,
+                str(u.file.path),
+                u.alt or "",
+                u.file.mime or "application/octet-stream",
+            )
             for u in uses
         )
-        if len(parts) > 1 and spec.rules.thread_style != "replies":
-            _, found = self.threads.setdefault((spec.name, content.where), (len(parts), []))
-            if language and language not in found:
-                found.append(language)
-        rendered = []
-        for number, (body, where) in enumerate(parts):
-            first = number == 0
-            for typo in {t for t in _LINK_TYPO.findall(body) if t != LINK_PLACEHOLDER}:
-                scope.problems.warning(
-                    scope.at(*where),
-                    f"'{typo}' in the text of post '{post.id}' is not the link placeholder; "
-                    "it goes out as written",
-                    f"write {LINK_PLACEHOLDER}, in lowercase and without spaces, to put the link "
-                    "there",
-                )
-            if LINK_PLACEHOLDER in body and link is None:
-                self._no_link(spec, language, where, removed_at)
-            composed = compose(body, tags, link, first=first)
-            length = measure(
-                composed.text,
-                spec.rules,
-                limit=spec.limit,
-                with_media=first and bool(media),
-                spoiler=spec.content_warning,
+
+    def _not_threaded(self, spec: KnownChannel, language: str | None, content: _Content) -> None:
+        """Remember a thread this channel cannot post as one, for `_no_threads`."""
+        found = self.threads.setdefault((spec.name, content.where), _Unthreaded(len(content.parts)))
+        if language and language not in found.languages:
+            found.languages.append(language)
+
+    def _check_placeholder(
+        self, spec: KnownChannel, language: str | None, part: _Text, link: _Link
+    ) -> None:
+        """Warn about a mistyped {link}; an error for {link} in a post without a link."""
+        scope = self.scope
+        for typo in {t for t in _LINK_TYPO.findall(part.body) if t != LINK_PLACEHOLDER}:
+            scope.problems.warning(
+                scope.at(*part.where),
+                f"'{typo}' in the text of post '{self.post.id}' is not the link placeholder; "
+                "it goes out as written",
+                f"write {LINK_PLACEHOLDER}, in lowercase and without spaces, to put the link there",
             )
-            if not length.valid:
-                added = (
-                    *composed.added_hashtags,
-                    *(["the link"] if composed.link_appended else []),
-                )
-                number_ = number + 1 if content.thread else None
-                check_part(
-                    scope, spec, language, Part(where, added, length), number_, self.severity
-                )
-            part_media = media if first else ()
-            part_link = link if first else None
-            rendered.append(
-                Rendered(
-                    content.thread,
-                    composed.text,
-                    part_link,
-                    part_media,
-                    length.length,
-                    length.limit,
-                    hash_content(composed.text, part_media, part_link, language),
-                )
-            )
-        return rendered
+        if LINK_PLACEHOLDER in part.body and link.url is None:
+            self._no_link(spec, language, part.where, link.removed_at)
 
     def _no_link(
         self, spec: KnownChannel, language: str | None, where: PathKey, removed_at: PathKey | None
@@ -462,8 +493,9 @@ class _PostExpander:
         """One warning per thread that a platform posts as comments or separate messages,
         naming the languages it concerns."""
         scope = self.scope
-        for (channel, where), (size, languages) in self.threads.items():
+        for (channel, where), thread in self.threads.items():
             spec = scope.channels[channel]
+            size, languages = thread.size, thread.languages
             later = "part 2 goes" if size == 2 else f"parts 2 to {size} go"
             went = (
                 f"{later} out as {'a comment' if size == 2 else 'comments'} on the first post"
@@ -478,24 +510,23 @@ class _PostExpander:
                 + (f", with {words(languages)}" if languages else ""),
             )
 
-    def _link(self, spec: KnownChannel, variant: Variant) -> tuple[str | None, PathKey | None]:
-        """The link, filled in for this delivery; or None and where 'link: none' removed it."""
+    def _link(self, spec: KnownChannel, variant: Variant) -> _Link:
+        """The link, filled in for this delivery; or none, and where 'link: none' removed it."""
         language = variant.language
-        found: tuple[Link, PathKey] | None = self._first(
+        found: _Setting[Link] | None = self._first(
             spec, variant, "link", lambda o: o.link, self.post.link
         )
         defaults = self.scope.definition.defaults.link
-        value, where = found if found else (defaults, ("defaults", "link"))
+        value, where = (found.value, found.where) if found else (defaults, ("defaults", "link"))
         if isinstance(value, dict):
             value, where = value.get(language or ""), (*where, language or "")
         if isinstance(defaults, dict):
             defaults = defaults.get(language or "")
         if value is None or value == "none":
-            return None, (where if value == "none" else None)
+            return _Link(None, where if value == "none" else None)
         parts = self.result.links.get(id(value))
         if parts is None:
-            parts = self.result.links[id(value)] = _link_parts(value, defaults)
-        url, tracking = parts
+            parts = self.result.links[id(value)] = _LinkParts.of(value, defaults)
         values = {
             "campaign": self.scope.definition.campaign,
             "post": self.post.id,
@@ -504,37 +535,70 @@ class _PostExpander:
             "language": language or "",
             "audience": variant.audience or "",
         }
+        url = parts.url
         if "{" in url:
             url = fill(url, {name: quote(v, safe="") for name, v in values.items()})
-        return tracking.url(url, values), None
+        return _Link(parts.tracking.url(url, values))
 
     def _media(self, item: MediaItem, where: PathKey, language: str | None) -> MediaUse:
         path = self.scope.base / item.file
-        if path not in self.result.media_files:
-            suffix = path.suffix.lower()
-            mime = IMAGE_TYPES.get(suffix) or VIDEO_TYPES.get(suffix)
-            try:
-                path = path.resolve()
-                size: int | None = path.stat().st_size if path.is_file() else None
-            except (OSError, ValueError):  # unreadable, or a name no file system accepts
-                size = None
-            dimensions = image_size(path) if size and mime and mime.startswith("image/") else None
-            self.result.media_files[self.scope.base / item.file] = (path, mime, size, dimensions)
-        path, mime, size, dimensions = self.result.media_files[self.scope.base / item.file]
+        file = self.result.media_files.get(path)
+        if file is None:
+            file = self.result.media_files[path] = read_media_file(path)
         alt = _pick(item.alt, language) if item.alt is not None else None
-        return MediaUse(item, where, alt, path, mime, size, dimensions)
+        return MediaUse(item, where, alt, file)
 
 
-def _link_parts(value: str | LinkSpec, defaults: OneLink | None) -> tuple[str, Tracking]:
-    """The address and UTM templates of a link: its own, over the campaign's default ones."""
-    utm: dict[str, str | None] = {}
-    if isinstance(defaults, LinkSpec) and defaults.utm is not None:
-        utm.update(defaults.utm.model_dump())
-    if isinstance(value, str):
-        return value, Tracking.of(utm)
-    if value.utm is not None:
-        utm.update(value.utm.model_dump(exclude_unset=True))
-    return value.url, Tracking.of(utm)
+@dataclass(frozen=True, slots=True)
+class _LinkParts:
+    """The address and UTM templates of a link value, before they are filled in."""
+
+    url: str
+    tracking: Tracking
+
+    @classmethod
+    def of(cls, value: str | LinkSpec, defaults: OneLink | None) -> _LinkParts:
+        """The link's own, over the campaign's default UTM templates."""
+        utm: dict[str, str | None] = {}
+        if isinstance(defaults, LinkSpec) and defaults.utm is not None:
+            utm.update(defaults.utm.model_dump())
+        if isinstance(value, str):
+            return cls(value, Tracking.of(utm))
+        if value.utm is not None:
+            utm.update(value.utm.model_dump(exclude_unset=True))
+        return cls(value.url, Tracking.of(utm))
+
+
+@dataclass(frozen=True, slots=True)
+class _Link:
+    """A delivery's link, filled in; or none, and where 'link: none' removed it."""
+
+    url: str | None
+    removed_at: PathKey | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Setting(Generic[T]):
+    """A value of the post or of one of its overrides, and where it is written."""
+
+    value: T
+    where: PathKey
+
+
+@dataclass(slots=True)
+class _Unthreaded:
+    """A thread that a channel posts as comments or separate messages."""
+
+    size: int
+    languages: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class _Text:
+    """One part of a post's text in one language, and where it is written."""
+
+    body: str
+    where: PathKey
 
 
 def _mentions_audience(links: Sequence[Link | None]) -> bool:
@@ -594,10 +658,12 @@ def _pick(value: Localized, language: str | None) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class _Content:
-    parts: list[tuple[str, PathKey]]
-    """Each part's text, with where it is written."""
+    """What a delivery posts: its text, or the parts of its thread."""
+
+    parts: list[_Text]
     thread: bool
     where: PathKey
+    """Where the text or thread is written: the post's own, or an override's."""
 
     @classmethod
     def of(
@@ -607,7 +673,7 @@ class _Content:
         for i, part in enumerate(parts):
             where = (*path, i) if thread else path
             if isinstance(part, str):
-                found.append((part, where))
+                found.append(_Text(part, where))
             else:
-                found.append((part.get(language or "", ""), (*where, language or "")))
+                found.append(_Text(part.get(language or "", ""), (*where, language or "")))
         return cls(found, thread, path)

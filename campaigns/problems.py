@@ -26,6 +26,12 @@ class Location:
         file, line, col = text.rsplit(":", 2)
         return cls(file, int(line), int(col))
 
+    @staticmethod
+    def file_of(text: str) -> str:
+        """The file of a location `str()` wrote, the rest left unread (sync asks it of every
+        delivery: ten times cheaper than `parse`)."""
+        return text.rsplit(":", 2)[0]
+
 
 @dataclass(frozen=True, slots=True)
 class Problem:

@@ -18,6 +18,7 @@ from campaigns.length import hashtags as find_hashtags
 
 LINK_PLACEHOLDER = "{link}"
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,9 +36,10 @@ def compose(body: str, tags: Sequence[str], link: str | None, *, first: bool) ->
         link = None
     if not first:
         return Composed(text, (), False)
-    present = set(_present(text))
+    bares = _bares(tuple(tags))
+    present = set(_present(text)) if _may_hold(text, bares) else set()
     missing: list[str] = []
-    for tag, bare in zip(tags, _bares(tuple(tags)), strict=True):
+    for tag, bare in zip(tags, bares, strict=True):
         if bare not in present:
             present.add(bare)
             missing.append(tag)
@@ -47,6 +49,22 @@ def compose(body: str, tags: Sequence[str], link: str | None, *, first: bool) ->
     if appendix:
         text = f"{text}\n\n" + "\n".join(appendix) if text else "\n".join(appendix)
     return Composed(text, tuple(missing), bool(link))
+
+
+def _may_hold(text: str, bares: tuple[str, ...]) -> bool:
+    """Whether `text` may hold one of the hashtags `bares`: only if one is spelled in it,
+    ignoring case.
+
+    A hashtag found in a text is a part of it, and case folding maps each character on its own,
+    so the folded tag is a part of the folded text. (A surrogate pair written as two code points
+    is read as one character when hashtags are extracted: such texts are always extracted.)
+    """
+    if not bares:
+        return False
+    if not text.isascii() and _SURROGATE.search(text):
+        return True
+    folded = text.casefold()
+    return any(bare in folded for bare in bares)
 
 
 @lru_cache(maxsize=4096)

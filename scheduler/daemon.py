@@ -29,11 +29,12 @@ from typing import TYPE_CHECKING
 from campaigns.problems import InputError, Problem
 from connectors.base import Connector
 from scheduler.config import Config
-from scheduler.dispatch import Dispatcher
+from scheduler.dispatch import Dispatcher, FailureStreak
 from scheduler.health import HealthReport, HealthServer, check
 from scheduler.ledger.api import Alarm, Ledger, LedgerError, Outcome, Retry, Row, State
 from scheduler.logs import Redactor, delivery_fields
 from scheduler.metrics import DispatchObserver, Metrics
+from scheduler.reconcile import Reconciler
 from scheduler.reload import Planner, PlanUpdate, describe, watch_campaigns
 from scheduler.timing import AlarmClock, utcnow
 from scheduler.workers import Workers
@@ -182,17 +183,31 @@ class Daemon:
         except LedgerError as exc:  # holding a channel failed
             raise StartupError(str(exc)) from None
         self._stack.callback(self._close_connectors)
+        observer = DispatchObserver(self.metrics, self.policies.alert_lateness, self._finished)
+        streak = FailureStreak()
         self.dispatcher = Dispatcher(
             self.ledger,
             self.connectors,
             self.policies,
             opened.process,
             clock=self._clock,
-            listener=DispatchObserver(self.metrics, self.policies.alert_lateness, self._finished),
+            listener=observer,
             rates={n: s.rate for n, s in self.config.channels.items() if s.rate is not None},
             wait=_no_wait if self.options.once else _sleep,
+            streak=streak,
         )
-        self.workers = Workers(self.dispatcher, self.connectors, self._stop_claiming)
+        self.reconciler = Reconciler(
+            self.ledger,
+            self.connectors,
+            self.policies,
+            opened.process,
+            clock=self._clock,
+            on_settled=observer.settled,
+            streak=streak,
+        )
+        self.workers = Workers(
+            self.dispatcher, self.reconciler, self.connectors, self._stop_claiming
+        )
         self.alarms = AlarmClock(
             self.workers.request,
             self._alarms,
@@ -606,7 +621,7 @@ class Daemon:
             if counts[State.CLAIMED] or counts[State.PLANNED] > stranded:
                 return False
             unknown = self.ledger.rows(states=[State.UNKNOWN]) if counts[State.UNKNOWN] else []
-            settlements = [(row, *self.dispatcher.settlement(row)) for row in unknown]
+            settlements = [(row, *self.reconciler.settlement(row)) for row in unknown]
         except LedgerError:
             return False
         waiting = Counter(how for _, itself, how in settlements if itself)

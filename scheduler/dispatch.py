@@ -9,11 +9,8 @@ The dispatcher turns what a connector says into a ledger outcome:
     Rejected                       → failed, with the platform's reason
     Duplicate naming the post      → sent (that post)
     Duplicate without it           → unknown: a weak signal is no proof
-    Ambiguous, or any other error  → unknown: it may have gone out; `reconcile` settles it
-
-`reconcile` plans an unknown delivery again directly where the platform recognises a repeat
-(`scheduler.repeats` decides, for `clarion retry` too), otherwise it looks the delivery up,
-where the platform allows.
+    Ambiguous, or any other error  → unknown: it may have gone out; `scheduler.reconcile`
+                                     settles it where the platform allows
 
 A claim is held while it is published (`scheduler.leases`): renewed right before the publish
 and while it lasts, and no request leaves once it may have run out.
@@ -35,7 +32,6 @@ from connectors.base import (
     AuthFailed,
     Connector,
     Duplicate,
-    LookupUnavailable,
     MediaFile,
     PlatformRef,
     Post,
@@ -48,13 +44,11 @@ from connectors.base import (
 from scheduler.config import Policies, RateSettings
 from scheduler.leases import LeaseKeeper, LeaseLost
 from scheduler.ledger.api import (
-    Cause,
     Claim,
     ErrorClass,
     Failed,
     Held,
     Ledger,
-    NotAllowed,
     Outcome,
     Retry,
     Row,
@@ -64,7 +58,7 @@ from scheduler.ledger.api import (
 )
 from scheduler.logs import delivery_fields
 from scheduler.ratebudget import Rate
-from scheduler.repeats import RepeatVerdict, key_window, repeat_verdict
+from scheduler.repeats import repeat_verdict
 from scheduler.retrying import Backoff
 
 log = logging.getLogger("clarion.dispatch")
@@ -141,7 +135,7 @@ def _describe(exc: Exception) -> str:
     return lines[0] if lines else type(exc).__name__
 
 
-class _FailureStreak:
+class FailureStreak:
     """Ledger failures in a row, on any channel: the first is logged as an error with its
     message, the rest (and every traceback) at debug level, and the recovery as a warning,
     so that a ledger locked for a few seconds does not flood the log."""
@@ -167,10 +161,6 @@ class _FailureStreak:
             log.warning("the ledger works again, after %d failed operation(s)", failures)
 
 
-def _record_key(connector: Connector) -> bool:
-    return connector.capabilities.idempotency == "record-key"
-
-
 class Dispatcher:
     """Publishes due deliveries through each channel's connector.
 
@@ -190,10 +180,12 @@ class Dispatcher:
         rates: Mapping[str, RateSettings] | None = None,
         backoff: Backoff | None = None,
         wait: Callable[[threading.Event, float], bool] = _wait,
+        streak: FailureStreak | None = None,
     ) -> None:
         """`rates`: each channel's budget from config (ChannelSettings.rate). `wait(stop,
         seconds)` sleeps until the time passes or `stop` is set (True then): tests pass one
-        that moves their clock."""
+        that moves their clock. `streak`: shared with the daemon's `Reconciler`, so that a
+        ledger outage is logged once."""
         self.ledger = ledger
         self.connectors = connectors
         self.policies = policies
@@ -203,9 +195,7 @@ class Dispatcher:
         self.backoff = backoff or Backoff(policies.retry)
         self._rates: dict[str, Rate] = dict(rates or {})
         self._wait = wait
-        self._looked_up: set[str] = set()
-        """Unknown deliveries looked up once, that the look-up did not settle."""
-        self._streak = _FailureStreak()
+        self._streak = streak or FailureStreak()
         self._told_to_wait: dict[str, datetime] = {}
         """Channels whose platform said when to come back (a rate limit and its reset time):
         nothing is claimed on them before then, rather than every due delivery meeting the
@@ -418,7 +408,9 @@ class Dispatcher:
         if row.attempts < 2:
             return None
         try:
-            verdict = self._repeat_verdict(connector, row)
+            verdict = repeat_verdict(
+                connector.capabilities, self.ledger.history(row.key), self.clock()
+            )
         except Exception as exc:
             self._streak.failed(exc, "%s: could not read its history", row.key)
             return "an earlier attempt may have gone out, and its history could not be read"
@@ -426,9 +418,6 @@ class Dispatcher:
             return None
         then = "it is looked up instead" if verdict.lookup else "an operator settles it"
         return f"an earlier attempt may have gone out, and {verdict.why}: {then}"
-
-    def _repeat_verdict(self, connector: Connector, row: Row) -> RepeatVerdict:
-        return repeat_verdict(connector.capabilities, self.ledger.history(row.key), self.clock())
 
     def _retry(self, row: Row, exc: RetryLater) -> Outcome:
         now = self.clock()
@@ -494,99 +483,7 @@ class Dispatcher:
         )
         return None
 
-    # --- after the fact
-
-    def reconcile(self, channel: str) -> int:
-        """Settle unknown rows of the channel: planned again at once where the platform
-        recognises a repeat (see the module's docstring), else looked up where the connector
-        can: sent if found, planned again if surely not and a repeat is harmless (the
-        platform recognises it), else left unknown for an operator. Returns how many were
-        settled; never raises."""
-        connector = self.connectors.get(channel)
-        if connector is None:
-            return 0
-        looking_up = connector.capabilities.lookup
-        repeats = key_window(connector.capabilities) is not None or _record_key(connector)
-        if not looking_up and not repeats:
-            return 0
-        try:
-            unknown = self.ledger.rows(states=[State.UNKNOWN], channel=channel)
-        except Exception as exc:
-            self._streak.failed(exc, "channel %s: the ledger failed during reconciliation", channel)
-            return 0
-        settled = 0
-        for row in unknown:
-            if not self._platform_done(connector, row):
-                continue
-            try:
-                verdict = self._verdict(connector, row, looking_up)
-            except LookupUnavailable:
-                looking_up = False  # the platform cannot tell now; repeats still can
-                continue
-            except Exception as exc:
-                log.warning("%s: lookup failed (%s); left unknown", row.key, type(exc).__name__)
-                continue
-            if verdict is None:
-                continue
-            ref, reason, cause = verdict
-            try:
-                self.ledger.resolve(row.key, ref, self.owner, self.clock(), reason, cause)
-            except NotAllowed:
-                continue  # an operator settled it meanwhile
-            except Exception as exc:
-                self._streak.failed(exc, "%s: could not record the reconciliation", row.key)
-                break
-            self.listener.settled(row.key, State.PLANNED if ref is None else State.SENT, reason)
-            settled += 1
-        return settled
-
-    def _platform_done(self, connector: Connector, row: Row) -> bool:
-        """Whether the platform has surely finished with the request whose answer was lost.
-
-        A slow server may still create the post after the client gave up (or died), and a
-        repeat or a look-up made meanwhile sees nothing: Mastodon stores a request key only
-        once its post exists, so a repeat racing the original posts twice. Only a record key
-        is safe at once: the server itself refuses a second record at that key.
-        """
-        if _record_key(connector) or row.error_class == ErrorClass.WINDOW:
-            return True
-        return self.clock() >= row.updated_utc + self.policies.reconcile_after
-
-    def _verdict(
-        self, connector: Connector, row: Row, looking_up: bool
-    ) -> tuple[PlatformRef | None, str, Cause | None] | None:
-        """(where, reason, cause) if the delivery can be settled: planned again (where None)
-        for a repeat the platform recognises, else found by a look-up, or surely not found
-        where a repeat is harmless."""
-        repeat = self._repeat_verdict(connector, row)
-        if repeat.safe:
-            return None, repeat.why, repeat.cause
-        if not looking_up:
-            return None
-        self._looked_up.add(row.key)
-        parent, root = self.ledger.thread_refs(row.key)
-        ref = connector.lookup(build_post(row.delivery, parent, root))
-        if ref is not None:
-            return ref, "found on the platform by reconciliation", None
-        if connector.capabilities.idempotency == "none":
-            return None
-        return None, "not found on the platform: planned again", None
-
-    def settlement(self, row: Row) -> tuple[bool, str]:
-        """Whether the daemon will settle this unknown delivery by itself, and how (a repeat
-        the platform recognises, or a first look-up), or why only an operator can: for
-        `--exit-when-idle`. Reads its history; raises ledger errors."""
-        connector = self.connectors.get(row.channel)
-        if connector is None:
-            return False, f"channel {row.channel} has no working connector in this daemon"
-        verdict = self._repeat_verdict(connector, row)
-        if verdict.safe:
-            return True, "a repeat the platform recognises"
-        if connector.capabilities.lookup and row.key not in self._looked_up:
-            return True, "a look-up of the platform"
-        if connector.capabilities.lookup:
-            return False, f"a look-up did not settle it, and {verdict.why}"
-        return False, f"{verdict.why}, and it cannot be looked up"
+    # --- held channels
 
     def try_release(self, channel: str) -> bool:
         """Release a held channel once its connector's check() succeeds; True if released.

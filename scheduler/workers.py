@@ -26,15 +26,26 @@ class ChannelDispatch(Protocol):
         self, channel: str, stop: threading.Event, *, pause: Callable[[], bool] | None = None
     ) -> int: ...
 
-    def reconcile(self, channel: str) -> int: ...
-
     def try_release(self, channel: str) -> bool: ...
 
 
+class ChannelReconcile(Protocol):
+    """What a worker needs of `scheduler.reconcile.Reconciler`."""
+
+    def reconcile(self, channel: str) -> int: ...
+
+
 class ChannelWorker:
-    def __init__(self, channel: str, dispatcher: ChannelDispatch, stop: threading.Event) -> None:
+    def __init__(
+        self,
+        channel: str,
+        dispatcher: ChannelDispatch,
+        reconciler: ChannelReconcile,
+        stop: threading.Event,
+    ) -> None:
         self.channel = channel
         self._dispatcher = dispatcher
+        self._reconciler = reconciler
         self._stop = stop
         self._closing = False
         self._pending: set[Task] = set()
@@ -73,7 +84,7 @@ class ChannelWorker:
         if self._stop.is_set():
             return
         if "reconcile" in tasks:
-            self._dispatcher.reconcile(self.channel)
+            self._reconciler.reconcile(self.channel)
         self._dispatcher.run_channel(self.channel, self._stop, pause=self._other_work)
 
     def _other_work(self) -> bool:
@@ -88,10 +99,14 @@ class Workers:
     """The workers of every channel that has a connector."""
 
     def __init__(
-        self, dispatcher: ChannelDispatch, channels: Iterable[str], stop: threading.Event
+        self,
+        dispatcher: ChannelDispatch,
+        reconciler: ChannelReconcile,
+        channels: Iterable[str],
+        stop: threading.Event,
     ) -> None:
         self._stop = stop
-        self._workers = {c: ChannelWorker(c, dispatcher, stop) for c in channels}
+        self._workers = {c: ChannelWorker(c, dispatcher, reconciler, stop) for c in channels}
 
     @property
     def channels(self) -> list[str]:

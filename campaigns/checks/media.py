@@ -17,16 +17,27 @@ from campaigns.yamlsource import PathKey
 
 
 @dataclass(frozen=True, slots=True)
-class MediaUse:
-    item: MediaItem
-    where: PathKey
-    alt: str | None
+class MediaFile:
+    """What a media file is, read once however many posts use it."""
+
     path: Path
+    """Resolved, when the name allows it."""
     mime: str | None
+    """From the file's suffix; None for a kind Clarion cannot post."""
     size: int | None
     """None when the file cannot be read."""
     dimensions: tuple[int, int] | None = None
     """Width and height of an image, when its header can be read."""
+
+
+@dataclass(frozen=True, slots=True)
+class MediaUse:
+    """One media item of a post, in the language of a delivery."""
+
+    item: MediaItem
+    where: PathKey
+    alt: str | None
+    file: MediaFile
 
 
 IMAGE_TYPES = {
@@ -59,9 +70,11 @@ def check_media(
             f"({spec.name})",
             f"keep {rules.max_media}, or {fewer}",
         )
-    moving = [u.mime for u in uses if u.mime in rules.media_types and _moving(u.mime)]
+    moving = [
+        u.file.mime for u in uses if u.file.mime in rules.media_types and _moving(u.file.mime)
+    ]
     if rules.video_alone and moving and len(uses) > 1:
-        first = next(u for u in uses if u.mime == moving[0])
+        first = next(u for u in uses if u.file.mime == moving[0])
         scope.report(
             severity,
             scope.at(*list_where),
@@ -72,8 +85,8 @@ def check_media(
         )
     for use in uses:
         file_where = scope.at(*use.where, "file")
-        if use.size is None:
-            looked = _shown(use.path)
+        if use.file.size is None:
+            looked = _shown(use.file.path)
             scope.report(
                 severity,
                 file_where,
@@ -82,7 +95,7 @@ def check_media(
                 _nearby(use),
             )
             continue
-        if use.mime is None:
+        if use.file.mime is None:
             scope.report(
                 severity,
                 file_where,
@@ -90,11 +103,11 @@ def check_media(
                 "use PNG, JPEG, GIF or WebP images, or MP4 or MOV videos",
             )
             continue
-        if use.mime not in rules.media_types:
+        if use.file.mime not in rules.media_types:
             scope.report(
                 severity,
                 file_where,
-                f"Clarion cannot post {_a(_kind(use.mime))} ('{use.item.file}') to "
+                f"Clarion cannot post {_a(_kind(use.file.mime))} ('{use.item.file}') to "
                 f"{rules.label} ({spec.name})",
                 f"{rules.label} takes {_types(rules.media_types)} from Clarion; give "
                 f"{spec.platform} other media under 'overrides', or 'media: []' there",
@@ -163,27 +176,28 @@ def _check_size(
 ) -> None:
     """File size and image dimensions against what the platform accepts."""
     rules = spec.rules
-    assert use.mime is not None and use.size is not None
-    kinds = "videos" if use.mime.startswith("video/") else "GIFs" if use.mime == GIF else "images"
-    if use.mime.startswith("video/"):
+    file = use.file
+    assert file.mime is not None and file.size is not None
+    kinds = "videos" if file.mime.startswith("video/") else "GIFs" if file.mime == GIF else "images"
+    if file.mime.startswith("video/"):
         cap = rules.video_max_bytes
-    elif use.mime == GIF and rules.gif_max_bytes:
+    elif file.mime == GIF and rules.gif_max_bytes:
         cap = rules.gif_max_bytes
     else:
         cap = rules.image_max_bytes
-    if cap is not None and use.size > cap:
+    if cap is not None and file.size > cap:
         scope.report(
             severity,
             where,
-            f"'{use.item.file}' is {_megabytes(use.size)}; {rules.label} accepts {kinds} up to "
+            f"'{use.item.file}' is {_megabytes(file.size)}; {rules.label} accepts {kinds} up to "
             f"{_megabytes(cap)} ({spec.name})",
-            "compress it" + ("" if use.mime.startswith("video/") else " or make it smaller"),
+            "compress it" + ("" if file.mime.startswith("video/") else " or make it smaller"),
         )
-    if use.mime.startswith("video/"):
+    if file.mime.startswith("video/"):
         return
-    if use.dimensions is None:
+    if file.dimensions is None:
         return
-    width, height = use.dimensions
+    width, height = file.dimensions
     too_big: str | None = None
     if rules.max_pixels and width * height > rules.max_pixels:
         too_big = f"{width * height:,} pixels; {rules.label} accepts {rules.max_pixels:,}"
@@ -197,7 +211,7 @@ def _check_size(
         too_big = f"{max(width, height) / min(width, height):.0f} times longer than wide; " + (
             f"{rules.label} accepts {rules.max_aspect:.0f}"
         )
-    if use.mime == "image/gif" and rules.gif_max_size:
+    if file.mime == "image/gif" and rules.gif_max_size:
         max_w, max_h = rules.gif_max_size
         if width > max_w or height > max_h:
             too_big = f"{rules.label} accepts GIFs up to {max_w}x{max_h}"
@@ -208,6 +222,18 @@ def _check_size(
             f"'{use.item.file}' is {width}x{height} ({too_big}) ({spec.name})",
             "resize the image",
         )
+
+
+def read_media_file(path: Path) -> MediaFile:
+    suffix = path.suffix.lower()
+    mime = IMAGE_TYPES.get(suffix) or VIDEO_TYPES.get(suffix)
+    try:
+        path = path.resolve()
+        size: int | None = path.stat().st_size if path.is_file() else None
+    except (OSError, ValueError):  # unreadable, or a name no file system accepts
+        size = None
+    dimensions = image_size(path) if size and mime and mime.startswith("image/") else None
+    return MediaFile(path, mime, size, dimensions)
 
 
 def image_size(path: Path) -> tuple[int, int] | None:
@@ -231,15 +257,15 @@ def _shown(path: Path) -> str:
 
 def _nearby(use: MediaUse) -> str:
     """A hint for a media file not found: a file of a close name, else where paths start."""
-    folder = use.path.parent
+    folder = use.file.path.parent
     try:
         names = [p.name for p in folder.iterdir() if p.is_file()] if folder.is_dir() else []
     except OSError:
         names = []
-    close = closest(use.path.name, names)
+    close = closest(use.file.path.name, names)
     if close:
         written = use.item.file.replace("\\", "/")
-        return f"did you mean '{written[: len(written) - len(use.path.name)]}{close}'?"
+        return f"did you mean '{written[: len(written) - len(use.file.path.name)]}{close}'?"
     return "paths are relative to the folder that holds the campaign file; check the spelling"
 
 

@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from itertools import groupby
 from zoneinfo import ZoneInfo
 
@@ -190,11 +190,25 @@ def zone_label(name: str) -> str:
 
 
 def iso_utc(instant: datetime) -> str:
-    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _utc_stamp(instant.astimezone(UTC))
 
 
 def iso_local(instant: datetime, zone_name: str) -> str:
-    return instant.astimezone(zone(zone_name)).isoformat(timespec="seconds")
+    return _local_stamp(instant.astimezone(UTC), zone_name)
+
+
+# Deliveries share their instants (a post goes to every channel at once), so the formatting
+# is cached, by the instant in UTC (local times that differ only by `fold` compare equal).
+
+
+@lru_cache(maxsize=4096)
+def _utc_stamp(utc: datetime) -> str:
+    return utc.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@lru_cache(maxsize=4096)
+def _local_stamp(utc: datetime, zone_name: str) -> str:
+    return utc.astimezone(zone(zone_name)).isoformat(timespec="seconds")
 
 
 def local_day(instant: datetime, zone_name: str) -> date:

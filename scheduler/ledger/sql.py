@@ -1,7 +1,9 @@
 """The ledger on SQLite (one file, one daemon) or PostgreSQL (shared by several daemons).
 
 One schema (tables.py), SQLAlchemy Core, and the statements that change state named at the
-top of this module. Every public method is one short transaction.
+top of this module; what differs between the back-ends is chosen once, when the ledger opens
+(`_Dialect`). Every public method is one short transaction. The sync rules are not here: the
+ledger reads the rows `scheduler.sync` asks for and applies the work it returns.
 
 SQLite: WAL journal, `BEGIN IMMEDIATE` for every transaction that may write, so two
 processes never claim the same row, and a busy timeout instead of "database is locked";
@@ -95,7 +97,7 @@ from scheduler.ledger.tables import (
     rate_spends,
 )
 from scheduler.ratebudget import ChannelBudget, Rate
-from scheduler.sync import IDENTITY, Add, Move, SyncWork, past_deadline, utc
+from scheduler.sync import Add, Move, SyncWork, past_deadline, utc
 
 BUSY_TIMEOUT_S = 30
 _SYNC_LOCK_ID = 0x636C6173
@@ -585,16 +587,17 @@ def _record(
     process: str,
     cause: Cause | None = None,
 ) -> dict[str, Any]:
-    """A history line."""
-    return {
+    """A history line; `cause` only when there is one (the lines of one statement all have
+    one, or none do: sync writes thousands without)."""
+    line = {
         "key": key,
         "at": at,
         "from_state": from_state,
         "to_state": to_state,
         "process": process,
         "reason": reason,
-        "cause": cause,
     }
+    return line if cause is None else {**line, "cause": cause}
 
 
 class _PausedMeanwhile(Exception):
@@ -783,8 +786,10 @@ class SqlLedger:
                 self._dialect.insert(campaign_controls).on_conflict_do_nothing(),
                 [inherited.get(c, {**_NOT_PAUSED, "campaign": c}) for c in sorted(campaigns)],
             )
-        if work.adds:
-            connection.execute(insert(deliveries), [_added(add, now) for add in work.adds])
+        # In chunks: a sync of thousands of new deliveries then holds few rows at once, which
+        # spares the garbage collector full passes over the plan.
+        for chunk in _chunks(work.adds):
+            connection.execute(insert(deliveries), [_added(add, now) for add in chunk])
         if work.refreshes:
             connection.execute(
                 SYNC_REFRESH,
@@ -799,12 +804,16 @@ class SqlLedger:
                 ],
             )
         self._settle(connection, work.moves, now)
-        lines = [
-            *(_record(a.delivery.key, now, None, a.state, a.why, self.process) for a in work.adds),
-            *(_record(n.key, now, n.state, n.state, n.why, self.process) for n in work.notes),
-        ]
-        if lines:
+        for chunk in _chunks(work.adds):
+            lines = [
+                _record(a.delivery.key, now, None, a.state, a.why, self.process) for a in chunk
+            ]
             connection.execute(ADD_HISTORY, lines)
+        if work.notes:
+            connection.execute(
+                ADD_HISTORY,
+                [_record(n.key, now, n.state, n.state, n.why, self.process) for n in work.notes],
+            )
 
     def _inherited_pauses(
         self, connection: Connection, went_out_as: Mapping[str, str], now: datetime
@@ -1029,7 +1038,13 @@ class SqlLedger:
     def expire_leases(self, now: datetime) -> list[str]:
         reason = "the lease ran out mid-publish: it may have gone out"
         return self._settle_all(
-            LEASES_RUN_OUT, {"now": now}, State.CLAIMED, State.UNKNOWN, reason, "lease", now
+            LEASES_RUN_OUT,
+            {"now": now},
+            State.CLAIMED,
+            State.UNKNOWN,
+            reason,
+            ErrorClass.LEASE,
+            now,
         )
 
     def recover_claims(self, owner: str, now: datetime) -> list[str]:
@@ -1037,12 +1052,14 @@ class SqlLedger:
         if left is None:
             return []
         reason = "the daemon that claimed it stopped mid-publish: it may have gone out"
-        return self._settle_all(left, {}, State.CLAIMED, State.UNKNOWN, reason, "lease", now)
+        return self._settle_all(
+            left, {}, State.CLAIMED, State.UNKNOWN, reason, ErrorClass.LEASE, now
+        )
 
     def expire_overdue(self, now: datetime) -> list[str]:
         reason = "its deadline passed before it could go out"
         return self._settle_all(
-            OVERDUE, {"now": now}, State.PLANNED, State.EXPIRED, reason, "deadline", now
+            OVERDUE, {"now": now}, State.PLANNED, State.EXPIRED, reason, ErrorClass.DEADLINE, now
         )
 
     def _settle_all(
@@ -1052,7 +1069,7 @@ class SqlLedger:
         old: State,
         new: State,
         reason: str,
-        error_class: str,
+        error_class: ErrorClass,
         now: datetime,
     ) -> list[str]:
         with self._write() as connection:
@@ -1182,7 +1199,9 @@ class SqlLedger:
         query = (
             select(_D.sent_utc)
             .where(_D.channel == channel, _D.state == State.SENT, _D.sent_utc >= since)
-            .where(or_(_D.error_class.is_(None), _D.error_class != IDENTITY))  # counted once
+            .where(
+                or_(_D.error_class.is_(None), _D.error_class != ErrorClass.IDENTITY)
+            )  # counted once
             .order_by(_D.sent_utc)
         )
         with self._read() as connection:
@@ -1220,7 +1239,7 @@ class SqlLedger:
 
     def retry(self, key: str, by: str, now: datetime) -> Row:
         def change(row: Row) -> tuple[Mapping[str, Any], str]:
-            if row.state == State.SENT and row.error_class != IDENTITY:
+            if row.state == State.SENT and row.error_class != ErrorClass.IDENTITY:
                 raise NotAllowed(key, row.state, _refusal(row, "retry"))
             values: dict[str, Any] = {"attempts": 0, **_CLEARED, **_NOT_SENT}
             why = OPERATOR_RETRY
@@ -1238,7 +1257,7 @@ class SqlLedger:
 
     def cancel(self, key: str, reason: str | None, by: str, now: datetime) -> Row:
         why = f"cancelled by an operator: {reason}" if reason else "cancelled by an operator"
-        values = {**_CLEARED, "last_error": why, "error_class": "operator"}
+        values = {**_CLEARED, "last_error": why, "error_class": ErrorClass.OPERATOR}
         allowed = (State.PLANNED, State.FAILED, State.UNKNOWN, State.EXPIRED)
         return self._operator_move(
             key, "cancel", allowed, State.CANCELLED, lambda _: (values, why), by, now
@@ -1510,7 +1529,7 @@ def _blackout_ident(row: Mapping[str, Any] | RowMapping) -> tuple[Any, ...]:
 
 def _blackout_settlement(
     windows: Sequence[Window], row: Any, now: datetime
-) -> tuple[State, str, str] | None:
+) -> tuple[State, str, ErrorClass] | None:
     """(new state, reason, error class) of a due planned row a blackout settles, else None:
     cancelled if planned inside a `skip` blackout; expired if its deadline passed while a
     blackout held it."""
@@ -1518,7 +1537,11 @@ def _blackout_settlement(
 
     found = fate(windows, row.channel, row.due_utc, None)
     if found is not None and found.release is None:
-        return State.CANCELLED, f"skipped: planned inside {_named(found.window)}", "blackout"
+        return (
+            State.CANCELLED,
+            f"skipped: planned inside {_named(found.window)}",
+            ErrorClass.BLACKOUT,
+        )
     if row.deadline_utc is None or row.deadline_utc >= now:
         return None
     for window in windows:
@@ -1526,7 +1549,7 @@ def _blackout_settlement(
             return (
                 State.EXPIRED,
                 f"{past_deadline(row.deadline_utc)}: {_named(window)} held it",
-                "deadline",
+                ErrorClass.DEADLINE,
             )
     return None
 
@@ -1536,12 +1559,12 @@ def _named(window: Window) -> str:
     return f"the blackout '{window.reason}' ({utc(window.start)} to {utc(window.end)}, {where})"
 
 
-def _settlement(candidate: Any, now: datetime) -> tuple[State, str, str] | None:
+def _settlement(candidate: Any, now: datetime) -> tuple[State, str, ErrorClass] | None:
     """(new state, reason, error class) of a ready row that must not go out, else None."""
     if candidate.deadline_utc is not None and candidate.deadline_utc < now:
-        return State.EXPIRED, past_deadline(candidate.deadline_utc), "deadline"
+        return State.EXPIRED, past_deadline(candidate.deadline_utc), ErrorClass.DEADLINE
     if candidate.parent_key is not None and candidate.parent_state != State.SENT:
-        return State.FAILED, _broken_thread(candidate.parent_state), "thread"
+        return State.FAILED, _broken_thread(candidate.parent_state), ErrorClass.THREAD
     return None
 
 
@@ -1565,23 +1588,25 @@ def _plan_values(delivery: Delivery, fingerprint: str) -> dict[str, Any]:
     }
 
 
+def _chunks(items: Sequence[Add], size: int = 1000) -> Iterator[Sequence[Add]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
 def _added(add: Add, now: datetime) -> dict[str, Any]:
     """The row sync inserts."""
     delivery = add.delivery
-    sent = _NOT_SENT if add.sent is None else _sent_values(add.sent, add.sent_utc or now)
-    return {
-        **_plan_values(delivery, add.fingerprint),
-        "key": delivery.key,
-        "campaign": delivery.campaign,
-        "channel": delivery.channel,
-        "state": add.state,
-        "attempts": 0,
-        "last_error": add.error,
-        "error_class": add.error_class,
-        "created_utc": now,
-        "updated_utc": now,
-        **sent,
-    }
+    row = _plan_values(delivery, add.fingerprint)
+    row.update(_NOT_SENT if add.sent is None else _sent_values(add.sent, add.sent_utc or now))
+    row["key"] = delivery.key
+    row["campaign"] = delivery.campaign
+    row["channel"] = delivery.channel
+    row["state"] = add.state
+    row["attempts"] = 0
+    row["last_error"] = add.error
+    row["error_class"] = add.error_class
+    row["created_utc"] = row["updated_utc"] = now
+    return row
 
 
 def _sent_values(ref: PlatformRef, now: datetime) -> dict[str, Any]:
@@ -1637,7 +1662,11 @@ def _finish_values(
             return state, why, {"last_error": why, "error_class": error_class}
         case Held(why):
             reason = f"channel held until its credentials work again: {why}"
-            return State.PLANNED, reason, {"last_error": why, "error_class": "auth", "uncounted": 1}
+            return (
+                State.PLANNED,
+                reason,
+                {"last_error": why, "error_class": ErrorClass.AUTH, "uncounted": 1},
+            )
     raise TypeError(f"not an outcome: {outcome!r}")
 
 

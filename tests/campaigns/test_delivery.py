@@ -63,3 +63,4 @@ def test_named_parts_are_what_a_rename_can_change() -> None:
 def test_the_source_file_is_the_location_without_line_and_column() -> None:
     assert delivery(source="/plans/c:1.yaml:12:7").source_file == "/plans/c:1.yaml"
     assert Location.parse("/plans/c:1.yaml:12:7") == Location("/plans/c:1.yaml", 12, 7)
+    assert Location.file_of("/plans/c:1.yaml:12:7") == "/plans/c:1.yaml"

@@ -11,17 +11,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
 
 from campaigns.delivery import Media
-from campaigns.platforms import PLATFORMS
 from connectors.base import (
     Ambiguous,
     AuthFailed,
-    Capabilities,
-    ChannelAccess,
     Connector,
     Duplicate,
     Post,
@@ -30,7 +27,6 @@ from connectors.base import (
     RetryLater,
     before_sending,
 )
-from connectors.outbox import OutboxConnector
 from scheduler.config import Policies, RateSettings, RetryPolicy
 from scheduler.dispatch import MAX_RATE_WAIT, Dispatcher
 from scheduler.leases import LeaseKeeper, LeaseLost
@@ -41,7 +37,7 @@ from tests.scheduler.ledgerkit import NOW, Clock, ScriptedConnector, delivery, r
 MINUTE = timedelta(minutes=1)
 POLICIES = Policies(
     retry=RetryPolicy(attempts=3, first_delay=timedelta(seconds=30), max_delay=MINUTE * 30),
-    reconcile_after=timedelta(0),  # how long reconciling waits: test_dispatch_reconcile.py
+    reconcile_after=timedelta(0),  # how long reconciling waits: test_reconcile.py
 )
 
 
@@ -482,64 +478,6 @@ def test_a_long_budget_wait_ends_the_round_and_survives_restarts(ledger: SqlLedg
     assert run(restarted) == 0  # seeded from the ledger: the budget is spent
     clock.advance(MAX_RATE_WAIT * 10)
     assert run(restarted) == 1
-
-
-class Idempotent(ScriptedConnector):
-    capabilities: ClassVar[Capabilities] = Capabilities(
-        rules=PLATFORMS["mastodon"], idempotency="key", lookup=True
-    )
-
-
-@pytest.mark.parametrize("cls", [ScriptedConnector, Idempotent])
-def test_reconcile_settles_unknown_deliveries_it_can_look_up(
-    ledger: SqlLedger, cls: type[ScriptedConnector]
-) -> None:
-    ledger.sync([delivery("found"), delivery("absent")], NOW)
-    connector = cls("x-main", Ambiguous("timeout"), Ambiguous("timeout"))
-    listener = Listener()
-    dispatch = dispatcher(ledger, connector, listener=listener)
-    assert run(dispatch) == 2
-    connector.found[delivery("found").key] = ref(5)
-    settled = dispatch.reconcile("x-main")
-    found, absent = ledger.find(delivery("found").key), ledger.find(delivery("absent").key)
-    assert (found.state, found.ref) == (State.SENT, ref(5))
-    if cls is Idempotent:
-        assert settled == 2 and absent.state == State.PLANNED
-    else:  # not found, but a repeat would not be recognised: left to an operator
-        assert settled == 1 and absent.state == State.UNKNOWN
-    assert (found.key, State.SENT) in [(k, s) for k, s, _ in listener.heard.settled]
-
-
-class DroppedAfterWriting(OutboxConnector):
-    """The post reaches the outbox, then the connection drops: the outcome is unknown."""
-
-    def publish(self, post: Post) -> Published:
-        super().publish(post)
-        raise Ambiguous("connection dropped after sending")
-
-
-class DroppedBeforeWriting(OutboxConnector):
-    def publish(self, post: Post) -> Published:
-        raise Ambiguous("connection dropped while sending")
-
-
-def test_reconcile_with_the_outbox(ledger: SqlLedger, tmp_path: Path) -> None:
-    outbox = tmp_path / "outbox.jsonl"
-    config = ChannelAccess("x-main", "x")
-    ledger.sync([delivery("a"), delivery("b", channel="m")], NOW)
-    after = DroppedAfterWriting(config, outbox)
-    before = DroppedBeforeWriting(ChannelAccess("m", "x"), outbox)
-    dispatch = dispatcher(ledger, after, before)
-    assert run(dispatch) == 1 and run(dispatch, "m") == 1
-    assert ledger.counts()[State.UNKNOWN] == 2
-    assert dispatch.reconcile("x-main") == 1
-    assert dispatch.reconcile("m") == 1
-    sent, planned = ledger.find(delivery("a").key), ledger.find(delivery("b", channel="m").key)
-    assert sent.state == State.SENT
-    assert sent.ref is not None and sent.ref.url and sent.ref.url.startswith(outbox.as_uri())
-    assert planned.state == State.PLANNED
-    assert run(dispatcher(ledger, OutboxConnector(ChannelAccess("m", "x"), outbox)), "m") == 1
-    assert len(outbox.read_text().splitlines()) == 2  # each went out once
 
 
 def test_a_round_ends_when_the_channel_has_other_work(ledger: SqlLedger) -> None:

@@ -11,10 +11,9 @@ from hypothesis import strategies as st
 
 from campaigns.delivery import Delivery
 from scheduler.ledger import codec
-from scheduler.ledger.api import Row, State
+from scheduler.ledger.api import ErrorClass, Row, State
 from scheduler.sync import (
     GONE_OUT,
-    IDENTITY,
     Move,
     Note,
     Refresh,
@@ -128,7 +127,7 @@ def test_a_row_sync_cancelled_comes_back_but_not_one_an_operator_cancelled() -> 
             State.CANCELLED,
             State.PLANNED,
             "back in the plan (sayno.yaml:3:5)",
-            "deadline",
+            ErrorClass.DEADLINE,
         )
     ]
     assert back.report.added == [item.key]
@@ -154,9 +153,15 @@ def test_planned_rows_gone_from_the_plan_or_turned_draft_are_cancelled() -> None
             State.PLANNED,
             State.CANCELLED,
             f"the post is a draft again ({b.source})",
-            "draft",
+            ErrorClass.DRAFT,
         ),
-        Move(a.key, State.PLANNED, State.CANCELLED, "removed from the plan", "removed-from-plan"),
+        Move(
+            a.key,
+            State.PLANNED,
+            State.CANCELLED,
+            "removed from the plan",
+            ErrorClass.REMOVED_FROM_PLAN,
+        ),
     ]
     assert work.report.cancelled == [b.key, a.key]
 
@@ -190,7 +195,7 @@ def test_a_renamed_campaign_that_went_out_is_added_sent_not_planned() -> None:
     [add] = plan_sync(plan, {}, {}, went_out, NOW).adds
     assert (add.state, add.error_class, add.sent, add.sent_utc) == (
         State.SENT,
-        IDENTITY,
+        ErrorClass.IDENTITY,
         ref(1),
         NOW - HOUR,
     )

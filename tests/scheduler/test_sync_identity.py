@@ -14,7 +14,6 @@ from hypothesis import strategies as st
 from campaigns.delivery import Delivery
 from scheduler.ledger.api import ErrorClass, NotAllowed, Sent, State, Unknown
 from scheduler.ledger.sql import SqlLedger, open_ledger
-from scheduler.sync import IDENTITY
 from tests.scheduler.ledgerkit import LEASE, NOW, delivery, ref, thread
 from tests.scheduler.test_ledger_sync import settle
 
@@ -41,7 +40,7 @@ def test_a_renamed_campaign_is_recorded_as_sent_and_its_threads_go_on(ledger: Sq
     assert sorted(report.added) == sorted([renamed[1].key, part2.key])
     assert sorted(report.cancelled) == sorted([later.key, second.key])
     new = ledger.find(renamed[0].key)
-    assert (new.state, new.ref, new.error_class) == (State.SENT, ref(1), IDENTITY)
+    assert (new.state, new.ref, new.error_class) == (State.SENT, ref(1), ErrorClass.IDENTITY)
     assert new.last_error is not None
     assert new.last_error.startswith(
         f"already went out as {sent.key} at {ref(1).url} before its campaign sayno became "
@@ -89,7 +88,7 @@ def test_one_unknown_under_its_old_key_holds_the_new_one_until_an_operator_retri
     assert ledger.went_out_as([a2], NOW) == {a2.key: ledger.find(a.key)}
     assert ledger.sync([a2], NOW).went_out_as == {a2.key: a.key}
     held = ledger.find(a2.key)
-    assert (held.state, held.error_class) == (State.CANCELLED, IDENTITY)
+    assert (held.state, held.error_class) == (State.CANCELLED, ErrorClass.IDENTITY)
     assert ledger.claim("x-main", "test", LEASE, NOW) is None
     assert ledger.retry(a2.key, "alice", NOW).state == State.PLANNED
 

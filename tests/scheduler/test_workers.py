@@ -40,7 +40,7 @@ def test_a_long_backlog_makes_way_for_reconciling_then_goes_on() -> None:
     """Unknown deliveries waited for a whole backlog to go out first (seen after restarting
     a killed daemon in the middle of a burst)."""
     backlog, stop = Backlog(), threading.Event()
-    worker = ChannelWorker("m0", backlog, stop)
+    worker = ChannelWorker("m0", backlog, backlog, stop)
     worker.thread.start()
     try:
         worker.request()

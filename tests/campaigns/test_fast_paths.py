@@ -1,0 +1,106 @@
+"""The shortcuts taken for speed give what the exact path gives, on any text.
+
+Each test runs the function as it is, then again with its shortcut's test forced to say "take
+the exact path", and compares."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from unittest import mock
+from zoneinfo import ZoneInfo
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from campaigns import _twitter_text, render
+from campaigns.preview import common
+
+# Text made of the pieces that decide these shortcuts: hash signs (also full-width) with and
+# without a word before them, dots, URLs with and without a protocol (with a #fragment, a
+# path, a domain holding a hash sign), spaces and line breaks of every kind, case variants.
+pieces = st.sampled_from(
+    [
+        "#",
+        "\uff03",
+        "#SayNo",
+        "#sayno",
+        "#SAYNO",
+        "\uff03SayNo",
+        "#Help3",
+        "#\u017fayno",  # long s: folds to "s"
+        "#İ",
+        ".",
+        ". ",
+        "a.b",
+        "a-#tag.com",
+        "example.com",
+        "example.com/#SayNo",
+        "https://example.org/sayno?utm_source=x#SayNo",
+        "https://example.org/a(b)?c=d#e",
+        "http://t.co/abc",
+        "xn--bcher-kva.example",
+        "日本.jp",
+        " ",
+        "\t",
+        "\n",
+        "\r\n",
+        "\x0b",
+        "\x0c",
+        "\x1c",
+        "\xa0",
+        "\u3000",
+        "&",
+        "_",
+        "@clarion",
+        "\u20e3",
+        "\ufe0f",
+        "\ud83d\ude00",
+        "\U0001f600",
+        "\ud800",
+    ]
+)
+texts = st.one_of(
+    st.lists(st.one_of(pieces, st.text(max_size=4)), max_size=16).map("".join),
+    st.text(max_size=60),
+)
+tag_lists = st.lists(
+    st.sampled_from(["#SayNo", "#sayno", "\uff03SayNo", "#Help3", "#s", "#İ", "#日本"]),
+    max_size=3,
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(text=texts)
+def test_hashtags_without_url_extraction_are_the_exact_ones(text: str) -> None:
+    fast = _twitter_text.extract_hashtags(text)
+    with mock.patch.object(_twitter_text, "_may_be_in_url", return_value=True):
+        assert _twitter_text.extract_hashtags(text) == fast
+
+
+@settings(max_examples=1500, deadline=None)
+@given(body=texts, tags=tag_lists, link=st.sampled_from([None, "https://example.org/#SayNo"]))
+def test_compose_without_hashtag_extraction_is_the_exact_one(
+    body: str, tags: list[str], link: str | None
+) -> None:
+    fast = render.compose(body, tags, link, first=True)
+    render._present.cache_clear()
+    with mock.patch.object(render, "_may_hold", return_value=True):
+        assert render.compose(body, tags, link, first=True) == fast
+
+
+zones = st.sampled_from(["UTC", "Europe/Brussels", "America/New_York", "Asia/Kolkata"])
+instants = st.datetimes(
+    min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30), timezones=st.just(UTC)
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(instant=instants, zone=zones, fold=st.sampled_from([0, 1]), view=zones)
+def test_cached_time_stamps_are_the_formatted_ones(
+    instant: datetime, zone: str, fold: int, view: str
+) -> None:
+    local = instant.astimezone(ZoneInfo(zone)).replace(fold=fold)
+    for moment in (instant, local, local + timedelta(hours=1)):
+        assert common.iso_utc(moment) == moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        expected = moment.astimezone(ZoneInfo(view)).isoformat(timespec="seconds")
+        assert common.iso_local(moment, view) == expected
