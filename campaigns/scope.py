@@ -39,13 +39,15 @@ class Scope:
     definition: CampaignFile
     posts: list[tuple[int, Post]]
     """Valid posts with their index in the file."""
-    known: Mapping[str, KnownChannel]
-    strict: bool
+    known_channels: Mapping[str, KnownChannel]
+    """From config.yaml, or the built-in defaults (see LoadOptions)."""
+    strict_channels: bool
     now: datetime
     problems: Problems
     anchor_now: datetime | None = None
     """What the anchor value `now` means, when it was fixed earlier (else `now`)."""
     channels: dict[str, KnownChannel] = field(default_factory=dict)
+    """The campaign's channels that are known (or guessed from their names)."""
     anchors: dict[str, Anchor] = field(default_factory=dict)
     variants: list[Variant] = field(default_factory=list)
     blackouts: list[Window] = field(default_factory=list)

@@ -4,7 +4,8 @@ the campaign declares (with "did you mean" for a mistyped one)."""
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 
 from campaigns.model import Localized, MediaItem, Override, Post
 from campaigns.scope import Scope, post_variants
@@ -35,19 +36,15 @@ def check_defaults(scope: Scope) -> None:
 def check_post_languages(scope: Scope, post: Post, path: PathKey) -> None:
     """Every language key is declared; the post's own text has every language it needs."""
     needed = sorted({v.language for v in post_variants(scope, post) if v.language})
-    texts: list[tuple[Localized, PathKey, bool]] = []
+    texts: list[_Written] = []
     if post.text is not None:
-        texts.append((post.text, (*path, "text"), True))
+        texts.append(_Written(post.text, (*path, "text"), complete=True))
     for i, part in enumerate(post.thread or []):
-        texts.append((part, (*path, "thread", i), True))
+        texts.append(_Written(part, (*path, "thread", i), complete=True))
     for name, override in post.overrides.items():
         texts += _override_texts(override, (*path, "overrides", name))
     texts += _alt_texts(post.media, (*path, "media"))
-    per_language: list[tuple[Mapping[str, object], PathKey]] = []
-    for value_path, value in _links_and_media(scope, post, path):
-        if isinstance(value, dict):
-            per_language.append((value, value_path))
-    for value, where in per_language:
+    for value, where in _links_and_media(post, path):
         missing = [lang for lang in needed if lang not in value]
         typos = _language_keys(scope, value, where, missing)
         missing = [lang for lang in missing if lang not in typos]
@@ -58,13 +55,14 @@ def check_post_languages(scope: Scope, post: Post, path: PathKey) -> None:
                 f"add {missing[0]}: ... to it, or leave {missing[0]} out of the post with "
                 "'languages:'",
             )
-    for value, where, complete in texts:
-        if isinstance(value, str):
+    for text in texts:
+        if isinstance(text.value, str):
             continue
-        missing = [lang for lang in needed if lang not in value]
-        typos = _language_keys(scope, value, where, missing if complete else [])
+        where = text.where
+        missing = [lang for lang in needed if lang not in text.value]
+        typos = _language_keys(scope, text.value, where, missing if text.complete else [])
         missing = [lang for lang in missing if lang not in typos]
-        if complete and missing:
+        if text.complete and missing:
             what = "the text" if where[-1] == "text" else f"part {int(where[-1]) + 1} of the thread"
             scope.problems.error(
                 scope.at(*where),
@@ -77,44 +75,57 @@ def check_post_languages(scope: Scope, post: Post, path: PathKey) -> None:
             _partial_thread(scope, override.thread, (*path, "overrides", name, "thread"), needed)
 
 
-def _override_texts(override: Override, path: PathKey) -> list[tuple[Localized, PathKey, bool]]:
-    found: list[tuple[Localized, PathKey, bool]] = []
+@dataclass(frozen=True, slots=True)
+class _Written:
+    """A text of the post, with where it is written."""
+
+    value: Localized
+    where: PathKey
+    complete: bool = False
+    """Whether it must have every language of the post: an override's text, or an alt text,
+    may leave some out."""
+
+
+def _override_texts(override: Override, path: PathKey) -> list[_Written]:
+    found: list[_Written] = []
     if override.text is not None:
-        found.append((override.text, (*path, "text"), False))
+        found.append(_Written(override.text, (*path, "text")))
     for i, part in enumerate(override.thread or []):
-        found.append((part, (*path, "thread", i), False))
+        found.append(_Written(part, (*path, "thread", i)))
     return found + _alt_texts(override.media, (*path, "media"))
 
 
 def _alt_texts(
     media: Sequence[MediaItem] | Mapping[str, Sequence[MediaItem]] | None, path: PathKey
-) -> list[tuple[Localized, PathKey, bool]]:
+) -> list[_Written]:
     """The alt texts of a media list (or of each language's list)."""
     lists = media.items() if isinstance(media, Mapping) else [(None, media or [])]
-    found: list[tuple[Localized, PathKey, bool]] = []
+    found: list[_Written] = []
     for language, items in lists:
         base = path if language is None else (*path, language)
         found += [
-            (item.alt, (*base, i, "alt"), False)
+            _Written(item.alt, (*base, i, "alt"))
             for i, item in enumerate(items)
             if item.alt is not None
         ]
     return found
 
 
-def _links_and_media(scope: Scope, post: Post, path: PathKey) -> list[tuple[PathKey, object]]:
-    """The post's link and media values, its overrides' and the campaign's defaults', with
-    where each is written."""
-    found: list[tuple[PathKey, object]] = [
+def _links_and_media(post: Post, path: PathKey) -> Iterator[tuple[Mapping[str, object], PathKey]]:
+    """The post's and its overrides' link and media values given per language, with where each
+    is written."""
+    values: list[tuple[PathKey, object]] = [
         ((*path, "link"), post.link),
         ((*path, "media"), post.media),
     ]
     for name, override in post.overrides.items():
-        found += [
+        values += [
             ((*path, "overrides", name, "link"), override.link),
             ((*path, "overrides", name, "media"), override.media),
         ]
-    return found
+    for where, value in values:
+        if isinstance(value, dict):
+            yield value, where
 
 
 def _partial_thread(

@@ -82,14 +82,14 @@ def _duplicates(scope: Scope, items: Sequence[str], path: PathKey, what: str) ->
 
 
 def _channel(scope: Scope, name: str, path: PathKey) -> KnownChannel | None:
-    if name in scope.known:
-        return scope.known[name]
+    if name in scope.known_channels:
+        return scope.known_channels[name]
     where = scope.at(*path)
-    hint = did_you_mean(name, sorted(scope.known), "channels in the configuration")
-    same = [known for known in scope.known if known.lower() == name.lower()]
+    hint = did_you_mean(name, sorted(scope.known_channels), "channels in the configuration")
+    same = [known for known in scope.known_channels if known.lower() == name.lower()]
     if same:
         hint = f"did you mean '{same[0]}'? Channel names are case-sensitive"
-    if scope.strict:
+    if scope.strict_channels:
         scope.problems.error(where, f"unknown channel '{name}'", hint)
         return None
     platform = name.split("-", 1)[0]
