@@ -19,6 +19,8 @@ from campaigns.length import hashtags as find_hashtags
 LINK_PLACEHOLDER = "{link}"
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
+_PLACEHOLDER_ALONE = re.compile(r"(?<![^\t-\r ])\{link\}(?![^\t-\r ])")
+_LINK_WORD = re.compile(r"[!-\"$-~]+")  # printable ASCII, no space, no '#'
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,14 +32,16 @@ class Composed:
 
 def compose(body: str, tags: Sequence[str], link: str | None, *, first: bool) -> Composed:
     """The text of one post part: `body` with the missing `tags` and the `link` added."""
-    text = body.strip()
+    text = searched = body.strip()
     if LINK_PLACEHOLDER in text:
         text = text.replace(LINK_PLACEHOLDER, link or "")
+        if not _link_stands_alone(searched, link):
+            searched = text
         link = None
     if not first:
         return Composed(text, (), False)
     bares = _bares(tuple(tags))
-    present = set(_present(text)) if _may_hold(text, bares) else set()
+    present = set(_present(searched)) if _may_hold(text, bares) else set()
     missing: list[str] = []
     for tag, bare in zip(tags, bares, strict=True):
         if bare not in present:
@@ -49,6 +53,21 @@ def compose(body: str, tags: Sequence[str], link: str | None, *, first: bool) ->
     if appendix:
         text = f"{text}\n\n" + "\n".join(appendix) if text else "\n".join(appendix)
     return Composed(text, tuple(missing), bool(link))
+
+
+def _link_stands_alone(body: str, link: str | None) -> bool:
+    """Whether the hashtags of `body` are those of its text once the link is put in.
+
+    They are when each placeholder stands between spaces or line breaks (or the text's ends)
+    and the link is one word without a hash sign: no hashtag can then begin, end or be looked
+    for across the link, and no URL can hold a hashtag that the placeholder did not. The
+    hashtags are then looked for once per text, not once per channel's link.
+    """
+    return (
+        link is not None
+        and _LINK_WORD.fullmatch(link) is not None
+        and body.count(LINK_PLACEHOLDER) == len(_PLACEHOLDER_ALONE.findall(body))
+    )
 
 
 def _may_hold(text: str, bares: tuple[str, ...]) -> bool:

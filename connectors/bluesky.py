@@ -181,9 +181,7 @@ class BlueskyConnector(Connector):
                     "delay)",
                     retry_at=datetime.now(UTC) + APPVIEW_LAG,
                 )
-        except (RetryLater, FiguresUnavailable):
-            raise
-        except PublishError as exc:
+        except PublishError as exc:  # a RetryLater stays one
             raise figures_error(exc) from None
         return Figures(
             likes=count(view.get("likeCount")),

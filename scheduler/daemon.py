@@ -6,7 +6,10 @@ Threads, and what each may do:
 - APScheduler (timing.AlarmClock): delivery alarms and the heartbeat on its default executor;
   the sweeper and the horizon refresh on its maintenance executor. Jobs only wake workers.
 - one worker per channel (workers.py): the only thread that calls that channel's connector.
-- the health endpoint, and the campaign-folder watcher.
+- the health endpoint, the campaign-folder watcher, and the figures collector (collect.py).
+
+The daemon is built whole (`Daemon.__init__` opens everything or raises StartupError), then
+`start()` starts the threads, each stopped by `close()` in the reverse order (`_started`).
 
 The ledger is the truth (docs/design.md rule 1): every decision to publish is a claim in the
 ledger, so a missed or doubled wake-up costs nothing, and a crash loses nothing.
@@ -31,7 +34,7 @@ from connectors.base import Connector
 from scheduler.config import Config
 from scheduler.dispatch import Dispatcher, FailureStreak
 from scheduler.health import HealthReport, HealthServer, check
-from scheduler.ledger.api import Alarm, Ledger, LedgerError, Outcome, Retry, Row, State
+from scheduler.ledger.api import Alarm, LedgerError, Outcome, Retry, Row, State
 from scheduler.logs import Redactor, delivery_fields
 from scheduler.metrics import DispatchObserver, Metrics
 from scheduler.reconcile import Reconciler
@@ -93,13 +96,51 @@ def _cannot_open(exc: InputError | LedgerError | OSError) -> str:
     )
 
 
+class Requests:
+    """What the daemon is asked from outside its threads (signals, file changes): to stop, to
+    reload. Made before the daemon, so that a signal during start-up is a clean stop."""
+
+    def __init__(self) -> None:
+        self.stopping = threading.Event()
+        """Set once the daemon stops: nothing more is claimed."""
+        self.stop_reason: str | None = None
+        self.attention = threading.Event()
+        """Set when the supervisor has something to do."""
+        self._reloads: list[str] = []
+        self._lock = threading.Lock()
+
+    def stop(self, why: str) -> None:
+        """Claim nothing more from now on; `Daemon.run` returns soon after."""
+        self.stop_reason = why
+        self.stopping.set()
+        self.attention.set()
+
+    def reload(self, why: str) -> None:
+        with self._lock:
+            self._reloads.append(why)
+        self.attention.set()
+
+    def reloads(self) -> list[str]:
+        """Why reloads were asked for since the last call (a burst of them makes one)."""
+        with self._lock:
+            reasons, self._reloads = self._reloads, []
+        return reasons
+
+
 class Daemon:
+    """The daemon, built whole: the constructor takes the ledger's lock, opens the ledger,
+    loads the plans and makes every part (connectors, dispatcher, reconciler, workers, alarm
+    clock, health endpoint), or raises StartupError having closed what it opened. `start()`
+    starts the threads; `close()`, or leaving a `with` block, stops and closes everything.
+    """
+
     def __init__(
         self,
         config: Config,
         options: RunOptions,
         redactor: Redactor,
         *,
+        requests: Requests | None = None,
         on_finished: Callable[[Row, Outcome], None] | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
@@ -109,21 +150,19 @@ class Daemon:
         """Without a config file every channel is a dry run: there are no credentials."""
         self.policies = config.file.policies
         self.redactor = redactor
+        self.requests = requests or Requests()
         self.metrics = Metrics()
         self._clock = clock
         self._on_finished = on_finished
-        self._stack = ExitStack()
-        self._stop_claiming = threading.Event()
+        self._opened = ExitStack()
+        """What is open (the lock, the ledger, the connectors, the health endpoint's socket):
+        closed last."""
+        self._started = ExitStack()
+        """What runs (the threads): stopped first, in the reverse order of starting."""
         self._stop_watching = threading.Event()
-        self._attention = threading.Event()
-        self._stop_reason: str | None = None
-        self._reloads: list[str] = []
-        """Why reloads were asked for since the last one (a burst of them makes one)."""
-        self._reloads_lock = threading.Lock()
-        self._started = time.monotonic()
-        self._started_at = clock()
+        self._began = time.monotonic()
+        self._began_at = clock()
         self._last_beat = float("-inf")
-        self._process = ""
         self._beats: dict[str, float] = {}
         self._ledger_failing: tuple[float, str] | None = None
         self._last_recheck = float("-inf")
@@ -134,38 +173,76 @@ class Daemon:
         self._plan_errors = 0
         """Errors in the campaign files at the last load: `--exit-when-idle` exits 1."""
         self._running = False
-        self._opened = False
-        """Whether the ledger was opened: a daemon refused before that never ran."""
         self.outbox: Path | None = None
         self.ledger_url = config.ledger_url
         if self.dry_run:
             self.ledger_url, self.outbox = dry_run_paths(config)
-        self.connectors: dict[str, Connector] = {}
-        self.health: HealthServer | None = None
-        self.ledger: Ledger
-        self.workers: Workers
-        self.alarms: AlarmClock
+        self.ledger = self._open_ledger()
+        self._process = self.ledger.process
+        try:
+            self._beat()
+            self.planner = Planner(config, self.ledger)
+            self.reload("start-up")
+            self.connectors = self._build_connectors()
+            observer = DispatchObserver(self.metrics, self.policies.alert_lateness, self._finished)
+            streak = FailureStreak()
+            self.dispatcher = Dispatcher(
+                self.ledger,
+                self.connectors,
+                self.policies,
+                self._process,
+                clock=clock,
+                listener=observer,
+                rates={n: s.rate for n, s in config.channels.items() if s.rate is not None},
+                wait=_no_wait if options.once else _sleep,
+                streak=streak,
+            )
+            self.reconciler = Reconciler(
+                self.ledger,
+                self.connectors,
+                self.policies,
+                self._process,
+                clock=clock,
+                on_settled=observer.settled,
+                streak=streak,
+            )
+            self.workers = Workers(
+                self.dispatcher, self.reconciler, self.connectors, self.requests.stopping
+            )
+            self.alarms = AlarmClock(
+                self.workers.request,
+                self._alarms,
+                self.policies.horizon,
+                clock,
+                on_error=self._alarms_failed,
+            )
+            # Last: a port in use stops the daemon before anything runs.
+            self.health = None if options.once else self._health_server()
+        except BaseException:
+            self._close_opened()
+            raise
+
+    def __enter__(self) -> Daemon:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
 
     # --- start-up ------------------------------------------------------------------------
 
-    def start(self) -> None:
-        """Open the ledger, load the plans, build the connectors; then start every thread.
-
-        Raises StartupError for what an operator must fix (exit status 2).
-        """
+    def _open_ledger(self) -> SqlLedger:
+        """Take the ledger's lock, open it, and settle the claims a stopped daemon left."""
         from scheduler.config import prepare_state_dir
         from scheduler.ledger import acquire_daemon_lock, open_ledger
 
         try:
             prepare_state_dir(self.config)
-            self._stack.enter_context(acquire_daemon_lock(self.ledger_url))
+            self._opened.enter_context(acquire_daemon_lock(self.ledger_url))
             opened = open_ledger(self.ledger_url)
         except (InputError, LedgerError, OSError) as exc:
-            self._stack.close()
+            self._opened.close()
             raise StartupError(_cannot_open(exc)) from None
-        self._stack.callback(opened.close)
-        self.ledger = opened
-        self._opened = True
+        self._opened.callback(opened.close)
         for key in opened.recover_claims(opened.process, self._clock()):
             log.warning(
                 "a delivery was claimed when the last daemon stopped: it may have gone "
@@ -174,57 +251,24 @@ class Daemon:
             )
         where = f"dry run: posts are written to {self.outbox}" if self.outbox else "live"
         log.info("ledger %s (%s)", opened.url, where)
-        self._process = opened.process
-        self._beat()
-        self.planner = Planner(self.config, self.ledger)
-        self.reload("start-up")
-        try:
-            self.connectors = self._build_connectors()
-        except LedgerError as exc:  # holding a channel failed
-            raise StartupError(str(exc)) from None
-        self._stack.callback(self._close_connectors)
-        observer = DispatchObserver(self.metrics, self.policies.alert_lateness, self._finished)
-        streak = FailureStreak()
-        self.dispatcher = Dispatcher(
-            self.ledger,
-            self.connectors,
-            self.policies,
-            opened.process,
-            clock=self._clock,
-            listener=observer,
-            rates={n: s.rate for n, s in self.config.channels.items() if s.rate is not None},
-            wait=_no_wait if self.options.once else _sleep,
-            streak=streak,
-        )
-        self.reconciler = Reconciler(
-            self.ledger,
-            self.connectors,
-            self.policies,
-            opened.process,
-            clock=self._clock,
-            on_settled=observer.settled,
-            streak=streak,
-        )
-        self.workers = Workers(
-            self.dispatcher, self.reconciler, self.connectors, self._stop_claiming
-        )
-        self.alarms = AlarmClock(
-            self.workers.request,
-            self._alarms,
-            self.policies.horizon,
-            self._clock,
-            on_error=self._alarms_failed,
-        )
+        return opened
+
+    def start(self) -> None:
+        """Start every thread; with `--once`, none (`run` publishes what is due and stops)."""
         if self.options.once:
             return
-        self._start_health()  # first: a port in use stops the daemon before it posts
+        if self.health is not None:
+            self.health.start()
         self.workers.start()
-        self._start_collector(opened)
+        self._started.callback(self._stop_workers)
+        self._start_collector()
         interval = self.policies.sweep_interval
         self.alarms.every(HEARTBEAT, interval, self._heartbeat)
         self.alarms.every(SWEEPER, interval, self._sweep, maintenance=True)
         self.alarms.start()
+        self._started.callback(self.alarms.shutdown)
         watch_campaigns(self.config.campaign_entries, self._files_changed, self._stop_watching)
+        self._started.callback(self._stop_watching.set)
         self._running = True
         log.info(
             "clarion is running: %d channel%s (%s)%s",
@@ -235,7 +279,7 @@ class Daemon:
             extra={"health_url": self.health.url} if self.health else {},
         )
 
-    def _start_collector(self, ledger: SqlLedger) -> None:
+    def _start_collector(self) -> None:
         """Read how sent posts were received, in a thread of its own that yields to
         publishing (scheduler/collect.py); not in a dry run, whose posts are nowhere."""
         if self.dry_run:
@@ -243,20 +287,22 @@ class Daemon:
         from scheduler.collect import Collector
 
         collector = Collector(
-            ledger,
+            self.ledger,
             self.config,
             channels=list(self.connectors),
             metrics=self.metrics,
             clock=self._clock,
         )
         collector.start()
-        self._stack.callback(collector.stop, self.policies.shutdown_grace.total_seconds())
+        self._started.callback(collector.stop, self.policies.shutdown_grace.total_seconds())
 
     def _build_connectors(self) -> dict[str, Connector]:
+        """Every channel's connector; a channel whose connector cannot be made is held."""
         from connectors.outbox import OutboxConnector
         from connectors.registry import create
 
         connectors: dict[str, Connector] = {}
+        self._opened.callback(_close_connectors, connectors)
         for name in self.config.channels:
             channel = self.config.channel_access(name, credentials={})
             if self.outbox is not None:
@@ -284,32 +330,29 @@ class Daemon:
             reason,
             extra={"channel": channel},
         )
-        self.ledger.hold_channel(channel, reason, self._clock())
+        try:
+            self.ledger.hold_channel(channel, reason, self._clock())
+        except LedgerError as exc:
+            raise StartupError(str(exc)) from None
 
-    def _close_connectors(self) -> None:
-        for connector in self.connectors.values():
-            try:
-                connector.close()
-            except Exception:
-                log.debug("closing a connector failed", exc_info=True)
-
-    def _start_health(self) -> None:
+    def _health_server(self) -> HealthServer | None:
+        """The /healthz and /metrics endpoint (and the web view), bound but not yet serving."""
         listen = self.config.file.server.listen
         if listen is None:
-            return
+            return None
         try:
             pages = None
             if self.config.file.server.web:
                 from scheduler.web.bridge import daemon_pages
 
                 pages = daemon_pages(self.config)
-            self.health = HealthServer(listen, self.health_report, self.metrics.render, pages)
+            health = HealthServer(listen, self.health_report, self.metrics.render, pages)
         except (OSError, ValueError, InputError) as exc:
             raise StartupError(
                 f"cannot serve /healthz on {listen} (server.listen): {exc}"
             ) from None
-        self.health.start()
-        self._stack.callback(self.health.stop)
+        self._opened.callback(health.stop)
+        return health
 
     # --- the plan ------------------------------------------------------------------------
 
@@ -422,7 +465,7 @@ class Daemon:
 
     def _files_changed(self, files: list[str]) -> None:
         names = ", ".join(Path(f).name for f in files[:5])
-        self.request_reload(f"changed: {names}{' …' if len(files) > 5 else ''}")
+        self.requests.reload(f"changed: {names}{' …' if len(files) > 5 else ''}")
 
     # --- jobs ----------------------------------------------------------------------------
 
@@ -434,7 +477,7 @@ class Daemon:
         now = self._clock()
         period = max(self.policies.sweep_interval, BEAT_EVERY)
         try:
-            self.ledger.beat(self._process, self._started_at, now, now + 3 * period, self.dry_run)
+            self.ledger.beat(self._process, self._began_at, now, now + 3 * period, self.dry_run)
         except LedgerError as exc:
             self._ledger_failed("heartbeat", exc)
         else:
@@ -528,7 +571,7 @@ class Daemon:
         stale = 3 * self.policies.sweep_interval.total_seconds() + 1.0
 
         def age(name: str, what: str) -> str | None:
-            seconds = time.monotonic() - self._beats.get(name, self._started)
+            seconds = time.monotonic() - self._beats.get(name, self._began)
             return f"{what} for {seconds:.0f} s" if seconds > stale else None
 
         def ledger() -> str | None:
@@ -568,40 +611,29 @@ class Daemon:
 
     # --- running and stopping ----------------------------------------------------------
 
-    def request_stop(self, why: str) -> None:
-        """Claim nothing more from now on; `run` returns soon after."""
-        self._stop_reason = why
-        self._stop_claiming.set()
-        self._attention.set()
-
-    def request_reload(self, why: str) -> None:
-        with self._reloads_lock:
-            self._reloads.append(why)
-        self._attention.set()
-
     def run(self) -> int:
         """Supervise until stopped; returns the exit status."""
         if self.options.once:
             self._run_once()
             return 0
-        while self._stop_reason is None:
-            self._attention.wait(1.0)
-            self._attention.clear()
-            if self._stop_reason is not None:
+        requests = self.requests
+        while requests.stop_reason is None:
+            requests.attention.wait(1.0)
+            requests.attention.clear()
+            if requests.stop_reason is not None:
                 break
-            with self._reloads_lock:
-                reasons, self._reloads = self._reloads, []
+            reasons = requests.reloads()
             if reasons:
                 self.reload("; ".join(dict.fromkeys(reasons)))
             self._watch_health()
             if self.options.exit_when_idle and self._idle():
-                self._stop_reason = "nothing left to post (--exit-when-idle)"
+                requests.stop("nothing left to post (--exit-when-idle)")
             elif self.options.exit_when_idle and self._rehearsal_over():
-                self._stop_reason = (
+                requests.stop(
                     "a dry run with --exit-when-idle: nothing falls due within "
                     "policies.horizon; the rest of the plan is in the ledger"
                 )
-        log.info("stopping: %s", self._stop_reason)
+        log.info("stopping: %s", requests.stop_reason)
         if self.options.exit_when_idle and self._plan_errors:
             log.error(
                 "the campaign files had %d error%s at the last load (logged above): exit status 1",
@@ -687,7 +719,7 @@ class Daemon:
         threads = [
             threading.Thread(
                 target=self.dispatcher.run_channel,
-                args=(channel, self._stop_claiming),
+                args=(channel, self.requests.stopping),
                 name=f"once:{channel}",
             )
             for channel in self.connectors
@@ -706,24 +738,34 @@ class Daemon:
     def close(self) -> None:
         """Stop every thread; publishes in flight get `policies.shutdown_grace` to finish."""
         self._running = False
-        self._stop_claiming.set()
+        self.requests.stopping.set()
         self._stop_watching.set()
-        if hasattr(self, "alarms"):
-            self.alarms.shutdown()
-        if hasattr(self, "workers"):
-            busy = self.workers.stop(self.policies.shutdown_grace.total_seconds())
-            if busy:
-                log.error(
-                    "still publishing on %s after %s: those deliveries become unknown when "
-                    "their lease runs out, and are reconciled where the platform allows",
-                    ", ".join(busy),
-                    self.policies.shutdown_grace,
-                )
-        if self._process:
-            try:
-                self.ledger.stopped(self._process)
-            except LedgerError as exc:
-                log.debug("could not record the stop in the ledger: %s", exc)
-        self._stack.close()
-        if self._opened:
-            log.info("stopped")
+        self._started.close()
+        self._close_opened()
+
+    def _stop_workers(self) -> None:
+        busy = self.workers.stop(self.policies.shutdown_grace.total_seconds())
+        if busy:
+            log.error(
+                "still publishing on %s after %s: those deliveries become unknown when "
+                "their lease runs out, and are reconciled where the platform allows",
+                ", ".join(busy),
+                self.policies.shutdown_grace,
+            )
+
+    def _close_opened(self) -> None:
+        """Record the stop in the ledger, then close what is open."""
+        try:
+            self.ledger.stopped(self._process)
+        except LedgerError as exc:
+            log.debug("could not record the stop in the ledger: %s", exc)
+        self._opened.close()
+        log.info("stopped")
+
+
+def _close_connectors(connectors: dict[str, Connector]) -> None:
+    for connector in connectors.values():
+        try:
+            connector.close()
+        except Exception:
+            log.debug("closing a connector failed", exc_info=True)

@@ -21,7 +21,7 @@ from scheduler.commands import config_option, load_config_or_exit
 
 if TYPE_CHECKING:
     from scheduler.config import Config
-    from scheduler.daemon import Daemon
+    from scheduler.daemon import Daemon, Requests
     from scheduler.ledger.api import Outcome, Row
 
 
@@ -58,7 +58,7 @@ def run(
     Exit status: 0 stopped normally, 2 the configuration or the environment is wrong (the
     message says what), or another daemon already runs on the same ledger.
     """
-    from scheduler.daemon import Daemon, RunOptions, StartupError
+    from scheduler.daemon import Daemon, Requests, RunOptions, StartupError
     from scheduler.logs import Redactor, configure
 
     if demo and config_path is not None:
@@ -81,31 +81,35 @@ def run(
     redactor = Redactor()
     configure(config.file.log, redactor)
     reporter = DemoReporter() if demo else None
-    daemon = Daemon(config, options, redactor, on_finished=reporter.show if reporter else None)
-    _handle_signals(daemon)  # before start: a stop asked for during start-up is a clean one
+    requests = Requests()
+    _handle_signals(requests)  # before start-up: a stop asked for meanwhile is a clean one
     try:
-        daemon.start()
+        daemon = Daemon(
+            config,
+            options,
+            redactor,
+            requests=requests,
+            on_finished=reporter.show if reporter else None,
+        )
     except StartupError as exc:
-        daemon.close()
         click.echo(f"clarion: {redactor.redact(str(exc))}", err=True)
         sys.exit(EXIT_USAGE)
-    try:
+    with daemon:
+        daemon.start()
         if reporter:
             reporter.begin(daemon)
         code = daemon.run()
-    finally:
-        daemon.close()
     if reporter:
         reporter.end(daemon)
     sys.exit(code or EXIT_OK)
 
 
-def _handle_signals(daemon: Daemon) -> None:
+def _handle_signals(requests: Requests) -> None:
     def stop(signum: int, _frame: FrameType | None) -> None:
-        daemon.request_stop(signal.Signals(signum).name)
+        requests.stop(signal.Signals(signum).name)
 
     def reload(_signum: int, _frame: FrameType | None) -> None:
-        daemon.request_reload("SIGHUP")
+        requests.reload("SIGHUP")
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)

@@ -104,3 +104,38 @@ def test_cached_time_stamps_are_the_formatted_ones(
         assert common.iso_utc(moment) == moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         expected = moment.astimezone(ZoneInfo(view)).isoformat(timespec="seconds")
         assert common.iso_local(moment, view) == expected
+
+
+links = st.one_of(
+    st.sampled_from(
+        [
+            "https://example.org/sayno?utm_source=x&utm_medium=social",
+            "https://example.org/a(b)?c=d",
+            "example.com/path",
+            "https://t.co/abc",
+            "http://xn--bcher-kva.example/",
+            "@clarion",
+            "&",
+            "_",
+            "https://example.org/#SayNo",
+            "https://example.org/ #SayNo",
+            "go/#SayNo",  # a hashtag inside a link that is no URL
+        ]
+    ),
+    st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size=1, max_size=30),
+    st.text(max_size=12),
+)
+bodies = st.lists(
+    st.one_of(pieces, st.just("{link}"), st.just(" {link} "), st.text(max_size=4)), max_size=16
+).map("".join)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(body=bodies, tags=tag_lists, link=links)
+def test_hashtags_looked_for_around_the_placeholder_are_those_of_the_text(
+    body: str, tags: list[str], link: str
+) -> None:
+    fast = render.compose(body, tags, link, first=True)
+    render._present.cache_clear()
+    with mock.patch.object(render, "_link_stands_alone", return_value=False):
+        assert render.compose(body, tags, link, first=True) == fast

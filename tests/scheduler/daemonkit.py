@@ -280,14 +280,13 @@ def daemon_in_process(
     config_path: Path, options: RunOptions | None = None
 ) -> Iterator[tuple[Daemon, threading.Thread]]:
     """The daemon in this process, its supervisor loop in a thread (no signal handlers)."""
-    daemon = Daemon(load_config(config_path), options or RunOptions(), Redactor())
-    daemon.start()
-    result: list[int] = []
-    thread = threading.Thread(target=lambda: result.append(daemon.run()), name="supervisor")
-    thread.start()
-    try:
-        yield daemon, thread
-    finally:
-        daemon.request_stop("end of test")
-        thread.join(30)
-        daemon.close()
+    with Daemon(load_config(config_path), options or RunOptions(), Redactor()) as daemon:
+        daemon.start()
+        result: list[int] = []
+        thread = threading.Thread(target=lambda: result.append(daemon.run()), name="supervisor")
+        thread.start()
+        try:
+            yield daemon, thread
+        finally:
+            daemon.requests.stop("end of test")
+            thread.join(30)

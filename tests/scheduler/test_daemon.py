@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from connectors.fakes.mastodon import ACCESS_TOKEN, MastodonFake
 from scheduler.config import load_config
-from scheduler.daemon import Daemon, RunOptions, dry_run_paths
+from scheduler.daemon import Daemon, RunOptions, StartupError, dry_run_paths
 from scheduler.ledger.api import State
 from scheduler.logs import Redactor
 from tests.scheduler.daemonkit import (
@@ -73,6 +75,25 @@ class Requests:
 
     def stop(self, grace: float) -> list[str]:
         return []
+
+
+def test_a_daemon_refused_at_start_up_leaves_nothing_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Built whole or not at all: refused for its health port, it has let go of the ledger's
+    lock and recorded its stop, so the next start goes ahead."""
+    monkeypatch.setenv(TOKEN_ENV, "token")
+    channels = mastodon_channels(["m0"], ["http://127.0.0.1:9"])
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        listen = f"127.0.0.1:{busy.getsockname()[1]}"
+        config = load_config(write_config(tmp_path, channels, listen=listen))
+        with pytest.raises(StartupError, match=f"cannot serve /healthz on {listen}"):
+            Daemon(config, RunOptions(), Redactor())
+    with Daemon(config, RunOptions(), Redactor()) as daemon:
+        alive = daemon.ledger.daemons(datetime.now(UTC))
+        assert [d.process for d in alive] == [daemon.ledger.process]
 
 
 def test_the_sweeper_asks_for_reconciliation_before_publishing(

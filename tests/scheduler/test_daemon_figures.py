@@ -42,7 +42,7 @@ def test_the_daemon_reads_figures_at_each_moment_and_exports_totals(
             (row,) = daemon.ledger.rows(states=[State.SENT])
             assert row.ref is not None
             fake.react(row.ref.id, likes=5, reposts=2, replies=1)
-            store = FigureStore(daemon.ledger)  # type: ignore[arg-type]
+            store = FigureStore(daemon.ledger)
 
             def finished() -> bool:
                 found = store.collection(row.key)
