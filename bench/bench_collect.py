@@ -25,6 +25,7 @@ from typing import ClassVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from plangen import ledger_delivery
 from sqlalchemy import bindparam, update
 
 from campaigns.delivery import Delivery
@@ -73,28 +74,7 @@ def channel(n: int) -> str:
 
 
 def delivery(n: int) -> Delivery:
-    return Delivery(
-        key=f"bench/p{n:05d}/en/{channel(n)}",
-        campaign="bench",
-        post=f"p{n:05d}",
-        channel=channel(n),
-        platform="x",
-        language="en",
-        audience=None,
-        due_utc=SENT,
-        timezone="UTC",
-        deadline_utc=None,
-        text=f"post {n}",
-        thread_index=0,
-        thread_size=1,
-        parent_key=None,
-        media=(),
-        link=None,
-        status="approved",
-        length=8,
-        limit=280,
-        source="bench.yaml:1:1",
-    )
+    return ledger_delivery(f"p{n:05d}", channel(n), "x", SENT, text=f"post {n}", limit=280)
 
 
 def sent_ledger(url: str) -> SqlLedger:

@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from apscheduler.executors.pool import ThreadPoolExecutor  # noqa: E402
 from apscheduler.schedulers.background import BackgroundScheduler  # noqa: E402
+from plangen import ledger_delivery  # noqa: E402
 from prometheus_client.parser import text_string_to_metric_families  # noqa: E402
 
 from campaigns.delivery import Delivery  # noqa: E402
@@ -46,28 +47,8 @@ LATENCY = 0.05
 
 
 def delivery(i: int, channel: str, due: datetime) -> Delivery:
-    return Delivery(
-        key=f"bench/p{i:06d}/en/{channel}",
-        campaign="bench",
-        post=f"p{i:06d}",
-        channel=channel,
-        platform="mastodon",
-        language="en",
-        audience=None,
-        due_utc=due,
-        timezone="UTC",
-        deadline_utc=due + timedelta(hours=2),
-        text=f"benchmark post {i}",
-        thread_index=0,
-        thread_size=1,
-        parent_key=None,
-        media=(),
-        link=None,
-        status="approved",
-        length=20,
-        limit=500,
-        source="bench.yaml:1:1",
-    )
+    deadline = due + timedelta(hours=2)
+    return ledger_delivery(f"p{i:06d}", channel, "mastodon", due, deadline=deadline)
 
 
 def seed(folder: Path, deliveries: Sequence[Delivery]) -> str:

@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from plangen import ledger_delivery  # noqa: E402
 from sqlalchemy import bindparam, insert, update  # noqa: E402
 
 from campaigns.delivery import Delivery  # noqa: E402
@@ -48,27 +49,15 @@ T = TypeVar("T")
 
 def plan() -> list[Delivery]:
     return [
-        Delivery(
-            key=f"bench/p{n}/{language}/{channel}",
-            campaign="bench",
-            post=f"p{n}",
-            channel=channel,
-            platform=platform,
+        ledger_delivery(
+            f"p{n}",
+            channel,
+            platform,
+            START + timedelta(minutes=30 * n),
             language=language,
-            audience=None,
-            due_utc=START + timedelta(minutes=30 * n),
-            timezone="Europe/Brussels",
-            deadline_utc=None,
             text=f"Post {n} in {language}: one week to #SaferInternetDay. #SayNo",
-            thread_index=0,
-            thread_size=1,
-            parent_key=None,
-            media=(),
-            link=None,
-            status="approved",
-            length=60,
+            timezone="Europe/Brussels",
             limit=280,
-            source="bench.yaml:1:1",
         )
         for n in range(POSTS)
         for language in LANGUAGES

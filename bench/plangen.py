@@ -6,9 +6,12 @@ from __future__ import annotations
 import random
 import struct
 import zlib
+from datetime import datetime
 from pathlib import Path
 
 import yaml
+
+from campaigns.delivery import Delivery, DeliveryKey
 
 LANGUAGES = ["en", "fr", "de", "nl", "es", "it", "pl", "fi"]
 CHANNELS = ["x-main", "mastodon-main", "bluesky-main", "linkedin-main", "telegram-news"]
@@ -279,3 +282,41 @@ def write_shape(folder: Path, name: str) -> Path:
     plan = shape(name, random.Random(2027))
     path.write_text(yaml.safe_dump(plan, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path
+
+
+def ledger_delivery(
+    post: str,
+    channel: str,
+    platform: str,
+    due: datetime,
+    *,
+    language: str = "en",
+    text: str = "benchmark post",
+    timezone: str = "UTC",
+    deadline: datetime | None = None,
+    limit: int = 500,
+) -> Delivery:
+    """One single-part text delivery of campaign `bench`, for the benchmarks that write the
+    ledger directly instead of loading a plan."""
+    return Delivery(
+        key=str(DeliveryKey("bench", post, None, language, channel)),
+        campaign="bench",
+        post=post,
+        channel=channel,
+        platform=platform,
+        language=language,
+        audience=None,
+        due_utc=due,
+        timezone=timezone,
+        deadline_utc=deadline,
+        text=text,
+        thread_index=0,
+        thread_size=1,
+        parent_key=None,
+        media=(),
+        link=None,
+        status="approved",
+        length=len(text),
+        limit=limit,
+        source="bench.yaml:1:1",
+    )
