@@ -87,7 +87,8 @@ def main() -> None:
 
     from campaigns import _mastodon_text, _twitter_text
     from campaigns.length import hashtags, measure
-    from campaigns.platforms import PLATFORMS, PlatformRules
+    from campaigns.platformrules import PlatformRules
+    from campaigns.platforms import PLATFORMS
 
     start = time.process_time()
     _twitter_text.compile_all()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from campaigns.platforms import PLATFORMS, PlatformRules
+from campaigns.platformrules import PlatformRules
+from campaigns.platforms import PLATFORMS
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,7 +43,7 @@ from functools import lru_cache
 from typing import Final
 
 from campaigns import _grapheme_data, _mastodon_text, _twitter_text
-from campaigns.platforms import PlatformRules
+from campaigns.platformrules import PlatformRules
 
 _rust_graphemes: Callable[[str, bool], list[str]] | None
 try:

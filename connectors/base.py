@@ -26,7 +26,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar, Literal, TypeVar, cast
 
-from campaigns.platforms import PlatformRules
+from campaigns.platformrules import PlatformRules
 from connectors.redaction import Secrets
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from campaigns.channels import KnownChannel
 from campaigns.model import MediaItem
-from campaigns.platforms import GIF
+from campaigns.platformrules import GIF
 from campaigns.problems import Location, Severity
 from campaigns.scope import Scope
 from campaigns.wording import closest

@@ -19,7 +19,8 @@ from campaigns.length import (
     measure,
     twitter_urls,
 )
-from campaigns.platforms import PLATFORMS, PlatformRules
+from campaigns.platformrules import PlatformRules
+from campaigns.platforms import PLATFORMS
 
 ROOT = Path(__file__).resolve().parents[2]
 X = PLATFORMS["x"]

@@ -1,0 +1,55 @@
+"""What a platform accepts in a post, as one record that plans and connectors both read.
+
+Each platform's figures live in its own folder (connectors/platforms/NAME/__init__.py) and come
+from the platform's documentation, gathered in platform-notes.md; a channel in config.yaml can
+raise `max_length` (X Premium, Mastodon instances with larger limits).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Counter = Literal["twitter", "mastodon", "bluesky", "codepoints", "utf16"]
+
+PNG, JPEG, GIF, WEBP = "image/png", "image/jpeg", "image/gif", "image/webp"
+MP4, MOV = "video/mp4", "video/quicktime"
+STILL = frozenset({PNG, JPEG, WEBP})
+MEGABYTE = 1_000_000
+ThreadStyle = Literal["replies", "comments", "separate"]
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformRules:
+    name: str
+    label: str
+    counter: Counter
+    """How the platform counts text; campaigns.length implements each rule."""
+    max_length: int
+    max_bytes: int | None = None
+    """A second cap in UTF-8 bytes (Bluesky)."""
+    caption_length: int | None = None
+    """The cap on text sent with media, where it differs (Telegram captions)."""
+    max_media: int = 4
+    image_max_bytes: int = 5_000_000
+    alt_text: bool = True
+    alt_max: int | None = None
+    media_types: frozenset[str] = STILL | {GIF}
+    """What our connector for the platform can post (and the platform accepts)."""
+    video_max_bytes: int | None = None
+    gif_max_bytes: int | None = None
+    """Animated GIFs, where their cap differs from images' (X)."""
+    video_alone: bool = False
+    """A video or GIF must be the post's only media (X, Mastodon)."""
+    max_pixels: int | None = None
+    """Width times height of an image (Mastodon's image_matrix_limit)."""
+    max_side_sum: int | None = None
+    """Width + height of an image (Telegram photos)."""
+    max_aspect: float | None = None
+    """Longest side / shortest side of an image (Telegram photos)."""
+    gif_max_size: tuple[int, int] | None = None
+    """Width and height of an animated GIF (X)."""
+    thread_style: ThreadStyle = "replies"
+    """How a thread's later parts go out: as replies to the part before (X, Mastodon,
+    Bluesky, Telegram, Threads), as comments on the first post (LinkedIn, Facebook), or as
+    separate messages (webhooks)."""
