@@ -35,6 +35,10 @@ class MediaFile:
     path: Path
     alt: str
     mime: str
+    captions: Path | None = None
+    """A video's subtitles (SRT or WebVTT), where the plan gives them."""
+    thumbnail: Path | None = None
+    """A video's cover image, where the plan gives one."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,76 @@
+"""What a video file really is, read from its container with PyAV (FFmpeg's own demuxers),
+never guessed from its name: a `.mp4` that holds a GIF or nothing at all says so here.
+
+PyAV is imported on first use only: plans without video never pay for loading FFmpeg.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from functools import cache
+from pathlib import Path
+
+
+@dataclass(frozen=True, slots=True)
+class VideoInfo:
+    container: str
+    """FFmpeg's name of the container format, such as 'mov,mp4,m4a,3gp,3g2,mj2' or 'gif'."""
+    video_codec: str
+    """Such as 'h264', 'hevc', 'vp9', 'gif'."""
+    audio_codec: str | None
+    duration: float
+    """Seconds."""
+    width: int
+    height: int
+    frame_rate: float
+    """Frames per second; 0.0 when the file does not say."""
+    size: int
+    """Bytes on disk."""
+
+    @property
+    def aspect_ratio(self) -> Fraction:
+        return Fraction(self.width, self.height)
+
+
+class UnreadableVideo(ValueError):
+    """The file is not a video this machine can read: the message says why, in plain words."""
+
+
+@cache
+def _probe(path: Path, size: int, mtime_ns: int) -> VideoInfo:
+    import av  # FFmpeg is loaded only when a plan has video
+
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.video:
+                raise UnreadableVideo("the file holds no video stream")
+            video = container.streams.video[0]
+            audio = container.streams.audio[0] if container.streams.audio else None
+            if container.duration is not None:
+                duration = container.duration / 1_000_000
+            elif video.duration is not None and video.time_base is not None:
+                duration = float(video.duration * video.time_base)
+            else:
+                duration = 0.0
+            rate = video.average_rate or video.guessed_rate
+            return VideoInfo(
+                container=container.format.name,
+                video_codec=video.codec_context.name,
+                audio_codec=audio.codec_context.name if audio else None,
+                duration=duration,
+                width=video.codec_context.width,
+                height=video.codec_context.height,
+                frame_rate=float(rate) if rate else 0.0,
+                size=size,
+            )
+    except av.FFmpegError as error:
+        raise UnreadableVideo(f"not a video file FFmpeg can read ({error.strerror})") from None
+
+
+def probe(path: Path) -> VideoInfo:
+    """The file's real container, codecs, duration, dimensions and frame rate (read once per
+    version of the file); UnreadableVideo when it is not a readable video, OSError when the
+    file cannot be opened."""
+    stat = path.stat()
+    return _probe(path.resolve(), stat.st_size, stat.st_mtime_ns)
