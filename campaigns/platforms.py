@@ -54,7 +54,9 @@ PLATFORMS: dict[str, PlatformRules] = {
             max_media=20,
             image_max_bytes=36_000_000,
             alt_max=4086,
-            media_types=frozenset({PNG, JPEG, GIF}),  # the Images API; no video upload
+            media_types=frozenset({PNG, JPEG, GIF, MP4}),  # the Images and Videos APIs
+            video_max_bytes=500 * MEGABYTE,
+            video_alone=True,
             thread_style="comments",
         ),
         PlatformRules(
