@@ -44,7 +44,11 @@ PLATFORMS: dict[str, PlatformRules] = {
             max_media=4,
             image_max_bytes=2_000_000,
             alt_max=2000,
-            media_types=STILL,  # the connector posts images only; a GIF would stand still
+            # a GIF would stand still; video: app.bsky.embed.video takes MP4 up to 300 MB
+            # (the lexicon and the Bluesky app), one per post and nothing beside it
+            media_types=STILL | {MP4},
+            video_max_bytes=300 * MEGABYTE,
+            video_alone=True,
         ),
         PlatformRules(
             "linkedin",
