@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from campaigns.platformrules import GIF, JPEG, PNG, PlatformRules
+from campaigns.platformrules import GIF, JPEG, MEGABYTE, MP4, PNG, PlatformRules
 from connectors.platform import PlatformSpec
 
 PLATFORM = PlatformSpec(
@@ -14,7 +14,9 @@ PLATFORM = PlatformSpec(
         max_media=20,
         image_max_bytes=36_000_000,
         alt_max=4086,
-        media_types=frozenset({PNG, JPEG, GIF}),  # the Images API; no video upload
+        media_types=frozenset({PNG, JPEG, GIF, MP4}),  # the Images and Videos APIs
+        video_max_bytes=500 * MEGABYTE,
+        video_alone=True,
         thread_style="comments",
     ),
     connector="connectors.platforms.linkedin.connector:LinkedInConnector",

@@ -40,6 +40,7 @@ from connectors.base import (
 from connectors.figures import count, figures_error
 from connectors.http import build_client, json_body, retry_after, send, send_safe, server_error
 from connectors.media import read_media
+from connectors.platforms.linkedin.video import LinkedInVideos
 from connectors.settings import is_loopback
 
 API = "https://api.linkedin.com"
@@ -90,6 +91,7 @@ class LinkedInConnector(Connector):
                 "X-Restli-Protocol-Version": "2.0.0",
             },
         )
+        self._videos = LinkedInVideos(self._client, self._author, self._classify, self._trusted)
 
     # -- publishing ---------------------------------------------------------------------
 
@@ -125,6 +127,12 @@ class LinkedInConnector(Connector):
         return Published(post_ref(urn))
 
     def _content(self, post: Post) -> dict[str, Any] | None:
+        if any(media.mime.startswith("video/") for media in post.media):
+            if len(post.media) > 1:
+                raise Rejected("a LinkedIn post with a video carries that video alone")
+            video = post.media[0]
+            shown = {"title": video.alt} if video.alt else {}
+            return {"media": {"id": self._videos.upload(video, post.key), **shown}}
         images = [{"id": self._upload(media), "altText": media.alt} for media in post.media]
         if len(images) == 1:
             return {"media": images[0]}

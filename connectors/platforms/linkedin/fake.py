@@ -17,6 +17,7 @@ from urllib.parse import unquote
 from connectors.fakes.cli import serve
 from connectors.fakes.params import params
 from connectors.fakes.server import FakePlatform, Request, Response
+from connectors.platforms.linkedin.fake_video import LinkedInVideos
 
 TOKEN = "AQX-fake-linkedin-token"
 ORGANIZATION = "urn:li:organization:2414183"
@@ -84,6 +85,7 @@ class LinkedInFake(FakePlatform):
         self.comments: list[dict[str, Any]] = []
         self.images: dict[str, bytes | None] = {}
         """Image URN to its uploaded bytes (None until the PUT arrives)."""
+        self.videos = LinkedInVideos(self.authors)
         self._ids = itertools.count(7141138937766391808)
         super().__init__(latency=latency)
 
@@ -129,6 +131,13 @@ class LinkedInFake(FakePlatform):
     def routes(self) -> None:
         self.route("POST", r"/rest/images", self._guard(self._initialize_upload))
         self.route("PUT", r"/dms-uploads/(?P<image>[^/]+)", self._guard(self._upload, rest=False))
+        self.route("POST", r"/rest/videos", self._guard(self.videos.action))
+        self.route("GET", r"/rest/videos/(?P<urn>[^/]+)", self._guard(self.videos.read))
+        self.route(
+            "PUT",
+            r"/dms-uploads/videos/(?P<video>[^/]+)/(?P<what>parts/\d+|captions|thumbnail)",
+            self._guard(self.videos.upload, rest=False),
+        )
         self.route("POST", r"/rest/posts", self._guard(self._create_post))
         self.route("GET", r"/rest/posts", self._guard(self._find_posts))
         self.route("GET", r"/rest/posts/(?P<urn>[^/]+)", self._guard(self._read_post))
@@ -208,7 +217,14 @@ class LinkedInFake(FakePlatform):
         media = [content["media"]] if "media" in content else []
         media += (content.get("multiImage") or {}).get("images", [])
         for item in media:
-            if self.images.get(item.get("id")) is None:
+            if str(item.get("id")).startswith("urn:li:video:"):
+                if not self.videos.available(item["id"]):
+                    return problem(
+                        422,
+                        "UNPROCESSABLE_ENTITY",
+                        f"/content/media/id :: {item['id']} is not AVAILABLE",
+                    )
+            elif self.images.get(item.get("id")) is None:
                 return problem(
                     422,
                     "UNPROCESSABLE_ENTITY",

@@ -15,11 +15,6 @@ name (connectors.mediaurl).
 
 from __future__ import annotations
 
-import json
-import logging
-import os
-import re
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -45,6 +40,7 @@ from connectors.base import (
     Rejected,
     RetryLater,
 )
+from connectors.deliverystate import KEEP, DeliveryState
 from connectors.graph import (
     classify,
     error_code,
@@ -56,78 +52,12 @@ from connectors.graph import (
 from connectors.http import json_body, send, send_safe
 from connectors.mediaurl import media_base_url, media_url
 
-log = logging.getLogger("clarion.threads")
-
 API = "https://graph.threads.net"
 DEFAULT_VERSION = "v1.0"
 NOT_READY = (24, 4279009)
 """`threads_publish` on a container Threads has not finished setting up ("Media Not Found")."""
 EARLIER = "published by an earlier attempt"
 METRICS = "views,likes,replies,reposts,quotes,shares"
-KEEP = timedelta(days=30)
-"""How long a delivery's container stays on record: well past any reconciliation."""
-
-
-class ContainerStore:
-    """The container (and, once published, the media) made for each delivery key."""
-
-    def __init__(self, directory: Path | None, channel: str) -> None:
-        name = re.sub(r"[^\w.-]", "_", channel)
-        self.path = directory / f"threads-{name}.json" if directory else None
-        self._entries: dict[str, dict[str, str]] = self._load()
-
-    @property
-    def durable(self) -> bool:
-        return self.path is not None
-
-    def get(self, key: str) -> dict[str, str] | None:
-        return self._entries.get(key)
-
-    def put(self, key: str, **fields: str) -> None:
-        """Record, before publishing: a failure to write stops the publish (RetryLater)."""
-        entry = self._entries.get(key, {}) | fields
-        entry.setdefault("at", _now().isoformat())
-        self._entries[key] = entry
-        self._save()
-
-    def note(self, key: str, **fields: str) -> None:
-        """Record what is already public: the container on file suffices to recover it, so
-        a failure to write is only logged."""
-        try:
-            self.put(key, **fields)
-        except RetryLater as error:
-            log.warning("%s", error.reason)
-
-    def forget(self, key: str) -> None:
-        if self._entries.pop(key, None) is not None:
-            self._save()
-
-    def _load(self) -> dict[str, dict[str, str]]:
-        if self.path is None or not self.path.exists():
-            return {}
-        try:
-            entries = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as error:
-            raise ValueError(f"cannot read the Threads state file {self.path}: {error}") from None
-        return entries if isinstance(entries, dict) else {}
-
-    def _save(self) -> None:
-        if self.path is None:
-            return
-        horizon = (_now() - KEEP).isoformat()
-        self._entries = {k: v for k, v in self._entries.items() if v.get("at", "") >= horizon}
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=self.path.parent, suffix=".tmp")
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                json.dump(self._entries, out, indent=1, sort_keys=True)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(temporary, self.path)
-        except OSError as error:
-            raise RetryLater(
-                f"cannot write the Threads state file {self.path}: {error.strerror}"
-            ) from None
 
 
 class ThreadsConnector(Connector):
@@ -145,7 +75,9 @@ class ThreadsConnector(Connector):
         self._user = str(config.options["user_id"])
         self._version = str(config.options.get("threads_version") or DEFAULT_VERSION)
         state = config.options.get("state_dir")
-        self._store = ContainerStore(Path(state) if state else None, config.name)
+        self._store = DeliveryState(
+            Path(state) if state else None, config.name, "threads", "Threads"
+        )
         self._client = graph_client(config, API, self._token)
 
     # -- publishing ---------------------------------------------------------------------
