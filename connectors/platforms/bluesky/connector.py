@@ -24,6 +24,7 @@ import io
 import logging
 import re
 import time
+from collections import deque
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -155,6 +156,8 @@ class BlueskyConnector(Connector):
         self._password = config.credentials["app_password"]
         self._client = build_client(config, DEFAULT_PDS)
         self._session: _Session | None = None
+        self._service_tokens: deque[str] = deque(maxlen=4)
+        """The latest service-auth tokens: each is a credential for half an hour."""
         self._budgets: dict[str, PlatformBudget] = {}
         self._link_cards = bool(config.options.get("link_cards", True))
         self._video_upload = str(config.options.get("video_upload", "service"))
@@ -392,7 +395,9 @@ class BlueskyConnector(Connector):
             "com.atproto.server.getServiceAuth",
             params={"aud": aud, "lxm": lxm, "exp": str(exp)},
         )
-        return str(response.json()["token"])
+        token = str(response.json()["token"])
+        self._service_tokens.append(token)
+        return token
 
     def _video_call(
         self,
@@ -593,7 +598,7 @@ class BlueskyConnector(Connector):
 
     def secrets(self) -> list[str]:
         session = [self._session.access, self._session.refresh] if self._session else []
-        return super().secrets() + session
+        return super().secrets() + session + list(self._service_tokens)
 
 
 def login(io: LoginIO, config: ChannelAccess) -> dict[str, str]:

@@ -263,6 +263,17 @@ def test_a_crash_after_the_post_finds_it(fake: FakeBluesky, video: Path) -> None
     assert fake.video.requests == []  # nothing uploaded again
 
 
+def test_service_tokens_are_secrets(fake: FakeBluesky, video: Path) -> None:
+    """Each is a credential for half an hour: every error and log line is cleaned of them."""
+    with connect(fake) as bsky:
+        bsky.publish(post(mp4(video)))
+        secrets = bsky.secrets()
+    tokens = [r.header("authorization") or "" for r in fake.video.requests]
+    used = {t.removeprefix("Bearer ") for t in tokens if t}
+    assert len(used) == 2
+    assert used <= set(secrets)
+
+
 def test_the_video_service_checks_its_tokens(fake: FakeBluesky) -> None:
     with connect(fake) as bsky:
         did = bsky._login().did
