@@ -1,0 +1,72 @@
+"""A file's bytes sent from disk in bounded pieces: large videos are never read whole.
+
+httpx sends an iterator of bytes as the request body; with an explicit Content-Length it is
+sent as is (not chunk-encoded), which every upload endpoint here expects. So an upload holds
+at most one `CHUNK` of the file in memory, whatever the file's size. A multipart upload
+streams the `opened` file instead (httpx reads it 64 KiB at a time); an upload in parts of
+the platform's size (X's appends) takes the file's `pieces`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import BinaryIO
+
+from connectors.base import Rejected
+
+CHUNK = 1 << 20
+"""Bytes read from disk at a time."""
+
+
+def file_size(path: Path) -> int:
+    """The file's size; a file that went missing since the plan was checked fails the post
+    (Rejected), as `connectors.media.read_media` does."""
+    try:
+        return path.stat().st_size
+    except OSError as exc:
+        raise Rejected(f"cannot read the media file {path.name}: {exc.strerror}") from None
+
+
+@contextmanager
+def opened(path: Path) -> Iterator[BinaryIO]:
+    """The file open for reading, for a multipart request to stream from disk."""
+    try:
+        handle = path.open("rb")
+    except OSError as exc:
+        raise Rejected(f"cannot read the media file {path.name}: {exc.strerror}") from None
+    with handle:
+        yield handle
+
+
+def pieces(handle: BinaryIO, size: int) -> Iterator[bytes]:
+    """The rest of an `opened` file in pieces of `size` bytes (the last one shorter)."""
+    while True:
+        try:
+            piece = handle.read(size)
+        except OSError as exc:
+            raise Rejected(f"cannot read the media file: {exc.strerror}") from None
+        if not piece:
+            return
+        yield piece
+
+
+def file_range(path: Path, start: int, end: int) -> tuple[dict[str, str], Iterator[bytes]]:
+    """The headers and body of a request that sends bytes `start` to `end - 1` of the file."""
+    return {"Content-Length": str(end - start)}, _read(path, start, end)
+
+
+def _read(path: Path, start: int, end: int) -> Iterator[bytes]:
+    try:
+        with path.open("rb") as handle:
+            handle.seek(start)
+            left = end - start
+            while left > 0:
+                piece = handle.read(min(CHUNK, left))
+                if not piece:
+                    raise Rejected(f"the media file {path.name} changed while it was uploaded")
+                left -= len(piece)
+                yield piece
+    except OSError as exc:
+        raise Rejected(f"cannot read the media file {path.name}: {exc.strerror}") from None
