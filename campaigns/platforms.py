@@ -96,7 +96,9 @@ PLATFORMS: dict[str, PlatformRules] = {
             max_media=10,
             image_max_bytes=4_000_000,
             alt_max=1000,
-            media_types=frozenset({PNG, JPEG, GIF}),  # the connector posts photos only
+            media_types=frozenset({PNG, JPEG, GIF, MP4}),  # photos, and videos (resumable upload)
+            video_max_bytes=10_000 * MEGABYTE,
+            video_alone=True,
             thread_style="comments",
         ),
         PlatformRules(
