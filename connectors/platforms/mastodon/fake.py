@@ -24,7 +24,7 @@ import regex
 from connectors.fakes.cli import serve
 from connectors.fakes.params import Upload, content_type, params
 from connectors.fakes.server import FakePlatform, Request, Response
-from connectors.fakes.video import unplayable
+from connectors.fakes.videofile import playable
 
 ACCESS_TOKEN = "fake-mastodon-access-token"
 CODE = "fake-authorization-code"
@@ -396,9 +396,7 @@ class MastodonFake(FakePlatform):
             self.processing_polls if background else 0,
             thumbnail=thumbnail.content if isinstance(thumbnail, Upload) else None,
             failed=background
-            and (
-                self.fail_processing or (kind == "video" and unplayable(file.content) is not None)
-            ),
+            and (self.fail_processing or (kind == "video" and not playable(file.content))),
         )
         self.media[attachment.id] = attachment
         return self._ok(self._attachment(attachment), "media", 202 if background else 200)

@@ -30,7 +30,7 @@ from oauthlib.oauth1.rfc5849 import signature
 from connectors.fakes.cli import serve
 from connectors.fakes.params import content_type, multipart, params
 from connectors.fakes.server import FakePlatform, Request, Response
-from connectors.fakes.video import unplayable
+from connectors.fakes.videofile import playable
 
 PROBLEMS = "https://api.twitter.com/2/problems"
 TWITTER_EPOCH_MS = 1_288_834_974_657
@@ -536,7 +536,7 @@ class XFake(FakePlatform):
         if media.category in ("tweet_video", "tweet_gif", "amplify_video"):
             media.state, media.polls_left = "pending", self.processing_polls
             media.processed = True
-            if media.category != "tweet_gif" and unplayable(media.content):
+            if media.category != "tweet_gif" and not playable(media.content):
                 media.broken = True
         return self._media_answer("chunked", self._media_data(media))
 

@@ -69,6 +69,6 @@ def test_a_video_in_an_album_names_its_cover_by_attach(fake: TelegramFake, tmp_p
 def test_a_video_over_the_bot_upload_limit_is_rejected(fake: TelegramFake, tmp_path: Path) -> None:
     big = padded(tmp_path, 51 * 1024 * 1024)
     with pytest.raises(Rejected, match="Request Entity Too Large") as caught:
-        connector(fake).publish(post(media=[big]))
+        connector(fake, timeout=30).publish(post(media=[big]))  # 51 MB, on a busy machine
     assert caught.value.status == 413
     assert fake.posts == []

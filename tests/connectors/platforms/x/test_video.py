@@ -87,7 +87,7 @@ def test_an_append_over_x_s_request_size_is_refused(
     monkeypatch.setattr(x_media, "CHUNK_BYTES", 9 * 1024 * 1024)
     big = sparse(tmp_path / "big.mp4", 9 * 1024 * 1024)
     with pytest.raises(Rejected) as caught:
-        connector(fake).publish(post(media=[MediaFile(big, "big", "video/mp4")]))
+        connector(fake, timeout=30).publish(post(media=[MediaFile(big, "big", "video/mp4")]))
     assert caught.value.status == 413
     assert fake.posts == []
 
