@@ -1,0 +1,127 @@
+"""Images, GIFs and videos for X through the v2 media endpoints (tweepy has only v1.1's).
+
+An image up to 5 MB goes up in one request; GIFs, videos and larger files in chunks
+(initialize, append, finalize), after which X may process them for a while. Alt text is set
+afterwards with `POST /2/media/metadata`. Nothing here is public until the post is created,
+so every failure is a plain retry or rejection, never ambiguous.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from typing import Any, BinaryIO, Protocol
+
+from connectors.base import MediaFile, Rejected, RetryLater
+from connectors.upload import file_size, opened, pieces
+
+SIMPLE_MAX_BYTES = 5 * 1024 * 1024
+CHUNK_BYTES = 4 * 1024 * 1024
+"""X asks for appends of at most 5 MB, multipart overhead included; each piece is read from
+disk only when it is sent, so a video of any size holds one piece in memory."""
+
+
+class Call(Protocol):
+    """One X API request, classified: the JSON body of a success, or a PublishError."""
+
+    def __call__(
+        self,
+        method: str,
+        route: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        json: Any = None,
+        data: Mapping[str, str] | None = None,
+        files: Mapping[str, tuple[str, bytes, str]] | None = None,
+    ) -> dict[str, Any]: ...
+
+
+def category(mime: str) -> str:
+    if mime == "image/gif":
+        return "tweet_gif"
+    if mime.startswith("video/"):
+        return "tweet_video"
+    return "tweet_image"
+
+
+def upload(
+    call: Call,
+    media: MediaFile,
+    *,
+    timeout: float,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> str:
+    """Upload one file with its alt text and return its media id, ready to attach."""
+    kind = category(media.mime)
+    size = file_size(media.path)
+    with opened(media.path) as file:
+        if kind == "tweet_image" and size <= SIMPLE_MAX_BYTES:
+            body = call(
+                "POST",
+                "/2/media/upload",
+                data={"media_category": kind},
+                files={"media": (media.path.name, file.read(), media.mime)},
+            )
+        else:
+            body = _chunked(call, media, file, size, kind)
+    media_id = _media_id(body)
+    _wait(
+        call, media, media_id, body["data"].get("processing_info"), clock() + timeout, sleep, clock
+    )
+    if media.alt:
+        call(
+            "POST",
+            "/2/media/metadata",
+            json={"id": media_id, "metadata": {"alt_text": {"text": media.alt}}},
+        )
+    return media_id
+
+
+def _chunked(call: Call, media: MediaFile, file: BinaryIO, size: int, kind: str) -> dict[str, Any]:
+    init = call(
+        "POST",
+        "/2/media/upload/initialize",
+        json={"media_type": media.mime, "total_bytes": size, "media_category": kind},
+    )
+    media_id = _media_id(init)
+    for index, piece in enumerate(pieces(file, CHUNK_BYTES)):
+        call(
+            "POST",
+            f"/2/media/upload/{media_id}/append",
+            data={"segment_index": str(index)},
+            files={"media": (media.path.name, piece, media.mime)},
+        )
+    body = call("POST", f"/2/media/upload/{media_id}/finalize")
+    _media_id(body)
+    return body
+
+
+def _wait(
+    call: Call,
+    media: MediaFile,
+    media_id: str,
+    info: dict[str, Any] | None,
+    deadline: float,
+    sleep: Callable[[float], None],
+    clock: Callable[[], float],
+) -> None:
+    """Poll the upload's status until X has processed it, within the deadline."""
+    while info and info.get("state") in ("pending", "in_progress"):
+        delay = min(float(info.get("check_after_secs", 1)), 30.0)
+        if clock() + delay >= deadline:
+            raise RetryLater(f"X is still processing {media.path.name}; nothing was posted")
+        sleep(delay)
+        body = call("GET", "/2/media/upload", params={"command": "STATUS", "media_id": media_id})
+        info = body["data"].get("processing_info") if isinstance(body.get("data"), dict) else None
+    if info and info.get("state") == "failed":
+        error = info.get("error")
+        message = (error.get("message") if isinstance(error, dict) else None) or "it failed"
+        raise Rejected(f"X could not process {media.path.name}: {message}")
+
+
+def _media_id(body: dict[str, Any]) -> str:
+    data = body.get("data")
+    if not isinstance(data, dict) or not data.get("id"):
+        raise RetryLater("X's media upload answered without a media id; nothing was posted")
+    return str(data["id"])
