@@ -20,19 +20,25 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import math
 import re
 import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from campaigns.length import grapheme_count
+from connectors.base import ChannelAccess
 from connectors.fakes.cli import serve
-from connectors.fakes.server import FakePlatform, Request, Response
+from connectors.fakes.server import FakePlatform, Made, Request, Response
 from connectors.platforms.bluesky.tid import encode_tid
 
 POST = "app.bsky.feed.post"
+HANDLE = "clarion.test"
+APP_PASSWORD = "fake-appp-pass-word"
+"""The account of `channel()` (and of `python -m connectors.platforms.bluesky.fake`)."""
 _TID = re.compile(r"[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}")
 BLOB_UPLOAD_LIMIT = 5_242_880
 _COUNTS = ("likeCount", "repostCount", "replyCount", "quoteCount")
@@ -95,6 +101,7 @@ class _Token:
 
 class FakeBluesky(FakePlatform):
     error_text_fields = ("message",)  # XRPC's `error` is the machine-readable code
+    publish_route = ("POST", r"/com\.atproto\.repo\.(create|put)Record$")
 
     def __init__(
         self,
@@ -135,6 +142,56 @@ class FakeBluesky(FakePlatform):
         self.route("POST", xrpc + "com.atproto.repo.deleteRecord", self._delete_record)
         self.route("GET", xrpc + "app.bsky.feed.getPosts", self._get_posts)
 
+    # -- the contract -------------------------------------------------------------------
+
+    def channel(self) -> ChannelAccess:
+        """A channel of the account HANDLE, created on first use."""
+        with self.lock:
+            if did_for(HANDLE) not in self.accounts:
+                self.add_account(HANDLE, APP_PASSWORD)
+        credentials = {"identifier": HANDLE, "app_password": APP_PASSWORD}
+        return ChannelAccess(
+            "bluesky-main", "bluesky", None, credentials, self.base_url, timeout=2.0
+        )
+
+    def throttle(self, until: datetime) -> Response:
+        """Write points used up: `RateLimit-Reset` in epoch seconds, and `Retry-After`."""
+        reset = math.ceil(until.timestamp())
+        headers = {
+            "RateLimit-Limit": str(self._write_points),
+            "RateLimit-Remaining": "0",
+            "RateLimit-Reset": str(reset),
+            "RateLimit-Policy": f"{self._write_points};w=3600",
+            "Retry-After": str(max(reset - int(time.time()), 1)),
+        }
+        return _error(429, "RateLimitExceeded", "Rate Limit Exceeded", headers)
+
+    def published(self) -> list[Made]:
+        with self.lock:
+            return [
+                Made(
+                    str(record.value.get("text", "")),
+                    self._media_types(record.value.get("embed")),
+                    ((record.value.get("reply") or {}).get("parent") or {}).get("uri"),
+                )
+                for record in self.posts
+            ]
+
+    def _media_types(self, embed: Any) -> tuple[str, ...]:
+        """Each image's or video's media type as uploaded, however the embed holds it."""
+        if not isinstance(embed, dict):
+            return ()
+        kind = embed.get("$type")
+        if kind == "app.bsky.embed.recordWithMedia":
+            return self._media_types(embed.get("media"))
+        if kind == "app.bsky.embed.images":
+            blobs = [image.get("image") for image in embed.get("images") or []]
+        elif kind == "app.bsky.embed.video":
+            blobs = [embed.get("video")]
+        else:
+            return ()
+        return tuple(self.blobs[blob["ref"]["$link"]][1] for blob in blobs if blob)
+
     # -- for tests -----------------------------------------------------------------------
 
     def add_account(self, handle: str, app_password: str) -> str:
@@ -150,9 +207,10 @@ class FakeBluesky(FakePlatform):
             for token in self._access.values():
                 token.expired = True
 
-    def revoke(self, app_password: str) -> None:
-        """Revoke an app password as Bluesky does: it no longer logs in and its refresh
-        tokens stop working; access tokens already issued last until they expire."""
+    def revoke(self, app_password: str = APP_PASSWORD) -> None:
+        """Revoke an app password (by default `channel()`'s) as Bluesky does: it no longer
+        logs in and its refresh tokens stop working; access tokens already issued last until
+        they expire."""
         with self.lock:
             for account in self.accounts.values():
                 account.passwords.discard(app_password)
@@ -552,17 +610,15 @@ def _now_tid() -> str:
 
 
 def main() -> None:
-    handle, password = "clarion.test", "fake-appp-pass-word"
-
     def make(latency: float) -> FakePlatform:
         fake = FakeBluesky(latency=latency)
-        fake.add_account(handle, password)
+        fake.add_account(HANDLE, APP_PASSWORD)
         return fake
 
     def about(fake: FakePlatform) -> str:
         return (
             f"A channel for it: platform: bluesky, base_url: {fake.base_url}, "
-            f"credentials: {{identifier: {handle}, app_password: {password}}}"
+            f"credentials: {{identifier: {HANDLE}, app_password: {APP_PASSWORD}}}"
         )
 
     serve(make, about)
