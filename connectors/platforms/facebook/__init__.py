@@ -1,8 +1,8 @@
-"""Facebook Pages: the Graph API's feed and photos of one Page."""
+"""Facebook Pages: the Graph API's feed, photos and videos of one Page."""
 
 from __future__ import annotations
 
-from campaigns.platformrules import GIF, JPEG, PNG, PlatformRules
+from campaigns.platformrules import GIF, JPEG, MEGABYTE, MP4, PNG, PlatformRules
 from connectors.platform import PlatformSpec
 
 PLATFORM = PlatformSpec(
@@ -14,7 +14,9 @@ PLATFORM = PlatformSpec(
         max_media=10,
         image_max_bytes=4_000_000,
         alt_max=1000,
-        media_types=frozenset({PNG, JPEG, GIF}),  # the connector posts photos only
+        media_types=frozenset({PNG, JPEG, GIF, MP4}),  # photos, and videos (resumable upload)
+        video_max_bytes=10_000 * MEGABYTE,
+        video_alone=True,
         thread_style="comments",
     ),
     connector="connectors.platforms.facebook.connector:FacebookConnector",

@@ -41,8 +41,11 @@ from connectors.graph import (
 )
 from connectors.http import json_body, send, send_safe
 from connectors.media import read_media
+from connectors.platforms.facebook.video import FacebookUploads
 
 API = "https://graph.facebook.com"
+VIDEO_API = "https://graph-video.facebook.com"
+"""Where Meta documents `/{page-id}/videos`; a channel's own base_url replaces both."""
 DEFAULT_VERSION = "v26.0"
 ENGAGEMENT = "shares,reactions.summary(total_count).limit(0),comments.summary(total_count).limit(0)"
 INSIGHTS = "insights.metric(post_media_view,post_clicks)"
@@ -61,6 +64,10 @@ class FacebookConnector(Connector):
         self._page = str(config.options["page_id"])
         self._version = str(config.options.get("graph_version") or DEFAULT_VERSION)
         self._client = graph_client(config, API, self._token)
+        app = config.options.get("app_id")
+        self._uploads = FacebookUploads(
+            self._client, self._version, str(app) if app else None, self._token
+        )
 
     # -- publishing ---------------------------------------------------------------------
 
@@ -68,9 +75,13 @@ class FacebookConnector(Connector):
         root = post.thread_root or post.reply_to
         if root is not None:
             return self._comment(post, root)
+        if any(media.mime.startswith("video/") for media in post.media):
+            if len(post.media) > 1:
+                raise Rejected("a Facebook post with a video carries that video alone")
+            return self._video(post, post.media[0])
         for media in post.media:
             if not media.mime.startswith("image/"):
-                raise Rejected(f"Clarion posts photos to Facebook, not {media.mime}")
+                raise Rejected(f"Clarion posts photos and videos to Facebook, not {media.mime}")
         if len(post.media) == 1:
             fields = {"message": post.text} | _alt(post.media[0])
             result = self._call("photos", data=fields, files={"source": _file(post.media[0])})
@@ -83,6 +94,17 @@ class FacebookConnector(Connector):
         elif post.link:
             fields["link"] = post.link
         return Published(post_ref(str(self._call("feed", data=fields)["id"])))
+
+    def _video(self, post: Post, media: MediaFile) -> Published:
+        """Uploaded first (nothing public), then posted with the text as its description."""
+        fields = {
+            "description": post.text,
+            "fbuploader_video_file_chunk": self._uploads.upload(media),
+        }
+        host = "" if self.config.base_url else VIDEO_API
+        video = str(self._call("videos", data=fields, host=host)["id"])
+        url = f"https://www.facebook.com/{self._page}/videos/{video}"
+        return Published(PlatformRef(video, url), note=self._uploads.problem(video))
 
     def _upload(self, media: MediaFile) -> str:
         """An unpublished photo, to attach to the post; it is not visible on its own."""
@@ -117,8 +139,9 @@ class FacebookConnector(Connector):
         files: dict[str, tuple[str, bytes, str]] | None = None,
         node: str | None = None,
         creates: bool = True,
+        host: str = "",
     ) -> dict[str, Any]:
-        path = f"/{self._version}/{node or self._page}/{edge}"
+        path = f"{host}/{self._version}/{node or self._page}/{edge}"
         request = self._client.build_request("POST", path, data=data, files=files)
         response = (send if creates else send_safe)(self._client, request, "Facebook")
         body = json_body(response)

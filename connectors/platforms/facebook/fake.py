@@ -18,6 +18,7 @@ from connectors.fakes.cli import serve
 from connectors.fakes.params import Upload, params
 from connectors.fakes.server import FakePlatform, Made, Request, Response
 from connectors.fakes.sniff import sniffed
+from connectors.platforms.facebook.fake_video import FacebookVideos
 
 TOKEN = "EAAfakePageAccessToken"
 PAGE = "104857600123"
@@ -70,6 +71,7 @@ class FacebookFake(FakePlatform):
         self.permissions = {"pages_read_engagement", "read_insights"}
         """What the Page token may read: a post's counts, its insights."""
         self.calls = 0
+        self.videos = FacebookVideos(token)
         self._ids = itertools.count(9001)
         super().__init__(latency=latency)
 
@@ -115,7 +117,7 @@ class FacebookFake(FakePlatform):
     def expire(self, subcode: int = 463) -> None:
         """The Page token expired (463) or was invalidated (460: password changed)."""
         with self.lock:
-            self.token = "expired"
+            self.token = self.videos.token = "expired"
             self.token_error = (190, subcode)
 
     def react(
@@ -142,6 +144,11 @@ class FacebookFake(FakePlatform):
         self.route("POST", rf"{version}/(?P<node>[\w]+)/feed", self._guard(self._feed))
         self.route("POST", rf"{version}/(?P<node>[\w]+)/photos", self._guard(self._photos))
         self.route("POST", rf"{version}/(?P<node>[\w]+)/comments", self._guard(self._comment))
+        self.route("POST", rf"{version}/(?P<node>[\w]+)/uploads", self._guard(self.videos.start))
+        self.route("POST", rf"{version}/(?P<node>[\w]+)/videos", self._guard(self._video))
+        session = rf"{version}/upload:(?P<session>\w+)"
+        self.route("POST", session, self._guard(lambda request, _: self.videos.transfer(request)))
+        self.route("GET", session, self._guard(lambda request, _: self.videos.offset(request)))
         self.route("GET", rf"{version}/(?P<node>[\w]+)", self._guard(self._node))
 
     def _guard(self, handler: Any) -> Any:
@@ -220,6 +227,16 @@ class FacebookFake(FakePlatform):
         created = self._new_post({"message": args.get("message"), "attached_media": [photo_id]})
         return Response(200, {"id": photo_id, "post_id": created["id"]})
 
+    def _video(self, request: Request, args: dict[str, Any]) -> Response:
+        missing = self._page(request)
+        if missing:
+            return missing
+        video = self.videos.post(args)
+        if isinstance(video, Response):
+            return video
+        self._new_post({"message": video.description, "attached_media": [], "video": video.id})
+        return Response(200, {"id": video.id})
+
     def _comment(self, request: Request, args: dict[str, Any]) -> Response:
         node = request.match["node"]
         if not any(p["id"] == node for p in self.posts):
@@ -233,6 +250,9 @@ class FacebookFake(FakePlatform):
         return Response(200, {"id": comment["id"]})
 
     def _node(self, request: Request, args: dict[str, Any]) -> Response:
+        video = self.videos.videos.get(request.match["node"])
+        if video is not None:
+            return self.videos.status(video)
         if "_" in request.match["node"]:
             return self._post(request.match["node"], str(args.get("fields") or ""))
         missing = self._page(request)

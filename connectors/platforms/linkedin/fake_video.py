@@ -12,16 +12,14 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import tempfile
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from campaigns.video import UnreadableVideo, probe
 from connectors.fakes.params import params
 from connectors.fakes.server import Request, Response
+from connectors.fakes.videofile import playable
 
 PART_SIZE = 4 * 1024 * 1024
 MAX_BYTES = 500 * 1024 * 1024
@@ -144,7 +142,8 @@ class LinkedInVideos:
                 400, "ILLEGAL_ARGUMENT", "/uploadedPartIds :: the parts do not match the upload"
             )
         video.status, video.reads_left = "PROCESSING", self.processing_reads
-        video.failure = _unreadable(video.content())
+        if not playable(video.content()):
+            video.failure = "Media processing error: the file is not a playable video"
         return Response(200, None)
 
     def read(self, request: Request) -> Response:
@@ -163,15 +162,3 @@ class LinkedInVideos:
     def available(self, urn: str) -> bool:
         video = self.videos.get(urn)
         return video is not None and video.status == "AVAILABLE"
-
-
-def _unreadable(content: bytes) -> str | None:
-    """Why these bytes cannot be shown as a video, or None when they can."""
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "upload.mp4"
-        path.write_bytes(content)
-        try:
-            probe(path)
-        except UnreadableVideo:
-            return "Media processing error: the file is not a playable video"
-    return None

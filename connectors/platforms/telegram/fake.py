@@ -19,6 +19,8 @@ from connectors.fakes.params import Upload, params
 from connectors.fakes.server import FakePlatform, Made, Request, Response
 
 TOKEN = "123456789:AAFakeTokenForTestsOnly-abcdefghij"
+UPLOAD_MAX_BYTES = 50 * 1024 * 1024
+"""The largest file a bot may upload (Telegram says 50 MB)."""
 
 
 @dataclass
@@ -206,13 +208,15 @@ class TelegramFake(FakePlatform):
         upload = args.get(kind)
         if not isinstance(upload, Upload) or not upload.content:
             return error(400, f"Bad Request: there is no {kind} in the request")
+        if len(upload.content) > UPLOAD_MAX_BYTES:
+            return error(413, "Request Entity Too Large")
         caption = str(args.get("caption") or "")
         if len(caption) > 1024:
             return error(400, "Bad Request: message caption is too long")
         parent = self._reply(chat, args)
         if isinstance(parent, Response):
             return parent
-        fields: dict[str, Any] = {kind: _media(kind, upload)}
+        fields: dict[str, Any] = {kind: _media(kind, upload, _thumbnail(args, args))}
         if caption:
             fields["caption"] = caption
         if parent:
@@ -245,6 +249,8 @@ class TelegramFake(FakePlatform):
                 return error(400, "Bad Request: wrong file identifier/HTTP URL specified")
             if len(item.get("caption") or "") > 1024:
                 return error(400, "Bad Request: message caption is too long")
+            if len(upload.content) > UPLOAD_MAX_BYTES:
+                return error(413, "Request Entity Too Large")
             uploads.append((item, upload))
         parent = self._reply(chat, args)
         if isinstance(parent, Response):
@@ -254,7 +260,7 @@ class TelegramFake(FakePlatform):
         for item, upload in uploads:
             fields: dict[str, Any] = {
                 "media_group_id": group,
-                item["type"]: _media(item["type"], upload),
+                item["type"]: _media(item["type"], upload, _thumbnail(item, args)),
             }
             if item.get("caption"):
                 fields["caption"] = item["caption"]
@@ -291,12 +297,31 @@ class TelegramFake(FakePlatform):
         return ok(member)
 
 
-def _media(kind: str, upload: Upload) -> Any:
+def _thumbnail(fields: dict[str, Any], args: dict[str, Any]) -> Upload | None:
+    """A video's `thumbnail`: the file itself, or `attach://<name>` naming another part.
+    Telegram keeps it only as a JPEG under 200 kB; otherwise it makes its own."""
+    value = fields.get("thumbnail")
+    if isinstance(value, str) and value.startswith("attach://"):
+        value = args.get(value.removeprefix("attach://"))
+    if not isinstance(value, Upload):
+        return None
+    usable = value.content_type == "image/jpeg" and len(value.content) < 200_000
+    return value if usable else None
+
+
+def _file(kind: str, upload: Upload) -> dict[str, Any]:
     size = len(upload.content)
     unique = f"{kind}-{size}-{hash(upload.content) & 0xFFFF:x}"
-    if kind == "photo":
-        return [{"file_id": unique, "file_unique_id": unique, "width": 1, "height": 1}]
     return {"file_id": unique, "file_unique_id": unique, "file_size": size}
+
+
+def _media(kind: str, upload: Upload, thumbnail: Upload | None) -> Any:
+    if kind == "photo":
+        return [_file(kind, upload) | {"width": 1, "height": 1}]
+    video = _file(kind, upload)
+    if thumbnail is not None:
+        video["thumbnail"] = _file("thumbnail", thumbnail) | {"width": 320, "height": 180}
+    return video
 
 
 def main() -> None:

@@ -4,7 +4,11 @@ A container is invisible until `threads_publish`; its status goes `IN_PROGRESS` 
 `processing_reads` status reads) then `FINISHED`, and `PUBLISHED` once published, which
 happens at most once. Publishing a container that is not finished meets code 24, subcode
 4279009 ("Media Not Found"), as on the real service. Over the quota, publishing meets Graph
-code 4 (the real code for this case is not documented: a guess).
+code 4 (the real code for this case is not documented: a guess). A video container's media
+is fetched and read as Threads would (connectors.platforms.threads.fake_video): it ends in
+ERROR with Threads' own `error_message` when it cannot be downloaded or is not a video within
+Threads' limits. A carousel naming a video item not yet FINISHED is refused (code 100; the
+real answer to this is not documented).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from connectors.fakes.cli import serve
 from connectors.fakes.params import params
 from connectors.fakes.server import FakePlatform, Made, Request, Response
 from connectors.fakes.sniff import named
+from connectors.platforms.threads.fake_video import video_problem
 
 TOKEN = "THfakeThreadsAccessToken"
 CDN = "https://cdn.example.org/media"
@@ -182,22 +187,37 @@ class ThreadsFake(FakePlatform):
             or any(not self.containers.get(c, {}).get("item") for c in children)
         ):
             return threads_error(400, 100, "A carousel needs 2 to 20 item containers")
+        if kind == "CAROUSEL" and not all(self._prepared(self.containers[c]) for c in children):
+            return threads_error(400, 100, "The carousel's items are not all FINISHED")
         if kind not in ("TEXT", "IMAGE", "VIDEO", "CAROUSEL"):
             return threads_error(400, 100, "Param media_type is not valid")
         reply_to = args.get("reply_to_id")
         if reply_to and not any(p["id"] == reply_to for p in self.posts):
             return threads_error(400, 100, "The reply_to_id is not a published post")
         url = args.get("image_url") or args.get("video_url")
+        problem: str | None = None
+        if url in self.failing_urls:
+            problem = f"FAILED_DOWNLOADING_{kind}"
+        elif kind == "VIDEO":
+            problem = video_problem(str(url))
         container: dict[str, Any] = {
             "id": str(next(self._ids)),
             "params": {k: v for k, v in args.items() if k != "access_token"},
             "item": args.get("is_carousel_item") == "true",
             "reads_left": self.processing_reads,
-            "status": "ERROR" if url in self.failing_urls else "IN_PROGRESS",
+            "status": "ERROR" if problem else "IN_PROGRESS",
+            "error": problem,
             "created": int(time.time()),
         }
         self.containers[container["id"]] = container
         return Response(200, {"id": container["id"]})
+
+    @staticmethod
+    def _prepared(item: dict[str, Any]) -> bool:
+        """An image item is ready once made; a video item once a status read said FINISHED."""
+        if item["params"].get("media_type") == "VIDEO":
+            return bool(item["status"] == "FINISHED")
+        return bool(item["status"] != "ERROR")
 
     def _advance(self, container: dict[str, Any]) -> None:
         if container["status"] == "IN_PROGRESS":
@@ -307,7 +327,7 @@ class ThreadsFake(FakePlatform):
             self._advance(container)
             answer = {"id": node, "status": container["status"]}
             if container["status"] == "ERROR":
-                answer["error_message"] = "FAILED_DOWNLOADING_IMAGE"
+                answer["error_message"] = container["error"]
             return Response(200, answer)
         for post in self.posts:
             if post["id"] == node:

@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
-from connectors.base import Connector
+from connectors.base import Connector, MediaFile
 from connectors.fakes.server import FakePlatform, Made
 from connectors.platform import PlatformSpec
 from tests.connectors.social import post
 
 
-def test_a_post_is_made_once_as_sent(fake: FakePlatform, connector: Connector) -> None:
-    connector.publish(post("Contract: one post"))
-    assert fake.published() == [Made("Contract: one post")]
+def types(media: tuple[MediaFile, ...]) -> tuple[str, ...]:
+    return tuple(m.mime for m in media)
+
+
+def test_a_post_is_made_once_as_sent(
+    fake: FakePlatform, connector: Connector, required: tuple[MediaFile, ...]
+) -> None:
+    connector.publish(post("Contract: one post", media=required))
+    assert fake.published() == [Made("Contract: one post", types(required))]
 
 
 def test_a_thread_goes_out_in_the_platform_way(
-    spec: PlatformSpec, fake: FakePlatform, connector: Connector
+    spec: PlatformSpec, fake: FakePlatform, connector: Connector, required: tuple[MediaFile, ...]
 ) -> None:
-    first = connector.publish(post("Contract: part 1", key="contract/thread/en/c"))
+    first = connector.publish(post("Contract: part 1", key="contract/thread/en/c", media=required))
     refs = [first.ref]
     for part in (2, 3):
         later = post(
@@ -32,6 +38,7 @@ def test_a_thread_goes_out_in_the_platform_way(
         "separate": [None, None, None],
     }
     texts = [f"Contract: part {part}" for part in (1, 2, 3)]
+    media = [types(required), (), ()]
     assert fake.published() == [
-        Made(t, (), p) for t, p in zip(texts, parents[spec.rules.thread_style], strict=True)
+        Made(*made) for made in zip(texts, media, parents[spec.rules.thread_style], strict=True)
     ]

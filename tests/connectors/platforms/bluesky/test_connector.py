@@ -222,9 +222,10 @@ def test_images_are_uploaded_with_alt_text_and_aspect_ratio(
     [
         ([10] * 5, "image/png", "5 images; Bluesky allows 4 per post"),
         ([2_000_001], "image/png", "is 2,000,001 bytes; Bluesky takes images up to 2,000,000"),
-        ([10], "video/mp4", "Clarion posts only images to Bluesky"),
+        ([10], "video/quicktime", "and MP4 videos, not video/quicktime"),
+        ([10], "video/mp4", "m0: not a video file"),
     ],
-    ids=["too many", "too large", "video"],
+    ids=["too many", "too large", "mov", "not a video"],
 )
 def test_media_bluesky_would_refuse_is_rejected_before_sending(
     fake: FakeBluesky,

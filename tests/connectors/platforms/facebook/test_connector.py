@@ -126,9 +126,9 @@ def test_a_photo_upload_that_times_out_publishes_nothing(
     assert fake.posts == []
 
 
-def test_video_is_rejected(fake: FacebookFake, tmp_path: Path) -> None:
-    with pytest.raises(Rejected, match="video/mp4"):
-        connector(fake).publish(post(media=images(tmp_path, 1, mime="video/mp4")))
+def test_media_other_than_photos_and_videos_is_rejected(fake: FacebookFake, tmp_path: Path) -> None:
+    with pytest.raises(Rejected, match="audio/mpeg"):
+        connector(fake).publish(post(media=images(tmp_path, 1, mime="audio/mpeg")))
     assert fake.requests == []
 
 
