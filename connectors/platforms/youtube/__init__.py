@@ -23,6 +23,7 @@ PLATFORM = PlatformSpec(
         media_types=frozenset({MP4, MOV}),
         video_max_bytes=256 * 1_000_000_000,
         video_alone=True,
+        media_required=True,
         thread_style="comments",
     ),
     connector="connectors.platforms.youtube.connector:YouTubeConnector",

@@ -29,7 +29,7 @@ from urllib.parse import urlencode, urlsplit
 from connectors.base import ChannelAccess
 from connectors.fakes.cli import serve
 from connectors.fakes.params import params
-from connectors.fakes.server import FakePlatform, Request, Response
+from connectors.fakes.server import FakePlatform, Made, Request, Response
 from connectors.platforms.youtube.quota import COST
 
 CLIENT_ID = "1234567890-clarion.apps.googleusercontent.com"
@@ -62,15 +62,6 @@ def quota_exceeded() -> Response:
         '<a href="/youtube/v3/getting-started#quota">quota</a>.',
         "youtube.quota",
     )
-
-
-@dataclass(frozen=True, slots=True)
-class Made:
-    """A post as the platform made it: its text, the media types received, what it answers."""
-
-    text: str
-    media: tuple[str, ...]
-    reply_to: str | None
 
 
 @dataclass
