@@ -48,8 +48,7 @@ def test_a_delivery_without_captions_or_thumbnail_keeps_its_identity() -> None:
     assert old.content_hash == hashlib.blake2b(payload.encode(), digest_size=16).hexdigest()
     # ledgers older than two-part fingerprints stored the digest of the delivery's repr
     assert repr(CARD) == (
-        "Media(file='media/card.png', path='/plans/media/card.png', alt='A card', "
-        "mime='image/png')"
+        "Media(file='media/card.png', path='/plans/media/card.png', alt='A card', mime='image/png')"
     )
     assert same_delivery(_digest(repr(old)), old, fingerprint(old))
 

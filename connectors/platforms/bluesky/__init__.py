@@ -1,0 +1,33 @@
+"""Bluesky: the AT Protocol's XRPC on the account's PDS."""
+
+from __future__ import annotations
+
+from campaigns.platformrules import MEGABYTE, STILL, PlatformRules
+from connectors.platform import PlatformSpec
+
+PLATFORM = PlatformSpec(
+    rules=PlatformRules(
+        "bluesky",
+        "Bluesky",
+        "bluesky",
+        300,
+        max_bytes=3000,
+        max_media=4,
+        image_max_bytes=2_000_000,
+        alt_max=2000,
+        media_types=STILL,  # the connector posts images only; a GIF would stand still
+        link_display=27,
+        # app.bsky.embed.video, for when the connector posts video: MP4 up to 3 min and
+        # 100 MB [bsky.social blog, March 2025]; 1 s at least, 1:3 to 3:1 [3p ayrshare
+        # media-guidelines/bluesky]. Captions: WebVTT files, one per language (the
+        # lexicon's `captions`): caption_formats={"vtt"} once sent; no cover image.
+        video_max_bytes=100 * MEGABYTE,
+        video_seconds=(1, 180),
+        video_aspect=(1 / 3, 3.0),
+    ),
+    connector="connectors.platforms.bluesky.connector:BlueskyConnector",
+    fake="connectors.platforms.bluesky.fake:FakeBluesky",
+    credentials=(("identifier", "app_password"),),
+    login="connectors.platforms.bluesky.connector:login",
+    default_channel="bluesky-main",
+)
