@@ -26,21 +26,26 @@ import base64
 import hashlib
 import hmac
 import json
+import math
 import re
 import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Self
 
 from campaigns.length import grapheme_count
 from connectors.base import ChannelAccess
 from connectors.fakes.cli import serve
-from connectors.fakes.server import FakePlatform, Request, Response
+from connectors.fakes.server import FakePlatform, Made, Request, Response
 from connectors.platforms.bluesky.fake_video import FakeBlueskyVideo
 from connectors.platforms.bluesky.tid import encode_tid
 
 POST = "app.bsky.feed.post"
+HANDLE = "clarion.test"
+APP_PASSWORD = "fake-appp-pass-word"
+"""The account of `channel()` (and of `python -m connectors.platforms.bluesky.fake`)."""
 _TID = re.compile(r"[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}")
 BLOB_UPLOAD_LIMIT = 5_242_880
 VIDEO = "app.bsky.embed.video"
@@ -105,6 +110,7 @@ class _Token:
 
 class FakeBluesky(FakePlatform):
     error_text_fields = ("message",)  # XRPC's `error` is the machine-readable code
+    publish_route = ("POST", r"/com\.atproto\.repo\.(create|put)Record$")
 
     def __init__(
         self,
@@ -157,6 +163,61 @@ class FakeBluesky(FakePlatform):
         self.route("POST", xrpc + "com.atproto.repo.deleteRecord", self._delete_record)
         self.route("GET", xrpc + "app.bsky.feed.getPosts", self._get_posts)
 
+    # -- the contract -------------------------------------------------------------------
+
+    def channel(self, handle: str = HANDLE, app_password: str = APP_PASSWORD) -> ChannelAccess:
+        """A channel of an account on this fake (created on first use), its videos sent to
+        `video`."""
+        with self.lock:
+            if did_for(handle) not in self.accounts:
+                self.add_account(handle, app_password)
+        return ChannelAccess(
+            name="bluesky-main",
+            platform="bluesky",
+            credentials={"identifier": handle, "app_password": app_password},
+            base_url=self.base_url,
+            options={"link_cards": False, "video_service": self.video.base_url},
+            timeout=2.0,
+        )
+
+    def throttle(self, until: datetime) -> Response:
+        """Write points used up: `RateLimit-Reset` in epoch seconds, and `Retry-After`."""
+        reset = math.ceil(until.timestamp())
+        headers = {
+            "RateLimit-Limit": str(self._write_points),
+            "RateLimit-Remaining": "0",
+            "RateLimit-Reset": str(reset),
+            "RateLimit-Policy": f"{self._write_points};w=3600",
+            "Retry-After": str(max(reset - int(time.time()), 1)),
+        }
+        return _error(429, "RateLimitExceeded", "Rate Limit Exceeded", headers)
+
+    def published(self) -> list[Made]:
+        with self.lock:
+            return [
+                Made(
+                    str(record.value.get("text", "")),
+                    self._media_types(record.value.get("embed")),
+                    ((record.value.get("reply") or {}).get("parent") or {}).get("uri"),
+                )
+                for record in self.posts
+            ]
+
+    def _media_types(self, embed: Any) -> tuple[str, ...]:
+        """Each image's or video's media type as uploaded, however the embed holds it."""
+        if not isinstance(embed, dict):
+            return ()
+        kind = embed.get("$type")
+        if kind == "app.bsky.embed.recordWithMedia":
+            return self._media_types(embed.get("media"))
+        if kind == "app.bsky.embed.images":
+            blobs = [image.get("image") for image in embed.get("images") or []]
+        elif kind == "app.bsky.embed.video":
+            blobs = [embed.get("video")]
+        else:
+            return ()
+        return tuple(self.blobs[blob["ref"]["$link"]][1] for blob in blobs if blob)
+
     # -- for tests -----------------------------------------------------------------------
 
     def add_account(self, handle: str, app_password: str) -> str:
@@ -167,28 +228,15 @@ class FakeBluesky(FakePlatform):
             self.repos.setdefault(did, {})
             return did
 
-    def channel(
-        self, handle: str = "clarion.test", app_password: str = "fake-appp-pass-word"
-    ) -> ChannelAccess:
-        """A channel of a new account on this fake, its videos sent to `video`."""
-        self.add_account(handle, app_password)
-        return ChannelAccess(
-            name="bluesky-main",
-            platform="bluesky",
-            credentials={"identifier": handle, "app_password": app_password},
-            base_url=self.base_url,
-            options={"link_cards": False, "video_service": self.video.base_url},
-            timeout=2.0,
-        )
-
     def expire_access_tokens(self) -> None:
         with self.lock:
             for token in self._access.values():
                 token.expired = True
 
-    def revoke(self, app_password: str) -> None:
-        """Revoke an app password as Bluesky does: it no longer logs in and its refresh
-        tokens stop working; access tokens already issued last until they expire."""
+    def revoke(self, app_password: str = APP_PASSWORD) -> None:
+        """Revoke an app password (by default `channel()`'s) as Bluesky does: it no longer
+        logs in and its refresh tokens stop working; access tokens already issued last until
+        they expire."""
         with self.lock:
             for account in self.accounts.values():
                 account.passwords.discard(app_password)
@@ -693,17 +741,15 @@ def _now_tid() -> str:
 
 
 def main() -> None:
-    handle, password = "clarion.test", "fake-appp-pass-word"
-
     def make(latency: float) -> FakeBluesky:
         fake = FakeBluesky(latency=latency)
-        fake.add_account(handle, password)
+        fake.add_account(HANDLE, APP_PASSWORD)
         return fake
 
     def about(fake: FakeBluesky) -> str:
         return (
             f"A channel for it: platform: bluesky, base_url: {fake.base_url}, "
-            f"credentials: {{identifier: {handle}, app_password: {password}}}, "
+            f"credentials: {{identifier: {HANDLE}, app_password: {APP_PASSWORD}}}, "
             f"options: {{video_service: {fake.video.base_url}}}"
         )
 

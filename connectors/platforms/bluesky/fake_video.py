@@ -18,7 +18,7 @@ import itertools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from connectors.fakes.server import FakePlatform, Request, Response
+from connectors.fakes.server import FakeServer, Request, Response
 
 if TYPE_CHECKING:
     from connectors.platforms.bluesky.fake import FakeBluesky
@@ -54,7 +54,7 @@ class Allowance:
     message: str | None = None
 
 
-class FakeBlueskyVideo(FakePlatform):
+class FakeBlueskyVideo(FakeServer):
     error_text_fields = ("message",)
 
     def __init__(self, pds: FakeBluesky, *, latency: float = 0.0) -> None:
