@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from campaigns.platformrules import STILL, PlatformRules
+from campaigns.platformrules import MEGABYTE, MP4, STILL, PlatformRules
 from connectors.platform import PlatformSpec
 
 PLATFORM = PlatformSpec(
@@ -15,7 +15,11 @@ PLATFORM = PlatformSpec(
         max_media=4,
         image_max_bytes=2_000_000,
         alt_max=2000,
-        media_types=STILL,  # the connector posts images only; a GIF would stand still
+        # a GIF would stand still; video: app.bsky.embed.video takes MP4 up to 300 MB (its
+        # lexicon and the Bluesky app), one per post and nothing beside it
+        media_types=STILL | {MP4},
+        video_max_bytes=300 * MEGABYTE,
+        video_alone=True,
         link_display=27,
     ),
     connector="connectors.platforms.bluesky.connector:BlueskyConnector",

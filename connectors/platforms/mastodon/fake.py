@@ -21,9 +21,10 @@ from typing import Any
 
 import regex
 
+from connectors.base import ChannelAccess
 from connectors.fakes.cli import serve
 from connectors.fakes.params import Upload, content_type, params
-from connectors.fakes.server import FakePlatform, Request, Response
+from connectors.fakes.server import FakePlatform, Made, Request, Response
 from connectors.fakes.videofile import playable
 
 ACCESS_TOKEN = "fake-mastodon-access-token"
@@ -108,6 +109,8 @@ class Attachment:
     size: int
     polls_left: int
     status_id: str | None = None
+    mime: str = ""
+    """The file's media type as it came in the upload."""
     thumbnail: bytes | None = None
     """A video's cover image, as sent."""
     failed: bool = False
@@ -127,6 +130,7 @@ class Token:
 class MastodonFake(FakePlatform):
     ACCOUNT_ID = "110000000000000001"
     USERNAME = "clarion_fake"
+    publish_route = ("POST", r"^/api/v1/statuses$")
 
     def __init__(
         self,
@@ -171,12 +175,36 @@ class MastodonFake(FakePlatform):
         self._ids = itertools.count(117_020_585_924_712_638)
         super().__init__(latency=latency)
 
-    # -- scripting ---------------------------------------------------------------------
+    # -- the contract -------------------------------------------------------------------
+
+    def channel(self) -> ChannelAccess:
+        credentials = {"access_token": ACCESS_TOKEN}
+        return ChannelAccess(
+            "mastodon-main", "mastodon", None, credentials, self.base_url, timeout=2.0
+        )
+
+    def throttle(self, until: datetime) -> Response:
+        """Statuses per 3 hours used up: `X-RateLimit-Reset` says when, in ISO 8601."""
+        headers = {
+            "X-RateLimit-Limit": "300",
+            "X-RateLimit-Remaining": "0",
+            "X-RateLimit-Reset": _stamp(until),
+        }
+        return Response(429, {"error": "Too many requests"}, headers)
 
     def revoke(self) -> None:
         """Every access token was revoked."""
         with self.lock:
             self.tokens.clear()
+
+    def published(self) -> list[Made]:
+        with self.lock:
+            return [
+                Made(p["text"], tuple(self.media[i].mime for i in p["media_ids"]), p["reply_to"])
+                for p in self.posts
+            ]
+
+    # -- scripting ---------------------------------------------------------------------
 
     def add_token(self, token: str, scopes: str) -> None:
         with self.lock:
@@ -394,6 +422,7 @@ class MastodonFake(FakePlatform):
             description if isinstance(description, str) else None,
             len(file.content),
             self.processing_polls if background else 0,
+            mime=file.content_type,
             thumbnail=thumbnail.content if isinstance(thumbnail, Upload) else None,
             failed=background
             and (self.fail_processing or (kind == "video" and not playable(file.content))),

@@ -7,13 +7,16 @@ Answers as core.telegram.org/bots/api documents: `{"ok": true, "result": ...}` o
 from __future__ import annotations
 
 import json
+import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
+from connectors.base import ChannelAccess
 from connectors.fakes.cli import serve
 from connectors.fakes.params import Upload, params
-from connectors.fakes.server import FakePlatform, Request, Response
+from connectors.fakes.server import FakePlatform, Made, Request, Response
 
 TOKEN = "123456789:AAFakeTokenForTestsOnly-abcdefghij"
 UPLOAD_MAX_BYTES = 50 * 1024 * 1024
@@ -47,14 +50,51 @@ def error(status: int, description: str, **parameters: Any) -> Response:
 
 class TelegramFake(FakePlatform):
     BOT_ID = 123456789
+    publish_route = ("POST", r"/send(Message|Photo|Video|MediaGroup)$")
 
     def __init__(self, *, token: str = TOKEN, latency: float = 0.0) -> None:
         self.token = token
         self.chats: list[Chat] = [Chat(-1001000000001, "clarion_test", "Clarion test")]
         self.posts: list[dict[str, Any]] = []
         """Every message created, in order (an album adds one per photo)."""
+        self.received: dict[int, str] = {}
+        """A message's file, by message id: its media type as uploaded."""
         self._next_id = 1
         super().__init__(latency=latency)
+
+    # -- the contract -------------------------------------------------------------------
+
+    def channel(self) -> ChannelAccess:
+        return ChannelAccess(
+            "telegram-main",
+            "telegram",
+            None,
+            {"bot_token": TOKEN},
+            self.base_url,
+            {"chat_id": "@clarion_test"},
+            timeout=2.0,
+        )
+
+    def throttle(self, until: datetime) -> Response:
+        """Flood control: `parameters.retry_after`, in seconds, and no header."""
+        wait = max(math.ceil(until.timestamp() - time.time()), 1)
+        return error(429, f"Too Many Requests: retry after {wait}", retry_after=wait)
+
+    def published(self) -> list[Made]:
+        """Messages in order, an album as one post."""
+        made: list[Made] = []
+        with self.lock:
+            for i, message in enumerate(self.posts):
+                file = self.received.get(message["message_id"])
+                media = (file,) if file else ()
+                group = message.get("media_group_id")
+                if i and group and self.posts[i - 1].get("media_group_id") == group:
+                    made[-1] = replace(made[-1], media=made[-1].media + media)
+                    continue
+                parent = message.get("reply_to_message")
+                text = message.get("text") or message.get("caption") or ""
+                made.append(Made(text, media, str(parent["message_id"]) if parent else None))
+        return made
 
     # -- scripting ------------------------------------------------------------------------
 
@@ -181,7 +221,9 @@ class TelegramFake(FakePlatform):
             fields["caption"] = caption
         if parent:
             fields["reply_to_message"] = parent
-        return ok(self._create(chat, fields))
+        message = self._create(chat, fields)
+        self.received[message["message_id"]] = upload.content_type
+        return ok(message)
 
     def _sendPhoto(self, args: dict[str, Any]) -> Response:
         return self._send_media(args, "photo")
@@ -225,6 +267,7 @@ class TelegramFake(FakePlatform):
             if parent:
                 fields["reply_to_message"] = parent
             messages.append(self._create(chat, fields))
+            self.received[messages[-1]["message_id"]] = upload.content_type
         return ok(messages)
 
     def _getMe(self, args: dict[str, Any]) -> Response:

@@ -16,6 +16,7 @@ import base64
 import hmac
 import html
 import itertools
+import math
 import re
 import secrets
 import time
@@ -27,9 +28,10 @@ from urllib.parse import urlencode
 from oauthlib import oauth1
 from oauthlib.oauth1.rfc5849 import signature
 
+from connectors.base import ChannelAccess
 from connectors.fakes.cli import serve
 from connectors.fakes.params import content_type, multipart, params
-from connectors.fakes.server import FakePlatform, Request, Response
+from connectors.fakes.server import FakePlatform, Made, Request, Response
 from connectors.fakes.videofile import playable
 
 PROBLEMS = "https://api.twitter.com/2/problems"
@@ -143,6 +145,7 @@ class Media:
 class XFake(FakePlatform):
     USER_ID = "1456000000000000001"
     USERNAME = "clarion_fake"
+    publish_route = ("POST", r"^/2/tweets$")
 
     def __init__(
         self,
@@ -190,7 +193,25 @@ class XFake(FakePlatform):
         self._ids = itertools.count(1_456_012_973_835_788_293)
         super().__init__(latency=latency)
 
-    # -- scripting ---------------------------------------------------------------------
+    # -- the contract -------------------------------------------------------------------
+
+    def channel(self) -> ChannelAccess:
+        credentials = {
+            "consumer_key": CONSUMER_KEY,
+            "consumer_secret": CONSUMER_SECRET,
+            "access_token": ACCESS_TOKEN,
+            "access_token_secret": ACCESS_TOKEN_SECRET,
+        }
+        return ChannelAccess("x-main", "x", None, credentials, self.base_url, timeout=2.0)
+
+    def throttle(self, until: datetime) -> Response:
+        """Posts per 15 minutes used up: `x-rate-limit-reset` says when, in epoch seconds."""
+        headers = {
+            "x-rate-limit-limit": "100",
+            "x-rate-limit-remaining": "0",
+            "x-rate-limit-reset": str(math.ceil(until.timestamp())),
+        }
+        return Response(429, problem(429, "Too Many Requests", "Too Many Requests"), headers)
 
     def revoke(self) -> None:
         """The user revoked the app: every token stops working."""
@@ -198,6 +219,19 @@ class XFake(FakePlatform):
             self.access = ("revoked", "revoked")
             self.oauth2_access.clear()
             self.oauth2_refresh.clear()
+
+    def published(self) -> list[Made]:
+        with self.lock:
+            return [
+                Made(
+                    p["text"],
+                    tuple(self.media[i].media_type for i in p["media_ids"]),
+                    p["reply_to"],
+                )
+                for p in self.posts
+            ]
+
+    # -- scripting ---------------------------------------------------------------------
 
     def react(
         self, post_id: str, *, likes: int = 0, reposts: int = 0, replies: int = 0, quotes: int = 0
