@@ -82,11 +82,13 @@ def test_a_video_within_every_limit_passes_on_each_platform_that_takes_video(
     assert _errors(tmp_path, header) == []
 
 
-def test_a_platform_that_takes_no_video_says_so(tmp_path: Path) -> None:
-    clip(tmp_path / "clip.mp4")
-    errors = _errors(tmp_path, X_ONLY.replace("[x-main]", "[bluesky-main]"))
+def test_a_container_the_platform_does_not_take_says_so(tmp_path: Path) -> None:
+    clip(tmp_path / "clip.mov")
+    errors = _errors(
+        tmp_path, X_ONLY.replace("[x-main]", "[telegram-news]"), VIDEO_POST.replace("mp4", "mov")
+    )
     assert errors == [
-        "11:15 error: Clarion cannot post an MP4 video ('clip.mp4') to Bluesky (bluesky-main)"
+        "11:15 error: Clarion cannot post an MOV video ('clip.mov') to Telegram (telegram-news)"
     ]
 
 

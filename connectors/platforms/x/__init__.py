@@ -5,7 +5,8 @@ from __future__ import annotations
 from campaigns.platformrules import GIF, MEGABYTE, MOV, MP4, STILL, PlatformRules
 from connectors.platform import PlatformSpec
 
-# Up to 4 photos, or 1 GIF, or 1 video; GIF up to 15 MB and 1280x1080; video 512 MB.
+# Up to 4 photos, or 1 GIF, or 1 video; GIF up to 15 MB and 1280x1080; a video on a post up
+# to 8 GB and 20 minutes without X Premium (docs.x.com, media best practices, 2026).
 PLATFORM = PlatformSpec(
     rules=PlatformRules(
         "x",
@@ -16,7 +17,7 @@ PLATFORM = PlatformSpec(
         image_max_bytes=5_000_000,
         alt_max=1000,
         media_types=STILL | {GIF, MP4, MOV},
-        video_max_bytes=512 * MEGABYTE,
+        video_max_bytes=8_000 * MEGABYTE,
         gif_max_bytes=15 * MEGABYTE,
         video_alone=True,
         gif_max_size=(1280, 1080),
