@@ -14,21 +14,35 @@ real answer to this is not documented).
 from __future__ import annotations
 
 import itertools
+import json
+import math
 import time
+from datetime import UTC, datetime
 from typing import Any
 
+from connectors.base import ChannelAccess
 from connectors.fakes.cli import serve
 from connectors.fakes.params import params
-from connectors.fakes.server import FakePlatform, Request, Response
+from connectors.fakes.server import FakePlatform, Made, Request, Response
+from connectors.fakes.sniff import named
 from connectors.platforms.threads.fake_video import video_problem
 
 TOKEN = "THfakeThreadsAccessToken"
+CDN = "https://cdn.example.org/media"
+"""Where `channel()` says the media are published (the fake fetches nothing)."""
 USER = "17841400000000001"
 USERNAME = "sayno_europe"
 METRICS = ("views", "likes", "replies", "reposts", "quotes", "shares")
 
 
-def threads_error(status: int, code: int, message: str, *, subcode: int | None = None) -> Response:
+def threads_error(
+    status: int,
+    code: int,
+    message: str,
+    *,
+    subcode: int | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
     error: dict[str, Any] = {
         "message": message,
         "type": "THApiException" if code != 190 else "OAuthException",
@@ -37,10 +51,12 @@ def threads_error(status: int, code: int, message: str, *, subcode: int | None =
     }
     if subcode is not None:
         error["error_subcode"] = subcode
-    return Response(status, {"error": error})
+    return Response(status, {"error": error}, headers or {})
 
 
 class ThreadsFake(FakePlatform):
+    publish_route = ("POST", r"/threads_publish$")
+
     def __init__(self, *, token: str = TOKEN, latency: float = 0.0) -> None:
         self.token = token
         self.processing_reads = 0
@@ -56,9 +72,59 @@ class ThreadsFake(FakePlatform):
         self._ids = itertools.count(18000000000000001)
         super().__init__(latency=latency)
 
+    # -- the contract -------------------------------------------------------------------
+
+    def channel(self) -> ChannelAccess:
+        return ChannelAccess(
+            "threads-main",
+            "threads",
+            None,
+            {"access_token": TOKEN},
+            self.base_url,
+            {"user_id": USER, "media_base_url": CDN},
+            timeout=2.0,
+        )
+
+    def throttle(self, until: datetime) -> Response:
+        """Graph's throttle (code 4), with the minutes until access is regained in the
+        business use case header, as Meta's Graph API gives them."""
+        minutes = max(math.ceil((until - datetime.now(UTC)).total_seconds() / 60), 0)
+        usage = {
+            USER: [
+                {
+                    "type": "threads",
+                    "call_count": 100,
+                    "total_cputime": 1,
+                    "total_time": 1,
+                    "estimated_time_to_regain_access": minutes,
+                }
+            ]
+        }
+        return threads_error(
+            400,
+            4,
+            "Application request limit reached",
+            headers={"X-Business-Use-Case-Usage": json.dumps(usage)},
+        )
+
     def revoke(self) -> None:
         with self.lock:
             self.token = "revoked"
+
+    def published(self) -> list[Made]:
+        with self.lock:
+            return [
+                Made(
+                    post["text"],
+                    tuple(
+                        named(item.get("image_url") or item.get("video_url") or "")
+                        for item in post["children"] or [post["params"]]
+                        if item.get("image_url") or item.get("video_url")
+                    ),
+                    post["reply_to"],
+                )
+                for post in self.posts
+            ]
 
     def react(
         self, media_id: str, *, likes: int = 0, reposts: int = 0, replies: int = 0, quotes: int = 0
