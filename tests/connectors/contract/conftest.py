@@ -13,8 +13,8 @@ from connectors.catalog import imported, platforms
 from connectors.fakes.server import FakePlatform
 from connectors.platform import PlatformSpec
 from connectors.registry import create
-from tests.campaigns.test_video import clip
 from tests.connectors.social import PNG as PNG_BYTES
+from tests.videos import clip
 
 
 @pytest.fixture(params=list(platforms()))
