@@ -15,7 +15,6 @@ import pytest
 
 from connectors.platforms.linkedin.fake import ORGANIZATION, TOKEN, LinkedInFake
 from scheduler.ledger.api import State
-from tests.campaigns.test_video import clip
 from tests.scheduler.daemonkit import (
     FAST,
     TOKEN_ENV,
@@ -29,6 +28,7 @@ from tests.scheduler.daemonkit import (
     wait_until,
     write_config,
 )
+from tests.videos import clip
 
 pytestmark = pytest.mark.slow
 
