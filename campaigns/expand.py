@@ -26,6 +26,7 @@ from campaigns.checks.media import (
     read_media_file,
 )
 from campaigns.checks.text import Part, check_part
+from campaigns.checks.titles import check_title_and_tags
 from campaigns.delivery import Delivery, DeliveryKey, Media, hash_content
 from campaigns.length import measure
 from campaigns.localtime import zone
@@ -363,6 +364,10 @@ class _PostExpander:
             with_media=first and bool(media),
             spoiler=spec.content_warning,
         )
+        if first and spec.rules.title_length is not None:
+            check_title_and_tags(
+                self.scope, spec, language, part.where, composed.text, self.severity
+            )
         if not length.valid:
             added = (*composed.added_hashtags, *(["the link"] if composed.link_appended else []))
             shown = number + 1 if content.thread else None

@@ -37,7 +37,7 @@ patterns a text needs are compiled; `warm_up()` compiles them all ahead of time.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Final
@@ -54,9 +54,12 @@ except ImportError:  # pragma: no cover - only without the dependency; see graph
 __all__ = [
     "UNITS",
     "Length",
+    "distinct_hashtags",
     "grapheme_count",
     "hashtags",
     "measure",
+    "tags_length",
+    "title_of",
     "twitter_urls",
     "warm_up",
 ]
@@ -303,6 +306,25 @@ def twitter_urls(text: str) -> list[tuple[int, int]]:
         return u - sum(1 for a in astral_starts if a < u - 1)
 
     return [(to_cp(s), to_cp(e)) for s, e in spans]
+
+
+def title_of(text: str) -> str:
+    """The title of a post whose first line is one (YouTube): its first line not blank."""
+    return next((line.strip() for line in text.splitlines() if line.strip()), "")
+
+
+def distinct_hashtags(text: str) -> list[str]:
+    """The text's hashtags, each once (as first written), whatever their case."""
+    found: dict[str, str] = {}
+    for tag in hashtags(text):
+        found.setdefault(tag.casefold(), tag)
+    return list(found.values())
+
+
+def tags_length(tags: Sequence[str]) -> int:
+    """A list of tags as YouTube counts it against its 500 characters: the commas between tags
+    count, and a tag with a space counts as if it were in quotation marks."""
+    return sum(len(t) + (2 if " " in t else 0) for t in tags) + max(0, len(tags) - 1)
 
 
 def warm_up() -> None:

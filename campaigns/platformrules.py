@@ -80,6 +80,13 @@ class PlatformRules:
     """How a thread's later parts go out: as replies to the part before (X, Mastodon,
     Bluesky, Telegram, Threads), as comments on the first post (LinkedIn, Facebook), or as
     separate messages (webhooks)."""
+    title_length: int | None = None
+    """The text's first line is the post's title, of at most this many characters (YouTube)."""
+    refused_characters: str = ""
+    """Characters the platform refuses in a post's title and text (YouTube: '<' and '>')."""
+    tags_length: int | None = None
+    """The text's hashtags become the post's tags, of at most this many characters together as
+    the platform counts them (campaigns.length.tags_length; YouTube)."""
     media_required: bool = False
     """Every post carries media (a YouTube post is a video); a thread's later parts, being
     comments, need none."""

@@ -8,7 +8,7 @@ first line is the video's title and the whole text its description (docs/platfor
 
 from __future__ import annotations
 
-from campaigns.platformrules import MOV, MP4, PlatformRules
+from campaigns.platformrules import JPEG, MOV, MP4, PNG, PlatformRules
 from connectors.platform import PlatformSpec
 
 PLATFORM = PlatformSpec(
@@ -23,6 +23,13 @@ PLATFORM = PlatformSpec(
         media_types=frozenset({MP4, MOV}),
         video_max_bytes=256 * 1_000_000_000,
         video_alone=True,
+        video_seconds=(0.0, 12 * 3600.0),  # 12 hours; over 15 minutes on verified channels
+        caption_formats=frozenset({"srt", "vtt"}),
+        thumbnail_types=frozenset({JPEG, PNG}),
+        thumbnail_max_bytes=2 * 1024 * 1024,
+        title_length=100,
+        refused_characters="<>",
+        tags_length=500 - 25,  # less the delivery's own tag (connector.marker) and its comma
         media_required=True,
         thread_style="comments",
     ),

@@ -42,7 +42,7 @@ from typing import Any, ClassVar, Literal
 
 import httpx
 
-from campaigns.length import hashtags
+from campaigns.length import distinct_hashtags, tags_length, title_of
 from connectors.base import (
     Ambiguous,
     AuthFailed,
@@ -102,11 +102,6 @@ MADE_FOR_KIDS = (
 )
 
 
-def title_of(text: str) -> str:
-    """The video's title: the text's first line that is not blank."""
-    return next((line.strip() for line in text.splitlines() if line.strip()), "")
-
-
 def marker(post: Post) -> str:
     return MARKER + post.idempotency_key[:16]
 
@@ -114,21 +109,11 @@ def marker(post: Post) -> str:
 def tags_of(post: Post) -> list[str]:
     """The text's hashtags, each once, then the delivery's marker; hashtags that would take
     the total past YouTube's 500 characters are left out (the plan check warns first)."""
-    found: list[str] = []
-    for tag in hashtags(post.text):
-        if tag.lower() not in (t.lower() for t in found):
-            found.append(tag)
     kept: list[str] = []
-    for tag in found:
+    for tag in distinct_hashtags(post.text):
         if tags_length([*kept, tag, marker(post)]) <= TAGS_MAX:
             kept.append(tag)
     return [*kept, marker(post)]
-
-
-def tags_length(tags: list[str]) -> int:
-    """As YouTube counts it: the commas between tags count, and a tag with a space counts as
-    if it were in quotation marks."""
-    return sum(len(t) + (2 if " " in t else 0) for t in tags) + max(0, len(tags) - 1)
 
 
 def video_ref(video: str) -> PlatformRef:
