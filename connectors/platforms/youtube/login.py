@@ -106,9 +106,10 @@ def login(io: LoginIO, config: ChannelAccess) -> dict[str, str]:
             "the browser runs on another computer, that last page does not load: copy the "
             "address from its address bar and paste it here."
         )
-        pasted = io.ask(
-            "Press Enter once the browser says Clarion has the answer (or paste the address)"
+        said = io.ask(
+            "Type ok once the browser says Clarion has the answer (or paste the address)"
         ).strip()
+        pasted = said if "code=" in said or "error=" in said else ""
         loopback.arrived.wait(0 if pasted else WAIT)
         answer = loopback.query or {k: v[-1] for k, v in parse_qs(urlsplit(pasted).query).items()}
     finally:

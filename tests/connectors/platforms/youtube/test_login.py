@@ -38,7 +38,7 @@ class Browser:
         if self.paste:  # the browser is elsewhere: the loopback address does not load there
             return google.headers["location"]
         assert httpx.get(google.headers["location"]).status_code == 200
-        return ""
+        return "ok"
 
 
 def channel(fake: YouTubeFake, **credentials: str) -> ChannelAccess:
@@ -83,7 +83,7 @@ def test_pressing_enter_without_going_to_the_browser_says_what_to_do(
 
     class Impatient(Browser):
         def ask(self, question: str, *, secret: bool = False) -> str:
-            return ""
+            return "ok"
 
     with pytest.raises(AuthFailed, match="no answer came from Google"):
         login(Impatient(), channel(fake, client_id=CLIENT_ID, client_secret=CLIENT_SECRET))
