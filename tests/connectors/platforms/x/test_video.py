@@ -156,29 +156,21 @@ def test_after_a_restart_the_upload_on_file_is_used(fake: XFake, tmp_path: Path)
     assert json.loads(next(state.glob("x-*.json")).read_text()) == {}  # forgotten once posted
 
 
-def test_an_upload_x_no_longer_holds_is_sent_again(fake: XFake, tmp_path: Path) -> None:
+@pytest.mark.parametrize("meanwhile", ["expired", "replaced"])
+def test_the_file_is_sent_again_when_x_lost_the_upload_or_the_file_changed(
+    fake: XFake, tmp_path: Path, meanwhile: str
+) -> None:
     fake.processing_polls = 1_000
     x = connector(fake, media_timeout=0)
     clip = video(tmp_path)
     with pytest.raises(RetryLater):
         x.publish(post(media=[clip]))
-    fake.media.clear()  # expired: X discards an unused upload after a day
+    if meanwhile == "expired":
+        fake.media.clear()  # X discards an unused upload after a day
+    else:
+        clip.path.write_bytes(clip.path.read_bytes() + bytes(10))  # the operator replaced it
     fake.processing_polls = 1
     x.media_timeout = 300
     x.publish(post(media=[clip]))
     assert initializes(fake) == 2
-    assert fake.posts[0]["media_ids"] == [next(iter(fake.media))]
-
-
-def test_a_file_changed_since_the_earlier_upload_is_sent_again(fake: XFake, tmp_path: Path) -> None:
-    fake.processing_polls = 1_000
-    x = connector(fake, media_timeout=0)
-    clip = video(tmp_path)
-    with pytest.raises(RetryLater):
-        x.publish(post(media=[clip]))
-    clip.path.write_bytes(clip.path.read_bytes() + bytes(10))  # the operator replaced it
-    fake.processing_polls = 1
-    x.media_timeout = 300
-    x.publish(post(media=[clip]))
-    assert initializes(fake) == 2
-    assert fake.posts[0]["media_ids"] == [list(fake.media)[1]]
+    assert fake.posts[0]["media_ids"] == [list(fake.media)[-1]]
