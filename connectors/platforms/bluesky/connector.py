@@ -257,6 +257,7 @@ class BlueskyConnector(Connector):
             "max_bytes": RULES.max_bytes or 0,
             "max_images": RULES.max_media,
             "image_max_bytes": RULES.image_max_bytes,
+            "video_max_bytes": RULES.video_max_bytes or 0,
         }
         try:
             data = self._xrpc("GET", "com.atproto.server.getSession").json()
@@ -271,9 +272,35 @@ class BlueskyConnector(Connector):
             ok=not problems,
             account=account,
             limits=limits,
-            budgets=list(self._budgets.values()),
+            budgets=list(self._budgets.values()) + self._video_allowance(),
             problems=problems,
         )
+
+    def _video_allowance(self) -> list[PlatformBudget]:
+        """What the video service says the account may still upload today. Shown only: an
+        unreachable video service or an account without video is not a broken channel (a
+        held channel is released when its check is fine)."""
+        if self._video_upload != "service":
+            return []
+        try:
+            token = self._service_token(self._video_did, "app.bsky.video.getUploadLimits")
+            response = self._video_call("GET", "app.bsky.video.getUploadLimits", token=token)
+        except PublishError as exc:
+            log.info("no video allowance to show: %s", exc.reason)
+            return []
+        limits = json_body(response)
+        if not isinstance(limits, dict):
+            return []
+        if limits.get("canUpload") is False:
+            return [PlatformBudget("videos per day (uploads refused now)", None, 0, None)]
+        return [
+            PlatformBudget(scope, None, limits[key], None)
+            for scope, key in (
+                ("videos per day", "remainingDailyVideos"),
+                ("video bytes per day", "remainingDailyBytes"),
+            )
+            if isinstance(limits.get(key), int)
+        ]
 
     def close(self) -> None:
         self._client.close()

@@ -10,7 +10,7 @@ from av.video.stream import VideoStream
 from campaigns.platformrules import GIF, JPEG, MOV, MP4, PNG, WEBP
 from connectors.base import MediaFile
 from connectors.platform import PlatformSpec
-from tests.campaigns.test_video import clip
+from tests.videos import clip
 
 STILLS = {
     PNG: ("png", "png", "rgb24", "image2"),

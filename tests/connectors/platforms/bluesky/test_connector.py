@@ -57,7 +57,7 @@ def channel(base_url: str, **options: Any) -> ChannelAccess:
         platform="bluesky",
         credentials={"identifier": HANDLE, "app_password": SECRET},
         base_url=base_url,
-        options={"link_cards": False, **options},
+        options={"link_cards": False, "video_upload": "blob", **options},  # video: test_video.py
         timeout=0.3,
     )
 
@@ -596,6 +596,7 @@ def test_check_names_the_account_and_its_limits(fake: FakeBluesky, bsky: Bluesky
         "max_bytes": 3000,
         "max_images": 4,
         "image_max_bytes": 2_000_000,
+        "video_max_bytes": 300_000_000,
     }
     [budget] = report.budgets
     assert (budget.scope, budget.limit, budget.remaining) == ("30 per 5 min", 30, 29)

@@ -3,8 +3,7 @@ failed jobs, used-up allowances, and crashes between the upload and the post."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -19,8 +18,9 @@ from connectors.fakes.server import Fault
 from connectors.platforms.bluesky import connector as bluesky
 from connectors.platforms.bluesky.connector import ALREADY, BlueskyConnector
 from connectors.platforms.bluesky.fake import FakeBluesky
-from tests.campaigns.test_video import clip
+from tests.connectors import clips
 from tests.connectors.fakeweb import png
+from tests.videos import clip
 
 DUE = datetime(2027, 2, 9, 8, 0, tzinfo=UTC)
 XRPC = "/xrpc/"
@@ -156,11 +156,61 @@ def test_captions_bluesky_cannot_take_are_refused_before_sending(
 
 
 def test_a_broken_video_is_refused_before_sending(fake: FakeBluesky, tmp_path: Path) -> None:
-    broken = tmp_path / "broken.mp4"
-    broken.write_bytes(b"\x00\x00\x00\x18ftypisom" + os.urandom(2000))
-    with connect(fake) as bsky, pytest.raises(Rejected, match=r"broken\.mp4: not a video file"):
-        bsky.publish(post(mp4(broken)))
+    with connect(fake) as bsky, pytest.raises(Rejected, match=r"cut\.mp4: not a video file"):
+        bsky.publish(post(clips.broken(tmp_path)))
     assert fake.requests == []
+
+
+BAD_EMBEDS: list[tuple[Callable[[Any], dict[str, Any]], str]] = [
+    (
+        lambda blob: {"aspectRatio": {"width": 0, "height": 180}},
+        "integer too small (minimum 1, got 0) at $.record.embed.aspectRatio.width",
+    ),
+    (
+        lambda blob: {"captions": [{"lang": "en", "file": blob}]},
+        'Expected "text/vtt" (got "video/mp4") at $.record.embed.captions[0].file.mimeType',
+    ),
+]
+"""Video embeds a PDS refuses, with the end of its message: test_pds.py has the reference PDS
+refuse them, this module the fake, in the same words."""
+
+
+def refusal(pds: str, handle: str, password: str, video: Path, extra: Any) -> tuple[int, str]:
+    """How the PDS at `pds` answers a post of `video` whose embed `extra(blob)` spoils."""
+    with httpx.Client(base_url=pds + XRPC) as client:
+        session = client.post(
+            "com.atproto.server.createSession", json={"identifier": handle, "password": password}
+        ).json()
+        auth = {"Authorization": f"Bearer {session['accessJwt']}"}
+        blob = client.post(
+            "com.atproto.repo.uploadBlob",
+            content=video.read_bytes(),
+            headers=auth | {"Content-Type": "video/mp4"},
+        ).json()["blob"]
+        record = {
+            "$type": "app.bsky.feed.post",
+            "text": "Say no",
+            "createdAt": "2027-02-09T08:00:00.000Z",
+            "embed": {"$type": "app.bsky.embed.video", "video": blob} | extra(blob),
+        }
+        answer = client.post(
+            "com.atproto.repo.createRecord",
+            json={"repo": session["did"], "collection": "app.bsky.feed.post", "record": record},
+            headers=auth,
+        )
+    return answer.status_code, f"{answer.json()['error']}: {answer.json()['message']}"
+
+
+@pytest.mark.parametrize(("extra", "message"), BAD_EMBEDS)
+def test_the_fake_pds_refuses_video_embeds_as_the_real_one(
+    fake: FakeBluesky, video: Path, extra: Any, message: str
+) -> None:
+    config = fake.channel()
+    status, said = refusal(
+        fake.base_url, "clarion.test", config.credentials["app_password"], video, extra
+    )
+    assert (status, said) == (400, f"InvalidRequest: Invalid app.bsky.feed.post record: {message}")
+    assert fake.posts == []
 
 
 def test_an_oversized_video_is_refused_before_sending(fake: FakeBluesky, video: Path) -> None:
@@ -310,3 +360,21 @@ def test_the_pds_refuses_service_tokens_beyond_an_hour(fake: FakeBluesky) -> Non
             headers=auth,
         )
     assert (refused.status_code, refused.json()["error"]) == (400, "BadExpiration")
+
+
+def test_check_shows_the_video_allowance(fake: FakeBluesky) -> None:
+    with connect(fake) as bsky:
+        fake.video.allowance(bsky._login().did).videos = 3
+        report = bsky.check()
+    assert report.ok
+    assert report.limits["video_max_bytes"] == 300_000_000
+    shown = {b.scope: b.remaining for b in report.budgets if "video" in b.scope}
+    assert shown == {"videos per day": 3, "video bytes per day": 10_000_000_000}
+
+
+def test_check_is_fine_without_the_video_service(fake: FakeBluesky) -> None:
+    fake.video.respond(502, "Bad Gateway", method="GET", path="getUploadLimits")
+    with connect(fake) as bsky:
+        report = bsky.check()
+    assert report.ok
+    assert not any("video" in b.scope for b in report.budgets)
