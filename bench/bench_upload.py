@@ -35,7 +35,7 @@ from connectors.platforms.telegram import fake as telegram_fake
 from connectors.platforms.telegram.connector import TelegramConnector
 from connectors.platforms.x import fake as x_fake
 from connectors.platforms.x.connector import XConnector
-from tests.campaigns.test_video import clip
+from tests.videos import clip
 
 MB = 1024 * 1024
 TIMEOUT = 300.0

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from connectors.base import MediaFile
-from tests.campaigns.test_video import clip
+from tests.videos import clip
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00"
 

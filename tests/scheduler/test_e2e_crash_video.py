@@ -21,7 +21,6 @@ from connectors.platforms.mastodon.fake import ACCESS_TOKEN, MastodonFake
 from connectors.platforms.x import fake as x_fake
 from connectors.platforms.x.fake import XFake
 from scheduler.ledger.api import State
-from tests.campaigns.test_video import clip
 from tests.scheduler.daemonkit import (
     FAST,
     TOKEN_ENV,
@@ -35,6 +34,7 @@ from tests.scheduler.daemonkit import (
     wait_until,
     write_config,
 )
+from tests.videos import clip
 
 pytestmark = pytest.mark.slow
 

@@ -21,6 +21,11 @@ PLATFORM = PlatformSpec(
         video_max_bytes=300 * MEGABYTE,
         video_alone=True,
         link_display=27,
+        # videos up to 3 min [bsky.social blog, March 2025]; 1 s at least, 1:3 to 3:1 [3p
+        # ayrshare media-guidelines/bluesky]. Captions: WebVTT files, one per language (the
+        # lexicon's `captions`): caption_formats={"vtt"} once sent; no cover image.
+        video_seconds=(1, 180),
+        video_aspect=(1 / 3, 3.0),
     ),
     connector="connectors.platforms.bluesky.connector:BlueskyConnector",
     fake="connectors.platforms.bluesky.fake:FakeBluesky",

@@ -22,6 +22,17 @@ PLATFORM = PlatformSpec(
         video_alone=True,
         gif_max_size=(1280, 1080),
         link_display=23,
+        # videos [doc x-api/media/quickstart/best-practices.mdx, platform-notes.md]: H.264
+        # and AAC-LC, 0.5 to 140 s, up to 1280x1024; 1:3 to 3:1 and 60 fps or less
+        # [3p ayrshare media-guidelines/x-twitter, quoting X's media best practices].
+        # X takes SRT subtitles (media/subtitles/create): set caption_formats once sent.
+        video_codecs=frozenset({"h264"}),
+        audio_codecs=frozenset({"aac"}),
+        video_seconds=(0.5, 140),
+        video_max_size=(1280, 1024),
+        video_min_size=(32, 32),
+        video_aspect=(1 / 3, 3.0),
+        video_frame_rate=(0, 60),
     ),
     connector="connectors.platforms.x.connector:XConnector",
     fake="connectors.platforms.x.fake:XFake",

@@ -25,10 +25,10 @@ from connectors.base import AuthFailed, ChannelAccess, MediaFile, Post, Rejected
 from connectors.fakes.server import Response
 from connectors.platforms.bluesky.connector import BlueskyConnector, login
 from connectors.platforms.bluesky.tid import tid_for
-from tests.campaigns.test_video import clip
 from tests.connectors.fakeweb import FakeWeb, png
 from tests.connectors.platforms.bluesky.peer import Account, create_account, running
 from tests.connectors.platforms.bluesky.test_video import BAD_EMBEDS, refusal
+from tests.videos import clip
 
 pytestmark = pytest.mark.node
 

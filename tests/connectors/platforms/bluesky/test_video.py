@@ -18,9 +18,9 @@ from connectors.fakes.server import Fault
 from connectors.platforms.bluesky import connector as bluesky
 from connectors.platforms.bluesky.connector import ALREADY, BlueskyConnector
 from connectors.platforms.bluesky.fake import FakeBluesky
-from tests.campaigns.test_video import clip
 from tests.connectors import clips
 from tests.connectors.fakeweb import png
+from tests.videos import clip
 
 DUE = datetime(2027, 2, 9, 8, 0, tzinfo=UTC)
 XRPC = "/xrpc/"

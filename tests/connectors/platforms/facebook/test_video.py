@@ -12,10 +12,10 @@ from connectors.fakes.server import Fault
 from connectors.platforms.facebook.fake import PAGE, TOKEN, FacebookFake
 from connectors.platforms.facebook.fake_video import APP
 from connectors.platforms.facebook.video import FacebookUploads
-from tests.campaigns.test_video import clip
 from tests.connectors.platforms.facebook.test_connector import V
 from tests.connectors.platforms.facebook.test_connector import connector as page_connector
 from tests.connectors.social import images, post
+from tests.videos import clip
 
 connector = replace(page_connector, options={**page_connector.options, "app_id": APP})
 

@@ -25,7 +25,6 @@ from connectors.fakes.params import multipart
 from connectors.fakes.server import Fault
 from connectors.platforms.mastodon.connector import MastodonConnector, classify
 from connectors.platforms.mastodon.fake import ACCESS_TOKEN, MESSAGES, MastodonFake
-from tests.campaigns.test_video import clip
 from tests.connectors.social import (
     Connectors,
     assert_secret_absent,
@@ -34,6 +33,7 @@ from tests.connectors.social import (
     images,
     post,
 )
+from tests.videos import clip
 
 
 def polling_at_once(config: ChannelAccess) -> MastodonConnector:

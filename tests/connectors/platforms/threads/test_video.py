@@ -11,10 +11,10 @@ from connectors.base import Ambiguous, MediaFile, Rejected, RetryLater
 from connectors.fakes.server import Fault, Response
 from connectors.platforms.threads.connector import ThreadsConnector
 from connectors.platforms.threads.fake import ThreadsFake
-from tests.campaigns.test_video import clip
 from tests.connectors.fakeweb import FakeWeb
 from tests.connectors.platforms.threads.test_connector import connector
 from tests.connectors.social import images, post
+from tests.videos import clip
 
 
 @pytest.fixture(autouse=True)

@@ -41,8 +41,8 @@ from connectors.platforms.x.fake import (
     XFake,
     problem,
 )
-from tests.campaigns.test_video import clip
 from tests.connectors.social import Connectors, assert_secret_absent, closed_port, images, post
+from tests.videos import clip
 
 OAUTH1 = {
     "consumer_key": CONSUMER_KEY,
