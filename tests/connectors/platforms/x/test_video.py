@@ -1,5 +1,5 @@
 """Videos and animated GIFs on X: the chunked v2 upload, X's processing, and its refusals,
-with real clips made by the tests (tests/campaigns/test_video.py)."""
+with real clips made by the tests (tests/videos.py)."""
 
 from __future__ import annotations
 
