@@ -1,5 +1,6 @@
-"""Memory while a large video goes up: X's chunked upload, Mastodon's /api/v2/media and
-Telegram's sendVideo, each through its connector to its fake.
+"""Memory while a large video goes up: X's chunked upload, Mastodon's /api/v2/media,
+Telegram's sendVideo, LinkedIn's Videos API (4 MB parts) and Facebook's Resumable Upload API
+(the whole file in one streamed request), each through its connector to its fake.
 
 The file is a real two-second clip followed by zeros (sparse on disk), so the fakes' check that
 it is a video passes. Each upload runs in a fresh process, and each fake in another (a fake
@@ -29,6 +30,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from connectors.base import ChannelAccess, Connector, MediaFile, Post
 from connectors.fakes.server import FakePlatform
+from connectors.platforms.facebook import fake as facebook_fake
+from connectors.platforms.facebook.connector import FacebookConnector
+from connectors.platforms.facebook.fake_video import APP
+from connectors.platforms.linkedin import fake as linkedin_fake
+from connectors.platforms.linkedin.connector import LinkedInConnector
 from connectors.platforms.mastodon import fake as mastodon_fake
 from connectors.platforms.mastodon.connector import MastodonConnector
 from connectors.platforms.telegram import fake as telegram_fake
@@ -90,10 +96,44 @@ def _telegram_connector(base_url: str) -> Connector:
     )
 
 
+def _linkedin() -> FakePlatform:
+    fake = linkedin_fake.LinkedInFake()
+    fake.videos.processing_reads = 0  # available at the first look: the upload is measured
+    return fake
+
+
+def _linkedin_connector(base_url: str) -> Connector:
+    return LinkedInConnector(
+        ChannelAccess(
+            "li",
+            "linkedin",
+            credentials={"access_token": linkedin_fake.TOKEN},
+            base_url=base_url,
+            options={"author": linkedin_fake.ORGANIZATION},
+            timeout=TIMEOUT,
+        )
+    )
+
+
+def _facebook_connector(base_url: str) -> Connector:
+    return FacebookConnector(
+        ChannelAccess(
+            "fb",
+            "facebook",
+            credentials={"page_access_token": facebook_fake.TOKEN},
+            base_url=base_url,
+            options={"page_id": facebook_fake.PAGE, "app_id": APP},
+            timeout=TIMEOUT,
+        )
+    )
+
+
 PLATFORMS: dict[str, tuple[Callable[[], FakePlatform], Callable[[str], Connector], int | None]] = {
     "x": (_x, _x_connector, None),
     "mastodon": (_mastodon, _mastodon_connector, None),
     "telegram": (telegram_fake.TelegramFake, _telegram_connector, 50 * MB - 1),
+    "linkedin": (_linkedin, _linkedin_connector, None),
+    "facebook": (facebook_fake.FacebookFake, _facebook_connector, None),
 }
 """Each platform's fake, its connector for an address, and the largest file it takes."""
 
