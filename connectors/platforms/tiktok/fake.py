@@ -96,18 +96,7 @@ class TikTokFake(FakePlatform):
             self.refresh_tokens.clear()
 
     def channel(self) -> ChannelAccess:
-        return ChannelAccess(
-            "tiktok-main",
-            "tiktok",
-            credentials={
-                "client_key": CLIENT_KEY,
-                "client_secret": CLIENT_SECRET,
-                "refresh_token": REFRESH_TOKEN,
-            },
-            base_url=self.base_url,
-            options={"mode": "direct", "privacy": "public"},
-            timeout=2.0,
-        )
+        return channel_access(self.base_url)
 
     def throttle(self, until: datetime) -> Response:
         """TikTok's answer past a per-minute limit: it names no time to come back (its
@@ -331,6 +320,22 @@ class TikTokFake(FakePlatform):
         if upload.fail_reason:
             data["fail_reason"] = upload.fail_reason
         return _ok(data)
+
+
+def channel_access(base_url: str, timeout: float = 2.0) -> ChannelAccess:
+    """A channel that posts directly and publicly through the fake at `base_url`."""
+    return ChannelAccess(
+        "tiktok-main",
+        "tiktok",
+        credentials={
+            "client_key": CLIENT_KEY,
+            "client_secret": CLIENT_SECRET,
+            "refresh_token": REFRESH_TOKEN,
+        },
+        base_url=base_url,
+        options={"mode": "direct", "privacy": "public"},
+        timeout=timeout,
+    )
 
 
 def _oauth_error(code: str, description: str) -> Response:

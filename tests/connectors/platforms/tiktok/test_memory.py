@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from connectors.base import ChannelAccess, MediaFile, Post
+from connectors.base import MediaFile, Post
 from connectors.platforms.tiktok.connector import TikTokConnector
-from connectors.platforms.tiktok.fake import CLIENT_KEY, CLIENT_SECRET, REFRESH_TOKEN
+from connectors.platforms.tiktok.fake import channel_access
 from tests.connectors.platforms.tiktok.videos import video
 
 SIZE = 60_000_000
@@ -37,18 +37,7 @@ def served() -> Iterator[str]:
 
 def test_a_60_mb_video_is_uploaded_with_a_few_mb_of_memory(served: str, tmp_path: Path) -> None:
     clip = video(tmp_path / "clip.mp4", size=SIZE)
-    access = ChannelAccess(
-        "tiktok-main",
-        "tiktok",
-        credentials={
-            "client_key": CLIENT_KEY,
-            "client_secret": CLIENT_SECRET,
-            "refresh_token": REFRESH_TOKEN,
-        },
-        base_url=served,
-        options={"mode": "direct", "privacy": "public"},
-        timeout=10.0,
-    )
+    access = channel_access(served, timeout=10.0)
     connector = TikTokConnector(access)
     connector.status_interval = 0.05
     post = Post("k", "#SayNo", datetime.now(UTC), media=(MediaFile(clip, "", "video/mp4"),))
