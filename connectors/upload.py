@@ -1,10 +1,9 @@
-"""Sending a file in byte ranges, read from disk as each range goes out.
+"""A file's bytes sent from disk in bounded pieces: large videos are never read whole.
 
-Platforms that take large videos take them in chunks (TikTok, X, LinkedIn, YouTube,
-Facebook): a chunk is a byte range of the file, sent with its length and, for most, a
-`Content-Range`. `spans` cuts a file the way a platform wants it cut; `stream` reads one span
-from disk a piece at a time for httpx to send, so that memory stays bounded whatever the file's
-size (a 4 GB video costs one piece, 1 MiB, at a time).
+httpx sends an iterator of bytes as the request body; with an explicit Content-Length it is
+sent as is (not chunk-encoded), which every upload endpoint here expects. So an upload holds
+at most one `CHUNK` of the file in memory, whatever the file's size. Platforms that take a
+file in parts of their own size (TikTok) cut it with `spans`.
 """
 
 from __future__ import annotations
@@ -14,13 +13,44 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-PIECE = 1 << 20
+from connectors.base import Rejected
+
+CHUNK = 1 << 20
 """Bytes read from disk at a time."""
+
+
+def file_size(path: Path) -> int:
+    """The file's size; a file that went missing since the plan was checked fails the post
+    (Rejected), as `connectors.media.read_media` does."""
+    try:
+        return path.stat().st_size
+    except OSError as exc:
+        raise Rejected(f"cannot read the media file {path.name}: {exc.strerror}") from None
+
+
+def file_range(path: Path, start: int, end: int) -> tuple[dict[str, str], Iterator[bytes]]:
+    """The headers and body of a request that sends bytes `start` to `end - 1` of the file."""
+    return {"Content-Length": str(end - start)}, _read(path, start, end)
+
+
+def _read(path: Path, start: int, end: int) -> Iterator[bytes]:
+    try:
+        with path.open("rb") as handle:
+            handle.seek(start)
+            left = end - start
+            while left > 0:
+                piece = handle.read(min(CHUNK, left))
+                if not piece:
+                    raise Rejected(f"the media file {path.name} changed while it was uploaded")
+                left -= len(piece)
+                yield piece
+    except OSError as exc:
+        raise Rejected(f"cannot read the media file {path.name}: {exc.strerror}") from None
 
 
 @dataclass(frozen=True, slots=True)
 class Span:
-    """One chunk: `length` bytes from `start` of a file of `total` bytes."""
+    """One part of an upload: `length` bytes from `start` of a file of `total` bytes."""
 
     index: int
     start: int
@@ -29,7 +59,7 @@ class Span:
 
     @property
     def end(self) -> int:
-        """The chunk's last byte (inclusive, as Content-Range counts)."""
+        """The part's last byte (inclusive, as Content-Range counts)."""
         return self.start + self.length - 1
 
     @property
@@ -40,45 +70,25 @@ class Span:
     def content_range(self) -> str:
         return f"bytes {self.start}-{self.end}/{self.total}"
 
-
-def spans(total: int, chunk_size: int, *, tail: Literal["merge", "own"]) -> list[Span]:
-    """The file cut into chunks of `chunk_size` bytes. The bytes left over at the end either
-    go into the last full chunk (`merge`: TikTok, whose chunks may not be smaller than its
-    minimum) or make a shorter chunk of their own (`own`: most platforms)."""
-    if total <= 0 or chunk_size <= 0:
-        raise ValueError("an upload needs a file of at least one byte and a positive chunk size")
-    count = total // chunk_size if tail == "merge" else -(-total // chunk_size)
-    count = max(count, 1)
-    found = []
-    for index in range(count):
-        start = index * chunk_size
-        length = total - start if index == count - 1 else chunk_size
-        found.append(Span(index, start, length, total))
-    return found
+    def body(self, path: Path) -> tuple[dict[str, str], Iterator[bytes]]:
+        """The headers (Content-Length and Content-Range) and body that send this part."""
+        headers, content = file_range(path, self.start, self.start + self.length)
+        return headers | {"Content-Range": self.content_range}, content
 
 
-def stream(path: Path, span: Span, piece: int = PIECE) -> Iterator[bytes]:
-    """The span's bytes, read from disk `piece` bytes at a time.
-
-    Raises OSError when the file is shorter than the span: it changed since it was measured,
-    and a chunk of the wrong length must not go out."""
-    with path.open("rb") as source:
-        source.seek(span.start)
-        left = span.length
-        while left:
-            data = source.read(min(piece, left))
-            if not data:
-                raise OSError(f"{path.name} became shorter while it was being uploaded")
-            left -= len(data)
-            yield data
-
-
-def chunk_headers(span: Span, mime: str) -> dict[str, str]:
-    """What a chunk sent as a plain PUT or POST body says of itself. Content-Length is given
-    so that httpx sends the streamed body as is, not in HTTP chunked encoding (which upload
-    servers refuse)."""
-    return {
-        "Content-Type": mime,
-        "Content-Length": str(span.length),
-        "Content-Range": span.content_range,
-    }
+def spans(total: int, part_size: int, *, tail: Literal["merge", "own"]) -> list[Span]:
+    """The file cut into parts of `part_size` bytes. The bytes left over at the end either
+    join the last full part (`merge`: TikTok, whose parts may not be smaller than its
+    minimum) or make a shorter part of their own (`own`: most platforms)."""
+    if total <= 0 or part_size <= 0:
+        raise ValueError("an upload needs a file of at least one byte and a positive part size")
+    count = max(total // part_size if tail == "merge" else -(-total // part_size), 1)
+    return [
+        Span(
+            index,
+            index * part_size,
+            total - index * part_size if index == count - 1 else part_size,
+            total,
+        )
+        for index in range(count)
+    ]

@@ -11,10 +11,10 @@ must post it from the app. Photos are fetched by TikTok from `options.media_base
 Never twice: nothing is posted before the last chunk of a video arrives, so an init or an
 upload cut short can be abandoned and started again; its upload address expires within an
 hour and nothing ever completes it. Just before the last chunk leaves, the delivery's entry
-(store.py) says so; from then on, every attempt and `lookup` asks TikTok the publish id's
-status instead of uploading again. A photo post's init is what posts it: it is recorded before
-it leaves, and when its answer is lost there is no publish id to ask about, so the delivery
-is left to an operator (ambiguous).
+in the channel's state file says so; from then on, every attempt and `lookup` asks TikTok
+the publish id's status instead of uploading again. A photo post's init is what posts it: it
+is recorded before it leaves, and when its answer is lost there is no publish id to ask
+about, so the delivery is left to an operator (ambiguous).
 """
 
 from __future__ import annotations
@@ -41,13 +41,13 @@ from connectors.base import (
     Rejected,
     RetryLater,
 )
+from connectors.deliverystate import DeliveryState
 from connectors.http import send, send_safe, server_error
 from connectors.mediaurl import media_base_url, media_url
 from connectors.platforms.tiktok import PLATFORM
 from connectors.platforms.tiktok.api import TikTokApi
 from connectors.platforms.tiktok.auth import Tokens
-from connectors.platforms.tiktok.store import PublishStore
-from connectors.upload import Span, chunk_headers, spans, stream
+from connectors.upload import Span, file_size, spans
 
 CREATOR_INFO = "/v2/post/publish/creator_info/query/"
 VIDEO_INIT = "/v2/post/publish/video/init/"
@@ -134,7 +134,7 @@ class TikTokConnector(Connector):
             if folder
             else None,
         )
-        self._store = PublishStore(folder, config.name)
+        self._store = DeliveryState(folder, config.name, "tiktok", "TikTok")
         self._api = TikTokApi(config, tokens)
 
     def secrets(self) -> list[str]:
@@ -190,10 +190,7 @@ class TikTokConnector(Connector):
                 f"'{media.path.name}' lasts {seconds:.0f} s, and this TikTok account may post "
                 f"videos of up to {limit} s (TikTok sets it per account): shorten the video"
             )
-        try:
-            size = media.path.stat().st_size
-        except OSError as error:
-            raise Rejected(f"cannot read '{media.path.name}': {error.strerror}") from None
+        size = file_size(media.path)
         if size == 0:
             raise Rejected(f"'{media.path.name}' is empty")
         chunks = spans(size, min(size, self.chunk_size), tail="merge")
@@ -225,18 +222,13 @@ class TikTokConnector(Connector):
         for span in chunks:
             if span.last:
                 self._store.put(key, sent=datetime.now(UTC).isoformat())
+            headers, content = span.body(media.path)
             request = client.build_request(
-                "PUT",
-                url,
-                content=stream(media.path, span),
-                headers=chunk_headers(span, media.mime),
+                "PUT", url, content=content, headers=headers | {"Content-Type": media.mime}
             )
             # The last chunk is what posts; with the entry on file a repeat asks TikTok first.
             final = span.last and not self._store.durable
-            try:
-                response = (send if final else send_safe)(client, request, "TikTok")
-            except OSError as error:
-                raise RetryLater(f"cannot read '{media.path.name}': {error}") from None
+            response = (send if final else send_safe)(client, request, "TikTok")
             expected = 201 if span.last else 206
             if response.status_code == expected:
                 continue
