@@ -53,6 +53,8 @@ class PlatformRules:
     """How a thread's later parts go out: as replies to the part before (X, Mastodon,
     Bluesky, Telegram, Threads), as comments on the first post (LinkedIn, Facebook), or as
     separate messages (webhooks)."""
+    media_required: bool = False
+    """Every post needs media: the platform takes no text alone (TikTok: a video or photos)."""
     link_display: int | None = None
     """How many characters of an address (without its scheme) the platform shows before `…`,
     where it shortens links on display (the web view shows posts that way)."""

@@ -19,6 +19,7 @@ PLATFORM = PlatformSpec(
         video_max_bytes=4_000_000_000,
         video_alone=True,
         thread_style="separate",
+        media_required=True,
     ),
     connector="connectors.platforms.tiktok.connector:TikTokConnector",
     fake="connectors.platforms.tiktok.fake:TikTokFake",

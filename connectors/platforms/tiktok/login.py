@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from connectors.base import AuthFailed, ChannelAccess
-from connectors.http import build_client
+from connectors.http import build_client, json_body, send_safe
 from connectors.login import LoginIO
 from connectors.platforms.tiktok.api import API
 from connectors.platforms.tiktok.auth import token_request
@@ -63,7 +63,7 @@ def login(io: LoginIO, config: ChannelAccess) -> dict[str, str]:
             "The browser then comes back to this machine. If it runs on another machine, it "
             "ends on a page that does not load: copy that page's address."
         )
-        pasted = io.ask("Press Enter when TikTok is done, or paste the address", secret=True)
+        pasted = io.ask("Press Enter when TikTok is done, or paste the address")
         answer = _answer(pasted) if pasted.strip() else callback.wait(WAIT)
     if answer.get("error"):
         raise AuthFailed(
@@ -85,15 +85,30 @@ def login(io: LoginIO, config: ChannelAccess) -> dict[str, str]:
             },
             "accept the authorization",
         )
-    granted = str(tokens.get("scope") or "")
-    missing = [s for s in scopes.split(",") if s not in granted.split(",")]
-    if missing:
-        raise AuthFailed(
-            f"the account did not grant {', '.join(missing)}: run `clarion login` again and "
-            "accept every permission"
+        granted = str(tokens.get("scope") or "").split(",")
+        missing = [scope for scope in scopes.split(",") if scope not in granted]
+        if missing:
+            raise AuthFailed(
+                f"the account did not grant {', '.join(missing)}: run `clarion login` again "
+                "and accept every permission"
+            )
+        request = client.build_request(
+            "GET",
+            "/v2/user/info/",
+            params={"fields": "open_id,display_name"},
+            headers={"Authorization": f"Bearer {tokens['access_token']}"},
         )
-    io.say("Authorized. The refresh token lasts a year; clarion renews access by itself.")
+        user = _object(_object(json_body(send_safe(client, request, "TikTok"))).get("data"))
+    name = _object(user.get("user")).get("display_name") or "the account you logged in as"
+    io.say(
+        f"Authorized: posts will go out as {name}. The refresh token lasts a year; clarion "
+        "renews access by itself."
+    )
     return asked | {"refresh_token": str(tokens["refresh_token"])}
+
+
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _answer(pasted: str) -> dict[str, str]:
