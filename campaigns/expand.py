@@ -17,7 +17,14 @@ from typing import Generic, NamedTuple, TypeVar
 from urllib.parse import quote
 
 from campaigns.channels import KnownChannel
-from campaigns.checks.media import MediaFile, MediaUse, check_media, read_media_file
+from campaigns.checks.media import (
+    CaptionFile,
+    MediaFile,
+    MediaUse,
+    check_media,
+    read_caption_file,
+    read_media_file,
+)
 from campaigns.checks.text import Part, check_part
 from campaigns.delivery import Delivery, DeliveryKey, Media, hash_content
 from campaigns.length import measure
@@ -62,7 +69,9 @@ class Expansion:
     slots: list[Slot]
     """Approved deliveries by channel, grouped for the min_gap check."""
     media_files: dict[Path, MediaFile] = field(default_factory=dict)
-    """Each media file the campaign names, read once."""
+    """Each media file (and video thumbnail) the campaign names, read once."""
+    caption_files: dict[Path, CaptionFile] = field(default_factory=dict)
+    """Each captions file the campaign names, read once."""
     links: dict[int, _LinkParts] = field(default_factory=dict)
     """Address and UTM templates of each link value of the file, by identity."""
 
@@ -325,7 +334,8 @@ class _PostExpander:
         media = self._attached_media(spec, variant.language, sources)
         if len(content.parts) > 1 and spec.rules.thread_style != "replies":
             self._not_threaded(spec, variant.language, content)
-        if spec.rules.media_required and (not media or len(content.parts) > 1):
+        separate = len(content.parts) > 1 and spec.rules.thread_style == "separate"
+        if spec.rules.media_required and (not media or separate):
             self._without_media(spec, variant.language, threaded=bool(media))
         rendered = []
         for number in range(len(content.parts)):
@@ -456,6 +466,8 @@ class _PostExpander:
                 str(u.file.path),
                 u.alt or "",
                 u.file.mime or "application/octet-stream",
+                str(u.captions.path) if u.captions else None,
+                str(u.thumbnail.path) if u.thumbnail else None,
             )
             for u in uses
         )
@@ -569,12 +581,30 @@ class _PostExpander:
         return _Link(parts.tracking.url(url, values))
 
     def _media(self, item: MediaItem, where: PathKey, language: str | None) -> MediaUse:
-        path = self.scope.base / item.file
+        file = self._media_file(item.file)
+        alt = _pick(item.alt, language) if item.alt is not None else None
+        if item.captions is None and item.thumbnail is None:
+            return MediaUse(item, where, alt, file)
+        captions = captions_where = None
+        if item.captions is not None:
+            name = _pick(item.captions, language)
+            if name is not None:
+                captions_where = (*where, "captions")
+                if not isinstance(item.captions, str):
+                    captions_where = (*captions_where, language or "")
+                path = self.scope.base / name
+                captions = self.result.caption_files.get(path)
+                if captions is None:
+                    captions = self.result.caption_files[path] = read_caption_file(path)
+        thumbnail = self._media_file(item.thumbnail) if item.thumbnail is not None else None
+        return MediaUse(item, where, alt, file, captions, captions_where or (), thumbnail)
+
+    def _media_file(self, name: str) -> MediaFile:
+        path = self.scope.base / name
         file = self.result.media_files.get(path)
         if file is None:
             file = self.result.media_files[path] = read_media_file(path)
-        alt = _pick(item.alt, language) if item.alt is not None else None
-        return MediaUse(item, where, alt, file)
+        return file
 
 
 @dataclass(frozen=True, slots=True)

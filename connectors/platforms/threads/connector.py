@@ -51,6 +51,7 @@ from connectors.graph import (
 )
 from connectors.http import json_body, send, send_safe
 from connectors.mediaurl import media_base_url, media_url
+from connectors.platforms.threads.failures import failure
 
 API = "https://graph.threads.net"
 DEFAULT_VERSION = "v1.0"
@@ -79,6 +80,8 @@ class ThreadsConnector(Connector):
             Path(state) if state else None, config.name, "threads", "Threads"
         )
         self._client = graph_client(config, API, self._token)
+        self._children: dict[str, list[str]] = {}
+        """A carousel's items an earlier attempt made, while Threads prepared their videos."""
 
     # -- publishing ---------------------------------------------------------------------
 
@@ -140,12 +143,26 @@ class ThreadsConnector(Connector):
         elif len(post.media) == 1:
             params |= self._media_params(post.media[0])
         else:
-            children = [
-                self._container(self._media_params(media) | {"is_carousel_item": "true"})
-                for media in post.media
-            ]
+            children = self._carousel_items(post)
             params |= {"media_type": "CAROUSEL", "children": ",".join(children)}
         return self._container(params)
+
+    def _carousel_items(self, post: Post) -> list[str]:
+        """The items, each video among them prepared (FINISHED) before the carousel names
+        it. Items still being prepared are kept for the next attempt (in memory: after a
+        restart they are made again, which is harmless, as they are never shown)."""
+        children = self._children.pop(post.key, None) or [
+            self._container(self._media_params(media) | {"is_carousel_item": "true"})
+            for media in post.media
+        ]
+        videos = [c for c, m in zip(children, post.media, strict=True) if _is_video(m)]
+        if not all(self._ready(child) for child in videos):
+            self._children[post.key] = children
+            raise RetryLater(
+                "Threads is still preparing the carousel's videos",
+                retry_at=_now() + timedelta(minutes=1),
+            )
+        return children
 
     def _media_params(self, media: MediaFile) -> dict[str, str]:
         base = media_base_url(self.config)
@@ -167,23 +184,29 @@ class ThreadsConnector(Connector):
         return _id(response)
 
     def _wait_until_ready(self, container: str) -> None:
+        if not self._ready(container):
+            raise RetryLater(
+                f"Threads is still preparing container {container}",
+                retry_at=_now() + timedelta(minutes=1),
+            )
+
+    def _ready(self, container: str) -> bool:
+        """Whether the container is FINISHED after a few checks; an end other than that
+        raises what it means."""
         for attempt in range(self.ready_checks):
             status = self._status(container)
             state = status.get("status")
             if state in ("FINISHED", None):
-                return
+                return True
             if state == "ERROR":
-                raise Rejected(f"Threads could not prepare the post: {status.get('error_message')}")
+                raise Rejected(failure(status.get("error_message")))
             if state == "EXPIRED":
                 raise RetryLater(f"Threads container {container} expired before publishing")
             if state == "PUBLISHED":
                 raise Duplicate(f"Threads container {container} is already published")
             if attempt + 1 < self.ready_checks:
                 time.sleep(self.ready_interval)
-        raise RetryLater(
-            f"Threads is still preparing container {container}",
-            retry_at=_now() + timedelta(minutes=1),
-        )
+        return False
 
     def _publish_error(self, response: httpx.Response) -> PublishError:
         error = graph_error(response)
@@ -339,3 +362,7 @@ def _id(response: httpx.Response) -> str:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _is_video(media: MediaFile) -> bool:
+    return media.mime.startswith("video/")

@@ -238,6 +238,8 @@ class TikTokConnector(Connector):
             )
             if response.status_code >= 500:
                 raise server_error(reason, harmless=not final, status=response.status_code)
+            if span.last:  # refused outright: this upload can never complete
+                self._store.forget(key)
             raise RetryLater(f"{reason}; the upload starts again", status=response.status_code)
 
     def _photos(self, post: Post, creator: Creator | None) -> Published:

@@ -24,7 +24,7 @@ from urllib.parse import urlencode
 from connectors.base import ChannelAccess
 from connectors.fakes.cli import serve
 from connectors.fakes.params import params
-from connectors.fakes.server import FakePlatform, Request, Response
+from connectors.fakes.server import FakePlatform, Made, Request, Response
 
 CLIENT_KEY = "awfakeclientkey"
 CLIENT_SECRET = "fakeTikTokClientSecret"
@@ -56,6 +56,8 @@ class Upload:
     privacy: str | None = None
     post_info: dict[str, Any] = field(default_factory=dict)
     mime: str = ""
+    images: tuple[str, ...] = ()
+    """The media types of a photo post's images, by their addresses' endings."""
     received: int = 0
     digest: Any = field(default_factory=hashlib.sha256)
     chunk_lengths: list[int] = field(default_factory=list)
@@ -64,10 +66,16 @@ class Upload:
     reads: int = 0
     post_id: str = ""
 
+    @property
+    def media(self) -> tuple[str, ...]:
+        return self.images or (self.mime,)
+
 
 class TikTokFake(FakePlatform):
     error_text_fields: ClassVar[tuple[str, ...]] = ("message", "error_description")
     publish_route: ClassVar[tuple[str, str]] = ("PUT", r"^/upload/$")
+    """The last chunk of a video makes the post (a photo post is made by its init)."""
+    throttle_tells_time: ClassVar[bool] = False
 
     def __init__(self, *, latency: float = 0.0) -> None:
         self.client_key, self.client_secret = CLIENT_KEY, CLIENT_SECRET
@@ -76,7 +84,7 @@ class TikTokFake(FakePlatform):
         self.privacy_options = ["PUBLIC_TO_EVERYONE", "MUTUAL_FOLLOW_FRIENDS", "SELF_ONLY"]
         self.comment_disabled = False
         self.max_seconds = 600
-        self.processing_reads = 1
+        self.processing_reads = 0
         """Status fetches an upload spends PROCESSING_UPLOAD once all of it has arrived."""
         self.fail_with: str | None = None
         """A fail_reason the next post ends in, instead of being published."""
@@ -97,6 +105,9 @@ class TikTokFake(FakePlatform):
 
     def channel(self) -> ChannelAccess:
         return channel_access(self.base_url)
+
+    def published(self) -> list[Made]:
+        return [Made(upload.title, upload.media) for upload in self.posts]
 
     def throttle(self, until: datetime) -> Response:
         """TikTok's answer past a per-minute limit: it names no time to come back (its
@@ -282,7 +293,9 @@ class TikTokFake(FakePlatform):
             title=str(info.get("description") or ""),
             privacy=info.get("privacy_level"),
             post_info=info,
-            mime="image/jpeg",
+            images=tuple(
+                "image/webp" if str(url).endswith(".webp") else "image/jpeg" for url in images
+            ),
         )
         self.uploads[upload.publish_id] = upload
         self._made(upload)

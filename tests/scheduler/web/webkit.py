@@ -15,6 +15,7 @@ from typing import Any
 
 from campaigns.platforms import PLATFORMS
 from tests.scheduler.daemonkit import wait_until
+from tests.videos import clip
 
 CLARION = Path(sys.executable).parent / "clarion"
 EXAMPLE_MEDIA = Path(__file__).parents[3] / "campaigns" / "examples" / "media"
@@ -60,17 +61,20 @@ CHANNELS: dict[str, dict[str, Any]] = {
         "credentials": {"url": "${T}"},
         "options": {"format": "slack"},
     },
+    "youtube-main": {
+        "platform": "youtube",
+        "credentials": {"client_id": "${T}", "client_secret": "${T}", "refresh_token": "${T}"},
+        "options": {"made_for_kids": False},
+    },
     "tiktok-main": {
         "platform": "tiktok",
         "credentials": {"client_key": "${T}", "client_secret": "${T}", "refresh_token": "${T}"},
         "options": {"mode": "inbox"},
     },
 }
+TEXT_CHANNELS = [name for name in CHANNELS if name not in ("youtube-main", "tiktok-main")]
+"""The channels that take a post without a video."""
 assert {c["platform"] for c in CHANNELS.values()} == set(PLATFORMS)
-TEXT_CHANNELS = [
-    name for name in CHANNELS if not PLATFORMS[CHANNELS[name]["platform"]].media_required
-]
-"""The demo campaign's channels: it has text-only posts and threads, which TikTok does not take."""
 
 
 def campaign(start: str = "2027-02-09") -> dict[str, Any]:
@@ -81,7 +85,7 @@ def campaign(start: str = "2027-02-09") -> dict[str, Any]:
         "title": HOSTILE_TITLE,
         "timezone": "Europe/Brussels",
         "anchors": {"day": start},
-        "channels": TEXT_CHANNELS,
+        "channels": list(CHANNELS),
         "languages": ["en", "fr"],
         "audiences": [
             {"name": "be-fr", "language": "fr", "timezone": "Europe/Brussels"},
@@ -102,16 +106,26 @@ def campaign(start: str = "2027-02-09") -> dict[str, Any]:
                 "media": [
                     {"file": "media/card.png", "alt": {"en": "A dark card", "fr": "Une carte"}}
                 ],
+                "overrides": {
+                    "youtube": {"media": [{"file": "media/clip.mp4"}]},
+                    "tiktok": {"media": [{"file": "media/clip.mp4"}]},
+                },
             },
             {
                 "id": "tips",
                 "at": "day 12:00",
+                "channels": TEXT_CHANNELS,
                 "thread": [
                     {"en": "1/ Talk to them.", "fr": "1/ Parlez."},
                     {"en": "2/ Listen.", "fr": "2/ Écoutez."},
                 ],
             },
-            {"id": "hostile", "at": "day + 1d 10:00", "text": {"en": HOSTILE, "fr": HOSTILE}},
+            {
+                "id": "hostile",
+                "at": "day + 1d 10:00",
+                "channels": TEXT_CHANNELS,
+                "text": {"en": HOSTILE, "fr": HOSTILE},
+            },
         ],
     }
 
@@ -123,6 +137,7 @@ def write_plan(
     plans = folder / "plans"
     (plans / "media").mkdir(parents=True, exist_ok=True)
     shutil.copyfile(EXAMPLE_MEDIA / "sayno-card.png", plans / "media" / "card.png")
+    clip(plans / "media" / "clip.mp4", seconds=1, size=(240, 320))
     (plans / "web-demo.yaml").write_text(json.dumps(plan, ensure_ascii=False, indent=1))
     config = {"campaigns": ["plans"], "channels": CHANNELS, **extra_config}
     path = folder / "config.yaml"

@@ -227,6 +227,7 @@ def test_a_time_out_after_the_last_chunk_is_settled_by_the_status_not_a_second_u
     fake: TikTokFake, connect: Connect, tmp_path: Path
 ) -> None:
     fake.inject(Fault("hang_after", seconds=3, method="PUT", path="/upload/"))
+    fake.processing_reads = 1
     connector = connect()
     clip = video(tmp_path / "clip.mp4")
     with pytest.raises(RetryLater):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import struct
 from pathlib import Path
 
-from tests.campaigns.test_video import clip
+from tests.videos import clip
 
 
 def video(path: Path, *, seconds: int = 2, size: int | None = None) -> Path:
