@@ -37,6 +37,10 @@ PLATFORM = PlatformSpec(
             "video, and Clarion never guesses it",
         ),
     ),
+    choices=(
+        ("made_for_kids", (True, False)),
+        ("privacy", ("public", "unlisted", "private")),
+    ),
     login="connectors.platforms.youtube.login:login",
     default_channel="youtube-main",
 )

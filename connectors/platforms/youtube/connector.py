@@ -92,11 +92,7 @@ Build = Callable[[dict[str, str]], httpx.Request]
 def made_for_kids(options: Mapping[str, Any]) -> bool | None:
     """`options.made_for_kids` as a yes or no; None when it is missing or not one."""
     value = options.get("made_for_kids")
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, str) and value.strip().lower() in ("true", "false"):
-        return value.strip().lower() == "true"
-    return None
+    return value if isinstance(value, bool) else None
 
 
 MADE_FOR_KIDS = (

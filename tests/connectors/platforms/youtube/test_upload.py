@@ -65,7 +65,7 @@ def test_a_video_goes_up_in_chunks_with_its_title_tags_and_made_for_kids_flag(
     assert opened.header("x-upload-content-length") == str(size)
 
 
-@pytest.mark.parametrize("value", [None, "maybe", 0])
+@pytest.mark.parametrize("value", [None, "maybe", "false", 0])
 def test_without_a_made_for_kids_answer_nothing_is_uploaded(
     fake: YouTubeFake, tmp_path: Path, value: object
 ) -> None:
