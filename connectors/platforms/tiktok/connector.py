@@ -25,6 +25,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar, Literal
 
+import httpx
+
 from connectors.base import (
     Ambiguous,
     AuthFailed,
@@ -42,7 +44,7 @@ from connectors.base import (
     RetryLater,
 )
 from connectors.deliverystate import DeliveryState
-from connectors.http import send, send_safe, server_error
+from connectors.http import send, send_safe
 from connectors.mediaurl import media_base_url, media_url
 from connectors.platforms.tiktok import PLATFORM
 from connectors.platforms.tiktok.api import TikTokApi
@@ -110,6 +112,8 @@ class TikTokConnector(Connector):
         rules=PLATFORM.rules, idempotency="container", lookup=True
     )
     chunk_size = CHUNK
+    chunk_tries = 3
+    """Sendings of a chunk while TikTok answers 5xx ("you should retry submitting this chunk")."""
     status_checks = 24
     status_interval = 5.0
     """Seconds between status fetches after an upload (TikTok allows 30 a minute)."""
@@ -214,33 +218,71 @@ class TikTokConnector(Connector):
         publish_id, upload_url = str(data.get("publish_id")), str(data.get("upload_url"))
         username = creator.username if creator else ""
         self._store.put(post.key, publish_id=publish_id, size=str(size), username=username)
-        self._upload(post.key, media, chunks, upload_url)
+        self._upload(post.key, publish_id, media, chunks, upload_url)
         return self._outcome(post, publish_id, creator)
 
-    def _upload(self, key: str, media: MediaFile, chunks: list[Span], url: str) -> None:
-        client = self._api.client
+    def _upload(
+        self, key: str, publish_id: str, media: MediaFile, chunks: list[Span], url: str
+    ) -> None:
+        """Send the chunks in order. A chunk answered with a 5xx is sent again at once, as
+        TikTok's guide asks: the same range of the same upload can complete it only once."""
         for span in chunks:
             if span.last:
                 self._store.put(key, sent=datetime.now(UTC).isoformat())
-            headers, content = span.body(media.path)
-            request = client.build_request(
-                "PUT", url, content=content, headers=headers | {"Content-Type": media.mime}
-            )
-            # The last chunk is what posts; with the entry on file a repeat asks TikTok first.
-            final = span.last and not self._store.durable
-            response = (send if final else send_safe)(client, request, "TikTok")
-            expected = 201 if span.last else 206
-            if response.status_code == expected:
+            try:
+                response = self._chunk(media, span, url)
+            except Ambiguous:
+                if self._received_all(publish_id, span.total):
+                    return
+                if self._store.durable:  # the next attempt asks TikTok before anything else
+                    raise RetryLater(
+                        "the answer to the last chunk was lost; the next attempt asks TikTok "
+                        "whether it arrived"
+                    ) from None
+                raise
+            except RetryLater:
+                if span.last:  # the connection failed: not a byte of it left
+                    self._store.forget(key)
+                raise
+            if response.status_code == (201 if span.last else 206):
                 continue
             reason = (
                 f"TikTok refused chunk {span.index + 1} of {len(chunks)} of "
                 f"'{media.path.name}' ({response.status_code})"
             )
+            if span.last and self._received_all(publish_id, span.total):
+                return  # an earlier sending of it arrived after all
             if response.status_code >= 500:
-                raise server_error(reason, harmless=not final, status=response.status_code)
+                raise RetryLater(f"{reason}; the next attempt asks TikTok first")
             if span.last:  # refused outright: this upload can never complete
                 self._store.forget(key)
             raise RetryLater(f"{reason}; the upload starts again", status=response.status_code)
+
+    def _chunk(self, media: MediaFile, span: Span, url: str) -> httpx.Response:
+        """One chunk's answer, after up to `chunk_tries` sendings while TikTok answers 5xx.
+        A failure in transit is a RetryLater before the last chunk, and Ambiguous (it may
+        have arrived) for the last one."""
+        client = self._api.client
+        for attempt in range(self.chunk_tries):
+            headers, content = span.body(media.path)
+            request = client.build_request(
+                "PUT", url, content=content, headers=headers | {"Content-Type": media.mime}
+            )
+            response = (send if span.last else send_safe)(client, request, "TikTok")
+            if response.status_code < 500 or attempt + 1 == self.chunk_tries:
+                return response
+            time.sleep(self.status_interval)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _received_all(self, publish_id: str, size: int) -> bool:
+        """Whether TikTok has the whole file (or is done with it), by the upload's status."""
+        try:
+            status = self._status(publish_id, recovering=False)
+        except PublishError:
+            return False
+        uploaded = status.get("uploaded_bytes")
+        done = status.get("status") in ("PUBLISH_COMPLETE", "SEND_TO_USER_INBOX", "FAILED")
+        return done or (isinstance(uploaded, int) and uploaded >= size)
 
     def _photos(self, post: Post, creator: Creator | None) -> Published:
         base = media_base_url(self.config)

@@ -346,7 +346,11 @@ def channel_access(base_url: str, timeout: float = 2.0) -> ChannelAccess:
             "refresh_token": REFRESH_TOKEN,
         },
         base_url=base_url,
-        options={"mode": "direct", "privacy": "public"},
+        options={
+            "mode": "direct",
+            "privacy": "public",
+            "media_base_url": "https://cdn.example.org/media",
+        },
         timeout=timeout,
     )
 

@@ -223,15 +223,24 @@ def test_revoked_credentials_hold_the_channel_without_showing_a_secret(
 # -- never twice -----------------------------------------------------------------------------
 
 
-def test_a_time_out_after_the_last_chunk_is_settled_by_the_status_not_a_second_upload(
+def test_a_time_out_after_the_last_chunk_is_settled_at_once_by_the_status(
     fake: TikTokFake, connect: Connect, tmp_path: Path
 ) -> None:
     fake.inject(Fault("hang_after", seconds=3, method="PUT", path="/upload/"))
+    published = connect(state=None).publish(post(video(tmp_path / "clip.mp4")))
+    assert published.ref.url is not None
+    assert len(fake.posts) == 1 and len(puts(fake)) == 1
+
+
+def test_a_lost_answer_to_the_last_chunk_is_asked_about_before_anything_else(
+    fake: TikTokFake, connect: Connect, tmp_path: Path
+) -> None:
+    fake.inject(Fault("hang_after", seconds=3, method="PUT", path="/upload/"))
+    fake.respond(503, "", path="/status/fetch/")  # nor can TikTok tell at once
     fake.processing_reads = 1
-    connector = connect()
     clip = video(tmp_path / "clip.mp4")
-    with pytest.raises(RetryLater):
-        connector.publish(post(clip))
+    with pytest.raises(RetryLater, match="asks TikTok"):
+        connect().publish(post(clip))
     with pytest.raises(LookupUnavailable, match="still processing"):
         connect().lookup(post(clip))  # a new process asks TikTok, which is not done yet
     published = connect().publish(post(clip))
@@ -240,19 +249,30 @@ def test_a_time_out_after_the_last_chunk_is_settled_by_the_status_not_a_second_u
     assert len(fake.posts) == 1 and len(puts(fake)) == 1
 
 
-def test_without_a_state_folder_a_time_out_after_the_last_chunk_is_ambiguous(
+def test_without_a_state_folder_a_lost_answer_to_the_last_chunk_is_ambiguous(
     fake: TikTokFake, connect: Connect, tmp_path: Path
 ) -> None:
     fake.inject(Fault("hang_after", seconds=3, method="PUT", path="/upload/"))
+    fake.respond(503, "", path="/status/fetch/")
     with pytest.raises(Ambiguous):
         connect(state=None).publish(post(video(tmp_path / "clip.mp4")))
+
+
+def test_a_chunk_answered_5xx_is_sent_again_as_tiktok_asks(
+    fake: TikTokFake, connect: Connect, tmp_path: Path
+) -> None:
+    clip = video(tmp_path / "clip.mp4", size=21_000_000)
+    fake.respond(503, "", method="PUT", path="/upload/", times=2)
+    connect().publish(post(clip))
+    assert [length for _, length in puts(fake)] == [10_000_000] * 3 + [11_000_000]
+    assert len(fake.posts) == 1 and len(fake.uploads) == 1
 
 
 def test_an_upload_cut_short_is_abandoned_and_started_again(
     fake: TikTokFake, connect: Connect, tmp_path: Path
 ) -> None:
     clip = video(tmp_path / "clip.mp4", size=21_000_000)
-    fake.respond(503, "", method="PUT", path="/upload/")  # the first of two chunks
+    fake.respond(503, "", method="PUT", path="/upload/", times=3)  # the first of two chunks
     with pytest.raises(RetryLater):
         connect().publish(post(clip))
     assert connect().lookup(post(clip)) is None
@@ -314,7 +334,7 @@ def test_photos_are_fetched_from_media_base_url(
     )
     assert published.ref.url is not None
     with pytest.raises(Rejected, match="media_base_url"):
-        connect().publish(replace(photo_post(tmp_path), key="another"))
+        connect(media_base_url=None).publish(replace(photo_post(tmp_path), key="another"))
 
 
 def test_a_photo_post_whose_answer_is_lost_is_left_to_an_operator(
