@@ -84,8 +84,9 @@ class PlatformRules:
     Bluesky, Telegram, Threads), as comments on the first post (LinkedIn, Facebook), or as
     separate messages (webhooks)."""
     media_required: bool = False
-    """Every post carries media (a YouTube post is a video); a thread's later parts, being
-    comments, need none."""
+    """Every post carries media: the platform takes no text alone (a YouTube post is a video,
+    a TikTok post a video or photos). A thread's later parts need none where they go out as
+    comments (YouTube), and each needs its own where they go out as separate posts (TikTok)."""
     link_display: int | None = None
     """How many characters of an address (without its scheme) the platform shows before `…`,
     where it shortens links on display (the web view shows posts that way)."""
