@@ -8,7 +8,7 @@ first line is the video's title and the whole text its description (docs/platfor
 
 from __future__ import annotations
 
-from campaigns.platformrules import JPEG, MOV, MP4, PNG, PlatformRules
+from campaigns.platformrules import JPEG, MEGABYTE, MOV, MP4, PNG, PlatformRules
 from connectors.platform import PlatformSpec
 
 PLATFORM = PlatformSpec(
@@ -23,15 +23,18 @@ PLATFORM = PlatformSpec(
         media_types=frozenset({MP4, MOV}),
         video_max_bytes=256 * 1_000_000_000,
         video_alone=True,
-        video_seconds=(0.0, 12 * 3600.0),  # 12 hours; over 15 minutes on verified channels
-        caption_formats=frozenset({"srt", "vtt"}),
-        thumbnail_types=frozenset({JPEG, PNG}),
-        thumbnail_max_bytes=2 * 1024 * 1024,
         title_length=100,
         refused_characters="<>",
         tags_length=500 - 25,  # less the delivery's own tag (connector.marker) and its comma
         media_required=True,
         thread_style="comments",
+        # up to 12 hours [YouTube Help, "Upload videos longer than 15 minutes"]; captions.insert
+        # reads SRT and WebVTT among others; thumbnails.set takes JPEG or PNG up to 2 MB
+        # [Data API reference, thumbnails.set]
+        video_seconds=(0, 12 * 3600),
+        caption_formats=frozenset({"srt", "vtt"}),
+        thumbnail_types=frozenset({JPEG, PNG}),
+        thumbnail_max_bytes=2 * MEGABYTE,
     ),
     connector="connectors.platforms.youtube.connector:YouTubeConnector",
     fake="connectors.platforms.youtube.fake:YouTubeFake",
