@@ -17,8 +17,14 @@ from typing import Generic, NamedTuple, TypeVar
 from urllib.parse import quote
 
 from campaigns.channels import KnownChannel
-from campaigns.checks.media import MediaFile, MediaUse, check_media, read_media_file
-from campaigns.checks.text import Part, check_part
+from campaigns.checks.media import (
+    MediaFile,
+    MediaUse,
+    check_media,
+    check_media_given,
+    read_media_file,
+)
+from campaigns.checks.text import Part, check_part, check_tags
 from campaigns.delivery import Delivery, DeliveryKey, Media, hash_content
 from campaigns.length import measure
 from campaigns.localtime import zone
@@ -323,6 +329,8 @@ class _PostExpander:
         tags = self._hashtags(sources, variant.language)
         link = self._link(spec, variant, sources)
         media = self._attached_media(spec, variant.language, sources)
+        if spec.rules.needs_media and not media:
+            check_media_given(self.scope, spec, variant.language, self.path, self.severity)
         if len(content.parts) > 1 and spec.rules.thread_style != "replies":
             self._not_threaded(spec, variant.language, content)
         rendered = []
@@ -354,9 +362,11 @@ class _PostExpander:
             with_media=first and bool(media),
             spoiler=spec.content_warning,
         )
+        shown = number + 1 if content.thread else None
+        if spec.rules.max_hashtags or spec.rules.max_mentions:
+            check_tags(self.scope, spec, language, part.where, composed.text, shown, self.severity)
         if not length.valid:
             added = (*composed.added_hashtags, *(["the link"] if composed.link_appended else []))
-            shown = number + 1 if content.thread else None
             check_part(
                 self.scope, spec, language, Part(part.where, added, length), shown, self.severity
             )

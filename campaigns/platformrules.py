@@ -51,5 +51,13 @@ class PlatformRules:
     """Width and height of an animated GIF (X)."""
     thread_style: ThreadStyle = "replies"
     """How a thread's later parts go out: as replies to the part before (X, Mastodon,
-    Bluesky, Telegram, Threads), as comments on the first post (LinkedIn, Facebook), or as
-    separate messages (webhooks)."""
+    Bluesky, Telegram, Threads), as comments on the first post (LinkedIn, Facebook,
+    Instagram), or as separate messages (webhooks)."""
+    needs_media: bool = False
+    """Every post carries an image or a video (Instagram)."""
+    max_hashtags: int | None = None
+    """Hashtags one post may hold (Instagram)."""
+    max_mentions: int | None = None
+    """@mentions one post may hold (Instagram)."""
+    aspect_range: tuple[float, float] | None = None
+    """The narrowest and widest image, as width / height (Instagram's feed: 4:5 to 1.91:1)."""

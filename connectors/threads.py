@@ -1,13 +1,5 @@
-"""Threads through its Graph-style API: create a media container, then publish it.
-
-Only `threads_publish` makes anything public; a container on its own is invisible and
-expires after 24 hours. So every failure before publishing is safe to retry, and a
-container can be published only once: keeping the container made for a delivery makes a
-repeated publish harmless. The connector keeps that container id, and the published media
-id, in a small JSON file per channel under `options.state_dir`, written before it
-publishes. After a crash or a time-out, `publish()` and `lookup()` ask Threads for the
-container's status (`FINISHED`, `PUBLISHED`, `EXPIRED`, ...) instead of guessing. Without a
-state_dir the ids are kept in memory: that covers a time-out, not a restart.
+"""Threads through its Graph-style API: create a media container, then publish it
+(connectors.containers keeps the container of each delivery, for recovery).
 
 Threads downloads media from a public address: `options.media_base_url` plus the file's
 name (connectors.mediaurl).
@@ -15,15 +7,7 @@ name (connectors.mediaurl).
 
 from __future__ import annotations
 
-import json
-import logging
-import os
-import re
-import tempfile
-import time
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import httpx
 
@@ -32,170 +16,47 @@ from connectors.base import (
     Capabilities,
     ChannelAccess,
     CheckReport,
-    Connector,
-    Duplicate,
     Figures,
-    LookupUnavailable,
     MediaFile,
-    PlatformBudget,
     PlatformRef,
     Post,
-    Published,
     PublishError,
     Rejected,
     RetryLater,
 )
+from connectors.containers import ContainerConnector, created_id
 from connectors.graph import (
     classify,
     error_code,
     figures_failure,
-    graph_client,
     graph_error,
     insight_values,
+    quota_budget,
 )
-from connectors.http import json_body, send, send_safe
+from connectors.http import json_body, send_safe
 from connectors.mediaurl import media_base_url, media_url
-
-log = logging.getLogger("clarion.threads")
 
 API = "https://graph.threads.net"
 DEFAULT_VERSION = "v1.0"
 NOT_READY = (24, 4279009)
 """`threads_publish` on a container Threads has not finished setting up ("Media Not Found")."""
-EARLIER = "published by an earlier attempt"
 METRICS = "views,likes,replies,reposts,quotes,shares"
-KEEP = timedelta(days=30)
-"""How long a delivery's container stays on record: well past any reconciliation."""
 
 
-class ContainerStore:
-    """The container (and, once published, the media) made for each delivery key."""
-
-    def __init__(self, directory: Path | None, channel: str) -> None:
-        name = re.sub(r"[^\w.-]", "_", channel)
-        self.path = directory / f"threads-{name}.json" if directory else None
-        self._entries: dict[str, dict[str, str]] = self._load()
-
-    @property
-    def durable(self) -> bool:
-        return self.path is not None
-
-    def get(self, key: str) -> dict[str, str] | None:
-        return self._entries.get(key)
-
-    def put(self, key: str, **fields: str) -> None:
-        """Record, before publishing: a failure to write stops the publish (RetryLater)."""
-        entry = self._entries.get(key, {}) | fields
-        entry.setdefault("at", _now().isoformat())
-        self._entries[key] = entry
-        self._save()
-
-    def note(self, key: str, **fields: str) -> None:
-        """Record what is already public: the container on file suffices to recover it, so
-        a failure to write is only logged."""
-        try:
-            self.put(key, **fields)
-        except RetryLater as error:
-            log.warning("%s", error.reason)
-
-    def forget(self, key: str) -> None:
-        if self._entries.pop(key, None) is not None:
-            self._save()
-
-    def _load(self) -> dict[str, dict[str, str]]:
-        if self.path is None or not self.path.exists():
-            return {}
-        try:
-            entries = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as error:
-            raise ValueError(f"cannot read the Threads state file {self.path}: {error}") from None
-        return entries if isinstance(entries, dict) else {}
-
-    def _save(self) -> None:
-        if self.path is None:
-            return
-        horizon = (_now() - KEEP).isoformat()
-        self._entries = {k: v for k, v in self._entries.items() if v.get("at", "") >= horizon}
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=self.path.parent, suffix=".tmp")
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                json.dump(self._entries, out, indent=1, sort_keys=True)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(temporary, self.path)
-        except OSError as error:
-            raise RetryLater(
-                f"cannot write the Threads state file {self.path}: {error.strerror}"
-            ) from None
-
-
-class ThreadsConnector(Connector):
+class ThreadsConnector(ContainerConnector):
     platform: ClassVar[str] = "threads"
     capabilities: ClassVar[Capabilities] = Capabilities(
         rules=PLATFORMS["threads"], idempotency="container", lookup=True, figures=True
     )
-    ready_checks: ClassVar[int] = 10
-    ready_interval: ClassVar[float] = 2.0
-    """Seconds between container status checks before publishing."""
+    label: ClassVar[str] = "Threads"
+    api: ClassVar[str] = API
+    default_version: ClassVar[str] = DEFAULT_VERSION
+    version_option: ClassVar[str] = "threads_version"
 
     def __init__(self, config: ChannelAccess) -> None:
-        super().__init__(config)
-        self._token = config.credentials["access_token"]
-        self._user = str(config.options["user_id"])
-        self._version = str(config.options.get("threads_version") or DEFAULT_VERSION)
-        state = config.options.get("state_dir")
-        self._store = ContainerStore(Path(state) if state else None, config.name)
-        self._client = graph_client(config, API, self._token)
+        super().__init__(config, config.credentials["access_token"])
 
     # -- publishing ---------------------------------------------------------------------
-
-    def publish(self, post: Post) -> Published:
-        entry = self._store.get(post.key)
-        container = None
-        if entry and entry.get("media"):
-            return Published(self._media_ref(entry), note=EARLIER)
-        if entry:
-            status, found = self._published_earlier(post, entry)
-            if found:
-                return Published(found, note=EARLIER)
-            if status == "PUBLISHED":
-                raise Duplicate(
-                    f"Threads published container {entry['container']} in an earlier "
-                    "attempt, but the post is not among the account's latest posts"
-                )
-            if status in ("FINISHED", "IN_PROGRESS"):
-                container = entry["container"]
-            else:
-                self._store.forget(post.key)
-        if container is None:
-            container = self._create(post)
-            self._store.put(post.key, container=container)
-        self._wait_until_ready(container)
-        response = self._post(
-            f"{self._user}/threads_publish", {"creation_id": container}, creates=True
-        )
-        if not response.is_success:
-            raise self._publish_error(response)
-        media = _id(response)
-        permalink = self._permalink(media)
-        self._store.note(post.key, media=media, permalink=permalink or "")
-        return Published(PlatformRef(media, permalink, {"container": container}))
-
-    def _published_earlier(
-        self, post: Post, entry: dict[str, str]
-    ) -> tuple[str | None, PlatformRef | None]:
-        """The status of an earlier attempt's container, and the post if it went out."""
-        try:
-            status = self._status(entry["container"]).get("status")
-        except Rejected:
-            return None, None  # Threads no longer knows the container
-        if status != "PUBLISHED":
-            return status, None
-        found = self._find_published(post, entry)
-        if found:
-            self._store.note(post.key, media=found.id, permalink=found.url or "")
-        return status, found
 
     def _create(self, post: Post) -> str:
         params: dict[str, str] = {"text": post.text}
@@ -232,26 +93,19 @@ class ThreadsConnector(Connector):
         response = self._post(f"{self._user}/threads", params, creates=False)
         if not response.is_success:
             raise classify(response, "Threads")
-        return _id(response)
+        return created_id(response, "Threads")
 
-    def _wait_until_ready(self, container: str) -> None:
-        for attempt in range(self.ready_checks):
-            status = self._status(container)
-            state = status.get("status")
-            if state in ("FINISHED", None):
-                return
-            if state == "ERROR":
-                raise Rejected(f"Threads could not prepare the post: {status.get('error_message')}")
-            if state == "EXPIRED":
-                raise RetryLater(f"Threads container {container} expired before publishing")
-            if state == "PUBLISHED":
-                raise Duplicate(f"Threads container {container} is already published")
-            if attempt + 1 < self.ready_checks:
-                time.sleep(self.ready_interval)
-        raise RetryLater(
-            f"Threads is still preparing container {container}",
-            retry_at=_now() + timedelta(minutes=1),
+    def _state(self, container: str) -> tuple[str | None, str | None]:
+        status = self._get(container, {"fields": "status,error_message"})
+        return status.get("status"), status.get("error_message")
+
+    def _publish_container(self, container: str) -> str:
+        response = self._post(
+            f"{self._user}/threads_publish", {"creation_id": container}, creates=True
         )
+        if not response.is_success:
+            raise self._publish_error(response)
+        return created_id(response, "Threads")
 
     def _publish_error(self, response: httpx.Response) -> PublishError:
         error = graph_error(response)
@@ -266,54 +120,10 @@ class ThreadsConnector(Connector):
         # is harmless where the container is on file across a restart (options.state_dir).
         return classify(response, "Threads", creates=not self._store.durable)
 
-    # -- reading ------------------------------------------------------------------------
-
-    def _post(self, path: str, params: dict[str, str], *, creates: bool) -> httpx.Response:
-        request = self._client.build_request("POST", f"/{self._version}/{path}", params=params)
-        return (send if creates else send_safe)(self._client, request, "Threads")
-
-    def _get(self, path: str, params: dict[str, str]) -> dict[str, Any]:
-        request = self._client.build_request("GET", f"/{self._version}/{path}", params=params)
-        response = send_safe(self._client, request, "Threads")
-        if not response.is_success:
-            raise classify(response, "Threads")
-        body = json_body(response)
-        return body if isinstance(body, dict) else {}
-
-    def _status(self, container: str) -> dict[str, Any]:
-        return self._get(container, {"fields": "status,error_message"})
-
-    def _permalink(self, media: str) -> str | None:
-        """Best effort: the post is out already, so nothing here may fail the publish."""
-        try:
-            link = self._get(media, {"fields": "permalink"}).get("permalink")
-        except PublishError:
-            return None
-        return str(link) if link else None
-
     def _find_published(self, post: Post, entry: dict[str, str]) -> PlatformRef | None:
         """The post among the account's latest, by its text, since its container was made."""
         edge = "replies" if post.reply_to else "threads"
-        since = datetime.fromisoformat(entry["at"]) - timedelta(minutes=5)
-        found = self._get(
-            f"{self._user}/{edge}",
-            {
-                "fields": "id,text,timestamp,permalink",
-                "since": str(int(since.timestamp())),
-                "limit": "50",
-            },
-        )
-        for media in found.get("data") or []:
-            if isinstance(media, dict) and media.get("text") == post.text:
-                return PlatformRef(
-                    str(media["id"]), media.get("permalink"), {"container": entry["container"]}
-                )
-        return None
-
-    def _media_ref(self, entry: dict[str, str]) -> PlatformRef:
-        return PlatformRef(
-            entry["media"], entry.get("permalink") or None, {"container": entry["container"]}
-        )
+        return self._recent(edge, "id,text,timestamp,permalink", entry, "text", post.text)
 
     # -- figures ------------------------------------------------------------------------
 
@@ -338,26 +148,7 @@ class ThreadsConnector(Connector):
             extra={"shares": shares} if shares is not None else {},
         )
 
-    # -- lookup and check ---------------------------------------------------------------
-
-    def lookup(self, post: Post) -> PlatformRef | None:
-        entry = self._store.get(post.key)
-        if entry is None:
-            if self._store.durable and post.due > _now() - KEEP:
-                return None  # a container is on record before anything is published
-            raise LookupUnavailable(
-                "no container on record for this delivery: set options.state_dir so that "
-                "Threads containers survive a restart"
-            )
-        if entry.get("media"):
-            return self._media_ref(entry)
-        status, found = self._published_earlier(post, entry)
-        if status == "PUBLISHED" and found is None:
-            raise LookupUnavailable(
-                f"Threads published container {entry['container']} but the post is not "
-                "among the account's latest posts"
-            )
-        return found
+    # -- check --------------------------------------------------------------------------
 
     def check(self) -> CheckReport:
         rules = self.capabilities.rules
@@ -372,8 +163,10 @@ class ThreadsConnector(Connector):
             return CheckReport(ok=False, limits=limits, problems=[error.reason])
         usage = (quota.get("data") or [{}])[0]
         budgets = [
-            _budget("posts per 24 h", usage.get("quota_usage"), usage.get("config")),
-            _budget("replies per 24 h", usage.get("reply_quota_usage"), usage.get("reply_config")),
+            quota_budget("posts per 24 h", usage.get("quota_usage"), usage.get("config")),
+            quota_budget(
+                "replies per 24 h", usage.get("reply_quota_usage"), usage.get("reply_config")
+            ),
         ]
         problems = [
             f"the Threads quota of {b.scope} is used up" for b in budgets if b.remaining == 0
@@ -385,25 +178,3 @@ class ThreadsConnector(Connector):
             budgets=[b for b in budgets if b.limit is not None],
             problems=problems,
         )
-
-    def close(self) -> None:
-        self._client.close()
-
-
-def _budget(scope: str, used: Any, config: Any) -> PlatformBudget:
-    total = config.get("quota_total") if isinstance(config, dict) else None
-    if not isinstance(total, int):
-        return PlatformBudget(scope, None, None, None)
-    spent = used if isinstance(used, int) else 0
-    return PlatformBudget(scope, total, max(0, total - spent), None)
-
-
-def _id(response: httpx.Response) -> str:
-    body = json_body(response)
-    if not isinstance(body, dict) or not body.get("id"):
-        raise RetryLater("Threads answered without an id", status=response.status_code)
-    return str(body["id"])
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)

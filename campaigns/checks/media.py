@@ -222,6 +222,31 @@ def _check_size(
             f"'{use.item.file}' is {width}x{height} ({too_big}) ({spec.name})",
             "resize the image",
         )
+    if rules.aspect_range and not rules.aspect_range[0] <= width / height <= rules.aspect_range[1]:
+        low, high = rules.aspect_range
+        scope.report(
+            severity,
+            where,
+            f"'{use.item.file}' is {width}x{height}, {width / height:.2f} times as wide as high; "
+            f"{rules.label} accepts images from {low:.2f} (portrait) to {high:.2f} (landscape) "
+            f"({spec.name})",
+            "crop the image",
+        )
+
+
+def check_media_given(
+    scope: Scope, spec: KnownChannel, language: str | None, where: PathKey, severity: Severity
+) -> None:
+    """A post without media, on a platform that takes none (Instagram)."""
+    lang = f" in {language}" if language else ""
+    scope.report(
+        severity,
+        scope.at(*where),
+        f"{spec.rules.label} posts need an image or a video, and this post has none{lang} "
+        f"({spec.name})",
+        "add 'media:' to the post (or to the campaign's 'defaults'), or leave "
+        f"{spec.name} out of its channels",
+    )
 
 
 def read_media_file(path: Path) -> MediaFile:

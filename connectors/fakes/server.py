@@ -60,6 +60,17 @@ class Response:
         return json.dumps(self.body).encode(), "application/json; charset=utf-8"
 
 
+@dataclass(frozen=True, slots=True)
+class Made:
+    """A post (or thread part) a fake platform made, as the contract suite compares them."""
+
+    text: str
+    media: tuple[str, ...]
+    """The media's types, as received."""
+    reply_to: str | None
+    """The platform's id of the post this one answers, for a later thread part."""
+
+
 FaultKind = Literal["respond", "respond_after", "stall", "hang_after", "drop_after", "drop_before"]
 
 
