@@ -1,6 +1,6 @@
 """A fast stand-in for a Mastodon server's `POST /api/v1/statuses`, for the daemon benchmarks.
 
-connectors/fakes/mastodon.py is the faithful fake, but Python's http.server spends a thread
+connectors/platforms/mastodon/fake.py is the faithful fake, but Python's http.server spends a thread
 per connection and about 1.8 ms of CPU per request under one interpreter lock: on this machine
 it serves about 350 posts a second to 50 concurrent clients whatever the client does, so a
 burst benchmark against it measures the fake. This one answers from one asyncio loop in its own

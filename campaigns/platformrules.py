@@ -61,3 +61,6 @@ class PlatformRules:
     """@mentions one post may hold (Instagram)."""
     aspect_range: tuple[float, float] | None = None
     """The narrowest and widest image, as width / height (Instagram's feed: 4:5 to 1.91:1)."""
+    link_display: int | None = None
+    """How many characters of an address (without its scheme) the platform shows before `…`,
+    where it shortens links on display (the web view shows posts that way)."""

@@ -4,19 +4,13 @@ A post is made in two steps: a media container (invisible, expiring after 24 hou
 publish call that makes it public, which happens at most once per container. So every failure
 before publishing is safe to retry, and keeping the container made for a delivery makes a
 repeated publish harmless. The connector keeps that container id, and the published media
-id, in a small JSON file per channel under `options.state_dir`, written before it publishes.
-After a crash or a time-out, `publish()` and `lookup()` ask the platform for the container's
-status (`FINISHED`, `PUBLISHED`, `EXPIRED`, ...) instead of guessing. Without a state_dir the
-ids are kept in memory: that covers a time-out, not a restart.
+id, in its DeliveryState, written before it publishes. After a crash or a time-out,
+`publish()` and `lookup()` ask the platform for the container's status (`FINISHED`,
+`PUBLISHED`, `EXPIRED`, ...) instead of guessing.
 """
 
 from __future__ import annotations
 
-import json
-import logging
-import os
-import re
-import tempfile
 import time
 from abc import abstractmethod
 from datetime import UTC, datetime, timedelta
@@ -37,79 +31,11 @@ from connectors.base import (
     Rejected,
     RetryLater,
 )
+from connectors.deliverystate import KEEP, DeliveryState
 from connectors.graph import classify, graph_client
 from connectors.http import json_body, send, send_safe
 
-log = logging.getLogger("clarion.containers")
-
 EARLIER = "published by an earlier attempt"
-KEEP = timedelta(days=30)
-"""How long a delivery's container stays on record: well past any reconciliation."""
-
-
-class ContainerStore:
-    """The container (and, once published, the media) made for each delivery key."""
-
-    def __init__(self, directory: Path | None, channel: str, label: str) -> None:
-        name = re.sub(r"[^\w.-]", "_", channel)
-        self.label = label
-        self.path = directory / f"{label.lower()}-{name}.json" if directory else None
-        self._entries: dict[str, dict[str, str]] = self._load()
-
-    @property
-    def durable(self) -> bool:
-        return self.path is not None
-
-    def get(self, key: str) -> dict[str, str] | None:
-        return self._entries.get(key)
-
-    def put(self, key: str, **fields: str) -> None:
-        """Record, before publishing: a failure to write stops the publish (RetryLater)."""
-        entry = self._entries.get(key, {}) | fields
-        entry.setdefault("at", now().isoformat())
-        self._entries[key] = entry
-        self._save()
-
-    def note(self, key: str, **fields: str) -> None:
-        """Record what is already public: the container on file suffices to recover it, so
-        a failure to write is only logged."""
-        try:
-            self.put(key, **fields)
-        except RetryLater as error:
-            log.warning("%s", error.reason)
-
-    def forget(self, key: str) -> None:
-        if self._entries.pop(key, None) is not None:
-            self._save()
-
-    def _load(self) -> dict[str, dict[str, str]]:
-        if self.path is None or not self.path.exists():
-            return {}
-        try:
-            entries = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as error:
-            raise ValueError(
-                f"cannot read the {self.label} state file {self.path}: {error}"
-            ) from None
-        return entries if isinstance(entries, dict) else {}
-
-    def _save(self) -> None:
-        if self.path is None:
-            return
-        horizon = (now() - KEEP).isoformat()
-        self._entries = {k: v for k, v in self._entries.items() if v.get("at", "") >= horizon}
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=self.path.parent, suffix=".tmp")
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                json.dump(self._entries, out, indent=1, sort_keys=True)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(temporary, self.path)
-        except OSError as error:
-            raise RetryLater(
-                f"cannot write the {self.label} state file {self.path}: {error.strerror}"
-            ) from None
 
 
 class ContainerConnector(Connector):
@@ -131,7 +57,9 @@ class ContainerConnector(Connector):
         self._user = str(config.options["user_id"])
         self._version = str(config.options.get(self.version_option) or self.default_version)
         state = config.options.get("state_dir")
-        self._store = ContainerStore(Path(state) if state else None, config.name, self.label)
+        self._store = DeliveryState(
+            Path(state) if state else None, config.name, self.platform, self.label
+        )
         self._client = graph_client(config, self.api, token)
 
     @abstractmethod

@@ -8,10 +8,10 @@ readable only by the user — never into config.yaml.
 from __future__ import annotations
 
 from collections.abc import Callable
-from importlib import import_module
 from typing import Protocol
 
 from connectors.base import ChannelAccess
+from connectors.catalog import imported, platforms
 
 
 class LoginIO(Protocol):
@@ -22,17 +22,10 @@ class LoginIO(Protocol):
 
 LoginFlow = Callable[[LoginIO, ChannelAccess], dict[str, str]]
 
-FLOWS: dict[str, str] = {
-    "x": "connectors.x:login",
-    "mastodon": "connectors.mastodon:login",
-    "bluesky": "connectors.bluesky:login",
-}
-
 
 def login_flow(platform: str) -> LoginFlow | None:
-    target = FLOWS.get(platform)
-    if target is None:
+    spec = platforms().get(platform)
+    if spec is None or spec.login is None:
         return None
-    module, _, name = target.partition(":")
-    flow: LoginFlow = getattr(import_module(module), name)
+    flow: LoginFlow = imported(spec.login)
     return flow

@@ -2,29 +2,15 @@
 
 from __future__ import annotations
 
-from importlib import import_module
-
 from connectors.base import Capabilities, ChannelAccess, Connector
-
-CONNECTORS: dict[str, str] = {
-    "x": "connectors.x:XConnector",
-    "mastodon": "connectors.mastodon:MastodonConnector",
-    "bluesky": "connectors.bluesky:BlueskyConnector",
-    "telegram": "connectors.telegram:TelegramConnector",
-    "linkedin": "connectors.linkedin:LinkedInConnector",
-    "facebook": "connectors.facebook:FacebookConnector",
-    "threads": "connectors.threads:ThreadsConnector",
-    "webhook": "connectors.webhook:WebhookConnector",
-}
+from connectors.catalog import imported, platforms
 
 
 def connector_class(platform: str) -> type[Connector]:
-    try:
-        target = CONNECTORS[platform]
-    except KeyError:
-        raise ValueError(f"no connector for platform '{platform}'") from None
-    module, _, name = target.partition(":")
-    cls: type[Connector] = getattr(import_module(module), name)
+    spec = platforms().get(platform)
+    if spec is None:
+        raise ValueError(f"no connector for platform '{platform}'")
+    cls: type[Connector] = imported(spec.connector)
     return cls
 
 

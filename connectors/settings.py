@@ -8,37 +8,12 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Mapping, Sequence
 from urllib.parse import urlsplit
 
 import idna
 
 from connectors.base import ChannelAccess
-
-REQUIRED_CREDENTIALS: Mapping[str, Sequence[Sequence[str]]] = {
-    "x": (
-        ("consumer_key", "consumer_secret", "access_token", "access_token_secret"),
-        ("oauth2_access_token",),
-    ),
-    "mastodon": (("access_token",),),
-    "bluesky": (("identifier", "app_password"),),
-    "telegram": (("bot_token",),),
-    "linkedin": (("access_token",),),
-    "facebook": (("page_access_token",),),
-    "threads": (("access_token",),),
-    "webhook": (("url",),),
-}
-"""Alternative sets of credential names: a channel gives every name of one set."""
-
-REQUIRED_OPTIONS: Mapping[str, Sequence[tuple[str, str]]] = {
-    "telegram": (("chat_id", "the channel to post in: '@channelname' or its numeric id"),),
-    "linkedin": (("author", "who posts: 'urn:li:organization:…' or 'urn:li:person:…'"),),
-    "facebook": (("page_id", "the numeric id of the Page"),),
-    "threads": (("user_id", "the Threads user id that posts"),),
-    "webhook": (("format", "what the receiver reads: slack, discord, teams, matrix or generic"),),
-}
-
-REQUIRED_BASE_URL = {"mastodon": "the instance's address, such as https://mastodon.social"}
+from connectors.catalog import platforms
 
 
 def is_loopback(host: str) -> bool:
@@ -136,18 +111,19 @@ def settings_problems(config: ChannelAccess) -> list[tuple[str, str]]:
     """Problems as (key under the channel, message); credentials are checked by name only."""
     problems: list[tuple[str, str]] = []
     platform = config.platform
+    spec = platforms().get(platform)
     if config.base_url:
         message = base_url_problem(config.base_url)
         if message:
             problems.append(("base_url", message))
-    elif platform in REQUIRED_BASE_URL:
-        problems.append(("platform", f"{platform} needs base_url: {REQUIRED_BASE_URL[platform]}"))
-    choices = REQUIRED_CREDENTIALS.get(platform, ())
+    elif spec is not None and spec.base_url is not None:
+        problems.append(("platform", f"{platform} needs base_url: {spec.base_url}"))
+    choices = spec.credentials if spec is not None else ()
     given = {name for name, value in config.credentials.items() if value}
     if choices and not any(given.issuperset(names) for names in choices):
         wanted = " or ".join("{" + ", ".join(names) + "}" for names in choices)
         problems.append(("credentials", f"{platform} needs the credentials {wanted}"))
-    for option, meaning in REQUIRED_OPTIONS.get(platform, ()):
+    for option, meaning in spec.options if spec is not None else ():
         if not config.options.get(option):
             problems.append(("options", f"{platform} needs options.{option}: {meaning}"))
     return problems

@@ -26,14 +26,16 @@ from campaigns.platforms import PLATFORMS
 from campaigns.problems import HintedError, InputError, Location, Problem
 from campaigns.textfile import UnreadableText, read_text
 from campaigns.yamlsource import Document, SourceMap, read_yaml
+from connectors.catalog import platforms
 
 if TYPE_CHECKING:
     from connectors.base import ChannelAccess
 
 
-Platform = Literal[
-    "x", "mastodon", "bluesky", "linkedin", "telegram", "threads", "facebook", "webhook"
-]
+if TYPE_CHECKING:
+    Platform = str
+else:  # a Literal, so that a wrong name is told the known ones and the schema lists them
+    Platform = Literal[tuple(PLATFORMS)]
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|^file:(.+)$")
 
@@ -184,15 +186,10 @@ class LogSettings(_Strict):
     level: Literal["debug", "info", "warning", "error"] = "info"
 
 
-DEFAULT_CHANNELS: dict[str, Platform] = {
-    "x-main": "x",
-    "mastodon-main": "mastodon",
-    "bluesky-main": "bluesky",
-    "linkedin-main": "linkedin",
-    "telegram-news": "telegram",
-    "threads-main": "threads",
-    "facebook-main": "facebook",
+DEFAULT_CHANNELS: dict[str, str] = {
+    spec.default_channel: name for name, spec in platforms().items() if spec.default_channel
 }
+"""The channels of the built-in configuration, used when there is no config file."""
 
 
 class ConfigFile(_Strict):

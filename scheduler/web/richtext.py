@@ -8,6 +8,8 @@ import re
 
 from markupsafe import Markup, escape
 
+from campaigns.platforms import PLATFORMS
+
 _TOKEN = re.compile(
     r"(?P<url>https?://[^\s<>\"]+[^\s<>\".,;:!?)\]}'])"
     r"|(?P<tag>(?<![\w&])#\w+)"
@@ -15,12 +17,10 @@ _TOKEN = re.compile(
     re.UNICODE,
 )
 
-SHORTENED = {"x": 23, "mastodon": 30, "bluesky": 27, "threads": 30}
-"""How many characters of an address (without its scheme) the platform shows before `…`."""
-
 
 def display_url(url: str, platform: str) -> str:
-    width = SHORTENED.get(platform)
+    rules = PLATFORMS.get(platform)
+    width = rules.link_display if rules else None
     if width is None:
         return url
     bare = re.sub(r"^https?://(www\.)?", "", url)

@@ -6,11 +6,7 @@ from __future__ import annotations
 import struct
 from pathlib import Path
 
-import pytest
-
 from campaigns import KnownChannel
-from campaigns.platforms import PLATFORMS
-from connectors.platforms.instagram import PLATFORM
 
 from .plan_helpers import OPTIONS, campaign, load, located
 
@@ -22,11 +18,6 @@ anchors: {sid: 2027-02-09}
 channels: [instagram-main]
 """
 CHANNELS = {**OPTIONS.channels, "instagram-main": KnownChannel("instagram-main", "instagram")}
-
-
-@pytest.fixture(autouse=True)
-def instagram(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(PLATFORMS, "instagram", PLATFORM.rules)
 
 
 def jpeg(path: Path, width: int, height: int) -> None:

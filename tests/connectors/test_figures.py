@@ -27,23 +27,27 @@ from connectors.base import (
     PlatformRef,
     RetryLater,
 )
-from connectors.bluesky import BlueskyConnector
-from connectors.facebook import FacebookConnector
-from connectors.fakes import facebook, linkedin, mastodon, threads, x
-from connectors.fakes.bluesky import FakeBluesky, did_for
-from connectors.fakes.facebook import FacebookFake
-from connectors.fakes.linkedin import LinkedInFake
-from connectors.fakes.mastodon import MastodonFake
 from connectors.fakes.server import FakePlatform, Fault
-from connectors.fakes.threads import ThreadsFake
-from connectors.fakes.x import XFake
-from connectors.linkedin import LinkedInConnector
-from connectors.mastodon import MastodonConnector
 from connectors.outbox import OutboxConnector
+from connectors.platforms.bluesky.connector import BlueskyConnector
+from connectors.platforms.bluesky.fake import FakeBluesky, did_for
+from connectors.platforms.facebook import fake as facebook
+from connectors.platforms.facebook.connector import FacebookConnector
+from connectors.platforms.facebook.fake import FacebookFake
+from connectors.platforms.linkedin import fake as linkedin
+from connectors.platforms.linkedin.connector import LinkedInConnector
+from connectors.platforms.linkedin.fake import LinkedInFake
+from connectors.platforms.mastodon import fake as mastodon
+from connectors.platforms.mastodon.connector import MastodonConnector
+from connectors.platforms.mastodon.fake import MastodonFake
+from connectors.platforms.telegram.connector import TelegramConnector
+from connectors.platforms.threads import fake as threads
+from connectors.platforms.threads.connector import ThreadsConnector
+from connectors.platforms.threads.fake import ThreadsFake
+from connectors.platforms.x import fake as x
+from connectors.platforms.x.connector import PAID_PLAN, XConnector
+from connectors.platforms.x.fake import XFake
 from connectors.registry import create
-from connectors.telegram import TelegramConnector
-from connectors.threads import ThreadsConnector
-from connectors.x import PAID_PLAN, XConnector
 from tests.connectors.social import post
 
 HANDLE, APP_PASSWORD = "sayno.test", "fake-appp-pass-word"

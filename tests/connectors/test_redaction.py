@@ -24,7 +24,7 @@ from connectors.base import (
     Published,
     Rejected,
 )
-from connectors.mastodon import MastodonConnector
+from connectors.platforms.mastodon.connector import MastodonConnector
 from connectors.redaction import REDACTED, Secrets, excerpt, url_parts
 from tests.connectors.social import post
 
@@ -131,7 +131,7 @@ def test_a_long_platform_text_is_cut_between_words_never_through_a_token() -> No
 
 
 def test_a_fake_run_by_hand_echoes_credentials_when_asked() -> None:
-    command = [sys.executable, "-m", "connectors.fakes.mastodon", "--port", "0"]
+    command = [sys.executable, "-m", "connectors.platforms.mastodon.fake", "--port", "0"]
     process = subprocess.Popen([*command, "--echo-credentials"], stdout=subprocess.PIPE, text=True)
     try:
         assert process.stdout is not None

@@ -13,11 +13,11 @@ import pytest
 from click.testing import CliRunner, Result
 
 from connectors.base import ChannelAccess
-from connectors.fakes import mastodon as mastodon_fake
-from connectors.fakes import x as x_fake
-from connectors.fakes.mastodon import MastodonFake
-from connectors.fakes.x import XFake
-from connectors.mastodon import MastodonConnector
+from connectors.platforms.mastodon import fake as mastodon_fake
+from connectors.platforms.mastodon.connector import MastodonConnector
+from connectors.platforms.mastodon.fake import MastodonFake
+from connectors.platforms.x import fake as x_fake
+from connectors.platforms.x.fake import XFake
 from scheduler.cli import cli
 
 ENV = {

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors.fakes.mastodon import ACCESS_TOKEN, MastodonFake
+from connectors.platforms.mastodon.fake import ACCESS_TOKEN, MastodonFake
 from scheduler.config import load_config
 from scheduler.daemon import Daemon, RunOptions, StartupError, dry_run_paths
 from scheduler.ledger.api import State

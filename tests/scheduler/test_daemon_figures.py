@@ -10,7 +10,7 @@ import pytest
 from prometheus_client.metrics_core import Metric
 from prometheus_client.parser import text_string_to_metric_families
 
-from connectors.fakes.mastodon import ACCESS_TOKEN, MastodonFake
+from connectors.platforms.mastodon.fake import ACCESS_TOKEN, MastodonFake
 from scheduler.ledger.api import State
 from scheduler.ledger.figures import FigureStore
 from tests.scheduler.daemonkit import (

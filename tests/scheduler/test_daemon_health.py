@@ -15,7 +15,7 @@ import pytest
 from prometheus_client.metrics_core import Metric
 from prometheus_client.parser import text_string_to_metric_families
 
-from connectors.fakes.mastodon import ACCESS_TOKEN, MastodonFake
+from connectors.platforms.mastodon.fake import ACCESS_TOKEN, MastodonFake
 from scheduler.daemon import Daemon
 from scheduler.ledger.api import State
 from tests.scheduler.daemonkit import (

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors.fakes.telegram import TOKEN, TelegramFake
+from connectors.platforms.telegram.fake import TOKEN, TelegramFake
 from scheduler.ledger.api import State
 from tests.scheduler.daemonkit import (
     FAST,

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from connectors.fakes.mastodon import ACCESS_TOKEN, MastodonFake
-from connectors.fakes.telegram import TOKEN, TelegramFake
+from connectors.platforms.mastodon.fake import ACCESS_TOKEN, MastodonFake
+from connectors.platforms.telegram.fake import TOKEN, TelegramFake
 from scheduler.ledger.api import State
 from tests.scheduler.daemonkit import (
     FAST,

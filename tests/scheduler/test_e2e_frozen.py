@@ -23,8 +23,8 @@ from typing import Any, NamedTuple
 import pytest
 
 from campaigns import delivery as delivery_module
-from connectors.fakes.linkedin import ORGANIZATION, TOKEN, LinkedInFake
 from connectors.fakes.server import Fault
+from connectors.platforms.linkedin.fake import ORGANIZATION, TOKEN, LinkedInFake
 from scheduler.ledger.api import Row, State
 from tests.scheduler.daemonkit import (
     CLARION,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors.fakes.mastodon import ACCESS_TOKEN, MastodonFake
+from connectors.platforms.mastodon.fake import ACCESS_TOKEN, MastodonFake
 from scheduler.ledger.api import State
 from tests.scheduler.daemonkit import (
     CLARION,

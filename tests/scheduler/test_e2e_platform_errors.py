@@ -15,10 +15,10 @@ from typing import Any
 
 import pytest
 
-from connectors.fakes.mastodon import ACCESS_TOKEN, MastodonFake
 from connectors.fakes.server import FakePlatform
-from connectors.fakes.telegram import TelegramFake
-from connectors.fakes.webhook import WebhookFake
+from connectors.platforms.mastodon.fake import ACCESS_TOKEN, MastodonFake
+from connectors.platforms.telegram.fake import TelegramFake
+from connectors.platforms.webhook.fake import WebhookFake
 from scheduler.ledger.api import State
 from tests.scheduler.daemonkit import (
     CLARION,

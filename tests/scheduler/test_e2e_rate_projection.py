@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors.fakes.mastodon import ACCESS_TOKEN, MastodonFake
+from connectors.platforms.mastodon.fake import ACCESS_TOKEN, MastodonFake
 from tests.scheduler.daemonkit import (
     CLARION,
     PostSpec,

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from connectors.fakes.telegram import TelegramFake
+from connectors.platforms.telegram.fake import TelegramFake
 from connectors.redaction import REDACTED
 from scheduler.config import LogSettings
 from scheduler.logs import Redactor, configure, delivery_fields

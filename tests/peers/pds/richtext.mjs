@@ -1,4 +1,4 @@
-// The official facet detection, as an oracle for tests/connectors/test_bluesky_richtext.py:
+// The official facet detection, as an oracle for tests/connectors/platforms/bluesky/test_richtext.py:
 // reads a JSON array of texts on stdin, writes a JSON array with the facets of each
 // (`RichText.detectFacetsWithoutResolution()` of @atproto/api: mentions keep their handle).
 import { RichText } from '@atproto/api'

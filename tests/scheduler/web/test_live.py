@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from connectors.fakes.mastodon import ACCESS_TOKEN, MastodonFake
+from connectors.platforms.mastodon.fake import ACCESS_TOKEN, MastodonFake
 from scheduler.ledger.api import State
 from tests.scheduler.daemonkit import (
     TOKEN_ENV,

@@ -1,0 +1,29 @@
+"""Mastodon: any instance's REST API, with Idempotency-Key on every post."""
+
+from __future__ import annotations
+
+from campaigns.platformrules import GIF, MOV, MP4, STILL, PlatformRules
+from connectors.platform import PlatformSpec
+
+PLATFORM = PlatformSpec(
+    rules=PlatformRules(
+        "mastodon",
+        "Mastodon",
+        "mastodon",
+        500,
+        max_media=4,
+        image_max_bytes=16_777_216,
+        alt_max=1500,
+        media_types=STILL | {GIF, MP4, MOV},
+        video_max_bytes=103_809_024,
+        video_alone=True,
+        max_pixels=33_177_600,
+        link_display=30,
+    ),
+    connector="connectors.platforms.mastodon.connector:MastodonConnector",
+    fake="connectors.platforms.mastodon.fake:MastodonFake",
+    credentials=(("access_token",),),
+    base_url="the instance's address, such as https://mastodon.social",
+    login="connectors.platforms.mastodon.connector:login",
+    default_channel="mastodon-main",
+)

@@ -1,0 +1,28 @@
+"""Telegram: a bot posting in a channel through the Bot API."""
+
+from __future__ import annotations
+
+from campaigns.platformrules import JPEG, MEGABYTE, MP4, PNG, WEBP, PlatformRules
+from connectors.platform import PlatformSpec
+
+PLATFORM = PlatformSpec(
+    rules=PlatformRules(
+        "telegram",
+        "Telegram",
+        "codepoints",
+        4096,
+        caption_length=1024,
+        max_media=10,
+        image_max_bytes=10_000_000,
+        alt_text=False,
+        media_types=frozenset({PNG, JPEG, WEBP, MP4}),  # sendPhoto and sendVideo
+        video_max_bytes=50 * MEGABYTE,  # what a bot may upload
+        max_side_sum=10_000,
+        max_aspect=20.0,
+    ),
+    connector="connectors.platforms.telegram.connector:TelegramConnector",
+    fake="connectors.platforms.telegram.fake:TelegramFake",
+    credentials=(("bot_token",),),
+    options=(("chat_id", "the channel to post in: '@channelname' or its numeric id"),),
+    default_channel="telegram-news",
+)
