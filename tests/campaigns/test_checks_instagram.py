@@ -3,12 +3,11 @@
 
 from __future__ import annotations
 
-import struct
 from pathlib import Path
 
 from campaigns import KnownChannel
 
-from .plan_helpers import OPTIONS, campaign, load, located
+from .plan_helpers import OPTIONS, campaign, jpeg_header, load, located
 
 HEADER = """\
 campaign: test
@@ -18,14 +17,6 @@ anchors: {sid: 2027-02-09}
 channels: [instagram-main]
 """
 CHANNELS = {**OPTIONS.channels, "instagram-main": KnownChannel("instagram-main", "instagram")}
-
-
-def jpeg(path: Path, width: int, height: int) -> None:
-    """A JPEG header that says the image's size (all that the checks read)."""
-    frame = struct.pack(">BHHB", 8, height, width, 3)
-    path.write_bytes(
-        b"\xff\xd8" + b"\xff\xc0" + struct.pack(">H", len(frame) + 2) + frame + b"\xff\xd9"
-    )
 
 
 def problems(tmp_path: Path, posts: str) -> list[str]:
@@ -41,7 +32,7 @@ def test_a_post_without_media_is_an_error(tmp_path: Path) -> None:
 
 
 def test_six_hashtags_are_one_too_many(tmp_path: Path) -> None:
-    jpeg(tmp_path / "card.jpg", 1080, 1080)
+    jpeg_header(tmp_path / "card.jpg", 1080, 1080)
     tags = " ".join(f"#tag{i}" for i in range(6))
     found = problems(
         tmp_path,
@@ -53,7 +44,7 @@ def test_six_hashtags_are_one_too_many(tmp_path: Path) -> None:
 
 
 def test_twenty_one_mentions_are_one_too_many(tmp_path: Path) -> None:
-    jpeg(tmp_path / "card.jpg", 1080, 1080)
+    jpeg_header(tmp_path / "card.jpg", 1080, 1080)
     names = " ".join(f"@friend.{i}" for i in range(21))
     found = problems(
         tmp_path,
@@ -66,8 +57,8 @@ def test_twenty_one_mentions_are_one_too_many(tmp_path: Path) -> None:
 
 
 def test_an_image_taller_than_four_by_five_is_refused(tmp_path: Path) -> None:
-    jpeg(tmp_path / "story.jpg", 1080, 1920)
-    jpeg(tmp_path / "square.jpg", 1080, 1080)
+    jpeg_header(tmp_path / "story.jpg", 1080, 1920)
+    jpeg_header(tmp_path / "square.jpg", 1080, 1080)
     found = problems(
         tmp_path,
         "- {id: a, at: sid 09:00, text: Hi, media: "

@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 
 from connectors.base import ChannelAccess
 from connectors.fakes.cli import serve
+from connectors.fakes.containers import advance
 from connectors.fakes.params import params
 from connectors.fakes.server import FakePlatform, Made, Request, Response
 
@@ -230,12 +231,6 @@ class InstagramFake(FakePlatform):
         self.containers[container["id"]] = container
         return Response(200, {"id": container["id"]})
 
-    def _advance(self, container: dict[str, Any]) -> None:
-        if container["status"] == "IN_PROGRESS":
-            if container["reads_left"] <= 0:
-                container["status"] = "FINISHED"
-            container["reads_left"] -= 1
-
     def _publish(self, request: Request, args: dict[str, Any]) -> Response:
         container = self.containers.get(str(args.get("creation_id")))
         if container is None:
@@ -358,7 +353,7 @@ class InstagramFake(FakePlatform):
             return Response(200, {"id": USER, "username": USERNAME, "name": "#SayNo Europe"})
         container = self.containers.get(node)
         if container is not None:
-            self._advance(container)
+            advance(container)
             answer = {"id": node, "status_code": container["status"]}
             if container["status"] == "ERROR":
                 answer["status"] = "ERROR: 2207052"

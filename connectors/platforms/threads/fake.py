@@ -14,6 +14,7 @@ import time
 from typing import Any
 
 from connectors.fakes.cli import serve
+from connectors.fakes.containers import advance
 from connectors.fakes.params import params
 from connectors.fakes.server import FakePlatform, Request, Response
 
@@ -133,16 +134,10 @@ class ThreadsFake(FakePlatform):
         self.containers[container["id"]] = container
         return Response(200, {"id": container["id"]})
 
-    def _advance(self, container: dict[str, Any]) -> None:
-        if container["status"] == "IN_PROGRESS":
-            if container["reads_left"] <= 0:
-                container["status"] = "FINISHED"
-            container["reads_left"] -= 1
-
     def _publish(self, request: Request, args: dict[str, Any]) -> Response:
         container = self.containers.get(str(args.get("creation_id")))
         if container is not None and container["reads_left"] <= 0:
-            self._advance(container)
+            advance(container)
         if container is None or container["status"] != "FINISHED" or container["item"]:
             if container is not None and container["status"] == "PUBLISHED":
                 return threads_error(400, 100, "The media has already been published")
@@ -238,7 +233,7 @@ class ThreadsFake(FakePlatform):
             return Response(200, {"id": USER, "username": USERNAME})
         container = self.containers.get(node)
         if container is not None:
-            self._advance(container)
+            advance(container)
             answer = {"id": node, "status": container["status"]}
             if container["status"] == "ERROR":
                 answer["error_message"] = "FAILED_DOWNLOADING_IMAGE"
