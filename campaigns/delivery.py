@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from pathlib import PurePath
 from typing import Literal
 
 from campaigns.problems import Location
@@ -26,7 +27,7 @@ from campaigns.problems import Location
 Status = Literal["approved", "draft"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Media:
     file: str
     """As written in the campaign file, relative to it."""
@@ -34,6 +35,33 @@ class Media:
     """Absolute path on this machine."""
     alt: str
     mime: str
+    captions: str | None = None
+    """A video's captions file (SRT or WebVTT) in the delivery's language: absolute path."""
+    thumbnail: str | None = None
+    """A video's cover image: absolute path."""
+
+    def __repr__(self) -> str:
+        """The fields that have a value: a media item without captions or thumbnail reads as
+        it did before they existed (ledgers compare reprs of deliveries they stored then)."""
+        extra = "".join(
+            f", {name}={value!r}"
+            for name, value in (("captions", self.captions), ("thumbnail", self.thumbnail))
+            if value is not None
+        )
+        return (
+            f"Media(file={self.file!r}, path={self.path!r}, alt={self.alt!r}, "
+            f"mime={self.mime!r}{extra})"
+        )
+
+    @property
+    def attached(self) -> tuple[str, ...]:
+        """The names of its captions and thumbnail files, where it has them (empty otherwise):
+        what they add to the delivery's identity, wherever the files are on this machine."""
+        if self.captions is None and self.thumbnail is None:
+            return ()
+        return tuple(
+            "-" if p is None else PurePath(p).name for p in (self.captions, self.thumbnail)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,11 +172,21 @@ def content_hash(delivery: Delivery) -> str:
     return hash_content(delivery.text, delivery.media, delivery.link, delivery.language)
 
 
+def _content(media: Media) -> str:
+    """What a media item shows: its file and alt text, then '+' and the names of its captions
+    and thumbnail where it has any, so that an item without them hashes as it always did."""
+    shown = f"{len(media.file)}:{media.file}{len(media.alt)}:{media.alt}"
+    if media.attached:
+        shown += "+" + "".join(f"{len(name)}:{name}" for name in media.attached)
+    return shown
+
+
 def hash_content(
     text: str, media: tuple[Media, ...], link: str | None, language: str | None
 ) -> str:
     """32 hex digits. Each field is written with its length first, so that no text can pass
     for another field's (and computing it stays cheap for plans of thousands of deliveries)."""
-    fields = [text, link, language, *(part for m in media for part in (m.file, m.alt))]
+    fields = (text, link, language)
     payload = "".join("-" if f is None else f"{len(f)}:{f}" for f in fields)
+    payload += "".join(_content(m) for m in media)
     return hashlib.blake2b(payload.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()

@@ -18,10 +18,12 @@ from urllib.parse import quote
 
 from campaigns.channels import KnownChannel
 from campaigns.checks.media import (
+    CaptionFile,
     MediaFile,
     MediaUse,
     check_media,
     check_media_given,
+    read_caption_file,
     read_media_file,
 )
 from campaigns.checks.text import Part, check_part, check_tags
@@ -68,7 +70,9 @@ class Expansion:
     slots: list[Slot]
     """Approved deliveries by channel, grouped for the min_gap check."""
     media_files: dict[Path, MediaFile] = field(default_factory=dict)
-    """Each media file the campaign names, read once."""
+    """Each media file (and video thumbnail) the campaign names, read once."""
+    caption_files: dict[Path, CaptionFile] = field(default_factory=dict)
+    """Each captions file the campaign names, read once."""
     links: dict[int, _LinkParts] = field(default_factory=dict)
     """Address and UTM templates of each link value of the file, by identity."""
 
@@ -329,7 +333,7 @@ class _PostExpander:
         tags = self._hashtags(sources, variant.language)
         link = self._link(spec, variant, sources)
         media = self._attached_media(spec, variant.language, sources)
-        if spec.rules.needs_media and not media:
+        if spec.rules.media_required and not media:
             check_media_given(self.scope, spec, variant.language, self.path, self.severity)
         if len(content.parts) > 1 and spec.rules.thread_style != "replies":
             self._not_threaded(spec, variant.language, content)
@@ -464,6 +468,8 @@ class _PostExpander:
                 str(u.file.path),
                 u.alt or "",
                 u.file.mime or "application/octet-stream",
+                str(u.captions.path) if u.captions else None,
+                str(u.thumbnail.path) if u.thumbnail else None,
             )
             for u in uses
         )
@@ -564,12 +570,30 @@ class _PostExpander:
         return _Link(parts.tracking.url(url, values))
 
     def _media(self, item: MediaItem, where: PathKey, language: str | None) -> MediaUse:
-        path = self.scope.base / item.file
+        file = self._media_file(item.file)
+        alt = _pick(item.alt, language) if item.alt is not None else None
+        if item.captions is None and item.thumbnail is None:
+            return MediaUse(item, where, alt, file)
+        captions = captions_where = None
+        if item.captions is not None:
+            name = _pick(item.captions, language)
+            if name is not None:
+                captions_where = (*where, "captions")
+                if not isinstance(item.captions, str):
+                    captions_where = (*captions_where, language or "")
+                path = self.scope.base / name
+                captions = self.result.caption_files.get(path)
+                if captions is None:
+                    captions = self.result.caption_files[path] = read_caption_file(path)
+        thumbnail = self._media_file(item.thumbnail) if item.thumbnail is not None else None
+        return MediaUse(item, where, alt, file, captions, captions_where or (), thumbnail)
+
+    def _media_file(self, name: str) -> MediaFile:
+        path = self.scope.base / name
         file = self.result.media_files.get(path)
         if file is None:
             file = self.result.media_files[path] = read_media_file(path)
-        alt = _pick(item.alt, language) if item.alt is not None else None
-        return MediaUse(item, where, alt, file)
+        return file
 
 
 @dataclass(frozen=True, slots=True)

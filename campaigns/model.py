@@ -242,6 +242,9 @@ Status = Literal["approved", "draft"]
 Words = Annotated[str, AfterValidator(_words), Field(json_schema_extra={"pattern": r"\S"})]
 Localized = Annotated[Words | dict[Language, Words], BeforeValidator(_localized)]
 """One text for every language, or one per language code."""
+FilePath = Annotated[str, Field(min_length=1)]
+LocalizedFile = FilePath | dict[Language, FilePath]
+"""One file for every language, or one per language code."""
 
 
 class _Strict(BaseModel):
@@ -306,17 +309,32 @@ LINK_DOC = (
 
 
 class MediaItem(_Strict):
-    """An image or video attached to the post."""
+    """An image or a video attached to the post."""
 
     file: str = Field(
         min_length=1,
-        description="Path relative to the campaign file.",
-        examples=["media/sayno-card.png"],
+        description="Path relative to the campaign file: an image (PNG, JPEG, GIF, WebP) or a "
+        "video (MP4, MOV). Clarion reads what the file really holds (its format, and for a "
+        "video its length, size, shape and frame rate) and checks it against each platform.",
+        examples=["media/sayno-card.png", "media/sayno-clip.mp4"],
     )
     alt: Localized | None = Field(
         default=None,
-        description="Alt text describing the image for people using screen readers: one text, "
-        "or one per language. Required on every platform that supports it.",
+        description="Alt text describing the image or video for people using screen readers: "
+        "one text, or one per language. Required on every platform that supports it.",
+    )
+    captions: LocalizedFile | None = Field(
+        default=None,
+        description="A video's subtitles: an SRT or WebVTT file (path relative to the campaign "
+        "file), or one per language ({en: media/clip.en.vtt, fr: media/clip.fr.vtt}); each "
+        "post goes out with the captions of its language.",
+        examples=["media/sayno-clip.en.vtt"],
+    )
+    thumbnail: FilePath | None = Field(
+        default=None,
+        description="A video's cover image (PNG or JPEG), shown before it plays, on the "
+        "platforms that take one.",
+        examples=["media/sayno-clip-cover.jpg"],
     )
 
 

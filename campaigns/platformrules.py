@@ -17,6 +17,7 @@ MP4, MOV = "video/mp4", "video/quicktime"
 STILL = frozenset({PNG, JPEG, WEBP})
 MEGABYTE = 1_000_000
 ThreadStyle = Literal["replies", "comments", "separate"]
+CaptionFormat = Literal["srt", "vtt"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,12 +50,39 @@ class PlatformRules:
     """Longest side / shortest side of an image (Telegram photos)."""
     gif_max_size: tuple[int, int] | None = None
     """Width and height of an animated GIF (X)."""
+    video_codecs: frozenset[str] | None = None
+    """The video codecs the platform takes, by FFmpeg's names ('h264', 'hevc', 'vp9'); None:
+    any that the container holds."""
+    audio_codecs: frozenset[str] | None = None
+    """The sound codecs it takes, by FFmpeg's names ('aac', 'mp3'); None: any. A video
+    without sound is always taken."""
+    video_seconds: tuple[float, float | None] | None = None
+    """Shortest and longest video, in seconds (None for no longest)."""
+    video_max_size: tuple[int, int] | None = None
+    """Width and height a video must fit in, either way round (X's 1280x1024 takes 720x1280)."""
+    video_min_size: tuple[int, int] | None = None
+    """Width and height a video must reach, either way round."""
+    video_max_pixels: int | None = None
+    """Width times height of a video (Mastodon's video_matrix_limit)."""
+    video_aspect: tuple[float, float] | None = None
+    """Narrowest and widest width / height of a video (1/3 and 3.0 for 1:3 to 3:1)."""
+    video_frame_rate: tuple[float, float] | None = None
+    """Lowest and highest frames per second of a video."""
+    caption_formats: frozenset[CaptionFormat] = frozenset()
+    """The caption files ('srt', 'vtt') the platform takes with a video and our connector
+    sends; empty: captions are not sent there (validate warns)."""
+    thumbnail_types: frozenset[str] = frozenset()
+    """The images (MIME types) the platform takes as a video's cover and our connector sends;
+    empty: thumbnails are not sent there (validate warns)."""
+    thumbnail_max_bytes: int | None = None
+    """The cover image's cap, where it differs from image_max_bytes."""
     thread_style: ThreadStyle = "replies"
     """How a thread's later parts go out: as replies to the part before (X, Mastodon,
     Bluesky, Telegram, Threads), as comments on the first post (LinkedIn, Facebook,
     Instagram), or as separate messages (webhooks)."""
-    needs_media: bool = False
-    """Every post carries an image or a video (Instagram)."""
+    media_required: bool = False
+    """Every post carries media (a YouTube post is a video); a thread's later parts, being
+    comments, need none."""
     max_hashtags: int | None = None
     """Hashtags one post may hold (Instagram)."""
     max_mentions: int | None = None

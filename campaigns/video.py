@@ -10,6 +10,12 @@ from dataclasses import dataclass
 from fractions import Fraction
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from av.stream import Stream
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,10 +33,19 @@ class VideoInfo:
     """Frames per second; 0.0 when the file does not say."""
     size: int
     """Bytes on disk."""
+    pixel_format: str | None = None
+    """FFmpeg's name of how pixels are stored, such as 'yuv420p'; None when the file does not
+    say."""
+    bit_rate: int | None = None
+    """Bits per second of the whole file; None when the file does not say."""
 
     @property
     def aspect_ratio(self) -> Fraction:
         return Fraction(self.width, self.height)
+
+
+ISO_MEDIA = "mov,mp4,m4a,3gp,3g2,mj2"
+"""FFmpeg's one name for MP4 and QuickTime files, which share their structure."""
 
 
 class UnreadableVideo(ValueError):
@@ -47,6 +62,7 @@ def _probe(path: Path, size: int, mtime_ns: int) -> VideoInfo:
                 raise UnreadableVideo("the file holds no video stream")
             video = container.streams.video[0]
             audio = container.streams.audio[0] if container.streams.audio else None
+            _whole(container.format.name, container.streams, size)
             if container.duration is not None:
                 duration = container.duration / 1_000_000
             elif video.duration is not None and video.time_base is not None:
@@ -54,18 +70,47 @@ def _probe(path: Path, size: int, mtime_ns: int) -> VideoInfo:
             else:
                 duration = 0.0
             rate = video.average_rate or video.guessed_rate
+            context = video.codec_context
+            if context is None or not context.width or not context.height:
+                raise UnreadableVideo("its video stream has no picture FFmpeg can read")
             return VideoInfo(
                 container=container.format.name,
-                video_codec=video.codec_context.name,
+                video_codec=context.name,
                 audio_codec=audio.codec_context.name if audio else None,
                 duration=duration,
-                width=video.codec_context.width,
-                height=video.codec_context.height,
+                width=context.width,
+                height=context.height,
                 frame_rate=float(rate) if rate else 0.0,
                 size=size,
+                pixel_format=context.pix_fmt,
+                bit_rate=container.bit_rate or None,
             )
+    except UnreadableVideo:
+        raise
     except av.FFmpegError as error:
-        raise UnreadableVideo(f"not a video file FFmpeg can read ({error.strerror})") from None
+        raise UnreadableVideo(
+            f"not a video file FFmpeg can read, or one cut short ({error.strerror})"
+        ) from None
+    except (ValueError, OverflowError, ZeroDivisionError) as error:  # nonsense in the headers
+        raise UnreadableVideo(f"not a video file FFmpeg can read ({error})") from None
+
+
+def _whole(format_name: str, streams: Iterable[Stream], size: int) -> None:
+    """UnreadableVideo when the file ends before the data its own index points to (a copy or
+    download cut short): caught without reading the file, where the container has an index
+    (MP4 and QuickTime always do)."""
+    promised = 0
+    for stream in streams:
+        entries = stream.index_entries
+        if len(entries):
+            last = entries[len(entries) - 1]
+            promised = max(promised, last.pos + last.size)
+        elif format_name == ISO_MEDIA:
+            raise UnreadableVideo("the file is cut short, or empty: it holds no frames")
+    if promised > size:
+        raise UnreadableVideo(
+            f"the file is cut short: it has {size:,} bytes, and its own index says {promised:,}"
+        )
 
 
 def probe(path: Path) -> VideoInfo:

@@ -24,6 +24,7 @@ from connectors.base import (
     Connector,
     Duplicate,
     LookupUnavailable,
+    MediaFile,
     PlatformRef,
     Post,
     Published,
@@ -61,10 +62,16 @@ class ContainerConnector(Connector):
             Path(state) if state else None, config.name, self.platform, self.label
         )
         self._client = graph_client(config, self.api, token)
+        self._children: dict[str, list[str]] = {}
+        """A carousel's items an earlier attempt made, while the platform prepared videos."""
 
     @abstractmethod
     def _create(self, post: Post) -> str:
         """A new container for the post (with its children, for a carousel)."""
+
+    @abstractmethod
+    def _item(self, media: MediaFile) -> str:
+        """A new container for one item of a carousel."""
 
     @abstractmethod
     def _state(self, container: str) -> tuple[str | None, str | None]:
@@ -123,10 +130,19 @@ class ContainerConnector(Connector):
         return status, found
 
     def _wait_until_ready(self, container: str) -> None:
+        if not self._ready(container):
+            raise RetryLater(
+                f"{self.label} is still preparing container {container}",
+                retry_at=now() + timedelta(minutes=1),
+            )
+
+    def _ready(self, container: str) -> bool:
+        """Whether the container is FINISHED after a few checks; an end other than that
+        raises what it means."""
         for attempt in range(self.ready_checks):
             state, problem = self._state(container)
             if state in ("FINISHED", None):
-                return
+                return True
             if state == "ERROR":
                 raise self._failed(problem)
             if state == "EXPIRED":
@@ -135,10 +151,21 @@ class ContainerConnector(Connector):
                 raise Duplicate(f"{self.label} container {container} is already published")
             if attempt + 1 < self.ready_checks:
                 time.sleep(self.ready_interval)
-        raise RetryLater(
-            f"{self.label} is still preparing container {container}",
-            retry_at=now() + timedelta(minutes=1),
-        )
+        return False
+
+    def _carousel_items(self, post: Post) -> list[str]:
+        """The items, each video among them prepared (FINISHED) before the carousel names
+        it. Items still being prepared are kept for the next attempt (in memory: after a
+        restart they are made again, which is harmless, as they are never shown)."""
+        children = self._children.pop(post.key, None) or [self._item(media) for media in post.media]
+        videos = [c for c, m in zip(children, post.media, strict=True) if is_video(m)]
+        if not all(self._ready(child) for child in videos):
+            self._children[post.key] = children
+            raise RetryLater(
+                f"{self.label} is still preparing the carousel's videos",
+                retry_at=now() + timedelta(minutes=1),
+            )
+        return children
 
     def _failed(self, problem: str | None) -> PublishError:
         """What a container that ended in ERROR means."""
@@ -230,3 +257,7 @@ def created_id(response: httpx.Response, label: str) -> str:
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+def is_video(media: MediaFile) -> bool:
+    return media.mime.startswith("video/")

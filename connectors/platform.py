@@ -27,6 +27,9 @@ class PlatformSpec:
     """Alternative sets of credential names: a channel gives every name of one set."""
     options: tuple[tuple[str, str], ...] = ()
     """Options a channel must give, each with what it means (shown when it is missing)."""
+    choices: tuple[tuple[str, tuple[bool | str, ...]], ...] = ()
+    """Options whose value, when given, must be one of these (YouTube's made_for_kids: true or
+    false, as YAML writes them, not the text "false")."""
     base_url: str | None = None
     """What the address is, when a channel must give base_url (a Mastodon instance)."""
     login: str | None = None

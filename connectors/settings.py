@@ -124,6 +124,17 @@ def settings_problems(config: ChannelAccess) -> list[tuple[str, str]]:
         wanted = " or ".join("{" + ", ".join(names) + "}" for names in choices)
         problems.append(("credentials", f"{platform} needs the credentials {wanted}"))
     for option, meaning in spec.options if spec is not None else ():
-        if not config.options.get(option):
+        if config.options.get(option) in (None, ""):  # false may be an answer
             problems.append(("options", f"{platform} needs options.{option}: {meaning}"))
+    for option, allowed in spec.choices if spec is not None else ():
+        value = config.options.get(option)
+        if value not in (None, "") and not any(_same(value, choice) for choice in allowed):
+            words = " or ".join(str(c).lower() for c in allowed)
+            shown = f"'{value}'" if isinstance(value, str) else str(value)
+            problems.append(("options", f"{platform}'s options.{option} is {shown}: write {words}"))
     return problems
+
+
+def _same(value: object, choice: bool | str) -> bool:
+    """Equal and of the same type: YAML's `true`, not 1 nor the text "true"."""
+    return type(value) is type(choice) and value == choice

@@ -2,13 +2,17 @@
 
 httpx sends an iterator of bytes as the request body; with an explicit Content-Length it is
 sent as is (not chunk-encoded), which every upload endpoint here expects. So an upload holds
-at most one `CHUNK` of the file in memory, whatever the file's size.
+at most one `CHUNK` of the file in memory, whatever the file's size. A multipart upload
+streams the `opened` file instead (httpx reads it 64 KiB at a time); an upload in parts of
+the platform's size (X's appends) takes the file's `pieces`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 from connectors.base import Rejected
 
@@ -23,6 +27,29 @@ def file_size(path: Path) -> int:
         return path.stat().st_size
     except OSError as exc:
         raise Rejected(f"cannot read the media file {path.name}: {exc.strerror}") from None
+
+
+@contextmanager
+def opened(path: Path) -> Iterator[BinaryIO]:
+    """The file open for reading, for a multipart request to stream from disk."""
+    try:
+        handle = path.open("rb")
+    except OSError as exc:
+        raise Rejected(f"cannot read the media file {path.name}: {exc.strerror}") from None
+    with handle:
+        yield handle
+
+
+def pieces(handle: BinaryIO, size: int) -> Iterator[bytes]:
+    """The rest of an `opened` file in pieces of `size` bytes (the last one shorter)."""
+    while True:
+        try:
+            piece = handle.read(size)
+        except OSError as exc:
+            raise Rejected(f"cannot read the media file: {exc.strerror}") from None
+        if not piece:
+            return
+        yield piece
 
 
 def file_range(path: Path, start: int, end: int) -> tuple[dict[str, str], Iterator[bytes]]:

@@ -122,7 +122,16 @@ def build_post(
         text=delivery.text,
         due=delivery.due_utc,
         language=delivery.language,
-        media=tuple(MediaFile(Path(m.path), m.alt, m.mime) for m in delivery.media),
+        media=tuple(
+            MediaFile(
+                Path(m.path),
+                m.alt,
+                m.mime,
+                Path(m.captions) if m.captions else None,
+                Path(m.thumbnail) if m.thumbnail else None,
+            )
+            for m in delivery.media
+        ),
         link=delivery.link,
         reply_to=parent,
         thread_root=root,
@@ -352,7 +361,8 @@ class Dispatcher:
         connector = self.connectors.get(row.channel)
         if connector is None:
             return Held(f"no connector is set up for channel {row.channel}")
-        missing = [m.path for m in row.delivery.media if not Path(m.path).is_file()]
+        files = (p for m in row.delivery.media for p in (m.path, m.captions, m.thumbnail) if p)
+        missing = [p for p in files if not Path(p).is_file()]
         if missing:
             return Failed(f"media file not found: {', '.join(missing)}", ErrorClass.MEDIA)
         closed = self._window_closed(connector, row)

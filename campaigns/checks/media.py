@@ -7,11 +7,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from campaigns.captions import FORMAT_NAMES, BadCaptions, Captions, read_captions
 from campaigns.channels import KnownChannel
+from campaigns.checks.video import check_attached, check_video
 from campaigns.model import MediaItem
-from campaigns.platformrules import GIF
+from campaigns.platformrules import GIF, CaptionFormat
 from campaigns.problems import Location, Severity
 from campaigns.scope import Scope
+from campaigns.video import ISO_MEDIA, UnreadableVideo, VideoInfo, probe
 from campaigns.wording import closest
 from campaigns.yamlsource import PathKey
 
@@ -28,6 +31,21 @@ class MediaFile:
     """None when the file cannot be read."""
     dimensions: tuple[int, int] | None = None
     """Width and height of an image, when its header can be read."""
+    video: VideoInfo | None = None
+    """What a video really holds, read from it."""
+    problem: str | None = None
+    """Why a video cannot be posted (unreadable, cut short, another kind of file)."""
+
+
+@dataclass(frozen=True, slots=True)
+class CaptionFile:
+    """A video's captions file, read once however many posts use it."""
+
+    path: Path
+    captions: Captions | None
+    """None when the file is missing or is not captions."""
+    problem: str | None = None
+    """Why the captions cannot be sent; None with no captions: the file is not there."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +56,10 @@ class MediaUse:
     where: PathKey
     alt: str | None
     file: MediaFile
+    captions: CaptionFile | None = None
+    """The captions of the delivery's language, and where they are written."""
+    captions_where: PathKey = ()
+    thumbnail: MediaFile | None = None
 
 
 IMAGE_TYPES = {
@@ -113,7 +135,18 @@ def check_media(
                 f"{spec.platform} other media under 'overrides', or 'media: []' there",
             )
             continue
+        if use.file.problem:
+            scope.report(
+                severity,
+                file_where,
+                f"'{use.item.file}' cannot be posted: {use.file.problem}",
+                "export the video again, as MP4 (H.264 video, AAC sound)",
+            )
+            continue
         _check_size(scope, spec, use, file_where, severity)
+        check_attached(scope, spec, use, severity)
+        if use.file.video is not None:
+            check_video(scope, spec, use, use.file.video, file_where, severity)
         if not rules.alt_text:
             continue
         if not use.alt:
@@ -257,8 +290,49 @@ def read_media_file(path: Path) -> MediaFile:
         size: int | None = path.stat().st_size if path.is_file() else None
     except (OSError, ValueError):  # unreadable, or a name no file system accepts
         size = None
-    dimensions = image_size(path) if size and mime and mime.startswith("image/") else None
-    return MediaFile(path, mime, size, dimensions)
+    if size is None or mime is None:
+        return MediaFile(path, mime, size)
+    if mime.startswith("image/"):
+        return MediaFile(path, mime, size, image_size(path))
+    try:
+        video = probe(path)
+    except (UnreadableVideo, OSError) as error:
+        return MediaFile(path, mime, size, problem=str(error) or "the file cannot be read")
+    if video.container != ISO_MEDIA:
+        really = CONTAINER_NAMES.get(video.container, f"a '{video.container}' file")
+        problem = f"it is really {really}, not {_a(_kind(mime))}"
+        return MediaFile(path, mime, size, video=video, problem=problem)
+    return MediaFile(path, mime, size, (video.width, video.height), video)
+
+
+CONTAINER_NAMES = {
+    "gif": "a GIF image (name it .gif)",
+    "matroska,webm": "a WebM or Matroska video",
+    "avi": "an AVI video",
+    "mpegts": "an MPEG transport stream",
+    "flv": "a Flash video",
+    "asf": "a Windows Media video",
+}
+"""How to call what a file named .mp4 or .mov really is, by FFmpeg's name of its format."""
+
+
+def read_caption_file(path: Path) -> CaptionFile:
+    try:
+        path = path.resolve()
+        if not path.is_file():
+            return CaptionFile(path, None)
+        if path.suffix.lower() not in (".srt", ".vtt"):
+            return CaptionFile(path, None, "captions are SRT (.srt) or WebVTT (.vtt) files")
+        captions = read_captions(path)
+    except BadCaptions as error:
+        return CaptionFile(path, None, str(error))
+    except (OSError, ValueError) as error:  # unreadable, or a name no file system accepts
+        return CaptionFile(path, None, f"it cannot be read ({error})")
+    named: CaptionFormat = "srt" if path.suffix.lower() == ".srt" else "vtt"
+    if named != captions.format:
+        holds, name = FORMAT_NAMES[captions.format], FORMAT_NAMES[named]
+        return CaptionFile(path, None, f"it holds {holds}, not {name}: name it .{captions.format}")
+    return CaptionFile(path, captions)
 
 
 def image_size(path: Path) -> tuple[int, int] | None:

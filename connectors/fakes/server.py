@@ -3,7 +3,12 @@
 Each platform fake subclasses `FakePlatform`, declares its routes and keeps its own state
 (posts made, sessions, idempotency keys). Tests script failures with `inject()`: a status
 with the platform's own body and headers, a stall, or a time-out *after* the platform did
-the work, which is what makes a publish ambiguous.
+the work, which is what makes a publish ambiguous. `FakeServer` is the same loopback server
+without a platform behind it (a web site, for link cards).
+
+`FakePlatform` is also the contract each platform's fake keeps for the connector contract
+suite (tests/connectors/contract): a channel it accepts, its own rate-limit answer, revoked
+credentials, the posts it made, and which request makes a post.
 """
 
 from __future__ import annotations
@@ -12,12 +17,16 @@ import json
 import re
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar, Literal, Self
 from urllib.parse import parse_qs, urlsplit
+
+from connectors.base import ChannelAccess
 
 
 @dataclass(slots=True)
@@ -60,17 +69,6 @@ class Response:
         return json.dumps(self.body).encode(), "application/json; charset=utf-8"
 
 
-@dataclass(frozen=True, slots=True)
-class Made:
-    """A post (or thread part) a fake platform made, as the contract suite compares them."""
-
-    text: str
-    media: tuple[str, ...]
-    """The media's types, as received."""
-    reply_to: str | None
-    """The platform's id of the post this one answers, for a later thread part."""
-
-
 FaultKind = Literal["respond", "respond_after", "stall", "hang_after", "drop_after", "drop_before"]
 
 
@@ -104,7 +102,18 @@ class _Server(ThreadingHTTPServer):
     channels post at once (a burst opens a connection per post)."""
 
 
-class FakePlatform:
+@dataclass(frozen=True, slots=True)
+class Made:
+    """A post as a fake made it, in the same terms on every platform."""
+
+    text: str
+    media: tuple[str, ...] = ()
+    """The media types of its files, as the platform received them."""
+    reply_to: str | None = None
+    """The id of the post it answers or comments on, as the connector's ref gave it."""
+
+
+class FakeServer:
     """Subclasses register routes in `routes()`; handlers run one at a time under a lock."""
 
     error_text_fields: ClassVar[Sequence[str]] = ("message", "description", "detail", "error")
@@ -151,10 +160,19 @@ class FakePlatform:
         times: int = 1,
     ) -> None:
         """The next matching request gets this answer and is not handled."""
-        self.inject(
-            Fault("respond", Response(status, body, headers or {}), method=method, path=path),
-            times,
-        )
+        self.answer(Response(status, body, headers or {}), method=method, path=path, times=times)
+
+    def answer(
+        self,
+        response: Response,
+        *,
+        method: str | None = "POST",
+        path: str | None = None,
+        times: int = 1,
+    ) -> None:
+        """The next matching request gets this answer (`throttle()`'s, say) and is not
+        handled."""
+        self.inject(Fault("respond", response, method=method, path=path), times)
 
     def fail_after(
         self,
@@ -285,6 +303,36 @@ class FakePlatform:
             handler.wfile.write(payload)
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (its time-out), which is what some tests want
+
+
+class FakePlatform(FakeServer, ABC):
+    """A platform's fake, with what the connector contract suite drives on every platform."""
+
+    publish_route: ClassVar[tuple[str, str]]
+    """(method, path regular expression) of the request whose handling makes a post: a
+    time-out there is after sending, anywhere before it is before."""
+    throttle_tells_time: ClassVar[bool] = True
+    """False where the platform's rate-limit answer carries no time to come back (LinkedIn's
+    daily limits): the connector then cannot tell `throttle()`'s `until`."""
+
+    @abstractmethod
+    def channel(self) -> ChannelAccess:
+        """A channel named "<platform>-main" on this fake, with credentials it accepts and
+        every required option; time-out 2 s."""
+
+    @abstractmethod
+    def throttle(self, until: datetime) -> Response:
+        """The platform's own rate-limit answer (status, body and headers as its
+        documentation shows them) telling the client to come back at `until`."""
+
+    @abstractmethod
+    def revoke(self) -> None:
+        """From now on, refuse `channel()`'s credentials as the platform refuses revoked or
+        expired ones."""
+
+    @abstractmethod
+    def published(self) -> list[Made]:
+        """The posts made, in order."""
 
 
 def echoed(response: Response, request: Request, fields: Sequence[str]) -> Response:

@@ -55,7 +55,7 @@ def _fields(delivery: Delivery) -> dict[str, Any]:
         "thread_index": delivery.thread_index,
         "thread_size": delivery.thread_size,
         "parent_key": delivery.parent_key,
-        "media": [[m.file, m.path, m.alt, m.mime] for m in delivery.media],
+        "media": [_media(m) for m in delivery.media],
         "link": delivery.link,
         "status": delivery.status,
         "length": delivery.length,
@@ -64,6 +64,12 @@ def _fields(delivery: Delivery) -> dict[str, Any]:
         "warnings": list(delivery.warnings),
         "content_hash": delivery.content_hash,
     }
+
+
+def _media(media: Media) -> list[str | None]:
+    """Four fields, as before videos, unless it has captions or a thumbnail."""
+    fields: list[str | None] = [media.file, media.path, media.alt, media.mime]
+    return [*fields, media.captions, media.thumbnail] if media.attached else fields
 
 
 def decode(payload: Mapping[str, Any]) -> Delivery:
@@ -92,8 +98,9 @@ def fingerprint(delivery: Delivery) -> str:
     media = delivery.media
     what = _what(delivery)
     if media:
-        what += tuple((m.file, m.alt, m.mime) for m in media)
-        return _digest(repr(what)) + _digest(repr((delivery.source, *(m.path for m in media))))
+        what += tuple((m.file, m.alt, m.mime, *m.attached) for m in media)
+        where = (p for m in media for p in (m.path, m.captions, m.thumbnail) if p is not None)
+        return _digest(repr(what)) + _digest(repr((delivery.source, *where)))
     return _digest(repr(what)) + _digest(delivery.source)
 
 

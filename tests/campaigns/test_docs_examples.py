@@ -133,6 +133,7 @@ def test_an_example_prints_the_output_shown(index: int, cli_at_now: Path) -> Non
     assert match
     path = cli_at_now / match["file"]
     path.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(EXAMPLES / "media", path.parent / "media")
     path.write_text(example.text, encoding="utf-8")
     result = clarion("validate", match["file"])
     assert result.stdout == shown.text, f"{shown} shows another output than Clarion's"

@@ -2,28 +2,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import av
 import pytest
 
 from campaigns.video import UnreadableVideo, probe
-
-
-def clip(
-    path: Path, *, seconds: int = 2, rate: int = 25, size: tuple[int, int] = (320, 240)
-) -> Path:
-    """A short black H.264 clip in an MP4 container, made here rather than downloaded."""
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("libx264", rate=rate)
-        stream.width, stream.height = size
-        stream.pix_fmt = "yuv420p"
-        for index in range(seconds * rate):
-            frame = av.VideoFrame(size[0], size[1], "yuv420p")
-            for plane in frame.planes:
-                plane.update(bytes(plane.buffer_size))
-            frame.pts = index
-            container.mux(stream.encode(frame))
-        container.mux(stream.encode(None))
-    return path
+from tests.videos import clip, gif
 
 
 def test_a_clip_reads_as_what_it_is(tmp_path: Path) -> None:
@@ -40,3 +22,23 @@ def test_a_file_that_is_no_video_says_so(tmp_path: Path) -> None:
     fake.write_text("hello")
     with pytest.raises(UnreadableVideo, match="not a video file"):
         probe(fake)
+
+
+def test_other_codecs_sound_and_shapes_read_as_what_they_are(tmp_path: Path) -> None:
+    info = probe(clip(tmp_path / "a.mov", seconds=1, size=(240, 320), codec="mpeg4", audio=True))
+    assert (info.video_codec, info.audio_codec, info.width, info.height) == (
+        "mpeg4",
+        "aac",
+        240,
+        320,
+    )
+    assert info.pixel_format == "yuv420p"
+    assert info.bit_rate and info.bit_rate > 0
+    assert probe(gif(tmp_path / "loop.gif")).container == "gif"
+
+
+def test_a_file_cut_short_says_so(tmp_path: Path) -> None:
+    whole = clip(tmp_path / "whole.mp4", faststart=True).read_bytes()
+    (tmp_path / "cut.mp4").write_bytes(whole[: len(whole) * 3 // 4])
+    with pytest.raises(UnreadableVideo, match="cut short"):
+        probe(tmp_path / "cut.mp4")

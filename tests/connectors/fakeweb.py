@@ -5,10 +5,10 @@ from __future__ import annotations
 import struct
 import zlib
 
-from connectors.fakes.server import FakePlatform, Request, Response
+from connectors.fakes.server import FakeServer, Request, Response
 
 
-class FakeWeb(FakePlatform):
+class FakeWeb(FakeServer):
     def __init__(self) -> None:
         self.pages: dict[str, Response] = {}
         super().__init__()

@@ -3,6 +3,8 @@ nothing heavy imported to read its rules."""
 
 from __future__ import annotations
 
+import inspect
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -37,7 +39,10 @@ def test_the_spec_names_what_exists(name: str) -> None:
     connector = connector_class(name)
     assert issubclass(connector, Connector)
     assert connector.capabilities.rules == spec.rules
-    assert issubclass(imported(spec.fake), FakePlatform)
+    fake = imported(spec.fake)
+    assert issubclass(fake, FakePlatform) and not inspect.isabstract(fake)
+    method, path = fake.publish_route
+    assert method in ("POST", "PUT") and re.compile(path)
     assert (login_flow(name) is None) == (spec.login is None)
     assert all(names for names in spec.credentials)
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from connectors.base import ChannelAccess, SendRefused, send_guard
-from connectors.fakes.server import FakePlatform
+from connectors.fakes.server import FakeServer
 from connectors.http import build_client, epoch_reset, iso_reset, retry_after
 
 NOW = datetime(2027, 2, 9, 8, 0, tzinfo=UTC)
@@ -50,7 +50,7 @@ def _refused_at(check: int) -> Callable[[], None]:
 def test_a_refused_request_never_reaches_the_platform(check: int) -> None:
     """Checked before the request is handed to the transport, and again once its connection
     is made, as its first bytes are about to be written."""
-    with FakePlatform() as fake, build_client(ChannelAccess("c", "x"), fake.base_url) as client:
+    with FakeServer() as fake, build_client(ChannelAccess("c", "x"), fake.base_url) as client:
         with send_guard(_refused_at(check)), pytest.raises(SendRefused):
             client.get("/anything")
         assert fake.requests == []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from campaigns.platformrules import STILL, PlatformRules
+from campaigns.platformrules import MEGABYTE, MP4, STILL, PlatformRules
 from connectors.platform import PlatformSpec
 
 PLATFORM = PlatformSpec(
@@ -15,8 +15,17 @@ PLATFORM = PlatformSpec(
         max_media=4,
         image_max_bytes=2_000_000,
         alt_max=2000,
-        media_types=STILL,  # the connector posts images only; a GIF would stand still
+        # a GIF would stand still; video: app.bsky.embed.video takes MP4 up to 300 MB (its
+        # lexicon and the Bluesky app), one per post and nothing beside it
+        media_types=STILL | {MP4},
+        video_max_bytes=300 * MEGABYTE,
+        video_alone=True,
         link_display=27,
+        # videos up to 3 min [bsky.social blog, March 2025]; 1 s at least, 1:3 to 3:1 [3p
+        # ayrshare media-guidelines/bluesky]. Captions: WebVTT files, one per language (the
+        # lexicon's `captions`): caption_formats={"vtt"} once sent; no cover image.
+        video_seconds=(1, 180),
+        video_aspect=(1 / 3, 3.0),
     ),
     connector="connectors.platforms.bluesky.connector:BlueskyConnector",
     fake="connectors.platforms.bluesky.fake:FakeBluesky",

@@ -4,11 +4,15 @@ Idempotency rests on the record key. Each delivery's post is stored under a key 
 the delivery (tid.py) with `createdAt` fixed to its due time, so every attempt writes
 the same record at the same place:
 1. `getRecord` at that key: if the post is there, an earlier attempt published it; done.
-2. Otherwise images are uploaded, the link card is fetched, and the record is written with
+2. Otherwise images or the video are uploaded, the link card is fetched, and the record is
+   written with
    `putRecord` and `swapRecord: null` ("only if there is no record yet"). On a real PDS a
    byte-identical record is a no-op answering the same cid, and a different one (the link card
    changed between two attempts) answers `InvalidSwap`: the post that went out is kept.
 `createRecord` is not used: with a key that exists it fails with a bare 500.
+An upload is not the post: a crash after uploading and before writing the record leaves an
+unused blob, which the PDS forgets, and the next attempt uploads again (the video service
+recognises a video it processed before and hands back the same blob).
 
 The PyPI `atproto` SDK is not used: seven XRPC calls do not justify its generated models, its
 dependencies and its pin on httpx; it has no facet detection either.
@@ -20,9 +24,11 @@ import io
 import logging
 import re
 import time
-from collections.abc import Mapping
+from collections import deque
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, ClassVar
 
 import httpx
@@ -30,6 +36,7 @@ import imagesize
 
 from campaigns.length import measure
 from campaigns.platforms import PLATFORMS
+from campaigns.video import UnreadableVideo, probe
 from connectors import linkcard
 from connectors.base import (
     AuthFailed,
@@ -53,9 +60,19 @@ from connectors.http import build_client, epoch_reset, json_body, retry_after, s
 from connectors.login import LoginIO
 from connectors.platforms.bluesky.richtext import Facet, detect_facets
 from connectors.platforms.bluesky.tid import tid_for
+from connectors.platforms.bluesky.video import (
+    UPLOAD_MODES,
+    VIDEO_SERVICE,
+    check_limits,
+    did_web,
+    finished_blob,
+    job_status,
+    webvtt,
+)
 from connectors.ratelimits import header_budget, retry_time
 from connectors.redaction import excerpt
 from connectors.settings import settings_problems
+from connectors.upload import file_range, file_size
 
 log = logging.getLogger("clarion.bluesky")
 
@@ -69,6 +86,12 @@ ALREADY = "already on Bluesky: an earlier attempt posted it"
 APPVIEW_LAG = timedelta(minutes=5)
 """When to read again a post the AppView has not indexed yet (it follows the PDS by seconds,
 by hours when it is catching up)."""
+SERVICE_TOKEN_SECONDS = 30 * 60
+"""How long the video service may use the upload's token (what Bluesky's docs recommend)."""
+JOB_POLL_SECONDS = 1.0
+JOB_WAIT_SECONDS = 300.0
+"""How long one attempt waits for the video service to process a video, then gives up (the
+next attempt finds the video processed: the service recognises it)."""
 
 _AUTH_CODES = frozenset(
     {
@@ -107,6 +130,16 @@ class _Image:
     height: int
 
 
+@dataclass(frozen=True, slots=True)
+class _Video:
+    path: Path
+    alt: str
+    size: int
+    width: int
+    height: int
+    captions: bytes | None
+
+
 class BlueskyConnector(Connector):
     platform: ClassVar[str] = "bluesky"
     capabilities: ClassVar[Capabilities] = Capabilities(
@@ -123,20 +156,36 @@ class BlueskyConnector(Connector):
         self._password = config.credentials["app_password"]
         self._client = build_client(config, DEFAULT_PDS)
         self._session: _Session | None = None
+        self._service_tokens: deque[str] = deque(maxlen=4)
+        """The latest service-auth tokens: each is a credential for half an hour."""
         self._budgets: dict[str, PlatformBudget] = {}
         self._link_cards = bool(config.options.get("link_cards", True))
+        self._video_upload = str(config.options.get("video_upload", "service"))
+        if self._video_upload not in UPLOAD_MODES:
+            raise ValueError(
+                f"options.video_upload is {self._video_upload!r}: write 'service' (through "
+                "Bluesky's video service, the default) or 'blob' (straight to the account's "
+                "server)"
+            )
+        video_service = str(config.options.get("video_service") or VIDEO_SERVICE)
+        self._video_did = did_web(video_service)
+        self._video_client = build_client(replace(config, base_url=video_service), VIDEO_SERVICE)
 
     # -- the contract --------------------------------------------------------------------
 
     def publish(self, post: Post) -> Published:
         _check_text(post.text)
-        images = [_read_image(media) for media in _checked_media(post.media)]
+        media = _checked_media(post.media)
+        video = _read_video(media[0]) if media and media[0].mime.startswith("video/") else None
+        images = [] if video else [_read_image(item) for item in media]
         reply = _reply(post)
         rkey = tid_for(post.key, post.due)
         existing = self._get_post(rkey)
         if existing:
             return Published(existing, note=ALREADY)
         record = self._record(post, images, reply)
+        if video:
+            record["embed"] = self._video_embed(video, post.language)
         response = self._xrpc(
             "POST",
             "com.atproto.repo.putRecord",
@@ -208,6 +257,7 @@ class BlueskyConnector(Connector):
             "max_bytes": RULES.max_bytes or 0,
             "max_images": RULES.max_media,
             "image_max_bytes": RULES.image_max_bytes,
+            "video_max_bytes": RULES.video_max_bytes or 0,
         }
         try:
             data = self._xrpc("GET", "com.atproto.server.getSession").json()
@@ -222,12 +272,39 @@ class BlueskyConnector(Connector):
             ok=not problems,
             account=account,
             limits=limits,
-            budgets=list(self._budgets.values()),
+            budgets=list(self._budgets.values()) + self._video_allowance(),
             problems=problems,
         )
 
+    def _video_allowance(self) -> list[PlatformBudget]:
+        """What the video service says the account may still upload today. Shown only: an
+        unreachable video service or an account without video is not a broken channel (a
+        held channel is released when its check is fine)."""
+        if self._video_upload != "service":
+            return []
+        try:
+            token = self._service_token(self._video_did, "app.bsky.video.getUploadLimits")
+            response = self._video_call("GET", "app.bsky.video.getUploadLimits", token=token)
+        except PublishError as exc:
+            log.info("no video allowance to show: %s", exc.reason)
+            return []
+        limits = json_body(response)
+        if not isinstance(limits, dict):
+            return []
+        if limits.get("canUpload") is False:
+            return [PlatformBudget("videos per day (uploads refused now)", None, 0, None)]
+        return [
+            PlatformBudget(scope, None, limits[key], None)
+            for scope, key in (
+                ("videos per day", "remainingDailyVideos"),
+                ("video bytes per day", "remainingDailyBytes"),
+            )
+            if isinstance(limits.get(key), int)
+        ]
+
     def close(self) -> None:
         self._client.close()
+        self._video_client.close()
 
     # -- the record ----------------------------------------------------------------------
 
@@ -286,6 +363,94 @@ class BlueskyConnector(Connector):
             embed["aspectRatio"] = {"width": image.width, "height": image.height}
         return embed
 
+    def _video_embed(self, video: _Video, language: str | None) -> dict[str, Any]:
+        embed: dict[str, Any] = {
+            "$type": "app.bsky.embed.video",
+            "video": self._upload_video(video),
+            "alt": video.alt,
+        }
+        if video.width > 0 and video.height > 0:
+            embed["aspectRatio"] = {"width": video.width, "height": video.height}
+        if video.captions is not None:
+            file = self._upload(video.captions, "text/vtt")
+            embed["captions"] = [{"lang": language or "und", "file": file}]
+        return embed
+
+    def _upload_video(self, video: _Video) -> Any:
+        if self._video_upload == "blob":
+            return self._upload(video.path, "video/mp4")
+        name = video.path.name
+        limits = self._video_call(
+            "GET",
+            "app.bsky.video.getUploadLimits",
+            token=self._service_token(self._video_did, "app.bsky.video.getUploadLimits"),
+        )
+        check_limits(json_body(limits), video.size, name)
+        session = self._login()
+        uploaded = self._video_call(
+            "POST",
+            "app.bsky.video.uploadVideo",
+            params={"did": session.did, "name": name},
+            token=self._service_token(did_web(self._pds_url()), "com.atproto.repo.uploadBlob"),
+            upload=video,
+            allow=frozenset({"already_exists"}),
+        )
+        status = job_status(json_body(uploaded))
+        deadline = time.monotonic() + JOB_WAIT_SECONDS
+        while True:
+            blob = finished_blob(status, name)
+            if blob is not None:
+                return blob
+            if not status.get("jobId"):
+                raise RetryLater(f"Bluesky's video service gave no job for {name}")
+            if time.monotonic() >= deadline:
+                raise RetryLater(f"Bluesky's video service is still processing {name}")
+            time.sleep(JOB_POLL_SECONDS)
+            answer = self._video_call(
+                "GET",
+                "app.bsky.video.getJobStatus",
+                params={"jobId": str(status["jobId"])},
+                allow=frozenset({"already_exists"}),
+            )
+            status = job_status(json_body(answer))
+
+    def _service_token(self, aud: str, lxm: str) -> str:
+        """A token the PDS signs for the account, for one method of one service."""
+        exp = int(time.time()) + SERVICE_TOKEN_SECONDS
+        response = self._xrpc(
+            "GET",
+            "com.atproto.server.getServiceAuth",
+            params={"aud": aud, "lxm": lxm, "exp": str(exp)},
+        )
+        token = str(response.json()["token"])
+        self._service_tokens.append(token)
+        return token
+
+    def _video_call(
+        self,
+        method: str,
+        nsid: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        token: str | None = None,
+        upload: _Video | None = None,
+        allow: frozenset[str] = frozenset(),
+    ) -> httpx.Response:
+        """A call to the video service. None of them can publish anything."""
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        content = None
+        if upload is not None:
+            sized, content = file_range(upload.path, 0, upload.size)
+            headers |= sized | {"Content-Type": "video/mp4"}
+        request = self._video_client.build_request(
+            method, f"/xrpc/{nsid}", params=params, headers=headers, content=content
+        )
+        response = send_safe(self._video_client, request, "Bluesky's video service")
+        code = _error_code(response)
+        if response.is_success or (code is not None and code in allow):
+            return response
+        raise self._error(response)
+
     def _card(self, url: str) -> dict[str, Any] | None:
         deadline = time.monotonic() + CARD_SECONDS
         card = linkcard.fetch_card(url, timeout=CARD_SECONDS)
@@ -308,7 +473,8 @@ class BlueskyConnector(Connector):
                 log.info("link card without its image: %s", exc.reason)
         return external
 
-    def _upload(self, content: bytes, mime: str) -> Any:
+    def _upload(self, content: bytes | Path, mime: str) -> Any:
+        """A blob on the PDS: bytes, or a file sent from disk in bounded pieces."""
         response = self._xrpc(
             "POST", "com.atproto.repo.uploadBlob", content=content, content_type=mime
         )
@@ -337,6 +503,9 @@ class BlueskyConnector(Connector):
 
     def _pds_name(self) -> str:
         """The account's own server when its DID document names it, else the one we call."""
+        return self._pds_url()
+
+    def _pds_url(self) -> str:
         session = self._login()
         return session.pds or self.config.base_url or DEFAULT_PDS
 
@@ -381,7 +550,7 @@ class BlueskyConnector(Connector):
         *,
         params: Mapping[str, str] | None = None,
         body: Any = None,
-        content: bytes | None = None,
+        content: bytes | Path | None = None,
         content_type: str | None = None,
         creates: bool = False,
         allow: frozenset[str] = frozenset(),
@@ -396,12 +565,18 @@ class BlueskyConnector(Connector):
             headers = {"Authorization": f"Bearer {session.access}"}
             if content_type:
                 headers["Content-Type"] = content_type
+            data: bytes | Iterator[bytes] | None = (
+                content if not isinstance(content, Path) else None
+            )
+            if isinstance(content, Path):  # sent from disk, read anew on each attempt
+                sized, data = file_range(content, 0, file_size(content))
+                headers |= sized
             response = self._call(
                 method,
                 nsid,
                 params=params,
                 json=body,
-                content=content,
+                content=data,
                 headers=headers,
                 creates=creates,
             )
@@ -450,7 +625,7 @@ class BlueskyConnector(Connector):
 
     def secrets(self) -> list[str]:
         session = [self._session.access, self._session.refresh] if self._session else []
-        return super().secrets() + session
+        return super().secrets() + session + list(self._service_tokens)
 
 
 def login(io: LoginIO, config: ChannelAccess) -> dict[str, str]:
@@ -503,12 +678,38 @@ def _check_encodable(text: str, what: str) -> None:
 
 
 def _checked_media(media: tuple[MediaFile, ...]) -> tuple[MediaFile, ...]:
+    videos = [item for item in media if item.mime.startswith("video/")]
+    if videos and len(media) > 1:
+        raise Rejected(
+            f"{videos[0].path.name}: a Bluesky post holds one video and nothing else beside it"
+        )
     if len(media) > RULES.max_media:
         raise Rejected(f"{len(media)} images; Bluesky allows {RULES.max_media} per post")
     for item in media:
-        if not item.mime.startswith("image/"):
-            raise Rejected(f"{item.path.name}: Clarion posts only images to Bluesky")
+        if item.mime not in RULES.media_types:
+            raise Rejected(
+                f"{item.path.name}: Bluesky takes images (JPEG, PNG, WebP) and MP4 videos, "
+                f"not {item.mime}"
+            )
     return media
+
+
+def _read_video(media: MediaFile) -> _Video:
+    name = media.path.name
+    try:
+        info = probe(media.path)
+    except OSError as exc:
+        raise Rejected(f"{name}: cannot read the file ({exc.strerror})") from None
+    except UnreadableVideo as exc:
+        raise Rejected(f"{name}: {exc}") from None
+    if RULES.video_max_bytes is not None and info.size > RULES.video_max_bytes:
+        raise Rejected(
+            f"{name} is {info.size:,} bytes; Bluesky takes videos up to "
+            f"{RULES.video_max_bytes:,} bytes"
+        )
+    _check_encodable(media.alt, f"the alt text of {name}")
+    captions = webvtt(media.captions) if media.captions else None
+    return _Video(media.path, media.alt, info.size, info.width, info.height, captions)
 
 
 def _read_image(media: MediaFile) -> _Image:

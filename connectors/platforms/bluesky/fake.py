@@ -10,6 +10,11 @@ headers, then `429 RateLimitExceeded` with `Retry-After`), and so do logins (30 
 
 `fake.posts` lists every post record ever created, so a test can prove nothing went out twice.
 
+`getServiceAuth` signs tokens for other services as the PDS does (a JWT naming the account,
+the audience, the method and the expiry; at most an hour ahead with a method, a minute
+without), and `fake.video` is Bluesky's video service (fake_video.py), started
+and stopped with the PDS, which accepts them.
+
 Behind the PDS sits an AppView, as on bsky.social: `app.bsky.feed.getPosts` answers post views
 with `likeCount`, `repostCount`, `replyCount` and `quoteCount` (set by `react()`), leaving out
 posts it has not indexed (with `appview_lag`, until `index()`) and deleted ones.
@@ -19,22 +24,32 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import json
+import math
 import re
 import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, Self
 
 from campaigns.length import grapheme_count
+from connectors.base import ChannelAccess
 from connectors.fakes.cli import serve
-from connectors.fakes.server import FakePlatform, Request, Response
+from connectors.fakes.server import FakePlatform, Made, Request, Response
+from connectors.platforms.bluesky.fake_video import FakeBlueskyVideo
 from connectors.platforms.bluesky.tid import encode_tid
 
 POST = "app.bsky.feed.post"
+HANDLE = "clarion.test"
+APP_PASSWORD = "fake-appp-pass-word"
+"""The account of `channel()` (and of `python -m connectors.platforms.bluesky.fake`)."""
 _TID = re.compile(r"[234567abcdefghij][234567abcdefghijklmnopqrstuvwxyz]{12}")
 BLOB_UPLOAD_LIMIT = 5_242_880
+VIDEO = "app.bsky.embed.video"
+HOUR = 3600
 _COUNTS = ("likeCount", "repostCount", "replyCount", "quoteCount")
 
 
@@ -95,6 +110,7 @@ class _Token:
 
 class FakeBluesky(FakePlatform):
     error_text_fields = ("message",)  # XRPC's `error` is the machine-readable code
+    publish_route = ("POST", r"/com\.atproto\.repo\.(create|put)Record$")
 
     def __init__(
         self,
@@ -119,13 +135,25 @@ class FakeBluesky(FakePlatform):
         self.indexed: set[str] = set()
         self.counts: dict[str, dict[str, int]] = {}
         """A post's uri to its likeCount, repostCount, replyCount, quoteCount."""
+        self._signing_key = secrets.token_bytes(32)
         super().__init__(latency=latency)
+        self.video = FakeBlueskyVideo(self, latency=latency)
+
+    def start(self, port: int = 0) -> Self:
+        super().start(port)
+        self.video.start()
+        return self
+
+    def stop(self) -> None:
+        self.video.stop()
+        super().stop()
 
     def routes(self) -> None:
         xrpc = "/xrpc/"
         self.route("POST", xrpc + "com.atproto.server.createSession", self._create_session)
         self.route("POST", xrpc + "com.atproto.server.refreshSession", self._refresh_session)
         self.route("GET", xrpc + "com.atproto.server.getSession", self._get_session)
+        self.route("GET", xrpc + "com.atproto.server.getServiceAuth", self._service_auth)
         self.route("GET", xrpc + "com.atproto.identity.resolveHandle", self._resolve_handle)
         self.route("POST", xrpc + "com.atproto.repo.uploadBlob", self._upload_blob)
         self.route("POST", xrpc + "com.atproto.repo.createRecord", self._create_record)
@@ -134,6 +162,61 @@ class FakeBluesky(FakePlatform):
         self.route("GET", xrpc + "com.atproto.repo.listRecords", self._list_records)
         self.route("POST", xrpc + "com.atproto.repo.deleteRecord", self._delete_record)
         self.route("GET", xrpc + "app.bsky.feed.getPosts", self._get_posts)
+
+    # -- the contract -------------------------------------------------------------------
+
+    def channel(self, handle: str = HANDLE, app_password: str = APP_PASSWORD) -> ChannelAccess:
+        """A channel of an account on this fake (created on first use), its videos sent to
+        `video`."""
+        with self.lock:
+            if did_for(handle) not in self.accounts:
+                self.add_account(handle, app_password)
+        return ChannelAccess(
+            name="bluesky-main",
+            platform="bluesky",
+            credentials={"identifier": handle, "app_password": app_password},
+            base_url=self.base_url,
+            options={"link_cards": False, "video_service": self.video.base_url},
+            timeout=2.0,
+        )
+
+    def throttle(self, until: datetime) -> Response:
+        """Write points used up: `RateLimit-Reset` in epoch seconds, and `Retry-After`."""
+        reset = math.ceil(until.timestamp())
+        headers = {
+            "RateLimit-Limit": str(self._write_points),
+            "RateLimit-Remaining": "0",
+            "RateLimit-Reset": str(reset),
+            "RateLimit-Policy": f"{self._write_points};w=3600",
+            "Retry-After": str(max(reset - int(time.time()), 1)),
+        }
+        return _error(429, "RateLimitExceeded", "Rate Limit Exceeded", headers)
+
+    def published(self) -> list[Made]:
+        with self.lock:
+            return [
+                Made(
+                    str(record.value.get("text", "")),
+                    self._media_types(record.value.get("embed")),
+                    ((record.value.get("reply") or {}).get("parent") or {}).get("uri"),
+                )
+                for record in self.posts
+            ]
+
+    def _media_types(self, embed: Any) -> tuple[str, ...]:
+        """Each image's or video's media type as uploaded, however the embed holds it."""
+        if not isinstance(embed, dict):
+            return ()
+        kind = embed.get("$type")
+        if kind == "app.bsky.embed.recordWithMedia":
+            return self._media_types(embed.get("media"))
+        if kind == "app.bsky.embed.images":
+            blobs = [image.get("image") for image in embed.get("images") or []]
+        elif kind == "app.bsky.embed.video":
+            blobs = [embed.get("video")]
+        else:
+            return ()
+        return tuple(self.blobs[blob["ref"]["$link"]][1] for blob in blobs if blob)
 
     # -- for tests -----------------------------------------------------------------------
 
@@ -150,9 +233,10 @@ class FakeBluesky(FakePlatform):
             for token in self._access.values():
                 token.expired = True
 
-    def revoke(self, app_password: str) -> None:
-        """Revoke an app password as Bluesky does: it no longer logs in and its refresh
-        tokens stop working; access tokens already issued last until they expire."""
+    def revoke(self, app_password: str = APP_PASSWORD) -> None:
+        """Revoke an app password (by default `channel()`'s) as Bluesky does: it no longer
+        logs in and its refresh tokens stop working; access tokens already issued last until
+        they expire."""
         with self.lock:
             for account in self.accounts.values():
                 account.passwords.discard(app_password)
@@ -255,6 +339,75 @@ class FakeBluesky(FakePlatform):
             ),
         )
 
+    def _service_auth(self, request: Request) -> Response:
+        def sign(account: Account) -> Response:
+            aud = (request.query.get("aud") or [""])[0]
+            lxm = (request.query.get("lxm") or [""])[0]
+            if not aud:
+                return _error(400, "InvalidRequest", 'Params must have the property "aud"')
+            now = int(time.time())
+            try:
+                exp = int((request.query.get("exp") or [str(now + 60)])[0])
+            except ValueError:
+                return _error(400, "InvalidRequest", "exp must be an integer")
+            if exp <= now:
+                return _error(400, "BadExpiration", "expiration is in past")
+            if exp - now > (HOUR if lxm else 60):
+                return _error(
+                    400,
+                    "BadExpiration",
+                    "cannot request a token with an expiration more than an hour in the future"
+                    if lxm
+                    else "cannot request a method-less token that expires more than 60 seconds "
+                    "in the future",
+                )
+            claims = {"iat": now, "iss": account.did, "aud": aud, "exp": exp}
+            if lxm:
+                claims["lxm"] = lxm
+            return Response(200, {"token": self._jwt(claims)})
+
+        return self._authed(request, sign)
+
+    @property
+    def service_did(self) -> str:
+        """This PDS's did:web, the audience of the tokens the video service uses on it."""
+        return "did:web:127.0.0.1%3A" + self.base_url.rsplit(":", 1)[1]
+
+    def _jwt(self, claims: dict[str, Any]) -> str:
+        header = _b64url(json.dumps({"typ": "JWT", "alg": "HS256"}).encode())
+        payload = _b64url(json.dumps(claims).encode())
+        signature = hmac.new(self._signing_key, f"{header}.{payload}".encode(), "sha256")
+        return f"{header}.{payload}.{_b64url(signature.digest())}"
+
+    def service_caller(self, request: Request, aud: str, lxm: str) -> str | Response:
+        """The account a service-auth token speaks for, checked as a service checks it, or
+        the service's refusal."""
+        token = _bearer(request)
+        if token is None:
+            return _error(401, "AuthMissing", "Authentication Required")
+        header, _, rest = token.partition(".")
+        payload, _, signature = rest.partition(".")
+        expected = hmac.new(self._signing_key, f"{header}.{payload}".encode(), "sha256")
+        if not hmac.compare_digest(_b64url(expected.digest()), signature):
+            return _error(401, "BadJwtSignature", "jwt signature does not match jwt issuer")
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        if claims["exp"] <= time.time():
+            return _error(401, "JwtExpired", "jwt expired")
+        if claims["aud"] != aud:
+            return _error(401, "BadJwtAudience", f"jwt audience does not match service did: {aud}")
+        if claims.get("lxm") != lxm:
+            return _error(
+                401, "BadJwtLexiconMethod", f'bad jwt lexicon method ("lxm"). must match: {lxm}'
+            )
+        return str(claims["iss"])
+
+    def store_blob(self, content: bytes, mime: str) -> dict[str, Any]:
+        """Keep a blob as uploadBlob does; returns its ref."""
+        cid = _cid(0x55, content)
+        with self.lock:
+            self.blobs[cid] = (content, mime)
+        return {"$type": "blob", "ref": {"$link": cid}, "mimeType": mime, "size": len(content)}
+
     def _authed(self, request: Request, handler: Callable[[Account], Response]) -> Response:
         token = _bearer(request)
         if token is None:
@@ -280,19 +433,7 @@ class FakeBluesky(FakePlatform):
             if len(request.body) > BLOB_UPLOAD_LIMIT:
                 return _error(413, "PayloadTooLarge", "request entity too large")
             mime = (request.header("content-type") or "*/*").split(";")[0].strip()
-            cid = _cid(0x55, request.body)
-            self.blobs[cid] = (request.body, mime)
-            return Response(
-                200,
-                {
-                    "blob": {
-                        "$type": "blob",
-                        "ref": {"$link": cid},
-                        "mimeType": mime,
-                        "size": len(request.body),
-                    }
-                },
-            )
+            return Response(200, {"blob": self.store_blob(request.body, mime)})
 
         return self._authed(request, upload)
 
@@ -484,13 +625,23 @@ class FakeBluesky(FakePlatform):
                     return _invalid_record(POST, f'Missing required key "{key}"', where)
             if "thumb" in external:
                 blobs.append((external["thumb"], 1_000_000, "$.record.embed.external.thumb"))
+        elif embed.get("$type") == VIDEO:
+            problem = _invalid_video(embed, blobs)
+            if problem:
+                return problem
         for blob, limit, where in blobs:
             cid = (blob or {}).get("ref", {}).get("$link")
             if cid not in self.blobs:
                 return _error(400, "InvalidRequest", f"Could not find blob: {cid}")
-            size = len(self.blobs[cid][0])
-            if size > limit:
-                message = f"blob too big (maximum {limit}, got {size})"
+            content, mime = self.blobs[cid]
+            if blob.get("mimeType") != mime:
+                message = (
+                    f"Referenced Mimetype does not match stored blob. Expected: {mime}, "
+                    f"Got: {blob.get('mimeType')}"
+                )
+                return _error(400, "InvalidMimeType", message)
+            if len(content) > limit:
+                message = f"blob too big (maximum {limit}, got {len(content)})"
                 return _invalid_record(POST, message, where)
         return None
 
@@ -505,6 +656,44 @@ class FakeBluesky(FakePlatform):
             return None
         headers = window.headers(now, refused=True)
         return _error(429, "RateLimitExceeded", "Rate Limit Exceeded", headers)
+
+
+def _invalid_video(embed: dict[str, Any], blobs: list[tuple[Any, int, str]]) -> Response | None:
+    """app.bsky.embed.video's checks, in the reference PDS's words; its blobs are added to
+    `blobs`."""
+    where = "$.record.embed"
+    video = embed.get("video")
+    if not isinstance(video, dict):
+        return _invalid_record(POST, 'Missing required key "video"', where)
+    files = [(video, "video/mp4", 300_000_000, f"{where}.video")]
+    if "alt" in embed and not isinstance(embed["alt"], str):
+        return _invalid_record(POST, "Expected string value type", f"{where}.alt")
+    ratio = embed.get("aspectRatio")
+    ratio = ratio if isinstance(ratio, dict) else {"width": 1, "height": 1}
+    for side in ("width", "height"):
+        if not isinstance(ratio.get(side), int) or ratio[side] < 1:
+            message = f"integer too small (minimum 1, got {ratio.get(side)})"
+            return _invalid_record(POST, message, f"{where}.aspectRatio.{side}")
+    captions = embed.get("captions") or []
+    if len(captions) > 20:
+        message = f"array too big (maximum 20, got {len(captions)})"
+        return _invalid_record(POST, message, f"{where}.captions")
+    for n, caption in enumerate(captions):
+        file = caption.get("file") if isinstance(caption, dict) else None
+        if not isinstance(file, dict) or not isinstance(caption.get("lang"), str):
+            message = 'Missing required key "lang" or "file"'
+            return _invalid_record(POST, message, f"{where}.captions[{n}]")
+        files.append((file, "text/vtt", 20_000, f"{where}.captions[{n}].file"))
+    for blob, accept, limit, at in files:
+        if blob.get("mimeType") != accept:
+            message = f'Expected "{accept}" (got "{blob.get("mimeType")}")'
+            return _invalid_record(POST, message, f"{at}.mimeType")
+        blobs.append((blob, limit, at))
+    return None
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
 def did_for(handle: str) -> str:
@@ -552,17 +741,16 @@ def _now_tid() -> str:
 
 
 def main() -> None:
-    handle, password = "clarion.test", "fake-appp-pass-word"
-
-    def make(latency: float) -> FakePlatform:
+    def make(latency: float) -> FakeBluesky:
         fake = FakeBluesky(latency=latency)
-        fake.add_account(handle, password)
+        fake.add_account(HANDLE, APP_PASSWORD)
         return fake
 
-    def about(fake: FakePlatform) -> str:
+    def about(fake: FakeBluesky) -> str:
         return (
             f"A channel for it: platform: bluesky, base_url: {fake.base_url}, "
-            f"credentials: {{identifier: {handle}, app_password: {password}}}"
+            f"credentials: {{identifier: {HANDLE}, app_password: {APP_PASSWORD}}}, "
+            f"options: {{video_service: {fake.video.base_url}}}"
         )
 
     serve(make, about)

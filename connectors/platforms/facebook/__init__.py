@@ -18,6 +18,10 @@ PLATFORM = PlatformSpec(
         video_max_bytes=10_000 * MEGABYTE,
         video_alone=True,
         thread_style="comments",
+        # Page videos up to 4 hours [3p ayrshare media-guidelines/facebook_pages]; the Graph
+        # API takes a `thumb` image and SRT captions named by locale: set thumbnail_types and
+        # caption_formats once sent.
+        video_seconds=(0, 4 * 3600),
     ),
     connector="connectors.platforms.facebook.connector:FacebookConnector",
     fake="connectors.platforms.facebook.fake:FacebookFake",

@@ -8,19 +8,30 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import re
+from datetime import UTC, datetime
 from typing import Any
 
+from connectors.base import ChannelAccess
 from connectors.fakes.cli import serve
 from connectors.fakes.params import Upload, params
-from connectors.fakes.server import FakePlatform, Request, Response
+from connectors.fakes.server import FakePlatform, Made, Request, Response
+from connectors.fakes.sniff import sniffed
 from connectors.platforms.facebook.fake_video import FacebookVideos
 
 TOKEN = "EAAfakePageAccessToken"
 PAGE = "104857600123"
 
 
-def graph_error(status: int, code: int, message: str, *, subcode: int | None = None) -> Response:
+def graph_error(
+    status: int,
+    code: int,
+    message: str,
+    *,
+    subcode: int | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
     error: dict[str, Any] = {
         "message": message,
         "type": "OAuthException",
@@ -29,7 +40,7 @@ def graph_error(status: int, code: int, message: str, *, subcode: int | None = N
     }
     if subcode is not None:
         error["error_subcode"] = subcode
-    return Response(status, {"error": error})
+    return Response(status, {"error": error}, headers or {})
 
 
 def usage_header(call_count: int, minutes: int = 0) -> dict[str, str]:
@@ -44,6 +55,10 @@ def usage_header(call_count: int, minutes: int = 0) -> dict[str, str]:
 
 
 class FacebookFake(FakePlatform):
+    publish_route = ("POST", r"/(feed|photos)$")
+    """A post is made by `/feed`, or by `/photos` for one photo (several photos are uploaded
+    there unpublished first)."""
+
     def __init__(self, *, token: str = TOKEN, latency: float = 0.0) -> None:
         self.token = token
         self.token_error: tuple[int, int | None] = (190, None)
@@ -59,6 +74,45 @@ class FacebookFake(FakePlatform):
         self.videos = FacebookVideos(token)
         self._ids = itertools.count(9001)
         super().__init__(latency=latency)
+
+    # -- the contract -------------------------------------------------------------------
+
+    def channel(self) -> ChannelAccess:
+        return ChannelAccess(
+            "facebook-main",
+            "facebook",
+            None,
+            {"page_access_token": TOKEN},
+            self.base_url,
+            {"page_id": PAGE},
+            timeout=2.0,
+        )
+
+    def throttle(self, until: datetime, code: int = 80001) -> Response:
+        """The Pages business use case limit: code 80001, and in `X-Business-Use-Case-Usage`
+        the minutes until access is regained."""
+        minutes = max(math.ceil((until - datetime.now(UTC)).total_seconds() / 60), 0)
+        return graph_error(
+            400,
+            code,
+            "There have been too many calls to this Page account. Wait a bit and try again.",
+            headers=usage_header(100, minutes),
+        )
+
+    def revoke(self) -> None:
+        """The person who gave the token removed the app (code 190, subcode 458)."""
+        self.expire(458)
+
+    def published(self) -> list[Made]:
+        """Posts and their comments, in the order they were made."""
+        with self.lock:
+            made = [(p["id"], self._made(p)) for p in self.posts]
+            made += [(c["id"], Made(c["message"], (), c["parent"])) for c in self.comments]
+        return [entry for _, entry in sorted(made, key=lambda pair: int(pair[0].split("_")[-1]))]
+
+    def _made(self, post: dict[str, Any]) -> Made:
+        photos = [self.photos[fbid]["bytes"] or b"" for fbid in post["attached_media"]]
+        return Made(post["message"] or "", tuple(sniffed(photo) for photo in photos))
 
     def expire(self, subcode: int = 463) -> None:
         """The Page token expired (463) or was invalidated (460: password changed)."""
@@ -82,22 +136,6 @@ class FacebookFake(FakePlatform):
     def delete_post(self, post_id: str) -> None:
         with self.lock:
             self.posts = [p for p in self.posts if p["id"] != post_id]
-
-    def throttle(self, minutes: int, code: int = 80001) -> None:
-        """The Pages business use case limit: code 80001 and a time to regain access."""
-        self.respond(
-            400,
-            {
-                "error": {
-                    "message": "There have been too many calls to this Page account. Wait a "
-                    "bit and try again.",
-                    "type": "OAuthException",
-                    "code": code,
-                    "fbtrace_id": "AbCdEfGhIj",
-                }
-            },
-            usage_header(100, minutes),
-        )
 
     # -- serving --------------------------------------------------------------------------
 

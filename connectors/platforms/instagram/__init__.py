@@ -20,7 +20,7 @@ PLATFORM = PlatformSpec(
         media_types=frozenset({JPEG, MP4, MOV}),
         video_max_bytes=300 * MEGABYTE,
         thread_style="comments",
-        needs_media=True,
+        media_required=True,
         # The API reference still says 30; Instagram has allowed five per post since
         # December 2025.
         max_hashtags=5,

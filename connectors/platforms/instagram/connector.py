@@ -107,14 +107,13 @@ class InstagramConnector(ContainerConnector):
         self._respect_quota()
         if len(post.media) == 1:
             return self._container(self._media_params(post.media[0]) | {"caption": post.text})
-        children = []
-        for media in post.media:
-            child = self._container(self._media_params(media, item=True))
-            if media.mime.startswith("video/"):
-                self._wait_until_ready(child)
-            children.append(child)
-        params = {"media_type": "CAROUSEL", "children": ",".join(children), "caption": post.text}
-        return self._container(params)
+        children = ",".join(self._carousel_items(post))
+        return self._container(
+            {"media_type": "CAROUSEL", "children": children, "caption": post.text}
+        )
+
+    def _item(self, media: MediaFile) -> str:
+        return self._container(self._media_params(media, item=True))
 
     def _media_params(self, media: MediaFile, *, item: bool = False) -> dict[str, str]:
         base = media_base_url(self.config)

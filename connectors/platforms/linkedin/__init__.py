@@ -18,6 +18,11 @@ PLATFORM = PlatformSpec(
         video_max_bytes=500 * MEGABYTE,
         video_alone=True,
         thread_style="comments",
+        # videos: MP4, 3 s to 30 min, 1:2.4 to 2.4:1 [3p ayrshare media-guidelines/linkedin];
+        # the Videos API takes captions (SRT) and a thumbnail with initializeUpload: set
+        # caption_formats and thumbnail_types once sent.
+        video_seconds=(3, 30 * 60),
+        video_aspect=(1 / 2.4, 2.4),
     ),
     connector="connectors.platforms.linkedin.connector:LinkedInConnector",
     fake="connectors.platforms.linkedin.fake:LinkedInFake",

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import itertools
 import time
-from typing import Any
+from datetime import datetime
+from typing import Any, ClassVar
 from urllib.parse import unquote
 
+from connectors.base import ChannelAccess
 from connectors.fakes.cli import serve
 from connectors.fakes.params import params
-from connectors.fakes.server import FakePlatform, Request, Response
+from connectors.fakes.server import FakePlatform, Made, Request, Response
+from connectors.fakes.sniff import sniffed
 from connectors.platforms.linkedin.fake_video import LinkedInVideos
 
 TOKEN = "AQX-fake-linkedin-token"
@@ -74,6 +77,9 @@ def problem(status: int, code: str, message: str, **extra: Any) -> Response:
 
 
 class LinkedInFake(FakePlatform):
+    publish_route = ("POST", r"^/rest/posts$")
+    throttle_tells_time: ClassVar[bool] = False
+
     def __init__(self, *, token: str = TOKEN, latency: float = 0.0) -> None:
         self.token = token
         self.authors = {ORGANIZATION, MEMBER}
@@ -89,9 +95,53 @@ class LinkedInFake(FakePlatform):
         self._ids = itertools.count(7141138937766391808)
         super().__init__(latency=latency)
 
+    # -- the contract -------------------------------------------------------------------
+
+    def channel(self) -> ChannelAccess:
+        return ChannelAccess(
+            "linkedin-main",
+            "linkedin",
+            None,
+            {"access_token": TOKEN},
+            self.base_url,
+            {"author": ORGANIZATION},
+            timeout=2.0,
+        )
+
+    def throttle(self, until: datetime) -> Response:
+        """LinkedIn's daily application limit: a 429 with no rate headers, so `until`
+        cannot be told (the limits reset at midnight UTC)."""
+        return problem(
+            429,
+            "TOO_MANY_REQUESTS",
+            "Resource level throttle APPLICATION DAY limit for calls to this resource is reached.",
+            serviceErrorCode=101,
+        )
+
     def revoke(self) -> None:
         with self.lock:
             self.token = "revoked"
+
+    def published(self) -> list[Made]:
+        """Posts and the comments of comment threads, in the order they were made."""
+        with self.lock:
+            made = [(int(p["urn"].rsplit(":", 1)[1]), self._made(p)) for p in self.posts]
+            made += [
+                (int(c["id"]), Made((c["message"] or {}).get("text", ""), (), c["object"]))
+                for c in self.comments
+            ]
+        return [entry for _, entry in sorted(made, key=lambda pair: pair[0])]
+
+    def _made(self, post: dict[str, Any]) -> Made:
+        content = post["content"]
+        media = [content["media"]] if "media" in content else []
+        media += (content.get("multiImage") or {}).get("images", [])
+        return Made(post["text"], tuple(self._media_type(str(m["id"])) for m in media))
+
+    def _media_type(self, urn: str) -> str:
+        video = self.videos.videos.get(urn)
+        first = video.received.get(0, b"") if video else self.images.get(urn) or b""
+        return sniffed(first)
 
     def react(
         self, urn: str, *, likes: int = 0, reposts: int = 0, replies: int = 0, quotes: int = 0
@@ -111,20 +161,6 @@ class LinkedInFake(FakePlatform):
     def delete_post(self, urn: str) -> None:
         with self.lock:
             self.posts = [p for p in self.posts if p["urn"] != urn]
-
-    def throttle(self, times: int = 1) -> None:
-        """LinkedIn's daily application limit: a 429 with no rate headers."""
-        self.respond(
-            429,
-            {
-                "status": 429,
-                "serviceErrorCode": 101,
-                "code": "TOO_MANY_REQUESTS",
-                "message": "Resource level throttle APPLICATION DAY limit for calls to this "
-                "resource is reached.",
-            },
-            times=times,
-        )
 
     # -- serving --------------------------------------------------------------------------
 

@@ -19,6 +19,12 @@ PLATFORM = PlatformSpec(
         video_alone=True,
         max_pixels=33_177_600,
         link_display=30,
+        # mastodon.social's /api/v2/instance: video_matrix_limit 8294400 (3840x2160),
+        # video_frame_rate_limit 120 [mastodon/mastodon discussion #26709; masto.js
+        # InstanceMediaAttachmentsConfiguration]. POST /api/v2/media takes a `thumbnail`
+        # image with a video, no caption file: set thumbnail_types once sent.
+        video_max_pixels=8_294_400,
+        video_frame_rate=(0, 120),
     ),
     connector="connectors.platforms.mastodon.connector:MastodonConnector",
     fake="connectors.platforms.mastodon.fake:MastodonFake",

@@ -12,8 +12,9 @@ from __future__ import annotations
 import time
 import unicodedata
 from collections.abc import Mapping
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar
+from typing import Any, BinaryIO, ClassVar
 from urllib.parse import urlencode
 
 import httpx
@@ -49,10 +50,10 @@ from connectors.http import (
     server_error,
 )
 from connectors.login import LoginIO
-from connectors.media import read_media
 from connectors.platforms.mastodon import PLATFORM
 from connectors.ratelimits import header_budget, retry_time
 from connectors.redaction import excerpt
+from connectors.upload import opened
 
 VISIBILITIES = ("public", "unlisted", "private", "direct")
 SCOPES = "read:accounts read:statuses write:statuses write:media"
@@ -158,14 +159,22 @@ class MastodonConnector(Connector):
     # -- media -------------------------------------------------------------------------
 
     def _upload(self, media: MediaFile) -> str:
-        content = read_media(media)
-        request = self._client.build_request(
-            "POST",
-            "/api/v2/media",
-            data={"description": media.alt} if media.alt else None,
-            files={"file": (media.path.name, content, media.mime)},
-        )
-        response = send_safe(self._client, request, "Mastodon")
+        """`POST /api/v2/media` with the alt text and a video's cover image, both files
+        streamed from disk."""
+        with ExitStack() as files:
+            parts: dict[str, tuple[str, BinaryIO, str | None]] = {
+                "file": (media.path.name, files.enter_context(opened(media.path)), media.mime)
+            }
+            if media.thumbnail:
+                cover = files.enter_context(opened(media.thumbnail))
+                parts["thumbnail"] = (media.thumbnail.name, cover, None)  # httpx names its type
+            request = self._client.build_request(
+                "POST",
+                "/api/v2/media",
+                data={"description": media.alt} if media.alt else None,
+                files=parts,
+            )
+            response = send_safe(self._client, request, "Mastodon")
         if response.status_code not in (200, 202):
             raise classify(response, f"take {media.path.name}")
         body = json_body(response)
@@ -177,11 +186,15 @@ class MastodonConnector(Connector):
         return media_id
 
     def _wait_processed(self, media_id: str, name: str) -> None:
-        """202 means the server processes the file in the background: 206 until it is done."""
+        """202 means the server processes the file in the background (its `url` is null):
+        a look answers 206 until it is done, then 200 with the `url`, or 422 when the server
+        could not process it (a Rejected, with the server's words)."""
         deadline = time.monotonic() + self.media_timeout
         while True:
             time.sleep(self.poll_interval)
-            if self._get(f"/api/v1/media/{media_id}", f"process {name}").status_code != 206:
+            response = self._get(f"/api/v1/media/{media_id}", f"process {name}")
+            body = json_body(response) if response.status_code == 200 else None
+            if isinstance(body, dict) and body.get("url"):
                 return
             if time.monotonic() + self.poll_interval > deadline:
                 raise RetryLater(f"Mastodon is still processing {name}; nothing was posted")

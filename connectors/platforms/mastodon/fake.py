@@ -21,9 +21,11 @@ from typing import Any
 
 import regex
 
+from connectors.base import ChannelAccess
 from connectors.fakes.cli import serve
 from connectors.fakes.params import Upload, content_type, params
-from connectors.fakes.server import FakePlatform, Request, Response
+from connectors.fakes.server import FakePlatform, Made, Request, Response
+from connectors.fakes.videofile import playable
 
 ACCESS_TOKEN = "fake-mastodon-access-token"
 CODE = "fake-authorization-code"
@@ -107,6 +109,12 @@ class Attachment:
     size: int
     polls_left: int
     status_id: str | None = None
+    mime: str = ""
+    """The file's media type as it came in the upload."""
+    thumbnail: bytes | None = None
+    """A video's cover image, as sent."""
+    failed: bool = False
+    """Processing in the background failed: a look answers 422."""
 
 
 @dataclass
@@ -122,6 +130,7 @@ class Token:
 class MastodonFake(FakePlatform):
     ACCOUNT_ID = "110000000000000001"
     USERNAME = "clarion_fake"
+    publish_route = ("POST", r"^/api/v1/statuses$")
 
     def __init__(
         self,
@@ -134,6 +143,7 @@ class MastodonFake(FakePlatform):
         request_limit: int | None = 300,
         processing_polls: int = 1,
         async_bytes: int = 1_000_000,
+        video_size_limit: int = 103_809_024,
     ) -> None:
         self.domain = domain
         self.max_characters = max_characters
@@ -150,6 +160,11 @@ class MastodonFake(FakePlatform):
         """How many looks a file processed in the background answers 206 before 200."""
         self.async_bytes = async_bytes
         """Files from this size on, and videos, are processed in the background (202)."""
+        self.image_size_limit = 16_777_216
+        self.video_size_limit = video_size_limit
+        """Mastodon's defaults (16 MB, 99 MB), which an instance's admin may change."""
+        self.fail_processing = False
+        """Processing in the background fails, as for a file ffmpeg cannot read."""
         self.instance_v2 = True
         """False plays a server older than Mastodon 4.0, without /api/v2/instance."""
         self.windows = {
@@ -160,12 +175,36 @@ class MastodonFake(FakePlatform):
         self._ids = itertools.count(117_020_585_924_712_638)
         super().__init__(latency=latency)
 
-    # -- scripting ---------------------------------------------------------------------
+    # -- the contract -------------------------------------------------------------------
+
+    def channel(self) -> ChannelAccess:
+        credentials = {"access_token": ACCESS_TOKEN}
+        return ChannelAccess(
+            "mastodon-main", "mastodon", None, credentials, self.base_url, timeout=2.0
+        )
+
+    def throttle(self, until: datetime) -> Response:
+        """Statuses per 3 hours used up: `X-RateLimit-Reset` says when, in ISO 8601."""
+        headers = {
+            "X-RateLimit-Limit": "300",
+            "X-RateLimit-Remaining": "0",
+            "X-RateLimit-Reset": _stamp(until),
+        }
+        return Response(429, {"error": "Too many requests"}, headers)
 
     def revoke(self) -> None:
         """Every access token was revoked."""
         with self.lock:
             self.tokens.clear()
+
+    def published(self) -> list[Made]:
+        with self.lock:
+            return [
+                Made(p["text"], tuple(self.media[i].mime for i in p["media_ids"]), p["reply_to"])
+                for p in self.posts
+            ]
+
+    # -- scripting ---------------------------------------------------------------------
 
     def add_token(self, token: str, scopes: str) -> None:
         with self.lock:
@@ -259,7 +298,7 @@ class MastodonFake(FakePlatform):
             for i in media_ids
             if i in self.media and self.media[i].account == token.account
         ]
-        if any(m.polls_left > 0 for m in attached):
+        if any(m.polls_left > 0 or m.failed for m in attached):
             return error(422, self._message("not_ready"))
         if not text and not attached:
             return error(422, self._message("blank"))
@@ -367,6 +406,14 @@ class MastodonFake(FakePlatform):
         if isinstance(description, str) and len(description) > 1500:
             return error(422, self._message("description"))
         kind = file.content_type.split("/")[0]
+        limit = self.video_size_limit if kind in ("video", "audio") else self.image_size_limit
+        if len(file.content) > limit:
+            return error(422, f"Validation failed: File file size must be less than {limit} Bytes")
+        thumbnail = form.get("thumbnail")
+        if thumbnail is not None and not (
+            isinstance(thumbnail, Upload) and thumbnail.content_type.startswith("image/")
+        ):
+            return error(422, "Validation failed: Thumbnail content type is invalid")
         background = kind == "video" or len(file.content) >= self.async_bytes
         attachment = Attachment(
             self._next_id(),
@@ -375,6 +422,10 @@ class MastodonFake(FakePlatform):
             description if isinstance(description, str) else None,
             len(file.content),
             self.processing_polls if background else 0,
+            mime=file.content_type,
+            thumbnail=thumbnail.content if isinstance(thumbnail, Upload) else None,
+            failed=background
+            and (self.fail_processing or (kind == "video" and not playable(file.content))),
         )
         self.media[attachment.id] = attachment
         return self._ok(self._attachment(attachment), "media", 202 if background else 200)
@@ -389,6 +440,8 @@ class MastodonFake(FakePlatform):
         if attachment.polls_left > 0:
             attachment.polls_left -= 1
             return self._ok(self._attachment(attachment), status=206)
+        if attachment.failed:
+            return error(422, "Error processing thumbnail for uploaded media")
         return self._ok(self._attachment(attachment))
 
     def _attachment(self, attachment: Attachment) -> dict[str, Any]:
@@ -427,8 +480,8 @@ class MastodonFake(FakePlatform):
                 "characters_reserved_per_url": 23,
             },
             "media_attachments": {
-                "image_size_limit": 16_777_216,
-                "video_size_limit": 103_809_024,
+                "image_size_limit": self.image_size_limit,
+                "video_size_limit": self.video_size_limit,
                 "description_limit": 1500,
             },
         }

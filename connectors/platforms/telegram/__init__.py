@@ -19,6 +19,9 @@ PLATFORM = PlatformSpec(
         video_max_bytes=50 * MEGABYTE,  # what a bot may upload
         max_side_sum=10_000,
         max_aspect=20.0,
+        # sendVideo: "Telegram clients support MPEG4 videos"; its `thumbnail` is a JPEG
+        # under 200 kB, at most 320x320 [doc Bot API sendVideo]: thumbnail_types={JPEG},
+        # thumbnail_max_bytes=200_000 once sent. No caption files.
     ),
     connector="connectors.platforms.telegram.connector:TelegramConnector",
     fake="connectors.platforms.telegram.fake:TelegramFake",

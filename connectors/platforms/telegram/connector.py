@@ -15,8 +15,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar
+from pathlib import Path
+from typing import Any, BinaryIO, ClassVar
 
 import httpx
 
@@ -36,14 +38,16 @@ from connectors.base import (
     RetryLater,
 )
 from connectors.http import json_body, retry_after, send, send_safe, server_error
-from connectors.media import read_media
 from connectors.secreturl import replace_in_path, secret_client
+from connectors.upload import file_size, opened
 
 API = "https://api.telegram.org"
 PLACEHOLDER = "/botTOKEN/"
 ALBUM_SIZE = range(2, 11)
 KINDS = {"image": "photo", "video": "video"}
 """Media the connector sends, by MIME major type, as Telegram's InputMedia types."""
+JPEG = "image/jpeg"
+THUMBNAIL_MAX_BYTES = 200_000
 CHAT_PROBLEMS = re.compile(
     r"chat not found|administrator rights|not enough rights|have no rights|"
     r"CHAT_WRITE_FORBIDDEN|CHAT_ADMIN_REQUIRED|bot is not a member|bot was kicked",
@@ -96,22 +100,36 @@ class TelegramConnector(Connector):
         if not post.media:
             return self._call("sendMessage", json=self._message(post) | extra)
         kinds = [_kind(media) for media in post.media]
-        if len(post.media) == 1:
-            fields = {"chat_id": self._chat_id, **_caption(post.text), **extra}
-            method = "sendPhoto" if kinds[0] == "photo" else "sendVideo"
-            return self._call(method, data=_form(fields), files={kinds[0]: _file(post.media[0])})
-        if len(post.media) not in ALBUM_SIZE:
+        if len(post.media) > ALBUM_SIZE[-1]:
             raise Rejected(
                 f"Telegram takes at most {ALBUM_SIZE[-1]} photos or videos in one post; "
                 f"this one has {len(post.media)}"
             )
-        album = [
-            {"type": kind, "media": f"attach://file{i}"} | (_caption(post.text) if i == 0 else {})
-            for i, kind in enumerate(kinds)
-        ]
-        files = {f"file{i}": _file(media) for i, media in enumerate(post.media)}
-        fields = {"chat_id": self._chat_id, "media": album, **extra}
-        return self._call("sendMediaGroup", data=_form(fields), files=files)
+        with ExitStack() as stack:
+            files: dict[str, tuple[str, BinaryIO, str]] = {}
+
+            def attach(name: str, path: Path, mime: str) -> str:
+                files[name] = (path.name, stack.enter_context(opened(path)), mime)
+                return f"attach://{name}"
+
+            if len(post.media) == 1:
+                media = post.media[0]
+                fields = {"chat_id": self._chat_id, **_caption(post.text), **extra}
+                attach(kinds[0], media.path, media.mime)
+                cover = _thumbnail(media) if kinds[0] == "video" else None
+                if cover:
+                    fields["thumbnail"] = attach("cover", cover, JPEG)
+                method = "sendPhoto" if kinds[0] == "photo" else "sendVideo"
+                return self._call(method, data=_form(fields), files=files)
+            album = []
+            for i, (kind, media) in enumerate(zip(kinds, post.media, strict=True)):
+                item = {"type": kind, "media": attach(f"file{i}", media.path, media.mime)}
+                cover = _thumbnail(media) if kind == "video" else None
+                if cover:
+                    item["thumbnail"] = attach(f"cover{i}", cover, JPEG)
+                album.append(item | (_caption(post.text) if i == 0 else {}))
+            fields = {"chat_id": self._chat_id, "media": album, **extra}
+            return self._call("sendMediaGroup", data=_form(fields), files=files)
 
     def _message(self, post: Post) -> dict[str, Any]:
         message: dict[str, Any] = {"chat_id": self._chat_id, "text": post.text}
@@ -150,7 +168,7 @@ class TelegramConnector(Connector):
         *,
         json: Mapping[str, Any] | None = None,
         data: Mapping[str, str] | None = None,
-        files: Mapping[str, tuple[str, bytes, str]] | None = None,
+        files: Mapping[str, tuple[str, BinaryIO, str]] | None = None,
         creates: bool = True,
     ) -> Any:
         request = self._client.build_request(
@@ -282,8 +300,14 @@ def _caption(text: str) -> dict[str, str]:
     return {"caption": text} if text else {}
 
 
-def _file(media: MediaFile) -> tuple[str, bytes, str]:
-    return media.path.name, read_media(media), media.mime
+def _thumbnail(media: MediaFile) -> Path | None:
+    """The video's cover, if it is one the Bot API takes as `thumbnail`: a JPEG under
+    200 kB (and at most 320 pixels a side, which Telegram checks). Telegram makes its own
+    from the video otherwise, so a cover it would not take is not sent."""
+    cover = media.thumbnail
+    if cover is None or cover.suffix.lower() not in (".jpg", ".jpeg"):
+        return None
+    return cover if file_size(cover) < THUMBNAIL_MAX_BYTES else None
 
 
 def _form(fields: Mapping[str, Any]) -> dict[str, str]:

@@ -7,15 +7,20 @@ Answers as core.telegram.org/bots/api documents: `{"ok": true, "result": ...}` o
 from __future__ import annotations
 
 import json
+import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
+from connectors.base import ChannelAccess
 from connectors.fakes.cli import serve
 from connectors.fakes.params import Upload, params
-from connectors.fakes.server import FakePlatform, Request, Response
+from connectors.fakes.server import FakePlatform, Made, Request, Response
 
 TOKEN = "123456789:AAFakeTokenForTestsOnly-abcdefghij"
+UPLOAD_MAX_BYTES = 50 * 1024 * 1024
+"""The largest file a bot may upload (Telegram says 50 MB)."""
 
 
 @dataclass
@@ -45,14 +50,51 @@ def error(status: int, description: str, **parameters: Any) -> Response:
 
 class TelegramFake(FakePlatform):
     BOT_ID = 123456789
+    publish_route = ("POST", r"/send(Message|Photo|Video|MediaGroup)$")
 
     def __init__(self, *, token: str = TOKEN, latency: float = 0.0) -> None:
         self.token = token
         self.chats: list[Chat] = [Chat(-1001000000001, "clarion_test", "Clarion test")]
         self.posts: list[dict[str, Any]] = []
         """Every message created, in order (an album adds one per photo)."""
+        self.received: dict[int, str] = {}
+        """A message's file, by message id: its media type as uploaded."""
         self._next_id = 1
         super().__init__(latency=latency)
+
+    # -- the contract -------------------------------------------------------------------
+
+    def channel(self) -> ChannelAccess:
+        return ChannelAccess(
+            "telegram-main",
+            "telegram",
+            None,
+            {"bot_token": TOKEN},
+            self.base_url,
+            {"chat_id": "@clarion_test"},
+            timeout=2.0,
+        )
+
+    def throttle(self, until: datetime) -> Response:
+        """Flood control: `parameters.retry_after`, in seconds, and no header."""
+        wait = max(math.ceil(until.timestamp() - time.time()), 1)
+        return error(429, f"Too Many Requests: retry after {wait}", retry_after=wait)
+
+    def published(self) -> list[Made]:
+        """Messages in order, an album as one post."""
+        made: list[Made] = []
+        with self.lock:
+            for i, message in enumerate(self.posts):
+                file = self.received.get(message["message_id"])
+                media = (file,) if file else ()
+                group = message.get("media_group_id")
+                if i and group and self.posts[i - 1].get("media_group_id") == group:
+                    made[-1] = replace(made[-1], media=made[-1].media + media)
+                    continue
+                parent = message.get("reply_to_message")
+                text = message.get("text") or message.get("caption") or ""
+                made.append(Made(text, media, str(parent["message_id"]) if parent else None))
+        return made
 
     # -- scripting ------------------------------------------------------------------------
 
@@ -166,18 +208,22 @@ class TelegramFake(FakePlatform):
         upload = args.get(kind)
         if not isinstance(upload, Upload) or not upload.content:
             return error(400, f"Bad Request: there is no {kind} in the request")
+        if len(upload.content) > UPLOAD_MAX_BYTES:
+            return error(413, "Request Entity Too Large")
         caption = str(args.get("caption") or "")
         if len(caption) > 1024:
             return error(400, "Bad Request: message caption is too long")
         parent = self._reply(chat, args)
         if isinstance(parent, Response):
             return parent
-        fields: dict[str, Any] = {kind: _media(kind, upload)}
+        fields: dict[str, Any] = {kind: _media(kind, upload, _thumbnail(args, args))}
         if caption:
             fields["caption"] = caption
         if parent:
             fields["reply_to_message"] = parent
-        return ok(self._create(chat, fields))
+        message = self._create(chat, fields)
+        self.received[message["message_id"]] = upload.content_type
+        return ok(message)
 
     def _sendPhoto(self, args: dict[str, Any]) -> Response:
         return self._send_media(args, "photo")
@@ -203,6 +249,8 @@ class TelegramFake(FakePlatform):
                 return error(400, "Bad Request: wrong file identifier/HTTP URL specified")
             if len(item.get("caption") or "") > 1024:
                 return error(400, "Bad Request: message caption is too long")
+            if len(upload.content) > UPLOAD_MAX_BYTES:
+                return error(413, "Request Entity Too Large")
             uploads.append((item, upload))
         parent = self._reply(chat, args)
         if isinstance(parent, Response):
@@ -212,13 +260,14 @@ class TelegramFake(FakePlatform):
         for item, upload in uploads:
             fields: dict[str, Any] = {
                 "media_group_id": group,
-                item["type"]: _media(item["type"], upload),
+                item["type"]: _media(item["type"], upload, _thumbnail(item, args)),
             }
             if item.get("caption"):
                 fields["caption"] = item["caption"]
             if parent:
                 fields["reply_to_message"] = parent
             messages.append(self._create(chat, fields))
+            self.received[messages[-1]["message_id"]] = upload.content_type
         return ok(messages)
 
     def _getMe(self, args: dict[str, Any]) -> Response:
@@ -248,12 +297,31 @@ class TelegramFake(FakePlatform):
         return ok(member)
 
 
-def _media(kind: str, upload: Upload) -> Any:
+def _thumbnail(fields: dict[str, Any], args: dict[str, Any]) -> Upload | None:
+    """A video's `thumbnail`: the file itself, or `attach://<name>` naming another part.
+    Telegram keeps it only as a JPEG under 200 kB; otherwise it makes its own."""
+    value = fields.get("thumbnail")
+    if isinstance(value, str) and value.startswith("attach://"):
+        value = args.get(value.removeprefix("attach://"))
+    if not isinstance(value, Upload):
+        return None
+    usable = value.content_type == "image/jpeg" and len(value.content) < 200_000
+    return value if usable else None
+
+
+def _file(kind: str, upload: Upload) -> dict[str, Any]:
     size = len(upload.content)
     unique = f"{kind}-{size}-{hash(upload.content) & 0xFFFF:x}"
-    if kind == "photo":
-        return [{"file_id": unique, "file_unique_id": unique, "width": 1, "height": 1}]
     return {"file_id": unique, "file_unique_id": unique, "file_size": size}
+
+
+def _media(kind: str, upload: Upload, thumbnail: Upload | None) -> Any:
+    if kind == "photo":
+        return [_file(kind, upload) | {"width": 1, "height": 1}]
+    video = _file(kind, upload)
+    if thumbnail is not None:
+        video["thumbnail"] = _file("thumbnail", thumbnail) | {"width": 320, "height": 180}
+    return video
 
 
 def main() -> None:

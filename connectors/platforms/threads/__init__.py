@@ -21,6 +21,12 @@ PLATFORM = PlatformSpec(
         media_types=frozenset({PNG, JPEG, MP4, MOV}),
         video_max_bytes=1000 * MEGABYTE,
         link_display=30,
+        # video [3p ayrshare / getlate, platform-notes.md]: MOV or MP4, up to 5 min,
+        # 23 to 60 fps, H.264 or HEVC with AAC; no caption files, no cover image
+        video_codecs=frozenset({"h264", "hevc"}),
+        audio_codecs=frozenset({"aac"}),
+        video_seconds=(0, 5 * 60),
+        video_frame_rate=(23, 60),
     ),
     connector="connectors.platforms.threads.connector:ThreadsConnector",
     fake="connectors.platforms.threads.fake:ThreadsFake",

@@ -35,6 +35,7 @@ from connectors.graph import (
 )
 from connectors.http import json_body, send_safe
 from connectors.mediaurl import media_base_url, media_url
+from connectors.platforms.threads.failures import failure
 
 API = "https://graph.threads.net"
 DEFAULT_VERSION = "v1.0"
@@ -69,12 +70,12 @@ class ThreadsConnector(ContainerConnector):
         elif len(post.media) == 1:
             params |= self._media_params(post.media[0])
         else:
-            children = [
-                self._container(self._media_params(media) | {"is_carousel_item": "true"})
-                for media in post.media
-            ]
+            children = self._carousel_items(post)
             params |= {"media_type": "CAROUSEL", "children": ",".join(children)}
         return self._container(params)
+
+    def _item(self, media: MediaFile) -> str:
+        return self._container(self._media_params(media) | {"is_carousel_item": "true"})
 
     def _media_params(self, media: MediaFile) -> dict[str, str]:
         base = media_base_url(self.config)
@@ -98,6 +99,9 @@ class ThreadsConnector(ContainerConnector):
     def _state(self, container: str) -> tuple[str | None, str | None]:
         status = self._get(container, {"fields": "status,error_message"})
         return status.get("status"), status.get("error_message")
+
+    def _failed(self, problem: str | None) -> PublishError:
+        return Rejected(failure(problem))
 
     def _publish_container(self, container: str) -> str:
         response = self._post(

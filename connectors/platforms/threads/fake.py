@@ -4,27 +4,46 @@ A container is invisible until `threads_publish`; its status goes `IN_PROGRESS` 
 `processing_reads` status reads) then `FINISHED`, and `PUBLISHED` once published, which
 happens at most once. Publishing a container that is not finished meets code 24, subcode
 4279009 ("Media Not Found"), as on the real service. Over the quota, publishing meets Graph
-code 4 (the real code for this case is not documented: a guess).
+code 4 (the real code for this case is not documented: a guess). A video container's media
+is fetched and read as Threads would (connectors.platforms.threads.fake_video): it ends in
+ERROR with Threads' own `error_message` when it cannot be downloaded or is not a video within
+Threads' limits. A carousel naming a video item not yet FINISHED is refused (code 100; the
+real answer to this is not documented).
 """
 
 from __future__ import annotations
 
 import itertools
+import json
+import math
 import time
+from datetime import UTC, datetime
 from typing import Any
 
+from connectors.base import ChannelAccess
 from connectors.fakes.cli import serve
 from connectors.fakes.containers import advance
 from connectors.fakes.params import params
-from connectors.fakes.server import FakePlatform, Request, Response
+from connectors.fakes.server import FakePlatform, Made, Request, Response
+from connectors.fakes.sniff import named
+from connectors.platforms.threads.fake_video import video_problem
 
 TOKEN = "THfakeThreadsAccessToken"
+CDN = "https://cdn.example.org/media"
+"""Where `channel()` says the media are published (the fake fetches nothing)."""
 USER = "17841400000000001"
 USERNAME = "sayno_europe"
 METRICS = ("views", "likes", "replies", "reposts", "quotes", "shares")
 
 
-def threads_error(status: int, code: int, message: str, *, subcode: int | None = None) -> Response:
+def threads_error(
+    status: int,
+    code: int,
+    message: str,
+    *,
+    subcode: int | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
     error: dict[str, Any] = {
         "message": message,
         "type": "THApiException" if code != 190 else "OAuthException",
@@ -33,10 +52,12 @@ def threads_error(status: int, code: int, message: str, *, subcode: int | None =
     }
     if subcode is not None:
         error["error_subcode"] = subcode
-    return Response(status, {"error": error})
+    return Response(status, {"error": error}, headers or {})
 
 
 class ThreadsFake(FakePlatform):
+    publish_route = ("POST", r"/threads_publish$")
+
     def __init__(self, *, token: str = TOKEN, latency: float = 0.0) -> None:
         self.token = token
         self.processing_reads = 0
@@ -52,9 +73,59 @@ class ThreadsFake(FakePlatform):
         self._ids = itertools.count(18000000000000001)
         super().__init__(latency=latency)
 
+    # -- the contract -------------------------------------------------------------------
+
+    def channel(self) -> ChannelAccess:
+        return ChannelAccess(
+            "threads-main",
+            "threads",
+            None,
+            {"access_token": TOKEN},
+            self.base_url,
+            {"user_id": USER, "media_base_url": CDN},
+            timeout=2.0,
+        )
+
+    def throttle(self, until: datetime) -> Response:
+        """Graph's throttle (code 4), with the minutes until access is regained in the
+        business use case header, as Meta's Graph API gives them."""
+        minutes = max(math.ceil((until - datetime.now(UTC)).total_seconds() / 60), 0)
+        usage = {
+            USER: [
+                {
+                    "type": "threads",
+                    "call_count": 100,
+                    "total_cputime": 1,
+                    "total_time": 1,
+                    "estimated_time_to_regain_access": minutes,
+                }
+            ]
+        }
+        return threads_error(
+            400,
+            4,
+            "Application request limit reached",
+            headers={"X-Business-Use-Case-Usage": json.dumps(usage)},
+        )
+
     def revoke(self) -> None:
         with self.lock:
             self.token = "revoked"
+
+    def published(self) -> list[Made]:
+        with self.lock:
+            return [
+                Made(
+                    post["text"],
+                    tuple(
+                        named(item.get("image_url") or item.get("video_url") or "")
+                        for item in post["children"] or [post["params"]]
+                        if item.get("image_url") or item.get("video_url")
+                    ),
+                    post["reply_to"],
+                )
+                for post in self.posts
+            ]
 
     def react(
         self, media_id: str, *, likes: int = 0, reposts: int = 0, replies: int = 0, quotes: int = 0
@@ -117,22 +188,37 @@ class ThreadsFake(FakePlatform):
             or any(not self.containers.get(c, {}).get("item") for c in children)
         ):
             return threads_error(400, 100, "A carousel needs 2 to 20 item containers")
+        if kind == "CAROUSEL" and not all(self._prepared(self.containers[c]) for c in children):
+            return threads_error(400, 100, "The carousel's items are not all FINISHED")
         if kind not in ("TEXT", "IMAGE", "VIDEO", "CAROUSEL"):
             return threads_error(400, 100, "Param media_type is not valid")
         reply_to = args.get("reply_to_id")
         if reply_to and not any(p["id"] == reply_to for p in self.posts):
             return threads_error(400, 100, "The reply_to_id is not a published post")
         url = args.get("image_url") or args.get("video_url")
+        problem: str | None = None
+        if url in self.failing_urls:
+            problem = f"FAILED_DOWNLOADING_{kind}"
+        elif kind == "VIDEO":
+            problem = video_problem(str(url))
         container: dict[str, Any] = {
             "id": str(next(self._ids)),
             "params": {k: v for k, v in args.items() if k != "access_token"},
             "item": args.get("is_carousel_item") == "true",
             "reads_left": self.processing_reads,
-            "status": "ERROR" if url in self.failing_urls else "IN_PROGRESS",
+            "status": "ERROR" if problem else "IN_PROGRESS",
+            "error": problem,
             "created": int(time.time()),
         }
         self.containers[container["id"]] = container
         return Response(200, {"id": container["id"]})
+
+    @staticmethod
+    def _prepared(item: dict[str, Any]) -> bool:
+        """An image item is ready once made; a video item once a status read said FINISHED."""
+        if item["params"].get("media_type") == "VIDEO":
+            return bool(item["status"] == "FINISHED")
+        return bool(item["status"] != "ERROR")
 
     def _publish(self, request: Request, args: dict[str, Any]) -> Response:
         container = self.containers.get(str(args.get("creation_id")))
@@ -236,7 +322,7 @@ class ThreadsFake(FakePlatform):
             advance(container)
             answer = {"id": node, "status": container["status"]}
             if container["status"] == "ERROR":
-                answer["error_message"] = "FAILED_DOWNLOADING_IMAGE"
+                answer["error_message"] = container["error"]
             return Response(200, answer)
         for post in self.posts:
             if post["id"] == node:

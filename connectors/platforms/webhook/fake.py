@@ -13,13 +13,16 @@
 from __future__ import annotations
 
 import itertools
+import math
 import time
+from datetime import datetime
 from typing import Any
 from urllib.parse import unquote
 
+from connectors.base import ChannelAccess
 from connectors.fakes.cli import serve
 from connectors.fakes.params import params
-from connectors.fakes.server import FakePlatform, Request, Response
+from connectors.fakes.server import FakePlatform, Made, Request, Response
 
 SLACK_SECRET = "T0001/B0001/slackSecretXYZ"
 DISCORD_SECRET = "112233/discordSecretXYZ"
@@ -31,6 +34,9 @@ ALIAS = "#news:example.org"
 
 
 class WebhookFake(FakePlatform):
+    publish_route = ("POST", r"^/hooks/clarion$")
+    """`channel()` is a generic webhook: our JSON, each post one request."""
+
     def __init__(self, *, latency: float = 0.0) -> None:
         self.posts: list[dict[str, Any]] = []
         """Every message delivered: {"format": ..., "body": ..., ...}."""
@@ -43,6 +49,43 @@ class WebhookFake(FakePlatform):
         self.events: list[dict[str, Any]] = []
         """The Matrix room's timeline, oldest first (our messages and others')."""
         super().__init__(latency=latency)
+
+    # -- the contract -------------------------------------------------------------------
+
+    def channel(self) -> ChannelAccess:
+        return ChannelAccess(
+            "webhook-main",
+            "webhook",
+            None,
+            {"url": self.generic_url},
+            None,
+            {"format": "generic"},
+            timeout=2.0,
+        )
+
+    def throttle(self, until: datetime) -> Response:
+        """What docs/platforms/webhook.md asks of a generic receiver: 429 and `Retry-After`."""
+        wait = max(math.ceil(until.timestamp() - time.time()), 1)
+        return Response(429, {"error": "slow down"}, {"Retry-After": str(wait)})
+
+    def revoke(self) -> None:
+        """The generic webhook was deleted: it answers 410 Gone."""
+        with self.lock:
+            self.revoked.add("generic")
+
+    def published(self) -> list[Made]:
+        """What the receivers got; media as the generic format lists them (by name and
+        type), other formats' messages as text alone."""
+        with self.lock:
+            return [
+                Made(
+                    str(record["body"].get("text") or record["body"].get("content") or ""),
+                    tuple(str(m.get("mime")) for m in record["body"].get("media") or []),
+                )
+                if record["format"] != "matrix"
+                else Made(str(record["body"].get("body", "")))
+                for record in self.posts
+            ]
 
     # -- addresses ----------------------------------------------------------------------
 

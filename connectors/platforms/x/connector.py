@@ -143,6 +143,13 @@ def _is_duplicate(problem: Mapping[str, Any]) -> bool:
     return "duplicate content" in str(problem.get("detail") or "").lower()
 
 
+def _refuses_the_media(problem: Mapping[str, Any]) -> bool:
+    """X refuses a video longer than the account may post with a 403 whose detail alone says
+    so ("This user is not allowed to post a video longer than N minutes."): about this post,
+    not the credentials, so the channel is not held."""
+    return "not allowed to post a video" in str(problem.get("detail") or "").lower()
+
+
 def budgets(headers: Mapping[str, str], endpoint: str) -> list[PlatformBudget]:
     found = (
         header_budget(headers, prefix, f"{scope} ({endpoint})", epoch_reset)
@@ -173,7 +180,11 @@ def classify(response: requests.Response, action: str, *, creates: bool = False)
     if status == 401:
         return AuthFailed(reason, **kw)
     if status == 403:
-        return Duplicate(reason, **kw) if _is_duplicate(problem) else AuthFailed(reason, **kw)
+        if _is_duplicate(problem):
+            return Duplicate(reason, **kw)
+        if _refuses_the_media(problem):
+            return Rejected(reason, **kw)
+        return AuthFailed(reason, **kw)
     if status in (404, 405):
         return AuthFailed(f"{reason}: is the channel's base_url right?", **kw)
     if status >= 500:

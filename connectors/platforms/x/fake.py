@@ -16,6 +16,7 @@ import base64
 import hmac
 import html
 import itertools
+import math
 import re
 import secrets
 import time
@@ -27,9 +28,11 @@ from urllib.parse import urlencode
 from oauthlib import oauth1
 from oauthlib.oauth1.rfc5849 import signature
 
+from connectors.base import ChannelAccess
 from connectors.fakes.cli import serve
 from connectors.fakes.params import content_type, multipart, params
-from connectors.fakes.server import FakePlatform, Request, Response
+from connectors.fakes.server import FakePlatform, Made, Request, Response
+from connectors.fakes.videofile import playable
 
 PROBLEMS = "https://api.twitter.com/2/problems"
 TWITTER_EPOCH_MS = 1_288_834_974_657
@@ -48,6 +51,18 @@ ACCESS_TOKEN_SECRET = "fake-access-token-secret"
 CLIENT_ID = "fake-oauth2-client-id"
 OAUTH2_ACCESS_TOKEN = "fake-oauth2-access-token-0"
 OAUTH2_REFRESH_TOKEN = "fake-oauth2-refresh-token-0"
+
+MAX_BYTES = {
+    "tweet_image": 5 * 1024 * 1024,
+    "tweet_gif": 15 * 1024 * 1024,
+    "tweet_video": 8 * 1024**3,
+    "amplify_video": 8 * 1024**3,
+}
+"""What X takes per media category from an account without X Premium (best practices)."""
+KEY_PREFIXES = {"tweet_video": 7, "amplify_video": 13, "tweet_gif": 16}
+"""A media key starts with its kind: 3 a photo, 7 a video, 16 an animated GIF."""
+SEGMENT_MAX_BYTES = 8 * 1024 * 1024
+"""The largest append X's servers take; the documentation asks for at most 5 MB."""
 
 _URL = re.compile(r"https?://\S+|\b[\w-]+(?:\.[a-z]{2,})+(?:/\S*)?", re.IGNORECASE)
 
@@ -121,11 +136,16 @@ class Media:
     state: str = "succeeded"
     """pending, in_progress, succeeded or failed."""
     polls_left: int = 0
+    processed: bool = False
+    """A finalized video or GIF: its answers carry `processing_info`, to the end."""
+    broken: bool = False
+    """Not a video FFmpeg can read: its processing fails."""
 
 
 class XFake(FakePlatform):
     USER_ID = "1456000000000000001"
     USERNAME = "clarion_fake"
+    publish_route = ("POST", r"^/2/tweets$")
 
     def __init__(
         self,
@@ -154,7 +174,10 @@ class XFake(FakePlatform):
         self.media: dict[str, Media] = {}
         self.processing_polls = processing_polls
         """How many status polls a video or GIF stays in processing."""
+        self.check_after_secs = 0
+        """How long X asks a client to wait between two status polls (X says 1 to 10 s)."""
         self.fail_processing = False
+        """Processing ends in `failed`, with X's error (an unsupported video format)."""
         self.timeline_forbidden = False
         """Answer 403 on timelines, as X does for API plans without read access."""
         self.free_plan = False
@@ -164,11 +187,31 @@ class XFake(FakePlatform):
             "user_day": Window(user_day_limit, 24 * 3600),
             "app_day": Window(app_day_limit, 24 * 3600),
             "read": Window(900, 15 * 60),
+            "upload": Window(500, 15 * 60),
+            "chunked": Window(1_875, 15 * 60),
         }
         self._ids = itertools.count(1_456_012_973_835_788_293)
         super().__init__(latency=latency)
 
-    # -- scripting ---------------------------------------------------------------------
+    # -- the contract -------------------------------------------------------------------
+
+    def channel(self) -> ChannelAccess:
+        credentials = {
+            "consumer_key": CONSUMER_KEY,
+            "consumer_secret": CONSUMER_SECRET,
+            "access_token": ACCESS_TOKEN,
+            "access_token_secret": ACCESS_TOKEN_SECRET,
+        }
+        return ChannelAccess("x-main", "x", None, credentials, self.base_url, timeout=2.0)
+
+    def throttle(self, until: datetime) -> Response:
+        """Posts per 15 minutes used up: `x-rate-limit-reset` says when, in epoch seconds."""
+        headers = {
+            "x-rate-limit-limit": "100",
+            "x-rate-limit-remaining": "0",
+            "x-rate-limit-reset": str(math.ceil(until.timestamp())),
+        }
+        return Response(429, problem(429, "Too Many Requests", "Too Many Requests"), headers)
 
     def revoke(self) -> None:
         """The user revoked the app: every token stops working."""
@@ -176,6 +219,19 @@ class XFake(FakePlatform):
             self.access = ("revoked", "revoked")
             self.oauth2_access.clear()
             self.oauth2_refresh.clear()
+
+    def published(self) -> list[Made]:
+        with self.lock:
+            return [
+                Made(
+                    p["text"],
+                    tuple(self.media[i].media_type for i in p["media_ids"]),
+                    p["reply_to"],
+                )
+                for p in self.posts
+            ]
+
+    # -- scripting ---------------------------------------------------------------------
 
     def react(
         self, post_id: str, *, likes: int = 0, reposts: int = 0, replies: int = 0, quotes: int = 0
@@ -272,6 +328,8 @@ class XFake(FakePlatform):
         prefixes = {
             "post": "x-rate-limit",
             "read": "x-rate-limit",
+            "upload": "x-rate-limit",
+            "chunked": "x-rate-limit",
             "user_day": "x-user-limit-24hour",
             "app_day": "x-app-limit-24hour",
         }
@@ -311,6 +369,8 @@ class XFake(FakePlatform):
             self.media.get(i) is None or self.media[i].state != "succeeded" for i in media_ids
         ):
             return invalid("Your media IDs are invalid.")
+        if len(media_ids) > 1 and any(self.media[i].processed for i in media_ids):
+            return invalid("Your media IDs are invalid.")  # a video or GIF goes alone
         post_id = self._post_id()
         self.posts.append(
             {
@@ -427,9 +487,22 @@ class XFake(FakePlatform):
 
     # -- media -------------------------------------------------------------------------
 
+    def _media_window(self, name: str) -> Response | None:
+        """429 with X's headers when the endpoint's 15-minute window is used up."""
+        if self.windows[name].take():
+            return None
+        body = problem(429, "Too Many Requests", "Too Many Requests")
+        return Response(429, body, self._rate_headers(name))
+
+    def _media_answer(self, window: str, data: dict[str, Any]) -> Response:
+        return Response(200, {"data": data}, self._rate_headers(window))
+
     def _upload(self, request: Request) -> Response:
         if not self._authorized(request):
             return UNAUTHORIZED
+        throttled = self._media_window("upload")
+        if throttled:
+            return throttled
         parts = multipart(request)
         upload = parts.get("media")
         if upload is None or upload.filename is None:
@@ -443,24 +516,35 @@ class XFake(FakePlatform):
             self._next_id(), category, upload.content_type, len(upload.content), upload.content
         )
         self.media[media.id] = media
-        return Response(200, {"data": self._media_data(media)})
+        return self._media_answer("upload", self._media_data(media))
 
     def _initialize(self, request: Request) -> Response:
         if not self._authorized(request):
             return UNAUTHORIZED
+        throttled = self._media_window("chunked")
+        if throttled:
+            return throttled
         body = request.json()
         missing = {"media_type", "total_bytes", "media_category"} - set(body or {})
         if missing:
             return invalid(f"Missing required fields: {sorted(missing)}")
-        media = Media(
-            self._next_id(), body["media_category"], body["media_type"], int(body["total_bytes"])
-        )
+        category, total = str(body["media_category"]), int(body["total_bytes"])
+        if category not in MAX_BYTES:
+            return invalid(f"'{category}' is not a valid media_category for this upload.")
+        if total > MAX_BYTES[category]:
+            return invalid(f"File size exceeds {MAX_BYTES[category]} bytes.")
+        media = Media(self._next_id(), category, body["media_type"], total)
         self.media[media.id] = media
-        return Response(200, {"data": self._media_data(media)})
+        return self._media_answer("chunked", self._media_data(media))
 
     def _append(self, request: Request) -> Response:
         if not self._authorized(request):
             return UNAUTHORIZED
+        throttled = self._media_window("chunked")
+        if throttled:
+            return throttled
+        if len(request.body) > SEGMENT_MAX_BYTES:
+            return Response(413, problem(413, "Payload Too Large", "Request Entity Too Large"))
         media = self.media.get(request.match["id"])
         parts = multipart(request)
         if media is None:
@@ -468,45 +552,60 @@ class XFake(FakePlatform):
         if "media" not in parts or "segment_index" not in parts:
             return invalid("The `media` and `segment_index` fields are required.")
         media.segments[int(parts["segment_index"].content)] = parts["media"].content
-        return Response(200, {"data": {"expires_at": int(time.time()) + 86400}})
+        return self._media_answer("chunked", {"expires_at": int(time.time()) + 86400})
 
     def _finalize(self, request: Request) -> Response:
         if not self._authorized(request):
             return UNAUTHORIZED
+        throttled = self._media_window("chunked")
+        if throttled:
+            return throttled
         media = self.media.get(request.match["id"])
         if media is None:
             return invalid("The media id is unknown or expired.")
         media.content = b"".join(media.segments[i] for i in sorted(media.segments))
+        media.segments.clear()
         if len(media.content) != media.total_bytes:
             return invalid("File size does not match total_bytes.")
         if media.category in ("tweet_video", "tweet_gif", "amplify_video"):
             media.state, media.polls_left = "pending", self.processing_polls
-        return Response(200, {"data": self._media_data(media)})
+            media.processed = True
+            if media.category != "tweet_gif" and not playable(media.content):
+                media.broken = True
+        return self._media_answer("chunked", self._media_data(media))
 
     def _status(self, request: Request) -> Response:
         if not self._authorized(request):
             return UNAUTHORIZED
-        media = self.media.get(str(params(request).get("media_id")))
+        query = params(request)
+        if query.get("command") != "STATUS":
+            return invalid("The `command` query parameter must be STATUS.")
+        media = self.media.get(str(query.get("media_id")))
         if media is None:
             return invalid("The media id is unknown or expired.")
         if media.state in ("pending", "in_progress"):
             media.polls_left -= 1
             media.state = "in_progress" if media.polls_left > 0 else "succeeded"
-            if media.state == "succeeded" and self.fail_processing:
+            if media.state == "succeeded" and (self.fail_processing or media.broken):
                 media.state = "failed"
-        return Response(200, {"data": self._media_data(media)})
+        return self._media_answer("chunked", self._media_data(media))
 
     def _media_data(self, media: Media) -> dict[str, Any]:
         data: dict[str, Any] = {
             "id": media.id,
-            "media_key": f"3_{media.id}",
+            "media_key": f"{KEY_PREFIXES.get(media.category, 3)}_{media.id}",
             "size": media.total_bytes,
             "expires_after_secs": 86400,
         }
-        if media.state != "succeeded":
-            data["processing_info"] = {"state": media.state, "check_after_secs": 0}
+        if media.processed:
+            info: dict[str, Any] = {"state": media.state}
+            data["processing_info"] = info
+            if media.state in ("pending", "in_progress"):
+                info["check_after_secs"] = self.check_after_secs
+            if media.state != "pending":
+                info["progress_percent"] = {"in_progress": 50, "failed": 12}.get(media.state, 100)
             if media.state == "failed":
-                data["processing_info"]["error"] = {
+                info["error"] = {
                     "code": 1,
                     "name": "InvalidMedia",
                     "message": "Unsupported video format",

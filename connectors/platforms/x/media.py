@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
 
 from connectors.base import MediaFile, Rejected, RetryLater
-from connectors.media import read_media
+from connectors.upload import file_size, opened, pieces
 
 SIMPLE_MAX_BYTES = 5 * 1024 * 1024
 CHUNK_BYTES = 4 * 1024 * 1024
-"""X takes at most 5 MB per append request, multipart overhead included."""
+"""X asks for appends of at most 5 MB, multipart overhead included; each piece is read from
+disk only when it is sent, so a video of any size holds one piece in memory."""
 
 
 class Call(Protocol):
@@ -52,17 +53,18 @@ def upload(
     clock: Callable[[], float] = time.monotonic,
 ) -> str:
     """Upload one file with its alt text and return its media id, ready to attach."""
-    content = read_media(media)
     kind = category(media.mime)
-    if kind == "tweet_image" and len(content) <= SIMPLE_MAX_BYTES:
-        body = call(
-            "POST",
-            "/2/media/upload",
-            data={"media_category": kind},
-            files={"media": (media.path.name, content, media.mime)},
-        )
-    else:
-        body = _chunked(call, media, content, kind)
+    size = file_size(media.path)
+    with opened(media.path) as file:
+        if kind == "tweet_image" and size <= SIMPLE_MAX_BYTES:
+            body = call(
+                "POST",
+                "/2/media/upload",
+                data={"media_category": kind},
+                files={"media": (media.path.name, file.read(), media.mime)},
+            )
+        else:
+            body = _chunked(call, media, file, size, kind)
     media_id = _media_id(body)
     _wait(
         call, media, media_id, body["data"].get("processing_info"), clock() + timeout, sleep, clock
@@ -76,19 +78,19 @@ def upload(
     return media_id
 
 
-def _chunked(call: Call, media: MediaFile, content: bytes, kind: str) -> dict[str, Any]:
+def _chunked(call: Call, media: MediaFile, file: BinaryIO, size: int, kind: str) -> dict[str, Any]:
     init = call(
         "POST",
         "/2/media/upload/initialize",
-        json={"media_type": media.mime, "total_bytes": len(content), "media_category": kind},
+        json={"media_type": media.mime, "total_bytes": size, "media_category": kind},
     )
     media_id = _media_id(init)
-    for index, start in enumerate(range(0, len(content), CHUNK_BYTES)):
+    for index, piece in enumerate(pieces(file, CHUNK_BYTES)):
         call(
             "POST",
             f"/2/media/upload/{media_id}/append",
             data={"segment_index": str(index)},
-            files={"media": (media.path.name, content[start : start + CHUNK_BYTES], media.mime)},
+            files={"media": (media.path.name, piece, media.mime)},
         )
     body = call("POST", f"/2/media/upload/{media_id}/finalize")
     _media_id(body)

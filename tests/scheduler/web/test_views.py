@@ -41,7 +41,7 @@ def test_overview_lists_each_post_once_with_totals(page: Any, site: str) -> None
     launch = rows.filter(has_text="web-demo/launch")
     assert "en, fr" in launch.inner_text()
     assert "be-fr, us-en" in launch.inner_text()
-    assert "16 planned" in launch.inner_text()  # 2 audiences x 8 channels
+    assert "18 planned" in launch.inner_text()  # 2 audiences x 9 channels
     assert "not-scheduled" in rows.filter(has_text="broken/p").inner_text()
     assert page.locator(".totals").inner_text().startswith("65 deliveries of 4 posts")
     assert_inert(page)

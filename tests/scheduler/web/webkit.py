@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from campaigns.platforms import PLATFORMS
+from tests.campaigns.test_video import clip
 from tests.scheduler.daemonkit import wait_until
 
 CLARION = Path(sys.executable).parent / "clarion"
@@ -60,7 +61,14 @@ CHANNELS: dict[str, dict[str, Any]] = {
         "credentials": {"url": "${T}"},
         "options": {"format": "slack"},
     },
+    "youtube-main": {
+        "platform": "youtube",
+        "credentials": {"client_id": "${T}", "client_secret": "${T}", "refresh_token": "${T}"},
+        "options": {"made_for_kids": False},
+    },
 }
+TEXT_CHANNELS = [name for name in CHANNELS if name != "youtube-main"]
+"""The channels that take a post without a video."""
 assert {c["platform"] for c in CHANNELS.values()} == set(PLATFORMS)
 
 
@@ -93,16 +101,23 @@ def campaign(start: str = "2027-02-09") -> dict[str, Any]:
                 "media": [
                     {"file": "media/card.png", "alt": {"en": "A dark card", "fr": "Une carte"}}
                 ],
+                "overrides": {"youtube": {"media": [{"file": "media/clip.mp4"}]}},
             },
             {
                 "id": "tips",
                 "at": "day 12:00",
+                "channels": TEXT_CHANNELS,
                 "thread": [
                     {"en": "1/ Talk to them.", "fr": "1/ Parlez."},
                     {"en": "2/ Listen.", "fr": "2/ Écoutez."},
                 ],
             },
-            {"id": "hostile", "at": "day + 1d 10:00", "text": {"en": HOSTILE, "fr": HOSTILE}},
+            {
+                "id": "hostile",
+                "at": "day + 1d 10:00",
+                "channels": TEXT_CHANNELS,
+                "text": {"en": HOSTILE, "fr": HOSTILE},
+            },
         ],
     }
 
@@ -114,6 +129,7 @@ def write_plan(
     plans = folder / "plans"
     (plans / "media").mkdir(parents=True, exist_ok=True)
     shutil.copyfile(EXAMPLE_MEDIA / "sayno-card.png", plans / "media" / "card.png")
+    clip(plans / "media" / "clip.mp4", seconds=1, size=(240, 320))
     (plans / "web-demo.yaml").write_text(json.dumps(plan, ensure_ascii=False, indent=1))
     config = {"campaigns": ["plans"], "channels": CHANNELS, **extra_config}
     path = folder / "config.yaml"

@@ -57,7 +57,7 @@ def channel(base_url: str, **options: Any) -> ChannelAccess:
         platform="bluesky",
         credentials={"identifier": HANDLE, "app_password": SECRET},
         base_url=base_url,
-        options={"link_cards": False, **options},
+        options={"link_cards": False, "video_upload": "blob", **options},  # video: test_video.py
         timeout=0.3,
     )
 
@@ -222,9 +222,10 @@ def test_images_are_uploaded_with_alt_text_and_aspect_ratio(
     [
         ([10] * 5, "image/png", "5 images; Bluesky allows 4 per post"),
         ([2_000_001], "image/png", "is 2,000,001 bytes; Bluesky takes images up to 2,000,000"),
-        ([10], "video/mp4", "Clarion posts only images to Bluesky"),
+        ([10], "video/quicktime", "and MP4 videos, not video/quicktime"),
+        ([10], "video/mp4", "m0: not a video file"),
     ],
-    ids=["too many", "too large", "video"],
+    ids=["too many", "too large", "mov", "not a video"],
 )
 def test_media_bluesky_would_refuse_is_rejected_before_sending(
     fake: FakeBluesky,
@@ -595,6 +596,7 @@ def test_check_names_the_account_and_its_limits(fake: FakeBluesky, bsky: Bluesky
         "max_bytes": 3000,
         "max_images": 4,
         "image_max_bytes": 2_000_000,
+        "video_max_bytes": 300_000_000,
     }
     [budget] = report.budgets
     assert (budget.scope, budget.limit, budget.remaining) == ("30 per 5 min", 30, 29)

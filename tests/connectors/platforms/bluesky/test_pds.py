@@ -27,6 +27,8 @@ from connectors.platforms.bluesky.connector import BlueskyConnector, login
 from connectors.platforms.bluesky.tid import tid_for
 from tests.connectors.fakeweb import FakeWeb, png
 from tests.connectors.platforms.bluesky.peer import Account, create_account, running
+from tests.connectors.platforms.bluesky.test_video import BAD_EMBEDS, refusal
+from tests.videos import clip
 
 pytestmark = pytest.mark.node
 
@@ -50,7 +52,7 @@ def connector(pds: str, account: Account, **options: Any) -> BlueskyConnector:
         platform="bluesky",
         credentials={"identifier": account.handle, "app_password": account.app_password},
         base_url=pds,
-        options={"link_cards": False, **options},
+        options={"link_cards": False, "video_upload": "blob", **options},  # no video service here
         timeout=10.0,
     )
     return BlueskyConnector(config)
@@ -164,6 +166,49 @@ def test_a_link_card_with_its_image(pds: str) -> None:
         "Report it.",
     )
     assert external["thumb"]["mimeType"] == "image/png"
+
+
+def test_a_video_with_its_alt_text_aspect_ratio_and_captions(pds: str, tmp_path: Path) -> None:
+    """The video goes to the PDS as a blob: no video service runs on loopback."""
+    alice = create_account(pds, "filmer")
+    video = clip(tmp_path / "sayno.mp4", seconds=2, size=(320, 180))
+    captions = tmp_path / "sayno.srt"
+    captions.write_text("1\n00:00:00,000 --> 00:00:01,500\nSay no.\n")
+    media = MediaFile(video, "A black screen", "video/mp4", captions=captions)
+    delivery = post("sayno/clip/en/bsky", "Say no #SayNo", media=(media,))
+    published = connector(pds, alice).publish(delivery).ref
+
+    embed = record(pds, published.id)["embed"]
+    assert embed["$type"] == "app.bsky.embed.video"
+    assert (embed["alt"], embed["aspectRatio"]) == ("A black screen", {"width": 320, "height": 180})
+    assert (embed["video"]["mimeType"], embed["video"]["size"]) == (
+        "video/mp4",
+        video.stat().st_size,
+    )
+    [caption] = embed["captions"]
+    assert (caption["lang"], caption["file"]["mimeType"]) == ("en", "text/vtt")
+    blob = httpx.get(
+        f"{pds}/xrpc/com.atproto.sync.getBlob",
+        params={"did": alice.did, "cid": embed["video"]["ref"]["$link"]},
+    )
+    assert blob.content == video.read_bytes()
+    again = connector(pds, alice).publish(delivery)
+    assert (again.ref, again.note) == (
+        published,
+        "already on Bluesky: an earlier attempt posted it",
+    )
+    assert len(records(pds, alice.did)) == 1
+
+
+@pytest.mark.parametrize(("extra", "message"), BAD_EMBEDS)
+def test_what_the_pds_refuses_in_a_video_embed(
+    pds: str, tmp_path: Path, extra: Any, message: str
+) -> None:
+    alice = create_account(pds, f"spoiler{BAD_EMBEDS.index((extra, message))}")  # one e-mail each
+    video = clip(tmp_path / "sayno.mp4", seconds=1)
+    status, said = refusal(pds, alice.handle, alice.app_password, video, extra)
+    assert (status, said) == (400, f"InvalidRequest: Invalid app.bsky.feed.post record: {message}")
+    assert records(pds, alice.did) == []
 
 
 def test_the_pds_behaviour_idempotency_rests_on(pds: str) -> None:

@@ -165,7 +165,7 @@ def test_a_duplicate_status_is_reported(fake: FacebookFake) -> None:
 
 
 def test_page_throttling_waits_for_regained_access(fake: FacebookFake) -> None:
-    fake.throttle(minutes=17)
+    fake.answer(fake.throttle(datetime.now(UTC) + timedelta(minutes=17)))
     caught = assert_retries_after(connector(fake), timedelta(minutes=17))
     assert caught.code == "80001"
 
@@ -288,7 +288,7 @@ def test_the_token_never_leaks(tmp_path: Path, caplog: pytest.LogCaptureFixture)
         fb = connector(fake, token=CANARY, timeout=0.3)
         first = fb.publish(post(media=images(tmp_path, 2)))
         fb.publish(post("comment", reply_to=first.ref, thread_root=first.ref))
-        fake.throttle(5)
+        fake.answer(fake.throttle(datetime.now(UTC) + timedelta(minutes=5)))
         fake.respond(500, {"error": {"code": 2, "message": f"oops {CANARY}"}})
         fake.respond(400, {"error": {"code": 100, "message": "bad"}})
         fake.inject(Fault("hang_after", seconds=1.0))

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -11,10 +12,10 @@ from connectors.fakes.server import Fault
 from connectors.platforms.facebook.fake import PAGE, TOKEN, FacebookFake
 from connectors.platforms.facebook.fake_video import APP
 from connectors.platforms.facebook.video import FacebookUploads
-from tests.campaigns.test_video import clip
 from tests.connectors.platforms.facebook.test_connector import V
 from tests.connectors.platforms.facebook.test_connector import connector as page_connector
 from tests.connectors.social import images, post
+from tests.videos import clip
 
 connector = replace(page_connector, options={**page_connector.options, "app_id": APP})
 
@@ -120,7 +121,7 @@ def test_a_video_type_facebook_does_not_take_is_refused(fake: FacebookFake, tmp_
 
 
 def test_throttled_upload_waits_as_facebook_says(fake: FacebookFake, tmp_path: Path) -> None:
-    fake.throttle(minutes=7)
+    fake.answer(fake.throttle(datetime.now(UTC) + timedelta(minutes=7)))
     with pytest.raises(RetryLater) as caught:
         connector(fake).publish(post(media=[video(tmp_path)]))
     assert caught.value.code == "80001" and caught.value.retry_at is not None

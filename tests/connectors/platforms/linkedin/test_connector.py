@@ -315,7 +315,7 @@ def test_other_validation_errors_are_rejected(fake: LinkedInFake) -> None:
 
 
 def test_rate_limit_backs_off(fake: LinkedInFake) -> None:
-    fake.throttle()
+    fake.answer(fake.throttle(datetime.now(UTC)))
     with pytest.raises(RetryLater, match="midnight UTC") as caught:
         connector(fake).publish(post())
     assert caught.value.retry_at is None  # LinkedIn sends no reset time: the scheduler backs off
@@ -427,7 +427,7 @@ def test_the_token_never_leaks(tmp_path: Path, caplog: pytest.LogCaptureFixture)
         fake.echo_credentials = True  # every error quotes the Authorization header
         li = connector(fake, token=CANARY, timeout=0.3)
         li.publish(post(media=images(tmp_path, 2)))
-        fake.throttle()
+        fake.answer(fake.throttle(datetime.now(UTC)))
         fake.respond(500, {"message": f"oops {CANARY}"})
         fake.respond(422, {"message": "bad"})
         fake.inject(Fault("hang_after", seconds=1.0))

@@ -11,9 +11,9 @@ from connectors.base import Ambiguous, MediaFile, Rejected, RetryLater
 from connectors.fakes.server import Fault
 from connectors.platforms.linkedin.fake import ORGANIZATION, LinkedInFake
 from connectors.platforms.linkedin.video import LinkedInVideos
-from tests.campaigns.test_video import clip
 from tests.connectors.platforms.linkedin.test_connector import connector
 from tests.connectors.social import images, post
+from tests.videos import clip
 
 
 @pytest.fixture(autouse=True)

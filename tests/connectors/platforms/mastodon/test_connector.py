@@ -33,6 +33,7 @@ from tests.connectors.social import (
     images,
     post,
 )
+from tests.videos import clip
 
 
 def polling_at_once(config: ChannelAccess) -> MastodonConnector:
@@ -132,11 +133,12 @@ def test_images_go_up_with_their_alt_text(fake: MastodonFake, tmp_path: Path) ->
     assert not [r for r in fake.requests if r.path.startswith("/api/v1/media/")]
 
 
-def test_media_processed_in_the_background_is_awaited(fake: MastodonFake, tmp_path: Path) -> None:
+def test_a_video_is_processed_in_the_background_and_awaited(
+    fake: MastodonFake, tmp_path: Path
+) -> None:
     fake.processing_polls = 2
-    clip = tmp_path / "clip.mp4"
-    clip.write_bytes(b"\x00" * 64)
-    connector(fake).publish(post("Watch", media=[MediaFile(clip, "A clip", "video/mp4")]))
+    video = MediaFile(clip(tmp_path / "clip.mp4"), "A clip", "video/mp4")
+    connector(fake).publish(post("Watch", media=[video]))
     media_id = next(iter(fake.media))
     assert [(r.method, r.path) for r in fake.requests] == [
         ("POST", "/api/v2/media"),

@@ -42,6 +42,7 @@ from connectors.platforms.x.fake import (
     problem,
 )
 from tests.connectors.social import Connectors, assert_secret_absent, closed_port, images, post
+from tests.videos import clip
 
 OAUTH1 = {
     "consumer_key": CONSUMER_KEY,
@@ -143,10 +144,10 @@ def test_an_image_without_alt_text_sets_no_metadata(fake: XFake, tmp_path: Path)
 def test_a_video_goes_up_in_chunks_and_waits_for_processing(
     fake: XFake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(x_media, "CHUNK_BYTES", 10)
-    clip = tmp_path / "clip.mp4"
-    clip.write_bytes(bytes(range(25)))
-    connector(fake).publish(post("Watch", media=[MediaFile(clip, "A short clip", "video/mp4")]))
+    video = clip(tmp_path / "clip.mp4")
+    content = video.read_bytes()
+    monkeypatch.setattr(x_media, "CHUNK_BYTES", len(content) // 3 + 1)
+    connector(fake).publish(post("Watch", media=[MediaFile(video, "A short clip", "video/mp4")]))
 
     media_id = next(iter(fake.media))
     calls = [(r.method, r.path) for r in fake.requests]
@@ -163,14 +164,14 @@ def test_a_video_goes_up_in_chunks_and_waits_for_processing(
     ]
     assert fake.requests[0].json() == {
         "media_type": "video/mp4",
-        "total_bytes": 25,
+        "total_bytes": len(content),
         "media_category": "tweet_video",
     }
     segments = [multipart(r) for r in fake.requests[1:4]]
     assert [s["segment_index"].content for s in segments] == [b"0", b"1", b"2"]
-    assert b"".join(s["media"].content for s in segments) == bytes(range(25))
+    assert b"".join(s["media"].content for s in segments) == content
     assert fake.requests[5].query == {"command": ["STATUS"], "media_id": [media_id]}
-    assert fake.media[media_id].content == bytes(range(25))
+    assert fake.media[media_id].content == content
     assert created(fake) == [{"text": "Watch", "media": {"media_ids": [media_id]}}]
 
 

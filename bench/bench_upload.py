@@ -1,0 +1,175 @@
+"""Memory while a large video goes up: X's chunked upload, Mastodon's /api/v2/media and
+Telegram's sendVideo, each through its connector to its fake.
+
+The file is a real two-second clip followed by zeros (sparse on disk), so the fakes' check that
+it is a video passes. Each upload runs in a fresh process, and each fake in another (a fake
+keeps every byte it receives): the figures are the connector's alone. Printed per platform: the
+file's size, the time, the peak of Python's heap during the upload (tracemalloc) and the
+process's peak resident memory before and after it (ru_maxrss, libraries included). Telegram
+takes at most 50 MB from a bot, so its file is cut to that. Asserts nothing.
+Run: python bench/bench_upload.py [MB]
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable
+from datetime import UTC, datetime
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from connectors.base import ChannelAccess, Connector, MediaFile, Post
+from connectors.fakes.server import FakePlatform
+from connectors.platforms.mastodon import fake as mastodon_fake
+from connectors.platforms.mastodon.connector import MastodonConnector
+from connectors.platforms.telegram import fake as telegram_fake
+from connectors.platforms.telegram.connector import TelegramConnector
+from connectors.platforms.x import fake as x_fake
+from connectors.platforms.x.connector import XConnector
+from tests.videos import clip
+
+MB = 1024 * 1024
+TIMEOUT = 300.0
+
+
+def _x() -> FakePlatform:
+    return x_fake.XFake(post_limit=None)
+
+
+def _mastodon() -> FakePlatform:
+    fake = mastodon_fake.MastodonFake(status_limit=None)
+    fake.video_size_limit = 1 << 40  # as an instance's admin may raise it
+    return fake
+
+
+def _x_connector(base_url: str) -> Connector:
+    credentials = {
+        "consumer_key": x_fake.CONSUMER_KEY,
+        "consumer_secret": x_fake.CONSUMER_SECRET,
+        "access_token": x_fake.ACCESS_TOKEN,
+        "access_token_secret": x_fake.ACCESS_TOKEN_SECRET,
+    }
+    return XConnector(
+        ChannelAccess("x", "x", credentials=credentials, base_url=base_url, timeout=TIMEOUT)
+    )
+
+
+def _mastodon_connector(base_url: str) -> Connector:
+    mastodon = MastodonConnector(
+        ChannelAccess(
+            "m",
+            "mastodon",
+            credentials={"access_token": mastodon_fake.ACCESS_TOKEN},
+            base_url=base_url,
+            timeout=TIMEOUT,
+        )
+    )
+    mastodon.poll_interval = 0.0
+    return mastodon
+
+
+def _telegram_connector(base_url: str) -> Connector:
+    return TelegramConnector(
+        ChannelAccess(
+            "t",
+            "telegram",
+            credentials={"bot_token": telegram_fake.TOKEN},
+            base_url=base_url,
+            options={"chat_id": "@clarion_test"},
+            timeout=TIMEOUT,
+        )
+    )
+
+
+PLATFORMS: dict[str, tuple[Callable[[], FakePlatform], Callable[[str], Connector], int | None]] = {
+    "x": (_x, _x_connector, None),
+    "mastodon": (_mastodon, _mastodon_connector, None),
+    "telegram": (telegram_fake.TelegramFake, _telegram_connector, 50 * MB - 1),
+}
+"""Each platform's fake, its connector for an address, and the largest file it takes."""
+
+
+def _serve(name: str, pipe: Connection) -> None:
+    fake = PLATFORMS[name][0]().start()
+    pipe.send(fake.base_url)
+    pipe.recv()  # until the upload is done
+    fake.stop()
+
+
+def upload(name: str, base_url: str, path: Path) -> dict[str, float]:
+    """One post with the video, measured; runs in a process of its own."""
+    connector = PLATFORMS[name][1](base_url)
+    post = Post(
+        f"bench/{name}",
+        f"bench {name}",
+        datetime.now(UTC),
+        media=(MediaFile(path, "a black screen", "video/mp4"),),
+    )
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    tracemalloc.start()
+    started = time.perf_counter()
+    connector.publish(post)
+    seconds = time.perf_counter() - started
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB
+    connector.close()
+    return {
+        "seconds": seconds,
+        "heap_peak": peak / MB,
+        "rss_before": rss_before / 1024,
+        "rss_after": rss_after / 1024,
+    }
+
+
+def video(folder: Path, size: int) -> Path:
+    path = folder / f"video-{size}.mp4"
+    start = clip(folder / "clip.mp4").read_bytes()
+    with path.open("wb") as file:
+        file.write(start)
+        file.truncate(size)
+    return path
+
+
+def main(size_mb: int) -> None:
+    heading = f"{'platform':<10} {'file':>8} {'time':>8} {'heap peak':>10}"
+    print(f"{heading} {'peak RSS before → after':>24}")
+    with tempfile.TemporaryDirectory(prefix="clarion-bench-") as folder:
+        for name, (_, _, cap) in PLATFORMS.items():
+            size = min(size_mb * MB, cap or size_mb * MB)
+            path = video(Path(folder), size)
+            ours, theirs = multiprocessing.Pipe()
+            server = multiprocessing.Process(target=_serve, args=(name, theirs), daemon=True)
+            server.start()
+            base_url = ours.recv()
+            measured = subprocess.run(
+                [sys.executable, __file__, "--one", name, base_url, str(path)],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            ours.send("done")
+            server.join(30)
+            path.unlink()
+            figures = json.loads(measured.stdout)
+            print(
+                f"{name:<10} {size / MB:>5.0f} MB {figures['seconds']:>6.1f} s "
+                f"{figures['heap_peak']:>7.1f} MB "
+                f"{figures['rss_before']:>11.0f} MB → {figures['rss_after']:.0f} MB"
+            )
+
+
+if __name__ == "__main__":
+    if sys.argv[1:2] == ["--one"]:
+        print(json.dumps(upload(sys.argv[2], sys.argv[3], Path(sys.argv[4]))))
+    else:
+        main(int(sys.argv[1]) if len(sys.argv) > 1 else 300)

@@ -1,0 +1,44 @@
+"""A post and a thread, on every platform: made once, as sent, in the platform's way."""
+
+from __future__ import annotations
+
+from connectors.base import Connector, MediaFile
+from connectors.fakes.server import FakePlatform, Made
+from connectors.platform import PlatformSpec
+from tests.connectors.social import post
+
+
+def types(media: tuple[MediaFile, ...]) -> tuple[str, ...]:
+    return tuple(m.mime for m in media)
+
+
+def test_a_post_is_made_once_as_sent(
+    fake: FakePlatform, connector: Connector, required: tuple[MediaFile, ...]
+) -> None:
+    connector.publish(post("Contract: one post", media=required))
+    assert fake.published() == [Made("Contract: one post", types(required))]
+
+
+def test_a_thread_goes_out_in_the_platform_way(
+    spec: PlatformSpec, fake: FakePlatform, connector: Connector, required: tuple[MediaFile, ...]
+) -> None:
+    first = connector.publish(post("Contract: part 1", key="contract/thread/en/c", media=required))
+    refs = [first.ref]
+    for part in (2, 3):
+        later = post(
+            f"Contract: part {part}",
+            key=f"contract/thread/en/c/{part}",
+            reply_to=refs[-1],
+            thread_root=first.ref,
+        )
+        refs.append(connector.publish(later).ref)
+    parents: dict[str, list[str | None]] = {
+        "replies": [None, refs[0].id, refs[1].id],
+        "comments": [None, refs[0].id, refs[0].id],
+        "separate": [None, None, None],
+    }
+    texts = [f"Contract: part {part}" for part in (1, 2, 3)]
+    media = [types(required), (), ()]
+    assert fake.published() == [
+        Made(*made) for made in zip(texts, media, parents[spec.rules.thread_style], strict=True)
+    ]

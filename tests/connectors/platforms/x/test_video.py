@@ -1,0 +1,121 @@
+"""Videos and animated GIFs on X: the chunked v2 upload, X's processing, and its refusals,
+with real clips made by the tests (tests/campaigns/test_video.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from connectors.base import MediaFile, Rejected, RetryLater
+from connectors.fakes.params import multipart
+from connectors.platforms.x import media as x_media
+from connectors.platforms.x.fake import Window, XFake, problem
+from tests.connectors.clips import broken, padded, sparse, video
+from tests.connectors.platforms.x.test_connector import connector
+from tests.connectors.social import post
+
+
+@pytest.fixture
+def fake() -> Iterator[XFake]:
+    with XFake() as fake:
+        yield fake
+
+
+def paths(fake: XFake) -> list[tuple[str, str]]:
+    return [(r.method, r.path) for r in fake.requests]
+
+
+def test_a_video_is_posted_once_x_has_processed_it_with_its_alt_text(
+    fake: XFake, tmp_path: Path
+) -> None:
+    fake.processing_polls = 3
+    published = connector(fake).publish(post("Watch", media=[video(tmp_path)]))
+    [media] = fake.media.values()
+    assert media.category == "tweet_video"
+    assert media.state == "succeeded"
+    assert media.alt == "A black screen, two seconds"
+    assert [p for p in paths(fake) if p[0] == "GET"] == [("GET", "/2/media/upload")] * 3
+    assert paths(fake)[-2:] == [("POST", "/2/media/metadata"), ("POST", "/2/tweets")]
+    assert fake.posts[0]["media_ids"] == [media.id]
+    assert published.ref.id == fake.posts[0]["id"]
+
+
+def test_an_animated_gif_goes_up_in_chunks_as_tweet_gif(fake: XFake, tmp_path: Path) -> None:
+    gif = tmp_path / "wave.gif"
+    gif.write_bytes(b"GIF89a" + bytes(2000))
+    connector(fake).publish(post("Wave", media=[MediaFile(gif, "A wave", "image/gif")]))
+    initialize = fake.requests[0]
+    assert initialize.path == "/2/media/upload/initialize"
+    assert initialize.json()["media_category"] == "tweet_gif"
+    assert len(fake.posts) == 1
+
+
+def test_the_file_goes_up_one_piece_at_a_time(
+    fake: XFake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each append carries one piece read from disk; none is larger than CHUNK_BYTES."""
+    monkeypatch.setattr(x_media, "CHUNK_BYTES", 64 * 1024)
+    connector(fake).publish(post(media=[padded(tmp_path, 300 * 1024)]))
+    appends = [multipart(r) for r in fake.requests if r.path.endswith("/append")]
+    assert [len(a["media"].content) for a in appends] == [64 * 1024] * 4 + [44 * 1024]
+    assert [a["segment_index"].content for a in appends] == [b"0", b"1", b"2", b"3", b"4"]
+
+
+def test_a_broken_clip_is_rejected_with_x_s_reason_and_nothing_is_posted(
+    fake: XFake, tmp_path: Path
+) -> None:
+    with pytest.raises(Rejected, match=r"X could not process cut\.mp4: Unsupported video format"):
+        connector(fake).publish(post(media=[broken(tmp_path)]))
+    assert [m.state for m in fake.media.values()] == ["failed"]
+    assert fake.posts == []
+
+
+def test_a_gif_over_x_s_size_is_refused_at_initialize(fake: XFake, tmp_path: Path) -> None:
+    gif = sparse(tmp_path / "huge.gif", 16 * 1024 * 1024)
+    with pytest.raises(Rejected, match="File size exceeds 15728640 bytes") as caught:
+        connector(fake).publish(post(media=[MediaFile(gif, "huge", "image/gif")]))
+    assert caught.value.status == 400
+    assert paths(fake) == [("POST", "/2/media/upload/initialize")]
+
+
+def test_an_append_over_x_s_request_size_is_refused(
+    fake: XFake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(x_media, "CHUNK_BYTES", 9 * 1024 * 1024)
+    big = sparse(tmp_path / "big.mp4", 9 * 1024 * 1024)
+    with pytest.raises(Rejected) as caught:
+        connector(fake, timeout=30).publish(post(media=[MediaFile(big, "big", "video/mp4")]))
+    assert caught.value.status == 413
+    assert fake.posts == []
+
+
+def test_a_used_up_upload_window_retries_at_x_s_reset(fake: XFake, tmp_path: Path) -> None:
+    fake.windows["chunked"] = Window(2, 15 * 60)  # initialize and one append, then 429
+    with pytest.raises(RetryLater) as caught:
+        connector(fake).publish(post(media=[video(tmp_path)]))
+    assert caught.value.status == 429
+    reset = fake.windows["chunked"].reset
+    assert caught.value.retry_at == datetime.fromtimestamp(reset, UTC)
+    assert fake.posts == []
+
+
+def test_a_video_too_long_for_the_account_is_rejected_not_an_auth_failure(
+    fake: XFake, tmp_path: Path
+) -> None:
+    detail = "This user is not allowed to post a video longer than 20 minutes."
+    fake.respond(403, problem(403, "Forbidden", detail), path="/2/tweets")
+    with pytest.raises(Rejected, match="not allowed to post a video longer") as caught:
+        connector(fake).publish(post(media=[video(tmp_path)]))
+    assert caught.value.status == 403
+
+
+def test_a_video_still_processing_at_the_deadline_posts_nothing(
+    fake: XFake, tmp_path: Path
+) -> None:
+    fake.processing_polls = 1_000
+    with pytest.raises(RetryLater, match=r"still processing clip\.mp4; nothing was posted"):
+        connector(fake, media_timeout=0).publish(post(media=[video(tmp_path)]))
+    assert fake.posts == []
