@@ -29,6 +29,15 @@ def file_size(path: Path) -> int:
         raise Rejected(f"cannot read the media file {path.name}: {exc.strerror}") from None
 
 
+def file_version(path: Path) -> str:
+    """Size and modification time: what tells an earlier upload of the file is of this one."""
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        raise Rejected(f"cannot read the media file {path.name}: {exc.strerror}") from None
+    return f"{stat.st_size}:{stat.st_mtime_ns}"
+
+
 @contextmanager
 def opened(path: Path) -> Iterator[BinaryIO]:
     """The file open for reading, for a multipart request to stream from disk."""

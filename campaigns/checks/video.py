@@ -11,6 +11,7 @@ from campaigns.channels import KnownChannel
 from campaigns.problems import Location, Severity
 from campaigns.scope import Scope
 from campaigns.video import VideoInfo
+from campaigns.wording import duration_words as duration
 
 if TYPE_CHECKING:
     from campaigns.checks.media import MediaUse
@@ -241,20 +242,6 @@ def _check_thumbnail(
                 f"takes covers up to {cap / 1_000_000:.1f} MB ({spec.name})",
                 "compress it or make it smaller",
             )
-
-
-def duration(seconds: float) -> str:
-    """'45 s', '2 min 20 s', '1 h 5 min', '0.4 s'."""
-    if seconds < 10 and seconds != int(seconds):
-        return f"{seconds:.1f} s"
-    whole = round(seconds)
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    if minutes:
-        return f"{minutes} min {secs} s" if secs else f"{minutes} min"
-    return f"{secs} s"
 
 
 def _codec(name: str) -> str:

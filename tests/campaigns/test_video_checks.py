@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 
 import campaigns.checks.media
 from campaigns.channels import KnownChannel
-from campaigns.checks.video import duration
 from campaigns.platforms import PLATFORMS
 from campaigns.video import probe
+from campaigns.wording import duration_words, size_words
 from tests.campaigns.plan_helpers import CHANNELS, campaign, load, located
 from tests.videos import clip, gif, truncated
 
@@ -293,8 +293,13 @@ def test_each_video_is_read_once_however_many_deliveries_use_it(
     assert calls == [tmp_path / "clip.mp4"]
 
 
-def test_durations_read_as_people_write_them() -> None:
-    assert [duration(s) for s in (0.5, 45, 140, 192, 3600, 3900)] == [
+def test_durations_and_sizes_read_as_people_write_them() -> None:
+    assert [size_words(n) for n in (8_152, 3_400_000, 1_200_000_000)] == [
+        "8.2 kB",
+        "3.4 MB",
+        "1.2 GB",
+    ]
+    assert [duration_words(s) for s in (0.5, 45, 140, 192, 3600, 3900)] == [
         "0.5 s",
         "45 s",
         "2 min 20 s",

@@ -3,8 +3,9 @@ still processing the uploaded video, restart it, and the post goes out exactly o
 
 The upload is not the post (docs/design.md rule 5): the claim of the killed daemon runs out of
 lease and becomes unknown; reconciliation finds no post (X: the account's timeline; Mastodon:
-the same Idempotency-Key sent again), so the delivery is published again, which uploads the
-file again. The first upload stays unused on the platform, which discards it.
+the same Idempotency-Key sent again), so the delivery is published again. X's connector kept
+the upload's id in the channel's state folder and uses it (X still holds the file); Mastodon's
+uploads the file again, and the server discards the unused first upload.
 """
 
 from __future__ import annotations
@@ -106,7 +107,9 @@ def crash_while_processing(
     return url
 
 
-def test_x_a_crash_while_x_processes_the_video_posts_it_once(tmp_path: Path) -> None:
+def test_x_a_crash_while_x_processes_the_video_posts_it_once_with_the_same_upload(
+    tmp_path: Path,
+) -> None:
     fake = XFake(post_limit=None, processing_polls=1_000_000)
     fake.check_after_secs = 1
     with fake:
@@ -115,7 +118,8 @@ def test_x_a_crash_while_x_processes_the_video_posts_it_once(tmp_path: Path) -> 
             return any(r.method == "GET" and r.path == "/2/media/upload" for r in fake.requests)
 
         def finish() -> None:
-            fake.processing_polls = 1
+            for media in fake.media.values():
+                media.polls_left = 1  # X ends processing the upload
 
         url = crash_while_processing(
             tmp_path, {"x-main": x_channel(fake.base_url)}, processing, finish, X_ENV
@@ -124,10 +128,10 @@ def test_x_a_crash_while_x_processes_the_video_posts_it_once(tmp_path: Path) -> 
         posts = list(fake.posts)
         media = dict(fake.media)
     assert len(posts) == 1
-    assert len(initialized) == 2  # uploaded again after the restart
-    first, second = media.values()
-    assert first.state == "in_progress"  # never used: X discards it
-    assert posts[0]["media_ids"] == [second.id]
+    assert len(initialized) == 1  # not sent again after the restart: X had it
+    [upload] = media.values()
+    assert upload.state == "succeeded"
+    assert posts[0]["media_ids"] == [upload.id]
     with reading(url) as ledger:
         [key] = ledger.keys("film")
         states = [step.to_state for step in ledger.history(key)]

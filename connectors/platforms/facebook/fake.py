@@ -18,7 +18,7 @@ from connectors.fakes.cli import serve
 from connectors.fakes.params import Upload, params
 from connectors.fakes.server import FakePlatform, Made, Request, Response
 from connectors.fakes.sniff import sniffed
-from connectors.platforms.facebook.fake_video import FacebookVideos
+from connectors.platforms.facebook.fake_video import APP, FacebookVideos
 
 TOKEN = "EAAfakePageAccessToken"
 PAGE = "104857600123"
@@ -55,9 +55,9 @@ def usage_header(call_count: int, minutes: int = 0) -> dict[str, str]:
 
 
 class FacebookFake(FakePlatform):
-    publish_route = ("POST", r"/(feed|photos)$")
-    """A post is made by `/feed`, or by `/photos` for one photo (several photos are uploaded
-    there unpublished first)."""
+    publish_route = ("POST", r"/(feed|photos|videos)$")
+    """A post is made by `/feed`, by `/photos` for one photo (several photos are uploaded
+    there unpublished first), or by `/videos` once the video is uploaded."""
 
     def __init__(self, *, token: str = TOKEN, latency: float = 0.0) -> None:
         self.token = token
@@ -84,7 +84,7 @@ class FacebookFake(FakePlatform):
             None,
             {"page_access_token": TOKEN},
             self.base_url,
-            {"page_id": PAGE},
+            {"page_id": PAGE, "app_id": APP},
             timeout=2.0,
         )
 
@@ -111,8 +111,10 @@ class FacebookFake(FakePlatform):
         return [entry for _, entry in sorted(made, key=lambda pair: int(pair[0].split("_")[-1]))]
 
     def _made(self, post: dict[str, Any]) -> Made:
-        photos = [self.photos[fbid]["bytes"] or b"" for fbid in post["attached_media"]]
-        return Made(post["message"] or "", tuple(sniffed(photo) for photo in photos))
+        files = [self.photos[fbid]["bytes"] or b"" for fbid in post["attached_media"]]
+        if post.get("video"):
+            files.append(self.videos.videos[post["video"]].content)
+        return Made(post["message"] or "", tuple(sniffed(file) for file in files))
 
     def expire(self, subcode: int = 463) -> None:
         """The Page token expired (463) or was invalidated (460: password changed)."""

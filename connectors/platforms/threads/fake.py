@@ -30,7 +30,7 @@ from connectors.platforms.threads.fake_video import video_problem
 
 TOKEN = "THfakeThreadsAccessToken"
 CDN = "https://cdn.example.org/media"
-"""Where `channel()` says the media are published (the fake fetches nothing)."""
+"""Where `channel()` says the media are published (the fake fetches only loopback ones)."""
 USER = "17841400000000001"
 USERNAME = "sayno_europe"
 METRICS = ("views", "likes", "replies", "reposts", "quotes", "shares")

@@ -3,7 +3,9 @@
 An image up to 5 MB goes up in one request; GIFs, videos and larger files in chunks
 (initialize, append, finalize), after which X may process them for a while. Alt text is set
 afterwards with `POST /2/media/metadata`. Nothing here is public until the post is created,
-so every failure is a plain retry or rejection, never ambiguous.
+so every failure is a plain retry or rejection, never ambiguous. A file sent in chunks is
+not sent again by the next attempt while X still holds it (a day): the connector keeps its id
+per delivery.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any, BinaryIO, Protocol
 
-from connectors.base import MediaFile, Rejected, RetryLater
+from connectors.base import AuthFailed, MediaFile, Rejected, RetryLater
 from connectors.upload import file_size, opened, pieces
 
 SIMPLE_MAX_BYTES = 5 * 1024 * 1024
@@ -49,10 +51,32 @@ def upload(
     media: MediaFile,
     *,
     timeout: float,
+    earlier: str | None = None,
+    uploaded: Callable[[str], None] = lambda media_id: None,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
 ) -> str:
-    """Upload one file with its alt text and return its media id, ready to attach."""
+    """Upload one file with its alt text and return its media id, ready to attach.
+
+    `earlier` is the id of this file's upload by an earlier attempt: while X still holds it
+    (processed, or still processing) it is used instead of sending the file again. `uploaded`
+    is told the id of a file sent in chunks as soon as X has it all, before the wait."""
+    media_id, info = _held(call, earlier) if earlier else (None, None)
+    if media_id is None:
+        media_id, info = _send(call, media, uploaded)
+    _wait(call, media, media_id, info, clock() + timeout, sleep, clock)
+    if media.alt:
+        call(
+            "POST",
+            "/2/media/metadata",
+            json={"id": media_id, "metadata": {"alt_text": {"text": media.alt}}},
+        )
+    return media_id
+
+
+def _send(
+    call: Call, media: MediaFile, uploaded: Callable[[str], None]
+) -> tuple[str, dict[str, Any] | None]:
     kind = category(media.mime)
     size = file_size(media.path)
     with opened(media.path) as file:
@@ -63,19 +87,33 @@ def upload(
                 data={"media_category": kind},
                 files={"media": (media.path.name, file.read(), media.mime)},
             )
-        else:
-            body = _chunked(call, media, file, size, kind)
+            return _media_id(body), _info(body)
+        body = _chunked(call, media, file, size, kind)
     media_id = _media_id(body)
-    _wait(
-        call, media, media_id, body["data"].get("processing_info"), clock() + timeout, sleep, clock
-    )
-    if media.alt:
-        call(
-            "POST",
-            "/2/media/metadata",
-            json={"id": media_id, "metadata": {"alt_text": {"text": media.alt}}},
-        )
-    return media_id
+    uploaded(media_id)
+    return media_id, _info(body)
+
+
+def _held(call: Call, media_id: str) -> tuple[str | None, dict[str, Any] | None]:
+    """The earlier upload and its processing, or no id when X no longer has it (it discards
+    unused uploads after a day)."""
+    try:
+        body = _status(call, media_id)
+    except (Rejected, AuthFailed) as exc:
+        if isinstance(exc, AuthFailed) and exc.status != 404:
+            raise
+        return None, None
+    return media_id, _info(body)
+
+
+def _status(call: Call, media_id: str) -> dict[str, Any]:
+    return call("GET", "/2/media/upload", params={"command": "STATUS", "media_id": media_id})
+
+
+def _info(body: dict[str, Any]) -> dict[str, Any] | None:
+    data = body.get("data")
+    info = data.get("processing_info") if isinstance(data, dict) else None
+    return info if isinstance(info, dict) else None
 
 
 def _chunked(call: Call, media: MediaFile, file: BinaryIO, size: int, kind: str) -> dict[str, Any]:
@@ -112,8 +150,7 @@ def _wait(
         if clock() + delay >= deadline:
             raise RetryLater(f"X is still processing {media.path.name}; nothing was posted")
         sleep(delay)
-        body = call("GET", "/2/media/upload", params={"command": "STATUS", "media_id": media_id})
-        info = body["data"].get("processing_info") if isinstance(body.get("data"), dict) else None
+        info = _info(_status(call, media_id))
     if info and info.get("state") == "failed":
         error = info.get("error")
         message = (error.get("message") if isinstance(error, dict) else None) or "it failed"

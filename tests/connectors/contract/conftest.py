@@ -1,8 +1,11 @@
-"""The contract suite runs over every platform of the catalog: a new folder is in it."""
+"""The contract suite runs over every platform of the catalog, so a new folder is in it: each
+test taking `platform` runs once per platform, each taking `kind` once per media type the
+platform's rules accept."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -13,14 +16,32 @@ from connectors.catalog import imported, platforms
 from connectors.fakes.server import FakePlatform
 from connectors.platform import PlatformSpec
 from connectors.registry import create
-from tests.connectors.social import PNG as PNG_BYTES
-from tests.videos import clip
+from tests.connectors.contract.samples import KINDS, sample, stills
 
 
-@pytest.fixture(params=list(platforms()))
-def spec(request: pytest.FixtureRequest) -> PlatformSpec:
-    found: PlatformSpec = platforms()[request.param]
-    return found
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "kind" in metafunc.fixturenames:
+        pairs = [
+            pytest.param(name, kind, id=f"{name}-{kind}")
+            for name, spec in platforms().items()
+            for kind in KINDS
+            if kind in spec.rules.media_types
+        ]
+        metafunc.parametrize(("platform", "kind"), pairs)
+    elif "pictures" in metafunc.fixturenames:
+        counts = [
+            pytest.param(name, min(spec.rules.max_media, 4), id=name)
+            for name, spec in platforms().items()
+            if spec.rules.max_media > 1 and stills(spec)
+        ]
+        metafunc.parametrize(("platform", "pictures"), counts)
+    elif "platform" in metafunc.fixturenames:
+        metafunc.parametrize("platform", list(platforms()))
+
+
+@pytest.fixture
+def spec(platform: str) -> PlatformSpec:
+    return platforms()[platform]
 
 
 @pytest.fixture
@@ -37,14 +58,29 @@ def connector(fake: FakePlatform) -> Iterator[Connector]:
 
 
 @pytest.fixture
+def impatient(fake: FakePlatform) -> Iterator[Connector]:
+    """The channel's connector with a half-second time-out, for the time-out cases."""
+    built = create(replace(fake.channel(), timeout=0.5))
+    yield built
+    built.close()
+
+
+@pytest.fixture
 def required(spec: PlatformSpec, tmp_path: Path) -> tuple[MediaFile, ...]:
     """What a first post must carry on this platform: nothing, or one file it takes (a
     video where it takes videos)."""
     rules = spec.rules
     if not rules.media_required:
         return ()
-    if MP4 in rules.media_types:
-        return (MediaFile(clip(tmp_path / "required.mp4"), "A short clip", MP4),)
-    path = tmp_path / "required.png"
-    path.write_bytes(PNG_BYTES)
-    return (MediaFile(path, "A card", PNG),)
+    return (sample(MP4 if MP4 in rules.media_types else PNG, tmp_path, "required"),)
+
+
+@pytest.fixture
+def uploaded(
+    spec: PlatformSpec, tmp_path: Path, required: tuple[MediaFile, ...]
+) -> tuple[MediaFile, ...]:
+    """A post's media that the platform receives before the post itself, where it has any:
+    what the post must carry, else one picture."""
+    if required or PNG not in spec.rules.media_types:
+        return required
+    return (sample(PNG, tmp_path, "uploaded"),)

@@ -1,10 +1,14 @@
-"""A post and a thread, on every platform: made once, as sent, in the platform's way."""
+"""A post, a thread and each kind of media, on every platform: made once, as sent, in the
+platform's way."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from connectors.base import Connector, MediaFile
 from connectors.fakes.server import FakePlatform, Made
 from connectors.platform import PlatformSpec
+from tests.connectors.contract.samples import sample, stills
 from tests.connectors.social import post
 
 
@@ -42,3 +46,20 @@ def test_a_thread_goes_out_in_the_platform_way(
     assert fake.published() == [
         Made(*made) for made in zip(texts, media, parents[spec.rules.thread_style], strict=True)
     ]
+
+
+def test_each_kind_of_media_the_rules_accept_goes_out(
+    fake: FakePlatform, connector: Connector, kind: str, tmp_path: Path
+) -> None:
+    media = (sample(kind, tmp_path),)
+    connector.publish(post(f"Contract: one {kind}", media=media))
+    assert fake.published() == [Made(f"Contract: one {kind}", (kind,))]
+
+
+def test_several_pictures_go_out_together(
+    spec: PlatformSpec, fake: FakePlatform, connector: Connector, pictures: int, tmp_path: Path
+) -> None:
+    kinds = stills(spec)
+    media = tuple(sample(kinds[i % len(kinds)], tmp_path, f"still-{i}") for i in range(pictures))
+    connector.publish(post("Contract: pictures", media=media))
+    assert fake.published() == [Made("Contract: pictures", types(media))]

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from campaigns.platforms import PLATFORMS
-from tests.campaigns.test_video import clip
 from tests.scheduler.daemonkit import wait_until
+from tests.videos import clip
 
 CLARION = Path(sys.executable).parent / "clarion"
 EXAMPLE_MEDIA = Path(__file__).parents[3] / "campaigns" / "examples" / "media"

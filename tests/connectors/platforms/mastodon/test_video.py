@@ -1,6 +1,6 @@
 """Videos on Mastodon: `POST /api/v2/media` answers 202 with no `url` while the server
 processes the file, `GET /api/v1/media/:id` answers 206 until it is done; with real clips
-made by the tests (tests/campaigns/test_video.py)."""
+made by the tests (tests/videos.py)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,9 @@
 """Videos and animated GIFs on X: the chunked v2 upload, X's processing, and its refusals,
-with real clips made by the tests (tests/campaigns/test_video.py)."""
+with real clips made by the tests (tests/videos.py)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -119,3 +120,57 @@ def test_a_video_still_processing_at_the_deadline_posts_nothing(
     with pytest.raises(RetryLater, match=r"still processing clip\.mp4; nothing was posted"):
         connector(fake, media_timeout=0).publish(post(media=[video(tmp_path)]))
     assert fake.posts == []
+
+
+def initializes(fake: XFake) -> int:
+    return sum(1 for r in fake.requests if r.path == "/2/media/upload/initialize")
+
+
+def test_a_video_still_processing_is_not_sent_again_by_the_next_attempt(
+    fake: XFake, tmp_path: Path
+) -> None:
+    fake.processing_polls = 1_000
+    x = connector(fake, media_timeout=0)
+    clip = video(tmp_path)
+    with pytest.raises(RetryLater, match="still processing"):
+        x.publish(post("Watch", media=[clip]))
+    [media] = fake.media.values()
+    media.polls_left = 1  # X finishes processing in the meantime
+    x.publish(post("Watch", media=[clip]))
+    assert initializes(fake) == 1
+    assert fake.posts[0]["media_ids"] == [media.id]
+    assert media.alt == clip.alt
+
+
+def test_after_a_restart_the_upload_on_file_is_used(fake: XFake, tmp_path: Path) -> None:
+    fake.processing_polls = 1_000
+    state = tmp_path / "state"
+    clip = video(tmp_path)
+    with pytest.raises(RetryLater):
+        connector(fake, media_timeout=0, state_dir=str(state)).publish(post(media=[clip]))
+    [media] = fake.media.values()
+    media.polls_left = 1
+    connector(fake, state_dir=str(state)).publish(post(media=[clip]))  # a new process
+    assert initializes(fake) == 1
+    assert fake.posts[0]["media_ids"] == [media.id]
+    assert json.loads(next(state.glob("x-*.json")).read_text()) == {}  # forgotten once posted
+
+
+@pytest.mark.parametrize("meanwhile", ["expired", "replaced"])
+def test_the_file_is_sent_again_when_x_lost_the_upload_or_the_file_changed(
+    fake: XFake, tmp_path: Path, meanwhile: str
+) -> None:
+    fake.processing_polls = 1_000
+    x = connector(fake, media_timeout=0)
+    clip = video(tmp_path)
+    with pytest.raises(RetryLater):
+        x.publish(post(media=[clip]))
+    if meanwhile == "expired":
+        fake.media.clear()  # X discards an unused upload after a day
+    else:
+        clip.path.write_bytes(clip.path.read_bytes() + bytes(10))  # the operator replaced it
+    fake.processing_polls = 1
+    x.media_timeout = 300
+    x.publish(post(media=[clip]))
+    assert initializes(fake) == 2
+    assert fake.posts[0]["media_ids"] == [list(fake.media)[-1]]
