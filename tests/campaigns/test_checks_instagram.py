@@ -6,8 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from campaigns import KnownChannel
+from tests.videos import still
 
-from .plan_helpers import OPTIONS, campaign, jpeg_header, load, located
+from .plan_helpers import OPTIONS, campaign, load, located
 
 HEADER = """\
 campaign: test
@@ -32,7 +33,7 @@ def test_a_post_without_media_is_an_error(tmp_path: Path) -> None:
 
 
 def test_six_hashtags_are_one_too_many(tmp_path: Path) -> None:
-    jpeg_header(tmp_path / "card.jpg", 1080, 1080)
+    still(tmp_path / "card.jpg", size=(1080, 1080))
     tags = " ".join(f"#tag{i}" for i in range(6))
     found = problems(
         tmp_path,
@@ -44,7 +45,7 @@ def test_six_hashtags_are_one_too_many(tmp_path: Path) -> None:
 
 
 def test_twenty_one_mentions_are_one_too_many(tmp_path: Path) -> None:
-    jpeg_header(tmp_path / "card.jpg", 1080, 1080)
+    still(tmp_path / "card.jpg", size=(1080, 1080))
     names = " ".join(f"@friend.{i}" for i in range(21))
     found = problems(
         tmp_path,
@@ -57,8 +58,8 @@ def test_twenty_one_mentions_are_one_too_many(tmp_path: Path) -> None:
 
 
 def test_an_image_taller_than_four_by_five_is_refused(tmp_path: Path) -> None:
-    jpeg_header(tmp_path / "story.jpg", 1080, 1920)
-    jpeg_header(tmp_path / "square.jpg", 1080, 1080)
+    still(tmp_path / "story.jpg", size=(1080, 1920))
+    still(tmp_path / "square.jpg", size=(1080, 1080))
     found = problems(
         tmp_path,
         "- {id: a, at: sid 09:00, text: Hi, media: "

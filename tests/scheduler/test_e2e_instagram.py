@@ -24,7 +24,6 @@ from connectors.platforms.instagram.fake import (
     InstagramFake,
 )
 from scheduler.ledger.api import State
-from tests.campaigns.plan_helpers import jpeg_header
 from tests.scheduler.daemonkit import (
     CLARION,
     TOKEN_ENV,
@@ -35,6 +34,7 @@ from tests.scheduler.daemonkit import (
     sqlite_url,
     write_config,
 )
+from tests.videos import still
 
 
 @pytest.fixture
@@ -54,7 +54,7 @@ def channel(fake: InstagramFake) -> dict[str, Any]:
 
 
 def plan(folder: Path, posts: list[dict[str, Any]]) -> Path:
-    jpeg_header(folder / "plans" / "card.jpg", 1080, 1350)
+    still(folder / "plans" / "card.jpg", size=(1080, 1350))
     path = folder / "plans" / "ig.yaml"
     text = {
         "campaign": "ig",
