@@ -81,8 +81,9 @@ class PlatformRules:
     Bluesky, Telegram, Threads), as comments on the first post (LinkedIn, Facebook,
     Instagram), or as separate messages (webhooks)."""
     media_required: bool = False
-    """Every post carries media (a YouTube post is a video); a thread's later parts, being
-    comments, need none."""
+    """Every post carries media: the platform takes no text alone (a YouTube post is a video,
+    a TikTok post a video or photos). A thread's later parts need none where they go out as
+    comments (YouTube), and each needs its own where they go out as separate posts (TikTok)."""
     max_hashtags: int | None = None
     """Hashtags one post may hold (Instagram)."""
     max_mentions: int | None = None

@@ -267,21 +267,6 @@ def _check_size(
         )
 
 
-def check_media_given(
-    scope: Scope, spec: KnownChannel, language: str | None, where: PathKey, severity: Severity
-) -> None:
-    """A post without media, on a platform that takes none (Instagram)."""
-    lang = f" in {language}" if language else ""
-    scope.report(
-        severity,
-        scope.at(*where),
-        f"{spec.rules.label} posts need an image or a video, and this post has none{lang} "
-        f"({spec.name})",
-        "add 'media:' to the post (or to the campaign's 'defaults'), or leave "
-        f"{spec.name} out of its channels",
-    )
-
-
 def read_media_file(path: Path) -> MediaFile:
     suffix = path.suffix.lower()
     mime = IMAGE_TYPES.get(suffix) or VIDEO_TYPES.get(suffix)

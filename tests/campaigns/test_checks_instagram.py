@@ -27,8 +27,7 @@ def problems(tmp_path: Path, posts: str) -> list[str]:
 
 def test_a_post_without_media_is_an_error(tmp_path: Path) -> None:
     assert problems(tmp_path, "- {id: a, at: sid 09:00, text: Hi}") == [
-        "7:5 error: Instagram posts need an image or a video, and this post has none "
-        "(instagram-main)"
+        "7:5 error: Instagram posts need a video or photos, and this post has none (instagram-main)"
     ]
 
 

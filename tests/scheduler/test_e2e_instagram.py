@@ -108,7 +108,7 @@ def test_validate_and_preview_know_instagrams_rules(fake: InstagramFake, tmp_pat
     refused = clarion(config, "validate", str(bad))
     assert refused.returncode == 1
     said = refused.stdout + refused.stderr
-    assert "Instagram posts need an image or a video" in said
+    assert "Instagram posts need a video or photos" in said
     assert "has 7 hashtags; Instagram allows 5 in a post" in said
     assert "ig.yaml:" in said
 

@@ -71,6 +71,11 @@ CHANNELS: dict[str, dict[str, Any]] = {
         "credentials": {"client_id": "${T}", "client_secret": "${T}", "refresh_token": "${T}"},
         "options": {"made_for_kids": False},
     },
+    "tiktok-main": {
+        "platform": "tiktok",
+        "credentials": {"client_key": "${T}", "client_secret": "${T}", "refresh_token": "${T}"},
+        "options": {"mode": "inbox"},
+    },
 }
 TEXT_CHANNELS = [
     name for name, channel in CHANNELS.items() if not PLATFORMS[channel["platform"]].media_required
@@ -118,6 +123,7 @@ def campaign(start: str = "2027-02-09") -> dict[str, Any]:
                             }
                         ]
                     },
+                    "tiktok": {"media": [{"file": "media/clip.mp4"}]},
                 },
             },
             {
