@@ -23,7 +23,6 @@ from tests.connectors.social import (
     post,
 )
 
-CANARY = "EAAcanaryInstagramUserToken"
 V = DEFAULT_VERSION
 JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 32
 
