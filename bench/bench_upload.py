@@ -1,5 +1,7 @@
-"""Memory while a large video goes up: X's chunked upload, Mastodon's /api/v2/media and
-Telegram's sendVideo, each through its connector to its fake.
+"""Memory while a large video goes up: X's chunked upload, Mastodon's /api/v2/media,
+Telegram's sendVideo, Bluesky's video service, LinkedIn's Videos API (4 MB parts) and
+Facebook's Resumable Upload API (the whole file in one streamed request), each through its
+connector to its fake.
 
 The file is a real two-second clip followed by zeros (sparse on disk), so the fakes' check that
 it is a video passes. Each upload runs in a fresh process, and each fake in another (a fake
@@ -21,6 +23,7 @@ import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -29,6 +32,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from connectors.base import ChannelAccess, Connector, MediaFile, Post
 from connectors.fakes.server import FakePlatform
+from connectors.platforms.bluesky.connector import BlueskyConnector
+from connectors.platforms.bluesky.fake import FakeBluesky
+from connectors.platforms.facebook.connector import FacebookConnector
+from connectors.platforms.facebook.fake import FacebookFake
+from connectors.platforms.linkedin.connector import LinkedInConnector
+from connectors.platforms.linkedin.fake import LinkedInFake
 from connectors.platforms.mastodon import fake as mastodon_fake
 from connectors.platforms.mastodon.connector import MastodonConnector
 from connectors.platforms.telegram import fake as telegram_fake
@@ -51,63 +60,41 @@ def _mastodon() -> FakePlatform:
     return fake
 
 
-def _x_connector(base_url: str) -> Connector:
-    credentials = {
-        "consumer_key": x_fake.CONSUMER_KEY,
-        "consumer_secret": x_fake.CONSUMER_SECRET,
-        "access_token": x_fake.ACCESS_TOKEN,
-        "access_token_secret": x_fake.ACCESS_TOKEN_SECRET,
-    }
-    return XConnector(
-        ChannelAccess("x", "x", credentials=credentials, base_url=base_url, timeout=TIMEOUT)
-    )
-
-
-def _mastodon_connector(base_url: str) -> Connector:
-    mastodon = MastodonConnector(
-        ChannelAccess(
-            "m",
-            "mastodon",
-            credentials={"access_token": mastodon_fake.ACCESS_TOKEN},
-            base_url=base_url,
-            timeout=TIMEOUT,
-        )
-    )
+def _mastodon_connector(channel: ChannelAccess) -> Connector:
+    mastodon = MastodonConnector(channel)
     mastodon.poll_interval = 0.0
     return mastodon
 
 
-def _telegram_connector(base_url: str) -> Connector:
-    return TelegramConnector(
-        ChannelAccess(
-            "t",
-            "telegram",
-            credentials={"bot_token": telegram_fake.TOKEN},
-            base_url=base_url,
-            options={"chat_id": "@clarion_test"},
-            timeout=TIMEOUT,
-        )
-    )
+def _linkedin() -> FakePlatform:
+    fake = LinkedInFake()
+    fake.videos.processing_reads = 0  # available at the first look: the upload is measured
+    return fake
 
 
-PLATFORMS: dict[str, tuple[Callable[[], FakePlatform], Callable[[str], Connector], int | None]] = {
-    "x": (_x, _x_connector, None),
+Builder = Callable[[ChannelAccess], Connector]
+PLATFORMS: dict[str, tuple[Callable[[], FakePlatform], Builder, int | None]] = {
+    "x": (_x, XConnector, None),
     "mastodon": (_mastodon, _mastodon_connector, None),
-    "telegram": (telegram_fake.TelegramFake, _telegram_connector, 50 * MB - 1),
+    "telegram": (telegram_fake.TelegramFake, TelegramConnector, 50 * MB - 1),
+    "bluesky": (FakeBluesky, BlueskyConnector, 300_000_000),
+    "linkedin": (_linkedin, LinkedInConnector, None),
+    "facebook": (FacebookFake, FacebookConnector, None),
 }
-"""Each platform's fake, its connector for an address, and the largest file it takes."""
+"""Each platform's fake, its connector for the fake's channel, and the largest file it takes
+(Telegram: 50 MB from a bot; Bluesky: 300,000,000 bytes)."""
 
 
 def _serve(name: str, pipe: Connection) -> None:
     fake = PLATFORMS[name][0]().start()
-    pipe.send(fake.base_url)
+    pipe.send(replace(fake.channel(), timeout=TIMEOUT))
     pipe.recv()  # until the upload is done
     fake.stop()
 
 
-def upload(name: str, base_url: str, path: Path) -> dict[str, float]:
+def upload(name: str, channel: ChannelAccess, path: Path) -> dict[str, float]:
     """One post with the video, measured; runs in a process of its own."""
-    connector = PLATFORMS[name][1](base_url)
+    connector = PLATFORMS[name][1](channel)
     post = Post(
         f"bench/{name}",
         f"bench {name}",
@@ -150,9 +137,9 @@ def main(size_mb: int) -> None:
             ours, theirs = multiprocessing.Pipe()
             server = multiprocessing.Process(target=_serve, args=(name, theirs), daemon=True)
             server.start()
-            base_url = ours.recv()
+            channel = json.dumps(asdict(ours.recv()))
             measured = subprocess.run(
-                [sys.executable, __file__, "--one", name, base_url, str(path)],
+                [sys.executable, __file__, "--one", name, channel, str(path)],
                 check=True,
                 capture_output=True,
                 text=True,
@@ -170,6 +157,7 @@ def main(size_mb: int) -> None:
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--one"]:
-        print(json.dumps(upload(sys.argv[2], sys.argv[3], Path(sys.argv[4]))))
+        channel = ChannelAccess(**json.loads(sys.argv[3]))
+        print(json.dumps(upload(sys.argv[2], channel, Path(sys.argv[4]))))
     else:
         main(int(sys.argv[1]) if len(sys.argv) > 1 else 300)

@@ -52,7 +52,7 @@ def test_a_daemon_killed_mid_upload_posts_each_video_once(tmp_path: Path) -> Non
             tmp_path, {"li": channel}, ledger=url, policies={**FAST, "lease": "6s"}, listen=None
         )
         (tmp_path / "plans" / "media").mkdir(parents=True)
-        clip(tmp_path / "plans" / "media" / "clip.mp4")
+        clip(tmp_path / "plans" / "media" / "clip.mp4", seconds=4)
         at = instant(soon(3))
         plan = {
             "campaign": "videos",
