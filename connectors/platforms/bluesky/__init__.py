@@ -23,7 +23,10 @@ PLATFORM = PlatformSpec(
         link_display=27,
         # videos up to 3 min [bsky.social blog, March 2025]; 1 s at least, 1:3 to 3:1 [3p
         # ayrshare media-guidelines/bluesky]. Captions: WebVTT files, one per language (the
-        # lexicon's `captions`): caption_formats={"vtt"} once sent; no cover image.
+        # lexicon's `captions`, up to 20,000 bytes each; the connector turns SRT into
+        # WebVTT); no cover image.
+        caption_formats=frozenset({"srt", "vtt"}),
+        captions_max_bytes=20_000,
         video_seconds=(1, 180),
         video_aspect=(1 / 3, 3.0),
     ),
