@@ -334,6 +334,9 @@ class _PostExpander:
         media = self._attached_media(spec, variant.language, sources)
         if len(content.parts) > 1 and spec.rules.thread_style != "replies":
             self._not_threaded(spec, variant.language, content)
+        separate = len(content.parts) > 1 and spec.rules.thread_style == "separate"
+        if spec.rules.media_required and (not media or separate):
+            self._without_media(spec, variant.language, threaded=bool(media))
         rendered = []
         for number in range(len(content.parts)):
             part = self._render_part(spec, variant.language, content, number, tags, link, media)
@@ -467,6 +470,19 @@ class _PostExpander:
                 str(u.thumbnail.path) if u.thumbnail else None,
             )
             for u in uses
+        )
+
+    def _without_media(self, spec: KnownChannel, language: str | None, *, threaded: bool) -> None:
+        """A post, or a thread's later part, that would go to a platform taking no text alone."""
+        rules, lang = spec.rules, f" in {language}" if language else ""
+        what = "a thread's later parts have" if threaded else "this post has"
+        self.scope.report(
+            self.severity,
+            self.scope.at(*self.path),
+            f"{rules.label} posts need a video or photos, and {what} none ({spec.name}{lang})",
+            f"give {spec.platform} a single 'text' with 'media' under 'overrides'"
+            if threaded
+            else f"add 'media', or leave {spec.name} out of this post's 'channels'",
         )
 
     def _not_threaded(self, spec: KnownChannel, language: str | None, content: _Content) -> None:

@@ -71,9 +71,12 @@ class PlatformRules:
     caption_formats: frozenset[CaptionFormat] = frozenset()
     """The caption files ('srt', 'vtt') the platform takes with a video and our connector
     sends; empty: captions are not sent there (validate warns)."""
+    captions_max_bytes: int | None = None
+    """The cap on a caption file (Bluesky: 20,000 bytes)."""
     thumbnail_types: frozenset[str] = frozenset()
     """The images (MIME types) the platform takes as a video's cover and our connector sends;
-    empty: thumbnails are not sent there (validate warns)."""
+    empty: thumbnails are not sent there. Validate warns where a cover is not sent, of another
+    type or too large: the video still goes out, with the platform's own cover."""
     thumbnail_max_bytes: int | None = None
     """The cover image's cap, where it differs from image_max_bytes."""
     thread_style: ThreadStyle = "replies"
@@ -81,8 +84,9 @@ class PlatformRules:
     Bluesky, Telegram, Threads), as comments on the first post (LinkedIn, Facebook), or as
     separate messages (webhooks)."""
     media_required: bool = False
-    """Every post carries media (a YouTube post is a video); a thread's later parts, being
-    comments, need none."""
+    """Every post carries media: the platform takes no text alone (a YouTube post is a video,
+    a TikTok post a video or photos). A thread's later parts need none where they go out as
+    comments (YouTube), and each needs its own where they go out as separate posts (TikTok)."""
     link_display: int | None = None
     """How many characters of an address (without its scheme) the platform shows before `…`,
     where it shortens links on display (the web view shows posts that way)."""

@@ -25,3 +25,25 @@ def did_you_mean(word: str, choices: Sequence[str], what: str) -> str:
 def words(items: Sequence[str]) -> str:
     """`a`, `a and b`, `a, b and c`."""
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def duration_words(seconds: float) -> str:
+    """'45 s', '2 min 20 s', '1 h 5 min'; tenths under 10 s ('0.4 s')."""
+    if seconds < 10 and round(seconds, 1) != round(seconds):
+        return f"{seconds:.1f} s"
+    whole = round(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    if minutes:
+        return f"{minutes} min {secs} s" if secs else f"{minutes} min"
+    return f"{secs} s"
+
+
+def size_words(size: int) -> str:
+    """'8.2 kB', '3.4 MB', '1.2 GB' (decimal units, as platforms state their limits)."""
+    for unit, scale in (("GB", 1e9), ("MB", 1e6)):
+        if size >= scale:
+            return f"{size / scale:.1f} {unit}"
+    return f"{size / 1e3:.1f} kB"

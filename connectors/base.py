@@ -127,6 +127,9 @@ class CheckReport:
     figures: str | None = None
     """Which figures of published posts this account may read, in words (X: what its API
     plan gives), when the connector can tell."""
+    notes: Sequence[str] = ()
+    """What the operator should know that is no problem (TikTok: posts land in the
+    creator's inbox as drafts that someone must post)."""
 
 
 Idempotency = Literal["key", "record-key", "container", "lookup", "none"]
@@ -343,5 +346,6 @@ def _scrubbed(result: Result, redact: Callable[[str], str]) -> Result:
         account = redact(result.account) if result.account else result.account
         problems = [redact(problem) for problem in result.problems]
         figures = redact(result.figures) if result.figures else result.figures
-        return replace(result, account=account, problems=problems, figures=figures)
+        notes = [redact(note) for note in result.notes]
+        return replace(result, account=account, problems=problems, figures=figures, notes=notes)
     return result

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
-import tempfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from connectors.base import RetryLater
+from connectors.statefile import write_json
 
 log = logging.getLogger("clarion.deliverystate")
 
@@ -78,13 +77,7 @@ class DeliveryState:
         horizon = (_now() - KEEP).isoformat()
         self._entries = {k: v for k, v in self._entries.items() if v.get("at", "") >= horizon}
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=self.path.parent, suffix=".tmp")
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                json.dump(self._entries, out, indent=1, sort_keys=True)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(temporary, self.path)
+            write_json(self.path, self._entries)
         except OSError as error:
             raise RetryLater(
                 f"cannot write the {self.label} state file {self.path}: {error.strerror}"

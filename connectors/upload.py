@@ -4,17 +4,20 @@ httpx sends an iterator of bytes as the request body; with an explicit Content-L
 sent as is (not chunk-encoded), which every upload endpoint here expects. So an upload holds
 at most one `CHUNK` of the file in memory, whatever the file's size. A multipart upload
 streams the `opened` file instead (httpx reads it 64 KiB at a time); an upload in parts of
-the platform's size (X's appends) takes the file's `pieces`.
+the platform's size (X's appends) takes the file's `pieces`; one whose parts have their own
+rules and a Content-Range each (TikTok) cuts the file with `spans`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Literal
 
 from connectors.base import Rejected
+from connectors.deliverystate import DeliveryState
 
 CHUNK = 1 << 20
 """Bytes read from disk at a time."""
@@ -79,3 +82,77 @@ def _read(path: Path, start: int, end: int) -> Iterator[bytes]:
                 yield piece
     except OSError as exc:
         raise Rejected(f"cannot read the media file {path.name}: {exc.strerror}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """One part of an upload: `length` bytes from `start` of a file of `total` bytes."""
+
+    index: int
+    start: int
+    length: int
+    total: int
+
+    @property
+    def end(self) -> int:
+        """The part's last byte (inclusive, as Content-Range counts)."""
+        return self.start + self.length - 1
+
+    @property
+    def last(self) -> bool:
+        return self.start + self.length == self.total
+
+    @property
+    def content_range(self) -> str:
+        return f"bytes {self.start}-{self.end}/{self.total}"
+
+    def body(self, path: Path) -> tuple[dict[str, str], Iterator[bytes]]:
+        """The headers (Content-Length and Content-Range) and body that send this part."""
+        headers, content = file_range(path, self.start, self.start + self.length)
+        return headers | {"Content-Range": self.content_range}, content
+
+
+def spans(total: int, part_size: int, *, tail: Literal["merge", "own"]) -> list[Span]:
+    """The file cut into parts of `part_size` bytes. The bytes left over at the end either
+    join the last full part (`merge`: TikTok, whose parts may not be smaller than its
+    minimum) or make a shorter part of their own (`own`: most platforms)."""
+    if total <= 0 or part_size <= 0:
+        raise ValueError("an upload needs a file of at least one byte and a positive part size")
+    count = max(total // part_size if tail == "merge" else -(-total // part_size), 1)
+    return [
+        Span(
+            index,
+            index * part_size,
+            total - index * part_size if index == count - 1 else part_size,
+            total,
+        )
+        for index in range(count)
+    ]
+
+
+class Uploads:
+    """The files of each delivery that a platform holds from an earlier attempt (their media
+    ids), kept in the channel's state folder: the next attempt, after a crash or a wait for
+    processing cut short, uses what the platform still has instead of sending the file again.
+    An upload is not the post, so a lost record only costs sending the file once more."""
+
+    def __init__(self, state_dir: str | None, channel: str, platform: str, label: str) -> None:
+        folder = Path(state_dir) if state_dir else None
+        self._state = DeliveryState(folder, channel, platform, label)
+
+    def earlier(self, key: str, index: int, path: Path) -> tuple[str | None, Callable[[str], None]]:
+        """The media id of the delivery's `index`th file from an earlier attempt, if the file
+        is unchanged since, and what records a new upload of the file as it is now."""
+        name, version = f"media{index}", f"file{index}"
+        current = file_version(path)
+        entry = self._state.get(key) or {}
+        found = entry.get(name) if entry.get(version) == current else None
+
+        def record(media_id: str) -> None:
+            self._state.note(key, **{name: media_id, version: current})
+
+        return found, record
+
+    def forget(self, key: str) -> None:
+        """The post is made: its uploads are attached for good."""
+        self._state.forget(key)

@@ -13,9 +13,10 @@ from zoneinfo import ZoneInfo
 
 import regex
 
-from campaigns.delivery import Delivery
+from campaigns.delivery import Delivery, Media
 from campaigns.durations import format_duration
 from campaigns.problems import Problem
+from campaigns.wording import duration_words, size_words
 
 HELD = "NOT SCHEDULED"
 """How previews mark a delivery held back by errors in its file."""
@@ -99,6 +100,34 @@ class Preview:
     def summary(self) -> Summary:
         held = {name for name, info in self.campaigns.items() if info.held}
         return summarize(self.deliveries, self.problems, held)
+
+
+@dataclass(frozen=True, slots=True)
+class VideoFacts:
+    duration: float
+    """Seconds."""
+    size: int
+    """Bytes."""
+
+    def __str__(self) -> str:
+        return f"video, {duration_words(self.duration)}, {size_words(self.size)}"
+
+
+def video_facts(media: Media) -> VideoFacts | None:
+    """A video's length and size, read from the file (once per version of it, however many
+    deliveries show it); None for an image, or a video that cannot be read (validate says
+    why)."""
+    if not media.mime.startswith("video/"):
+        return None
+    from pathlib import Path
+
+    from campaigns.video import UnreadableVideo, probe
+
+    try:
+        info = probe(Path(media.path))
+    except (UnreadableVideo, OSError):
+        return None
+    return VideoFacts(info.duration, info.size)
 
 
 def shared_zone(campaigns: Mapping[str, CampaignInfo]) -> str:

@@ -12,9 +12,17 @@ from datetime import timedelta
 
 from icalendar import Calendar, Event, vText
 
-from campaigns.delivery import Delivery
+from campaigns.delivery import Delivery, Media
 from campaigns.platforms import PLATFORMS
-from campaigns.preview.common import HELD, Preview, excerpt, length_label, post_label, stamp
+from campaigns.preview.common import (
+    HELD,
+    Preview,
+    excerpt,
+    length_label,
+    post_label,
+    stamp,
+    video_facts,
+)
 
 DURATION = timedelta(minutes=10)
 
@@ -47,7 +55,7 @@ def description(delivery: Delivery, held: bool = False, notes: Sequence[str] = (
         f"Local time: {stamp(d.due_utc, d.timezone)} ({d.timezone})",
         f"Status: {d.status}" + (f", {HELD.lower()}: its file has errors" if held else ""),
     ]
-    lines += [f"Media: {m.file}" + (f" (alt: {m.alt})" if m.alt else "") for m in d.media]
+    lines += [_media(m) for m in d.media]
     lines += [f"Warning: {w}" for w in d.warnings]
     lines += [f"Note: {note[:1].upper()}{note[1:]}" for note in notes]
     lines += [f"Key: {d.key}", f"Source: {d.source}"]
@@ -83,3 +91,9 @@ def render(preview: Preview) -> str:
         calendar.add_component(event(delivery, preview))
     text: str = calendar.to_ical().decode("utf-8")
     return text
+
+
+def _media(media: Media) -> str:
+    facts = video_facts(media)
+    shown = f"Media: {media.file}" + (f" ({facts})" if facts else "")
+    return shown + (f" (alt: {media.alt})" if media.alt else "")

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import json
 
-from campaigns.delivery import Delivery
-from campaigns.preview.common import Preview, iso_local, iso_utc
+from campaigns.delivery import Delivery, Media
+from campaigns.preview.common import Preview, iso_local, iso_utc, video_facts
 
 VERSION = 1
 """Version of the interface documented in docs/preview.md."""
@@ -38,7 +38,7 @@ def as_json(
         "thread_index": d.thread_index,
         "thread_size": d.thread_size,
         "parent_key": d.parent_key,
-        "media": [{"file": m.file, "alt": m.alt} for m in d.media],
+        "media": [_media(m) for m in d.media],
         "link": d.link,
         "length": d.length,
         "limit": d.limit,
@@ -51,6 +51,16 @@ def as_json(
         "projected_utc": iso_utc(moved.due_utc) if moved and not moved.expires else None,
         "projected_reason": moved.reason if moved else None,
         "projected_expires": bool(moved and moved.expires),
+    }
+
+
+def _media(media: Media) -> dict[str, object]:
+    facts = video_facts(media)
+    return {
+        "file": media.file,
+        "alt": media.alt,
+        "duration": round(facts.duration, 3) if facts else None,
+        "size": facts.size if facts else None,
     }
 
 

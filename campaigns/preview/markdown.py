@@ -25,6 +25,7 @@ from campaigns.preview.common import (
     plural,
     post_label,
     stamp,
+    video_facts,
     zone_label,
 )
 from campaigns.problems import Problem
@@ -260,7 +261,8 @@ def _full_text(d: Delivery, day: date) -> list[str]:
     out = [f"**{inline(label)}** · {length_label(d)}", "", *block(d.text), ""]
     for m in d.media:
         alt = f": {inline(m.alt)}" if m.alt else " (no alt text)"
-        out += [f"📎 {inline(m.file)}{alt}", ""]
+        facts = video_facts(m)
+        out += [f"📎 {inline(m.file)}{f' ({facts})' if facts else ''}{alt}", ""]
     return out
 
 

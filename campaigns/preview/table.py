@@ -24,6 +24,7 @@ from campaigns.preview.common import (
     length_label,
     over_limit,
     post_label,
+    video_facts,
     zone_label,
 )
 from campaigns.yamlsource import printable
@@ -106,6 +107,9 @@ def _text(delivery: Delivery, preview: Preview) -> Text:
         text.append("\n")
     for media in delivery.media:
         text.append(f"\n📎 {media.file}", style="dim")
+        facts = video_facts(media)
+        if facts:
+            text.append(f" ({facts})", style="dim")
         text.append(f" alt: {media.alt}" if media.alt else " (no alt text)", style="dim")
     if over_limit(delivery):
         text.append(f"\n✗ too long for {delivery.channel}", style="bold red")

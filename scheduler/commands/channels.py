@@ -123,6 +123,7 @@ def _table(results: Sequence[_Checked], now: datetime) -> str:
             )
         if report.figures:
             lines.append(f"    figures: {report.figures}")
+        lines.extend(f"    note: {note}" for note in report.notes)
         for problem in report.problems:
             lines.extend("    " + line for line in problem.splitlines())
     bad = sum(not item.report.ok for item in results)
@@ -152,6 +153,7 @@ def _json(results: Sequence[_Checked]) -> str:
             ],
             "problems": list(item.report.problems),
             "figures": item.report.figures,
+            "notes": list(item.report.notes),
         }
         for item in results
     ]

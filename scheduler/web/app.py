@@ -16,7 +16,7 @@ from markupsafe import Markup
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from campaigns.platforms import PLATFORMS
-from campaigns.preview.common import clock, iso_utc, local_day, stamp, zone
+from campaigns.preview.common import clock, iso_utc, local_day, stamp, video_facts, zone
 from campaigns.preview.json import as_json
 from scheduler.web import actions, auth, richtext
 from scheduler.web.board import STATES, Board, Filters, Item, Source
@@ -28,8 +28,8 @@ LIVE_EVERY = "3s"
 
 SECURITY_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; script-src 'self'; style-src 'self'; "
-    "img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; "
-    "base-uri 'none'",
+    "img-src 'self' data:; media-src 'self'; connect-src 'self'; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
@@ -80,6 +80,7 @@ def create_app(
             "clock": clock,
             "start_month": start_month,
             "iso_utc": iso_utc,
+            "video_facts": video_facts,
             "platforms": PLATFORMS,
             "states": STATES,
         }

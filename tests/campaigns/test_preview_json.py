@@ -60,7 +60,9 @@ def test_values() -> None:
     assert first["content_hash"] == deliveries()[0].content_hash
     draft = by_key["sayno-2027/countdown/fr/mastodon-main"]
     assert draft["status"] == "draft"
-    assert draft["media"] == [{"file": "media/card.png", "alt": "A card | with “quotes”"}]
+    assert draft["media"] == [
+        {"file": "media/card.png", "alt": "A card | with “quotes”", "duration": None, "size": None}
+    ]
     assert draft["warnings"] == ["2 posts on mastodon-main within 30m"]
     assert draft["link"] == "https://example.org/sayno?utm_source=mastodon"
     reply = by_key["sayno-2027/tips/ar/bluesky-main/2"]

@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 
 import campaigns.checks.media
 from campaigns.channels import KnownChannel
-from campaigns.checks.video import duration
 from campaigns.platforms import PLATFORMS
 from campaigns.video import probe
+from campaigns.wording import duration_words, size_words
 from tests.campaigns.plan_helpers import CHANNELS, campaign, load, located
 from tests.videos import clip, gif, truncated
 
@@ -258,19 +258,40 @@ def test_thumbnails(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "cover.jpg").write_bytes(b"\xff\xd8\xff" + b"\0" * 64)
     plan = load(tmp_path, campaign(_with("thumbnail: cover.jpg"), X_ONLY))
     assert located(plan) == [
-        "13:20 warning: Clarion does not send cover images to X: 'clip.mp4' goes out there with "
-        "the platform's own (x-main)"
+        "13:20 warning: Clarion does not send cover images to X: 'clip.mp4' goes out there "
+        "with the platform's own cover (x-main)"
     ]
     (delivery,) = plan.deliveries
     assert delivery.media[0].thumbnail == str(tmp_path / "cover.jpg")
-    x = replace(PLATFORMS["x"], thumbnail_types=frozenset({"image/png"}), thumbnail_max_bytes=10)
-    monkeypatch.setitem(PLATFORMS, "x", x)
-    assert _errors(tmp_path, post=_with("thumbnail: cover.jpg")) == [
-        "13:20 error: thumbnail 'cover.jpg' is not an image X takes as a cover (x-main)"
-    ]
+    header = X_ONLY.replace("[x-main]", "[telegram-news, mastodon-main]")
+    plan = load(tmp_path, campaign(_with("thumbnail: cover.jpg"), header))
+    assert located(plan) == []  # both send a JPEG cover
     (tmp_path / "cover.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 64)
-    assert _errors(tmp_path, post=_with("thumbnail: cover.png")) == [
-        "13:20 error: thumbnail 'cover.png' is 0.0 MB; X takes covers up to 0.0 MB (x-main)"
+    (tmp_path / "big.jpg").write_bytes(b"\xff\xd8\xff" + b"\0" * 200_000)
+    header = X_ONLY.replace("[x-main]", "[telegram-news]")
+    plan = load(tmp_path, campaign(_with("thumbnail: cover.png"), header))
+    assert located(plan) == [
+        "13:20 warning: Telegram takes JPEG covers: 'clip.mp4' goes out there with the "
+        "platform's own cover (telegram-news)"
+    ]
+    plan = load(tmp_path, campaign(_with("thumbnail: big.jpg"), header))
+    assert located(plan) == [
+        "13:20 warning: Telegram takes covers up to 200.0 kB, and 'big.jpg' is 200.0 kB: "
+        "'clip.mp4' goes out there with the platform's own cover (telegram-news)"
+    ]
+
+
+def test_captions_larger_than_the_platform_takes(tmp_path: Path) -> None:
+    clip(tmp_path / "clip.mp4")
+    cues = "".join(
+        f"{n}\n00:00:00,000 --> 00:00:01,000\nSay no, and talk to someone.\n\n"
+        for n in range(1, 500)
+    )
+    (tmp_path / "long.srt").write_text(cues, encoding="utf-8")
+    header = X_ONLY.replace("[x-main]", "[bluesky-main]")
+    assert _errors(tmp_path, header, _with("captions: long.srt")) == [
+        "13:19 error: 'long.srt' is 31,828 bytes; Bluesky takes caption files of up to 20,000 "
+        "bytes (bluesky-main)"
     ]
 
 
@@ -293,8 +314,13 @@ def test_each_video_is_read_once_however_many_deliveries_use_it(
     assert calls == [tmp_path / "clip.mp4"]
 
 
-def test_durations_read_as_people_write_them() -> None:
-    assert [duration(s) for s in (0.5, 45, 140, 192, 3600, 3900)] == [
+def test_durations_and_sizes_read_as_people_write_them() -> None:
+    assert [size_words(n) for n in (8_152, 3_400_000, 1_200_000_000)] == [
+        "8.2 kB",
+        "3.4 MB",
+        "1.2 GB",
+    ]
+    assert [duration_words(s) for s in (0.5, 45, 140, 192, 3600, 3900)] == [
         "0.5 s",
         "45 s",
         "2 min 20 s",
@@ -335,3 +361,16 @@ def test_broken_and_random_video_bytes_give_a_located_error_never_a_traceback(
     assert errors, "a broken video must not pass"
     assert all((p.where.line, p.where.col) == (11, 15) for p in errors), located(plan)
     assert all(f"'{name}'" in p.message for p in errors)
+
+
+def test_a_captions_language_the_campaign_does_not_have_is_an_error(tmp_path: Path) -> None:
+    clip(tmp_path / "clip.mp4")
+    (tmp_path / "clip.srt").write_text(SRT, encoding="utf-8")
+    header = X_ONLY + "languages: [en, fr]\n"
+    post = VIDEO_POST.replace("text: Watch", "text: {en: Watch, fr: Regardez}") + (
+        "      captions: {en: clip.srt, fe: clip.srt}\n"
+    )
+    errors = [p for p in load(tmp_path, campaign(post, header)).problems if p.severity == "error"]
+    assert [(p.where.line, p.message) for p in errors] == [
+        (14, "'fe' is not one of this campaign's languages")
+    ]

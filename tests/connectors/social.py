@@ -14,7 +14,6 @@ from typing import Any, Generic, TypeVar
 import pytest
 
 from connectors.base import (
-    AuthFailed,
     ChannelAccess,
     Connector,
     MediaFile,
@@ -120,16 +119,6 @@ def failures(
             connector.publish(sent)
         errors.append(caught.value)
     return errors
-
-
-def failing_then_revoked(
-    connector: Connector, posts: Iterable[Post], revoke: Callable[[], object], last: Post
-) -> list[object]:
-    """All a connector says while things go wrong: each of `posts` meets a fault the test
-    scripted, then `revoke` takes the credentials away and `last` fails; a check after each."""
-    errors: list[object] = [*failures(connector, posts), connector.check()]
-    revoke()
-    return [*errors, *failures(connector, [last], AuthFailed), connector.check()]
 
 
 def assert_retries_after(connector: Connector, delay: timedelta) -> RetryLater:

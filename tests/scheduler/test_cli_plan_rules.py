@@ -237,8 +237,9 @@ def test_links_media_and_alt_per_language(folder: Path) -> None:
     assert result.returncode == 0, result.stderr
     items = {i["language"]: i for i in json.loads(result.stdout)}
     assert items["fr"]["link"] == "https://example.org/fr"
-    assert items["fr"]["media"] == [{"file": "media/card-fr.png", "alt": "Une carte"}]
-    assert items["en"]["media"] == [{"file": "media/card.png", "alt": "A card"}]
+    image = {"duration": None, "size": None}
+    assert items["fr"]["media"] == [{"file": "media/card-fr.png", "alt": "Une carte", **image}]
+    assert items["en"]["media"] == [{"file": "media/card.png", "alt": "A card", **image}]
     missing = check(folder, body.replace(', fr: "https://example.org/fr"', ""))
     assert problems(missing) == ["11:11 error: the link of post 'hello' has no version in fr"]
 
@@ -547,3 +548,35 @@ def test_the_calendar_says_when_the_rate_moves_a_post(folder: Path) -> None:
     }
     (moved,) = [text for summary, text in events.items() if summary.endswith("b: B")]
     assert "Note: Goes out at 2027-02-09 09:10 CET (+10m): x-rated allows 2 posts" in moved
+
+
+def test_a_platform_that_takes_no_text_alone_needs_media_in_every_part(folder: Path) -> None:
+    (folder / "config.yaml").write_text(
+        CONFIG
+        + "  tiktok-main:\n    platform: tiktok\n    options: {mode: inbox}\n"
+        + '    credentials: {client_key: "${K}", client_secret: "${S}", refresh_token: "${R}"}\n'
+    )
+    body = """\
+    channels: [tiktok-main]
+    defaults: {link: none}
+    posts:
+      - id: words
+        at: sid 09:00
+        text: Words alone
+      - id: tips
+        at: sid 10:00
+        thread: ["1/ Talk", "2/ Listen"]
+        media: [{file: media/clip.mp4}]
+      - id: clip
+        at: sid 11:00
+        text: "#SayNo"
+        media: [{file: media/clip.mp4}]
+    """
+    found = [p for p in problems(check(folder, body)) if "video or photos" in p or "threads" in p]
+    assert found == [
+        "8:5 error: TikTok posts need a video or photos, and this post has none (tiktok-main)",
+        "11:5 error: TikTok posts need a video or photos, and a thread's later parts have none "
+        "(tiktok-main)",
+        "13:13 warning: TikTok has no threads: the 2 parts go out as separate messages on "
+        "tiktok-main",
+    ]

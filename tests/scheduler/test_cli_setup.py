@@ -112,7 +112,7 @@ def test_without_credentials_a_real_run_holds_every_channel(tmp_path: Path) -> N
     with daemon_process(repo / "config.yaml") as daemon:  # its log is text, as configured
         wait_until(lambda: "clarion is running" in daemon.text(), 60, what="start-up")
         held = [line for line in daemon.text().splitlines() if "is held" in line]
-        assert len(held) == 6  # every channel of config.example.yaml
+        assert len(held) == 7  # every channel of config.example.yaml
         assert any("X_CONSUMER_KEY is not set" in line for line in held)
         assert daemon.stop() == 0
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from connectors.base import Ambiguous, Connector, MediaFile, PublishError, RetryLater
-from connectors.fakes.server import FakePlatform, Fault, Made
+from connectors.fakes.server import FakePlatform, Fault, Made, Response
 from tests.connectors.contract.steps import (
     UNAVAILABLE,
     before_the_post,
@@ -16,6 +16,13 @@ from tests.connectors.contract.steps import (
     settled,
 )
 
+GATEWAY = {
+    500: "Internal Server Error",
+    502: "<html>Bad Gateway</html>",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+}
+"""Server errors as a front end or gateway words them, whatever the platform's own shape."""
 HANG = 1.0
 """Longer than the impatient connector's half-second time-out."""
 
@@ -64,12 +71,13 @@ def test_a_server_error_before_the_post_is_only_a_retry(
     assert fake.published() == [Made("Contract: upload refused", types(uploaded))]
 
 
+@pytest.mark.parametrize("status", list(GATEWAY))
 def test_a_server_error_that_made_nothing_leads_to_one_post(
-    fake: FakePlatform, connector: Connector, required: tuple[MediaFile, ...]
+    fake: FakePlatform, connector: Connector, required: tuple[MediaFile, ...], status: int
 ) -> None:
     """Retried (by the connector itself, where the platform lets it resume) or told."""
     sent = due_now("Contract: unavailable", required)
-    on_the_post(fake, Fault("respond", UNAVAILABLE))
+    on_the_post(fake, Fault("respond", Response(status, GATEWAY[status])))
     try:
         connector.publish(sent)
     except (RetryLater, Ambiguous) as error:
@@ -81,8 +89,11 @@ def test_a_server_error_that_made_nothing_leads_to_one_post(
 
 @pytest.mark.parametrize(
     "fault",
-    [Fault("respond_after", UNAVAILABLE), Fault("hang_after", seconds=HANG)],
-    ids=["server-error", "time-out"],
+    [
+        *(Fault("respond_after", Response(status, GATEWAY[status])) for status in GATEWAY),
+        Fault("hang_after", seconds=HANG),
+    ],
+    ids=[*(str(status) for status in GATEWAY), "time-out"],
 )
 def test_trouble_after_sending_never_makes_a_second_post(
     fake: FakePlatform, impatient: Connector, required: tuple[MediaFile, ...], fault: Fault

@@ -66,8 +66,13 @@ CHANNELS: dict[str, dict[str, Any]] = {
         "credentials": {"client_id": "${T}", "client_secret": "${T}", "refresh_token": "${T}"},
         "options": {"made_for_kids": False},
     },
+    "tiktok-main": {
+        "platform": "tiktok",
+        "credentials": {"client_key": "${T}", "client_secret": "${T}", "refresh_token": "${T}"},
+        "options": {"mode": "inbox"},
+    },
 }
-TEXT_CHANNELS = [name for name in CHANNELS if name != "youtube-main"]
+TEXT_CHANNELS = [name for name in CHANNELS if name not in ("youtube-main", "tiktok-main")]
 """The channels that take a post without a video."""
 assert {c["platform"] for c in CHANNELS.values()} == set(PLATFORMS)
 
@@ -101,7 +106,10 @@ def campaign(start: str = "2027-02-09") -> dict[str, Any]:
                 "media": [
                     {"file": "media/card.png", "alt": {"en": "A dark card", "fr": "Une carte"}}
                 ],
-                "overrides": {"youtube": {"media": [{"file": "media/clip.mp4"}]}},
+                "overrides": {
+                    "youtube": {"media": [{"file": "media/clip.mp4"}]},
+                    "tiktok": {"media": [{"file": "media/clip.mp4"}]},
+                },
             },
             {
                 "id": "tips",

@@ -359,31 +359,6 @@ def test_link_cards_can_be_turned_off(
 # -- failures -------------------------------------------------------------------------------
 
 
-def test_a_429_retries_when_the_rate_limit_resets(
-    fake: FakeBluesky, bsky: BlueskyConnector
-) -> None:
-    reset = int(time.time()) + 1800
-    fake.respond(
-        429,
-        {"error": "RateLimitExceeded", "message": "Rate Limit Exceeded"},
-        {
-            "RateLimit-Limit": "5000",
-            "RateLimit-Remaining": "0",
-            "RateLimit-Reset": str(reset),
-            "RateLimit-Policy": "5000;w=3600",
-            "Retry-After": "60",
-        },
-        path="putRecord",
-    )
-    with pytest.raises(RetryLater) as caught:
-        bsky.publish(post())
-    assert caught.value.retry_at == datetime.fromtimestamp(reset, UTC)
-    assert (caught.value.status, caught.value.code) == (429, "RateLimitExceeded")
-    assert fake.posts == []
-    bsky.publish(post())
-    assert len(fake.posts) == 1
-
-
 def test_a_429_with_only_retry_after(fake: FakeBluesky, bsky: BlueskyConnector) -> None:
     fake.respond(429, {"error": "RateLimitExceeded"}, {"Retry-After": "120"}, path="putRecord")
     before = time.time()
@@ -429,18 +404,6 @@ def test_server_errors_retry_later(
     with pytest.raises(RetryLater) as caught:
         bsky.publish(post())
     assert (caught.value.status, caught.value.code) == (status, code)
-
-
-def test_a_server_error_after_the_record_was_made_is_retried_without_a_second_post(
-    fake: FakeBluesky, bsky: BlueskyConnector
-) -> None:
-    """The record key is the delivery's: a repeat writes the same record, never a new one."""
-    fake.fail_after(502, "Bad gateway", path="putRecord")
-    with pytest.raises(RetryLater):
-        bsky.publish(post())
-    assert len(fake.posts) == 1
-    again = bsky.publish(post())
-    assert [p.uri for p in fake.posts] == [again.ref.id]
 
 
 def test_content_the_server_refuses_is_rejected(fake: FakeBluesky, bsky: BlueskyConnector) -> None:

@@ -221,15 +221,6 @@ def test_no_connection_means_nothing_was_sent() -> None:
         connector(base_url=closed_port()).publish(post())
 
 
-def test_a_time_out_during_a_media_upload_is_only_a_retry(
-    fake: MastodonFake, tmp_path: Path
-) -> None:
-    fake.inject(Fault("hang_after", seconds=1.0, method="POST", path="/api/v2/media"))
-    with pytest.raises(RetryLater):
-        connector(fake, timeout=0.3).publish(post(media=images(tmp_path, 1)))
-    assert fake.posts == []
-
-
 def test_the_status_limit_retries_at_the_iso_reset() -> None:
     fake = MastodonFake(status_limit=1)
     with fake:
@@ -241,23 +232,6 @@ def test_the_status_limit_retries_at_the_iso_reset() -> None:
     assert caught.value.status == 429
     assert caught.value.retry_at == reset
     assert len(fake.posts) == 1
-
-
-@pytest.mark.parametrize("status", [500, 502, 503, 504])
-def test_a_server_error_to_a_new_status_is_ambiguous_and_a_repeat_is_harmless(
-    fake: MastodonFake, status: int
-) -> None:
-    """Mastodon made the post, then a gateway answered with a server error: not "nothing
-    was sent". The repeat the dispatcher makes, with the same key, returns the original."""
-    body = {"error": "There was a temporary problem serving your request, please try again"}
-    fake.fail_after(status, body, path="/api/v1/statuses")
-    mastodon = connector(fake)
-    with pytest.raises(Ambiguous) as caught:
-        mastodon.publish(post())
-    assert caught.value.status == status
-    assert len(fake.posts) == 1
-    again = mastodon.publish(post())
-    assert len(fake.posts) == 1 and again.ref.id == str(fake.posts[0]["id"])
 
 
 def test_a_server_error_to_a_media_upload_is_retried_when_the_server_says(

@@ -242,22 +242,6 @@ def test_a_429_without_an_exhausted_window_waits_for_the_latest_reset(fake: XFak
     assert caught.value.retry_at == epoch(2_000_000_000)
 
 
-@pytest.mark.parametrize("status", [500, 502, 503, 504])
-def test_a_server_error_to_a_new_post_is_ambiguous_and_lookup_settles_it(
-    fake: XFake, status: int
-) -> None:
-    """X made the post, then answered with a server error (X has no idempotency key, and
-    posts are known to go out behind a 503): not "nothing was sent"."""
-    fake.fail_after(status, problem(status, "Service Unavailable", "Try later."), path="/2/tweets")
-    x = connector(fake)
-    with pytest.raises(Ambiguous) as caught:
-        x.publish(post())
-    assert caught.value.status == status
-    assert len(fake.posts) == 1
-    found = x.lookup(post())
-    assert found is not None and found.id == fake.posts[0]["id"]
-
-
 def test_a_server_error_to_a_media_upload_is_retried_when_the_server_says(
     fake: XFake, tmp_path: Path
 ) -> None:
@@ -301,13 +285,6 @@ def test_a_server_closing_idle_connections_never_makes_a_post_ambiguous(fake: XF
     assert len(created(fake)) == 30
 
 
-def test_a_time_out_during_a_media_upload_is_only_a_retry(fake: XFake, tmp_path: Path) -> None:
-    fake.inject(Fault("hang_after", seconds=1.0, method="POST", path="/2/media/upload"))
-    with pytest.raises(RetryLater):
-        connector(fake, timeout=0.3).publish(post(media=images(tmp_path, 1)))
-    assert fake.posts == []
-
-
 def test_the_same_text_twice_is_a_duplicate(fake: XFake) -> None:
     x = connector(fake)
     x.publish(post("Same words", key="a"))
@@ -323,13 +300,6 @@ def test_a_v1_duplicate_code_is_a_duplicate(fake: XFake) -> None:
     with pytest.raises(Duplicate) as caught:
         connector(fake).publish(post())
     assert caught.value.code == "187"
-
-
-def test_revoked_credentials_hold_the_channel(fake: XFake) -> None:
-    fake.revoke()
-    with pytest.raises(AuthFailed) as caught:
-        connector(fake).publish(post())
-    assert caught.value.status == 401
 
 
 def test_a_wrong_signature_is_refused(fake: XFake) -> None:
