@@ -39,8 +39,8 @@ def _errors(tmp_path: Path, header: str = X_ONLY, post: str = VIDEO_POST) -> lis
     ("make", "error"),
     [
         (
-            lambda p: clip(p, seconds=141, rate=1),
-            "11:15 error: 'clip.mp4' is 2 min 21 s long; X takes videos up to 2 min 20 s (x-main)",
+            lambda p: clip(p, seconds=1201, rate=1),
+            "11:15 error: 'clip.mp4' is 20 min 1 s long; X takes videos up to 20 min (x-main)",
         ),
         (
             lambda p: clip(p, seconds=0.2, rate=10),

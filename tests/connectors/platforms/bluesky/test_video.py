@@ -141,7 +141,7 @@ def test_webvtt_captions_go_as_they_are(fake: FakeBluesky, video: Path, tmp_path
 @pytest.mark.parametrize(
     ("content", "reason"),
     [
-        ("Say no.\n", "neither WebVTT"),
+        ("Say no.\n", "not SRT or WebVTT: line 1: expected the number of a caption"),
         ("WEBVTT\n\n" + "00:00.000 --> 00:01.500\nSay no.\n\n" * 700, "up to 20,000 bytes"),
     ],
 )
