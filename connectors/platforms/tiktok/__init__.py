@@ -27,14 +27,6 @@ PLATFORM = PlatformSpec(
         video_frame_rate=(23, 60),
         thread_style="separate",
         media_required=True,
-        # TikTok's media transfer guide ("Video restrictions"): H.264, H.265, VP8 or VP9,
-        # 23 to 60 fps, up to 4096 px a side; 10 minutes at the most (each creator's own
-        # limit, max_video_post_duration_sec, is read before each post) [3p ayrshare
-        # media-guidelines/tiktok gives the same figures]
-        video_codecs=frozenset({"h264", "hevc", "vp8", "vp9"}),
-        video_seconds=(0, 600),
-        video_max_size=(4096, 4096),
-        video_frame_rate=(23, 60),
     ),
     connector="connectors.platforms.tiktok.connector:TikTokConnector",
     fake="connectors.platforms.tiktok.fake:TikTokFake",
