@@ -71,9 +71,12 @@ class PlatformRules:
     caption_formats: frozenset[CaptionFormat] = frozenset()
     """The caption files ('srt', 'vtt') the platform takes with a video and our connector
     sends; empty: captions are not sent there (validate warns)."""
+    captions_max_bytes: int | None = None
+    """The cap on a caption file (Bluesky: 20,000 bytes)."""
     thumbnail_types: frozenset[str] = frozenset()
     """The images (MIME types) the platform takes as a video's cover and our connector sends;
-    empty: thumbnails are not sent there (validate warns)."""
+    empty: thumbnails are not sent there. Validate warns where a cover is not sent, of another
+    type or too large: the video still goes out, with the platform's own cover."""
     thumbnail_max_bytes: int | None = None
     """The cover image's cap, where it differs from image_max_bytes."""
     thread_style: ThreadStyle = "replies"

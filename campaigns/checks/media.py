@@ -46,6 +46,8 @@ class CaptionFile:
     """None when the file is missing or is not captions."""
     problem: str | None = None
     """Why the captions cannot be sent; None with no captions: the file is not there."""
+    size: int = 0
+    """Bytes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,7 +319,7 @@ def read_caption_file(path: Path) -> CaptionFile:
     if named != captions.format:
         holds, name = FORMAT_NAMES[captions.format], FORMAT_NAMES[named]
         return CaptionFile(path, None, f"it holds {holds}, not {name}: name it .{captions.format}")
-    return CaptionFile(path, captions)
+    return CaptionFile(path, captions, size=path.stat().st_size)
 
 
 def image_size(path: Path) -> tuple[int, int] | None:

@@ -141,7 +141,7 @@ def test_webvtt_captions_go_as_they_are(fake: FakeBluesky, video: Path, tmp_path
 @pytest.mark.parametrize(
     ("content", "reason"),
     [
-        ("Say no.\n", "neither WebVTT"),
+        ("Say no.\n", "not SRT or WebVTT: line 1: expected the number of a caption"),
         ("WEBVTT\n\n" + "00:00.000 --> 00:01.500\nSay no.\n\n" * 700, "up to 20,000 bytes"),
     ],
 )
@@ -322,6 +322,22 @@ def test_service_tokens_are_secrets(fake: FakeBluesky, video: Path) -> None:
     used = {t.removeprefix("Bearer ") for t in tokens if t}
     assert len(used) == 2
     assert used <= set(secrets)
+
+
+def test_a_refused_service_token_fails_the_post_not_the_channel(
+    fake: FakeBluesky, video: Path
+) -> None:
+    fake.video.respond(
+        401,
+        {"error": "BadJwtAudience", "message": "jwt audience does not match service did"},
+        path="uploadVideo",
+    )
+    with (
+        connect(fake) as bsky,
+        pytest.raises(Rejected, match="set the channel's video_upload: blob"),
+    ):
+        bsky.publish(post(mp4(video)))
+    assert fake.posts == []
 
 
 def test_the_video_service_checks_its_tokens(fake: FakeBluesky) -> None:
