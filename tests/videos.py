@@ -71,3 +71,18 @@ def truncated(source: Path, path: Path, keep: float) -> Path:
     data = source.read_bytes()
     path.write_bytes(data[: int(len(data) * keep)])
     return path
+
+
+def still(path: Path, *, size: tuple[int, int] = (1080, 1080)) -> Path:
+    """A black JPEG photo, from FFmpeg's MJPEG encoder (Instagram's feed takes JPEG only)."""
+    with av.open(str(path), "w", format="image2") as out:
+        stream = out.add_stream("mjpeg", rate=1)
+        assert isinstance(stream, av.VideoStream)
+        stream.width, stream.height = size
+        stream.pix_fmt = "yuvj420p"
+        frame = av.VideoFrame(size[0], size[1], "yuvj420p")
+        for plane in frame.planes:
+            plane.update(bytes(plane.buffer_size))
+        out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    return path
