@@ -449,7 +449,17 @@ class BlueskyConnector(Connector):
         code = _error_code(response)
         if response.is_success or (code is not None and code in allow):
             return response
-        raise self._error(response)
+        error = self._error(response)
+        if isinstance(error, AuthFailed):
+            # The token came from the account's server a moment ago, so the credentials work:
+            # holding the channel would only release it at the next check and fail again.
+            raise Rejected(
+                f"Bluesky's video service refused the upload token ({error.reason}); with an "
+                "account on its own server, set the channel's video_upload: blob",
+                status=error.status,
+                code=error.code,
+            )
+        raise error
 
     def _card(self, url: str) -> dict[str, Any] | None:
         deadline = time.monotonic() + CARD_SECONDS

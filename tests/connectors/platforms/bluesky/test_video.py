@@ -324,6 +324,22 @@ def test_service_tokens_are_secrets(fake: FakeBluesky, video: Path) -> None:
     assert used <= set(secrets)
 
 
+def test_a_refused_service_token_fails_the_post_not_the_channel(
+    fake: FakeBluesky, video: Path
+) -> None:
+    fake.video.respond(
+        401,
+        {"error": "BadJwtAudience", "message": "jwt audience does not match service did"},
+        path="uploadVideo",
+    )
+    with (
+        connect(fake) as bsky,
+        pytest.raises(Rejected, match="set the channel's video_upload: blob"),
+    ):
+        bsky.publish(post(mp4(video)))
+    assert fake.posts == []
+
+
 def test_the_video_service_checks_its_tokens(fake: FakeBluesky) -> None:
     with connect(fake) as bsky:
         did = bsky._login().did
