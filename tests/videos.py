@@ -18,15 +18,19 @@ def clip(
     audio: bool = False,
     container: str | None = None,
     faststart: bool = False,
+    rotation: int = 0,
 ) -> Path:
     """A short black clip: H.264 in an MP4 (or the container the name says: .mov, .mkv, .gif),
-    with a silent AAC track when `audio`; `faststart` puts the index first, as phones do."""
+    with a silent AAC track when `audio`; `faststart` puts the index first, as phones do;
+    `rotation` turns the picture on display, as phones filming upright do."""
     options = {"movflags": "faststart"} if faststart else {}
     with av.open(str(path), "w", format=container, options=options) as out:
         video = out.add_stream(codec, rate=rate)
         assert isinstance(video, av.VideoStream)
         video.width, video.height = size
         video.pix_fmt = "rgb8" if codec == "gif" else "yuv420p"
+        if rotation:
+            video.set_display_rotation(rotation)
         sound = out.add_stream("aac", rate=48_000) if audio else None
         assert sound is None or isinstance(sound, av.AudioStream)
         frames = round(seconds * rate)
