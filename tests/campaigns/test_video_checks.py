@@ -60,6 +60,11 @@ def _errors(tmp_path: Path, header: str = X_ONLY, post: str = VIDEO_POST) -> lis
             "(x-main)",
         ),
         (
+            lambda p: clip(p, seconds=1, rate=2, size=(1000, 200), rotation=90),
+            "11:15 error: 'clip.mp4' is 200x1000; X takes videos from 1:3 (tall) to 3:1 (wide) "
+            "(x-main)",
+        ),
+        (
             lambda p: clip(p, seconds=1, rate=120),
             "11:15 error: 'clip.mp4' has 120 frames per second; X takes up to 60 (x-main)",
         ),
@@ -68,7 +73,7 @@ def _errors(tmp_path: Path, header: str = X_ONLY, post: str = VIDEO_POST) -> lis
             "11:15 error: 'clip.mp4' is MPEG-4 Part 2 video; X takes H.264 video (x-main)",
         ),
     ],
-    ids=["long", "short", "large", "small", "wide", "fast", "codec"],
+    ids=["long", "short", "large", "small", "wide", "tall", "fast", "codec"],
 )
 def test_each_limit_of_x_is_an_error_at_the_file(tmp_path: Path, make, error: str) -> None:  # type: ignore[no-untyped-def]
     make(tmp_path / "clip.mp4")
