@@ -1,5 +1,7 @@
 """Memory while a large video goes up: X's chunked upload, Mastodon's /api/v2/media,
-Telegram's sendVideo and Bluesky's video service, each through its connector to its fake.
+Telegram's sendVideo, Bluesky's video service, LinkedIn's Videos API (4 MB parts) and
+Facebook's Resumable Upload API (the whole file in one streamed request), each through its
+connector to its fake.
 
 The file is a real two-second clip followed by zeros (sparse on disk), so the fakes' check that
 it is a video passes. Each upload runs in a fresh process, and each fake in another (a fake
@@ -32,6 +34,10 @@ from connectors.base import ChannelAccess, Connector, MediaFile, Post
 from connectors.fakes.server import FakePlatform
 from connectors.platforms.bluesky.connector import BlueskyConnector
 from connectors.platforms.bluesky.fake import FakeBluesky
+from connectors.platforms.facebook.connector import FacebookConnector
+from connectors.platforms.facebook.fake import FacebookFake
+from connectors.platforms.linkedin.connector import LinkedInConnector
+from connectors.platforms.linkedin.fake import LinkedInFake
 from connectors.platforms.mastodon import fake as mastodon_fake
 from connectors.platforms.mastodon.connector import MastodonConnector
 from connectors.platforms.telegram import fake as telegram_fake
@@ -60,12 +66,20 @@ def _mastodon_connector(channel: ChannelAccess) -> Connector:
     return mastodon
 
 
+def _linkedin() -> FakePlatform:
+    fake = LinkedInFake()
+    fake.videos.processing_reads = 0  # available at the first look: the upload is measured
+    return fake
+
+
 Builder = Callable[[ChannelAccess], Connector]
 PLATFORMS: dict[str, tuple[Callable[[], FakePlatform], Builder, int | None]] = {
     "x": (_x, XConnector, None),
     "mastodon": (_mastodon, _mastodon_connector, None),
     "telegram": (telegram_fake.TelegramFake, TelegramConnector, 50 * MB - 1),
     "bluesky": (FakeBluesky, BlueskyConnector, 300_000_000),
+    "linkedin": (_linkedin, LinkedInConnector, None),
+    "facebook": (FacebookFake, FacebookConnector, None),
 }
 """Each platform's fake, its connector for the fake's channel, and the largest file it takes
 (Telegram: 50 MB from a bot; Bluesky: 300,000,000 bytes)."""

@@ -43,7 +43,7 @@ def check_post_languages(scope: Scope, post: Post, path: PathKey) -> None:
         texts.append(_Written(part, (*path, "thread", i), complete=True))
     for name, override in post.overrides.items():
         texts += _override_texts(override, (*path, "overrides", name))
-    texts += _alt_texts(post.media, (*path, "media"))
+    texts += _media_texts(post.media, (*path, "media"))
     for value, where in _links_and_media(post, path):
         missing = [lang for lang in needed if lang not in value]
         typos = _language_keys(scope, value, where, missing)
@@ -92,22 +92,24 @@ def _override_texts(override: Override, path: PathKey) -> list[_Written]:
         found.append(_Written(override.text, (*path, "text")))
     for i, part in enumerate(override.thread or []):
         found.append(_Written(part, (*path, "thread", i)))
-    return found + _alt_texts(override.media, (*path, "media"))
+    return found + _media_texts(override.media, (*path, "media"))
 
 
-def _alt_texts(
+def _media_texts(
     media: Sequence[MediaItem] | Mapping[str, Sequence[MediaItem]] | None, path: PathKey
 ) -> list[_Written]:
-    """The alt texts of a media list (or of each language's list)."""
+    """The alt texts and caption files of a media list (or of each language's list): their
+    language keys are checked, and they may leave languages out."""
     lists = media.items() if isinstance(media, Mapping) else [(None, media or [])]
     found: list[_Written] = []
     for language, items in lists:
         base = path if language is None else (*path, language)
-        found += [
-            _Written(item.alt, (*base, i, "alt"))
-            for i, item in enumerate(items)
-            if item.alt is not None
-        ]
+        for i, item in enumerate(items):
+            found += [
+                _Written(value, (*base, i, name))
+                for name, value in (("alt", item.alt), ("captions", item.captions))
+                if value is not None
+            ]
     return found
 
 

@@ -46,6 +46,8 @@ class CaptionFile:
     """None when the file is missing or is not captions."""
     problem: str | None = None
     """Why the captions cannot be sent; None with no captions: the file is not there."""
+    size: int = 0
+    """Bytes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,6 +257,16 @@ def _check_size(
             f"'{use.item.file}' is {width}x{height} ({too_big}) ({spec.name})",
             "resize the image",
         )
+    if rules.aspect_range and not rules.aspect_range[0] <= width / height <= rules.aspect_range[1]:
+        low, high = rules.aspect_range
+        scope.report(
+            severity,
+            where,
+            f"'{use.item.file}' is {width}x{height}, {width / height:.2f} times as wide as high; "
+            f"{rules.label} accepts images from {low:.2f} (portrait) to {high:.2f} (landscape) "
+            f"({spec.name})",
+            "crop the image",
+        )
 
 
 def read_media_file(path: Path) -> MediaFile:
@@ -307,7 +319,7 @@ def read_caption_file(path: Path) -> CaptionFile:
     if named != captions.format:
         holds, name = FORMAT_NAMES[captions.format], FORMAT_NAMES[named]
         return CaptionFile(path, None, f"it holds {holds}, not {name}: name it .{captions.format}")
-    return CaptionFile(path, captions)
+    return CaptionFile(path, captions, size=path.stat().st_size)
 
 
 def image_size(path: Path) -> tuple[int, int] | None:

@@ -12,6 +12,7 @@ from campaigns.problems import Location, Severity
 from campaigns.scope import Scope
 from campaigns.video import VideoInfo
 from campaigns.wording import duration_words as duration
+from campaigns.wording import size_words
 
 if TYPE_CHECKING:
     from campaigns.checks.media import MediaUse
@@ -188,6 +189,14 @@ def check_attached(scope: Scope, spec: KnownChannel, use: MediaUse, severity: Se
                 f"'{shown}' is {holds}; {label} takes captions as {takes} ({spec.name})",
                 f"convert it to {takes}",
             )
+        elif rules.captions_max_bytes and use.captions.size > rules.captions_max_bytes:
+            scope.report(
+                severity,
+                where,
+                f"'{shown}' is {use.captions.size:,} bytes; {label} takes caption files of up "
+                f"to {rules.captions_max_bytes:,} bytes ({spec.name})",
+                "split the video, or shorten the captions",
+            )
     if use.thumbnail is not None:
         _check_thumbnail(scope, spec, use, video, severity)
 
@@ -218,30 +227,27 @@ def _check_thumbnail(
         scope.report(
             severity, where, f"thumbnail '{shown}' is not an image", "use a PNG or JPEG image"
         )
-    elif not rules.thumbnail_types:
-        scope.problems.warning(
-            where,
-            f"Clarion does not send cover images to {rules.label}: '{use.item.file}' goes out "
-            f"there with the platform's own ({spec.name})",
-            "nothing to do, unless the cover matters there",
-        )
-    elif thumbnail.mime not in rules.thumbnail_types:
-        scope.report(
-            severity,
-            where,
-            f"thumbnail '{shown}' is not an image {rules.label} takes as a cover ({spec.name})",
-            "use a JPEG or PNG image",
-        )
     else:
         cap = rules.thumbnail_max_bytes or rules.image_max_bytes
-        if thumbnail.size > cap:
-            scope.report(
-                severity,
-                where,
-                f"thumbnail '{shown}' is {thumbnail.size / 1_000_000:.1f} MB; {rules.label} "
-                f"takes covers up to {cap / 1_000_000:.1f} MB ({spec.name})",
-                "compress it or make it smaller",
+        if not rules.thumbnail_types:
+            why = f"Clarion does not send cover images to {rules.label}"
+        elif thumbnail.mime not in rules.thumbnail_types:
+            why = f"{rules.label} takes {_types(rules.thumbnail_types)} covers"
+        elif thumbnail.size > cap:
+            why = f"{rules.label} takes covers up to {size_words(cap)}, and '{shown}' is " + (
+                size_words(thumbnail.size)
             )
+        else:
+            return
+        scope.problems.warning(
+            where,
+            f"{why}: '{use.item.file}' goes out there with the platform's own cover ({spec.name})",
+            "nothing to do, unless the cover matters there",
+        )
+
+
+def _types(mimes: frozenset[str]) -> str:
+    return " or ".join(sorted(m.removeprefix("image/").upper() for m in mimes))
 
 
 def _codec(name: str) -> str:

@@ -632,7 +632,7 @@ class FakeBluesky(FakePlatform):
         for blob, limit, where in blobs:
             cid = (blob or {}).get("ref", {}).get("$link")
             if cid not in self.blobs:
-                return _error(400, "InvalidRequest", f"Could not find blob: {cid}")
+                return _error(400, "BlobNotFound", f"Could not find blob: {cid}")
             content, mime = self.blobs[cid]
             if blob.get("mimeType") != mime:
                 message = (

@@ -22,7 +22,8 @@ PLATFORM = PlatformSpec(
         # mastodon.social's /api/v2/instance: video_matrix_limit 8294400 (3840x2160),
         # video_frame_rate_limit 120 [mastodon/mastodon discussion #26709; masto.js
         # InstanceMediaAttachmentsConfiguration]. POST /api/v2/media takes a `thumbnail`
-        # image with a video, no caption file: set thumbnail_types once sent.
+        # image with a video [doc methods/media.md]; no caption file.
+        thumbnail_types=STILL,
         video_max_pixels=8_294_400,
         video_frame_rate=(0, 120),
     ),

@@ -20,8 +20,9 @@ PLATFORM = PlatformSpec(
         max_side_sum=10_000,
         max_aspect=20.0,
         # sendVideo: "Telegram clients support MPEG4 videos"; its `thumbnail` is a JPEG
-        # under 200 kB, at most 320x320 [doc Bot API sendVideo]: thumbnail_types={JPEG},
-        # thumbnail_max_bytes=200_000 once sent. No caption files.
+        # under 200 kB, at most 320x320 [doc Bot API sendVideo]. No caption files.
+        thumbnail_types=frozenset({JPEG}),
+        thumbnail_max_bytes=200_000,
     ),
     connector="connectors.platforms.telegram.connector:TelegramConnector",
     fake="connectors.platforms.telegram.fake:TelegramFake",

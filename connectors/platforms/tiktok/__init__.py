@@ -18,6 +18,13 @@ PLATFORM = PlatformSpec(
         media_types=frozenset({JPEG, WEBP, MP4, MOV}),
         video_max_bytes=4_000_000_000,
         video_alone=True,
+        # The media transfer guide's video restrictions; the longest video is the creator's
+        # own (3 to 10 minutes), which the connector asks TikTok before each post.
+        video_codecs=frozenset({"h264", "hevc", "vp8", "vp9"}),
+        video_seconds=(0.0, 600),
+        video_min_size=(360, 360),
+        video_max_size=(4096, 4096),
+        video_frame_rate=(23, 60),
         thread_style="separate",
         media_required=True,
     ),

@@ -8,7 +8,7 @@ first line is the video's title and the whole text its description (docs/platfor
 
 from __future__ import annotations
 
-from campaigns.platformrules import MOV, MP4, PlatformRules
+from campaigns.platformrules import JPEG, MEGABYTE, MOV, MP4, PNG, PlatformRules
 from connectors.platform import PlatformSpec
 
 PLATFORM = PlatformSpec(
@@ -25,6 +25,13 @@ PLATFORM = PlatformSpec(
         video_alone=True,
         media_required=True,
         thread_style="comments",
+        # up to 12 hours [YouTube Help, "Upload videos longer than 15 minutes"]; captions.insert
+        # reads SRT and WebVTT among others; thumbnails.set takes JPEG or PNG up to 2 MB
+        # [Data API reference, thumbnails.set]
+        video_seconds=(0, 12 * 3600),
+        caption_formats=frozenset({"srt", "vtt"}),
+        thumbnail_types=frozenset({JPEG, PNG}),
+        thumbnail_max_bytes=2 * MEGABYTE,
     ),
     connector="connectors.platforms.youtube.connector:YouTubeConnector",
     fake="connectors.platforms.youtube.fake:YouTubeFake",
