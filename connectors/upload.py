@@ -5,7 +5,8 @@ sent as is (not chunk-encoded), which every upload endpoint here expects. So an 
 at most one `CHUNK` of the file in memory, whatever the file's size. A multipart upload
 streams the `opened` file instead (httpx reads it 64 KiB at a time); an upload in parts of
 the platform's size (X's appends) takes the file's `pieces`; one whose parts have their own
-rules and a Content-Range each (TikTok) cuts the file with `spans`.
+rules and a Content-Range each (TikTok) cuts the file with `spans`. `Uploads` remembers, per
+delivery, the files a platform already holds (X, Mastodon), so that no attempt sends one twice.
 """
 
 from __future__ import annotations
