@@ -25,7 +25,7 @@ from campaigns.checks.media import (
     read_caption_file,
     read_media_file,
 )
-from campaigns.checks.text import Part, check_part
+from campaigns.checks.text import Part, check_part, check_tags
 from campaigns.checks.titles import check_title_and_tags
 from campaigns.delivery import Delivery, DeliveryKey, Media, hash_content
 from campaigns.length import measure
@@ -367,13 +367,15 @@ class _PostExpander:
             with_media=first and bool(media),
             spoiler=spec.content_warning,
         )
+        shown = number + 1 if content.thread else None
+        if spec.rules.max_hashtags or spec.rules.max_mentions:
+            check_tags(self.scope, spec, language, part.where, composed.text, shown, self.severity)
         if first and spec.rules.title_length is not None:
             check_title_and_tags(
                 self.scope, spec, language, part.where, composed.text, self.severity
             )
         if not length.valid:
             added = (*composed.added_hashtags, *(["the link"] if composed.link_appended else []))
-            shown = number + 1 if content.thread else None
             check_part(
                 self.scope, spec, language, Part(part.where, added, length), shown, self.severity
             )

@@ -81,8 +81,8 @@ class PlatformRules:
     """The cover image's cap, where it differs from image_max_bytes."""
     thread_style: ThreadStyle = "replies"
     """How a thread's later parts go out: as replies to the part before (X, Mastodon,
-    Bluesky, Telegram, Threads), as comments on the first post (LinkedIn, Facebook), or as
-    separate messages (webhooks)."""
+    Bluesky, Telegram, Threads), as comments on the first post (LinkedIn, Facebook,
+    Instagram, YouTube), or as separate messages (webhooks)."""
     title_length: int | None = None
     """The text's first line is the post's title, of at most this many characters (YouTube)."""
     refused_characters: str = ""
@@ -94,6 +94,12 @@ class PlatformRules:
     """Every post carries media: the platform takes no text alone (a YouTube post is a video,
     a TikTok post a video or photos). A thread's later parts need none where they go out as
     comments (YouTube), and each needs its own where they go out as separate posts (TikTok)."""
+    max_hashtags: int | None = None
+    """Hashtags one post may hold (Instagram)."""
+    max_mentions: int | None = None
+    """@mentions one post may hold (Instagram)."""
+    aspect_range: tuple[float, float] | None = None
+    """The narrowest and widest image, as width / height (Instagram's feed: 4:5 to 1.91:1)."""
     link_display: int | None = None
     """How many characters of an address (without its scheme) the platform shows before `…`,
     where it shortens links on display (the web view shows posts that way)."""

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from av.container import InputContainer
     from av.stream import Stream
 
 
@@ -29,6 +30,8 @@ class VideoInfo:
     """Seconds."""
     width: int
     height: int
+    """As players show the picture: turned by `rotation` (a phone filming upright stores a
+    1920x1080 picture turned 90 degrees, shown 1080x1920)."""
     frame_rate: float
     """Frames per second; 0.0 when the file does not say."""
     size: int
@@ -38,6 +41,9 @@ class VideoInfo:
     say."""
     bit_rate: int | None = None
     """Bits per second of the whole file; None when the file does not say."""
+    rotation: int = 0
+    """Degrees (0, 90, 180, 270) players turn the stored picture, from the file's display
+    matrix."""
 
     @property
     def aspect_ratio(self) -> Fraction:
@@ -73,17 +79,20 @@ def _probe(path: Path, size: int, mtime_ns: int) -> VideoInfo:
             context = video.codec_context
             if context is None or not context.width or not context.height:
                 raise UnreadableVideo("its video stream has no picture FFmpeg can read")
+            rotation = _rotation(container)
+            turned = rotation in (90, 270)
             return VideoInfo(
                 container=container.format.name,
                 video_codec=context.name,
                 audio_codec=audio.codec_context.name if audio else None,
                 duration=duration,
-                width=context.width,
-                height=context.height,
+                width=context.height if turned else context.width,
+                height=context.width if turned else context.height,
                 frame_rate=float(rate) if rate else 0.0,
                 size=size,
                 pixel_format=context.pix_fmt,
                 bit_rate=container.bit_rate or None,
+                rotation=rotation,
             )
     except UnreadableVideo:
         raise
@@ -93,6 +102,14 @@ def _probe(path: Path, size: int, mtime_ns: int) -> VideoInfo:
         ) from None
     except (ValueError, OverflowError, ZeroDivisionError) as error:  # nonsense in the headers
         raise UnreadableVideo(f"not a video file FFmpeg can read ({error})") from None
+
+
+def _rotation(container: InputContainer) -> int:
+    """How players turn the picture, read from its first frame (decoding it also shows that
+    the pictures can be read at all)."""
+    for frame in container.decode(video=0):
+        return round(frame.rotation) % 360
+    raise UnreadableVideo("its video stream holds no picture FFmpeg can decode")
 
 
 def _whole(format_name: str, streams: Iterable[Stream], size: int) -> None:

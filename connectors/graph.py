@@ -1,4 +1,5 @@
-"""What Facebook Pages and Threads share: Meta's Graph API errors, usage headers and token.
+"""What Facebook Pages, Threads and Instagram share: Meta's Graph API errors, usage headers,
+publishing quotas and token.
 
 Errors are classified by their numeric `code` (and `is_transient`), never by the message,
 which Meta localizes. Codes from developers.facebook.com/docs/graph-api/guides/error-handling.
@@ -27,8 +28,9 @@ from connectors.figures import figures_error
 from connectors.http import json_body, server_error
 from connectors.secreturl import secret_client, with_query
 
-THROTTLED = frozenset({4, 17, 32, 341, 613, 80001})
-"""A rate limit (app, user, Page, Pages business use case): the call was refused, not made."""
+THROTTLED = frozenset({4, 17, 32, 341, 613, 80001, 80002})
+"""A rate limit (app, user, Page, Pages or Instagram business use case): the call was
+refused, not made."""
 TRANSIENT = frozenset({1, 2})
 """An unknown error, the service temporarily unavailable: "wait and retry", which says
 nothing of whether a post being created was made."""
@@ -36,6 +38,7 @@ AUTH = frozenset({10, 102, 190})
 """Expired, revoked or insufficient tokens; 200-299 are permission errors too."""
 DUPLICATE = 506
 USAGE_HEADER = "x-business-use-case-usage"
+APP_USAGE_HEADER = "x-app-usage"
 
 
 def graph_client(config: ChannelAccess, default_base_url: str, token: str) -> httpx.Client:
@@ -178,6 +181,29 @@ def usage_budgets(headers: httpx.Headers) -> list[PlatformBudget]:
             )
         )
     return budgets
+
+
+def app_usage_budget(headers: httpx.Headers) -> PlatformBudget | None:
+    """`X-App-Usage` (calls made with a user token, per rolling hour) as a budget in percent:
+    the highest of calls, CPU and time."""
+    try:
+        parsed = json.loads(headers.get(APP_USAGE_HEADER) or "null")
+    except ValueError:
+        return None
+    if not isinstance(parsed, dict):
+        return None
+    used = max((float(v) for v in parsed.values() if isinstance(v, int | float)), default=0.0)
+    return PlatformBudget("app calls, % of the hourly limit", 100, max(0, 100 - round(used)), None)
+
+
+def quota_budget(scope: str, used: Any, config: Any) -> PlatformBudget:
+    """A publishing limit as `*_publishing_limit` reads it: the usage and a `config` with
+    `quota_total`."""
+    total = config.get("quota_total") if isinstance(config, dict) else None
+    if not isinstance(total, int):
+        return PlatformBudget(scope, None, None, None)
+    spent = used if isinstance(used, int) else 0
+    return PlatformBudget(scope, total, max(0, total - spent), None)
 
 
 def _eta(entry: Mapping[str, Any]) -> float:

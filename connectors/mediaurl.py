@@ -7,6 +7,7 @@ The operator publishes the campaign's media folder on any static web host and se
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import quote
 
 from connectors.base import ChannelAccess, MediaFile
@@ -18,4 +19,9 @@ def media_base_url(config: ChannelAccess) -> str | None:
 
 
 def media_url(base: str, media: MediaFile) -> str:
-    return f"{base}/{quote(media.path.name)}"
+    return file_url(base, media.path)
+
+
+def file_url(base: str, path: Path) -> str:
+    """The address of a file that goes with a media file (a video's cover image)."""
+    return f"{base}/{quote(path.name)}"

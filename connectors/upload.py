@@ -5,18 +5,20 @@ sent as is (not chunk-encoded), which every upload endpoint here expects. So an 
 at most one `CHUNK` of the file in memory, whatever the file's size. A multipart upload
 streams the `opened` file instead (httpx reads it 64 KiB at a time); an upload in parts of
 the platform's size (X's appends) takes the file's `pieces`; one whose parts have their own
-rules and a Content-Range each (TikTok) cuts the file with `spans`.
+rules and a Content-Range each (TikTok) cuts the file with `spans`. `Uploads` remembers, per
+delivery, the files a platform already holds (X, Mastodon), so that no attempt sends one twice.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Literal
 
 from connectors.base import Rejected
+from connectors.deliverystate import DeliveryState
 
 CHUNK = 1 << 20
 """Bytes read from disk at a time."""
@@ -127,3 +129,31 @@ def spans(total: int, part_size: int, *, tail: Literal["merge", "own"]) -> list[
         )
         for index in range(count)
     ]
+
+
+class Uploads:
+    """The files of each delivery that a platform holds from an earlier attempt (their media
+    ids), kept in the channel's state folder: the next attempt, after a crash or a wait for
+    processing cut short, uses what the platform still has instead of sending the file again.
+    An upload is not the post, so a lost record only costs sending the file once more."""
+
+    def __init__(self, state_dir: str | None, channel: str, platform: str, label: str) -> None:
+        folder = Path(state_dir) if state_dir else None
+        self._state = DeliveryState(folder, channel, platform, label)
+
+    def earlier(self, key: str, index: int, path: Path) -> tuple[str | None, Callable[[str], None]]:
+        """The media id of the delivery's `index`th file from an earlier attempt, if the file
+        is unchanged since, and what records a new upload of the file as it is now."""
+        name, version = f"media{index}", f"file{index}"
+        current = file_version(path)
+        entry = self._state.get(key) or {}
+        found = entry.get(name) if entry.get(version) == current else None
+
+        def record(media_id: str) -> None:
+            self._state.note(key, **{name: media_id, version: current})
+
+        return found, record
+
+    def forget(self, key: str) -> None:
+        """The post is made: its uploads are attached for good."""
+        self._state.forget(key)

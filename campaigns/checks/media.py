@@ -257,6 +257,16 @@ def _check_size(
             f"'{use.item.file}' is {width}x{height} ({too_big}) ({spec.name})",
             "resize the image",
         )
+    if rules.aspect_range and not rules.aspect_range[0] <= width / height <= rules.aspect_range[1]:
+        low, high = rules.aspect_range
+        scope.report(
+            severity,
+            where,
+            f"'{use.item.file}' is {width}x{height}, {width / height:.2f} times as wide as high; "
+            f"{rules.label} accepts images from {low:.2f} (portrait) to {high:.2f} (landscape) "
+            f"({spec.name})",
+            "crop the image",
+        )
 
 
 def read_media_file(path: Path) -> MediaFile:

@@ -3,10 +3,11 @@ platform's rules."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from campaigns.channels import KnownChannel
-from campaigns.length import Length
+from campaigns.length import Length, hashtags
 from campaigns.problems import Severity
 from campaigns.scope import Scope
 from campaigns.wording import words
@@ -75,3 +76,39 @@ def check_part(
         "under 'overrides'"
     )
     scope.report(severity, where, message, hint)
+
+
+MENTION = re.compile(r"(?<![\w@])@[A-Za-z0-9_](?:[A-Za-z0-9_.]*[A-Za-z0-9_])?")
+"""An @mention as Instagram spells user names: letters, digits, '_' and inner dots."""
+
+
+def check_tags(
+    scope: Scope,
+    spec: KnownChannel,
+    language: str | None,
+    where: PathKey,
+    text: str,
+    number: int | None,
+    severity: Severity,
+) -> None:
+    """Hashtags and @mentions against the numbers the platform allows in one post."""
+    rules = spec.rules
+    for kind, cap, found in (
+        ("hashtags", rules.max_hashtags, hashtags),
+        ("@mentions", rules.max_mentions, MENTION.findall),
+    ):
+        if cap is None:
+            continue
+        count = len(found(text))
+        if count <= cap:
+            continue
+        what = f"part {number} of the thread" if number else "text"
+        lang = f" ({language})" if language else ""
+        scope.report(
+            severity,
+            scope.at(*where),
+            f"{what} for {spec.name}{lang} has {count} {kind}; {rules.label} allows {cap} "
+            "in a post",
+            f"keep the {cap} that matter most (the campaign's hashtags added at the end count "
+            f"too), or give {spec.platform} its own text under 'overrides'",
+        )

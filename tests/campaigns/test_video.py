@@ -42,3 +42,10 @@ def test_a_file_cut_short_says_so(tmp_path: Path) -> None:
     (tmp_path / "cut.mp4").write_bytes(whole[: len(whole) * 3 // 4])
     with pytest.raises(UnreadableVideo, match="cut short"):
         probe(tmp_path / "cut.mp4")
+
+
+def test_a_turned_picture_reads_as_players_show_it(tmp_path: Path) -> None:
+    info = probe(clip(tmp_path / "upright.mp4", seconds=1, size=(320, 180), rotation=90))
+    assert (info.width, info.height) == (180, 320)
+    assert info.rotation in (90, 270)
+    assert probe(clip(tmp_path / "flat.mp4", seconds=1, size=(320, 180))).rotation == 0

@@ -10,8 +10,9 @@ from hypothesis import strategies as st
 
 import campaigns.checks.media
 from campaigns.channels import KnownChannel
+from campaigns.platformrules import MP4, PlatformRules
 from campaigns.platforms import PLATFORMS
-from campaigns.video import probe
+from campaigns.video import ISO_MEDIA, VideoInfo, probe
 from campaigns.wording import duration_words, size_words
 from tests.campaigns.plan_helpers import CHANNELS, campaign, load, located
 from tests.videos import clip, gif, truncated
@@ -38,8 +39,8 @@ def _errors(tmp_path: Path, header: str = X_ONLY, post: str = VIDEO_POST) -> lis
     ("make", "error"),
     [
         (
-            lambda p: clip(p, seconds=141, rate=1),
-            "11:15 error: 'clip.mp4' is 2 min 21 s long; X takes videos up to 2 min 20 s (x-main)",
+            lambda p: clip(p, seconds=1201, rate=1),
+            "11:15 error: 'clip.mp4' is 20 min 1 s long; X takes videos up to 20 min (x-main)",
         ),
         (
             lambda p: clip(p, seconds=0.2, rate=10),
@@ -59,6 +60,11 @@ def _errors(tmp_path: Path, header: str = X_ONLY, post: str = VIDEO_POST) -> lis
             "(x-main)",
         ),
         (
+            lambda p: clip(p, seconds=1, rate=2, size=(1000, 200), rotation=90),
+            "11:15 error: 'clip.mp4' is 200x1000; X takes videos from 1:3 (tall) to 3:1 (wide) "
+            "(x-main)",
+        ),
+        (
             lambda p: clip(p, seconds=1, rate=120),
             "11:15 error: 'clip.mp4' has 120 frames per second; X takes up to 60 (x-main)",
         ),
@@ -67,7 +73,7 @@ def _errors(tmp_path: Path, header: str = X_ONLY, post: str = VIDEO_POST) -> lis
             "11:15 error: 'clip.mp4' is MPEG-4 Part 2 video; X takes H.264 video (x-main)",
         ),
     ],
-    ids=["long", "short", "large", "small", "wide", "fast", "codec"],
+    ids=["long", "short", "large", "small", "wide", "tall", "fast", "codec"],
 )
 def test_each_limit_of_x_is_an_error_at_the_file(tmp_path: Path, make, error: str) -> None:  # type: ignore[no-untyped-def]
     make(tmp_path / "clip.mp4")
@@ -374,3 +380,66 @@ def test_a_captions_language_the_campaign_does_not_have_is_an_error(tmp_path: Pa
     assert [(p.where.line, p.message) for p in errors] == [
         (14, "'fe' is not one of this campaign's languages")
     ]
+
+
+def _beyond(rules: PlatformRules) -> dict[str, VideoInfo]:
+    """For each video limit the platform sets, a video just past it (and within the others)."""
+    low_rate, high_rate = rules.video_frame_rate or (0, 1000)
+    shortest, longest = rules.video_seconds or (0, None)
+    ok = VideoInfo(
+        ISO_MEDIA,
+        min(rules.video_codecs or {"h264"}),
+        min(rules.audio_codecs or {"aac"}),
+        duration=max(shortest, 1) + 1,
+        width=640,
+        height=480,
+        frame_rate=max(low_rate, 25),
+        size=1000,
+    )
+    found = {}
+    if rules.video_codecs:
+        found["video_codecs"] = replace(ok, video_codec="prores")
+    if rules.audio_codecs:
+        found["audio_codecs"] = replace(ok, audio_codec="pcm_s16le")
+    if shortest:
+        found["shortest"] = replace(ok, duration=shortest - 0.1)
+    if longest:
+        found["longest"] = replace(ok, duration=longest + 1)
+    if rules.video_max_size:
+        found["video_max_size"] = replace(ok, width=max(rules.video_max_size) + 2)
+    if rules.video_min_size:
+        side = min(rules.video_min_size) - 2
+        found["video_min_size"] = replace(ok, width=side, height=side)
+    if rules.video_max_pixels:
+        found["video_max_pixels"] = replace(ok, width=rules.video_max_pixels // 480 + 2)
+    if rules.video_aspect:
+        found["video_aspect"] = replace(ok, height=int(640 / rules.video_aspect[1]) - 10)
+    if rules.video_frame_rate:
+        found["high_rate"] = replace(ok, frame_rate=high_rate + 1)
+        if low_rate:
+            found["low_rate"] = replace(ok, frame_rate=low_rate - 1)
+    return {"within": ok, **found}
+
+
+VIDEO_PLATFORMS = sorted(name for name, r in PLATFORMS.items() if MP4 in r.media_types)
+CASES = [(name, limit) for name in VIDEO_PLATFORMS for limit in _beyond(PLATFORMS[name])]
+
+
+@pytest.mark.parametrize(("platform", "limit"), CASES, ids=[f"{p}-{lim}" for p, lim in CASES])
+def test_every_video_limit_of_every_platform(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, platform: str, limit: str
+) -> None:
+    info = _beyond(PLATFORMS[platform])[limit]
+    monkeypatch.setattr(campaigns.checks.media, "probe", lambda path: info)
+    (tmp_path / "clip.mp4").write_bytes(b"read through the probe above")
+    channel = KnownChannel(f"{platform}-main", platform)
+    header = X_ONLY.replace("[x-main]", f"[{channel.name}]")
+    plan = load(tmp_path, campaign(VIDEO_POST, header), channels={channel.name: channel})
+    errors = [p for p in plan.problems if p.severity == "error"]
+    if limit == "within":
+        assert errors == []
+        return
+    (error,) = errors
+    assert (error.where.line, error.where.col) == (11, 15)
+    label = PLATFORMS[platform].label
+    assert f"; {label} takes " in error.message and error.message.endswith(f"({channel.name})")

@@ -21,14 +21,15 @@ PLATFORM = PlatformSpec(
         video_max_bytes=300 * MEGABYTE,
         video_alone=True,
         link_display=27,
-        # videos up to 3 min [bsky.social blog, March 2025]; 1 s at least, 1:3 to 3:1 [3p
-        # ayrshare media-guidelines/bluesky]. Captions: WebVTT files, one per language (the
-        # lexicon's `captions`, up to 20,000 bytes each; the connector turns SRT into
+        # videos up to 10 min and 300 MB (social-app src/lib/constants.ts, VIDEO_MAX_DURATION_MS
+        # and VIDEO_MAX_SIZE; 3 min before, bsky.social blog, March 2025); 1 s at least, 1:3 to
+        # 3:1 [3p ayrshare media-guidelines/bluesky]. Captions: WebVTT files, one per language
+        # (the lexicon's `captions`, up to 20,000 bytes each; the connector turns SRT into
         # WebVTT); no cover image.
-        caption_formats=frozenset({"srt", "vtt"}),
+        video_seconds=(1, 600),
         captions_max_bytes=20_000,
-        video_seconds=(1, 180),
         video_aspect=(1 / 3, 3.0),
+        caption_formats=frozenset({"srt", "vtt"}),
     ),
     connector="connectors.platforms.bluesky.connector:BlueskyConnector",
     fake="connectors.platforms.bluesky.fake:FakeBluesky",

@@ -11,8 +11,9 @@ the same record at the same place:
    changed between two attempts) answers `InvalidSwap`: the post that went out is kept.
 `createRecord` is not used: with a key that exists it fails with a bare 500.
 An upload is not the post: a crash after uploading and before writing the record leaves an
-unused blob, which the PDS forgets, and the next attempt uploads again (the video service
-recognises a video it processed before and hands back the same blob).
+unused blob, which the PDS forgets. The video service's job is kept per delivery (in the
+channel's state folder), so the next attempt takes the processed video from that job instead
+of sending the file again; if the PDS no longer has it by then, the attempt after sends it anew.
 
 The PyPI `atproto` SDK is not used: seven XRPC calls do not justify its generated models, its
 dependencies and its pin on httpx; it has no facet detection either.
@@ -61,6 +62,7 @@ from connectors.login import LoginIO
 from connectors.platforms.bluesky.richtext import Facet, detect_facets
 from connectors.platforms.bluesky.tid import tid_for
 from connectors.platforms.bluesky.video import (
+    FAILED,
     UPLOAD_MODES,
     VIDEO_SERVICE,
     check_limits,
@@ -72,7 +74,7 @@ from connectors.platforms.bluesky.video import (
 from connectors.ratelimits import header_budget, retry_time
 from connectors.redaction import excerpt
 from connectors.settings import settings_problems
-from connectors.upload import file_range, file_size
+from connectors.upload import Uploads, file_range, file_size
 
 log = logging.getLogger("clarion.bluesky")
 
@@ -170,6 +172,7 @@ class BlueskyConnector(Connector):
         video_service = str(config.options.get("video_service") or VIDEO_SERVICE)
         self._video_did = did_web(video_service)
         self._video_client = build_client(replace(config, base_url=video_service), VIDEO_SERVICE)
+        self._uploads = Uploads(config.options.get("state_dir"), config.name, "bluesky", "Bluesky")
 
     # -- the contract --------------------------------------------------------------------
 
@@ -182,10 +185,11 @@ class BlueskyConnector(Connector):
         rkey = tid_for(post.key, post.due)
         existing = self._get_post(rkey)
         if existing:
+            self._uploads.forget(post.key)
             return Published(existing, note=ALREADY)
         record = self._record(post, images, reply)
         if video:
-            record["embed"] = self._video_embed(video, post.language)
+            record["embed"] = self._video_embed(video, post.language, post.key)
         response = self._xrpc(
             "POST",
             "com.atproto.repo.putRecord",
@@ -197,8 +201,15 @@ class BlueskyConnector(Connector):
                 "swapRecord": None,
             },
             creates=True,
-            allow=frozenset({"InvalidSwap"}),
+            allow=frozenset({"InvalidSwap", "BlobNotFound"}),
         )
+        if _error_code(response) == "BlobNotFound":
+            self._uploads.forget(post.key)
+            raise RetryLater(
+                "the video processed for this post is no longer on the account's server; "
+                "sending it again"
+            )
+        self._uploads.forget(post.key)
         if _error_code(response) == "InvalidSwap":
             existing = self._get_post(rkey)
             if existing:
@@ -363,10 +374,10 @@ class BlueskyConnector(Connector):
             embed["aspectRatio"] = {"width": image.width, "height": image.height}
         return embed
 
-    def _video_embed(self, video: _Video, language: str | None) -> dict[str, Any]:
+    def _video_embed(self, video: _Video, language: str | None, key: str) -> dict[str, Any]:
         embed: dict[str, Any] = {
             "$type": "app.bsky.embed.video",
-            "video": self._upload_video(video),
+            "video": self._upload_video(video, key),
             "alt": video.alt,
         }
         if video.width > 0 and video.height > 0:
@@ -376,9 +387,20 @@ class BlueskyConnector(Connector):
             embed["captions"] = [{"lang": language or "und", "file": file}]
         return embed
 
-    def _upload_video(self, video: _Video) -> Any:
+    def _upload_video(self, video: _Video, key: str) -> Any:
+        """The processed video's blob: from the job of an earlier attempt at this delivery
+        (of the same file) while the service still has it, else from a new upload."""
         if self._video_upload == "blob":
             return self._upload(video.path, "video/mp4")
+        earlier, record = self._uploads.earlier(key, 0, video.path)
+        status = self._job_status(earlier) if earlier else {}
+        if not status or status.get("state") == FAILED:  # a failed job is not tried again
+            status = self._send_video(video)
+            if status.get("jobId"):
+                record(str(status["jobId"]))
+        return self._processed(status, video.path.name)
+
+    def _send_video(self, video: _Video) -> Mapping[str, Any]:
         name = video.path.name
         limits = self._video_call(
             "GET",
@@ -395,7 +417,10 @@ class BlueskyConnector(Connector):
             upload=video,
             allow=frozenset({"already_exists"}),
         )
-        status = job_status(json_body(uploaded))
+        return job_status(json_body(uploaded))
+
+    def _processed(self, status: Mapping[str, Any], name: str) -> Any:
+        """The blob once the job is done, asking after it every second for a while."""
         deadline = time.monotonic() + JOB_WAIT_SECONDS
         while True:
             blob = finished_blob(status, name)
@@ -406,13 +431,19 @@ class BlueskyConnector(Connector):
             if time.monotonic() >= deadline:
                 raise RetryLater(f"Bluesky's video service is still processing {name}")
             time.sleep(JOB_POLL_SECONDS)
-            answer = self._video_call(
-                "GET",
-                "app.bsky.video.getJobStatus",
-                params={"jobId": str(status["jobId"])},
-                allow=frozenset({"already_exists"}),
-            )
-            status = job_status(json_body(answer))
+            status = self._job_status(str(status["jobId"])) or status
+
+    def _job_status(self, job: str) -> Mapping[str, Any]:
+        """The job's status; empty when the service no longer knows the job."""
+        answer = self._video_call(
+            "GET",
+            "app.bsky.video.getJobStatus",
+            params={"jobId": job},
+            allow=frozenset({"already_exists", "NotFound", "InvalidRequest"}),
+        )
+        if not answer.is_success and _error_code(answer) != "already_exists":
+            return {}
+        return job_status(json_body(answer))
 
     def _service_token(self, aud: str, lxm: str) -> str:
         """A token the PDS signs for the account, for one method of one service."""
@@ -449,7 +480,17 @@ class BlueskyConnector(Connector):
         code = _error_code(response)
         if response.is_success or (code is not None and code in allow):
             return response
-        raise self._error(response)
+        error = self._error(response)
+        if isinstance(error, AuthFailed):
+            # The token came from the account's server a moment ago, so the credentials work:
+            # holding the channel would only release it at the next check and fail again.
+            raise Rejected(
+                f"Bluesky's video service refused the upload token ({error.reason}); with an "
+                "account on its own server, set the channel's video_upload: blob",
+                status=error.status,
+                code=error.code,
+            )
+        raise error
 
     def _card(self, url: str) -> dict[str, Any] | None:
         deadline = time.monotonic() + CARD_SECONDS

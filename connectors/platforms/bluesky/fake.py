@@ -632,7 +632,7 @@ class FakeBluesky(FakePlatform):
         for blob, limit, where in blobs:
             cid = (blob or {}).get("ref", {}).get("$link")
             if cid not in self.blobs:
-                return _error(400, "InvalidRequest", f"Could not find blob: {cid}")
+                return _error(400, "BlobNotFound", f"Could not find blob: {cid}")
             content, mime = self.blobs[cid]
             if blob.get("mimeType") != mime:
                 message = (
@@ -741,19 +741,7 @@ def _now_tid() -> str:
 
 
 def main() -> None:
-    def make(latency: float) -> FakeBluesky:
-        fake = FakeBluesky(latency=latency)
-        fake.add_account(HANDLE, APP_PASSWORD)
-        return fake
-
-    def about(fake: FakeBluesky) -> str:
-        return (
-            f"A channel for it: platform: bluesky, base_url: {fake.base_url}, "
-            f"credentials: {{identifier: {HANDLE}, app_password: {APP_PASSWORD}}}, "
-            f"options: {{video_service: {fake.video.base_url}}}"
-        )
-
-    serve(make, about)
+    serve(lambda latency: FakeBluesky(latency=latency))
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from campaigns.captions import BadCaptions, read_captions
 from connectors.base import Rejected, RetryLater
 
 VIDEO_SERVICE = "https://video.bsky.app"
@@ -35,7 +36,7 @@ resets)."""
 _PERMANENT_FAILURES = frozenset(
     {"validation_failure", "encoding_failure", "pds_upload_unsupported_blob_size"}
 )
-_SRT_TIME = re.compile(r"(\d{1,2}:\d{2}:\d{2}),(\d{3})")
+_SRT_TIME = re.compile(r"(\d{2,}:\d{2}:\d{2}),(\d{3})")
 
 
 def did_web(url: str) -> str:
@@ -47,28 +48,21 @@ def did_web(url: str) -> str:
 
 def webvtt(path: Path) -> bytes:
     """The caption file as WebVTT: a WebVTT file as it is, an SRT file converted (the header
-    added, the comma of each time replaced by a dot). Anything else is refused."""
+    added, the comma of each timing replaced by a dot). It is read as `clarion validate` reads
+    it (campaigns.captions), so a file that passed there converts here."""
     try:
-        with path.open("rb") as file:
-            raw = file.read(CAPTION_MAX_BYTES * 2)
+        found = read_captions(path)
+        text = path.read_bytes().decode("utf-8-sig")
     except OSError as exc:
         raise Rejected(f"cannot read the captions {path.name}: {exc.strerror}") from None
-    try:
-        text = raw.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
-    except UnicodeDecodeError:
-        raise Rejected(f"the captions {path.name} are not UTF-8 text") from None
-    if text.startswith("WEBVTT"):
-        vtt = text
-    elif re.match(r"\s*\d+\n" + _SRT_TIME.pattern + " --> ", text):
-        vtt = "WEBVTT\n\n" + "\n".join(
-            _SRT_TIME.sub(r"\1.\2", line) if " --> " in line else line
-            for line in text.lstrip().split("\n")
-        )
-    else:
-        raise Rejected(
-            f"the captions {path.name} are neither WebVTT (starting with 'WEBVTT') nor SRT"
-        )
-    content = vtt.encode()
+    except BadCaptions as exc:
+        raise Rejected(f"the captions {path.name} are not SRT or WebVTT: {exc}") from None
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if found.format == "srt":
+        lines = ["WEBVTT", ""] + [
+            _SRT_TIME.sub(r"\1.\2", line) if " --> " in line else line for line in lines
+        ]
+    content = "\n".join(lines).encode()
     if len(content) > CAPTION_MAX_BYTES:
         raise Rejected(
             f"the captions {path.name} are {len(content):,} bytes as WebVTT; Bluesky takes "

@@ -53,7 +53,7 @@ from connectors.login import LoginIO
 from connectors.platforms.mastodon import PLATFORM
 from connectors.ratelimits import header_budget, retry_time
 from connectors.redaction import excerpt
-from connectors.upload import opened
+from connectors.upload import Uploads, opened
 
 VISIBILITIES = ("public", "unlisted", "private", "direct")
 SCOPES = "read:accounts read:statuses write:statuses write:media"
@@ -135,6 +135,7 @@ class MastodonConnector(Connector):
         """Seconds between two looks at media the server is still processing."""
         self._client = build_client(config, _base_url(config), {"Authorization": f"Bearer {token}"})
         self._account_id: str | None = None
+        self._uploads = Uploads(options.get("state_dir"), config.name, "mastodon", "Mastodon")
 
     def close(self) -> None:
         self._client.close()
@@ -158,9 +159,13 @@ class MastodonConnector(Connector):
 
     # -- media -------------------------------------------------------------------------
 
-    def _upload(self, media: MediaFile) -> str:
+    def _upload(self, key: str, index: int, media: MediaFile) -> str:
         """`POST /api/v2/media` with the alt text and a video's cover image, both files
-        streamed from disk."""
+        streamed from disk; unless an earlier attempt's upload of the same file is still on
+        the server, not yet attached (after a crash, or a wait for processing cut short)."""
+        earlier, record = self._uploads.earlier(key, index, media.path)
+        if earlier and self._held(earlier, media.path.name):
+            return earlier
         with ExitStack() as files:
             parts: dict[str, tuple[str, BinaryIO, str | None]] = {
                 "file": (media.path.name, files.enter_context(opened(media.path)), media.mime)
@@ -182,8 +187,22 @@ class MastodonConnector(Connector):
             raise RetryLater(f"Mastodon took {media.path.name} but did not say its id")
         media_id = str(body["id"])
         if response.status_code == 202:
+            record(media_id)
             self._wait_processed(media_id, media.path.name)
         return media_id
+
+    def _held(self, media_id: str, name: str) -> bool:
+        """Whether the server still has this unattached upload (it deletes them after a day),
+        once it has processed it."""
+        request = self._client.build_request("GET", f"/api/v1/media/{media_id}")
+        response = send_safe(self._client, request, "Mastodon")
+        if response.status_code == 404:
+            return False
+        if response.status_code >= 400:
+            raise classify(response, f"process {name}")
+        if response.status_code == 206:
+            self._wait_processed(media_id, name)
+        return True
 
     def _wait_processed(self, media_id: str, name: str) -> None:
         """202 means the server processes the file in the background (its `url` is null):
@@ -207,7 +226,7 @@ class MastodonConnector(Connector):
     # -- the contract ------------------------------------------------------------------
 
     def publish(self, post: Post) -> Published:
-        media_ids = [self._upload(media) for media in post.media]
+        media_ids = [self._upload(post.key, i, media) for i, media in enumerate(post.media)]
         form: dict[str, str | list[str]] = {"status": post.text}
         if post.reply_to:
             form["in_reply_to_id"] = post.reply_to.id
@@ -241,6 +260,7 @@ class MastodonConnector(Connector):
         status = json_body(response)
         if not isinstance(status, dict) or not status.get("id"):
             raise Ambiguous("Mastodon accepted the post but did not say its id")
+        self._uploads.forget(post.key)
         return Published(PlatformRef(str(status["id"]), status.get("url") or status.get("uri")))
 
     def check(self) -> CheckReport:

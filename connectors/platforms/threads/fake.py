@@ -22,6 +22,7 @@ from typing import Any
 
 from connectors.base import ChannelAccess
 from connectors.fakes.cli import serve
+from connectors.fakes.containers import advance
 from connectors.fakes.params import params
 from connectors.fakes.server import FakePlatform, Made, Request, Response
 from connectors.fakes.sniff import named
@@ -219,16 +220,10 @@ class ThreadsFake(FakePlatform):
             return bool(item["status"] == "FINISHED")
         return bool(item["status"] != "ERROR")
 
-    def _advance(self, container: dict[str, Any]) -> None:
-        if container["status"] == "IN_PROGRESS":
-            if container["reads_left"] <= 0:
-                container["status"] = "FINISHED"
-            container["reads_left"] -= 1
-
     def _publish(self, request: Request, args: dict[str, Any]) -> Response:
         container = self.containers.get(str(args.get("creation_id")))
         if container is not None and container["reads_left"] <= 0:
-            self._advance(container)
+            advance(container)
         if container is None or container["status"] != "FINISHED" or container["item"]:
             if container is not None and container["status"] == "PUBLISHED":
                 return threads_error(400, 100, "The media has already been published")
@@ -324,7 +319,7 @@ class ThreadsFake(FakePlatform):
             return Response(200, {"id": USER, "username": USERNAME})
         container = self.containers.get(node)
         if container is not None:
-            self._advance(container)
+            advance(container)
             answer = {"id": node, "status": container["status"]}
             if container["status"] == "ERROR":
                 answer["error_message"] = container["error"]
@@ -336,14 +331,7 @@ class ThreadsFake(FakePlatform):
 
 
 def main() -> None:
-    serve(
-        lambda latency: ThreadsFake(latency=latency),
-        lambda fake: (
-            "channel: platform: threads, base_url: <the address above>, credentials: "
-            f"{{access_token: {TOKEN}}}, options: {{user_id: '{USER}', "
-            "media_base_url: 'https://cdn.example.org/media'}"
-        ),
-    )
+    serve(lambda latency: ThreadsFake(latency=latency))
 
 
 if __name__ == "__main__":

@@ -6,6 +6,9 @@ from __future__ import annotations
 from campaigns.platformrules import JPEG, MOV, MP4, WEBP, PlatformRules
 from connectors.platform import PlatformSpec
 
+FLAGS = ("comments", "duets", "stitches", "brand_content", "brand_organic")
+"""Options that are true or false (YAML's, not the text "true")."""
+
 PLATFORM = PlatformSpec(
     rules=PlatformRules(
         "tiktok",
@@ -18,6 +21,13 @@ PLATFORM = PlatformSpec(
         media_types=frozenset({JPEG, WEBP, MP4, MOV}),
         video_max_bytes=4_000_000_000,
         video_alone=True,
+        # The media transfer guide's video restrictions; the longest video is the creator's
+        # own (3 to 10 minutes), which the connector asks TikTok before each post.
+        video_codecs=frozenset({"h264", "hevc", "vp8", "vp9"}),
+        video_seconds=(0.0, 600),
+        video_min_size=(360, 360),
+        video_max_size=(4096, 4096),
+        video_frame_rate=(23, 60),
         thread_style="separate",
         media_required=True,
     ),
@@ -31,6 +41,11 @@ PLATFORM = PlatformSpec(
             "approval) or 'inbox' (videos land in the creator's TikTok inbox as drafts that "
             "someone must open and post)",
         ),
+    ),
+    choices=(
+        ("mode", ("direct", "inbox")),
+        ("privacy", ("public", "friends", "followers", "private")),
+        *((flag, (True, False)) for flag in FLAGS),
     ),
     login="connectors.platforms.tiktok.login:login",
     default_channel="tiktok-main",

@@ -13,7 +13,6 @@ import re
 import unicodedata
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any, ClassVar
 
 import requests
@@ -42,7 +41,6 @@ from connectors.base import (
     RetryLater,
     before_sending,
 )
-from connectors.deliverystate import DeliveryState
 from connectors.figures import count, figures_error
 from connectors.http import USER_AGENT, epoch_reset, retry_after, server_error
 from connectors.login import LoginIO
@@ -51,7 +49,7 @@ from connectors.platforms.x.auth import UserAuth, json_object, user_auth
 from connectors.ratelimits import header_budget, retry_time
 from connectors.redaction import excerpt
 from connectors.settings import base_url_problem
-from connectors.upload import file_version
+from connectors.upload import Uploads
 
 DEFAULT_BASE_URL = "https://api.x.com"
 WEB_URL = "https://x.com"
@@ -230,9 +228,7 @@ class XConnector(Connector):
         self._api = _Api(base, self._user, config.timeout)
         self._account: tuple[str, str] | None = None
         self.media_timeout = float(config.options.get("media_timeout", 300))
-        state = config.options.get("state_dir")
-        self._uploads = DeliveryState(Path(state) if state else None, config.name, "x", "X")
-        """Each delivery's videos and GIFs that X holds, by `media<N>` and `file<N>`."""
+        self._uploads = Uploads(config.options.get("state_dir"), config.name, "x", "X")
 
     # -- requests ----------------------------------------------------------------------
 
@@ -322,20 +318,9 @@ class XConnector(Connector):
     def _upload(self, key: str, index: int, media: MediaFile) -> str:
         """The file's media id; an earlier attempt's upload of the same file is used while
         X holds it (after a crash, or when X was still processing it at the deadline)."""
-        name, version = f"media{index}", f"file{index}"
-        current = file_version(media.path)
-        entry = self._uploads.get(key) or {}
-        earlier = entry.get(name) if entry.get(version) == current else None
-
-        def uploaded(media_id: str) -> None:
-            self._uploads.note(key, **{name: media_id, version: current})
-
+        earlier, record = self._uploads.earlier(key, index, media.path)
         return x_media.upload(
-            self._media_call,
-            media,
-            timeout=self.media_timeout,
-            earlier=earlier,
-            uploaded=uploaded,
+            self._media_call, media, timeout=self.media_timeout, earlier=earlier, uploaded=record
         )
 
     def check(self) -> CheckReport:

@@ -15,7 +15,7 @@ from typing import Any
 
 from campaigns.platforms import PLATFORMS
 from tests.scheduler.daemonkit import wait_until
-from tests.videos import clip
+from tests.videos import clip, still
 
 CLARION = Path(sys.executable).parent / "clarion"
 EXAMPLE_MEDIA = Path(__file__).parents[3] / "campaigns" / "examples" / "media"
@@ -61,6 +61,11 @@ CHANNELS: dict[str, dict[str, Any]] = {
         "credentials": {"url": "${T}"},
         "options": {"format": "slack"},
     },
+    "instagram-main": {
+        "platform": "instagram",
+        "credentials": {"access_token": "${T}"},
+        "options": {"user_id": "1", "media_base_url": "https://media.example.org"},
+    },
     "youtube-main": {
         "platform": "youtube",
         "credentials": {"client_id": "${T}", "client_secret": "${T}", "refresh_token": "${T}"},
@@ -72,8 +77,10 @@ CHANNELS: dict[str, dict[str, Any]] = {
         "options": {"mode": "inbox"},
     },
 }
-TEXT_CHANNELS = [name for name in CHANNELS if name not in ("youtube-main", "tiktok-main")]
-"""The channels that take a post without a video."""
+TEXT_CHANNELS = [
+    name for name, channel in CHANNELS.items() if not PLATFORMS[channel["platform"]].media_required
+]
+"""The channels that take a post without media."""
 assert {c["platform"] for c in CHANNELS.values()} == set(PLATFORMS)
 
 
@@ -108,6 +115,14 @@ def campaign(start: str = "2027-02-09") -> dict[str, Any]:
                 ],
                 "overrides": {
                     "youtube": {"media": [{"file": "media/clip.mp4"}]},
+                    "instagram": {
+                        "media": [
+                            {
+                                "file": "media/card.jpg",
+                                "alt": {"en": "A dark card", "fr": "Une carte"},
+                            }
+                        ]
+                    },
                     "tiktok": {"media": [{"file": "media/clip.mp4"}]},
                 },
             },
@@ -138,6 +153,7 @@ def write_plan(
     (plans / "media").mkdir(parents=True, exist_ok=True)
     shutil.copyfile(EXAMPLE_MEDIA / "sayno-card.png", plans / "media" / "card.png")
     clip(plans / "media" / "clip.mp4", seconds=1, size=(240, 320))
+    still(plans / "media" / "card.jpg", size=(1080, 1080))
     (plans / "web-demo.yaml").write_text(json.dumps(plan, ensure_ascii=False, indent=1))
     config = {"campaigns": ["plans"], "channels": CHANNELS, **extra_config}
     path = folder / "config.yaml"

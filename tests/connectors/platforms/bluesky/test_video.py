@@ -3,6 +3,7 @@ failed jobs, used-up allowances, and crashes between the upload and the post."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -141,7 +142,7 @@ def test_webvtt_captions_go_as_they_are(fake: FakeBluesky, video: Path, tmp_path
 @pytest.mark.parametrize(
     ("content", "reason"),
     [
-        ("Say no.\n", "neither WebVTT"),
+        ("Say no.\n", "not SRT or WebVTT: line 1: expected the number of a caption"),
         ("WEBVTT\n\n" + "00:00.000 --> 00:01.500\nSay no.\n\n" * 700, "up to 20,000 bytes"),
     ],
 )
@@ -300,6 +301,48 @@ def test_a_crash_between_upload_and_post_never_posts_twice(fake: FakeBluesky, vi
     assert len(blobs) == 1
 
 
+def test_a_long_processing_resumes_from_its_job(
+    fake: FakeBluesky, video: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An attempt that stops waiting (or a restart) takes the job up again: the file is sent
+    once."""
+    monkeypatch.setattr(bluesky, "JOB_WAIT_SECONDS", 0.0)
+    state = {"state_dir": str(tmp_path / "state")}
+    with connect(fake, **state) as bsky, pytest.raises(RetryLater, match="still processing"):
+        bsky.publish(post(mp4(video)))
+    monkeypatch.setattr(bluesky, "JOB_WAIT_SECONDS", 60.0)
+    with connect(fake, **state) as restarted:
+        restarted.publish(post(mp4(video)))
+    assert len(fake.posts) == 1
+    assert [r.path for r in fake.video.requests].count(XRPC + "app.bsky.video.uploadVideo") == 1
+    assert json.loads((tmp_path / "state" / "bluesky-bluesky-main.json").read_text()) == {}
+
+
+def test_a_failed_job_is_not_taken_up_again(fake: FakeBluesky, video: Path, tmp_path: Path) -> None:
+    fake.video.fail_next("pds_upload_failure", "Failed to store the video")
+    state = {"state_dir": str(tmp_path / "state")}
+    with connect(fake, **state) as bsky, pytest.raises(RetryLater):
+        bsky.publish(post(mp4(video)))
+    with connect(fake, **state) as restarted:
+        restarted.publish(post(mp4(video)))
+    assert len(fake.posts) == 1
+    assert [r.path for r in fake.video.requests].count(XRPC + "app.bsky.video.uploadVideo") == 2
+
+
+def test_a_processed_video_the_pds_lost_is_sent_again(
+    fake: FakeBluesky, video: Path, tmp_path: Path
+) -> None:
+    state = {"state_dir": str(tmp_path / "state")}
+    fake.inject(Fault("drop_before", method="POST", path="putRecord"))
+    with connect(fake, **state) as bsky, pytest.raises(Ambiguous):
+        bsky.publish(post(mp4(video)))
+    fake.blobs.clear()  # the PDS dropped the blob no record held
+    with connect(fake, **state) as restarted, pytest.raises(RetryLater, match="sending it again"):
+        restarted.publish(post(mp4(video)))
+    assert fake.posts == []
+    assert json.loads((tmp_path / "state" / "bluesky-bluesky-main.json").read_text()) == {}
+
+
 def test_a_crash_after_the_post_finds_it(fake: FakeBluesky, video: Path) -> None:
     fake.inject(Fault("drop_after", method="POST", path="putRecord"))
     with connect(fake) as bsky, pytest.raises(Ambiguous):
@@ -322,6 +365,22 @@ def test_service_tokens_are_secrets(fake: FakeBluesky, video: Path) -> None:
     used = {t.removeprefix("Bearer ") for t in tokens if t}
     assert len(used) == 2
     assert used <= set(secrets)
+
+
+def test_a_refused_service_token_fails_the_post_not_the_channel(
+    fake: FakeBluesky, video: Path
+) -> None:
+    fake.video.respond(
+        401,
+        {"error": "BadJwtAudience", "message": "jwt audience does not match service did"},
+        path="uploadVideo",
+    )
+    with (
+        connect(fake) as bsky,
+        pytest.raises(Rejected, match="set the channel's video_upload: blob"),
+    ):
+        bsky.publish(post(mp4(video)))
+    assert fake.posts == []
 
 
 def test_the_video_service_checks_its_tokens(fake: FakeBluesky) -> None:

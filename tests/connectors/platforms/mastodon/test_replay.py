@@ -12,6 +12,7 @@ uploads are checked field by field instead. Tokens in the recordings are placeho
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -143,8 +144,14 @@ def test_a_reply() -> None:
     assert parse_qs(sent[0].content.decode())["in_reply_to_id"] == ["117020583245459824"]
 
 
-def test_media_processed_in_the_background(media: list[MediaFile]) -> None:
-    clip = media[1]
+def test_a_video_with_its_cover_processed_in_the_background(
+    media: list[MediaFile], tmp_path: Path
+) -> None:
+    """Mastodon.py sent the video with a cover (`thumbnail`) and a `focus` we have no use for;
+    our upload has the recording's other parts, with the same types."""
+    cover = tmp_path / "cover.jpg"
+    cover.write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00")
+    clip = replace(media[1], thumbnail=cover)
     mastodon, sent = connector()
     with replay.use_cassette("test_media_post[False].yaml") as cassette:
         published = mastodon.publish(status("LOL check this out", media=(clip,)))
@@ -157,8 +164,15 @@ def test_media_processed_in_the_background(media: list[MediaFile]) -> None:
     ]
     parts = _parts(sent[0])
     assert parts["file"].content == clip.path.read_bytes()
-    assert parts["file"].content_type == "video/mp4"
     assert parts["description"].content == b"alt for cat.mp4"
+    assert parts["thumbnail"].content == cover.read_bytes()
+    upload = recorded("test_media_post[False].yaml")[0]["request"]
+    theirs = multipart(
+        Request("POST", "/api/v2/media", {}, _lower(upload["headers"]), upload["body"])
+    )
+    kinds = {name: part.content_type for name, part in theirs.items() if name != "focus"}
+    assert kinds == {name: part.content_type for name, part in parts.items()}
+    assert kinds == {"description": "text/plain", "file": "video/mp4", "thumbnail": "image/jpeg"}
 
 
 def test_two_images(media: list[MediaFile]) -> None:
@@ -193,6 +207,10 @@ def test_localized_over_length_errors_are_rejections_with_the_server_s_words() -
         assert cassette.play_count == 2
     assert "Text上限は500文字です" in reasons[0]
     assert "Text Begrenzung von 500 Zeichen überschritten" in reasons[1]
+
+
+def _lower(headers: dict[str, list[str]]) -> dict[str, str]:
+    return {name.lower(): values[0] for name, values in headers.items()}
 
 
 def _parts(request: httpx.Request) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from connectors.base import Rejected
+from connectors.base import Rejected, RetryLater
 from connectors.fakes.params import multipart
 from connectors.platforms.mastodon.fake import MastodonFake
 from tests.connectors.clips import broken, cover, padded, video
@@ -74,3 +74,36 @@ def test_a_missing_cover_rejects_the_post_before_anything_is_sent(
     with pytest.raises(Rejected, match=r"gone\.jpg"):
         connector(fake).publish(post(media=[clip]))
     assert fake.requests == []
+
+
+def uploads(fake: MastodonFake) -> int:
+    return sum(1 for r in fake.requests if r.path == "/api/v2/media")
+
+
+def test_a_video_still_processing_is_not_sent_again_by_the_next_attempt(
+    fake: MastodonFake, tmp_path: Path
+) -> None:
+    fake.processing_polls = 1_000
+    state = tmp_path / "state"
+    clip = video(tmp_path)
+    with pytest.raises(RetryLater, match="still processing"):
+        connector(fake, media_timeout=0, state_dir=str(state)).publish(post(media=[clip]))
+    [attachment] = fake.media.values()
+    attachment.polls_left = 1  # the server finishes in the meantime
+    connector(fake, state_dir=str(state)).publish(post(media=[clip]))  # after a restart
+    assert uploads(fake) == 1
+    assert fake.posts[0]["media_ids"] == [attachment.id]
+
+
+def test_an_upload_the_server_deleted_is_sent_again(fake: MastodonFake, tmp_path: Path) -> None:
+    fake.processing_polls = 1_000
+    mastodon = connector(fake, media_timeout=0)
+    clip = video(tmp_path)
+    with pytest.raises(RetryLater):
+        mastodon.publish(post(media=[clip]))
+    fake.media.clear()  # Mastodon deletes unattached uploads after a day
+    fake.processing_polls = 1
+    mastodon.media_timeout = 60
+    mastodon.publish(post(media=[clip]))
+    assert uploads(fake) == 2
+    assert fake.posts[0]["media_ids"] == list(fake.media)
