@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import json
 import threading
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
+from connectors.base import ChannelAccess
 from connectors.fakes.server import FakePlatform
 
 Fake = TypeVar("Fake", bound=FakePlatform)
@@ -14,10 +16,11 @@ Fake = TypeVar("Fake", bound=FakePlatform)
 
 def serve(
     make: Callable[[float], Fake],
-    about: Callable[[Fake], str],
+    about: Callable[[Fake], str] | None = None,
     argv: Sequence[str] | None = None,
 ) -> None:
-    """Start the fake, print its address and what a channel needs to use it, serve until ^C."""
+    """Start the fake, print its address and what a channel needs to use it (its `channel()`
+    unless `about` says otherwise), serve until ^C."""
     parser = argparse.ArgumentParser(description="Run a platform fake on this machine.")
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any)")
     parser.add_argument("--latency", type=float, default=0.0, help="seconds added per request")
@@ -31,10 +34,22 @@ def serve(
     fake.echo_credentials = args.echo_credentials
     fake.start(args.port)
     print(fake.base_url, flush=True)
-    print(about(fake), flush=True)
+    print(about(fake) if about else described(fake.channel()), flush=True)
     try:
         threading.Event().wait()
     except KeyboardInterrupt:
         pass
     finally:
         fake.stop()
+
+
+def described(channel: ChannelAccess) -> str:
+    """The channel as config.yaml declares it, to copy (a fake's credentials are no secret)."""
+    lines = ["channels:", f"  {channel.name}:", f"    platform: {channel.platform}"]
+    if channel.base_url:
+        lines.append(f"    base_url: {channel.base_url}")
+    for key, values in (("credentials", channel.credentials), ("options", channel.options)):
+        if values:
+            lines.append(f"    {key}:")
+            lines += [f"      {name}: {json.dumps(value)}" for name, value in values.items()]
+    return "\n".join(lines)

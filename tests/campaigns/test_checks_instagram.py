@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from campaigns import KnownChannel
-from tests.videos import still
+from tests.videos import clip, still
 
 from .plan_helpers import OPTIONS, campaign, load, located
 
@@ -76,3 +76,14 @@ def test_a_png_is_not_posted_to_instagram(tmp_path: Path) -> None:
         tmp_path, "- {id: a, at: sid 09:00, text: Hi, media: [{file: card.png, alt: A card}]}"
     )
     assert any("Clarion cannot post a PNG image ('card.png') to Instagram" in p for p in found)
+
+
+def test_a_reel_shorter_than_three_seconds_is_refused(tmp_path: Path) -> None:
+    clip(tmp_path / "short.mp4", seconds=2, size=(360, 640))
+    found = problems(
+        tmp_path, "- {id: a, at: sid 09:00, text: Hi, media: [{file: short.mp4, alt: A clip}]}"
+    )
+    assert found == [
+        "7:53 error: 'short.mp4' is 2 s long; Instagram takes videos of at least 3 s "
+        "(instagram-main)"
+    ]

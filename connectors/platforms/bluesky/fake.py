@@ -741,19 +741,7 @@ def _now_tid() -> str:
 
 
 def main() -> None:
-    def make(latency: float) -> FakeBluesky:
-        fake = FakeBluesky(latency=latency)
-        fake.add_account(HANDLE, APP_PASSWORD)
-        return fake
-
-    def about(fake: FakeBluesky) -> str:
-        return (
-            f"A channel for it: platform: bluesky, base_url: {fake.base_url}, "
-            f"credentials: {{identifier: {HANDLE}, app_password: {APP_PASSWORD}}}, "
-            f"options: {{video_service: {fake.video.base_url}}}"
-        )
-
-    serve(make, about)
+    serve(lambda latency: FakeBluesky(latency=latency))
 
 
 if __name__ == "__main__":

@@ -306,13 +306,7 @@ def _insight(post_id: str, name: str, value: int) -> dict[str, Any]:
 
 
 def main() -> None:
-    serve(
-        lambda latency: FacebookFake(latency=latency),
-        lambda fake: (
-            "channel: platform: facebook, base_url: <the address above>, credentials: "
-            f"{{page_access_token: {TOKEN}}}, options: {{page_id: '{PAGE}'}}"
-        ),
-    )
+    serve(lambda latency: FacebookFake(latency=latency))
 
 
 if __name__ == "__main__":

@@ -131,7 +131,10 @@ class InstagramConnector(ContainerConnector):
         if item:
             return {"media_type": "VIDEO", "video_url": url} | carousel
         reel = {"media_type": "REELS", "video_url": url, "share_to_feed": "true"}
-        return reel | ({"cover_url": file_url(base, media.thumbnail)} if media.thumbnail else {})
+        cover = media.thumbnail
+        if cover is None or cover.suffix.lower() not in (".jpg", ".jpeg"):
+            return reel  # Instagram takes a JPEG cover only: its own frame otherwise
+        return reel | {"cover_url": file_url(base, cover)}
 
     def _container(self, params: dict[str, str]) -> str:
         response = self._post(f"{self._user}/media", params, creates=False)

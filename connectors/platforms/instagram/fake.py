@@ -380,13 +380,7 @@ def _type(url: str) -> str:
 
 
 def main() -> None:
-    serve(
-        lambda latency: InstagramFake(latency=latency),
-        lambda fake: (
-            "channel: platform: instagram, base_url: <the address above>, credentials: "
-            f"{{access_token: {TOKEN}}}, options: {{user_id: '{USER}', media_base_url: '{CDN}'}}"
-        ),
-    )
+    serve(lambda latency: InstagramFake(latency=latency))
 
 
 if __name__ == "__main__":

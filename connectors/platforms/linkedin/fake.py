@@ -403,13 +403,7 @@ class LinkedInFake(FakePlatform):
 
 
 def main() -> None:
-    serve(
-        lambda latency: LinkedInFake(latency=latency),
-        lambda fake: (
-            f"channel: platform: linkedin, base_url: <the address above>, credentials: "
-            f"{{access_token: {TOKEN}}}, options: {{author: '{ORGANIZATION}'}}"
-        ),
-    )
+    serve(lambda latency: LinkedInFake(latency=latency))
 
 
 if __name__ == "__main__":

@@ -556,13 +556,7 @@ class MastodonFake(FakePlatform):
 
 
 def main() -> None:
-    serve(
-        lambda latency: MastodonFake(latency=latency),
-        lambda fake: (
-            "channel: platform: mastodon, base_url: <the address above>, "
-            f"credentials: {{access_token: {ACCESS_TOKEN}}}"
-        ),
-    )
+    serve(lambda latency: MastodonFake(latency=latency))
 
 
 if __name__ == "__main__":

@@ -325,13 +325,7 @@ def _media(kind: str, upload: Upload, thumbnail: Upload | None) -> Any:
 
 
 def main() -> None:
-    serve(
-        lambda latency: TelegramFake(latency=latency),
-        lambda fake: (
-            "channel: platform: telegram, base_url: <the address above>, "
-            f"credentials: {{bot_token: {TOKEN}}}, options: {{chat_id: '@clarion_test'}}"
-        ),
-    )
+    serve(lambda latency: TelegramFake(latency=latency))
 
 
 if __name__ == "__main__":

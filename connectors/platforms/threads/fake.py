@@ -331,14 +331,7 @@ class ThreadsFake(FakePlatform):
 
 
 def main() -> None:
-    serve(
-        lambda latency: ThreadsFake(latency=latency),
-        lambda fake: (
-            "channel: platform: threads, base_url: <the address above>, credentials: "
-            f"{{access_token: {TOKEN}}}, options: {{user_id: '{USER}', "
-            "media_base_url: 'https://cdn.example.org/media'}"
-        ),
-    )
+    serve(lambda latency: ThreadsFake(latency=latency))
 
 
 if __name__ == "__main__":

@@ -381,14 +381,7 @@ def _chunk_problem(source: dict[str, Any]) -> str | None:
 
 
 def main() -> None:
-    serve(
-        lambda latency: TikTokFake(latency=latency),
-        lambda fake: (
-            "channel: platform: tiktok, base_url: <the address above>, credentials: "
-            f"{{client_key: {CLIENT_KEY}, client_secret: {CLIENT_SECRET}, refresh_token: "
-            f"{REFRESH_TOKEN}}}, options: {{mode: direct, privacy: public}}"
-        ),
-    )
+    serve(lambda latency: TikTokFake(latency=latency))
 
 
 if __name__ == "__main__":

@@ -692,14 +692,7 @@ class XFake(FakePlatform):
 
 
 def main() -> None:
-    serve(
-        lambda latency: XFake(latency=latency),
-        lambda fake: (
-            "channel: platform: x, base_url: <the address above>, credentials: "
-            f"{{consumer_key: {CONSUMER_KEY}, consumer_secret: {CONSUMER_SECRET}, "
-            f"access_token: {ACCESS_TOKEN}, access_token_secret: {ACCESS_TOKEN_SECRET}}}"
-        ),
-    )
+    serve(lambda latency: XFake(latency=latency))
 
 
 if __name__ == "__main__":

@@ -473,14 +473,7 @@ class YouTubeFake(FakePlatform):
 
 
 def main() -> None:
-    serve(
-        lambda latency: YouTubeFake(latency=latency),
-        lambda fake: (
-            "channel: platform: youtube, base_url: <the address above>, credentials: "
-            f"{{client_id: {CLIENT_ID}, client_secret: {CLIENT_SECRET}, refresh_token: "
-            f"{REFRESH_TOKEN}}}, options: {{made_for_kids: false}}"
-        ),
-    )
+    serve(lambda latency: YouTubeFake(latency=latency))
 
 
 if __name__ == "__main__":

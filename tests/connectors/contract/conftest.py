@@ -80,7 +80,9 @@ def uploaded(
     spec: PlatformSpec, tmp_path: Path, required: tuple[MediaFile, ...]
 ) -> tuple[MediaFile, ...]:
     """A post's media that the platform receives before the post itself, where it has any:
-    what the post must carry, else one picture."""
-    if required or PNG not in spec.rules.media_types:
+    what the post must carry, else a video (uploaded first nearly everywhere), else a
+    picture."""
+    if required:
         return required
-    return (sample(PNG, tmp_path, "uploaded"),)
+    kinds = [kind for kind in (MP4, PNG) if kind in spec.rules.media_types]
+    return (sample(kinds[0], tmp_path, "uploaded"),) if kinds else ()

@@ -132,6 +132,15 @@ def test_a_video_alone_is_a_reel_with_its_cover_and_without_alt_text(
     assert fake.published() == [Made("Watch", ("video/mp4",), None)]
 
 
+def test_a_cover_that_is_not_a_jpeg_is_left_to_instagram(
+    fake: InstagramFake, tmp_path: Path
+) -> None:
+    reel = clip(tmp_path)
+    png = MediaFile(reel.path, reel.alt, reel.mime, thumbnail=tmp_path / "cover.png")
+    connector(fake).publish(post("Watch", media=[png]))
+    assert "cover_url" not in fake.posts[-1]["params"]
+
+
 def test_a_carousel_waits_for_its_videos_before_it_is_made(
     fake: InstagramFake, tmp_path: Path
 ) -> None:
