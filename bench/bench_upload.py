@@ -1,7 +1,7 @@
 """Memory while a large video goes up: X's chunked upload, Mastodon's /api/v2/media,
 Telegram's sendVideo, Bluesky's video service, LinkedIn's Videos API (4 MB parts) and
-Facebook's Resumable Upload API (the whole file in one streamed request), each through its
-connector to its fake.
+Facebook's Resumable Upload API (the whole file in one streamed request) and TikTok's Content
+Posting API (10 MB chunks, each PUT from disk), each through its connector to its fake.
 
 The file is a real two-second clip followed by zeros (sparse on disk), so the fakes' check that
 it is a video passes. Each upload runs in a fresh process, and each fake in another (a fake
@@ -9,7 +9,7 @@ keeps every byte it receives): the figures are the connector's alone. Printed pe
 file's size, the time, the peak of Python's heap during the upload (tracemalloc) and the
 process's peak resident memory before and after it (ru_maxrss, libraries included). Telegram
 takes at most 50 MB from a bot, so its file is cut to that. Asserts nothing.
-Run: python bench/bench_upload.py [MB]
+Run: python bench/bench_upload.py [MB [PLATFORM...]]
 """
 
 from __future__ import annotations
@@ -42,6 +42,8 @@ from connectors.platforms.mastodon import fake as mastodon_fake
 from connectors.platforms.mastodon.connector import MastodonConnector
 from connectors.platforms.telegram import fake as telegram_fake
 from connectors.platforms.telegram.connector import TelegramConnector
+from connectors.platforms.tiktok.connector import TikTokConnector
+from connectors.platforms.tiktok.fake import TikTokFake
 from connectors.platforms.x import fake as x_fake
 from connectors.platforms.x.connector import XConnector
 from tests.videos import clip
@@ -80,6 +82,7 @@ PLATFORMS: dict[str, tuple[Callable[[], FakePlatform], Builder, int | None]] = {
     "bluesky": (FakeBluesky, BlueskyConnector, 300_000_000),
     "linkedin": (_linkedin, LinkedInConnector, None),
     "facebook": (FacebookFake, FacebookConnector, None),
+    "tiktok": (TikTokFake, TikTokConnector, None),
 }
 """Each platform's fake, its connector for the fake's channel, and the largest file it takes
 (Telegram: 50 MB from a bot; Bluesky: 300,000,000 bytes)."""
@@ -127,11 +130,13 @@ def video(folder: Path, size: int) -> Path:
     return path
 
 
-def main(size_mb: int) -> None:
+def main(size_mb: int, only: list[str]) -> None:
     heading = f"{'platform':<10} {'file':>8} {'time':>8} {'heap peak':>10}"
     print(f"{heading} {'peak RSS before → after':>24}")
     with tempfile.TemporaryDirectory(prefix="clarion-bench-") as folder:
         for name, (_, _, cap) in PLATFORMS.items():
+            if only and name not in only:
+                continue
             size = min(size_mb * MB, cap or size_mb * MB)
             path = video(Path(folder), size)
             ours, theirs = multiprocessing.Pipe()
@@ -160,4 +165,4 @@ if __name__ == "__main__":
         channel = ChannelAccess(**json.loads(sys.argv[3]))
         print(json.dumps(upload(sys.argv[2], channel, Path(sys.argv[4]))))
     else:
-        main(int(sys.argv[1]) if len(sys.argv) > 1 else 300)
+        main(int(sys.argv[1]) if len(sys.argv) > 1 else 300, sys.argv[2:])

@@ -20,7 +20,8 @@ PLATFORM = PlatformSpec(
         media_types=frozenset({JPEG, MP4, MOV}),
         video_max_bytes=300 * MEGABYTE,
         # Reels, as IG User Media's specifications say: MOV or MP4, H.264 or HEVC with AAC,
-        # 3 s to 15 min, 23 to 60 fps, 0.01:1 to 10:1; a JPEG cover up to 8 MB; no captions
+        # 3 s to 15 min, 23 to 60 fps, 0.01:1 to 10:1; the thumbnail goes as the reel's
+        # cover_url, a JPEG up to 8 MB; no caption files
         video_codecs=frozenset({"h264", "hevc"}),
         audio_codecs=frozenset({"aac"}),
         video_seconds=(3, 15 * 60),
@@ -35,16 +36,6 @@ PLATFORM = PlatformSpec(
         max_hashtags=5,
         max_mentions=20,
         aspect_range=(4 / 5, 1.91),
-        # reels [3p ayrshare media-guidelines/instagram, after Meta's reels specifications]:
-        # H.264 or HEVC with AAC sound, 3 s to 15 min, 23 to 60 fps, at most 1920 pixels
-        # wide, 0.01:1 to 10:1; the connector sends the thumbnail as the reel's cover_url
-        # (Instagram reads JPEG); no caption files.
-        video_codecs=frozenset({"h264", "hevc"}),
-        audio_codecs=frozenset({"aac"}),
-        video_seconds=(3, 15 * 60),
-        video_frame_rate=(23, 60),
-        video_aspect=(0.01, 10.0),
-        thumbnail_types=frozenset({JPEG}),
     ),
     connector="connectors.platforms.instagram.connector:InstagramConnector",
     fake="connectors.platforms.instagram.fake:InstagramFake",

@@ -6,6 +6,9 @@ from __future__ import annotations
 from campaigns.platformrules import JPEG, MOV, MP4, WEBP, PlatformRules
 from connectors.platform import PlatformSpec
 
+FLAGS = ("comments", "duets", "stitches", "brand_content", "brand_organic")
+"""Options that are true or false (YAML's, not the text "true")."""
+
 PLATFORM = PlatformSpec(
     rules=PlatformRules(
         "tiktok",
@@ -38,6 +41,11 @@ PLATFORM = PlatformSpec(
             "approval) or 'inbox' (videos land in the creator's TikTok inbox as drafts that "
             "someone must open and post)",
         ),
+    ),
+    choices=(
+        ("mode", ("direct", "inbox")),
+        ("privacy", ("public", "friends", "followers", "private")),
+        *((flag, (True, False)) for flag in FLAGS),
     ),
     login="connectors.platforms.tiktok.login:login",
     default_channel="tiktok-main",

@@ -484,8 +484,7 @@ class TikTokConnector(Connector):
 
 
 def _privacy(value: Any) -> str:
-    given = str(value or "").strip()
-    found = PRIVACY.get(given.lower()) or (given if given in PRIVACY.values() else None)
+    found = PRIVACY.get(str(value or "").strip().lower())
     if found is None:
         raise ValueError(
             "tiktok with mode 'direct' needs options.privacy: public, friends, followers or "

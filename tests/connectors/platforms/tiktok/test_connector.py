@@ -26,6 +26,7 @@ from connectors.platforms.tiktok.connector import (
     VIDEO_INIT,
 )
 from connectors.platforms.tiktok.fake import TikTokFake
+from connectors.settings import settings_problems
 from tests.connectors.platforms.tiktok.conftest import Connect
 from tests.connectors.platforms.tiktok.videos import video
 
@@ -381,5 +382,15 @@ def test_a_channel_without_mode_or_privacy_is_told_what_to_write(connect: Connec
         connect(mode="")
     with pytest.raises(ValueError, match=r"options\.privacy"):
         connect(privacy="everyone")
-    assert connect(privacy="PUBLIC_TO_EVERYONE").privacy == "PUBLIC_TO_EVERYONE"
+    assert connect(privacy="Friends").privacy == "MUTUAL_FOLLOW_FRIENDS"
     assert connect(mode="inbox", privacy=None).privacy is None
+
+
+def test_validate_checks_the_options_that_have_a_few_answers(fake: TikTokFake) -> None:
+    options = {"mode": "draft", "privacy": "everyone", "comments": "yes"}
+    found = settings_problems(replace(fake.channel(), options=options))
+    assert [message for _, message in found] == [
+        "tiktok's options.mode is 'draft': write direct or inbox",
+        "tiktok's options.privacy is 'everyone': write public or friends or followers or private",
+        "tiktok's options.comments is 'yes': write true or false",
+    ]
