@@ -1,7 +1,8 @@
 """Memory while a large video goes up: X's chunked upload, Mastodon's /api/v2/media,
 Telegram's sendVideo, Bluesky's video service, LinkedIn's Videos API (4 MB parts) and
 Facebook's Resumable Upload API (the whole file in one streamed request) and TikTok's Content
-Posting API (10 MB chunks, each PUT from disk), each through its connector to its fake.
+Posting API (10 MB chunks, each PUT from disk) and YouTube's resumable videos.insert (8 MiB
+chunks), each through its connector to its fake.
 
 The file is a real two-second clip followed by zeros (sparse on disk), so the fakes' check that
 it is a video passes. Each upload runs in a fresh process, and each fake in another (a fake
@@ -46,6 +47,8 @@ from connectors.platforms.tiktok.connector import TikTokConnector
 from connectors.platforms.tiktok.fake import TikTokFake
 from connectors.platforms.x import fake as x_fake
 from connectors.platforms.x.connector import XConnector
+from connectors.platforms.youtube.connector import YouTubeConnector
+from connectors.platforms.youtube.fake import YouTubeFake
 from tests.videos import clip
 
 MB = 1024 * 1024
@@ -83,6 +86,7 @@ PLATFORMS: dict[str, tuple[Callable[[], FakePlatform], Builder, int | None]] = {
     "linkedin": (_linkedin, LinkedInConnector, None),
     "facebook": (FacebookFake, FacebookConnector, None),
     "tiktok": (TikTokFake, TikTokConnector, None),
+    "youtube": (YouTubeFake, YouTubeConnector, None),
 }
 """Each platform's fake, its connector for the fake's channel, and the largest file it takes
 (Telegram: 50 MB from a bot; Bluesky: 300,000,000 bytes)."""
