@@ -73,3 +73,11 @@ def test_tags_are_counted_with_commas_and_quoted_spaces() -> None:
     assert tags_length(["Foo Baz"]) == 9
     assert tags_length(["a", "b"]) == 3
     assert distinct_hashtags("#SayNo #sayno #Help") == ["SayNo", "Help"]
+
+
+def test_a_post_without_a_video_is_an_error_on_youtube(tmp_path: Path) -> None:
+    post = "- id: words\n  at: sid 09:00\n  text: Say no\n"
+    plan = load(tmp_path, campaign(post, HEADER), channels=YOUTUBE)
+    assert [(p.severity, "YouTube posts need" in p.message) for p in plan.problems] == [
+        ("error", True)
+    ]
