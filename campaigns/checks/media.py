@@ -286,7 +286,7 @@ def read_media_file(path: Path) -> MediaFile:
     except (UnreadableVideo, OSError) as error:
         return MediaFile(path, mime, size, problem=str(error) or "the file cannot be read")
     if video.container != ISO_MEDIA:
-        really = CONTAINER_NAMES.get(video.container, f"a '{video.container}' file")
+        really = _container_name(video.container)
         problem = f"it is really {really}, not {_a(_kind(mime))}"
         return MediaFile(path, mime, size, video=video, problem=problem)
     return MediaFile(path, mime, size, (video.width, video.height), video)
@@ -301,6 +301,15 @@ CONTAINER_NAMES = {
     "asf": "a Windows Media video",
 }
 """How to call what a file named .mp4 or .mov really is, by FFmpeg's name of its format."""
+
+
+def _container_name(container: str) -> str:
+    if container in CONTAINER_NAMES:
+        return CONTAINER_NAMES[container]
+    if container.endswith("_pipe"):  # FFmpeg reads single images as png_pipe, jpeg_pipe, ...
+        image = container.removesuffix("_pipe")
+        return f"a {image.upper()} image"
+    return f"a '{container}' file"
 
 
 def read_caption_file(path: Path) -> CaptionFile:

@@ -15,7 +15,7 @@ from campaigns.platforms import PLATFORMS
 from campaigns.video import ISO_MEDIA, VideoInfo, probe
 from campaigns.wording import duration_words, size_words
 from tests.campaigns.plan_helpers import CHANNELS, campaign, load, located
-from tests.videos import clip, gif, truncated
+from tests.videos import clip, gif, still, truncated
 
 X_ONLY = (
     "campaign: test\ntitle: Test\ntimezone: UTC\nanchors: {sid: 2027-02-09}\nchannels: [x-main]\n"
@@ -121,6 +121,10 @@ def test_a_file_that_is_not_what_its_name_says_is_an_error(tmp_path: Path) -> No
     assert _errors(tmp_path) == [
         "11:15 error: 'clip.mp4' cannot be posted: it is really a GIF image (name it .gif), not "
         "an MP4 video"
+    ]
+    still(tmp_path / "clip.mp4", size=(64, 64))
+    assert _errors(tmp_path) == [
+        "11:15 error: 'clip.mp4' cannot be posted: it is really a JPEG image, not an MP4 video"
     ]
     (tmp_path / "clip.mp4").write_bytes(b"\x00\x01hello, not a video" * 50)
     (error,) = _errors(tmp_path)
