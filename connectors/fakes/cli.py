@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import threading
 from collections.abc import Callable, Sequence
 from typing import TypeVar
@@ -44,12 +45,27 @@ def serve(
 
 
 def described(channel: ChannelAccess) -> str:
-    """The channel as config.yaml declares it, to copy (a fake's credentials are no secret)."""
-    lines = ["channels:", f"  {channel.name}:", f"    platform: {channel.platform}"]
+    """The channel as config.yaml declares it, to copy. Its credentials are read from
+    environment variables, as config.yaml requires of every secret (even a fake's): the export
+    lines to run first come as comments above it."""
+    variables = {
+        name: f"FAKE_{channel.platform}_{name}".upper().replace("-", "_")
+        for name in channel.credentials
+    }
+    lines = []
+    if variables:
+        lines.append("# In the shell that runs clarion, first:")
+        lines += [
+            f"#   export {variables[name]}={shlex.quote(value)}"
+            for name, value in channel.credentials.items()
+        ]
+    lines += ["channels:", f"  {channel.name}:", f"    platform: {channel.platform}"]
     if channel.base_url:
         lines.append(f"    base_url: {channel.base_url}")
-    for key, values in (("credentials", channel.credentials), ("options", channel.options)):
-        if values:
-            lines.append(f"    {key}:")
-            lines += [f"      {name}: {json.dumps(value)}" for name, value in values.items()]
+    if variables:
+        lines.append("    credentials:")
+        lines += [f"      {name}: ${{{variable}}}" for name, variable in variables.items()]
+    if channel.options:
+        lines.append("    options:")
+        lines += [f"      {name}: {json.dumps(value)}" for name, value in channel.options.items()]
     return "\n".join(lines)
