@@ -41,9 +41,9 @@ def test_overview_lists_each_post_once_with_totals(page: Any, site: str) -> None
     launch = rows.filter(has_text="web-demo/launch")
     assert "en, fr" in launch.inner_text()
     assert "be-fr, us-en" in launch.inner_text()
-    assert "20 planned" in launch.inner_text()  # 2 audiences x 10 channels
+    assert "22 planned" in launch.inner_text()  # 2 audiences x 11 channels
     assert "not-scheduled" in rows.filter(has_text="broken/p").inner_text()
-    assert page.locator(".totals").inner_text().startswith("67 deliveries of 4 posts")
+    assert page.locator(".totals").inner_text().startswith("71 deliveries of 4 posts")
     assert_inert(page)
     screenshot(page, "overview")
     assert axe_violations(page) == []

@@ -114,7 +114,13 @@ def campaign(start: str = "2027-02-09") -> dict[str, Any]:
                     {"file": "media/card.png", "alt": {"en": "A dark card", "fr": "Une carte"}}
                 ],
                 "overrides": {
-                    "youtube": {"media": [{"file": "media/clip.mp4"}]},
+                    "youtube": {  # the first line is the video's title: 100 characters
+                        "text": {
+                            "en": "Today is #SaferInternetDay\nRead https://example.org/a",
+                            "fr": "Aujourd'hui c'est le #SaferInternetDay",
+                        },
+                        "media": [{"file": "media/clip.mp4"}],
+                    },
                     "instagram": {
                         "media": [
                             {
@@ -152,7 +158,7 @@ def write_plan(
     plans = folder / "plans"
     (plans / "media").mkdir(parents=True, exist_ok=True)
     shutil.copyfile(EXAMPLE_MEDIA / "sayno-card.png", plans / "media" / "card.png")
-    clip(plans / "media" / "clip.mp4", seconds=1, size=(240, 320))
+    clip(plans / "media" / "clip.mp4", seconds=3, size=(360, 640))
     still(plans / "media" / "card.jpg", size=(1080, 1080))
     (plans / "web-demo.yaml").write_text(json.dumps(plan, ensure_ascii=False, indent=1))
     config = {"campaigns": ["plans"], "channels": CHANNELS, **extra_config}
