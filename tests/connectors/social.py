@@ -23,9 +23,11 @@ from connectors.base import (
     RetryLater,
 )
 from connectors.fakes.server import FakePlatform
+from scheduler.logs import QUIET_LOGGERS
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
-LOGGERS = ("httpx", "httpcore", "clarion")
+LOGGERS = ("clarion", *QUIET_LOGGERS)
+"""Ours, and the libraries the daemon quiets (a test before may have configured its logging)."""
 
 C = TypeVar("C", bound=Connector)
 
