@@ -109,10 +109,12 @@ def sent(log: Path) -> list[dict[str, Any]]:
 
 
 @contextlib.contextmanager
-def fake() -> Iterator[str]:
-    """The stand-in platform's base URL, for as long as the block runs."""
+def fake(tls: Path | None = None) -> Iterator[str]:
+    """The stand-in platform's base URL, for as long as the block runs; with `tls` (a PEM
+    file with its certificate chain and key), over HTTPS."""
     server = subprocess.Popen(
-        [sys.executable, str(ROOT / "bench" / "fastfake.py"), "--latency", str(LATENCY)],
+        [sys.executable, str(ROOT / "bench" / "fastfake.py"), "--latency", str(LATENCY)]
+        + (["--tls", str(tls)] if tls else []),
         stdout=subprocess.PIPE,
         text=True,
     )

@@ -7,7 +7,11 @@ burst benchmark against it measures the fake. This one answers from one asyncio 
 process, holds each answer for the platform's latency without a thread, and returns what the
 Mastodon connector reads of a Status (`id`, `url`).
 
+It notes when each post arrived (the whole request read), by its `Idempotency-Key`;
+`GET /arrivals` answers them as JSON: `{key: seconds since the epoch}`.
+
     .venv/bin/python bench/fastfake.py --latency 0.05    # prints its base URL, serves forever
+    .venv/bin/python bench/fastfake.py --tls server.pem  # HTTPS: certificate chain and key
 """
 
 from __future__ import annotations
@@ -16,42 +20,62 @@ import argparse
 import asyncio
 import itertools
 import json
+import ssl
+import time
 
 COUNTER = itertools.count(1)
+ARRIVALS: dict[str, float] = {}
+
+
+def _reply(body: bytes) -> bytes:
+    return (
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json; charset=utf-8\r\n"
+        b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+    )
 
 
 async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, delay: float) -> None:
     try:
         while True:
             head = await reader.readuntil(b"\r\n\r\n")
-            length = 0
+            length, key = 0, ""
             for line in head.split(b"\r\n"):
                 name, _, value = line.partition(b":")
-                if name.strip().lower() == b"content-length":
+                name = name.strip().lower()
+                if name == b"content-length":
                     length = int(value)
+                elif name == b"idempotency-key":
+                    key = value.strip().decode()
             await reader.readexactly(length)
+            if head.startswith(b"GET /arrivals "):
+                writer.write(_reply(json.dumps(ARRIVALS).encode()))
+                await writer.drain()
+                continue
+            if key:
+                ARRIVALS[key] = time.time()
             await asyncio.sleep(delay)
             number = next(COUNTER)
             body = json.dumps(
                 {"id": str(number), "url": f"https://bench.example/@bench/{number}"}
             ).encode()
-            writer.write(
-                b"HTTP/1.1 200 OK\r\nContent-Type: application/json; charset=utf-8\r\n"
-                b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
-            )
+            writer.write(_reply(body))
             await writer.drain()
-    except (asyncio.IncompleteReadError, ConnectionError):
+    except (asyncio.IncompleteReadError, ConnectionError, ssl.SSLError):
         pass
     finally:
         writer.close()
 
 
-async def serve(delay: float) -> None:
+async def serve(delay: float, tls: str | None) -> None:
+    context = None
+    if tls:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(tls)
     server = await asyncio.start_server(
-        lambda r, w: answer(r, w, delay), "127.0.0.1", 0, backlog=1024
+        lambda r, w: answer(r, w, delay), "127.0.0.1", 0, backlog=1024, ssl=context
     )
     port = server.sockets[0].getsockname()[1]
-    print(f"http://127.0.0.1:{port}", flush=True)
+    print(f"{'https' if tls else 'http'}://127.0.0.1:{port}", flush=True)
     async with server:
         await server.serve_forever()
 
@@ -59,4 +83,6 @@ async def serve(delay: float) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--latency", type=float, default=0.05)
-    asyncio.run(serve(parser.parse_args().latency))
+    parser.add_argument("--tls", help="a PEM file with the certificate chain and its key")
+    args = parser.parse_args()
+    asyncio.run(serve(args.latency, args.tls))

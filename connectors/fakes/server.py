@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+import ssl
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -41,6 +42,8 @@ class Request:
     """Named groups of the route pattern."""
     target: str = ""
     """The request line's target as sent: path and query."""
+    received: float = 0.0
+    """When the whole request had arrived (`time.time()`)."""
 
     def json(self) -> Any:
         return json.loads(self.body or b"null")
@@ -100,6 +103,20 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 256
     """The listen backlog: socketserver's default of 5 resets connections when dozens of
     channels post at once (a burst opens a connection per post)."""
+    tls: ssl.SSLContext | None = None
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        """With TLS, the handshake happens in the connection's own thread, not in the one
+        that accepts connections: a slow client holds up no other."""
+        if self.tls is None:
+            super().finish_request(request, client_address)
+            return
+        try:
+            wrapped = self.tls.wrap_socket(request, server_side=True)
+        except (ssl.SSLError, OSError):
+            return
+        with wrapped:
+            super().finish_request(wrapped, client_address)
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,9 +217,12 @@ class FakeServer:
     def base_url(self) -> str:
         assert self._server is not None, "start() the fake first"
         port = self._server.server_address[1]
-        return f"http://127.0.0.1:{port}"
+        scheme = "http" if self._server.tls is None else "https"
+        return f"{scheme}://127.0.0.1:{port}"
 
-    def start(self, port: int = 0) -> Self:
+    def start(self, port: int = 0, *, tls: ssl.SSLContext | None = None) -> Self:
+        """Serve on 127.0.0.1; with `tls` (a server context holding its certificate), over
+        HTTPS."""
         fake = self
 
         class _Handler(BaseHTTPRequestHandler):
@@ -219,6 +239,7 @@ class FakeServer:
 
         self._server = _Server(("127.0.0.1", port), _Handler)
         self._server.daemon_threads = True
+        self._server.tls = tls
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
@@ -248,6 +269,7 @@ class FakeServer:
             {k.lower(): v for k, v in handler.headers.items()},
             body,
             target=handler.path,
+            received=time.time(),
         )
         with self.lock:
             self.requests.append(request)
