@@ -310,6 +310,11 @@ class Connector(ABC):
         """The post's public figures now; raise `RetryLater` for a passing failure."""
         raise FiguresUnavailable(f"{self.platform} offers no figures for posts", why="unsupported")
 
+    def warm(self) -> None:  # noqa: B027 - a connector without a connection to open
+        """Open the connection the next publish will use, ahead of its due time, so that the
+        TCP and TLS handshakes are done when it is sent (`connectors.http.warm`). Never
+        raises: the publish connects itself, and meets any error."""
+
     def close(self) -> None:  # noqa: B027 - most connectors hold nothing to release
         """Release connections."""
 

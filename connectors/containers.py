@@ -34,7 +34,7 @@ from connectors.base import (
 )
 from connectors.deliverystate import KEEP, DeliveryState
 from connectors.graph import classify, graph_client
-from connectors.http import json_body, send, send_safe
+from connectors.http import json_body, send, send_safe, warm
 
 EARLIER = "published by an earlier attempt"
 
@@ -243,6 +243,9 @@ class ContainerConnector(Connector):
                 "among the account's latest posts"
             )
         return found
+
+    def warm(self) -> None:
+        warm(self._client)
 
     def close(self) -> None:
         self._client.close()

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import ssl
+import weakref
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from functools import cache
 from typing import Any
+from urllib.request import getproxies, proxy_bypass
 
+import httpcore
 import httpx
 
 from connectors.base import Ambiguous, ChannelAccess, PublishError, RetryLater, before_sending
+from connectors.preopened import Preopened
 from connectors.settings import base_url_problem
 
 USER_AGENT = "clarion (+https://github.com/clarion-campaigns/clarion)"
@@ -25,8 +30,58 @@ any moment without saying so; a post sent on it just then fails as if it might h
 @cache
 def tls_context() -> ssl.SSLContext:
     """One TLS context for every client: building one reads the CA bundle (about 20 ms), which
-    50 channels would otherwise pay 50 times at start-up."""
+    50 channels would otherwise pay 50 times at start-up. httpx reads certifi's CA bundle, or
+    the one SSL_CERT_FILE (or the folder SSL_CERT_DIR) names: see docs/operations.md for a
+    private CA."""
     return httpx.create_ssl_context()
+
+
+class PreopeningTransport(httpx.HTTPTransport):
+    """httpx's transport, whose connections may be opened ahead (`warm`).
+
+    httpx 0.28 takes no network backend (encode/httpx#3749 adds one), so its connection pool
+    is made again, as httpx makes it, with one."""
+
+    def __init__(self) -> None:
+        super().__init__(verify=tls_context(), limits=FRESH_CONNECTIONS)
+        self.preopened = Preopened()
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=tls_context(),
+            max_connections=FRESH_CONNECTIONS.max_connections,
+            max_keepalive_connections=0,
+            network_backend=self.preopened,
+        )
+
+    def close(self) -> None:
+        super().close()
+        self.preopened.close()
+
+
+_PREOPENED: weakref.WeakKeyDictionary[httpx.Client, Preopened] = weakref.WeakKeyDictionary()
+
+
+def environment_proxy(url: httpx.URL) -> str | None:
+    """The proxy that HTTPS_PROXY, ALL_PROXY and NO_PROXY choose for this address."""
+    if not url.host or proxy_bypass(url.host):
+        return None
+    proxies = getproxies()
+    proxy = proxies.get(url.scheme) or proxies.get("all")
+    if not proxy:
+        return None
+    return proxy if "://" in proxy else f"http://{proxy}"
+
+
+def warm(client: httpx.Client) -> None:
+    """Open the connection the client's next request to its base URL will use, so that the
+    TCP and TLS handshakes are done before it is sent. A failure is left to that request,
+    which connects again and meets it (a client made with a transport of its own, a test's,
+    opens nothing)."""
+    preopened = _PREOPENED.get(client)
+    if preopened is None:
+        return
+    url, timeout = client.base_url, client.timeout.connect
+    with contextlib.suppress(httpcore.ConnectError, httpcore.ConnectTimeout):
+        preopened.open(url.scheme, url.raw_host.decode("ascii"), url.port, tls_context(), timeout)
 
 
 def build_client(
@@ -39,7 +94,10 @@ def build_client(
     problem = base_url_problem(base)
     if problem:
         raise ValueError(problem)
-    return httpx.Client(
+    if transport is None and environment_proxy(httpx.URL(base)) is None:
+        # Through a proxy, httpx's own transports (the client mounts the environment's).
+        transport = PreopeningTransport()
+    client = httpx.Client(
         base_url=base,
         headers={"User-Agent": USER_AGENT, **(headers or {})},
         timeout=httpx.Timeout(config.timeout, connect=min(10.0, config.timeout)),
@@ -49,6 +107,10 @@ def build_client(
         verify=tls_context(),
         event_hooks={"request": [_before_sending]},
     )
+    preopened = getattr(transport, "preopened", None)
+    if isinstance(preopened, Preopened):
+        _PREOPENED[client] = preopened
+    return client
 
 
 _HEADERS_LEAVE = ("http11.send_request_headers.started", "http2.send_request_headers.started")

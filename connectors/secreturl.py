@@ -11,12 +11,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from urllib.parse import quote
-from urllib.request import getproxies, proxy_bypass
 
 import httpx
 
 from connectors.base import ChannelAccess
-from connectors.http import FRESH_CONNECTIONS, build_client, tls_context
+from connectors.http import (
+    FRESH_CONNECTIONS,
+    PreopeningTransport,
+    build_client,
+    environment_proxy,
+    tls_context,
+)
 
 Completion = Callable[[httpx.URL], httpx.URL]
 
@@ -25,12 +30,16 @@ class SecretURLTransport(httpx.BaseTransport):
     def __init__(self, complete: Completion, target: httpx.URL) -> None:
         self._complete = complete
         # A client given its own transport no longer mounts the environment's proxies.
-        self._inner = httpx.HTTPTransport(
-            proxy=environment_proxy(target),
-            trust_env=True,
-            limits=FRESH_CONNECTIONS,
-            verify=tls_context(),
+        proxy = environment_proxy(target)
+        self._inner = (
+            PreopeningTransport()
+            if proxy is None
+            else httpx.HTTPTransport(
+                proxy=proxy, trust_env=True, limits=FRESH_CONNECTIONS, verify=tls_context()
+            )
         )
+        self.preopened = getattr(self._inner, "preopened", None)
+        """Where `connectors.http.warm` opens connections ahead (not through a proxy)."""
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         wire = httpx.Request(
@@ -44,17 +53,6 @@ class SecretURLTransport(httpx.BaseTransport):
 
     def close(self) -> None:
         self._inner.close()
-
-
-def environment_proxy(url: httpx.URL) -> str | None:
-    """The proxy that HTTPS_PROXY, ALL_PROXY and NO_PROXY choose for this address."""
-    if not url.host or proxy_bypass(url.host):
-        return None
-    proxies = getproxies()
-    proxy = proxies.get(url.scheme) or proxies.get("all")
-    if not proxy:
-        return None
-    return proxy if "://" in proxy else f"http://{proxy}"
 
 
 def secret_client(

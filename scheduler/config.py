@@ -135,6 +135,9 @@ class Policies(_Strict):
     """How long a claim lasts; longer than every channel's timeout (checked at load)."""
     horizon: PositiveDuration = timedelta(hours=6)
     """How far ahead the daemon sets alarms; later deliveries get theirs as time passes."""
+    prepare_ahead: Duration = timedelta(seconds=2)
+    """How long before a post's due time the daemon claims it and opens its connection, so
+    that it goes out at that time to the millisecond; never before it. 0 turns it off."""
     shutdown_grace: Duration = timedelta(seconds=30)
     sweep_interval: PositiveDuration = timedelta(seconds=5)
     """How often the daemon's sweeper looks for anything due that an alarm missed."""

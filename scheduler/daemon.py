@@ -196,6 +196,7 @@ class Daemon:
                 rates={n: s.rate for n, s in config.channels.items() if s.rate is not None},
                 wait=_no_wait if options.once else _sleep,
                 streak=streak,
+                early=timedelta(0) if options.once else self.policies.prepare_ahead,
             )
             self.reconciler = Reconciler(
                 self.ledger,
@@ -215,6 +216,7 @@ class Daemon:
                 self.policies.horizon,
                 clock,
                 on_error=self._alarms_failed,
+                early=self.policies.prepare_ahead,
             )
             # Last: a port in use stops the daemon before anything runs.
             self.health = None if options.once else self._health_server()

@@ -14,6 +14,13 @@ The dispatcher turns what a connector says into a ledger outcome:
 
 A claim is held while it is published (`scheduler.leases`): renewed right before the publish
 and while it lasts, and no request leaves once it may have run out.
+
+On time: with `early` (`policies.prepare_ahead`), a delivery due within that time is claimed
+ahead, its claim checked and its connection opened (`Connector.warm`), then the channel's
+thread waits for the due instant, reads the pauses once more (`scheduler.pausecheck`: a pause
+that landed meanwhile stops it, and the claim is released) and publishes. Nothing leaves
+before its instant. Channels with a rate budget are not claimed ahead: the budget counts a
+post when it is claimed.
 """
 
 from __future__ import annotations
@@ -50,6 +57,7 @@ from scheduler.ledger.api import (
     Held,
     Ledger,
     Outcome,
+    Released,
     Retry,
     Row,
     Sent,
@@ -57,6 +65,7 @@ from scheduler.ledger.api import (
     Unknown,
 )
 from scheduler.logs import delivery_fields
+from scheduler.pausecheck import PauseCheck
 from scheduler.ratebudget import Rate
 from scheduler.repeats import repeat_verdict
 from scheduler.retrying import Backoff
@@ -112,6 +121,10 @@ def utcnow() -> datetime:
 
 def _wait(stop: threading.Event, seconds: float) -> bool:
     return stop.wait(seconds)
+
+
+def _now(clock: Callable[[], datetime]) -> tuple[datetime, float]:
+    return clock(), time.monotonic()
 
 
 def build_post(
@@ -190,11 +203,13 @@ class Dispatcher:
         backoff: Backoff | None = None,
         wait: Callable[[threading.Event, float], bool] = _wait,
         streak: FailureStreak | None = None,
+        early: timedelta = timedelta(0),
     ) -> None:
         """`rates`: each channel's budget from config (ChannelSettings.rate). `wait(stop,
         seconds)` sleeps until the time passes or `stop` is set (True then): tests pass one
         that moves their clock. `streak`: shared with the daemon's `Reconciler`, so that a
-        ledger outage is logged once."""
+        ledger outage is logged once. `early`: how long ahead of its due time a delivery may
+        be claimed and made ready (`policies.prepare_ahead`)."""
         self.ledger = ledger
         self.connectors = connectors
         self.policies = policies
@@ -205,6 +220,8 @@ class Dispatcher:
         self._rates: dict[str, Rate] = dict(rates or {})
         self._wait = wait
         self._streak = streak or FailureStreak()
+        self._early = early
+        self._pauses = PauseCheck(ledger, clock)
         self._told_to_wait: dict[str, datetime] = {}
         """Channels whose platform said when to come back (a rate limit and its reset time):
         nothing is claimed on them before then, rather than every due delivery meeting the
@@ -234,7 +251,7 @@ class Dispatcher:
         processed = 0
         claim = self._claim(channel, stop, ending)
         while claim is not None:
-            claim = self._dispatch(claim, ending)
+            claim = self._dispatch(claim, stop, ending)
             processed += 1
             if claim is None:
                 claim = self._claim(channel, stop, ending)
@@ -259,6 +276,7 @@ class Dispatcher:
                     self.clock(),
                     on_settled=self.listener.settled,
                     rate=rate,
+                    ahead=self._ahead(rate),
                 )
                 if claim is not None or rate is None:
                     break
@@ -271,6 +289,9 @@ class Dispatcher:
             return None
         self._streak.ended()
         return claim
+
+    def _ahead(self, rate: Rate | None) -> timedelta:
+        return self._early if rate is None else timedelta(0)
 
     def _platform_allows(self, channel: str) -> bool:
         until = self._told_to_wait.get(channel)
@@ -294,14 +315,14 @@ class Dispatcher:
             return False
         return not stop.is_set()
 
-    def _dispatch(self, claim: Claim, ending: Callable[[], bool]) -> Claim | None:
+    def _dispatch(
+        self, claim: Claim, stop: threading.Event, ending: Callable[[], bool]
+    ) -> Claim | None:
         """Publish and record; returns the channel's next claim when it could be made in the
         same transaction as the record (the round goes on, no wait for the rate budget)."""
         row = claim.row
         self.listener.claimed(row)
-        started = self.clock()
-        clock_start = time.monotonic()
-        outcome = self._publish(claim)
+        outcome, started, clock_start = self._publish(claim, stop)
         publish_seconds = time.monotonic() - clock_start
         recorded, following = None, None
         if self._platform_allows(row.channel) and not ending():
@@ -356,11 +377,30 @@ class Dispatcher:
             )
         return True
 
-    def _publish(self, claim: Claim) -> Outcome:
+    def _publish(self, claim: Claim, stop: threading.Event) -> tuple[Outcome, datetime, float]:
+        """The outcome, and when publishing began (by the clock, and the monotonic clock):
+        for a claim made ahead, its due instant."""
         row = claim.row
         connector = self.connectors.get(row.channel)
         if connector is None:
-            return Held(f"no connector is set up for channel {row.channel}")
+            return Held(f"no connector is set up for channel {row.channel}"), *_now(self.clock)
+        refused = self._refused(connector, row)
+        if refused is not None:
+            return refused, *_now(self.clock)
+        keeper = LeaseKeeper(self.ledger, claim, self.policies.lease, self.clock)
+        try:
+            keeper.start()
+            withheld = self._at_instant(connector, claim, stop)
+            started = _now(self.clock)
+            outcome = withheld or self._send(connector, claim, keeper)
+        except LeaseLost:
+            return self._not_sent(row), *_now(self.clock)
+        finally:
+            keeper.stop()
+        return outcome, *started
+
+    def _refused(self, connector: Connector, row: Row) -> Outcome | None:
+        """Why the delivery cannot be published at all, if it cannot."""
         files = (p for m in row.delivery.media for p in (m.path, m.captions, m.thumbnail) if p)
         missing = [p for p in files if not Path(p).is_file()]
         if missing:
@@ -368,21 +408,36 @@ class Dispatcher:
         closed = self._window_closed(connector, row)
         if closed:
             return Unknown(closed, ErrorClass.WINDOW)
-        keeper = LeaseKeeper(self.ledger, claim, self.policies.lease, self.clock)
+        return None
+
+    def _at_instant(
+        self, connector: Connector, claim: Claim, stop: threading.Event
+    ) -> Released | None:
+        """For a claim made ahead of its delivery's instant: open the connection, wait for the
+        instant, then read the pauses again. Released if it must not go out after all."""
+        row = claim.row
+        instant = max(row.due_utc, row.next_attempt_utc or row.due_utc)
+        claimed_at = claim.lease_until - self.policies.lease  # the claim's own `now`
+        if instant <= claimed_at:
+            return None
         try:
-            keeper.start()
+            connector.warm()
+        except Exception as exc:  # the publish connects itself, and meets any error
+            log.debug("channel %s: could not open its connection ahead (%s)", row.channel, exc)
+        while (left := (instant - self.clock()).total_seconds()) > 0:
+            if self._wait(stop, left):
+                return Released("the daemon stopped before its due time")
+        if self._pauses.paused(row.campaign, instant):
+            return Released("its campaign was paused before its due time")
+        return None
+
+    def _send(self, connector: Connector, claim: Claim, keeper: LeaseKeeper) -> Outcome:
+        row = claim.row
+        try:
             with send_guard(keeper.check):
                 published = connector.publish(build_post(row.delivery, claim.parent, claim.root))
-        except (LeaseLost, SendRefused):
-            # Nothing left: planned again if the claim is somehow still ours, else the
-            # fence refuses this and the ledger's state (unknown, or another's) stands.
-            log.warning("%s: %s", row.key, NOT_SENT, extra={"channel": row.channel})
-            at = self.backoff.next_attempt(row.attempts, self.clock(), None)
-            if at is None:
-                return Failed(
-                    f"gave up after {row.attempts} attempts: {NOT_SENT}", ErrorClass.LEASE
-                )
-            return Retry(at, NOT_SENT, ErrorClass.LEASE)
+        except SendRefused:
+            return self._not_sent(row)
         except RetryLater as exc:
             return self._retry(row, exc)
         except AuthFailed as exc:
@@ -407,9 +462,17 @@ class Dispatcher:
                 f"the connector failed unexpectedly ({type(exc).__name__}): it may have gone out"
             )
             return Unknown(reason, ErrorClass.CRASH)
-        finally:
-            keeper.stop()
         return Sent(published.ref, published.note)
+
+    def _not_sent(self, row: Row) -> Outcome:
+        """Its claim may have run out before the request left: planned again if the claim is
+        somehow still ours, else the fence refuses this and the ledger's state (unknown, or
+        another's) stands."""
+        log.warning("%s: %s", row.key, NOT_SENT, extra={"channel": row.channel})
+        at = self.backoff.next_attempt(row.attempts, self.clock(), None)
+        if at is None:
+            return Failed(f"gave up after {row.attempts} attempts: {NOT_SENT}", ErrorClass.LEASE)
+        return Retry(at, NOT_SENT, ErrorClass.LEASE)
 
     def _window_closed(self, connector: Connector, row: Row) -> str | None:
         """Why a delivery planned again for a repeat must not be sent now: the platform would
@@ -459,6 +522,7 @@ class Dispatcher:
                 self.policies.lease,
                 on_settled=self.listener.settled,
                 rate=self._rates.get(claim.row.channel),
+                ahead=self._ahead(self._rates.get(claim.row.channel)),
             )
         except Exception as exc:
             self._streak.failed(

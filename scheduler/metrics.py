@@ -24,6 +24,7 @@ from scheduler.ledger.api import (
     Failed,
     Held,
     Outcome,
+    Released,
     Retry,
     Row,
     Sent,
@@ -235,6 +236,8 @@ class DispatchObserver:
                 outcome.reason,
                 extra=fields,
             )
+        elif isinstance(outcome, Released):
+            log.info("not sent, planned again: %s", outcome.reason, extra=fields)
         elif isinstance(outcome, Held):
             m.errors.labels(row.channel, ErrorClass.AUTH).inc()
             log.error(
@@ -292,4 +295,5 @@ OUTCOME_NAMES: Mapping[type, str] = {
     Failed: "failed",
     Unknown: "unknown",
     Held: "held",
+    Released: "released",
 }

@@ -40,6 +40,8 @@ MAINTENANCE = "maintenance"
 the threads that fire delivery alarms and the heartbeat."""
 
 HORIZON = "@horizon"
+NOT_A_DELIVERY = "@"
+"""How the ids of alarms for no delivery begin (`@blackout-end/...`): they ring on time."""
 MAX_ALARMS = 20_000
 """At most this many alarms are set at once, the nearest first (an APScheduler job weighs
 about 1 kB); when half of them have fired, the next ones are set. Anything an alarm misses,
@@ -76,8 +78,12 @@ class AlarmClock:
         *,
         on_error: Callable[[Exception], None] | None = None,
         limit: int = MAX_ALARMS,
+        early: timedelta = timedelta(0),
     ) -> None:
+        """`early`: a delivery's alarm rings this long before its due time, for the channel
+        to claim it and make it ready (`policies.prepare_ahead`)."""
         self._wake = wake
+        self._early = early
         self._alarms = alarms
         self._horizon = horizon
         self._clock = clock
@@ -175,9 +181,10 @@ class AlarmClock:
         for alarm in alarms:
             with self._armed_lock:
                 self._armed[alarm.key] = alarm.at
+            early = timedelta(0) if alarm.key.startswith(NOT_A_DELIVERY) else self._early
             self.scheduler.add_job(
                 self._fire,
-                DateTrigger(alarm.at, UTC),
+                DateTrigger(alarm.at - early, UTC),
                 args=(alarm.key, alarm.channel),
                 id=alarm.key,
                 name=alarm.key,

@@ -150,7 +150,7 @@ class FakeServer:
         self.lock = threading.RLock()
         self._faults: deque[Fault] = deque()
         self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
-        self._server: ThreadingHTTPServer | None = None
+        self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self.routes()
 
@@ -253,7 +253,8 @@ class FakeServer:
             self._server = None
 
     def __enter__(self) -> Self:
-        return self.start()
+        """Starts the fake, unless `start()` did (`with fake.start(tls=...)`)."""
+        return self if self._server is not None else self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()

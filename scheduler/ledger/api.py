@@ -171,7 +171,15 @@ class Held:
     reason: str
 
 
-Outcome = Sent | Retry | Failed | Unknown | Held
+@dataclass(frozen=True, slots=True)
+class Released:
+    """Claimed ahead of its due time and not sent (its campaign was paused meanwhile, or the
+    daemon stopped): planned again untouched; no attempt is counted."""
+
+    reason: str
+
+
+Outcome = Sent | Retry | Failed | Unknown | Held | Released
 
 
 @dataclass(frozen=True, slots=True)
@@ -346,8 +354,12 @@ class Ledger(Protocol):
         *,
         on_settled: OnSettled | None = None,
         rate: Rate | None = None,
+        ahead: timedelta = timedelta(0),
     ) -> Claim | None:
         """Claim the channel's earliest due, claimable row, in its own committed transaction.
+
+        With `ahead`, a row due (or whose next attempt comes) within that time from now may
+        be claimed early; one that a blackout will hold at that instant is not.
 
         Skips paused campaigns and held channels (checked inside the transaction), rows whose
         next attempt is later, and thread parts whose parent is not sent yet; expires rows past
@@ -398,6 +410,7 @@ class Ledger(Protocol):
         *,
         on_settled: OnSettled | None = None,
         rate: Rate | None = None,
+        ahead: timedelta = timedelta(0),
     ) -> tuple[bool, Claim | None]:
         """`finish`, then `claim` the channel's next row for the same owner, in one
         transaction: one commit (on SQLite one flush to disk) per delivery instead of two.

@@ -37,6 +37,7 @@ from sqlalchemy import (
     Table,
     and_,
     bindparam,
+    case,
     cast,
     create_engine,
     delete,
@@ -74,6 +75,7 @@ from scheduler.ledger.api import (
     NotAllowed,
     OnSettled,
     Outcome,
+    Released,
     Retry,
     Row,
     Sent,
@@ -132,6 +134,8 @@ _EXEMPT = (
     .correlate(_d)
     .exists()
 )
+_SENDS_AT = case((_d.c.next_attempt_utc > _d.c.due_utc, _d.c.next_attempt_utc), else_=_d.c.due_utc)
+"""The instant a planned row goes out, unless it is late: its due time or its next attempt."""
 _BLACKED_OUT = (
     select(_b.c.id)
     .where(
@@ -142,20 +146,25 @@ _BLACKED_OUT = (
             and_(
                 _b.c.policy == "skip", _b.c.start_utc <= _d.c.due_utc, _b.c.end_utc > _d.c.due_utc
             ),
+            and_(
+                bindparam("now") < _SENDS_AT,
+                _b.c.start_utc <= _SENDS_AT,
+                _b.c.end_utc > _SENDS_AT,
+            ),
         ),
         ~_EXEMPT,
     )
     .exists()
 )
-"""A blackout of the row's campaign and channel is in force now, or the row was planned
-inside a `skip` blackout (it is cancelled by `settle_blackouts`); posts that ignore
-blackouts are not held."""
+"""A blackout of the row's campaign and channel is in force now or will be when the row
+goes out (a row claimed ahead of its instant), or the row was planned inside a `skip` blackout
+(it is cancelled by `settle_blackouts`); posts that ignore blackouts are not held."""
 _PARENT_SETTLED = (State.SENT, State.FAILED, State.CANCELLED, State.EXPIRED)
 _READY = (
     _d.c.channel == bindparam("b_channel"),
     _d.c.state == State.PLANNED,
-    _d.c.due_utc <= bindparam("now"),
-    or_(_d.c.next_attempt_utc.is_(None), _d.c.next_attempt_utc <= bindparam("now")),
+    _d.c.due_utc <= bindparam("ready_by"),
+    or_(_d.c.next_attempt_utc.is_(None), _d.c.next_attempt_utc <= bindparam("ready_by")),
     or_(
         _d.c.parent_key.is_(None),
         _parent.c.key.is_(None),
@@ -166,7 +175,8 @@ _READY = (
     ~_HELD,
     ~_BLACKED_OUT,
 )
-"""Planned rows of the channel that are due, not waiting for a retry or for an earlier thread
+"""Planned rows of the channel that are due (by `ready_by`: now, or a little later for a
+claim made ahead), not waiting for a retry or for an earlier thread
 part, in a campaign not paused, on a channel not held, outside blackouts: each is claimed, or
 settled when it is past its deadline or its thread broke."""
 
@@ -883,8 +893,9 @@ class SqlLedger:
         *,
         on_settled: OnSettled | None = None,
         rate: Rate | None = None,
+        ahead: timedelta = timedelta(0),
     ) -> Claim | None:
-        return self._claiming(channel, owner, lease, now, on_settled, None, rate)[1]
+        return self._claiming(channel, owner, lease, now, on_settled, None, rate, ahead)[1]
 
     def finish_and_claim(
         self,
@@ -895,9 +906,10 @@ class SqlLedger:
         *,
         on_settled: OnSettled | None = None,
         rate: Rate | None = None,
+        ahead: timedelta = timedelta(0),
     ) -> tuple[bool, Claim | None]:
         return self._claiming(
-            claim.row.channel, claim.owner, lease, now, on_settled, (claim, outcome), rate
+            claim.row.channel, claim.owner, lease, now, on_settled, (claim, outcome), rate, ahead
         )
 
     def _claiming(
@@ -909,6 +921,7 @@ class SqlLedger:
         on_settled: OnSettled | None,
         finishing: tuple[Claim, Outcome] | None,
         rate: Rate | None,
+        ahead: timedelta = timedelta(0),
     ) -> tuple[bool, Claim | None]:
         """Finish `finishing` if given, then claim if the channel's rate budget allows, in one
         transaction."""
@@ -921,7 +934,7 @@ class SqlLedger:
                         finished = self._finish(connection, *finishing, now)
                     if rate is not None and self._budget_wait(connection, channel, rate, now):
                         break
-                    claim, settled = self._claim(connection, channel, owner, lease, now)
+                    claim, settled = self._claim(connection, channel, owner, lease, now, ahead)
                     if rate is not None and claim is not None:
                         self._spend(connection, channel, rate, now)
                 break
@@ -936,10 +949,16 @@ class SqlLedger:
         return finished, claim
 
     def _claim(
-        self, connection: Connection, channel: str, owner: str, lease: timedelta, now: datetime
+        self,
+        connection: Connection,
+        channel: str,
+        owner: str,
+        lease: timedelta,
+        now: datetime,
+        ahead: timedelta,
     ) -> tuple[Claim | None, list[Move]]:
         until = now + lease
-        ready = {"b_channel": channel, "now": now}
+        ready = {"b_channel": channel, "now": now, "ready_by": now + ahead}
         token = uuid.uuid4().hex
         reason = f"claimed until {utc(until)}"
         params = {**ready, "owner": owner, "lease_until": until, "token": token, "reason": reason}
@@ -1660,6 +1679,8 @@ def _finish_values(
         case Failed(why, error_class) | Unknown(why, error_class):
             state = State.FAILED if isinstance(outcome, Failed) else State.UNKNOWN
             return state, why, {"last_error": why, "error_class": error_class}
+        case Released(why):
+            return State.PLANNED, f"not sent: {why}", {"last_error": why, "uncounted": 1}
         case Held(why):
             reason = f"channel held until its credentials work again: {why}"
             return (

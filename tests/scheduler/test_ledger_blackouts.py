@@ -150,3 +150,15 @@ def test_heartbeats_and_now_anchors(ledger: SqlLedger) -> None:
     ledger.fix_now_anchors({"demo": NOW})
     ledger.fix_now_anchors({"demo": NOW + HOUR, "other": NOW})
     assert ledger.now_anchors() == {"demo": NOW, "other": NOW}
+
+
+def test_no_claim_ahead_of_a_post_whose_instant_falls_inside_a_blackout(
+    ledger: SqlLedger,
+) -> None:
+    second = timedelta(seconds=1)
+    ledger.sync([delivery("a", due=NOW + 2 * second)], NOW)
+    blackout(ledger, window(2 * second, HOUR))  # begins at the post's instant
+    assert ledger.claim("x-main", "daemon-a", LEASE, NOW, ahead=3 * second) is None
+    blackout(ledger, window(HOUR, 2 * HOUR))  # later
+    found = ledger.claim("x-main", "daemon-a", LEASE, NOW, ahead=3 * second)
+    assert found is not None and found.row.post == "a"

@@ -13,6 +13,7 @@ from scheduler.ledger.api import (
     Failed,
     Held,
     Outcome,
+    Released,
     Retry,
     Sent,
     State,
@@ -22,6 +23,7 @@ from scheduler.ledger.sql import SqlLedger
 from tests.scheduler.ledgerkit import LEASE, NOW, delivery, ref, thread
 
 MINUTE = timedelta(minutes=1)
+SECOND = timedelta(seconds=1)
 
 
 def claim(
@@ -445,3 +447,29 @@ def test_a_rate_budget_is_shared_by_every_owner(ledger: SqlLedger) -> None:
     third = ledger.claim("x-main", "daemon-b", LEASE, NOW + timedelta(hours=1), rate=rate)
     assert third is not None and third.owner == "daemon-b"
     assert ledger.rate_wait("other", rate, NOW) == timedelta(0)
+
+
+def test_a_claim_ahead_takes_what_falls_due_within_it_and_keeps_the_lease_from_now(
+    ledger: SqlLedger,
+) -> None:
+    ledger.sync([delivery("soon", due=NOW + 2 * SECOND), delivery("later", due=NOW + MINUTE)], NOW)
+    assert ledger.claim("x-main", "daemon-a", LEASE, NOW) is None
+    early = ledger.claim("x-main", "daemon-a", LEASE, NOW, ahead=3 * SECOND)
+    assert early is not None and early.row.post == "soon"
+    assert early.lease_until == NOW + LEASE
+    assert ledger.claim("x-main", "daemon-a", LEASE, NOW, ahead=3 * SECOND) is None
+
+
+def test_a_release_plans_the_delivery_again_without_counting_the_attempt(
+    ledger: SqlLedger,
+) -> None:
+    ledger.sync([delivery("soon", due=NOW + SECOND)], NOW)
+    early = ledger.claim("x-main", "daemon-a", LEASE, NOW, ahead=2 * SECOND)
+    assert early is not None
+    assert ledger.finish(early, Released("its campaign was paused before its due time"), NOW)
+    row = ledger.find(early.row.key)
+    assert (row.state, row.attempts, row.lease_owner) == (State.PLANNED, 0, None)
+    assert row.last_error == "its campaign was paused before its due time"
+    assert ledger.history(row.key)[-1].reason == (
+        "not sent: its campaign was paused before its due time"
+    )

@@ -151,3 +151,17 @@ def test_at_most_limit_alarms_are_set_and_the_next_follow(source: Source) -> Non
         assert woken == [f"c{i}" for i in range(9)]
     finally:
         clock.shutdown()
+
+
+def test_a_deliverys_alarm_rings_early_and_a_blackouts_end_on_time(source: Source) -> None:
+    early = timedelta(seconds=2)
+    clock = AlarmClock(lambda channel: None, source, timedelta(hours=1), early=early)
+    clock.scheduler.start()
+    try:
+        when = datetime.now(UTC) + timedelta(minutes=5)
+        source.alarms = [Alarm("k", "x", when), Alarm("@blackout-end/1/x", "x", when)]
+        clock.refresh()
+        assert clock.scheduler.get_job("k").next_run_time == when - early
+        assert clock.scheduler.get_job("@blackout-end/1/x").next_run_time == when
+    finally:
+        clock.shutdown()

@@ -57,7 +57,7 @@ from connectors.base import (
     RetryLater,
 )
 from connectors.figures import count, figures_error
-from connectors.http import build_client, epoch_reset, json_body, retry_after, send, send_safe
+from connectors.http import build_client, epoch_reset, json_body, retry_after, send, send_safe, warm
 from connectors.login import LoginIO
 from connectors.platforms.bluesky.richtext import Facet, detect_facets
 from connectors.platforms.bluesky.tid import tid_for
@@ -312,6 +312,9 @@ class BlueskyConnector(Connector):
             )
             if isinstance(limits.get(key), int)
         ]
+
+    def warm(self) -> None:
+        warm(self._client)
 
     def close(self) -> None:
         self._client.close()

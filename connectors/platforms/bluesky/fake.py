@@ -29,6 +29,7 @@ import json
 import math
 import re
 import secrets
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -139,9 +140,9 @@ class FakeBluesky(FakePlatform):
         super().__init__(latency=latency)
         self.video = FakeBlueskyVideo(self, latency=latency)
 
-    def start(self, port: int = 0) -> Self:
-        super().start(port)
-        self.video.start()
+    def start(self, port: int = 0, *, tls: ssl.SSLContext | None = None) -> Self:
+        super().start(port, tls=tls)
+        self.video.start(tls=tls)
         return self
 
     def stop(self) -> None:

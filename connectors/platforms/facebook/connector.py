@@ -39,7 +39,7 @@ from connectors.graph import (
     permission_denied,
     usage_budgets,
 )
-from connectors.http import json_body, send, send_safe
+from connectors.http import json_body, send, send_safe, warm
 from connectors.media import read_media
 from connectors.platforms.facebook.video import FacebookUploads
 
@@ -203,6 +203,9 @@ class FacebookConnector(Connector):
         body = json_body(response)
         name = body.get("name") if isinstance(body, dict) else None
         return CheckReport(ok=True, account=str(name or self._page), limits=limits, budgets=budgets)
+
+    def warm(self) -> None:
+        warm(self._client)
 
     def close(self) -> None:
         self._client.close()

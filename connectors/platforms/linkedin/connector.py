@@ -38,7 +38,15 @@ from connectors.base import (
     RetryLater,
 )
 from connectors.figures import count, figures_error
-from connectors.http import build_client, json_body, retry_after, send, send_safe, server_error
+from connectors.http import (
+    build_client,
+    json_body,
+    retry_after,
+    send,
+    send_safe,
+    server_error,
+    warm,
+)
 from connectors.media import read_media
 from connectors.platforms.linkedin.video import LinkedInVideos
 from connectors.settings import is_loopback
@@ -390,6 +398,9 @@ class LinkedInConnector(Connector):
             today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
             error.retry_at = today + timedelta(days=1)
         return error
+
+    def warm(self) -> None:
+        warm(self._client)
 
     def close(self) -> None:
         self._client.close()

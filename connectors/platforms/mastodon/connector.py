@@ -48,6 +48,7 @@ from connectors.http import (
     send,
     send_safe,
     server_error,
+    warm,
 )
 from connectors.login import LoginIO
 from connectors.platforms.mastodon import PLATFORM
@@ -136,6 +137,9 @@ class MastodonConnector(Connector):
         self._client = build_client(config, _base_url(config), {"Authorization": f"Bearer {token}"})
         self._account_id: str | None = None
         self._uploads = Uploads(options.get("state_dir"), config.name, "mastodon", "Mastodon")
+
+    def warm(self) -> None:
+        warm(self._client)
 
     def close(self) -> None:
         self._client.close()

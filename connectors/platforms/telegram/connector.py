@@ -37,7 +37,7 @@ from connectors.base import (
     Rejected,
     RetryLater,
 )
-from connectors.http import json_body, retry_after, send, send_safe, server_error
+from connectors.http import json_body, retry_after, send, send_safe, server_error, warm
 from connectors.secreturl import replace_in_path, secret_client
 from connectors.upload import file_size, opened
 
@@ -213,6 +213,9 @@ class TelegramConnector(Connector):
         else:
             problems.extend(_membership_problems(chat, member))
         return CheckReport(ok=not problems, account=account, limits=limits, problems=problems)
+
+    def warm(self) -> None:
+        warm(self._client)
 
     def close(self) -> None:
         self._client.close()

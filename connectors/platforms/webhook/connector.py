@@ -35,7 +35,15 @@ from connectors.base import (
     Rejected,
     RetryLater,
 )
-from connectors.http import build_client, json_body, retry_after, send, send_safe, server_error
+from connectors.http import (
+    build_client,
+    json_body,
+    retry_after,
+    send,
+    send_safe,
+    server_error,
+    warm,
+)
 from connectors.mediaurl import media_base_url, media_url
 from connectors.redaction import excerpt
 from connectors.secreturl import secret_client
@@ -133,6 +141,9 @@ class WebhookConnector(Connector):
             text = response.text.strip()
         text = excerpt(text, 200)
         return f": {text}" if text else ""
+
+    def warm(self) -> None:
+        warm(self._client)
 
     def close(self) -> None:
         self._client.close()

@@ -18,9 +18,9 @@ from connectors.base import (
     RetryLater,
 )
 from connectors.fakes.params import multipart
+from connectors.http import environment_proxy
 from connectors.platforms.telegram.connector import TelegramConnector
 from connectors.platforms.telegram.fake import TOKEN, Chat, TelegramFake
-from connectors.secreturl import environment_proxy
 from tests.connectors.social import (
     Connectors,
     assert_retries_after,

@@ -1,0 +1,142 @@
+"""Connections opened ahead of a post (issue 13): the request goes out on the connection
+`warm` opened; one the server closed before any byte of the request left is replaced, the
+request sent on a new one; a failure after that is ambiguous, as on any connection."""
+
+from __future__ import annotations
+
+import socket
+import ssl
+import struct
+import threading
+import time
+from collections.abc import Iterator
+from typing import Literal
+
+import httpx
+import pytest
+import trustme
+
+from connectors.base import Ambiguous, ChannelAccess, Post
+from connectors.http import build_client, send, tls_context, warm
+from connectors.platforms.mastodon.connector import MastodonConnector
+from connectors.platforms.mastodon.fake import MastodonFake
+from tests.scheduler.daemonkit import wait_until
+from tests.scheduler.ledgerkit import NOW
+
+First = Literal["answers", "closes", "resets", "drops the answer"]
+OK = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
+
+
+class Server:
+    """A loopback HTTP server that counts the connections it accepts and the requests it
+    reads; its first connection does what `first` says, the others answer."""
+
+    def __init__(self, first: First) -> None:
+        self.first = first
+        self.accepted = 0
+        self.requests = 0
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self._listener.accept()
+            except OSError:
+                return
+            self.accepted += 1
+            mode = self.first if self.accepted == 1 else "answers"
+            threading.Thread(target=self._serve, args=(connection, mode), daemon=True).start()
+
+    def _serve(self, connection: socket.socket, mode: First) -> None:
+        with connection:
+            if mode == "resets":
+                connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                return
+            if mode == "closes":
+                return
+            received = b""
+            while b"\r\n\r\n" not in received:
+                chunk = connection.recv(65536)
+                if not chunk:
+                    return
+                received += chunk
+            self.requests += 1
+            if mode == "answers":
+                connection.sendall(OK)
+
+    def close(self) -> None:
+        self._listener.close()
+
+
+@pytest.fixture
+def server(request: pytest.FixtureRequest) -> Iterator[Server]:
+    found = Server(request.param)
+    yield found
+    found.close()
+
+
+def client_of(server: Server) -> httpx.Client:
+    return build_client(ChannelAccess("test", "mastodon", base_url=server.url), server.url)
+
+
+@pytest.mark.parametrize("server", ["answers"], indirect=True)
+def test_the_request_goes_out_on_the_connection_opened_ahead(server: Server) -> None:
+    with client_of(server) as client:
+        warm(client)
+        wait_until(lambda: server.accepted == 1)
+        assert client.post("/api/v1/statuses", data={"status": "hi"}).status_code == 200
+    assert (server.accepted, server.requests) == (1, 1)
+
+
+@pytest.mark.parametrize("server", ["closes"], indirect=True)
+def test_a_connection_the_server_closed_is_replaced_before_the_request(server: Server) -> None:
+    with client_of(server) as client:
+        warm(client)
+        wait_until(lambda: server.accepted == 1)
+        time.sleep(0.05)  # the server's end of stream arrives
+        assert client.post("/api/v1/statuses", data={"status": "hi"}).status_code == 200
+    assert (server.accepted, server.requests) == (2, 1)
+
+
+@pytest.mark.parametrize("server", ["resets"], indirect=True)
+def test_a_request_whose_first_write_fails_is_sent_again_on_a_new_connection(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The connection looks alive when handed over (the reset is not seen yet), and its first
+    write fails: nothing of the request left, so it is safe to send on a new one."""
+    monkeypatch.setattr("httpcore._backends.sync.is_socket_readable", lambda sock: False)
+    with client_of(server) as client:
+        warm(client)
+        wait_until(lambda: server.accepted == 1)
+        time.sleep(0.05)  # the reset arrives
+        assert client.post("/api/v1/statuses", data={"status": "hi"}).status_code == 200
+    assert (server.accepted, server.requests) == (2, 1)
+
+
+@pytest.mark.parametrize("server", ["drops the answer"], indirect=True)
+def test_a_failure_once_the_request_left_is_ambiguous(server: Server) -> None:
+    with client_of(server) as client:
+        warm(client)
+        wait_until(lambda: server.accepted == 1)
+        request = client.build_request("POST", "/api/v1/statuses", data={"status": "hi"})
+        with pytest.raises(Ambiguous):
+            send(client, request, "Mastodon")
+    assert (server.accepted, server.requests) == (1, 1)
+
+
+def test_a_post_goes_out_over_tls_on_a_connection_opened_ahead() -> None:
+    authority = trustme.CA()
+    authority.configure_trust(tls_context())  # the test's CA, beside certifi's
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("127.0.0.1").configure_cert(context)
+    with MastodonFake().start(tls=context) as fake:
+        assert fake.base_url.startswith("https://")
+        connector = MastodonConnector(fake.channel())
+        try:
+            connector.warm()
+            connector.publish(Post("k", "on time", NOW))
+        finally:
+            connector.close()
+        assert [post["text"] for post in fake.posts] == ["on time"]
