@@ -74,7 +74,7 @@ class Preopened(httpcore.NetworkBackend):
         if ready is not None:
             stream, opened = ready
             fresh = time.monotonic() - opened < MAX_AGE
-            if fresh and local_address is None and not stream.get_extra_info("is_readable"):
+            if fresh and local_address is None and _alive(stream):
                 return _Opened(stream)
             stream.close()
         return self._network.connect_tcp(host, port, timeout, local_address, socket_options)
@@ -86,6 +86,26 @@ class Preopened(httpcore.NetworkBackend):
 
     def sleep(self, seconds: float) -> None:
         self._network.sleep(seconds)
+
+
+def _alive(stream: httpcore.NetworkStream) -> bool:
+    """Whether the server has kept the connection open, sending nothing. An idle connection
+    that is readable was closed (its end of stream), unless it holds TLS's own messages: a
+    TLS 1.3 server sends its session tickets after the handshake, which a read consumes
+    without any data."""
+    if not stream.get_extra_info("is_readable"):
+        return True
+    sock = stream.get_extra_info("socket")
+    if not isinstance(sock, ssl.SSLSocket):
+        return False
+    try:
+        sock.setblocking(False)
+        sock.recv(1)  # an end of stream, or bytes no request asked for
+    except ssl.SSLWantReadError:
+        return True
+    except OSError:
+        return False
+    return False
 
 
 class _Opened(httpcore.NetworkStream):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 import ssl
+import sys
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -117,6 +118,11 @@ class _Server(ThreadingHTTPServer):
             return
         with wrapped:
             super().finish_request(wrapped, client_address)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that closed its connection (one opened ahead and not used) is no error."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
 
 
 @dataclass(frozen=True, slots=True)

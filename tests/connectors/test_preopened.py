@@ -31,12 +31,14 @@ class Server:
     """A loopback HTTP server that counts the connections it accepts and the requests it
     reads; its first connection does what `first` says, the others answer."""
 
-    def __init__(self, first: First) -> None:
+    def __init__(self, first: First, tls: ssl.SSLContext | None = None) -> None:
         self.first = first
+        self.tls = tls
         self.accepted = 0
         self.requests = 0
         self._listener = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+        scheme = "https" if tls else "http"
+        self.url = f"{scheme}://127.0.0.1:{self._listener.getsockname()[1]}"
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self) -> None:
@@ -50,6 +52,8 @@ class Server:
             threading.Thread(target=self._serve, args=(connection, mode), daemon=True).start()
 
     def _serve(self, connection: socket.socket, mode: First) -> None:
+        if self.tls is not None:
+            connection = self.tls.wrap_socket(connection, server_side=True)
         with connection:
             if mode == "resets":
                 connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
@@ -68,6 +72,17 @@ class Server:
 
     def close(self) -> None:
         self._listener.close()
+
+
+@pytest.fixture
+def tls() -> ssl.SSLContext:
+    """A server context with a certificate for 127.0.0.1 from a throw-away authority, which
+    the clients' shared TLS context trusts beside certifi's."""
+    authority = trustme.CA()
+    authority.configure_trust(tls_context())
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    authority.issue_cert("127.0.0.1").configure_cert(context)
+    return context
 
 
 @pytest.fixture
@@ -126,12 +141,23 @@ def test_a_failure_once_the_request_left_is_ambiguous(server: Server) -> None:
     assert (server.accepted, server.requests) == (1, 1)
 
 
-def test_a_post_goes_out_over_tls_on_a_connection_opened_ahead() -> None:
-    authority = trustme.CA()
-    authority.configure_trust(tls_context())  # the test's CA, beside certifi's
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    authority.issue_cert("127.0.0.1").configure_cert(context)
-    with MastodonFake().start(tls=context) as fake:
+def test_a_connection_opened_ahead_over_tls_is_used(tls: ssl.SSLContext) -> None:
+    """A TLS 1.3 server sends its session tickets once the handshake is done: the idle
+    connection is readable, yet open."""
+    server = Server("answers", tls)
+    try:
+        with client_of(server) as client:
+            warm(client)
+            wait_until(lambda: server.accepted == 1)
+            time.sleep(0.05)  # the session tickets arrive
+            assert client.post("/api/v1/statuses", data={"status": "hi"}).status_code == 200
+        assert (server.accepted, server.requests) == (1, 1)
+    finally:
+        server.close()
+
+
+def test_a_post_goes_out_over_tls_on_a_connection_opened_ahead(tls: ssl.SSLContext) -> None:
+    with MastodonFake().start(tls=tls) as fake:
         assert fake.base_url.startswith("https://")
         connector = MastodonConnector(fake.channel())
         try:
