@@ -110,8 +110,9 @@ def test_alarms_and_ledger_match_the_preview_across_dst(
         assert len(preview) == 28
         with daemon_in_process(config) as (daemon, _):
             wait_until(lambda: daemon.alarms.armed == len(preview), 30, what="the alarms")
+            early = daemon.policies.prepare_ahead  # an alarm rings that long before its post
             jobs = {
-                job.id: job.next_run_time
+                job.id: job.next_run_time + early
                 for job in daemon.alarms.scheduler.get_jobs()
                 if not job.id.startswith("@")
             }
