@@ -27,7 +27,7 @@ from campaigns.checks.media import (
 )
 from campaigns.checks.text import Part, check_part, check_tags
 from campaigns.checks.titles import check_title_and_tags
-from campaigns.delivery import Delivery, DeliveryKey, Media, hash_content
+from campaigns.delivery import Delivery, Media, delivery_key, hash_content
 from campaigns.length import measure
 from campaigns.localtime import zone
 from campaigns.model import Link, LinkSpec, Localized, MediaItem, OneLink, Override, Post
@@ -161,9 +161,9 @@ class _PostExpander:
                 parts = rendered.get(ident)
                 if parts is None:
                     parts = rendered[ident] = self._render(spec, variant)
-                for when in occurrences:
-                    self._deliver(variant, spec, when, parts)
-                    if self.status == "approved":
+                self._deliver(variant, spec, occurrences, parts)
+                if self.status == "approved":
+                    for when in occurrences:
                         gaps.setdefault((channel, when.utc), {})[variant.name] = when.zone
         self._repeats(start)
         self._no_threads()
@@ -216,49 +216,55 @@ class _PostExpander:
         return "write one text per language, or limit the post with 'languages:'"
 
     def _deliver(
-        self, variant: Variant, spec: KnownChannel, when: _Time, parts: list[Rendered]
+        self, variant: Variant, spec: KnownChannel, occurrences: list[_Time], parts: list[Rendered]
     ) -> None:
-        campaign = self.scope.definition.campaign
-        parent: str | None = None
-        warnings = (when.note,) if when.note else ()
-        for number, part in enumerate(parts):
-            key = str(
-                DeliveryKey(
+        """The deliveries of the post's parts on one channel for one variant, at each time."""
+        campaign, post, status, source = (
+            self.scope.definition.campaign,
+            self.post.id,
+            self.status,
+            self.source,
+        )
+        append = self.result.deliveries.append
+        for when in occurrences:
+            parent: str | None = None
+            warnings = (when.note,) if when.note else ()
+            for number, part in enumerate(parts):
+                key = delivery_key(
                     campaign,
-                    self.post.id,
+                    post,
                     when.label,
                     variant.name,
                     spec.name,
                     number + 1 if part.thread else None,
                 )
-            )
-            self.result.deliveries.append(
-                Delivery(
-                    key=key,
-                    campaign=campaign,
-                    post=self.post.id,
-                    channel=spec.name,
-                    platform=spec.platform,
-                    language=variant.language,
-                    audience=variant.audience,
-                    due_utc=when.utc,
-                    timezone=when.zone,
-                    deadline_utc=when.deadline,
-                    text=part.text,
-                    thread_index=number,
-                    thread_size=len(parts),
-                    parent_key=parent,
-                    media=part.media,
-                    link=part.link,
-                    status=self.status,
-                    length=part.length,
-                    limit=part.limit,
-                    source=self.source,
-                    warnings=warnings,
-                    content_hash=part.content_hash,
+                append(
+                    Delivery(
+                        key=key,
+                        campaign=campaign,
+                        post=post,
+                        channel=spec.name,
+                        platform=spec.platform,
+                        language=variant.language,
+                        audience=variant.audience,
+                        due_utc=when.utc,
+                        timezone=when.zone,
+                        deadline_utc=when.deadline,
+                        text=part.text,
+                        thread_index=number,
+                        thread_size=len(parts),
+                        parent_key=parent,
+                        media=part.media,
+                        link=part.link,
+                        status=status,
+                        length=part.length,
+                        limit=part.limit,
+                        source=source,
+                        warnings=warnings,
+                        content_hash=part.content_hash,
+                    )
                 )
-            )
-            parent = key
+                parent = key
 
     # --- time ----------------------------------------------------------------------------
 
