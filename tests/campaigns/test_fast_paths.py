@@ -14,7 +14,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from campaigns import _twitter_text, render
-from campaigns.delivery import Delivery, Media
+from campaigns.delivery import Delivery, DeliveryKey, Media
+from campaigns.loader import thread_key
 from campaigns.preview import CampaignInfo, Preview, common
 from campaigns.preview import json as preview_json
 from campaigns.preview.common import Projection
@@ -198,3 +199,25 @@ def test_json_lines_written_directly_are_those_of_json_dumps(
     )
     exact = preview_json.as_json(delivery, view.scheduled(delivery), view)
     assert preview_json.line(delivery, view) == json.dumps(exact, ensure_ascii=False)
+
+
+# Keys of 3 to 6 parts, each made of what decides the parsing: '@' (occurrences), digits
+# (also non-ASCII ones), words, nothing.
+key_segments = st.lists(
+    st.sampled_from(["@", "1", "12", "0", "\u00b2", "\u0661", "a", "sayno-2027", "x-main", ""]),
+    max_size=3,
+).map("".join)
+keys = st.lists(key_segments, min_size=3, max_size=6).map("/".join)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(key=keys)
+def test_thread_keys_cut_from_the_key_are_the_parsed_ones(key: str) -> None:
+    try:
+        exact = str(DeliveryKey.parse(key).thread)
+    except ValueError:
+        exact = None
+    try:
+        assert thread_key(key) == exact
+    except ValueError:
+        assert exact is None
