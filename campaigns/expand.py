@@ -13,18 +13,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Generic, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Generic, NamedTuple, TypeVar
 from urllib.parse import quote
 
 from campaigns.channels import KnownChannel
-from campaigns.checks.media import (
-    CaptionFile,
-    MediaFile,
-    MediaUse,
-    check_media,
-    read_caption_file,
-    read_media_file,
-)
 from campaigns.checks.text import Part, check_part, check_tags
 from campaigns.checks.titles import check_title_and_tags
 from campaigns.delivery import Delivery, Media, delivery_key, hash_content
@@ -44,6 +36,9 @@ from campaigns.scope import Scope, Slot, Variant, post_variants
 from campaigns.timeexpr import resolve
 from campaigns.wording import words
 from campaigns.yamlsource import PathKey
+
+if TYPE_CHECKING:  # imported where a post has media: plans without any start faster
+    from campaigns.checks.media import CaptionFile, MediaFile, MediaUse
 
 T = TypeVar("T")
 _LINK_TYPO = re.compile(r"\{\s*link\s*\}", re.IGNORECASE)
@@ -466,6 +461,8 @@ class _PostExpander:
             found = _Setting(defaults, ("defaults", "media"))
         if found is None:
             return ()
+        from campaigns.checks.media import check_media
+
         value, where = found.value, found.where
         items: Sequence[MediaItem] = value if isinstance(value, list) else []
         if isinstance(value, dict):
@@ -594,6 +591,8 @@ class _PostExpander:
         return _Link(parts.tracking.url(url, values))
 
     def _media(self, item: MediaItem, where: PathKey, language: str | None) -> MediaUse:
+        from campaigns.checks.media import MediaUse, read_caption_file
+
         file = self._media_file(item.file)
         alt = _pick(item.alt, language) if item.alt is not None else None
         if item.captions is None and item.thumbnail is None:
@@ -613,6 +612,8 @@ class _PostExpander:
         return MediaUse(item, where, alt, file, captions, captions_where or (), thumbnail)
 
     def _media_file(self, name: str) -> MediaFile:
+        from campaigns.checks.media import read_media_file
+
         path = self.scope.base / name
         file = self.result.media_files.get(path)
         if file is None:
