@@ -51,7 +51,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping, make_url
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from campaigns.blackouts import Safety, Window
 from campaigns.delivery import Delivery
@@ -551,7 +551,9 @@ def open_ledger(
 def _engine(url: str, create: bool) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(parsed, pool_pre_ping=True, json_serializer=codec.dumps)
+        engine = create_engine(parsed, pool_pre_ping=True, json_serializer=codec.dumps)
+        event.listen(engine, "connect", _postgresql_connect)
+        return engine
     database = sqlite_path(url)
     if database is None:
         raise LedgerUnavailable(
@@ -571,6 +573,25 @@ def _engine(url: str, create: bool) -> Engine:
     event.listen(engine, "connect", _sqlite_connect)
     event.listen(engine, "begin", _sqlite_begin)
     return engine
+
+
+IDLE_IN_TRANSACTION = timedelta(seconds=30)
+"""How long PostgreSQL lets a ledger session sit idle inside a transaction before it ends the
+session, releasing its locks. A daemon frozen mid-transaction (stopped, swapped out, its
+virtual machine suspended) would otherwise hold a channel's budget lock or a row's lock, and
+keep every other daemon waiting on it, for as long as it stays frozen. The ledger's
+transactions are short: the longest pause inside one, syncing 100,000 deliveries, is a few
+seconds. A daemon that wakes after its session ended finds the ledger unavailable once, and
+its next round reconnects."""
+
+
+def _postgresql_connect(dbapi_connection: Any, _record: Any) -> None:
+    autocommit = dbapi_connection.autocommit
+    dbapi_connection.autocommit = True
+    with dbapi_connection.cursor() as cursor:
+        milliseconds = int(IDLE_IN_TRANSACTION.total_seconds() * 1000)
+        cursor.execute(f"SET idle_in_transaction_session_timeout = {milliseconds}")
+    dbapi_connection.autocommit = autocommit
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -659,7 +680,12 @@ class SqlLedger:
     def _errors(self) -> Iterator[None]:
         try:
             yield
-        except (OperationalError, InterfaceError) as exc:
+        except DBAPIError as exc:
+            # A lost connection is an outage whatever its error class: PostgreSQL ending a
+            # session left idle in a transaction (IDLE_IN_TRANSACTION) raises InternalError.
+            lost = isinstance(exc, OperationalError | InterfaceError) or exc.connection_invalidated
+            if not lost:
+                raise
             cause = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
             raise LedgerUnavailable(f"the ledger at {self.url} is unavailable: {cause}") from exc
 
