@@ -24,7 +24,7 @@ from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     CTE,
@@ -82,6 +82,7 @@ from scheduler.ledger.api import (
     Transition,
     Unknown,
 )
+from scheduler.ledger.groupcommit import GroupCommit
 from scheduler.ledger.lock import sqlite_path
 from scheduler.ledger.tables import (
     ALL,
@@ -104,6 +105,7 @@ _SYNC_LOCK_ID = 0x636C6173
 _PAUSE_RACES = 3
 _CLAIM_BATCH = 8
 _D = deliveries.c
+T = TypeVar("T")
 
 # --- named statements --------------------------------------------------------------------
 
@@ -280,6 +282,12 @@ RENEW = (
 )
 """Extend a claim's lease, only while it is still ours and has not run out: a claim whose
 lease ran out may already be another daemon's (or unknown), even if no sweeper noticed yet."""
+
+HOLDS = select(_D.key).where(
+    _D.key == bindparam("b_key"), _D.state == State.CLAIMED, _D.claim_token == bindparam("b_token")
+)
+"""Whether a claim is still ours (a statement built once: building it costs more than running
+it)."""
 
 _BUDGET_LOCK = cast(literal(0x636C6162), Integer)
 """With the channel's hash, the PostgreSQL advisory lock its rate budget is read under."""
@@ -628,6 +636,9 @@ class SqlLedger:
         """The URL with any password hidden: safe to show."""
         self._dialect = _dialect(engine)
         self._writer = self._dialect.writer(engine)
+        self._group = None if self._writer is None else GroupCommit(self._write)
+        """SQLite: the process's claims, renewals and finishes share commits (`groupcommit`);
+        PostgreSQL commits concurrent transactions in parallel already."""
 
     @property
     def engine(self) -> Engine:
@@ -657,6 +668,15 @@ class SqlLedger:
     def _write(self) -> Iterator[Connection]:
         with self._errors(), self._turn(), self._engine.begin() as connection:
             yield connection
+
+    def _transact(self, work: Callable[[Connection], T]) -> T:
+        """A write of the dispatch path (claim, renew, finish): on SQLite, committed with the
+        others that wait at the same moment (`groupcommit`); returns once it is committed."""
+        if self._group is None:
+            with self._write() as connection:
+                return work(connection)
+        with self._errors():
+            return self._group.run(work)
 
     @contextmanager
     def _turn(self) -> Iterator[None]:
@@ -912,18 +932,23 @@ class SqlLedger:
     ) -> tuple[bool, Claim | None]:
         """Finish `finishing` if given, then claim if the channel's rate budget allows, in one
         transaction."""
+
+        def work(connection: Connection) -> tuple[bool, Claim | None, list[Move]]:
+            finished = False
+            if finishing is not None:
+                finished = self._finish(connection, *finishing, now)
+            if rate is not None and self._budget_wait(connection, channel, rate, now):
+                return finished, None, []
+            claim, settled = self._claim(connection, channel, owner, lease, now)
+            if rate is not None and claim is not None:
+                self._spend(connection, channel, rate, now)
+            return finished, claim, settled
+
         finished, claim = False, None
         settled: list[Move] = []
         for _ in range(_PAUSE_RACES):
             try:
-                with self._write() as connection:
-                    if finishing is not None:
-                        finished = self._finish(connection, *finishing, now)
-                    if rate is not None and self._budget_wait(connection, channel, rate, now):
-                        break
-                    claim, settled = self._claim(connection, channel, owner, lease, now)
-                    if rate is not None and claim is not None:
-                        self._spend(connection, channel, rate, now)
+                finished, claim, settled = self._transact(work)
                 break
             except _PausedMeanwhile:
                 continue  # rolled back; the next statement sees the pause
@@ -960,15 +985,13 @@ class SqlLedger:
     def renew(self, claim: Claim, lease: timedelta, now: datetime) -> datetime | None:
         until = now + lease
         params = {"b_key": claim.row.key, "b_token": claim.token, "now": now, "lease_until": until}
-        with self._write() as connection:
-            return until if connection.execute(RENEW, params).rowcount == 1 else None
+        renewed = self._transact(lambda c: c.execute(RENEW, params).rowcount == 1)
+        return until if renewed else None
 
     def holds(self, claim: Claim) -> bool:
-        query = select(_D.key).where(
-            _D.key == claim.row.key, _D.state == State.CLAIMED, _D.claim_token == claim.token
-        )
+        params = {"b_key": claim.row.key, "b_token": claim.token}
         with self._read() as connection:
-            return connection.execute(query).first() is not None
+            return connection.execute(HOLDS, params).first() is not None
 
     def rate_wait(self, channel: str, rate: Rate, now: datetime) -> timedelta:
         with self._read() as connection:
@@ -992,8 +1015,7 @@ class SqlLedger:
         connection.execute(insert(rate_spends).values(channel=channel, at=now))
 
     def finish(self, claim: Claim, outcome: Outcome, now: datetime) -> bool:
-        with self._write() as connection:
-            return self._finish(connection, claim, outcome, now)
+        return self._transact(lambda connection: self._finish(connection, claim, outcome, now))
 
     def _finish(
         self, connection: Connection, claim: Claim, outcome: Outcome, now: datetime
