@@ -19,6 +19,7 @@ import difflib
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
@@ -50,7 +51,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import RowMapping, make_url
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
 
 from campaigns.blackouts import Safety, Window
 from campaigns.delivery import Delivery
@@ -549,7 +550,10 @@ def open_ledger(
 def _engine(url: str, create: bool) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(parsed, pool_pre_ping=True, json_serializer=codec.dumps)
+        engine = create_engine(parsed, json_serializer=codec.dumps)
+        event.listen(engine, "checkin", _checked_in)
+        event.listen(engine, "checkout", _ping_if_idle)
+        return engine
     database = sqlite_path(url)
     if database is None:
         raise LedgerUnavailable(
@@ -569,6 +573,30 @@ def _engine(url: str, create: bool) -> Engine:
     event.listen(engine, "connect", _sqlite_connect)
     event.listen(engine, "begin", _sqlite_begin)
     return engine
+
+
+PING_AFTER_IDLE_S = 1.0
+"""PostgreSQL: a pooled connection idle longer than this is checked (`SELECT 1`) before use."""
+
+
+def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+    record.info["idle_since"] = time.monotonic()
+
+
+def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """SQLAlchemy's `pool_pre_ping`, but only for a connection that was idle: a server may
+    have closed it meanwhile (a restart, an idle timeout), and then the pool opens another.
+    One back from a transaction a moment ago is used as it is: a ping would add a round trip
+    to each of the dispatcher's two transactions per post. Should the server have gone in
+    that moment, the statement fails, the ledger reports it unavailable and the pool is
+    renewed, as for any failure mid-transaction."""
+    if time.monotonic() - record.info.get("idle_since", float("-inf")) < PING_AFTER_IDLE_S:
+        return
+    try:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception as exc:
+        raise DisconnectionError(str(exc)) from exc
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
