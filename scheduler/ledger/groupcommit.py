@@ -4,14 +4,17 @@ On SQLite a commit is a flush to disk (`synchronous=FULL`, so that a claim or a 
 survives a power cut), about 2 ms, and one transaction writes at a time: 50 channel workers
 finishing their posts together would commit one after another, 50 flushes in a row. Here the
 first writer to arrive becomes the leader: it takes every write waiting at that moment, runs
-each in a savepoint of one transaction and commits once; the writes that arrive meanwhile wait
-for the next leader. Each writer gets its own result or its own exception, and only once the
-transaction that holds its write is committed, so what it does next (publishing on a claim)
-rests on a durable write, as if it had committed alone:
+them one after another in one transaction and commits once; the writes that arrive meanwhile
+wait for the next leader. Each writer gets its own result or its own exception, and only once
+the transaction that holds its write is committed, so what it does next (publishing on a
+claim) rests on a durable write, as if it had committed alone.
 
-- a write that raises is rolled back to its savepoint: the others of the batch still commit;
-- a commit that fails fails every write of the batch: none of them happened.
-"""
+If anything in a batch fails (a write, or the commit), the batch is rolled back and each of
+its writes runs again alone, in a transaction of its own: a failure fails only the write that
+meets it. So a write must depend on nothing but the database (it may run twice, the first run
+rolled back). Savepoints would isolate a failing write without running the others again, but
+cost two more statements per write, on the path every write of the process waits on, to
+guard against a failure that almost never happens."""
 
 from __future__ import annotations
 
@@ -47,10 +50,7 @@ class GroupCommit:
     """Runs writes, each a function of a connection in a transaction, batched as they meet.
 
     `transaction()` opens the transaction a leader runs its batch in (taking whatever lock
-    the process's other writers take) and commits it when the block ends without error. It
-    must begin the transaction in the database (the ledger's `BEGIN IMMEDIATE`): with the
-    sqlite3 module's own transaction handling, a savepoint outside a transaction would
-    commit by itself.
+    the process's other writers take) and commits it when the block ends without error.
     Each waiting writer is woken once, when its write is done or when it is to lead the
     next batch: not all of them at every commit."""
 
@@ -61,8 +61,8 @@ class GroupCommit:
         self._leading = False
 
     def run(self, work: Callable[[Connection], T]) -> T:
-        """`work`'s result once the transaction that ran it is committed, or its exception
-        (the commit's, if that failed)."""
+        """`work`'s result once the transaction that ran it is committed, or the exception
+        it met when it ran alone."""
         write = _Write(work)
         with self._mutex:
             self._waiting.append(write)
@@ -88,12 +88,18 @@ class GroupCommit:
 
     def _commit(self, batch: list[_Write[Any]]) -> None:
         try:
-            with self._transaction() as connection:
-                if len(batch) == 1:
-                    batch[0].result = batch[0].work(connection)
-                else:
-                    for write in batch:
-                        _in_savepoint(connection, write)
+            if len(batch) == 1:
+                self._alone(batch[0])
+                return
+            try:
+                with self._transaction() as connection:
+                    results = [write.work(connection) for write in batch]
+            except Exception:
+                for write in batch:
+                    self._alone(write)
+                return
+            for write, result in zip(batch, results, strict=True):
+                write.result = result
         except BaseException as exc:
             for write in batch:
                 write.error, write.result = write.error or exc, None
@@ -101,15 +107,9 @@ class GroupCommit:
             for write in batch:
                 write.done = True
 
-
-def _in_savepoint(connection: Connection, write: _Write[Any]) -> None:
-    """SQL of the driver's own rather than SQLAlchemy's `begin_nested`, which names each
-    savepoint anew and so compiles each statement again: the writes of a batch run one after
-    another, so one name serves them all."""
-    connection.exec_driver_sql("SAVEPOINT clarion_write")
-    try:
-        write.result = write.work(connection)
-    except Exception as exc:
-        connection.exec_driver_sql("ROLLBACK TO SAVEPOINT clarion_write")
-        write.error = exc
-    connection.exec_driver_sql("RELEASE SAVEPOINT clarion_write")
+    def _alone(self, write: _Write[Any]) -> None:
+        try:
+            with self._transaction() as connection:
+                write.result = write.work(connection)
+        except Exception as exc:
+            write.error = exc
