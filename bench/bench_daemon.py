@@ -17,6 +17,7 @@ it is):
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import os
@@ -45,6 +46,14 @@ from scheduler.ledger import open_ledger  # noqa: E402
 from scheduler.timing import MAX_ALARMS  # noqa: E402
 
 CLARION = Path(sys.executable).parent / "clarion"
+FROM_SOURCE = """
+import sys
+sys.meta_path[:] = [f for f in sys.meta_path if "editable" not in f.__module__]
+sys.path.insert(0, sys.argv.pop(1))
+from scheduler.cli import main
+sys.exit(main())
+"""
+"""`clarion` run from another checkout (--before), past this virtualenv's editable install."""
 LATENCY = 0.05
 
 
@@ -92,12 +101,16 @@ def config(
     return path
 
 
-def start(path: Path, *args: str) -> tuple[subprocess.Popen[bytes], Path]:
+def start(
+    path: Path, *args: str, source: Path | None = None
+) -> tuple[subprocess.Popen[bytes], Path]:
+    """The daemon of this checkout, or of `source` (another checkout)."""
     log = path.parent / "daemon.log"
+    clarion = [str(CLARION)] if source is None else [sys.executable, "-c", FROM_SOURCE, str(source)]
     env = {**os.environ, "BENCH_TOKEN": "bench-token", "PYTHONUNBUFFERED": "1"}
     with log.open("wb") as err:
         process = subprocess.Popen(
-            [str(CLARION), "run", "--config", str(path), *args],
+            [*clarion, "run", "--config", str(path), *args],
             stdout=subprocess.DEVNULL,
             stderr=err,
             env=env,
@@ -207,16 +220,19 @@ def postgres_urls() -> Iterator[Callable[[], str] | None]:
             c.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
-def burst_once(base_url: str, ledger: str | None) -> tuple[float, float]:
+def burst_once(
+    base_url: str, ledger: str | None, source: Path | None = None
+) -> tuple[float, float]:
     """Seconds from the due instant until the last of the burst was sent, and the daemon's
     CPU seconds from its start to its exit; `ledger`: a PostgreSQL URL, or None for the
-    SQLite file in the state folder."""
+    SQLite file in the state folder; `source`: another checkout whose daemon runs."""
     channels = [f"c{i:02d}" for i in range(50)]
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
         due = (datetime.now(UTC) + timedelta(seconds=6)).replace(microsecond=0)
         seed(folder, [delivery(i, channels[i % 50], due) for i in range(1000)], ledger)
-        process, log = start(config(folder, channels, base_url, ledger=ledger), "--exit-when-idle")
+        path = config(folder, channels, base_url, ledger=ledger)
+        process, log = start(path, "--exit-when-idle", source=source)
         usage = os.wait4(process.pid, 0)[2]
         process.returncode = 0
         done = sent(log)
@@ -225,30 +241,39 @@ def burst_once(base_url: str, ledger: str | None) -> tuple[float, float]:
     return (last - due).total_seconds(), usage.ru_utime + usage.ru_stime
 
 
-def burst() -> None:
+def burst(before: Path | None) -> None:
     ideal = 20 * LATENCY
+    sides: dict[str, Path | None] = {"": None}
+    if before is not None:
+        sides = {"before": before, "after": None}
     print(
         "(b) burst, 1,000 deliveries due at one instant on 50 channels, 50 ms per post: "
-        f"all sent after (s), {BURST_RUNS} runs, the two ledgers alternately"
+        f"all sent after (s), {BURST_RUNS} runs, the two ledgers"
+        + (f" and the code before ({before}) and after" if before else "")
+        + " alternately"
     )
     with fake() as base_url, postgres_urls() as pg:
         ledgers: dict[str, Callable[[], str | None]] = {"SQLite": lambda: None}
         if pg is not None:
             ledgers["PostgreSQL"] = pg
-        took: dict[str, list[tuple[float, float]]] = {name: [] for name in ledgers}
+        took: dict[tuple[str, str], list[tuple[float, float]]] = {
+            (name, side): [] for name in ledgers for side in sides
+        }
         for _ in range(BURST_RUNS):
             for name, url in ledgers.items():
-                took[name].append(burst_once(base_url, url()))
-    for name, runs in took.items():
+                for side, source in sides.items():
+                    took[name, side].append(burst_once(base_url, url(), source))
+    for (name, side), runs in took.items():
         ratio = statistics.median(t for t, _ in runs) / ideal
         shown = " / ".join(f"{t:.2f}" for t, _ in sorted(runs))
         cpu = statistics.median(c for _, c in runs)
+        label = f"{name} {side}".strip() + ":"
         print(
-            f"    {name + ':':<11} {shown}; median {ratio:.2f}x the {ideal:.0f} s ideal "
+            f"    {label:<18} {shown}; median {ratio:.2f}x the {ideal:.0f} s ideal "
             f"(target within 1.3x: {verdict(ratio <= 1.3)}); daemon CPU {cpu:.2f} s "
             "(median, start-up included)"
         )
-    if "PostgreSQL" not in took:
+    if pg is None:
         print(f"    PostgreSQL: not measured, no server at {PG_SERVER}")
 
 
@@ -310,12 +335,24 @@ def startup(spread: timedelta, label: str) -> None:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", choices=["a", "b", "c"], help="run one scenario")
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="(b) also runs the daemon of this other checkout (git worktree add DIR main), "
+        "alternately with this one's",
+    )
+    chosen = parser.parse_args()
     print(f"bench_daemon: Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, SQLite ledger")
-    lateness()
-    burst()
-    print("(c) start-up with 100,000 planned deliveries in the ledger")
-    startup(timedelta(days=30), "spread over 30 days (about 800 within the 6 h horizon)")
-    startup(timedelta(hours=5), "all 100,000 within the 6 h horizon")
+    if chosen.only in (None, "a"):
+        lateness()
+    if chosen.only in (None, "b"):
+        burst(chosen.before)
+    if chosen.only in (None, "c"):
+        print("(c) start-up with 100,000 planned deliveries in the ledger")
+        startup(timedelta(days=30), "spread over 30 days (about 800 within the 6 h horizon)")
+        startup(timedelta(hours=5), "all 100,000 within the 6 h horizon")
 
 
 if __name__ == "__main__":
