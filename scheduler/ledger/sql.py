@@ -50,8 +50,8 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import RowMapping, make_url
-from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.engine import Dialect, RowMapping, make_url
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 
 from campaigns.blackouts import Safety, Window
 from campaigns.delivery import Delivery
@@ -551,8 +551,9 @@ def _engine(url: str, create: bool) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         engine = create_engine(parsed, json_serializer=codec.dumps)
+        event.listen(engine, "connect", _postgresql_connect)
         event.listen(engine, "checkin", _checked_in)
-        event.listen(engine, "checkout", _ping_if_idle)
+        event.listen(engine, "checkout", _pinging(engine.dialect))
         return engine
     database = sqlite_path(url)
     if database is None:
@@ -575,6 +576,25 @@ def _engine(url: str, create: bool) -> Engine:
     return engine
 
 
+IDLE_IN_TRANSACTION = timedelta(seconds=30)
+"""How long PostgreSQL lets a ledger session sit idle inside a transaction before it ends the
+session, releasing its locks. A daemon frozen mid-transaction (stopped, swapped out, its
+virtual machine suspended) would otherwise hold a channel's budget lock or a row's lock, and
+keep every other daemon waiting on it, for as long as it stays frozen. The ledger's
+transactions are short: the longest pause inside one, syncing 100,000 deliveries, is a few
+seconds. A daemon that wakes after its session ended finds the ledger unavailable once, and
+its next round reconnects."""
+
+
+def _postgresql_connect(dbapi_connection: Any, _record: Any) -> None:
+    autocommit = dbapi_connection.autocommit
+    dbapi_connection.autocommit = True
+    with dbapi_connection.cursor() as cursor:
+        milliseconds = int(IDLE_IN_TRANSACTION.total_seconds() * 1000)
+        cursor.execute(f"SET idle_in_transaction_session_timeout = {milliseconds}")
+    dbapi_connection.autocommit = autocommit
+
+
 PING_AFTER_IDLE_S = 1.0
 """PostgreSQL: a pooled connection idle longer than this is checked (`SELECT 1`) before use."""
 
@@ -583,20 +603,24 @@ def _checked_in(_dbapi_connection: Any, record: Any) -> None:
     record.info["idle_since"] = time.monotonic()
 
 
-def _ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+def _pinging(dialect: Dialect) -> Callable[[Any, Any, Any], None]:
     """SQLAlchemy's `pool_pre_ping`, but only for a connection that was idle: a server may
     have closed it meanwhile (a restart, an idle timeout), and then the pool opens another.
     One back from a transaction a moment ago is used as it is: a ping would add a round trip
     to each of the dispatcher's two transactions per post. Should the server have gone in
     that moment, the statement fails, the ledger reports it unavailable and the pool is
     renewed, as for any failure mid-transaction."""
-    if time.monotonic() - record.info.get("idle_since", float("-inf")) < PING_AFTER_IDLE_S:
-        return
-    try:
-        with dbapi_connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-    except Exception as exc:
-        raise DisconnectionError(str(exc)) from exc
+
+    def ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("idle_since", float("-inf"))
+        if time.monotonic() - idle_since < PING_AFTER_IDLE_S:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            raise DisconnectionError(str(exc)) from exc
+
+    return ping_if_idle
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -688,7 +712,12 @@ class SqlLedger:
     def _errors(self) -> Iterator[None]:
         try:
             yield
-        except (OperationalError, InterfaceError) as exc:
+        except DBAPIError as exc:
+            # A lost connection is an outage whatever its error class: PostgreSQL ending a
+            # session left idle in a transaction (IDLE_IN_TRANSACTION) raises InternalError.
+            lost = isinstance(exc, OperationalError | InterfaceError) or exc.connection_invalidated
+            if not lost:
+                raise
             cause = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
             raise LedgerUnavailable(f"the ledger at {self.url} is unavailable: {cause}") from exc
 

@@ -12,12 +12,15 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import event, text, update
 
+from scheduler.config import RateSettings
+from scheduler.ledger import sql
 from scheduler.ledger.api import Claim, LedgerUnavailable, Sent, State
 from scheduler.ledger.sql import SqlLedger, open_ledger
 from scheduler.ledger.tables import campaign_controls
@@ -131,6 +134,50 @@ def test_a_claim_that_meets_a_pause_being_committed_gives_up(pg_url: str, finish
         assert claimer.find(first.key).state == (State.SENT if finishing else State.CLAIMED)
         assert claimer.find(second.key).state == State.PLANNED
         assert [h.to_state for h in claimer.history(second.key)] == [State.PLANNED]
+
+
+@pytest.mark.postgres
+def test_a_daemon_frozen_inside_a_claim_does_not_hold_up_the_others(
+    pg_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A daemon frozen (SIGSTOP, a suspended machine) in the middle of a claim holds its
+    channel's budget lock: PostgreSQL ends its session once it has been idle in the transaction
+    too long, the other daemons' claims go on, and the frozen one, woken, finds the ledger
+    unavailable and its claim undone. Before, every other daemon waited as long as it slept."""
+    monkeypatch.setattr(sql, "IDLE_IN_TRANSACTION", timedelta(seconds=1))
+    rate = RateSettings(posts=10, per=timedelta(hours=1))
+    frozen_result: list[object] = []
+    other_result: list[Claim | None] = []
+    with opened(pg_url) as frozen, opened(pg_url) as other:
+        frozen.sync([delivery("a"), delivery("b")], NOW)
+        reached, go = threading.Event(), threading.Event()
+        stop_at_pause_check(frozen, "after", reached, go)
+
+        def freeze() -> None:
+            try:
+                frozen_result.append(frozen.claim("x-main", "frozen", LEASE, NOW, rate=rate))
+            except LedgerUnavailable as exc:
+                frozen_result.append(exc)
+
+        freezing = start(freeze)
+        try:
+            assert reached.wait(JOIN)
+            claiming = start(
+                lambda: other_result.append(other.claim("x-main", "other", LEASE, NOW, rate=rate))
+            )
+            claiming.join(JOIN)
+            assert not claiming.is_alive(), "the frozen daemon's lock held the other one up"
+        finally:
+            go.set()
+            freezing.join(JOIN)
+        claimed = other_result[0]
+        assert claimed is not None and claimed.row.key == delivery("a").key
+        assert claimed.owner == "other"
+        assert len(frozen_result) == 1 and isinstance(frozen_result[0], LedgerUnavailable)
+        assert [h.to_state for h in other.history(claimed.row.key)] == [
+            State.PLANNED,
+            State.CLAIMED,
+        ]
 
 
 def test_no_claim_succeeds_once_pause_has_returned(ledger_url: str) -> None:

@@ -11,12 +11,8 @@ lives in memory only, and the refresh token in config.yaml is spent by the first
 from __future__ import annotations
 
 import base64
-import fcntl
-import json
-import os
-import tempfile
-from collections.abc import Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from collections.abc import Mapping
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -24,6 +20,7 @@ import requests
 import tweepy
 
 from connectors.base import AuthFailed, ChannelAccess, RetryLater
+from connectors.statefile import locked, read_json, write_json
 
 OAUTH1_NAMES = ("consumer_key", "consumer_secret", "access_token", "access_token_secret")
 
@@ -122,49 +119,30 @@ class OAuth2:
         self.refresh_token = body.get("refresh_token") or self.refresh_token
 
     def _load(self) -> None:
-        if self.token_file is None or not self.token_file.exists():
+        if self.token_file is None:
             return
         try:
-            data = json.loads(self.token_file.read_text(encoding="utf-8"))
+            data = read_json(self.token_file)
+            if not data:
+                return
             self.access_token = str(data["oauth2_access_token"])
             self.refresh_token = data.get("oauth2_refresh_token") or self.refresh_token
-        except (OSError, ValueError, KeyError, TypeError):
+        except (ValueError, KeyError):
             raise ValueError(
                 f"{self.token_file} is not a token file that clarion wrote: remove it to start "
                 "again from the credentials in config.yaml"
             ) from None
 
     def _save(self) -> None:
-        if self.token_file is None:
-            return
-        data = {
-            "oauth2_access_token": self.access_token,
-            "oauth2_refresh_token": self.refresh_token,
-        }
-        folder = self.token_file.parent
-        fd, temporary = tempfile.mkstemp(dir=folder, prefix=".tokens-")  # created with mode 0600
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                json.dump(data, out)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(temporary, self.token_file)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        if self.token_file is not None:
+            data = {
+                "oauth2_access_token": self.access_token,
+                "oauth2_refresh_token": self.refresh_token,
+            }
+            write_json(self.token_file, data)
 
     def _lock(self) -> AbstractContextManager[None]:
-        return _file_lock(self.token_file) if self.token_file else nullcontext()
-
-
-@contextmanager
-def _file_lock(token_file: Path) -> Iterator[None]:
-    fd = os.open(f"{token_file}.lock", os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)
+        return locked(self.token_file) if self.token_file else nullcontext()
 
 
 def json_object(response: requests.Response) -> dict[str, Any]:
