@@ -156,7 +156,7 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def lateness() -> None:
+def lateness(source: Path | None = None, side: str = "") -> None:
     channels = [f"c{i:02d}" for i in range(20)]
     with fake() as base_url, tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
@@ -176,14 +176,15 @@ def lateness() -> None:
                 run_date=due,
             )
         scheduler.start()
-        process, log = start(config(folder, channels, base_url), "--exit-when-idle")
+        path = config(folder, channels, base_url)
+        process, log = start(path, "--exit-when-idle", source=source)
         process.wait(120)
         scheduler.shutdown()
         late = [line["late_s"] for line in sent(log)]
     assert len(late) == 1000, f"only {len(late)} sent"
     p50, p99 = statistics.median(late), percentile(late, 0.99)
     b50, b99 = statistics.median(bare), percentile(bare, 0.99)
-    print("(a) lateness, 1,000 deliveries over 10 s, 20 channels, 50 ms per post")
+    print(f"(a) lateness, 1,000 deliveries over 10 s, 20 channels, 50 ms per post{side}")
     print(f"    daemon:          p50 {p50 * 1000:6.1f} ms   p99 {p99 * 1000:6.1f} ms")
     print(f"    bare APScheduler: p50 {b50 * 1000:6.1f} ms   p99 {b99 * 1000:6.1f} ms")
     print(f"    ratio (p99): {p99 / b99:.1f}x   target p99 < 100 ms: {verdict(p99 < 0.1)}")
@@ -295,7 +296,7 @@ def alarms_set(health: str) -> float:
     return 0.0
 
 
-def startup(spread: timedelta, label: str) -> None:
+def startup(spread: timedelta, label: str, source: Path | None = None) -> None:
     channels = [f"c{i:02d}" for i in range(10)]
     with fake() as base_url, tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
@@ -308,7 +309,7 @@ def startup(spread: timedelta, label: str) -> None:
         expected = min(within, MAX_ALARMS)
         path = config(folder, channels, base_url, horizon="6h", sweep_interval="1s")
         started = time.monotonic()
-        process, log = start(path)
+        process, log = start(path, source=source)
         while not (up := [x for x in lines(log) if x["message"].startswith("clarion is")]):
             if process.poll() is not None:
                 raise SystemExit(log.read_text())
@@ -340,19 +341,25 @@ def main() -> None:
     parser.add_argument(
         "--before",
         type=Path,
-        help="(b) also runs the daemon of this other checkout (git worktree add DIR main), "
-        "alternately with this one's",
+        help="also run the daemon of this other checkout (git worktree add DIR main): (b) "
+        "alternately with this one's, (a) and (c) once before this one's",
     )
     chosen = parser.parse_args()
+    sides: dict[str, Path | None] = {"": None}
+    if chosen.before is not None:
+        sides = {f" (before: {chosen.before})": chosen.before, " (after)": None}
     print(f"bench_daemon: Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, SQLite ledger")
     if chosen.only in (None, "a"):
-        lateness()
+        for side, source in sides.items():
+            lateness(source, side)
     if chosen.only in (None, "b"):
         burst(chosen.before)
     if chosen.only in (None, "c"):
-        print("(c) start-up with 100,000 planned deliveries in the ledger")
-        startup(timedelta(days=30), "spread over 30 days (about 800 within the 6 h horizon)")
-        startup(timedelta(hours=5), "all 100,000 within the 6 h horizon")
+        for side, source in sides.items():
+            print(f"(c) start-up with 100,000 planned deliveries in the ledger{side}")
+            spread = "spread over 30 days (about 800 within the 6 h horizon)"
+            startup(timedelta(days=30), spread, source)
+            startup(timedelta(hours=5), "all 100,000 within the 6 h horizon", source)
 
 
 if __name__ == "__main__":
