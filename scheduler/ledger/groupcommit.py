@@ -11,10 +11,12 @@ claim) rests on a durable write, as if it had committed alone.
 
 If anything in a batch fails (a write, or the commit), the batch is rolled back and each of
 its writes runs again alone, in a transaction of its own: a failure fails only the write that
-meets it. So a write must depend on nothing but the database (it may run twice, the first run
-rolled back). Savepoints would isolate a failing write without running the others again, but
-cost two more statements per write, on the path every write of the process waits on, to
-guard against a failure that almost never happens."""
+meets it. (If the transaction cannot even begin, every write of the batch fails with that:
+each trying alone would only wait as long again, in turn.) So a write must depend on nothing
+but the database: it may run twice, the first run rolled back. Savepoints would isolate a
+failing write without running the others again, but cost two more statements per write, on
+the path every write of the process waits on, to guard against a failure that almost never
+happens."""
 
 from __future__ import annotations
 
@@ -91,12 +93,17 @@ class GroupCommit:
             if len(batch) == 1:
                 self._alone(batch[0])
                 return
+            begun = False
             try:
                 with self._transaction() as connection:
+                    begun = True
                     results = [write.work(connection) for write in batch]
-            except Exception:
+            except Exception as exc:
                 for write in batch:
-                    self._alone(write)
+                    if begun:
+                        self._alone(write)
+                    else:  # no transaction to be had (the ledger is unavailable): none alone
+                        write.error = exc
                 return
             for write, result in zip(batch, results, strict=True):
                 write.result = result

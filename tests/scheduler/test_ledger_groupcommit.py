@@ -214,6 +214,48 @@ def test_after_a_commit_that_fails_each_write_of_the_batch_runs_alone(
         assert stored(engine) == set("abcd")
 
 
+def test_a_transaction_that_cannot_begin_fails_the_whole_batch_at_once(engine: Engine) -> None:
+    """The ledger unavailable (its writer lock held too long, say): every write of the batch
+    fails with that, none tries again alone."""
+    reached, go = threading.Event(), threading.Event()
+    opened = 0
+
+    @contextmanager
+    def transaction() -> Iterator[Connection]:
+        nonlocal opened
+        opened += 1
+        if opened > 1:
+            raise OSError("the ledger is unavailable")
+        with engine.begin() as connection:
+            yield connection
+
+    group = GroupCommit(transaction)
+    outcomes: dict[str, object] = {}
+
+    def first(connection: Connection) -> str:
+        reached.set()
+        assert go.wait(JOIN)
+        return insert("a")(connection)
+
+    def write(work: Callable[[Connection], str], k: str) -> None:
+        try:
+            outcomes[k] = group.run(work)
+        except OSError as exc:
+            outcomes[k] = exc
+
+    leader = start(lambda: write(first, "a"))
+    assert reached.wait(JOIN)
+    others = [start(lambda k=k: write(insert(k), k)) for k in "bcd"]  # type: ignore[misc]
+    until(lambda: len(group._waiting) == 3)
+    go.set()
+    for worker in [leader, *others]:
+        worker.join(JOIN)
+    assert outcomes["a"] == "a"
+    assert all(isinstance(outcomes[k], OSError) for k in "bcd")
+    assert opened == 2
+    assert stored(engine) == {"a"}
+
+
 def test_many_writers_all_get_their_own_result(engine: Engine) -> None:
     group = GroupCommit(engine.begin)
     results: dict[str, list[str]] = {}
