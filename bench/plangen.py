@@ -257,6 +257,16 @@ def shape(name: str, rng: random.Random) -> dict[str, object]:
                 for i in range(250)
             ],
         )
+    if name == "per-audience":  # 100 audiences x 20 posts, the link tagged with the audience
+        plan = shape("audiences", rng)
+        defaults = plan["defaults"]
+        assert isinstance(defaults, dict)
+        defaults["link"] = {
+            "url": "https://example.org/sayno",
+            "utm": {"source": "{platform}", "medium": "social", "content": "{audience}"},
+        }
+        plan["campaign"], plan["title"] = name, f"Benchmark campaign: {name}"
+        return plan
     if name == "threads":  # 25 threads of 20 parts in 4 languages
         return _campaign(
             name,
@@ -274,7 +284,7 @@ def shape(name: str, rng: random.Random) -> dict[str, object]:
     raise ValueError(f"no plan shape {name!r}")
 
 
-SHAPES = ("languages", "audiences", "recurrences", "inline", "threads")
+SHAPES = ("languages", "audiences", "recurrences", "inline", "threads", "per-audience")
 
 
 def write_shape(folder: Path, name: str) -> Path:

@@ -22,12 +22,13 @@ from __future__ import annotations
 import re
 import stringprep
 from functools import cache, lru_cache
-from typing import NamedTuple
-
-import regex
+from typing import TYPE_CHECKING, NamedTuple
 
 from campaigns import _twitter_text_data as _data
 from campaigns.patterncache import compile_cached
+
+if TYPE_CHECKING:
+    import regex
 
 URL_LENGTH = 23  # StatusLengthValidator::URL_PLACEHOLDER_CHARS
 MAX_URL_LENGTH = 4096
@@ -129,27 +130,35 @@ class _Patterns(NamedTuple):
     candidate_dot: re.Pattern[str]
     not_domain_run: re.Pattern[str]
     tco: re.Pattern[str]
-    mention: regex.Pattern[str]
     end_mention: re.Pattern[str]
 
 
 @cache
 def _patterns() -> _Patterns:
-    username = "[a-z0-9_]+(?:[a-z0-9_.\\-]+[a-z0-9_]+)?"
-    mention = f"(?<![=/{_WORD}])@(({username})(?:@[{_WORD}.\\-]+[{_WORD}]+)?)"
     tld_start = {w[0] for w in (*_data.TLDS_GENERIC, *_data.TLDS_COUNTRY)} | {"x"}
     return _Patterns(
         compile_cached("mastodon-url", _url_pattern(), re.IGNORECASE),
         re.compile("\\.(?=[" + re.escape("".join(sorted(tld_start))) + "])", re.IGNORECASE),
         re.compile(_NOT_DOMAIN_RUN),
         re.compile("https?://t\\.co/([a-z0-9]+)", re.IGNORECASE),
-        regex.compile(mention, regex.IGNORECASE | regex.VERSION0),
         re.compile(f"(?:[@\\uff20]|[{_LATIN_ACCENTS}]+|://)", re.IGNORECASE),
     )
 
 
+@cache
+def _mention() -> regex.Pattern[str]:
+    """A pattern of the `regex` module (a lookbehind of any width), imported only for texts
+    with an at sign: its import is about 10 ms of a command's start-up."""
+    import regex
+
+    username = "[a-z0-9_]+(?:[a-z0-9_.\\-]+[a-z0-9_]+)?"
+    mention = f"(?<![=/{_WORD}])@(({username})(?:@[{_WORD}.\\-]+[{_WORD}]+)?)"
+    return regex.compile(mention, regex.IGNORECASE | regex.VERSION0)
+
+
 def compile_all() -> None:
     _patterns()
+    _mention()
 
 
 @lru_cache(maxsize=4096)
@@ -211,10 +220,10 @@ def mention_spans(text: str) -> list[tuple[int, int, str]]:
     """Extractor.extract_mentions_or_lists_with_indices: (start, end, counted as)."""
     if "@" not in text and "\uff20" not in text:  # Twitter::TwitterText::Regex[:at_signs]
         return []
-    p = _patterns()
+    end_mention = _patterns().end_mention
     out: list[tuple[int, int, str]] = []
-    for m in p.mention.finditer(text):
-        if p.end_mention.match(text, m.end()):
+    for m in _mention().finditer(text):
+        if end_mention.match(text, m.end()):
             continue
         screen_name = m.group(1)
         _, _, domain = screen_name.partition("@")

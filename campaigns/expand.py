@@ -13,21 +13,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Generic, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Generic, NamedTuple, TypeVar
 from urllib.parse import quote
 
 from campaigns.channels import KnownChannel
-from campaigns.checks.media import (
-    CaptionFile,
-    MediaFile,
-    MediaUse,
-    check_media,
-    read_caption_file,
-    read_media_file,
-)
 from campaigns.checks.text import Part, check_part, check_tags
 from campaigns.checks.titles import check_title_and_tags
-from campaigns.delivery import Delivery, DeliveryKey, Media, hash_content
+from campaigns.delivery import Delivery, Media, delivery_key, hash_content
 from campaigns.length import measure
 from campaigns.localtime import zone
 from campaigns.model import Link, LinkSpec, Localized, MediaItem, OneLink, Override, Post
@@ -44,6 +36,9 @@ from campaigns.scope import Scope, Slot, Variant, post_variants
 from campaigns.timeexpr import resolve
 from campaigns.wording import words
 from campaigns.yamlsource import PathKey
+
+if TYPE_CHECKING:  # imported where a post has media: plans without any start faster
+    from campaigns.checks.media import CaptionFile, MediaFile, MediaUse
 
 T = TypeVar("T")
 _LINK_TYPO = re.compile(r"\{\s*link\s*\}", re.IGNORECASE)
@@ -161,9 +156,9 @@ class _PostExpander:
                 parts = rendered.get(ident)
                 if parts is None:
                     parts = rendered[ident] = self._render(spec, variant)
-                for when in occurrences:
-                    self._deliver(variant, spec, when, parts)
-                    if self.status == "approved":
+                self._deliver(variant, spec, occurrences, parts)
+                if self.status == "approved":
+                    for when in occurrences:
                         gaps.setdefault((channel, when.utc), {})[variant.name] = when.zone
         self._repeats(start)
         self._no_threads()
@@ -216,49 +211,55 @@ class _PostExpander:
         return "write one text per language, or limit the post with 'languages:'"
 
     def _deliver(
-        self, variant: Variant, spec: KnownChannel, when: _Time, parts: list[Rendered]
+        self, variant: Variant, spec: KnownChannel, occurrences: list[_Time], parts: list[Rendered]
     ) -> None:
-        campaign = self.scope.definition.campaign
-        parent: str | None = None
-        warnings = (when.note,) if when.note else ()
-        for number, part in enumerate(parts):
-            key = str(
-                DeliveryKey(
+        """The deliveries of the post's parts on one channel for one variant, at each time."""
+        campaign, post, status, source = (
+            self.scope.definition.campaign,
+            self.post.id,
+            self.status,
+            self.source,
+        )
+        append = self.result.deliveries.append
+        for when in occurrences:
+            parent: str | None = None
+            warnings = (when.note,) if when.note else ()
+            for number, part in enumerate(parts):
+                key = delivery_key(
                     campaign,
-                    self.post.id,
+                    post,
                     when.label,
                     variant.name,
                     spec.name,
                     number + 1 if part.thread else None,
                 )
-            )
-            self.result.deliveries.append(
-                Delivery(
-                    key=key,
-                    campaign=campaign,
-                    post=self.post.id,
-                    channel=spec.name,
-                    platform=spec.platform,
-                    language=variant.language,
-                    audience=variant.audience,
-                    due_utc=when.utc,
-                    timezone=when.zone,
-                    deadline_utc=when.deadline,
-                    text=part.text,
-                    thread_index=number,
-                    thread_size=len(parts),
-                    parent_key=parent,
-                    media=part.media,
-                    link=part.link,
-                    status=self.status,
-                    length=part.length,
-                    limit=part.limit,
-                    source=self.source,
-                    warnings=warnings,
-                    content_hash=part.content_hash,
+                append(
+                    Delivery(
+                        key=key,
+                        campaign=campaign,
+                        post=post,
+                        channel=spec.name,
+                        platform=spec.platform,
+                        language=variant.language,
+                        audience=variant.audience,
+                        due_utc=when.utc,
+                        timezone=when.zone,
+                        deadline_utc=when.deadline,
+                        text=part.text,
+                        thread_index=number,
+                        thread_size=len(parts),
+                        parent_key=parent,
+                        media=part.media,
+                        link=part.link,
+                        status=status,
+                        length=part.length,
+                        limit=part.limit,
+                        source=source,
+                        warnings=warnings,
+                        content_hash=part.content_hash,
+                    )
                 )
-            )
-            parent = key
+                parent = key
 
     # --- time ----------------------------------------------------------------------------
 
@@ -460,6 +461,8 @@ class _PostExpander:
             found = _Setting(defaults, ("defaults", "media"))
         if found is None:
             return ()
+        from campaigns.checks.media import check_media
+
         value, where = found.value, found.where
         items: Sequence[MediaItem] = value if isinstance(value, list) else []
         if isinstance(value, dict):
@@ -588,6 +591,8 @@ class _PostExpander:
         return _Link(parts.tracking.url(url, values))
 
     def _media(self, item: MediaItem, where: PathKey, language: str | None) -> MediaUse:
+        from campaigns.checks.media import MediaUse, read_caption_file
+
         file = self._media_file(item.file)
         alt = _pick(item.alt, language) if item.alt is not None else None
         if item.captions is None and item.thumbnail is None:
@@ -607,6 +612,8 @@ class _PostExpander:
         return MediaUse(item, where, alt, file, captions, captions_where or (), thumbnail)
 
     def _media_file(self, name: str) -> MediaFile:
+        from campaigns.checks.media import read_media_file
+
         path = self.scope.base / name
         file = self.result.media_files.get(path)
         if file is None:

@@ -18,7 +18,6 @@ import marshal
 import os
 import re
 import sys
-import tempfile
 from importlib import import_module
 from importlib.util import cache_from_source
 from pathlib import Path
@@ -85,6 +84,8 @@ def _build(pattern: str, program: _Program) -> re.Pattern[str]:
 
 
 def _store(path: Path, record: tuple[str, _Program]) -> None:
+    import tempfile  # here: once per installation
+
     try:
         path.parent.mkdir(exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")

@@ -41,7 +41,7 @@ def compose(body: str, tags: Sequence[str], link: str | None, *, first: bool) ->
     if not first:
         return Composed(text, (), False)
     bares = _bares(tuple(tags))
-    present = set(_present(searched)) if _may_hold(text, bares) else set()
+    present = set(_present(searched)) if _may_hold(searched, bares) else set()
     missing: list[str] = []
     for tag, bare in zip(tags, bares, strict=True):
         if bare not in present:
@@ -63,16 +63,20 @@ def _link_stands_alone(body: str, link: str | None) -> bool:
     for across the link, and no URL can hold a hashtag that the placeholder did not. The
     hashtags are then looked for once per text, not once per channel's link.
     """
-    return (
-        link is not None
-        and _LINK_WORD.fullmatch(link) is not None
-        and body.count(LINK_PLACEHOLDER) == len(_PLACEHOLDER_ALONE.findall(body))
-    )
+    return link is not None and _LINK_WORD.fullmatch(link) is not None and _placeholders_alone(body)
 
 
+@lru_cache(maxsize=4096)
+def _placeholders_alone(body: str) -> bool:
+    """Whether each placeholder of `body` stands alone (once per text, not per channel)."""
+    return body.count(LINK_PLACEHOLDER) == len(_PLACEHOLDER_ALONE.findall(body))
+
+
+@lru_cache(maxsize=4096)
 def _may_hold(text: str, bares: tuple[str, ...]) -> bool:
     """Whether `text` may hold one of the hashtags `bares`: only if one is spelled in it,
-    ignoring case.
+    ignoring case. Asked of the text searched for hashtags: the text with `{link}` in place
+    when the link stands alone, the same for every channel, so the answer is cached.
 
     A hashtag found in a text is a part of it, and case folding maps each character on its own,
     so the folded tag is a part of the folded text. (A surrogate pair written as two code points

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
@@ -479,6 +478,8 @@ def prepare_state_dir(config: Config) -> None:
 
     Raises InputError, located at `state_dir`, when it cannot.
     """
+    import tempfile  # here: the plan commands never need it
+
     folder = config.state_dir
     try:
         folder.mkdir(parents=True, exist_ok=True)

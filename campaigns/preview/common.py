@@ -9,14 +9,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from functools import cache, lru_cache
 from itertools import groupby
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
-
-import regex
 
 from campaigns.delivery import Delivery, Media
 from campaigns.durations import format_duration
 from campaigns.problems import Problem
 from campaigns.wording import duration_words, size_words
+
+if TYPE_CHECKING:
+    import regex
 
 HELD = "NOT SCHEDULED"
 """How previews mark a delivery held back by errors in its file."""
@@ -287,7 +289,6 @@ def post_label(delivery: Delivery, with_campaign: bool = False) -> str:
     return label
 
 
-_GRAPHEME = regex.compile(r"\X")
 NEWLINE_MARK = " ↵ "
 
 
@@ -296,7 +297,7 @@ def excerpt(text: str, limit: int = 60) -> str:
     at a word end where possible; line breaks show as ↵."""
     lines = (" ".join(line.split()) for line in text.splitlines())
     flat = NEWLINE_MARK.join(line for line in lines if line)
-    graphemes = _GRAPHEME.findall(flat)
+    graphemes = _graphemes().findall(flat)
     if len(graphemes) <= limit:
         return flat
     cut = "".join(graphemes[: limit - 1])
@@ -304,3 +305,11 @@ def excerpt(text: str, limit: int = 60) -> str:
     if space > len(cut) // 2:
         cut = cut[:space]
     return cut.rstrip(" ↵") + "…"
+
+
+@cache
+def _graphemes() -> regex.Pattern[str]:
+    """Imported on first use: `validate` and `preview --format json` show no excerpt."""
+    import regex
+
+    return regex.compile(r"\X")

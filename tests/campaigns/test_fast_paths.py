@@ -1,10 +1,11 @@
 """The shortcuts taken for speed give what the exact path gives, on any text.
 
 Each test runs the function as it is, then again with its shortcut's test forced to say "take
-the exact path", and compares."""
+the exact path" (or runs the slow path the shortcut stands for), and compares."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from unittest import mock
 from zoneinfo import ZoneInfo
@@ -13,7 +14,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from campaigns import _twitter_text, render
-from campaigns.preview import common
+from campaigns.delivery import Delivery, DeliveryKey, Media
+from campaigns.loader import thread_key
+from campaigns.preview import CampaignInfo, Preview, common
+from campaigns.preview import json as preview_json
+from campaigns.preview.common import Projection
 
 # Text made of the pieces that decide these shortcuts: hash signs (also full-width) with and
 # without a word before them, dots, URLs with and without a protocol (with a #fragment, a
@@ -139,3 +144,80 @@ def test_hashtags_looked_for_around_the_placeholder_are_those_of_the_text(
     render._present.cache_clear()
     with mock.patch.object(render, "_link_stands_alone", return_value=False):
         assert render.compose(body, tags, link, first=True) == fast
+
+
+maybe_texts = st.one_of(st.none(), texts)
+media_items = st.builds(
+    Media,
+    file=texts,
+    path=st.just("/nonexistent/card.png"),
+    alt=texts,
+    mime=st.sampled_from(["image/png", "video/mp4"]),  # an unreadable video has no facts
+)
+deliveries = st.builds(
+    Delivery,
+    key=texts,
+    campaign=st.sampled_from(["c1", "c2", "c\u00e9"]),
+    post=texts,
+    channel=st.sampled_from(["x-main", "mastodon-main"]),
+    platform=texts,
+    language=maybe_texts,
+    audience=maybe_texts,
+    due_utc=instants,
+    timezone=zones,
+    deadline_utc=st.one_of(st.none(), instants),
+    text=texts,
+    thread_index=st.integers(0, 30),
+    thread_size=st.integers(1, 30),
+    parent_key=maybe_texts,
+    media=st.lists(media_items, max_size=2).map(tuple),
+    link=maybe_texts,
+    status=st.sampled_from(["approved", "draft"]),
+    length=st.integers(-5, 10**6),
+    limit=st.integers(0, 10**6),
+    source=texts,
+    warnings=st.lists(texts, max_size=2).map(tuple),
+)
+projections = st.builds(Projection, due_utc=instants, reason=texts, expires=st.booleans())
+
+
+@settings(max_examples=1000, deadline=None)
+@given(
+    delivery=deliveries,
+    held=st.booleans(),
+    warning=st.sampled_from(["", "CW: abuse", "\ud800"]),
+    moved=st.one_of(st.none(), projections),
+)
+def test_json_lines_written_directly_are_those_of_json_dumps(
+    delivery: Delivery, held: bool, warning: str, moved: Projection | None
+) -> None:
+    view = Preview(
+        [delivery],
+        {"c1": CampaignInfo("One", "UTC", held=held)},
+        content_warnings={"x-main": warning},
+        projected={delivery.key: moved} if moved else {},
+    )
+    exact = preview_json.as_json(delivery, view.scheduled(delivery), view)
+    assert preview_json.line(delivery, view) == json.dumps(exact, ensure_ascii=False)
+
+
+# Keys of 3 to 6 parts, each made of what decides the parsing: '@' (occurrences), digits
+# (also non-ASCII ones), words, nothing.
+key_segments = st.lists(
+    st.sampled_from(["@", "1", "12", "0", "\u00b2", "\u0661", "a", "sayno-2027", "x-main", ""]),
+    max_size=3,
+).map("".join)
+keys = st.lists(key_segments, min_size=3, max_size=6).map("/".join)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(key=keys)
+def test_thread_keys_cut_from_the_key_are_the_parsed_ones(key: str) -> None:
+    try:
+        exact = str(DeliveryKey.parse(key).thread)
+    except ValueError:
+        exact = None
+    try:
+        assert thread_key(key) == exact
+    except ValueError:
+        assert exact is None
