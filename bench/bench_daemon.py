@@ -9,13 +9,15 @@ it is):
     started - due", beside bare APScheduler firing 1,000 no-op date jobs at the same instants
     in this process during the same run;
 (b) burst: 1,000 deliveries due at one instant on 50 channels; time until the last is sent,
-    against the per-channel sequential ideal (20 posts x 50 ms = 1 s);
+    against the per-channel sequential ideal (20 posts x 50 ms = 1 s): the median of several
+    runs, on SQLite and, when the local server answers, on PostgreSQL, alternately;
 (c) start-up: from process start to "clarion is running" with 100,000 planned deliveries in
     the ledger, spread over 30 days, and all of them within the alarm horizon; RSS.
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import os
@@ -25,7 +27,8 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator, Sequence
+import uuid
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -43,6 +46,14 @@ from scheduler.ledger import open_ledger  # noqa: E402
 from scheduler.timing import MAX_ALARMS  # noqa: E402
 
 CLARION = Path(sys.executable).parent / "clarion"
+FROM_SOURCE = """
+import sys
+sys.meta_path[:] = [f for f in sys.meta_path if "editable" not in f.__module__]
+sys.path.insert(0, sys.argv.pop(1))
+from scheduler.cli import main
+sys.exit(main())
+"""
+"""`clarion` run from another checkout (--before), past this virtualenv's editable install."""
 LATENCY = 0.05
 
 
@@ -51,8 +62,8 @@ def delivery(i: int, channel: str, due: datetime) -> Delivery:
     return ledger_delivery(f"p{i:06d}", channel, "mastodon", due, deadline=deadline)
 
 
-def seed(folder: Path, deliveries: Sequence[Delivery]) -> str:
-    url = f"sqlite:///{folder / 'state' / 'ledger.db'}"
+def seed(folder: Path, deliveries: Sequence[Delivery], url: str | None = None) -> str:
+    url = url or f"sqlite:///{folder / 'state' / 'ledger.db'}"
     ledger = open_ledger(url)
     try:
         ledger.sync(deliveries, datetime.now(UTC), campaigns={"bench"})
@@ -61,8 +72,14 @@ def seed(folder: Path, deliveries: Sequence[Delivery]) -> str:
     return url
 
 
-def config(folder: Path, channels: Sequence[str], base_url: str, **policies: Any) -> Path:
-    data = {
+def config(
+    folder: Path,
+    channels: Sequence[str],
+    base_url: str,
+    ledger: str | None = None,
+    **policies: Any,
+) -> Path:
+    data: dict[str, Any] = {
         "campaigns": [],
         "state_dir": "state",
         "channels": {
@@ -77,17 +94,23 @@ def config(folder: Path, channels: Sequence[str], base_url: str, **policies: Any
         "server": {"listen": "127.0.0.1:0"},
         "log": {"format": "json", "level": "info"},
     }
+    if ledger is not None:
+        data["ledger"] = ledger
     path = folder / "config.yaml"
     path.write_text(json.dumps(data))
     return path
 
 
-def start(path: Path, *args: str) -> tuple[subprocess.Popen[bytes], Path]:
+def start(
+    path: Path, *args: str, source: Path | None = None
+) -> tuple[subprocess.Popen[bytes], Path]:
+    """The daemon of this checkout, or of `source` (another checkout)."""
     log = path.parent / "daemon.log"
+    clarion = [str(CLARION)] if source is None else [sys.executable, "-c", FROM_SOURCE, str(source)]
     env = {**os.environ, "BENCH_TOKEN": "bench-token", "PYTHONUNBUFFERED": "1"}
     with log.open("wb") as err:
         process = subprocess.Popen(
-            [str(CLARION), "run", "--config", str(path), *args],
+            [*clarion, "run", "--config", str(path), *args],
             stdout=subprocess.DEVNULL,
             stderr=err,
             env=env,
@@ -135,7 +158,7 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def lateness() -> None:
+def lateness(source: Path | None = None, side: str = "") -> None:
     channels = [f"c{i:02d}" for i in range(20)]
     with fake() as base_url, tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
@@ -155,37 +178,106 @@ def lateness() -> None:
                 run_date=due,
             )
         scheduler.start()
-        process, log = start(config(folder, channels, base_url), "--exit-when-idle")
+        path = config(folder, channels, base_url)
+        process, log = start(path, "--exit-when-idle", source=source)
         process.wait(120)
         scheduler.shutdown()
         late = [line["late_s"] for line in sent(log)]
     assert len(late) == 1000, f"only {len(late)} sent"
     p50, p99 = statistics.median(late), percentile(late, 0.99)
     b50, b99 = statistics.median(bare), percentile(bare, 0.99)
-    print("(a) lateness, 1,000 deliveries over 10 s, 20 channels, 50 ms per post")
+    print(f"(a) lateness, 1,000 deliveries over 10 s, 20 channels, 50 ms per post{side}")
     print(f"    daemon:          p50 {p50 * 1000:6.1f} ms   p99 {p99 * 1000:6.1f} ms")
     print(f"    bare APScheduler: p50 {b50 * 1000:6.1f} ms   p99 {b99 * 1000:6.1f} ms")
     print(f"    ratio (p99): {p99 / b99:.1f}x   target p99 < 100 ms: {verdict(p99 < 0.1)}")
 
 
-def burst() -> None:
+BURST_RUNS = 5
+PG_SERVER = "postgres@127.0.0.1:5432"
+
+
+@contextlib.contextmanager
+def postgres_urls() -> Iterator[Callable[[], str] | None]:
+    """Fresh PostgreSQL ledgers (a schema each in a database of this run), or None when the
+    local server does not answer."""
+    import psycopg
+
+    name = f"clarion_bench_{uuid.uuid4().hex[:8]}"
+    try:
+        with psycopg.connect(f"postgresql://{PG_SERVER}/postgres", autocommit=True) as c:
+            c.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.OperationalError:
+        yield None
+        return
+
+    def url() -> str:
+        schema = f"s_{uuid.uuid4().hex[:8]}"
+        with psycopg.connect(f"postgresql://{PG_SERVER}/{name}", autocommit=True) as c:
+            c.execute(f'CREATE SCHEMA "{schema}"')
+        return f"postgresql+psycopg://{PG_SERVER}/{name}?options=-csearch_path%3D{schema}"
+
+    try:
+        yield url
+    finally:
+        with psycopg.connect(f"postgresql://{PG_SERVER}/postgres", autocommit=True) as c:
+            c.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+def burst_once(
+    base_url: str, ledger: str | None, source: Path | None = None
+) -> tuple[float, float]:
+    """Seconds from the due instant until the last of the burst was sent, and the daemon's
+    CPU seconds from its start to its exit; `ledger`: a PostgreSQL URL, or None for the
+    SQLite file in the state folder; `source`: another checkout whose daemon runs."""
     channels = [f"c{i:02d}" for i in range(50)]
-    with fake() as base_url, tempfile.TemporaryDirectory() as scratch:
+    with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
         due = (datetime.now(UTC) + timedelta(seconds=6)).replace(microsecond=0)
-        seed(folder, [delivery(i, channels[i % 50], due) for i in range(1000)])
-        process, log = start(config(folder, channels, base_url), "--exit-when-idle")
-        process.wait(300)
+        seed(folder, [delivery(i, channels[i % 50], due) for i in range(1000)], ledger)
+        path = config(folder, channels, base_url, ledger=ledger)
+        process, log = start(path, "--exit-when-idle", source=source)
+        usage = os.wait4(process.pid, 0)[2]
+        process.returncode = 0
         done = sent(log)
     assert len(done) == 1000, f"only {len(done)} sent"
     last = max(datetime.fromisoformat(line["ts"].replace("Z", "+00:00")) for line in done)
-    took = (last - due).total_seconds()
+    return (last - due).total_seconds(), usage.ru_utime + usage.ru_stime
+
+
+def burst(before: Path | None) -> None:
     ideal = 20 * LATENCY
-    print("(b) burst, 1,000 deliveries due at one instant on 50 channels, 50 ms per post")
+    sides: dict[str, Path | None] = {"": None}
+    if before is not None:
+        sides = {"before": before, "after": None}
     print(
-        f"    all sent {took:.2f} s after the due instant; ideal {ideal:.2f} s; "
-        f"{took / ideal:.1f}x the ideal (target within 2x: {verdict(took <= 2 * ideal)})"
+        "(b) burst, 1,000 deliveries due at one instant on 50 channels, 50 ms per post: "
+        f"all sent after (s), {BURST_RUNS} runs, the two ledgers"
+        + (f" and the code before ({before}) and after" if before else "")
+        + " alternately"
     )
+    with fake() as base_url, postgres_urls() as pg:
+        ledgers: dict[str, Callable[[], str | None]] = {"SQLite": lambda: None}
+        if pg is not None:
+            ledgers["PostgreSQL"] = pg
+        took: dict[tuple[str, str], list[tuple[float, float]]] = {
+            (name, side): [] for name in ledgers for side in sides
+        }
+        for _ in range(BURST_RUNS):
+            for name, url in ledgers.items():
+                for side, source in sides.items():
+                    took[name, side].append(burst_once(base_url, url(), source))
+    for (name, side), runs in took.items():
+        ratio = statistics.median(t for t, _ in runs) / ideal
+        shown = " / ".join(f"{t:.2f}" for t, _ in sorted(runs))
+        cpu = statistics.median(c for _, c in runs)
+        label = f"{name} {side}".strip() + ":"
+        print(
+            f"    {label:<18} {shown}; median {ratio:.2f}x the {ideal:.0f} s ideal "
+            f"(target within 1.3x: {verdict(ratio <= 1.3)}); daemon CPU {cpu:.2f} s "
+            "(median, start-up included)"
+        )
+    if pg is None:
+        print(f"    PostgreSQL: not measured, no server at {PG_SERVER}")
 
 
 def rss(pid: int) -> tuple[float, float]:
@@ -206,7 +298,7 @@ def alarms_set(health: str) -> float:
     return 0.0
 
 
-def startup(spread: timedelta, label: str) -> None:
+def startup(spread: timedelta, label: str, source: Path | None = None) -> None:
     channels = [f"c{i:02d}" for i in range(10)]
     with fake() as base_url, tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
@@ -219,7 +311,7 @@ def startup(spread: timedelta, label: str) -> None:
         expected = min(within, MAX_ALARMS)
         path = config(folder, channels, base_url, horizon="6h", sweep_interval="1s")
         started = time.monotonic()
-        process, log = start(path)
+        process, log = start(path, source=source)
         while not (up := [x for x in lines(log) if x["message"].startswith("clarion is")]):
             if process.poll() is not None:
                 raise SystemExit(log.read_text())
@@ -246,12 +338,30 @@ def startup(spread: timedelta, label: str) -> None:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", choices=["a", "b", "c"], help="run one scenario")
+    parser.add_argument(
+        "--before",
+        type=Path,
+        help="also run the daemon of this other checkout (git worktree add DIR main): (b) "
+        "alternately with this one's, (a) and (c) once before this one's",
+    )
+    chosen = parser.parse_args()
+    sides: dict[str, Path | None] = {"": None}
+    if chosen.before is not None:
+        sides = {f" (before: {chosen.before})": chosen.before, " (after)": None}
     print(f"bench_daemon: Python {sys.version.split()[0]}, {os.cpu_count()} CPUs, SQLite ledger")
-    lateness()
-    burst()
-    print("(c) start-up with 100,000 planned deliveries in the ledger")
-    startup(timedelta(days=30), "spread over 30 days (about 800 within the 6 h horizon)")
-    startup(timedelta(hours=5), "all 100,000 within the 6 h horizon")
+    if chosen.only in (None, "a"):
+        for side, source in sides.items():
+            lateness(source, side)
+    if chosen.only in (None, "b"):
+        burst(chosen.before)
+    if chosen.only in (None, "c"):
+        for side, source in sides.items():
+            print(f"(c) start-up with 100,000 planned deliveries in the ledger{side}")
+            spread = "spread over 30 days (about 800 within the 6 h horizon)"
+            startup(timedelta(days=30), spread, source)
+            startup(timedelta(hours=5), "all 100,000 within the 6 h horizon", source)
 
 
 if __name__ == "__main__":

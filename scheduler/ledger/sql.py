@@ -19,12 +19,13 @@ import difflib
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     CTE,
@@ -50,8 +51,8 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import RowMapping, make_url
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.engine import Dialect, RowMapping, make_url
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 
 from campaigns.blackouts import Safety, Window
 from campaigns.delivery import Delivery
@@ -84,6 +85,7 @@ from scheduler.ledger.api import (
     Transition,
     Unknown,
 )
+from scheduler.ledger.groupcommit import GroupCommit
 from scheduler.ledger.lock import sqlite_path
 from scheduler.ledger.tables import (
     ALL,
@@ -106,6 +108,7 @@ _SYNC_LOCK_ID = 0x636C6173
 _PAUSE_RACES = 3
 _CLAIM_BATCH = 8
 _D = deliveries.c
+T = TypeVar("T")
 
 # --- named statements --------------------------------------------------------------------
 
@@ -290,6 +293,12 @@ RENEW = (
 )
 """Extend a claim's lease, only while it is still ours and has not run out: a claim whose
 lease ran out may already be another daemon's (or unknown), even if no sweeper noticed yet."""
+
+HOLDS = select(_D.key).where(
+    _D.key == bindparam("b_key"), _D.state == State.CLAIMED, _D.claim_token == bindparam("b_token")
+)
+"""Whether a claim is still ours (a statement built once: building it costs more than running
+it)."""
 
 _BUDGET_LOCK = cast(literal(0x636C6162), Integer)
 """With the channel's hash, the PostgreSQL advisory lock its rate budget is read under."""
@@ -551,8 +560,10 @@ def open_ledger(
 def _engine(url: str, create: bool) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        engine = create_engine(parsed, pool_pre_ping=True, json_serializer=codec.dumps)
+        engine = create_engine(parsed, json_serializer=codec.dumps)
         event.listen(engine, "connect", _postgresql_connect)
+        event.listen(engine, "checkin", _checked_in)
+        event.listen(engine, "checkout", _pinging(engine.dialect))
         return engine
     database = sqlite_path(url)
     if database is None:
@@ -592,6 +603,34 @@ def _postgresql_connect(dbapi_connection: Any, _record: Any) -> None:
         milliseconds = int(IDLE_IN_TRANSACTION.total_seconds() * 1000)
         cursor.execute(f"SET idle_in_transaction_session_timeout = {milliseconds}")
     dbapi_connection.autocommit = autocommit
+
+
+PING_AFTER_IDLE_S = 1.0
+"""PostgreSQL: a pooled connection idle longer than this is checked (`SELECT 1`) before use."""
+
+
+def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+    record.info["idle_since"] = time.monotonic()
+
+
+def _pinging(dialect: Dialect) -> Callable[[Any, Any, Any], None]:
+    """SQLAlchemy's `pool_pre_ping`, but only for a connection that was idle: a server may
+    have closed it meanwhile (a restart, an idle timeout), and then the pool opens another.
+    One back from a transaction a moment ago is used as it is: a ping would add a round trip
+    to each of the dispatcher's two transactions per post. Should the server have gone in
+    that moment, the statement fails, the ledger reports it unavailable and the pool is
+    renewed, as for any failure mid-transaction."""
+
+    def ping_if_idle(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("idle_since", float("-inf"))
+        if time.monotonic() - idle_since < PING_AFTER_IDLE_S:
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except Exception as exc:
+            raise DisconnectionError(str(exc)) from exc
+
+    return ping_if_idle
 
 
 def _sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -659,6 +698,9 @@ class SqlLedger:
         """The URL with any password hidden: safe to show."""
         self._dialect = _dialect(engine)
         self._writer = self._dialect.writer(engine)
+        self._group = None if self._writer is None else GroupCommit(self._write)
+        """SQLite: the process's claims, renewals and finishes share commits (`groupcommit`);
+        PostgreSQL commits concurrent transactions in parallel already."""
 
     @property
     def engine(self) -> Engine:
@@ -693,6 +735,15 @@ class SqlLedger:
     def _write(self) -> Iterator[Connection]:
         with self._errors(), self._turn(), self._engine.begin() as connection:
             yield connection
+
+    def _transact(self, work: Callable[[Connection], T]) -> T:
+        """A write of the dispatch path (claim, renew, finish): on SQLite, committed with the
+        others that wait at the same moment (`groupcommit`); returns once it is committed."""
+        if self._group is None:
+            with self._write() as connection:
+                return work(connection)
+        with self._errors():
+            return self._group.run(work)
 
     @contextmanager
     def _turn(self) -> Iterator[None]:
@@ -951,18 +1002,23 @@ class SqlLedger:
     ) -> tuple[bool, Claim | None]:
         """Finish `finishing` if given, then claim if the channel's rate budget allows, in one
         transaction."""
+
+        def work(connection: Connection) -> tuple[bool, Claim | None, list[Move]]:
+            finished = False
+            if finishing is not None:
+                finished = self._finish(connection, *finishing, now)
+            if rate is not None and self._budget_wait(connection, channel, rate, now):
+                return finished, None, []
+            claim, settled = self._claim(connection, channel, owner, lease, now, ahead)
+            if rate is not None and claim is not None:
+                self._spend(connection, channel, rate, now)
+            return finished, claim, settled
+
         finished, claim = False, None
         settled: list[Move] = []
         for _ in range(_PAUSE_RACES):
             try:
-                with self._write() as connection:
-                    if finishing is not None:
-                        finished = self._finish(connection, *finishing, now)
-                    if rate is not None and self._budget_wait(connection, channel, rate, now):
-                        break
-                    claim, settled = self._claim(connection, channel, owner, lease, now, ahead)
-                    if rate is not None and claim is not None:
-                        self._spend(connection, channel, rate, now)
+                finished, claim, settled = self._transact(work)
                 break
             except _PausedMeanwhile:
                 continue  # rolled back; the next statement sees the pause
@@ -1005,15 +1061,13 @@ class SqlLedger:
     def renew(self, claim: Claim, lease: timedelta, now: datetime) -> datetime | None:
         until = now + lease
         params = {"b_key": claim.row.key, "b_token": claim.token, "now": now, "lease_until": until}
-        with self._write() as connection:
-            return until if connection.execute(RENEW, params).rowcount == 1 else None
+        renewed = self._transact(lambda c: c.execute(RENEW, params).rowcount == 1)
+        return until if renewed else None
 
     def holds(self, claim: Claim) -> bool:
-        query = select(_D.key).where(
-            _D.key == claim.row.key, _D.state == State.CLAIMED, _D.claim_token == claim.token
-        )
+        params = {"b_key": claim.row.key, "b_token": claim.token}
         with self._read() as connection:
-            return connection.execute(query).first() is not None
+            return connection.execute(HOLDS, params).first() is not None
 
     def rate_wait(self, channel: str, rate: Rate, now: datetime) -> timedelta:
         with self._read() as connection:
@@ -1037,8 +1091,7 @@ class SqlLedger:
         connection.execute(insert(rate_spends).values(channel=channel, at=now))
 
     def finish(self, claim: Claim, outcome: Outcome, now: datetime) -> bool:
-        with self._write() as connection:
-            return self._finish(connection, claim, outcome, now)
+        return self._transact(lambda connection: self._finish(connection, claim, outcome, now))
 
     def _finish(
         self, connection: Connection, claim: Claim, outcome: Outcome, now: datetime
