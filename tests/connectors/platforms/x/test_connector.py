@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import stat
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -41,7 +40,14 @@ from connectors.platforms.x.fake import (
     XFake,
     problem,
 )
-from tests.connectors.social import Connectors, assert_secret_absent, closed_port, images, post
+from tests.connectors.social import (
+    Connectors,
+    assert_secret_absent,
+    capture_everything,
+    closed_port,
+    images,
+    post,
+)
 from tests.videos import clip
 
 OAUTH1 = {
@@ -557,7 +563,7 @@ CANARIES = {
 def test_secrets_never_reach_logs_or_errors(
     caplog: pytest.LogCaptureFixture, tmp_path: Path
 ) -> None:
-    caplog.set_level(logging.DEBUG)
+    capture_everything(caplog)
     seen: list[object] = []
     fake = XFake(
         consumer_key=CANARIES["consumer_key"],
