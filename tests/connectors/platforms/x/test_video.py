@@ -89,9 +89,7 @@ def test_a_piece_x_keeps_refusing_ends_the_attempt(
 ) -> None:
     monkeypatch.setattr(x_media, "APPEND_PAUSE", 0.0)
     for _ in range(x_media.APPEND_TRIES):
-        fake.inject(
-            Fault("respond", Response(503, "Service Unavailable"), None, "POST", "/append$")
-        )
+        fake.inject(Fault("respond", Response(503, "Service Unavailable"), 0.0, "POST", "/append$"))
     with pytest.raises(RetryLater):
         connector(fake).publish(post(media=[video(tmp_path)]))
     assert paths(fake).count(("POST", "/2/media/upload/initialize")) == 1
