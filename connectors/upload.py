@@ -6,7 +6,8 @@ at most one `CHUNK` of the file in memory, whatever the file's size. A multipart
 streams the `opened` file instead (httpx reads it 64 KiB at a time); an upload in parts of
 the platform's size (X's appends) takes the file's `pieces`; one whose parts have their own
 rules and a Content-Range each (TikTok) cuts the file with `spans`. `Uploads` remembers, per
-delivery, the files a platform already holds (X, Mastodon), so that no attempt sends one twice.
+delivery, the files a platform already holds (X, Mastodon), so that no attempt sends one twice,
+and how far an upload in parts got (X, LinkedIn), so that the next attempt goes on from there.
 """
 
 from __future__ import annotations
@@ -160,18 +161,25 @@ class Uploads:
         """The upload of the delivery's `index`th file that an earlier attempt began in pieces
         and did not finish, if the file is unchanged since: its id and how many pieces the
         platform has; and what records how far a new or continued upload got."""
+        found, record = self.begun(key, index, path)
+        media_id, _, count = (found or "").rpartition(":")
+        started = (media_id, int(count)) if media_id and count.isdigit() else None
+        return started, lambda media_id, count: record(f"{media_id}:{count}")
+
+    def begun(self, key: str, index: int, path: Path) -> tuple[str | None, Callable[[str], None]]:
+        """What an earlier attempt wrote down of an upload of the delivery's `index`th file
+        that it began and did not finish (in the platform's own terms: an id and a count for
+        X, the parts' addresses and ETags for LinkedIn), if the file is unchanged since; and
+        what writes down how far a new or continued upload got (nothing: it is finished)."""
         name, version = f"part{index}", f"file{index}"
         current = file_version(path)
         entry = self._state.get(key) or {}
-        media_id, _, count = (entry.get(name) or "").rpartition(":")
-        found = None
-        if entry.get(version) == current and media_id and count.isdigit():
-            found = (media_id, int(count))
+        found = entry.get(name) if entry.get(version) == current else None
 
-        def progress(media_id: str, count: int) -> None:
-            self._state.note(key, **{name: f"{media_id}:{count}", version: current})
+        def record(progress: str) -> None:
+            self._state.note(key, **{name: progress, version: current})
 
-        return found, progress
+        return found or None, record
 
     def forget(self, key: str) -> None:
         """The post is made: its uploads are attached for good."""

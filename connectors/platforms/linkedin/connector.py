@@ -50,6 +50,7 @@ from connectors.http import (
 from connectors.media import read_media
 from connectors.platforms.linkedin.video import LinkedInVideos
 from connectors.settings import is_loopback
+from connectors.upload import Uploads
 
 API = "https://api.linkedin.com"
 DEFAULT_VERSION = "202609"
@@ -99,7 +100,12 @@ class LinkedInConnector(Connector):
                 "X-Restli-Protocol-Version": "2.0.0",
             },
         )
-        self._videos = LinkedInVideos(self._client, self._author, self._classify, self._trusted)
+        self._uploads = Uploads(
+            config.options.get("state_dir"), config.name, "linkedin", "LinkedIn"
+        )
+        self._videos = LinkedInVideos(
+            self._client, self._author, self._classify, self._trusted, self._uploads
+        )
 
     # -- publishing ---------------------------------------------------------------------
 
@@ -132,6 +138,7 @@ class LinkedInConnector(Connector):
                 f"LinkedIn accepted the post ({response.status_code}) but did not say its id",
                 status=response.status_code,
             )
+        self._uploads.forget(post.key)
         return Published(post_ref(urn))
 
     def _content(self, post: Post) -> dict[str, Any] | None:

@@ -5,16 +5,21 @@
 ETags in order; LinkedIn then processes the video (`PROCESSING`) until it is `AVAILABLE`, and
 only then may a post name it. Nothing here is public: a video no post names is never shown,
 so every failure is safe to retry. A part that fails in transit or with a server error is
-sent again on its own; the others are not. A video still processing when the waiting ends
-is remembered (in memory) for the delivery's next attempt, which waits for it rather than
-uploading again.
+sent again on its own; the others are not. An upload cut short (a crash, a part refused three
+times) goes on at the next attempt: the channel's state folder keeps the video's URN, its
+upload addresses with their expiry (`uploadUrlsExpireAt`) and each finished part's ETag
+(`connectors.upload.Uploads.begun`), and while the addresses are valid only the parts without
+an ETag are sent before finalizing; otherwise, or if LinkedIn refuses them, the upload starts
+over. A video still processing when the waiting ends is remembered (in memory) for the
+delivery's next attempt, which waits for it rather than uploading again.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, ClassVar
@@ -24,9 +29,13 @@ import httpx
 
 from connectors.base import MediaFile, PublishError, Rejected, RetryLater
 from connectors.http import json_body, send_safe
-from connectors.upload import file_range, file_size
+from connectors.upload import Uploads, file_range, file_size
 
 Refusal = Callable[[httpx.Response], PublishError]
+RESUME_MARGIN_MS = 10 * 60 * 1000
+"""An earlier attempt's upload goes on only if its addresses stay valid this much longer."""
+STALE = (400, 403, 404, 410)
+"""How LinkedIn refuses a part or a finalize for an upload it no longer takes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +53,24 @@ class Registered:
     token: str
     captions: httpx.URL | None
     thumbnail: httpx.URL | None
+    expires_ms: int
+    """When the upload addresses stop working (`uploadUrlsExpireAt`, milliseconds)."""
+    etags: tuple[str, ...]
+    """Each part's ETag once LinkedIn has it, "" before."""
+
+    def written(self) -> str:
+        """The upload and how far it got, for the state folder."""
+        return json.dumps(
+            {
+                "video": self.video,
+                "token": self.token,
+                "expires": self.expires_ms,
+                "parts": [[str(p.url), p.first, p.last] for p in self.parts],
+                "captions": str(self.captions or ""),
+                "thumbnail": str(self.thumbnail or ""),
+                "etags": self.etags,
+            }
+        )
 
 
 class LinkedInVideos:
@@ -58,8 +85,10 @@ class LinkedInVideos:
         owner: str,
         refusal: Refusal,
         trusted: Callable[[httpx.URL], bool],
+        uploads: Uploads,
     ) -> None:
         self._client = client
+        self._uploads = uploads
         self._owner = owner
         self._refusal = refusal
         self._trusted = trusted
@@ -68,16 +97,37 @@ class LinkedInVideos:
 
     def upload(self, media: MediaFile, key: str) -> str:
         """The URN of the video, uploaded and AVAILABLE, ready for a post to name."""
-        video = self._processing.pop(key, None) or self._send(media)
+        video = self._processing.pop(key, None) or self._send(media, key)
         self._wait_until_available(video, media, key)
         return video
 
     # -- uploading ----------------------------------------------------------------------
 
-    def _send(self, media: MediaFile) -> str:
-        size = file_size(media.path)
-        registered = self._register(media, size)
-        etags = [self._part(media.path, part) for part in registered.parts]
+    def _send(self, media: MediaFile, key: str) -> str:
+        """Go on with an upload an earlier attempt began, while its addresses are valid and
+        LinkedIn takes them; otherwise (or if there is none) start one."""
+        found, progress = self._uploads.begun(key, 0, media.path)
+        earlier = self._resumable(found, media) if found else None
+        if earlier is not None:
+            try:
+                return self._finish(media, earlier, progress)
+            except (RetryLater, Rejected) as error:
+                if error.status not in STALE:
+                    raise
+        return self._finish(media, self._register(media, file_size(media.path)), progress)
+
+    def _finish(
+        self, media: MediaFile, registered: Registered, progress: Callable[[str], None]
+    ) -> str:
+        """Send the parts LinkedIn has no ETag for, each recorded once it has one, the
+        captions and thumbnail, then finalize."""
+        progress(registered.written())
+        for index, part in enumerate(registered.parts):
+            if not registered.etags[index]:
+                etags = list(registered.etags)
+                etags[index] = self._part(media.path, part)
+                registered = replace(registered, etags=tuple(etags))
+                progress(registered.written())
         for url, path in (
             (registered.captions, media.captions),
             (registered.thumbnail, media.thumbnail),
@@ -90,11 +140,39 @@ class LinkedInVideos:
                 "finalizeUploadRequest": {
                     "video": registered.video,
                     "uploadToken": registered.token,
-                    "uploadedPartIds": etags,
+                    "uploadedPartIds": list(registered.etags),
                 }
             },
         )
+        progress("")
         return registered.video
+
+    def _resumable(self, found: str, media: MediaFile) -> Registered | None:
+        """The earlier attempt's upload, if it was written down whole and its addresses
+        (still on linkedin.com) stay valid long enough to finish it."""
+        try:
+            saved = json.loads(found)
+            parts = tuple(
+                Part(self._address(url), int(first), int(last))
+                for url, first, last in saved["parts"]
+            )
+            etags = tuple(str(etag) for etag in saved["etags"])
+            expires = int(saved["expires"])
+            captions, thumbnail = saved["captions"], saved["thumbnail"]
+            registered = Registered(
+                str(saved["video"]),
+                parts,
+                str(saved["token"]),
+                self._address(captions) if media.captions and captions else None,
+                self._address(thumbnail) if media.thumbnail and thumbnail else None,
+                expires,
+                etags,
+            )
+        except (ValueError, KeyError, TypeError, Rejected):
+            return None
+        if len(etags) != len(parts) or expires < time.time() * 1000 + RESUME_MARGIN_MS:
+            return None
+        return registered
 
     def _register(self, media: MediaFile, size: int) -> Registered:
         value = self._action(
@@ -127,12 +205,15 @@ class LinkedInVideos:
         ] != size:
             raise RetryLater("LinkedIn's upload parts do not cover the video file exactly")
         captions, thumbnail = value.get("captionsUploadUrl"), value.get("thumbnailUploadUrl")
+        expires = value.get("uploadUrlsExpireAt")
         return Registered(
             str(value["video"]),
             parts,
             str(value.get("uploadToken") or ""),
             self._address(captions) if media.captions and captions else None,
             self._address(thumbnail) if media.thumbnail and thumbnail else None,
+            expires if isinstance(expires, int) else 0,
+            ("",) * len(parts),
         )
 
     def _address(self, raw: Any) -> httpx.URL:
@@ -153,6 +234,8 @@ class LinkedInVideos:
             try:
                 response = self._put(part.url, path, part.first, part.last + 1)
             except RetryLater as error:
+                if error.status is not None and error.status < 500:
+                    raise  # refused, not failed on its way: sending it again changes nothing
                 failure = error
                 continue
             etag = response.headers.get("etag")
@@ -178,7 +261,7 @@ class LinkedInVideos:
         raise RetryLater(
             f"LinkedIn refused an upload of {path.name} ({response.status_code} "
             f"{response.reason_phrase}); its upload addresses may have expired: the next "
-            "attempt uploads it again",
+            "attempt starts its upload again",
             status=response.status_code,
         )
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -10,7 +11,7 @@ import pytest
 from connectors.base import Ambiguous, MediaFile, Rejected, RetryLater
 from connectors.fakes.server import Fault
 from connectors.platforms.linkedin.fake import ORGANIZATION, LinkedInFake
-from connectors.platforms.linkedin.video import LinkedInVideos
+from connectors.platforms.linkedin.video import RESUME_MARGIN_MS, LinkedInVideos, Part
 from tests.connectors.platforms.linkedin.test_connector import connector
 from tests.connectors.social import images, post
 from tests.videos import clip
@@ -179,3 +180,89 @@ def test_a_video_with_other_media_is_refused(fake: LinkedInFake, tmp_path: Path)
     with pytest.raises(Rejected, match="alone"):
         connector(fake).publish(post(media=[video(tmp_path), *images(tmp_path, 1)]))
     assert fake.requests == []
+
+
+class Crash(BaseException):
+    """The process dies: nothing after it runs, only what is on disk remains."""
+
+
+def crash_at_part(monkeypatch: pytest.MonkeyPatch, index: int) -> None:
+    sending = LinkedInVideos._part
+
+    def part(self: LinkedInVideos, path: Path, part: Part) -> str:
+        if part.first // 1024 == index:
+            raise Crash
+        return sending(self, path, part)
+
+    monkeypatch.setattr(LinkedInVideos, "_part", part)
+
+
+def parts_sent(fake: LinkedInFake) -> list[int]:
+    return [int(r.path.rsplit("/", 1)[1]) for r in fake.requests if "/parts/" in r.path]
+
+
+def initializes(fake: LinkedInFake) -> int:
+    return sum(r.query.get("action") == ["initializeUpload"] for r in fake.requests)
+
+
+@pytest.mark.parametrize("meanwhile", ["valid", "expiring", "refused by LinkedIn"])
+def test_an_upload_cut_short_by_a_crash_goes_on_with_the_parts_without_an_etag(
+    fake: LinkedInFake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, meanwhile: str
+) -> None:
+    state = str(tmp_path / "state")
+    media = video(tmp_path)
+    if meanwhile == "expiring":  # too close to uploadUrlsExpireAt to finish in time
+        fake.videos.url_lifetime_ms = RESUME_MARGIN_MS - 60_000
+    with monkeypatch.context() as crashing:
+        crash_at_part(crashing, 2)
+        with pytest.raises(Crash):
+            connector(fake, state_dir=state).publish(post(media=[media]))
+    assert parts_sent(fake) == [0, 1] and fake.posts == []
+    [first] = fake.videos.videos.values()
+    if meanwhile == "refused by LinkedIn":
+        fake.videos.expire()
+
+    connector(fake, state_dir=state).publish(post(media=[media]))  # a new process
+    [*_, made] = fake.videos.videos.values()
+    count = len(made.parts)
+    if meanwhile == "valid":
+        assert parts_sent(fake)[2:] == list(range(2, count))
+        assert initializes(fake) == 1 and made is first
+    else:
+        tried = [2] if meanwhile == "refused by LinkedIn" else []
+        assert parts_sent(fake)[2:] == [*tried, *range(count)]
+        assert initializes(fake) == 2 and made is not first
+    assert made.content() == media.path.read_bytes()
+    assert len(fake.posts) == 1
+    assert fake.posts[0]["content"]["media"]["id"] == made.urn
+
+
+def test_an_upload_whose_parts_all_arrived_is_finalized_without_sending_any_again(
+    fake: LinkedInFake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state = str(tmp_path / "state")
+    media = video(tmp_path)
+    sending = LinkedInVideos._action
+
+    def action(self: LinkedInVideos, name: str, body: dict[str, object]) -> dict[str, object]:
+        if name == "finalizeUpload":
+            raise Crash
+        return sending(self, name, body)
+
+    with monkeypatch.context() as crashing:
+        crashing.setattr(LinkedInVideos, "_action", action)
+        with pytest.raises(Crash):
+            connector(fake, state_dir=state).publish(post(media=[media]))
+    sent = len(parts_sent(fake))
+    connector(fake, state_dir=state).publish(post(media=[media]))
+
+    assert len(parts_sent(fake)) == sent and initializes(fake) == 1
+    assert len(fake.videos.videos) == 1 and len(fake.posts) == 1
+
+
+def test_the_record_of_an_upload_is_dropped_once_the_post_is_made(
+    fake: LinkedInFake, tmp_path: Path
+) -> None:
+    state = tmp_path / "state"
+    connector(fake, state_dir=str(state)).publish(post(media=[video(tmp_path)]))
+    assert json.loads((state / "linkedin-linkedin-main.json").read_text()) == {}
