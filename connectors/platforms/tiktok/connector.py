@@ -10,11 +10,14 @@ must post it from the app. Photos are fetched by TikTok from `options.media_base
 
 Never twice: nothing is posted before the last chunk of a video arrives, so an init or an
 upload cut short can be abandoned and started again; its upload address expires within an
-hour and nothing ever completes it. Just before the last chunk leaves, the delivery's entry
-in the channel's state file says so; from then on, every attempt and `lookup` asks TikTok
-the publish id's status instead of uploading again. A photo post's init is what posts it: it
-is recorded before it leaves, and when its answer is lost there is no publish id to ask
-about, so the delivery is left to an operator (ambiguous).
+hour and nothing ever completes it. While the address is valid (with ten minutes to spare),
+the next attempt (after a crash too) goes on with the same upload instead: TikTok takes its
+chunks in order at that one address, and the status fetch's `uploaded_bytes` says how many
+it has, so the first chunk it lacks is sent next. Just before the last chunk leaves, the
+delivery's entry in the channel's state file says so; from then on, every attempt and
+`lookup` asks TikTok the publish id's status instead of uploading again. A photo post's
+init is what posts it: it is recorded before it leaves, and when its answer is lost there is
+no publish id to ask about, so the delivery is left to an operator (ambiguous).
 """
 
 from __future__ import annotations
@@ -49,7 +52,7 @@ from connectors.mediaurl import media_base_url, media_url
 from connectors.platforms.tiktok import PLATFORM
 from connectors.platforms.tiktok.api import TikTokApi
 from connectors.platforms.tiktok.auth import Tokens
-from connectors.upload import Span, file_size, spans
+from connectors.upload import Span, file_size, file_version, spans
 
 CREATOR_INFO = "/v2/post/publish/creator_info/query/"
 VIDEO_INIT = "/v2/post/publish/video/init/"
@@ -65,6 +68,9 @@ INBOX_MAX_SECONDS = 600
 """The longest video the inbox upload takes; the creator's own limit applies in the app."""
 UPLOAD_LIFETIME = timedelta(hours=1, minutes=5)
 """TikTok's upload address is valid for one hour (plus a margin for clocks)."""
+RESUMABLE = timedelta(minutes=50)
+"""How long after the init an upload cut short goes on rather than starting again: the
+address stays valid ten minutes more, for the rest of the file to arrive."""
 PRIVACY = {
     "public": "PUBLIC_TO_EVERYONE",
     "friends": "MUTUAL_FOLLOW_FRIENDS",
@@ -166,8 +172,10 @@ class TikTokConnector(Connector):
         if entry.get("done"):
             return Published(self._ref(entry), note=EARLIER)
         if not entry.get("sent"):
-            self._store.forget(post.key)  # the last chunk never left: nothing can complete it
-            return None
+            resumed = self._resume(post, entry)
+            if resumed is None:  # the last chunk never left: nothing can complete it
+                self._store.forget(post.key)
+            return resumed
         if not entry.get("publish_id"):
             raise Ambiguous(
                 "an earlier attempt sent the photo post to TikTok but its answer was lost, and "
@@ -217,9 +225,45 @@ class TikTokConnector(Connector):
         data = self._api.call(path, body, "start the upload")
         publish_id, upload_url = str(data.get("publish_id")), str(data.get("upload_url"))
         username = creator.username if creator else ""
-        self._store.put(post.key, publish_id=publish_id, size=str(size), username=username)
+        self._store.put(
+            post.key,
+            publish_id=publish_id,
+            size=str(size),
+            username=username,
+            upload_url=upload_url,
+            chunk_size=str(chunks[0].length),
+            file=file_version(media.path),
+            issued=datetime.now(UTC).isoformat(),
+        )
         self._upload(post.key, publish_id, media, chunks, upload_url)
         return self._outcome(post, publish_id, creator)
+
+    def _resume(self, post: Post, entry: dict[str, str]) -> Published | None:
+        """Go on with the upload an earlier attempt began and did not finish, from the first
+        chunk TikTok lacks, while its address stays valid and the file is unchanged; None
+        when it cannot (start again)."""
+        videos = [m for m in post.media if m.mime.startswith("video/")]
+        issued, url = entry.get("issued"), entry.get("upload_url")
+        if not videos or not issued or not url or entry.get("file") != file_version(videos[0].path):
+            return None
+        if datetime.now(UTC) > datetime.fromisoformat(issued) + RESUMABLE:
+            return None
+        try:
+            status = self._status(entry["publish_id"], recovering=False)
+        except Rejected:
+            return None
+        size, chunk = int(entry["size"]), int(entry["chunk_size"])
+        uploaded = status.get("uploaded_bytes")
+        if (
+            status.get("status") != "PROCESSING_UPLOAD"
+            or not isinstance(uploaded, int)
+            or uploaded % chunk
+            or uploaded >= size
+        ):
+            return None
+        chunks = spans(size, chunk, tail="merge")
+        self._upload(post.key, entry["publish_id"], videos[0], chunks[uploaded // chunk :], url)
+        return self._outcome(post, entry["publish_id"], None)
 
     def _upload(
         self, key: str, publish_id: str, media: MediaFile, chunks: list[Span], url: str
@@ -254,8 +298,7 @@ class TikTokConnector(Connector):
                 return  # an earlier sending of it arrived after all
             if response.status_code >= 500:
                 raise RetryLater(f"{reason}; the next attempt asks TikTok first")
-            if span.last:  # refused outright: this upload can never complete
-                self._store.forget(key)
+            self._store.forget(key)  # refused outright: this upload can never complete
             raise RetryLater(f"{reason}; the upload starts again", status=response.status_code)
 
     def _chunk(self, media: MediaFile, span: Span, url: str) -> httpx.Response:

@@ -5,8 +5,11 @@ status fetch.
 It holds TikTok's documented rules: chunk sizes (5 to 64 MB, the whole file under 5 MB, the
 rest joining the last chunk), `Content-Range` in sequence (416 otherwise), 206 for a chunk and
 201 for the last, the privacy level among the creator's options, at most 5 drafts waiting in
-the inbox, refresh tokens that are replaced at each renewal. It keeps the size and a hash of
-what was uploaded, never the file. A post is made when the last chunk arrives (or, for
+the inbox, refresh tokens that are replaced at each renewal. An upload address takes chunks
+for `upload_lifetime` (an hour) after its init, and what arrived stays (the status's
+`uploaded_bytes`), so an upload may go on from its next chunk within the hour; later its
+chunks are refused with 403 (TikTok documents the hour, not the answer). It keeps the size
+and a hash of what was uploaded, never the file. A post is made when the last chunk arrives (or, for
 photos, at the init); its status reads `PROCESSING_UPLOAD` for `processing_reads` fetches,
 then `PUBLISH_COMPLETE` (or `SEND_TO_USER_INBOX`), or `FAILED` with `fail_reason`.
 """
@@ -17,7 +20,7 @@ import hashlib
 import itertools
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 from urllib.parse import urlencode
 
@@ -65,6 +68,7 @@ class Upload:
     fail_reason: str = ""
     reads: int = 0
     post_id: str = ""
+    issued: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
     def media(self) -> tuple[str, ...]:
@@ -93,6 +97,7 @@ class TikTokFake(FakePlatform):
         self.codes: dict[str, str] = {}
         """Authorization codes given out by the authorize page, with their code challenge."""
         self.uploads: dict[str, Upload] = {}
+        self.upload_lifetime = timedelta(hours=1)
         self.posts: list[Upload] = []
         """Every post made (direct, photo) or draft sent to the inbox, in order."""
         self._ids = itertools.count(7_400_000_000_000_000_001)
@@ -247,10 +252,17 @@ class TikTokFake(FakePlatform):
             {"publish_id": upload.publish_id, "upload_url": f"{self.base_url}/upload/?{query}"}
         )
 
+    def expire(self) -> None:
+        """Every upload address given out so far expires now."""
+        for upload in self.uploads.values():
+            upload.issued -= self.upload_lifetime
+
     def _chunk(self, request: Request) -> Response:
         upload = self.uploads.get(str(params(request).get("upload_id")))
         if upload is None or upload.status != "PROCESSING_UPLOAD" or upload.received == upload.size:
             return Response(404, "")
+        if datetime.now(UTC) >= upload.issued + self.upload_lifetime:
+            return Response(403, "")
         found = re.fullmatch(r"bytes (\d+)-(\d+)/(\d+)", request.header("content-range") or "")
         if found is None or int(request.header("content-length") or -1) != len(request.body):
             return Response(400, "")

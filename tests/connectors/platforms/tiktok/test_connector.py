@@ -6,6 +6,7 @@ import stat
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -19,14 +20,17 @@ from connectors.base import (
     RetryLater,
 )
 from connectors.fakes.server import Fault
+from connectors.platforms.tiktok import connector as connector_module
 from connectors.platforms.tiktok.connector import (
     CREATOR_INFO,
     INBOX_INIT,
     INBOX_NOTE,
     VIDEO_INIT,
+    TikTokConnector,
 )
 from connectors.platforms.tiktok.fake import TikTokFake
 from connectors.settings import settings_problems
+from connectors.upload import Span
 from tests.connectors.platforms.tiktok.conftest import Connect
 from tests.connectors.platforms.tiktok.videos import video
 
@@ -269,7 +273,7 @@ def test_a_chunk_answered_5xx_is_sent_again_as_tiktok_asks(
     assert len(fake.posts) == 1 and len(fake.uploads) == 1
 
 
-def test_an_upload_cut_short_is_abandoned_and_started_again(
+def test_an_upload_cut_short_goes_on_with_the_same_upload(
     fake: TikTokFake, connect: Connect, tmp_path: Path
 ) -> None:
     clip = video(tmp_path / "clip.mp4", size=21_000_000)
@@ -278,7 +282,49 @@ def test_an_upload_cut_short_is_abandoned_and_started_again(
         connect().publish(post(clip))
     assert connect().lookup(post(clip)) is None
     connect().publish(post(clip))
-    assert len(fake.posts) == 1 and len(fake.uploads) == 2
+    assert len(fake.posts) == 1 and len(fake.uploads) == 1
+
+
+class Crash(BaseException):
+    """The process dies: nothing after it runs, only what is on disk remains."""
+
+
+@pytest.mark.parametrize("meanwhile", ["valid", "expiring", "refused by TikTok"])
+def test_an_upload_cut_short_by_a_crash_goes_on_from_the_first_chunk_tiktok_lacks(
+    fake: TikTokFake,
+    connect: Connect,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    meanwhile: str,
+) -> None:
+    clip = video(tmp_path / "clip.mp4", size=41_000_000)  # chunks 0 to 3 (the last 11 MB)
+    sending = TikTokConnector._chunk
+
+    def crash_at_chunk_2(self: TikTokConnector, media: MediaFile, span: Span, url: str) -> Any:
+        if span.index == 2:
+            raise Crash
+        return sending(self, media, span, url)
+
+    with monkeypatch.context() as crashing:
+        crashing.setattr(TikTokConnector, "_chunk", crash_at_chunk_2)
+        with pytest.raises(Crash):
+            connect().publish(post(clip))
+    assert [length for _, length in puts(fake)] == [10_000_000] * 2 and fake.posts == []
+    if meanwhile == "expiring":  # too close to the end of the address's hour to finish
+        monkeypatch.setattr(connector_module, "RESUMABLE", timedelta(0))
+    elif meanwhile == "refused by TikTok":
+        fake.expire()
+        with pytest.raises(RetryLater, match="starts again"):
+            connect().publish(post(clip))
+
+    connect().publish(post(clip))  # a new process
+    sent = [length for _, length in puts(fake)][2:]
+    if meanwhile == "valid":
+        assert sent == [10_000_000, 11_000_000] and len(fake.uploads) == 1
+    else:
+        tried = [10_000_000] if meanwhile == "refused by TikTok" else []
+        assert sent == [*tried, *[10_000_000] * 3, 11_000_000] and len(fake.uploads) == 2
+    assert len(fake.posts) == 1
 
 
 def test_a_last_chunk_that_may_still_arrive_is_waited_for_until_its_address_expires(
