@@ -172,6 +172,8 @@ class LinkedInVideos:
             return None
         if len(etags) != len(parts) or expires < time.time() * 1000 + RESUME_MARGIN_MS:
             return None
+        if (media.captions and not captions) or (media.thumbnail and not thumbnail):
+            return None  # given since: only a new upload has an address for them
         return registered
 
     def _register(self, media: MediaFile, size: int) -> Registered:
