@@ -3,6 +3,7 @@
 The upload is not the post (docs/design.md rule 5 holds as for any publish): a delivery
 killed mid-upload is claimed, then unknown once its lease runs out, and reconciled by
 LinkedIn's look-up of the Page's posts; nothing is posted twice and every delivery is sent.
+The upload killed goes on at the next attempt from the parts LinkedIn lacks.
 """
 
 from __future__ import annotations
@@ -101,7 +102,9 @@ def test_a_daemon_killed_mid_upload_posts_each_video_once(tmp_path: Path) -> Non
         videos = len(fake.videos.videos)
     assert sorted(texts) == sorted(f"Video {i}: say no" for i in range(POSTS))
     assert set(texts.values()) == {1}
-    assert videos > POSTS  # the killed uploads were made again, never posted twice
+    # A killed upload goes on where it stopped (or, killed before its record was written,
+    # is made again): at most one video more per kill, and never two posts.
+    assert POSTS <= videos <= POSTS + KILLS
     with reading(url) as ledger:
         assert count(ledger, State.UNKNOWN, State.PLANNED, State.CLAIMED, State.FAILED) == 0
         # Each kill caught an upload in flight, and reconciliation settled it.
