@@ -80,6 +80,8 @@ class Expansion:
     """Each captions file the campaign names, read once."""
     links: dict[int, _LinkParts] = field(default_factory=dict)
     """Address and UTM templates of each link value of the file, by identity."""
+    hashes: dict[tuple[str, str | None], str] = field(default_factory=dict)
+    """The content hash of each text without link and media, by text and language."""
     urls: dict[tuple[int, tuple[str, ...]], str] = field(default_factory=dict)
     """Each link filled in, by the identity of its templates and the values they use: the
     same for every post and language where only the platform and campaign are used."""
@@ -368,18 +370,19 @@ class _PostExpander:
         if "{" in part.body:  # what the placeholder checks look for
             self._check_placeholder(spec, language, part, link)
         composed = compose(part.body, tags, link.url, first=first)
+        rules = spec.rules
         length = measure(
             composed.text,
-            spec.rules,
+            rules,
             limit=spec.limit,
             with_media=first and bool(media),
             spoiler=spec.content_warning,
             link=link.url,
         )
         shown = number + 1 if content.thread else None
-        if spec.rules.max_hashtags or spec.rules.max_mentions:
+        if rules.max_hashtags or rules.max_mentions:
             check_tags(self.scope, spec, language, part.where, composed.text, shown, self.severity)
-        if first and spec.rules.title_length is not None:
+        if first and rules.title_length is not None:
             check_title_and_tags(
                 self.scope, spec, language, part.where, composed.text, self.severity
             )
@@ -397,8 +400,21 @@ class _PostExpander:
             part_media,
             length.length,
             length.limit,
-            hash_content(composed.text, part_media, part_link, language),
+            self._hash(composed.text, part_media, part_link, language),
         )
+
+    def _hash(
+        self, text: str, media: tuple[Media, ...], link: str | None, language: str | None
+    ) -> str:
+        """`hash_content`, once per text and language where there is neither link nor media:
+        the later parts of a thread, which read the same on every channel."""
+        if media or link is not None:
+            return hash_content(text, media, link, language)
+        hashes = self.result.hashes
+        found = hashes.get((text, language))
+        if found is None:
+            found = hashes[text, language] = hash_content(text, (), None, language)
+        return found
 
     def _sources(self, spec: KnownChannel, variant: Variant) -> tuple[str, ...]:
         """The overrides that apply, strongest first: the audience's, the channel's, then the

@@ -274,10 +274,9 @@ def counted_alike(text: str, link: str | None) -> str:
     """
     if link is None or link not in text:
         return text
-    plain = _PLAIN_LINK.fullmatch(link)
-    if plain is None:
+    alike = _alike(link)
+    if alike is None:
         return text
-    alike = link[: plain.start(1)] + plain.group(1).translate(_QUERY_LETTERS)
     at = text.find(link)
     while at >= 0:
         end = at + len(link)
@@ -285,6 +284,15 @@ def counted_alike(text: str, link: str | None) -> str:
             return text
         at = text.find(link, end)
     return text.replace(link, alike)
+
+
+@lru_cache(maxsize=4096)
+def _alike(link: str) -> str | None:
+    """The link with an 'a' for each letter and digit of its query, if it is a plain one."""
+    plain = _PLAIN_LINK.fullmatch(link)
+    if plain is None or plain.group(1).translate(_QUERY_LETTERS) == plain.group(1):
+        return None
+    return link[: plain.start(1)] + plain.group(1).translate(_QUERY_LETTERS)
 
 
 @lru_cache(maxsize=16384)
