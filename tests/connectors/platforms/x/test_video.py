@@ -7,11 +7,13 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from connectors.base import MediaFile, Rejected, RetryLater
 from connectors.fakes.params import multipart
+from connectors.fakes.server import Fault, Response
 from connectors.platforms.x import media as x_media
 from connectors.platforms.x.fake import Window, XFake, problem
 from tests.connectors.clips import broken, padded, sparse, video
@@ -63,6 +65,36 @@ def test_the_file_goes_up_one_piece_at_a_time(
     appends = [multipart(r) for r in fake.requests if r.path.endswith("/append")]
     assert [len(a["media"].content) for a in appends] == [64 * 1024] * 4 + [44 * 1024]
     assert [a["segment_index"].content for a in appends] == [b"0", b"1", b"2", b"3", b"4"]
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [Fault("respond", Response(503, "Service Unavailable")), Fault("stall", seconds=1.0)],
+    ids=["503", "time-out"],
+)
+def test_a_piece_x_fails_to_take_is_sent_again_and_the_upload_goes_on(
+    fake: XFake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fault: Fault
+) -> None:
+    monkeypatch.setattr(x_media, "CHUNK_BYTES", 64 * 1024)
+    monkeypatch.setattr(x_media, "APPEND_PAUSE", 0.0)
+    fake.inject(Fault(fault.kind, fault.response, fault.seconds, "POST", "/append$"))
+    connector(fake, timeout=0.5).publish(post(media=[padded(tmp_path, 200 * 1024)]))
+    appends = [multipart(r)["segment_index"].content for r in fake.requests if "/append" in r.path]
+    assert appends[-4:] == [b"0", b"1", b"2", b"3"]  # the first once more, then the rest
+    assert paths(fake).count(("POST", "/2/media/upload/initialize")) == 1
+    assert len(fake.posts) == 1
+
+
+def test_a_piece_x_keeps_refusing_ends_the_attempt(
+    fake: XFake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(x_media, "APPEND_PAUSE", 0.0)
+    for _ in range(x_media.APPEND_TRIES):
+        fake.inject(Fault("respond", Response(503, "Service Unavailable"), 0.0, "POST", "/append$"))
+    with pytest.raises(RetryLater):
+        connector(fake).publish(post(media=[video(tmp_path)]))
+    assert paths(fake).count(("POST", "/2/media/upload/initialize")) == 1
+    assert fake.posts == []
 
 
 def test_a_broken_clip_is_rejected_with_x_s_reason_and_nothing_is_posted(
@@ -174,3 +206,44 @@ def test_the_file_is_sent_again_when_x_lost_the_upload_or_the_file_changed(
     x.publish(post(media=[clip]))
     assert initializes(fake) == 2
     assert fake.posts[0]["media_ids"] == [list(fake.media)[-1]]
+
+
+def cut_at_piece(monkeypatch: pytest.MonkeyPatch, failing: int) -> None:
+    """Every later attempt to append piece `failing` loses its connection."""
+    append = x_media._append
+
+    def cut(call: x_media.Call, media: MediaFile, media_id: str, index: int, *rest: Any) -> None:
+        if index == failing:
+            raise RetryLater("could not reach X: ConnectionError")
+        append(call, media, media_id, index, *rest)
+
+    monkeypatch.setattr(x_media, "_append", cut)
+
+
+def appended(fake: XFake) -> list[bytes]:
+    return [multipart(r)["segment_index"].content for r in fake.requests if "/append" in r.path]
+
+
+@pytest.mark.parametrize("meanwhile", ["kept", "expired"])
+def test_an_upload_cut_short_goes_on_from_its_first_missing_piece_after_a_restart(
+    fake: XFake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, meanwhile: str
+) -> None:
+    monkeypatch.setattr(x_media, "CHUNK_BYTES", 64 * 1024)
+    state = str(tmp_path / "state")
+    clip = padded(tmp_path, 300 * 1024)  # five pieces
+    with monkeypatch.context() as cutting:
+        cut_at_piece(cutting, 2)
+        with pytest.raises(RetryLater):
+            connector(fake, state_dir=state).publish(post(media=[clip]))
+    assert appended(fake) == [b"0", b"1"]
+    if meanwhile == "expired":
+        fake.media.clear()  # X discards an unfinished upload after a day
+    connector(fake, state_dir=state).publish(post(media=[clip]))  # a new process
+    if meanwhile == "kept":
+        assert appended(fake)[2:] == [b"2", b"3", b"4"]
+        assert initializes(fake) == 1
+    else:
+        assert appended(fake)[2:] == [b"2", b"0", b"1", b"2", b"3", b"4"]
+        assert initializes(fake) == 2
+    [media] = fake.media.values()
+    assert fake.posts[0]["media_ids"] == [media.id]
