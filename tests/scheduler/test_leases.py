@@ -36,6 +36,7 @@ class CountingLedger:
         self._ledger = ledger
         self.renewals: Counter[str] = Counter()
         self.failing = False
+        self.failures = 0
         self.taken: set[str] = set()
         self.threads: set[threading.Thread] = set()
         self._lock = threading.Lock()
@@ -45,6 +46,7 @@ class CountingLedger:
             self.renewals[claim.row.key] += 1
             self.threads.add(threading.current_thread())
         if self.failing:
+            self.failures += 1
             raise LedgerUnavailable("the ledger is locked")
         if claim.row.key in self.taken:
             return None
@@ -130,17 +132,26 @@ def test_a_claim_that_cannot_be_renewed_sends_nothing_more_and_the_others_go_on(
         keeper.stop()
 
 
-def test_a_renewal_that_fails_is_tried_again_at_the_next_third(
-    ledger: SqlLedger, renewer: LeaseRenewer
-) -> None:
+def failing(
+    ledger: SqlLedger, renewer: LeaseRenewer, times: int
+) -> tuple[CountingLedger, LeaseKeeper]:
+    """One claim being published, whose renewals have failed `times` in a row, and its ledger
+    (still failing)."""
     clock = running_clock()
     counting = CountingLedger(ledger)
     (keeper,) = keep(counting, claims(ledger, clock, 1), clock, renewer)
     counting.failing = True
-    tried = sum(counting.renewals.values())
-    until(lambda: sum(counting.renewals.values()) >= tried + 1)
+    until(lambda: counting.failures >= times)
+    return counting, keeper
+
+
+def test_a_renewal_that_fails_is_tried_again_at_the_next_third(
+    ledger: SqlLedger, renewer: LeaseRenewer
+) -> None:
+    counting, keeper = failing(ledger, renewer, 1)
     counting.failing = False
-    until(lambda: sum(counting.renewals.values()) >= tried + 3)
+    tried = sum(counting.renewals.values())
+    until(lambda: sum(counting.renewals.values()) >= tried + 2)
     assert not keeper.lost
     keeper.check()
     keeper.stop()
@@ -149,12 +160,7 @@ def test_a_renewal_that_fails_is_tried_again_at_the_next_third(
 def test_a_ledger_failing_past_the_lease_stops_the_requests_then_the_claim_is_lost(
     ledger: SqlLedger, renewer: LeaseRenewer
 ) -> None:
-    clock = running_clock()
-    counting = CountingLedger(ledger)
-    (keeper,) = keep(counting, claims(ledger, clock, 1), clock, renewer)
-    counting.failing = True
-    tried = sum(counting.renewals.values())
-    until(lambda: sum(counting.renewals.values()) >= tried + 3)  # 1.5 s without a renewal
+    counting, keeper = failing(ledger, renewer, 3)  # 1.5 s without a renewal
     assert not keeper.lost
     with pytest.raises(SendRefused):
         keeper.check()  # by this process's clock the lease may have run out
