@@ -1106,7 +1106,8 @@ class SqlLedger:
 
     def holds(self, claim: Claim) -> bool:
         params = {"b_key": claim.row.key, "b_token": claim.token}
-        with self._read() as connection:
+        # One statement: no transaction of its own (BEGIN, COMMIT) around it.
+        with self._errors(), self._engine.connect() as connection:
             return self._dialect.holds(connection, params)
 
     def rate_wait(self, channel: str, rate: Rate, now: datetime) -> timedelta:
