@@ -91,11 +91,15 @@ class Prepared:
 
     def first(self, connection: Connection, params: Mapping[str, Any]) -> dict[str, Any] | None:
         """The first row it returns, by column name, converted; None if none."""
-        rows = self.execute(connection, params).fetchall()
-        if not rows:
-            return None
-        found = rows[0]
-        return {
-            name: value if convert is None or value is None else convert(value)
-            for name, convert, value in zip(self.columns, self._results, found, strict=True)
-        }
+        rows = self.all(connection, params)
+        return rows[0] if rows else None
+
+    def all(self, connection: Connection, params: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """The rows it returns, by column name, converted."""
+        return [
+            {
+                name: value if convert is None or value is None else convert(value)
+                for name, convert, value in zip(self.columns, self._results, found, strict=True)
+            }
+            for found in self.execute(connection, params).fetchall()
+        ]

@@ -430,8 +430,9 @@ class _Dialect:
     write lock): the statements and locks of a back-end, chosen once when the ledger opens.
 
     On SQLite the statements of every delivery (claim, finish, their history lines, renewal,
-    the check before publishing) are `Prepared`: they run on the group commit's leader, the
-    one writer all channels wait on, and SQLAlchemy's execution cost more than SQLite's."""
+    the check before publishing, the search for rows to settle) are `Prepared`: they run on
+    the group commit's leader, the one writer all channels wait on, and SQLAlchemy's
+    execution cost more than SQLite's."""
 
     insert: Callable[[Table], Any] = staticmethod(sqlite.insert)
     """INSERT with ON CONFLICT."""
@@ -442,6 +443,7 @@ class _Dialect:
         self._history_line = Prepared(HISTORY_LINE, dialect)
         self._renew = Prepared(RENEW, dialect)
         self._holds = Prepared(HOLDS, dialect)
+        self._candidates = Prepared(CLAIM_CANDIDATES, dialect)
 
     def writer(self, engine: Engine) -> threading.Lock | None:
         """The lock this process's writers to the file take in turn (`_writer_lock`)."""
@@ -495,6 +497,10 @@ class _Dialect:
         """HOLDS: whether the claim is still ours."""
         return self._holds.first(connection, params) is not None
 
+    def candidates(self, connection: Connection, params: dict[str, Any]) -> list[Any]:
+        """CLAIM_CANDIDATES' rows, by column name."""
+        return self._candidates.all(connection, params)
+
     def moved_on(self, connection: Connection, seen: Mapping[str, State]) -> set[str]:
         """Of the rows read in the states `seen`, those another daemon changed since, now
         locked until the transaction ends: none can, under SQLite's write lock."""
@@ -540,6 +546,9 @@ class _PostgreSQL(_Dialect):
 
     def holds(self, connection: Connection, params: dict[str, Any]) -> bool:
         return connection.execute(HOLDS, params).first() is not None
+
+    def candidates(self, connection: Connection, params: dict[str, Any]) -> list[Any]:
+        return list(connection.execute(CLAIM_CANDIDATES, params).mappings())
 
     def moved_on(self, connection: Connection, seen: Mapping[str, State]) -> set[str]:
         keys = list(seen)
@@ -1087,8 +1096,8 @@ class SqlLedger:
         settled: list[Move] = []
         while (claimed := self._dialect.claim_next(connection, params)) is None:
             moves = [
-                Move(candidate.key, State.PLANNED, *move)
-                for candidate in connection.execute(CLAIM_CANDIDATES, ready)
+                Move(candidate["key"], State.PLANNED, *move)
+                for candidate in self._dialect.candidates(connection, ready)
                 if (move := _settlement(candidate, now)) is not None
             ]
             if not moves:
@@ -1698,12 +1707,15 @@ def _named(window: Window) -> str:
     return f"the blackout '{window.reason}' ({utc(window.start)} to {utc(window.end)}, {where})"
 
 
-def _settlement(candidate: Any, now: datetime) -> tuple[State, str, ErrorClass] | None:
+def _settlement(
+    candidate: Mapping[str, Any], now: datetime
+) -> tuple[State, str, ErrorClass] | None:
     """(new state, reason, error class) of a ready row that must not go out, else None."""
-    if candidate.deadline_utc is not None and candidate.deadline_utc < now:
-        return State.EXPIRED, past_deadline(candidate.deadline_utc), ErrorClass.DEADLINE
-    if candidate.parent_key is not None and candidate.parent_state != State.SENT:
-        return State.FAILED, _broken_thread(candidate.parent_state), ErrorClass.THREAD
+    deadline, parent_state = candidate["deadline_utc"], candidate["parent_state"]
+    if deadline is not None and deadline < now:
+        return State.EXPIRED, past_deadline(deadline), ErrorClass.DEADLINE
+    if candidate["parent_key"] is not None and parent_state != State.SENT:
+        return State.FAILED, _broken_thread(parent_state), ErrorClass.THREAD
     return None
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from scheduler.ledger import open_ledger
 from scheduler.ledger.api import Sent
 from scheduler.ledger.prepared import Prepared
-from scheduler.ledger.sql import CLAIM_NEXT, HISTORY_LINE, SqlLedger
+from scheduler.ledger.sql import CLAIM_CANDIDATES, CLAIM_NEXT, HISTORY_LINE, SqlLedger
 from scheduler.ledger.tables import deliveries, history
 from tests.scheduler.ledgerkit import LEASE, NOW, delivery, ref
 
@@ -115,3 +115,14 @@ def test_a_statement_rendered_at_each_execution_is_refused(ledger: SqlLedger) ->
     )
     with pytest.raises(ValueError, match="rendered anew"):
         Prepared(expanding, ledger.engine.dialect)
+
+
+def test_every_row_it_returns_reads_as_sqlalchemy_reads_it(ledger: SqlLedger) -> None:
+    ledger.sync([delivery("a", deadline=NOW + LEASE), delivery("b")], NOW)
+    later = NOW + 2 * LEASE  # a is past its deadline: a row to settle
+    params = {"b_channel": "x-main", "now": later, "ready_by": later}
+    with ledger.engine.begin() as connection:
+        prepared = Prepared(CLAIM_CANDIDATES, ledger.engine.dialect).all(connection, params)
+        read = connection.execute(CLAIM_CANDIDATES, params).mappings().all()
+    assert prepared == [dict(row) for row in read]
+    assert [row["deadline_utc"] for row in prepared] == [NOW + LEASE, None]
