@@ -36,6 +36,9 @@ class PlatformSpec:
     """`module:function` of the terminal flow behind `clarion login`, where the platform has one."""
     default_channel: str | None = None
     """The channel name `clarion init` and the built-in configuration give the platform."""
+    content_warning: bool = False
+    """Whether a channel's `options.content_warning` goes on every post (Mastodon's spoiler
+    text), so that the plan checks count it and the preview shows it."""
 
     @property
     def name(self) -> str:

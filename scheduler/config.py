@@ -321,7 +321,7 @@ class Config:
                 settings.platform,
                 settings.max_length,
                 content_warning=str(settings.options.get("content_warning") or "")
-                if settings.platform == "mastodon"
+                if platforms()[settings.platform].content_warning
                 else "",
             )
             for name, settings in self.channels.items()

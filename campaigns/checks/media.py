@@ -202,8 +202,11 @@ def _a(noun: str) -> str:
 def _types(mimes: Iterable[str]) -> str:
     images = [_NAMES[m] for m in _NAMES if m in mimes and m.startswith("image/")]
     videos = [_NAMES[m] for m in _NAMES if m in mimes and m.startswith("video/")]
-    text = f"{', '.join(images)} images" if images else "no images"
-    return text + (f" and {', '.join(videos)} videos" if videos else " (no video)")
+    if not images:
+        return f"only {', '.join(videos)} videos"
+    return f"{', '.join(images)} images" + (
+        f" and {', '.join(videos)} videos" if videos else " (no video)"
+    )
 
 
 def _check_size(

@@ -11,7 +11,7 @@ import pytest
 from campaigns.channels import KnownChannel
 from campaigns.length import distinct_hashtags, tags_length, title_of
 from tests.campaigns.plan_helpers import CHANNELS, campaign, load
-from tests.videos import clip
+from tests.videos import clip, still
 
 YOUTUBE = {**CHANNELS, "youtube-main": KnownChannel("youtube-main", "youtube")}
 HEADER = (
@@ -81,3 +81,15 @@ def test_a_post_without_a_video_is_an_error_on_youtube(tmp_path: Path) -> None:
     assert [(p.severity, "YouTube posts need" in p.message) for p in plan.problems] == [
         ("error", True)
     ]
+
+
+def test_a_picture_for_youtube_is_refused_with_what_it_takes(tmp_path: Path) -> None:
+    still(tmp_path / "card.png")
+    post = "- {id: card, at: sid 09:00, text: Say no, media: [{file: card.png, alt: A card}]}"
+    plan = load(tmp_path, campaign(post, HEADER), channels=YOUTUBE)
+    [problem] = [p for p in plan.problems if "card.png" in p.message]
+    assert problem.message == (
+        "Clarion cannot post a PNG image ('card.png') to YouTube (youtube-main)"
+    )
+    assert problem.hint is not None
+    assert problem.hint.startswith("YouTube takes only MP4, MOV videos from Clarion;")

@@ -33,4 +33,5 @@ PLATFORM = PlatformSpec(
     base_url="the instance's address, such as https://mastodon.social",
     login="connectors.platforms.mastodon.connector:login",
     default_channel="mastodon-main",
+    content_warning=True,
 )

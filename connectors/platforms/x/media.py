@@ -3,9 +3,10 @@
 An image up to 5 MB goes up in one request; GIFs, videos and larger files in chunks
 (initialize, append, finalize), after which X may process them for a while. Alt text is set
 afterwards with `POST /2/media/metadata`. Nothing here is public until the post is created,
-so every failure is a plain retry or rejection, never ambiguous. A file sent in chunks is
-not sent again by the next attempt while X still holds it (a day): the connector keeps its id
-per delivery.
+so every failure is a plain retry or rejection, never ambiguous. A piece that fails on its
+way (a server error, a time-out) is sent again, so that one bad moment does not start a large
+upload over. A file sent in chunks is not sent again by the next attempt while X still holds it
+(a day): the connector keeps its id per delivery.
 """
 
 from __future__ import annotations
@@ -18,6 +19,10 @@ from connectors.base import AuthFailed, MediaFile, Rejected, RetryLater
 from connectors.upload import file_size, opened, pieces
 
 SIMPLE_MAX_BYTES = 5 * 1024 * 1024
+APPEND_TRIES = 3
+"""Sendings of one piece while X answers it with a server error or the connection fails: the
+upload goes on from that piece instead of starting again at the next attempt."""
+APPEND_PAUSE = 1.0
 CHUNK_BYTES = 4 * 1024 * 1024
 """X asks for appends of at most 5 MB, multipart overhead included; each piece is read from
 disk only when it is sent, so a video of any size holds one piece in memory."""
@@ -63,7 +68,7 @@ def upload(
     is told the id of a file sent in chunks as soon as X has it all, before the wait."""
     media_id, info = _held(call, earlier) if earlier else (None, None)
     if media_id is None:
-        media_id, info = _send(call, media, uploaded)
+        media_id, info = _send(call, media, uploaded, sleep)
     _wait(call, media, media_id, info, clock() + timeout, sleep, clock)
     if media.alt:
         call(
@@ -75,7 +80,10 @@ def upload(
 
 
 def _send(
-    call: Call, media: MediaFile, uploaded: Callable[[str], None]
+    call: Call,
+    media: MediaFile,
+    uploaded: Callable[[str], None],
+    sleep: Callable[[float], None],
 ) -> tuple[str, dict[str, Any] | None]:
     kind = category(media.mime)
     size = file_size(media.path)
@@ -88,7 +96,7 @@ def _send(
                 files={"media": (media.path.name, file.read(), media.mime)},
             )
             return _media_id(body), _info(body)
-        body = _chunked(call, media, file, size, kind)
+        body = _chunked(call, media, file, size, kind, sleep)
     media_id = _media_id(body)
     uploaded(media_id)
     return media_id, _info(body)
@@ -116,7 +124,14 @@ def _info(body: dict[str, Any]) -> dict[str, Any] | None:
     return info if isinstance(info, dict) else None
 
 
-def _chunked(call: Call, media: MediaFile, file: BinaryIO, size: int, kind: str) -> dict[str, Any]:
+def _chunked(
+    call: Call,
+    media: MediaFile,
+    file: BinaryIO,
+    size: int,
+    kind: str,
+    sleep: Callable[[float], None],
+) -> dict[str, Any]:
     init = call(
         "POST",
         "/2/media/upload/initialize",
@@ -124,15 +139,37 @@ def _chunked(call: Call, media: MediaFile, file: BinaryIO, size: int, kind: str)
     )
     media_id = _media_id(init)
     for index, piece in enumerate(pieces(file, CHUNK_BYTES)):
-        call(
-            "POST",
-            f"/2/media/upload/{media_id}/append",
-            data={"segment_index": str(index)},
-            files={"media": (media.path.name, piece, media.mime)},
-        )
+        _append(call, media, media_id, index, piece, sleep)
     body = call("POST", f"/2/media/upload/{media_id}/finalize")
     _media_id(body)
     return body
+
+
+def _append(
+    call: Call,
+    media: MediaFile,
+    media_id: str,
+    index: int,
+    piece: bytes,
+    sleep: Callable[[float], None],
+) -> None:
+    """Send one piece, again (the same segment index, which X keeps once) after a server error
+    or a failed connection; a rate limit or a refusal ends the upload at once."""
+    for attempt in range(APPEND_TRIES):
+        if attempt:
+            sleep(APPEND_PAUSE)
+        try:
+            call(
+                "POST",
+                f"/2/media/upload/{media_id}/append",
+                data={"segment_index": str(index)},
+                files={"media": (media.path.name, piece, media.mime)},
+            )
+            return
+        except RetryLater as error:
+            transient = error.retry_at is None and (error.status or 500) >= 500
+            if not transient or attempt + 1 == APPEND_TRIES:
+                raise
 
 
 def _wait(

@@ -39,6 +39,18 @@ def test_an_unreachable_platform_is_only_a_retry(
         connector.publish(due_now("Contract: unreachable", required))
 
 
+def test_a_server_closing_idle_connections_never_makes_a_post_ambiguous(
+    fake: FakePlatform, connector: Connector, required: tuple[MediaFile, ...]
+) -> None:
+    """The platform drops each connection after answering, without saying so: the next
+    request finds it closed before anything was sent, which is no reason to doubt a post."""
+    fake.close_silently = True
+    texts = [f"Contract: post {number}" for number in range(5)]
+    for number, text in enumerate(texts):
+        connector.publish(due_now(text, required, f"contract/idle/en/c/{number}"))
+    assert fake.published() == [Made(text, types(required)) for text in texts]
+
+
 def test_a_time_out_before_the_post_is_only_a_retry(
     fake: FakePlatform, impatient: Connector, uploaded: tuple[MediaFile, ...]
 ) -> None:

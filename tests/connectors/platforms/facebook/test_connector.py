@@ -26,7 +26,6 @@ from connectors.platforms.facebook.fake import PAGE, TOKEN, FacebookFake
 from tests.connectors.social import (
     Connectors,
     assert_retries_after,
-    closed_port,
     images,
     post,
 )
@@ -220,11 +219,6 @@ def test_a_server_error_to_an_unpublished_photo_is_retried(
     with pytest.raises(RetryLater):
         connector(fake).publish(post(media=images(tmp_path, 2)))
     assert fake.posts == []
-
-
-def test_refused_connection_is_safe_to_retry() -> None:
-    with pytest.raises(RetryLater):
-        connector(base_url=closed_port()).publish(post())
 
 
 @pytest.mark.parametrize("subcode", [463, 460])

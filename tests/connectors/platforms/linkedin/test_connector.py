@@ -28,7 +28,6 @@ from connectors.platforms.linkedin.fake import (
 )
 from tests.connectors.social import (
     Connectors,
-    closed_port,
     images,
     post,
 )
@@ -231,16 +230,6 @@ def test_a_success_without_the_post_id_is_ambiguous(fake: LinkedInFake) -> None:
         connector(fake).publish(post())
 
 
-def test_a_server_closing_idle_connections_never_makes_a_post_ambiguous(
-    fake: LinkedInFake,
-) -> None:
-    fake.close_silently = True
-    li = connector(fake)
-    for i in range(30):
-        li.publish(post(f"Post {i}"))
-    assert len(fake.posts) == 30
-
-
 def test_an_upload_that_times_out_publishes_nothing(fake: LinkedInFake, tmp_path: Path) -> None:
     fake.inject(Fault("hang_after", seconds=1.0, method="PUT"))
     with pytest.raises(RetryLater, match="before anything was published"):
@@ -320,11 +309,6 @@ def test_rate_limit_backs_off(fake: LinkedInFake) -> None:
         connector(fake).publish(post())
     assert again.value.retry_at is not None
     assert again.value.retry_at > datetime.now(UTC) + timedelta(seconds=100)
-
-
-def test_refused_connection_is_safe_to_retry() -> None:
-    with pytest.raises(RetryLater):
-        connector(base_url=closed_port()).publish(post())
 
 
 def test_revoked_token_holds_the_channel(fake: LinkedInFake) -> None:

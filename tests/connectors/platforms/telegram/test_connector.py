@@ -15,7 +15,6 @@ from connectors.base import (
     LookupUnavailable,
     PlatformRef,
     Rejected,
-    RetryLater,
 )
 from connectors.fakes.params import multipart
 from connectors.http import environment_proxy
@@ -24,7 +23,6 @@ from connectors.platforms.telegram.fake import TOKEN, Chat, TelegramFake
 from tests.connectors.social import (
     Connectors,
     assert_retries_after,
-    closed_port,
     images,
     post,
 )
@@ -146,21 +144,6 @@ def test_a_server_error_to_a_read_is_retried(fake: TelegramFake) -> None:
     fake.respond(502, "<html>Bad Gateway</html>", path="getMe")
     report = connector(fake).check()
     assert not report.ok and "502" in report.problems[0]
-
-
-def test_refused_connection_is_safe_to_retry() -> None:
-    with pytest.raises(RetryLater):
-        connector(base_url=closed_port()).publish(post())
-
-
-def test_a_server_closing_idle_connections_never_makes_a_post_ambiguous(
-    fake: TelegramFake,
-) -> None:
-    fake.close_silently = True
-    telegram = connector(fake)
-    for i in range(30):
-        telegram.publish(post(f"Post {i}"))
-    assert len(fake.posts) == 30
 
 
 def test_revoked_token_holds_the_channel(fake: TelegramFake) -> None:

@@ -19,7 +19,6 @@ from connectors.platforms.threads.connector import DEFAULT_VERSION, ThreadsConne
 from connectors.platforms.threads.fake import TOKEN, USER, ThreadsFake
 from tests.connectors.social import (
     Connectors,
-    closed_port,
     images,
     post,
 )
@@ -239,11 +238,6 @@ def test_a_server_error_to_a_publish_is_ambiguous_without_a_state_dir(fake: Thre
     with pytest.raises(Ambiguous):
         connector(fake).publish(post())
     assert len(fake.posts) == 1
-
-
-def test_refused_connection_is_safe_to_retry() -> None:
-    with pytest.raises(RetryLater):
-        connector(base_url=closed_port()).publish(post())
 
 
 def test_text_over_the_limit_is_rejected(fake: ThreadsFake) -> None:

@@ -283,14 +283,6 @@ def test_a_dropped_connection_after_sending_is_ambiguous(fake: XFake, kind: str)
         connector(fake).publish(post())
 
 
-def test_a_server_closing_idle_connections_never_makes_a_post_ambiguous(fake: XFake) -> None:
-    fake.close_silently = True
-    x = connector(fake)
-    for i in range(30):
-        x.publish(post(f"Post {i}"))
-    assert len(created(fake)) == 30
-
-
 def test_the_same_text_twice_is_a_duplicate(fake: XFake) -> None:
     x = connector(fake)
     x.publish(post("Same words", key="a"))

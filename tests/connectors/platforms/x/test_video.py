@@ -12,6 +12,7 @@ import pytest
 
 from connectors.base import MediaFile, Rejected, RetryLater
 from connectors.fakes.params import multipart
+from connectors.fakes.server import Fault, Response
 from connectors.platforms.x import media as x_media
 from connectors.platforms.x.fake import Window, XFake, problem
 from tests.connectors.clips import broken, padded, sparse, video
@@ -63,6 +64,36 @@ def test_the_file_goes_up_one_piece_at_a_time(
     appends = [multipart(r) for r in fake.requests if r.path.endswith("/append")]
     assert [len(a["media"].content) for a in appends] == [64 * 1024] * 4 + [44 * 1024]
     assert [a["segment_index"].content for a in appends] == [b"0", b"1", b"2", b"3", b"4"]
+
+
+@pytest.mark.parametrize(
+    "fault",
+    [Fault("respond", Response(503, "Service Unavailable")), Fault("stall", seconds=1.0)],
+    ids=["503", "time-out"],
+)
+def test_a_piece_x_fails_to_take_is_sent_again_and_the_upload_goes_on(
+    fake: XFake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fault: Fault
+) -> None:
+    monkeypatch.setattr(x_media, "CHUNK_BYTES", 64 * 1024)
+    monkeypatch.setattr(x_media, "APPEND_PAUSE", 0.0)
+    fake.inject(Fault(fault.kind, fault.response, fault.seconds, "POST", "/append$"))
+    connector(fake, timeout=0.5).publish(post(media=[padded(tmp_path, 200 * 1024)]))
+    appends = [multipart(r)["segment_index"].content for r in fake.requests if "/append" in r.path]
+    assert appends[-4:] == [b"0", b"1", b"2", b"3"]  # the first once more, then the rest
+    assert paths(fake).count(("POST", "/2/media/upload/initialize")) == 1
+    assert len(fake.posts) == 1
+
+
+def test_a_piece_x_keeps_refusing_ends_the_attempt(
+    fake: XFake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(x_media, "APPEND_PAUSE", 0.0)
+    for _ in range(x_media.APPEND_TRIES):
+        fake.inject(Fault("respond", Response(503, "Service Unavailable"), 0.0, "POST", "/append$"))
+    with pytest.raises(RetryLater):
+        connector(fake).publish(post(media=[video(tmp_path)]))
+    assert paths(fake).count(("POST", "/2/media/upload/initialize")) == 1
+    assert fake.posts == []
 
 
 def test_a_broken_clip_is_rejected_with_x_s_reason_and_nothing_is_posted(
