@@ -150,9 +150,28 @@ class Uploads:
         found = entry.get(name) if entry.get(version) == current else None
 
         def record(media_id: str) -> None:
-            self._state.note(key, **{name: media_id, version: current})
+            self._state.note(key, **{name: media_id, version: current, f"part{index}": ""})
 
         return found, record
+
+    def unfinished(
+        self, key: str, index: int, path: Path
+    ) -> tuple[tuple[str, int] | None, Callable[[str, int], None]]:
+        """The upload of the delivery's `index`th file that an earlier attempt began in pieces
+        and did not finish, if the file is unchanged since: its id and how many pieces the
+        platform has; and what records how far a new or continued upload got."""
+        name, version = f"part{index}", f"file{index}"
+        current = file_version(path)
+        entry = self._state.get(key) or {}
+        media_id, _, count = (entry.get(name) or "").rpartition(":")
+        found = None
+        if entry.get(version) == current and media_id and count.isdigit():
+            found = (media_id, int(count))
+
+        def progress(media_id: str, count: int) -> None:
+            self._state.note(key, **{name: f"{media_id}:{count}", version: current})
+
+        return found, progress
 
     def forget(self, key: str) -> None:
         """The post is made: its uploads are attached for good."""

@@ -319,8 +319,15 @@ class XConnector(Connector):
         """The file's media id; an earlier attempt's upload of the same file is used while
         X holds it (after a crash, or when X was still processing it at the deadline)."""
         earlier, record = self._uploads.earlier(key, index, media.path)
+        begun, progress = self._uploads.unfinished(key, index, media.path)
         return x_media.upload(
-            self._media_call, media, timeout=self.media_timeout, earlier=earlier, uploaded=record
+            self._media_call,
+            media,
+            timeout=self.media_timeout,
+            earlier=earlier,
+            uploaded=record,
+            begun=begun,
+            progress=progress,
         )
 
     def check(self) -> CheckReport:

@@ -6,13 +6,15 @@ afterwards with `POST /2/media/metadata`. Nothing here is public until the post 
 so every failure is a plain retry or rejection, never ambiguous. A piece that fails on its
 way (a server error, a time-out) is sent again, so that one bad moment does not start a large
 upload over. A file sent in chunks is not sent again by the next attempt while X still holds it
-(a day): the connector keeps its id per delivery.
+(a day): the connector keeps its id per delivery, and how far an unfinished upload got, so
+that the next attempt (after a crash too) goes on from the first piece X does not have.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, BinaryIO, Protocol
 
 from connectors.base import AuthFailed, MediaFile, Rejected, RetryLater
@@ -58,6 +60,8 @@ def upload(
     timeout: float,
     earlier: str | None = None,
     uploaded: Callable[[str], None] = lambda media_id: None,
+    begun: tuple[str, int] | None = None,
+    progress: Callable[[str, int], None] = lambda media_id, count: None,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
 ) -> str:
@@ -65,10 +69,13 @@ def upload(
 
     `earlier` is the id of this file's upload by an earlier attempt: while X still holds it
     (processed, or still processing) it is used instead of sending the file again. `uploaded`
-    is told the id of a file sent in chunks as soon as X has it all, before the wait."""
+    is told the id of a file sent in chunks as soon as X has it all, before the wait.
+    `begun` is an upload in chunks that an earlier attempt did not finish (its id and how many
+    pieces X has): it goes on from there while X still holds it; `progress` is told how far
+    each upload in chunks got, piece by piece."""
     media_id, info = _held(call, earlier) if earlier else (None, None)
     if media_id is None:
-        media_id, info = _send(call, media, uploaded, sleep)
+        media_id, info = _send(call, media, _Chunks(uploaded, begun, progress, sleep))
     _wait(call, media, media_id, info, clock() + timeout, sleep, clock)
     if media.alt:
         call(
@@ -79,12 +86,17 @@ def upload(
     return media_id
 
 
-def _send(
-    call: Call,
-    media: MediaFile,
-    uploaded: Callable[[str], None],
-    sleep: Callable[[float], None],
-) -> tuple[str, dict[str, Any] | None]:
+@dataclass(frozen=True, slots=True)
+class _Chunks:
+    """What an upload in chunks is told and where it may start."""
+
+    uploaded: Callable[[str], None]
+    begun: tuple[str, int] | None
+    progress: Callable[[str, int], None]
+    sleep: Callable[[float], None]
+
+
+def _send(call: Call, media: MediaFile, chunks: _Chunks) -> tuple[str, dict[str, Any] | None]:
     kind = category(media.mime)
     size = file_size(media.path)
     with opened(media.path) as file:
@@ -96,9 +108,9 @@ def _send(
                 files={"media": (media.path.name, file.read(), media.mime)},
             )
             return _media_id(body), _info(body)
-        body = _chunked(call, media, file, size, kind, sleep)
+        body = _chunked(call, media, file, size, kind, chunks)
     media_id = _media_id(body)
-    uploaded(media_id)
+    chunks.uploaded(media_id)
     return media_id, _info(body)
 
 
@@ -125,24 +137,51 @@ def _info(body: dict[str, Any]) -> dict[str, Any] | None:
 
 
 def _chunked(
-    call: Call,
-    media: MediaFile,
-    file: BinaryIO,
-    size: int,
-    kind: str,
-    sleep: Callable[[float], None],
+    call: Call, media: MediaFile, file: BinaryIO, size: int, kind: str, chunks: _Chunks
 ) -> dict[str, Any]:
+    """Initialize, append each piece, finalize; or go on with an upload an earlier attempt
+    began, from its first missing piece, unless X no longer knows it (it discards unfinished
+    uploads after a day): then from the start."""
+    if chunks.begun is not None:
+        media_id, start = chunks.begun
+        try:
+            return _pieces(call, media, file, (media_id, start, True), chunks)
+        except _Forgotten:
+            pass
     init = call(
         "POST",
         "/2/media/upload/initialize",
         json={"media_type": media.mime, "total_bytes": size, "media_category": kind},
     )
     media_id = _media_id(init)
-    for index, piece in enumerate(pieces(file, CHUNK_BYTES)):
-        _append(call, media, media_id, index, piece, sleep)
-    body = call("POST", f"/2/media/upload/{media_id}/finalize")
+    chunks.progress(media_id, 0)
+    return _pieces(call, media, file, (media_id, 0, False), chunks)
+
+
+def _pieces(
+    call: Call, media: MediaFile, file: BinaryIO, where: tuple[str, int, bool], chunks: _Chunks
+) -> dict[str, Any]:
+    """Append the pieces of upload `media_id` from the `start`th on, then finalize. Going on
+    with an earlier attempt's upload (`resuming`), a refusal of the first request means X no
+    longer knows the upload: _Forgotten."""
+    media_id, start, resuming = where
+    file.seek(start * CHUNK_BYTES)
+    try:
+        for index, piece in enumerate(pieces(file, CHUNK_BYTES), start):
+            _append(call, media, media_id, index, piece, chunks.sleep)
+            resuming = False
+            chunks.progress(media_id, index + 1)
+        body = call("POST", f"/2/media/upload/{media_id}/finalize")
+    except (Rejected, AuthFailed) as error:
+        if resuming and (isinstance(error, Rejected) or error.status == 404):
+            raise _Forgotten from None
+        raise
     _media_id(body)
     return body
+
+
+class _Forgotten(Exception):
+    """X no longer holds an unfinished upload: it starts again."""
 
 
 def _append(

@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -205,3 +206,44 @@ def test_the_file_is_sent_again_when_x_lost_the_upload_or_the_file_changed(
     x.publish(post(media=[clip]))
     assert initializes(fake) == 2
     assert fake.posts[0]["media_ids"] == [list(fake.media)[-1]]
+
+
+def cut_at_piece(monkeypatch: pytest.MonkeyPatch, failing: int) -> None:
+    """Every later attempt to append piece `failing` loses its connection."""
+    append = x_media._append
+
+    def cut(call: x_media.Call, media: MediaFile, media_id: str, index: int, *rest: Any) -> None:
+        if index == failing:
+            raise RetryLater("could not reach X: ConnectionError")
+        append(call, media, media_id, index, *rest)
+
+    monkeypatch.setattr(x_media, "_append", cut)
+
+
+def appended(fake: XFake) -> list[bytes]:
+    return [multipart(r)["segment_index"].content for r in fake.requests if "/append" in r.path]
+
+
+@pytest.mark.parametrize("meanwhile", ["kept", "expired"])
+def test_an_upload_cut_short_goes_on_from_its_first_missing_piece_after_a_restart(
+    fake: XFake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, meanwhile: str
+) -> None:
+    monkeypatch.setattr(x_media, "CHUNK_BYTES", 64 * 1024)
+    state = str(tmp_path / "state")
+    clip = padded(tmp_path, 300 * 1024)  # five pieces
+    with monkeypatch.context() as cutting:
+        cut_at_piece(cutting, 2)
+        with pytest.raises(RetryLater):
+            connector(fake, state_dir=state).publish(post(media=[clip]))
+    assert appended(fake) == [b"0", b"1"]
+    if meanwhile == "expired":
+        fake.media.clear()  # X discards an unfinished upload after a day
+    connector(fake, state_dir=state).publish(post(media=[clip]))  # a new process
+    if meanwhile == "kept":
+        assert appended(fake)[2:] == [b"2", b"3", b"4"]
+        assert initializes(fake) == 1
+    else:
+        assert appended(fake)[2:] == [b"2", b"0", b"1", b"2", b"3", b"4"]
+        assert initializes(fake) == 2
+    [media] = fake.media.values()
+    assert fake.posts[0]["media_ids"] == [media.id]
