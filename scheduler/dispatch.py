@@ -51,7 +51,7 @@ from connectors.base import (
 )
 from scheduler.config import Policies, RateSettings
 from scheduler.instantcheck import InstantCheck
-from scheduler.leases import LeaseKeeper, LeaseLost
+from scheduler.leases import LeaseKeeper, LeaseLost, LeaseRenewer
 from scheduler.ledger.api import (
     Claim,
     ErrorClass,
@@ -223,10 +223,16 @@ class Dispatcher:
         self._streak = streak or FailureStreak()
         self._early = early
         self._at_due = InstantCheck(ledger, clock)
+        self._leases = LeaseRenewer()
         self._told_to_wait: dict[str, datetime] = {}
         """Channels whose platform said when to come back (a rate limit and its reset time):
         nothing is claimed on them before then, rather than every due delivery meeting the
         same refusal in turn. Each key is only touched by its channel's thread."""
+
+    def close(self) -> None:
+        """Stop renewing the leases of publishes still in flight (after the channels' threads
+        were given their grace): those claims keep the lease they have."""
+        self._leases.close()
 
     # --- publishing
 
@@ -388,7 +394,7 @@ class Dispatcher:
         refused = self._refused(connector, row)
         if refused is not None:
             return refused, *_now(self.clock)
-        keeper = LeaseKeeper(self.ledger, claim, self.policies.lease, self.clock)
+        keeper = LeaseKeeper(self.ledger, claim, self.policies.lease, self.clock, self._leases)
         try:
             keeper.start()
             withheld = self._at_instant(connector, claim, stop)
