@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import re
 import stringprep
+import sys
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING, NamedTuple
 
 from campaigns import _twitter_text_data as _data
-from campaigns.patterncache import compile_cached
+from campaigns.patterncache import compile_built
 
 if TYPE_CHECKING:
     import regex
@@ -137,7 +138,8 @@ class _Patterns(NamedTuple):
 def _patterns() -> _Patterns:
     tld_start = {w[0] for w in (*_data.TLDS_GENERIC, *_data.TLDS_COUNTRY)} | {"x"}
     return _Patterns(
-        compile_cached("mastodon-url", _url_pattern(), re.IGNORECASE),
+        # Written from this module's code and the top-level domains of _data.
+        compile_built("mastodon-url", _url_pattern, re.IGNORECASE, (sys.modules[__name__], _data)),
         re.compile("\\.(?=[" + re.escape("".join(sorted(tld_start))) + "])", re.IGNORECASE),
         re.compile(_NOT_DOMAIN_RUN),
         re.compile("https?://t\\.co/([a-z0-9]+)", re.IGNORECASE),

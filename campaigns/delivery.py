@@ -196,7 +196,11 @@ def hash_content(
 ) -> str:
     """32 hex digits. Each field is written with its length first, so that no text can pass
     for another field's (and computing it stays cheap for plans of thousands of deliveries)."""
-    fields = (text, link, language)
-    payload = "".join("-" if f is None else f"{len(f)}:{f}" for f in fields)
-    payload += "".join(_content(m) for m in media)
+    payload = (
+        f"{len(text)}:{text}"
+        + ("-" if link is None else f"{len(link)}:{link}")
+        + ("-" if language is None else f"{len(language)}:{language}")
+    )
+    if media:
+        payload += "".join(_content(m) for m in media)
     return hashlib.blake2b(payload.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()

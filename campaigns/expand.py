@@ -22,7 +22,17 @@ from campaigns.checks.titles import check_title_and_tags
 from campaigns.delivery import Delivery, Media, delivery_key, hash_content
 from campaigns.length import measure
 from campaigns.localtime import zone
-from campaigns.model import Link, LinkSpec, Localized, MediaItem, OneLink, Override, Post
+from campaigns.model import (
+    TEMPLATE_FIELDS,
+    Link,
+    LinkSpec,
+    Localized,
+    MediaItem,
+    MediaList,
+    OneLink,
+    Override,
+    Post,
+)
 from campaigns.problems import HintedError, Location, Severity
 from campaigns.recurrence import (
     MAX_OCCURRENCES,
@@ -32,7 +42,7 @@ from campaigns.recurrence import (
     interval_occurrences,
 )
 from campaigns.render import LINK_PLACEHOLDER, Tracking, compose, fill
-from campaigns.scope import Scope, Slot, Variant, post_variants
+from campaigns.scope import PostSlots, Scope, Variant, post_variants
 from campaigns.timeexpr import resolve
 from campaigns.wording import words
 from campaigns.yamlsource import PathKey
@@ -62,14 +72,19 @@ class Expansion:
     deliveries: list[Delivery]
     times: dict[str, Location]
     """Where each post's time is written, by post id (for timeline problems)."""
-    slots: list[Slot]
-    """Approved deliveries by channel, grouped for the min_gap check."""
+    slots: list[PostSlots]
+    """Approved deliveries by post, channel and instant, for the min_gap check."""
     media_files: dict[Path, MediaFile] = field(default_factory=dict)
     """Each media file (and video thumbnail) the campaign names, read once."""
     caption_files: dict[Path, CaptionFile] = field(default_factory=dict)
     """Each captions file the campaign names, read once."""
     links: dict[int, _LinkParts] = field(default_factory=dict)
     """Address and UTM templates of each link value of the file, by identity."""
+    hashes: dict[tuple[str, str | None], str] = field(default_factory=dict)
+    """The content hash of each text without link and media, by text and language."""
+    urls: dict[tuple[int, tuple[str, ...]], str] = field(default_factory=dict)
+    """Each link filled in, by the identity of its templates and the values they use: the
+    same for every post and language where only the platform and campaign are used."""
 
 
 def expand(scope: Scope, min_gap: timedelta, default_not_after: timedelta | None) -> Expansion:
@@ -124,6 +139,8 @@ class _PostExpander:
         )
         """Whether the post reads differently per audience, not only per language."""
         self.contents: dict[tuple[PathKey, str | None], _Content] = {}
+        self.shared: dict[tuple[tuple[str, ...], str | None], _Shared] = {}
+        """What the post's channels with the same overrides share, by overrides and language."""
         self.threads: dict[tuple[str, PathKey], _Unthreaded] = {}
         """Threads a channel cannot post as threads, by channel and place."""
 
@@ -162,20 +179,10 @@ class _PostExpander:
                         gaps.setdefault((channel, when.utc), {})[variant.name] = when.zone
         self._repeats(start)
         self._no_threads()
-        where = result.times[post.id]
-        for (channel, due), names in gaps.items():
-            result.slots.append(
-                Slot(
-                    channel,
-                    due,
-                    scope.definition.campaign,
-                    post.id,
-                    frozenset(names),
-                    self.min_gap,
-                    where,
-                    tuple(sorted(names.items())),
-                )
-            )
+        if gaps:
+            where = result.times[post.id]
+            campaign = scope.definition.campaign
+            result.slots.append(PostSlots(campaign, post.id, self.min_gap, where, gaps))
 
     def _repeats(self, start: int) -> None:
         """Warn when the same words go out twice at once on one channel: one text written for
@@ -330,10 +337,12 @@ class _PostExpander:
     def _render(self, spec: KnownChannel, variant: Variant) -> list[Rendered]:
         """The post's parts as they go out on this channel for this variant, checked."""
         sources = self._sources(spec, variant)
-        content = self._content(sources, variant.language)
-        tags = self._hashtags(sources, variant.language)
-        link = self._link(spec, variant, sources)
-        media = self._attached_media(spec, variant.language, sources)
+        shared = self.shared.get((sources, variant.language))
+        if shared is None:
+            shared = self.shared[sources, variant.language] = self._share(sources, variant.language)
+        content, tags = shared.content, shared.tags
+        link = self._link(spec, variant, shared.link)
+        media = self._attached_media(spec, variant.language, shared.media)
         if len(content.parts) > 1 and spec.rules.thread_style != "replies":
             self._not_threaded(spec, variant.language, content)
         separate = len(content.parts) > 1 and spec.rules.thread_style == "separate"
@@ -361,17 +370,19 @@ class _PostExpander:
         if "{" in part.body:  # what the placeholder checks look for
             self._check_placeholder(spec, language, part, link)
         composed = compose(part.body, tags, link.url, first=first)
+        rules = spec.rules
         length = measure(
             composed.text,
-            spec.rules,
+            rules,
             limit=spec.limit,
             with_media=first and bool(media),
             spoiler=spec.content_warning,
+            link=link.url,
         )
         shown = number + 1 if content.thread else None
-        if spec.rules.max_hashtags or spec.rules.max_mentions:
+        if rules.max_hashtags or rules.max_mentions:
             check_tags(self.scope, spec, language, part.where, composed.text, shown, self.severity)
-        if first and spec.rules.title_length is not None:
+        if first and rules.title_length is not None:
             check_title_and_tags(
                 self.scope, spec, language, part.where, composed.text, self.severity
             )
@@ -389,19 +400,48 @@ class _PostExpander:
             part_media,
             length.length,
             length.limit,
-            hash_content(composed.text, part_media, part_link, language),
+            self._hash(composed.text, part_media, part_link, language),
         )
 
-    def _sources(self, spec: KnownChannel, variant: Variant) -> list[str]:
+    def _hash(
+        self, text: str, media: tuple[Media, ...], link: str | None, language: str | None
+    ) -> str:
+        """`hash_content`, once per text and language where there is neither link nor media:
+        the later parts of a thread, which read the same on every channel."""
+        if media or link is not None:
+            return hash_content(text, media, link, language)
+        hashes = self.result.hashes
+        found = hashes.get((text, language))
+        if found is None:
+            found = hashes[text, language] = hash_content(text, (), None, language)
+        return found
+
+    def _sources(self, spec: KnownChannel, variant: Variant) -> tuple[str, ...]:
         """The overrides that apply, strongest first: the audience's, the channel's, then the
         platform's."""
         overrides = self.post.overrides
         if not overrides:
-            return []
+            return ()
         names = (variant.audience, spec.name, spec.platform)
-        return [name for name in names if name is not None and name in overrides]
+        return tuple(name for name in names if name is not None and name in overrides)
 
-    def _content(self, sources: list[str], language: str | None) -> _Content:
+    def _share(self, sources: Sequence[str], language: str | None) -> _Shared:
+        """What every channel these overrides apply to gets in this language: the text, the
+        hashtags, the link's templates and the media named."""
+        media: _Setting[MediaList] | None = self._first(
+            sources, language, "media", lambda o: o.media, self.post.media
+        )
+        defaults = self.scope.definition.defaults.media
+        if media is None and defaults is not None:
+            media = _Setting(defaults, ("defaults", "media"))
+        return _Shared(
+            self._content(sources, language),
+            self._hashtags(sources, language),
+            self._link_parts(sources, language),
+            media,
+        )
+
+    def _content(self, sources: Sequence[str], language: str | None) -> _Content:
         """The parts to post: the first of the `sources` overrides that has them, else the
         post's own text or thread."""
         for name in sources:
@@ -427,7 +467,7 @@ class _PostExpander:
 
     def _first(
         self,
-        sources: list[str],
+        sources: Sequence[str],
         language: str | None,
         name: str,
         get: Callable[[Override], T | None],
@@ -443,7 +483,7 @@ class _PostExpander:
                 return _Setting(value, (*self.path, "overrides", key, name))
         return _Setting(own, (*self.path, name)) if own is not None else None
 
-    def _hashtags(self, sources: list[str], language: str | None) -> list[str]:
+    def _hashtags(self, sources: Sequence[str], language: str | None) -> list[str]:
         """The campaign's hashtags, then the post's (or its override's)."""
         own = self._first(sources, language, "hashtags", lambda o: o.hashtags, self.post.hashtags)
         if own is not None and not own.value and "overrides" in own.where:
@@ -451,14 +491,10 @@ class _PostExpander:
         return [*self.scope.definition.defaults.hashtags, *(own.value if own else [])]
 
     def _attached_media(
-        self, spec: KnownChannel, language: str | None, sources: list[str]
+        self, spec: KnownChannel, language: str | None, found: _Setting[MediaList] | None
     ) -> tuple[Media, ...]:
-        """The media of the post (or its override, or the campaign's defaults), checked against
-        what the platform takes."""
-        found = self._first(sources, language, "media", lambda o: o.media, self.post.media)
-        defaults = self.scope.definition.defaults.media
-        if found is None and defaults is not None:
-            found = _Setting(defaults, ("defaults", "media"))
+        """The media of the post (or its override, or the campaign's defaults) as `_share`
+        found them, checked against what the platform takes."""
         if found is None:
             return ()
         from campaigns.checks.media import check_media
@@ -560,9 +596,9 @@ class _PostExpander:
                 + (f", with {words(languages)}" if languages else ""),
             )
 
-    def _link(self, spec: KnownChannel, variant: Variant, sources: list[str]) -> _Link:
-        """The link, filled in for this delivery; or none, and where 'link: none' removed it."""
-        language = variant.language
+    def _link_parts(self, sources: Sequence[str], language: str | None) -> _Link | _LinkParts:
+        """The templates of the link in this language; or none, and where 'link: none'
+        removed it."""
         found: _Setting[Link] | None = self._first(
             sources, language, "link", lambda o: o.link, self.post.link
         )
@@ -577,18 +613,28 @@ class _PostExpander:
         parts = self.result.links.get(id(value))
         if parts is None:
             parts = self.result.links[id(value)] = _LinkParts.of(value, defaults)
+        return parts
+
+    def _link(self, spec: KnownChannel, variant: Variant, parts: _Link | _LinkParts) -> _Link:
+        """The link filled in for this delivery (each filling once per file)."""
+        if isinstance(parts, _Link):
+            return parts
         values = {
             "campaign": self.scope.definition.campaign,
             "post": self.post.id,
             "channel": spec.name,
             "platform": spec.platform,
-            "language": language or "",
+            "language": variant.language or "",
             "audience": variant.audience or "",
         }
-        url = parts.url
-        if "{" in url:
-            url = fill(url, {name: quote(v, safe="") for name, v in values.items()})
-        return _Link(parts.tracking.url(url, values))
+        used = tuple(values[name] for name in parts.fields)
+        url = self.result.urls.get((id(parts), used))
+        if url is None:
+            url = parts.url
+            if "{" in url:
+                url = fill(url, {name: quote(v, safe="") for name, v in values.items()})
+            url = self.result.urls[id(parts), used] = parts.tracking.url(url, values)
+        return _Link(url)
 
     def _media(self, item: MediaItem, where: PathKey, language: str | None) -> MediaUse:
         from campaigns.checks.media import MediaUse, read_caption_file
@@ -627,6 +673,9 @@ class _LinkParts:
 
     url: str
     tracking: Tracking
+    fields: tuple[str, ...]
+    """The template fields the address and the UTM templates use: what the link filled in
+    depends on."""
 
     @classmethod
     def of(cls, value: str | LinkSpec, defaults: OneLink | None) -> _LinkParts:
@@ -634,11 +683,13 @@ class _LinkParts:
         utm: dict[str, str | None] = {}
         if isinstance(defaults, LinkSpec) and defaults.utm is not None:
             utm.update(defaults.utm.model_dump())
-        if isinstance(value, str):
-            return cls(value, Tracking.of(utm))
-        if value.utm is not None:
+        url = value if isinstance(value, str) else value.url
+        if not isinstance(value, str) and value.utm is not None:
             utm.update(value.utm.model_dump(exclude_unset=True))
-        return cls(value.url, Tracking.of(utm))
+        tracking = Tracking.of(utm)
+        used = [name for name in TEMPLATE_FIELDS if "{" + name + "}" in url]
+        used += [name for name in tracking.names if name in TEMPLATE_FIELDS]
+        return cls(url, tracking, tuple(sorted(set(used))))
 
 
 class _Link(NamedTuple):
@@ -646,6 +697,16 @@ class _Link(NamedTuple):
 
     url: str | None
     removed_at: PathKey | None = None
+
+
+class _Shared(NamedTuple):
+    """What a post's channels with the same overrides share in one language."""
+
+    content: _Content
+    tags: list[str]
+    link: _Link | _LinkParts
+    """The link's templates, or no link (`_Link(None, ...)`)."""
+    media: _Setting[MediaList] | None
 
 
 class _Setting(NamedTuple, Generic[T]):

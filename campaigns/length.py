@@ -54,6 +54,7 @@ except ImportError:  # pragma: no cover - only without the dependency; see graph
 __all__ = [
     "UNITS",
     "Length",
+    "counted_alike",
     "distinct_hashtags",
     "grapheme_count",
     "hashtags",
@@ -212,6 +213,7 @@ def measure(
     limit: int | None = None,
     with_media: bool = False,
     spoiler: str = "",
+    link: str | None = None,
 ) -> Length:
     """Measure `text` as the platform of `rules` counts it.
 
@@ -219,15 +221,18 @@ def measure(
     allowing 1000 or X Premium). With `with_media`, the caption limit applies where the platform
     has one (Telegram: 1024), capped by `limit` when that is lower. `spoiler` is Mastodon's
     content warning, counted in the same budget; the other platforms have none and ignore it.
+    `link` is the link the text holds, if any: X and Mastodon count a link as 23 characters
+    whatever its query, so texts that differ only by their link's UTM tags (one per audience,
+    say) are counted once (`counted_alike`).
     """
     cap = _limit_for(rules, limit, with_media)
     counter = rules.counter
     unit = UNITS[counter]
     if counter == "twitter":
-        weighted, invalid = _x_count(text)
+        weighted, invalid = _x_count(counted_alike(text, link))
         return Length(weighted, cap, unit, invalid_characters=invalid)
     if counter == "mastodon":
-        return Length(_mastodon_count(text, spoiler), cap, unit)
+        return Length(_mastodon_count(counted_alike(text, link), spoiler), cap, unit)
     if counter == "bluesky":
         return Length(
             _grapheme_count_cached(text),
@@ -246,6 +251,48 @@ def measure(
 
 # A campaign measures the same texts again and again (recurrences, audiences, thread parts on
 # several channels): the costly counts are cached.
+
+_PLAIN_LINK = re.compile(
+    r"https?://[A-Za-z0-9.-]+(?:/[A-Za-z0-9._~/-]*)?\?([A-Za-z0-9._~%=&-]*[A-Za-z0-9_&=/-])"
+)
+_QUERY_LETTERS = str.maketrans(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789", "a" * 62
+)
+_BREAK = frozenset("\t\n\x0b\x0c\r ")
+
+
+def counted_alike(text: str, link: str | None) -> str:
+    """`text` with `link` written with an 'a' for each letter and digit of its query, where
+    X and Mastodon count the two alike: texts whose links differ only there are then counted
+    once.
+
+    They do when the link is a plain `http(s)://` address (ASCII letters, digits, '.', '-' in
+    its domain; no port) whose path and query hold only characters both platforms take in a
+    URL, its query ends with one they may end a URL with, and each time it is in the text it
+    stands between spaces or line breaks (or the text's ends): both then read the whole link
+    as one URL, and count it as 23 characters, whatever its query says. Otherwise `text`.
+    """
+    if link is None or link not in text:
+        return text
+    alike = _alike(link)
+    if alike is None:
+        return text
+    at = text.find(link)
+    while at >= 0:
+        end = at + len(link)
+        if (at and text[at - 1] not in _BREAK) or (end < len(text) and text[end] not in _BREAK):
+            return text
+        at = text.find(link, end)
+    return text.replace(link, alike)
+
+
+@lru_cache(maxsize=4096)
+def _alike(link: str) -> str | None:
+    """The link with an 'a' for each letter and digit of its query, if it is a plain one."""
+    plain = _PLAIN_LINK.fullmatch(link)
+    if plain is None or plain.group(1).translate(_QUERY_LETTERS) == plain.group(1):
+        return None
+    return link[: plain.start(1)] + plain.group(1).translate(_QUERY_LETTERS)
 
 
 @lru_cache(maxsize=16384)

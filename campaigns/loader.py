@@ -25,7 +25,7 @@ from campaigns.model import GUIDANCE, Campaign, CampaignFile, Post
 from campaigns.modelcheck import check_model
 from campaigns.problems import InputError, Location, Problem, Problems
 from campaigns.safety import read_safety
-from campaigns.scope import Scope, Slot
+from campaigns.scope import PostSlots, Scope
 from campaigns.yamlsource import Document, PathKey, SourceMap, read_yaml
 
 SUFFIXES = (".yaml", ".yml")
@@ -77,7 +77,7 @@ class _LoadedFile:
     campaign: Campaign
     scope: Scope
     deliveries: list[Delivery]
-    slots: list[Slot]
+    slots: list[PostSlots]
     failed: bool = False
     """Whether the file has errors: its deliveries are held, not planned."""
 
@@ -105,7 +105,7 @@ def load_plan(paths: Sequence[Path], options: LoadOptions) -> Plan:
             result.campaigns.append(outcome.campaign)
             loaded.append(outcome)
     _check_ids(loaded, problems)
-    gaps: list[Slot] = []
+    gaps: list[PostSlots] = []
     for read in loaded:
         if read.failed:
             result.held += read.deliveries

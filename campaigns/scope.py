@@ -133,3 +133,31 @@ class Slot:
             named = [name for name in names if name != "-"]
             found.append(f"{', '.join(named)} at {clock}" if named else clock)
         return "; ".join(found)
+
+
+@dataclass(frozen=True, slots=True)
+class PostSlots:
+    """The slots of one approved post, kept as the instants each variant goes out at on each
+    channel: made into `Slot`s only when some post has a min_gap to keep."""
+
+    campaign: str
+    post: str
+    gap: timedelta
+    where: Location
+    zones: dict[tuple[str, datetime], dict[str, str]]
+    """Each variant's name and the zone of its wall clock, by channel and instant."""
+
+    def slots(self) -> list[Slot]:
+        return [
+            Slot(
+                channel,
+                due,
+                self.campaign,
+                self.post,
+                frozenset(names),
+                self.gap,
+                self.where,
+                tuple(sorted(names.items())),
+            )
+            for (channel, due), names in self.zones.items()
+        ]

@@ -198,6 +198,7 @@ class Daemon:
                 streak=streak,
                 early=timedelta(0) if options.once else self.policies.prepare_ahead,
             )
+            self._opened.callback(self.dispatcher.close)
             self.reconciler = Reconciler(
                 self.ledger,
                 self.connectors,

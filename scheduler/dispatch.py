@@ -17,8 +17,9 @@ and while it lasts, and no request leaves once it may have run out.
 
 On time: with `early` (`policies.prepare_ahead`), a delivery due within that time is claimed
 ahead, its claim checked and its connection opened (`Connector.warm`), then the channel's
-thread waits for the due instant, reads the pauses once more (`scheduler.pausecheck`: a pause
-that landed meanwhile stops it, and the claim is released) and publishes. Nothing leaves
+thread waits for the due instant, reads the pauses and blackouts once more
+(`scheduler.instantcheck`: a pause or a blackout that landed meanwhile stops it, and the claim
+is released) and publishes. Nothing leaves
 before its instant. Channels with a rate budget are not claimed ahead: the budget counts a
 post when it is claimed.
 """
@@ -49,7 +50,8 @@ from connectors.base import (
     send_guard,
 )
 from scheduler.config import Policies, RateSettings
-from scheduler.leases import LeaseKeeper, LeaseLost
+from scheduler.instantcheck import InstantCheck
+from scheduler.leases import LeaseKeeper, LeaseLost, LeaseRenewer
 from scheduler.ledger.api import (
     Claim,
     ErrorClass,
@@ -65,7 +67,6 @@ from scheduler.ledger.api import (
     Unknown,
 )
 from scheduler.logs import delivery_fields
-from scheduler.pausecheck import PauseCheck
 from scheduler.ratebudget import Rate
 from scheduler.repeats import repeat_verdict
 from scheduler.retrying import Backoff
@@ -221,11 +222,17 @@ class Dispatcher:
         self._wait = wait
         self._streak = streak or FailureStreak()
         self._early = early
-        self._pauses = PauseCheck(ledger, clock)
+        self._at_due = InstantCheck(ledger, clock)
+        self._leases = LeaseRenewer()
         self._told_to_wait: dict[str, datetime] = {}
         """Channels whose platform said when to come back (a rate limit and its reset time):
         nothing is claimed on them before then, rather than every due delivery meeting the
         same refusal in turn. Each key is only touched by its channel's thread."""
+
+    def close(self) -> None:
+        """Stop renewing the leases of publishes still in flight (after the channels' threads
+        were given their grace): those claims keep the lease they have."""
+        self._leases.close()
 
     # --- publishing
 
@@ -387,7 +394,7 @@ class Dispatcher:
         refused = self._refused(connector, row)
         if refused is not None:
             return refused, *_now(self.clock)
-        keeper = LeaseKeeper(self.ledger, claim, self.policies.lease, self.clock)
+        keeper = LeaseKeeper(self.ledger, claim, self.policies.lease, self.clock, self._leases)
         try:
             keeper.start()
             withheld = self._at_instant(connector, claim, stop)
@@ -414,7 +421,8 @@ class Dispatcher:
         self, connector: Connector, claim: Claim, stop: threading.Event
     ) -> Released | None:
         """For a claim made ahead of its delivery's instant: open the connection, wait for the
-        instant, then read the pauses again. Released if it must not go out after all."""
+        instant, then read the pauses and blackouts again. Released if it must not go out
+        after all."""
         row = claim.row
         instant = max(row.due_utc, row.next_attempt_utc or row.due_utc)
         claimed_at = claim.lease_until - self.policies.lease  # the claim's own `now`
@@ -427,9 +435,8 @@ class Dispatcher:
         while (left := (instant - self.clock()).total_seconds()) > 0:
             if self._wait(stop, left):
                 return Released("the daemon stopped before its due time")
-        if self._pauses.paused(row.campaign, instant):
-            return Released("its campaign was paused before its due time")
-        return None
+        stopped = self._at_due.stops(row, instant)
+        return Released(stopped) if stopped else None
 
     def _send(self, connector: Connector, claim: Claim, keeper: LeaseKeeper) -> Outcome:
         row = claim.row

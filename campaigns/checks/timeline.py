@@ -4,7 +4,7 @@ one channel."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -13,7 +13,7 @@ from campaigns.blackouts import Fate, fate
 from campaigns.delivery import Delivery
 from campaigns.durations import format_duration
 from campaigns.problems import Location, Problems
-from campaigns.scope import Scope, Slot
+from campaigns.scope import PostSlots, Scope, Slot
 
 
 def check_blackouts(
@@ -132,15 +132,20 @@ class _TooClose:
     channels: set[str] = field(default_factory=set)
 
 
-def check_gaps(slots: Iterable[Slot], problems: Problems) -> None:
+def check_gaps(posts: Sequence[PostSlots], problems: Problems) -> None:
     """Warn when two different posts on one channel are closer than their min_gap.
 
     The variants of one post going out together (one post in eight languages) are meant to be
-    close and are not compared with each other.
+    close and are not compared with each other. When no post has a min_gap, none can be too
+    close (a post is compared with those before it, at most its min_gap earlier), and the
+    slots are not made.
     """
+    if not any(post.gap for post in posts):
+        return
     by_channel: dict[str, list[Slot]] = defaultdict(list)
-    for slot in slots:
-        by_channel[slot.channel].append(slot)
+    for post in posts:
+        for slot in post.slots():
+            by_channel[slot.channel].append(slot)
     close: dict[tuple[str, str, str, str], _TooClose] = {}
     for channel, items in by_channel.items():
         items.sort(key=lambda s: s.due)

@@ -5,7 +5,6 @@ import the heavier libraries only inside the command that uses them."""
 from __future__ import annotations
 
 import difflib
-import json
 from collections.abc import Collection, Sequence
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from importlib import import_module
@@ -67,6 +66,8 @@ def validate(paths: tuple[Path, ...], config_path: Path | None, fmt: str) -> Non
     held = {d.campaign for d in plan.held}
     summary = summarize(_merged(plan), plan.problems, held)
     if fmt == "json":
+        import json
+
         from campaigns.preview.json import VERSION
 
         report = {
@@ -237,6 +238,8 @@ def schema() -> None:
 
     Save it with `clarion schema > clarion.schema.json`; docs/editors.md shows how to use it.
     """
+    import json
+
     from campaigns.schema import json_schema
 
     emit(json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n")

@@ -94,7 +94,7 @@ def render(report: StatusReport) -> str:
             text += f", next try at {utc_minute(item.next_attempt)}"
         if waiting is not None:
             text += f", waiting for {waiting.words}"
-        if item.row.last_error:
+        if item.row.last_error and item.row.last_error not in text:
             text += f": {item.row.last_error}"
         return text
 

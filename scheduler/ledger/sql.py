@@ -87,6 +87,7 @@ from scheduler.ledger.api import (
 )
 from scheduler.ledger.groupcommit import GroupCommit
 from scheduler.ledger.lock import sqlite_path
+from scheduler.ledger.prepared import Prepared
 from scheduler.ledger.tables import (
     ALL,
     UtcDateTime,
@@ -418,13 +419,31 @@ OVERDUE = (
 
 ADD_HISTORY = insert(history)
 
+HISTORY_LINE = insert(history).values(
+    {name: bindparam(name) for name in ("key", "at", "from_state", "to_state", "process", "reason")}
+)
+"""A dispatch history line (no cause), with its columns fixed: prepared once (`Prepared`)."""
+
 
 class _Dialect:
     """What SQLite does (one daemon per file, whose transactions take turns on the file's
-    write lock): the statements and locks of a back-end, chosen once when the ledger opens."""
+    write lock): the statements and locks of a back-end, chosen once when the ledger opens.
+
+    On SQLite the statements of every delivery (claim, finish, their history lines, renewal,
+    the check before publishing, the search for rows to settle) are `Prepared`: they run on
+    the group commit's leader, the one writer all channels wait on, and SQLAlchemy's
+    execution cost more than SQLite's."""
 
     insert: Callable[[Table], Any] = staticmethod(sqlite.insert)
     """INSERT with ON CONFLICT."""
+
+    def __init__(self, dialect: Dialect) -> None:
+        self._claim_next = Prepared(CLAIM_NEXT, dialect)
+        self._finish = Prepared(FINISH, dialect)
+        self._history_line = Prepared(HISTORY_LINE, dialect)
+        self._renew = Prepared(RENEW, dialect)
+        self._holds = Prepared(HOLDS, dialect)
+        self._candidates = Prepared(CLAIM_CANDIDATES, dialect)
 
     def writer(self, engine: Engine) -> threading.Lock | None:
         """The lock this process's writers to the file take in turn (`_writer_lock`)."""
@@ -437,25 +456,27 @@ class _Dialect:
         """Take the transaction-long lock of `lock` (numbers, or SQL expressions of them);
         the write lock already serializes SQLite's writers."""
 
-    def claim_next(self, connection: Connection, params: dict[str, Any]) -> RowMapping | None:
+    def claim_next(
+        self, connection: Connection, params: dict[str, Any]
+    ) -> Mapping[Any, Any] | None:
         """CLAIM_NEXT and its history line: the claimed row, or None."""
-        found = connection.execute(CLAIM_NEXT, params).first()
+        found = self._claim_next.first(connection, params)
         if found is None:
             return None
         record = _record(
-            found.key,
+            found["key"],
             params["now"],
             State.PLANNED,
             State.CLAIMED,
             params["reason"],
             params["owner"],
         )
-        connection.execute(ADD_HISTORY, record)
-        return found._mapping
+        self._history_line.execute(connection, record)
+        return found
 
     def finish(self, connection: Connection, params: dict[str, Any]) -> bool:
         """FINISH and its history line; False if the claim's fence did not hold."""
-        if connection.execute(FINISH, params).rowcount != 1:
+        if self._finish.execute(connection, params).rowcount != 1:
             return False
         record = _record(
             params["b_key"],
@@ -465,8 +486,20 @@ class _Dialect:
             params["reason"],
             params["process"],
         )
-        connection.execute(ADD_HISTORY, record)
+        self._history_line.execute(connection, record)
         return True
+
+    def renew(self, connection: Connection, params: dict[str, Any]) -> bool:
+        """RENEW; False if the claim is no longer ours or its lease ran out."""
+        return bool(self._renew.execute(connection, params).rowcount == 1)
+
+    def holds(self, connection: Connection, params: dict[str, Any]) -> bool:
+        """HOLDS: whether the claim is still ours."""
+        return self._holds.first(connection, params) is not None
+
+    def candidates(self, connection: Connection, params: dict[str, Any]) -> list[Any]:
+        """CLAIM_CANDIDATES' rows, by column name."""
+        return self._candidates.all(connection, params)
 
     def moved_on(self, connection: Connection, seen: Mapping[str, State]) -> set[str]:
         """Of the rows read in the states `seen`, those another daemon changed since, now
@@ -485,13 +518,18 @@ class _PostgreSQL(_Dialect):
 
     insert = staticmethod(postgresql.insert)
 
+    def __init__(self, dialect: Dialect) -> None:
+        pass  # psycopg's own execution stays SQLAlchemy's (connections it must invalidate)
+
     def writer(self, engine: Engine) -> threading.Lock | None:
         return None
 
     def serialize(self, connection: Connection, *lock: Any) -> None:
         connection.execute(select(func.pg_advisory_xact_lock(*lock)))
 
-    def claim_next(self, connection: Connection, params: dict[str, Any]) -> RowMapping | None:
+    def claim_next(
+        self, connection: Connection, params: dict[str, Any]
+    ) -> Mapping[Any, Any] | None:
         logged = {**params, "to_state": State.CLAIMED, "process": params["owner"]}
         found = connection.execute(CLAIM_NEXT_LOGGED, logged).first()
         if found is None:
@@ -502,6 +540,15 @@ class _PostgreSQL(_Dialect):
 
     def finish(self, connection: Connection, params: dict[str, Any]) -> bool:
         return connection.execute(FINISH_LOGGED, params).first() is not None
+
+    def renew(self, connection: Connection, params: dict[str, Any]) -> bool:
+        return bool(connection.execute(RENEW, params).rowcount == 1)
+
+    def holds(self, connection: Connection, params: dict[str, Any]) -> bool:
+        return connection.execute(HOLDS, params).first() is not None
+
+    def candidates(self, connection: Connection, params: dict[str, Any]) -> list[Any]:
+        return list(connection.execute(CLAIM_CANDIDATES, params).mappings())
 
     def moved_on(self, connection: Connection, seen: Mapping[str, State]) -> set[str]:
         keys = list(seen)
@@ -518,7 +565,9 @@ class _PostgreSQL(_Dialect):
 
 
 def _dialect(engine: Engine) -> _Dialect:
-    return _PostgreSQL() if engine.dialect.name == "postgresql" else _Dialect()
+    if engine.dialect.name == "postgresql":
+        return _PostgreSQL(engine.dialect)
+    return _Dialect(engine.dialect)
 
 
 # --- the ledger ----------------------------------------------------------------------------
@@ -1047,8 +1096,8 @@ class SqlLedger:
         settled: list[Move] = []
         while (claimed := self._dialect.claim_next(connection, params)) is None:
             moves = [
-                Move(candidate.key, State.PLANNED, *move)
-                for candidate in connection.execute(CLAIM_CANDIDATES, ready)
+                Move(candidate["key"], State.PLANNED, *move)
+                for candidate in self._dialect.candidates(connection, ready)
                 if (move := _settlement(candidate, now)) is not None
             ]
             if not moves:
@@ -1061,13 +1110,14 @@ class SqlLedger:
     def renew(self, claim: Claim, lease: timedelta, now: datetime) -> datetime | None:
         until = now + lease
         params = {"b_key": claim.row.key, "b_token": claim.token, "now": now, "lease_until": until}
-        renewed = self._transact(lambda c: c.execute(RENEW, params).rowcount == 1)
+        renewed = self._transact(lambda c: self._dialect.renew(c, params))
         return until if renewed else None
 
     def holds(self, claim: Claim) -> bool:
         params = {"b_key": claim.row.key, "b_token": claim.token}
-        with self._read() as connection:
-            return connection.execute(HOLDS, params).first() is not None
+        # One statement: no transaction of its own (BEGIN, COMMIT) around it.
+        with self._errors(), self._engine.connect() as connection:
+            return self._dialect.holds(connection, params)
 
     def rate_wait(self, channel: str, rate: Rate, now: datetime) -> timedelta:
         with self._read() as connection:
@@ -1657,12 +1707,15 @@ def _named(window: Window) -> str:
     return f"the blackout '{window.reason}' ({utc(window.start)} to {utc(window.end)}, {where})"
 
 
-def _settlement(candidate: Any, now: datetime) -> tuple[State, str, ErrorClass] | None:
+def _settlement(
+    candidate: Mapping[str, Any], now: datetime
+) -> tuple[State, str, ErrorClass] | None:
     """(new state, reason, error class) of a ready row that must not go out, else None."""
-    if candidate.deadline_utc is not None and candidate.deadline_utc < now:
-        return State.EXPIRED, past_deadline(candidate.deadline_utc), ErrorClass.DEADLINE
-    if candidate.parent_key is not None and candidate.parent_state != State.SENT:
-        return State.FAILED, _broken_thread(candidate.parent_state), ErrorClass.THREAD
+    deadline, parent_state = candidate["deadline_utc"], candidate["parent_state"]
+    if deadline is not None and deadline < now:
+        return State.EXPIRED, past_deadline(deadline), ErrorClass.DEADLINE
+    if candidate["parent_key"] is not None and parent_state != State.SENT:
+        return State.FAILED, _broken_thread(parent_state), ErrorClass.THREAD
     return None
 
 
@@ -1835,7 +1888,7 @@ def _ref(data: Mapping[str, Any] | None) -> PlatformRef | None:
     return None if data is None else PlatformRef.from_json(data)
 
 
-def _row(r: RowMapping) -> Row:
+def _row(r: Mapping[Any, Any]) -> Row:
     return Row(
         key=r["key"],
         campaign=r["campaign"],

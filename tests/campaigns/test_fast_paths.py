@@ -5,6 +5,7 @@ the exact path" (or runs the slow path the shortcut stands for), and compares.""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import UTC, datetime, timedelta
 from unittest import mock
@@ -13,9 +14,11 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from campaigns import _twitter_text, render
+from campaigns import _twitter_text, delivery, render
 from campaigns.delivery import Delivery, DeliveryKey, Media
+from campaigns.length import measure
 from campaigns.loader import thread_key
+from campaigns.platforms import PLATFORMS
 from campaigns.preview import CampaignInfo, Preview, common
 from campaigns.preview import json as preview_json
 from campaigns.preview.common import Projection
@@ -221,3 +224,84 @@ def test_thread_keys_cut_from_the_key_are_the_parsed_ones(key: str) -> None:
         assert thread_key(key) == exact
     except ValueError:
         assert exact is None
+
+
+plain_values = st.text(st.sampled_from("aZ09._~%=&-"), max_size=12)
+query_values = st.one_of(  # mostly what both platforms take in a URL's query
+    plain_values,
+    plain_values,
+    plain_values,
+    st.text(st.sampled_from("aZ09._~%=&-!?*'();:+$/#[],|@ é"), max_size=12),
+)
+plain_links = st.builds(
+    lambda scheme, domain, path, query: f"{scheme}://{domain}{path}?{query}",
+    st.sampled_from(["http", "https", "https", "HTTPS"]),
+    st.sampled_from(
+        ["example.org", "t.co", "xn--bcher-kva.example", "a-b.example.com", "example.c", "x"]
+    ),
+    st.sampled_from(["", "/", "/sayno", "/a/b-c_d.html", "/~x/"]),
+    st.lists(
+        st.builds(lambda name, value: f"utm_{name}={value}", st.sampled_from("sc"), query_values),
+        min_size=1,
+        max_size=3,
+    ).map("&".join),
+)
+breaks = st.sampled_from([" ", "\n", "\n\n", "\t", "\r\n", "\x0b"])
+around = st.one_of(  # mostly spaces and line breaks, around which links are counted alike
+    breaks,
+    breaks,
+    breaks,
+    st.sampled_from(["", ".", ",", "(", ")", "\u3000", "\xa0", "\x1c", "a", "é"]),
+)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(
+    before=st.one_of(st.just(""), texts.map(lambda text: text + " "), texts),
+    left=around,
+    link=st.one_of(plain_links, plain_links, links),
+    right=around,
+    after=st.one_of(st.just(""), texts),
+    twice=st.booleans(),
+    spoiler=st.sampled_from(["", "CW"]),
+)
+def test_links_counted_alike_count_as_the_exact_ones(
+    before: str, left: str, link: str, right: str, after: str, twice: bool, spoiler: str
+) -> None:
+    text = before + left + link + right + after + (f" {link}" if twice else "")
+    for platform in ("x", "mastodon"):
+        rules = PLATFORMS[platform]
+        exact = measure(text, rules, spoiler=spoiler)
+        assert measure(text, rules, spoiler=spoiler, link=link) == exact
+
+
+hashed_media: st.SearchStrategy[tuple[Media, ...]] = st.lists(
+    st.builds(
+        Media,
+        st.text(max_size=8),
+        st.just("/abs/card.png"),
+        st.text(max_size=8),
+        st.just("image/png"),
+        st.none() | st.just("/abs/en.vtt"),
+        st.none() | st.just("/abs/cover.jpg"),
+    ),
+    max_size=2,
+).map(lambda items: tuple(items))
+
+
+@settings(max_examples=1000, deadline=None)
+@given(
+    text=st.text(max_size=40),
+    media=hashed_media,
+    link=st.none() | st.text(max_size=20),
+    language=st.none() | st.text(max_size=5),
+)
+def test_content_hashes_are_those_of_each_field_written_with_its_length(
+    text: str, media: tuple[Media, ...], link: str | None, language: str | None
+) -> None:
+    """Each field written as its length, ':' and itself ('-' for none), then each media item:
+    the payload content hashes have always been made of."""
+    payload = "".join("-" if f is None else f"{len(f)}:{f}" for f in (text, link, language))
+    payload += "".join(delivery._content(m) for m in media)
+    expected = hashlib.blake2b(payload.encode("utf-8", "surrogatepass"), digest_size=16)
+    assert delivery.hash_content(text, media, link, language) == expected.hexdigest()

@@ -2,12 +2,13 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
 from campaigns import _mastodon_text, _twitter_text, patterncache
 from campaigns import _twitter_text_data as data
-from campaigns.patterncache import compile_cached
+from campaigns.patterncache import compile_built, compile_cached
 
 
 @pytest.fixture
@@ -73,3 +74,39 @@ def test_the_text_modules_compile_through_the_cache(folder: Path) -> None:
         "x-hashtag",
         "mastodon-url",
     }
+
+
+def test_a_built_pattern_is_built_only_while_its_modules_change(
+    folder: Path, tmp_path: Path
+) -> None:
+    source = tmp_path / "tlds.py"
+    source.write_text("TLDS = ('org', 'com')\n", encoding="utf-8")
+    module = ModuleType("tlds")
+    module.__file__ = str(source)
+    built: list[str] = []
+
+    def build() -> str:
+        built.append(source.read_text(encoding="utf-8"))
+        return "example\\.(?:org|com)" if "com" in built[-1] else "example\\.org"
+
+    expected = re.compile("example\\.(?:org|com)", re.IGNORECASE)
+    for _ in range(2):
+        compiled = compile_built("b", build, re.IGNORECASE, (module,))
+        assert compiled == expected
+        assert (compiled.groups, compiled.groupindex) == (expected.groups, expected.groupindex)
+    assert len(built) == 1  # the second time, read: neither built nor compiled
+    source.write_text("TLDS = ('org',)\n", encoding="utf-8")
+    assert compile_built("b", build, re.IGNORECASE, (module,)) == re.compile(
+        "example\\.org", re.IGNORECASE
+    )
+    assert len(built) == 2
+    (stored,) = folder.glob("b.*.sre")
+    stored.write_bytes(b"damaged")
+    assert compile_built("b", build, re.IGNORECASE, (module,)).pattern == "example\\.org"
+
+
+def test_mastodon_s_url_pattern_read_back_is_the_one_it_builds(folder: Path) -> None:
+    for _ in range(2):
+        _mastodon_text._patterns.cache_clear()
+        compiled = _mastodon_text._patterns().url
+        assert compiled == re.compile(_mastodon_text._url_pattern(), re.IGNORECASE)

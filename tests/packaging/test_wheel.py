@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.scheduler.daemonkit import free_port
+
 ROOT = Path(__file__).parents[2]
 pytestmark = pytest.mark.slow
 
@@ -118,6 +120,7 @@ def test_a_new_user_path_works_outside_the_source_tree(built: Built) -> None:
     preview = run(clarion, "preview", cwd=repo)
     assert preview.returncode == 0, preview.stderr
     assert "SayNo" in preview.stdout
+    free_port(repo)
     rehearsal = run(clarion, "run", "--dry-run", "--exit-when-idle", cwd=repo, timeout=300)
     assert rehearsal.returncode == 0, rehearsal.stderr
     assert "Traceback" not in rehearsal.stderr

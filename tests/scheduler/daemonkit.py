@@ -290,3 +290,12 @@ def daemon_in_process(
         finally:
             daemon.requests.stop("end of test")
             thread.join(30)
+
+
+def free_port(repo: Path) -> None:
+    """The health endpoint of a repository made by `clarion init` on any free port: tests run
+    beside other daemons on 9480."""
+    config = repo / "config.yaml"
+    text = config.read_text()
+    assert "listen: 127.0.0.1:9480" in text
+    config.write_text(text.replace("listen: 127.0.0.1:9480", "listen: 127.0.0.1:0"))

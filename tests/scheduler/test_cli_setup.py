@@ -14,7 +14,7 @@ import yaml
 
 from scheduler.ledger.migrate import head
 from scheduler.scaffold import clarion_version
-from tests.scheduler.daemonkit import CLARION, daemon_process, wait_until
+from tests.scheduler.daemonkit import CLARION, daemon_process, free_port, wait_until
 
 EXPECTED = {
     "config.yaml",
@@ -77,14 +77,6 @@ def test_init_writes_a_repository_and_says_what_it_wrote(tmp_path: Path) -> None
         yaml.safe_load(text)
         assert "@CLARION_VERSION@" not in text
     assert f'"clarion=={clarion_version()}"' in (repo / ".github/workflows/clarion.yml").read_text()
-
-
-def free_port(repo: Path) -> None:
-    """The health endpoint on any free port: tests run beside other daemons on 9480."""
-    config = repo / "config.yaml"
-    text = config.read_text()
-    assert "listen: 127.0.0.1:9480" in text
-    config.write_text(text.replace("listen: 127.0.0.1:9480", "listen: 127.0.0.1:0"))
 
 
 def test_the_new_repository_validates_previews_and_rehearses(tmp_path: Path) -> None:

@@ -146,3 +146,15 @@ def test_status_names_a_retry_back_off_and_a_rate_budget(
     assert "channel ch-ok's rate budget: its next post at" in late["queued"]["waiting_for"]
     text = clarion(config, "status").output
     assert "waiting for its next try at" in text and "rate limited by the platform" in text
+
+
+def test_a_held_channel_s_reason_is_said_once_per_late_delivery(
+    ledger: SqlLedger, config: Path
+) -> None:
+    now = datetime.now(UTC)
+    refused = "the platform refused the credentials: token revoked"
+    settle(ledger, "held", Retry(now - HOUR, refused, ErrorClass.AUTH), at=now)
+    ledger.hold_channel("ch-held", refused, now)
+    text = clarion(config, "status").output
+    line = next(line for line in text.splitlines() if "waiting for channel ch-held" in line)
+    assert line.count("token revoked") == 1, line

@@ -12,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from campaigns.blackouts import Safety, Window
+from campaigns.problems import Location
 from connectors.base import Post, Published, before_sending
 from connectors.platforms.mastodon.connector import MastodonConnector
 from connectors.platforms.mastodon.fake import MastodonFake
@@ -127,6 +129,28 @@ def test_a_pause_between_the_early_claim_and_the_instant_stops_the_send(
     assert ahead(ledger, connector, clock).run_channel("x-main", threading.Event()) == 1
     assert [post.key for post in connector.posts] == [row.key]
     assert ledger.find(row.key).attempts == 1
+
+
+def test_a_blackout_added_between_the_early_claim_and_the_instant_holds_the_post(
+    ledger: SqlLedger,
+) -> None:
+    ledger.sync([delivery("a", due=DUE)], NOW - SECOND)
+    mourning = Window(DUE, DUE + 5 * SECOND, "Mourning", None, Location("sayno.yaml", 9, 3))
+    added = Safety("sayno", (mourning,), frozenset())
+    clock = Meanwhile(lambda: ledger.set_blackouts(added, replace=True))  # a plan reloaded
+    connector = Watching(clock)
+    listener = Listener()
+    assert ahead(ledger, connector, clock, listener).run_channel("x-main", threading.Event()) == 1
+    assert connector.posts == []
+    said = "the blackout 'Mourning' began before its due time"
+    assert listener.heard.finished[0][1] == Released(said)
+    row = ledger.find(delivery("a").key)
+    assert (row.state, row.attempts, row.lease_owner) == (State.PLANNED, 0, None)
+    clock.advance(SECOND)
+    assert ahead(ledger, connector, clock).run_channel("x-main", threading.Event()) == 0
+    clock.advance(5 * SECOND)  # the blackout is over
+    assert ahead(ledger, connector, clock).run_channel("x-main", threading.Event()) == 1
+    assert [post.key for post in connector.posts] == [row.key]
 
 
 def test_a_stop_while_it_waits_for_the_instant_releases_the_claim(ledger: SqlLedger) -> None:

@@ -51,20 +51,28 @@ def fake() -> Iterator[FakeBluesky]:
     server.stop()
 
 
-def channel(base_url: str, **options: Any) -> ChannelAccess:
+def channel(base_url: str, timeout: float = 5.0, **options: Any) -> ChannelAccess:
     return ChannelAccess(
         name="bluesky-main",
         platform="bluesky",
         credentials={"identifier": HANDLE, "app_password": SECRET},
         base_url=base_url,
         options={"link_cards": False, "video_upload": "blob", **options},  # video: test_video.py
-        timeout=0.3,
+        timeout=timeout,
     )
 
 
 @pytest.fixture
 def bsky(fake: FakeBluesky) -> Iterator[BlueskyConnector]:
     connector = BlueskyConnector(channel(fake.base_url))
+    yield connector
+    connector.close()
+
+
+@pytest.fixture
+def hasty(fake: FakeBluesky) -> Iterator[BlueskyConnector]:
+    """A connector that gives up on an answer after 1 s, for the fake's hangs of 3 s."""
+    connector = BlueskyConnector(channel(fake.base_url, timeout=1.0))
     yield connector
     connector.close()
 
@@ -494,14 +502,14 @@ def test_an_unreachable_server_retries_later(fake: FakeBluesky) -> None:
 
 
 def test_a_time_out_after_sending_is_ambiguous_and_lookup_settles_it(
-    fake: FakeBluesky, bsky: BlueskyConnector
+    fake: FakeBluesky, hasty: BlueskyConnector
 ) -> None:
-    fake.inject(Fault("hang_after", seconds=1.0, method="POST", path="putRecord"))
+    fake.inject(Fault("hang_after", seconds=3.0, method="POST", path="putRecord"))
     with pytest.raises(Ambiguous):
-        bsky.publish(post())
-    found = bsky.lookup(post())
+        hasty.publish(post())
+    found = hasty.lookup(post())
     assert found is not None and found.id == fake.posts[0].uri
-    assert bsky.publish(post()).ref == found
+    assert hasty.publish(post()).ref == found
     assert len(fake.posts) == 1
 
 
@@ -621,8 +629,9 @@ def test_login_warns_about_a_main_password_and_fails_on_a_wrong_one(fake: FakeBl
 
 
 def test_no_secret_in_logs_or_errors(
-    fake: FakeBluesky, bsky: BlueskyConnector, caplog: pytest.LogCaptureFixture
+    fake: FakeBluesky, hasty: BlueskyConnector, caplog: pytest.LogCaptureFixture
 ) -> None:
+    bsky = hasty
     caplog.set_level(logging.DEBUG)
     fake.echo_credentials = True  # every error quotes the Authorization header and body
     errors: list[PublishError] = []
@@ -638,7 +647,7 @@ def test_no_secret_in_logs_or_errors(
     attempt(key="k/2/en/b")
     fake.respond(500, {"error": "InternalServerError", "message": f"echo {SECRET}"})
     attempt(key="k/3/en/b")
-    fake.inject(Fault("hang_after", seconds=1.0, method="POST", path="putRecord"))
+    fake.inject(Fault("hang_after", seconds=3.0, method="POST", path="putRecord"))
     attempt(key="k/4/en/b")
     fake.expire_access_tokens()
     attempt(key="k/5/en/b")
