@@ -343,11 +343,12 @@ class _PostExpander:
         content, tags = shared.content, shared.tags
         link = self._link(spec, variant, shared.link)
         media = self._attached_media(spec, variant.language, shared.media)
-        if len(content.parts) > 1 and spec.rules.thread_style != "replies":
-            self._not_threaded(spec, variant.language, content)
         separate = len(content.parts) > 1 and spec.rules.thread_style == "separate"
         if spec.rules.media_required and (not media or separate):
             self._without_media(spec, variant.language, threaded=bool(media))
+        unthreaded = len(content.parts) > 1 and spec.rules.thread_style != "replies"
+        if unthreaded and not (separate and spec.rules.media_required):  # else an error above
+            self._not_threaded(spec, variant.language, content)
         rendered = []
         for number in range(len(content.parts)):
             part = self._render_part(spec, variant.language, content, number, tags, link, media)

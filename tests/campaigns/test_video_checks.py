@@ -447,3 +447,20 @@ def test_every_video_limit_of_every_platform(
     assert (error.where.line, error.where.col) == (11, 15)
     label = PLATFORMS[platform].label
     assert f"; {label} takes " in error.message and error.message.endswith(f"({channel.name})")
+
+
+def test_a_thread_for_tiktok_is_one_error_and_no_warning(tmp_path: Path) -> None:
+    """TikTok would post a thread's parts as separate posts, the later ones without video: an
+    error, and no warning beside it that they go out as separate messages."""
+    tiktok = {**CHANNELS, "tiktok-main": KnownChannel("tiktok-main", "tiktok")}
+    clip(tmp_path / "clip.mp4", seconds=4, size=(720, 1280))
+    post = VIDEO_POST.replace("  text: Watch\n", "  thread: [Watch, Then tell someone]\n")
+    header = X_ONLY.replace("[x-main]", "[tiktok-main]")
+    plan = load(tmp_path, campaign(post, header), channels=tiktok)
+    assert [(p.severity, p.message) for p in plan.problems] == [
+        (
+            "error",
+            "TikTok posts need a video or photos, and a thread's later parts have none "
+            "(tiktok-main)",
+        )
+    ]
