@@ -577,6 +577,4 @@ def test_a_platform_that_takes_no_text_alone_needs_media_in_every_part(folder: P
         "8:5 error: TikTok posts need a video or photos, and this post has none (tiktok-main)",
         "11:5 error: TikTok posts need a video or photos, and a thread's later parts have none "
         "(tiktok-main)",
-        "13:13 warning: TikTok has no threads: the 2 parts go out as separate messages on "
-        "tiktok-main",
     ]
