@@ -214,11 +214,11 @@ def watch_campaigns(
     """
     if not paths:
         return None
-    thread = threading.Thread(
-        target=_FolderWatch(list(paths), on_change, stop, debounce_ms, recheck_ms).run,
-        name="watch-campaigns",
-        daemon=True,
-    )
+    watch = _FolderWatch(list(paths), on_change, stop, debounce_ms, recheck_ms)
+    # What the paths lead to now, before this returns (and the daemon says it runs): a folder
+    # moved away while the thread starts is then a change, not where the watch begins.
+    known = watch.identity()
+    thread = threading.Thread(target=watch.run, args=(known,), name="watch-campaigns", daemon=True)
     thread.start()
     return thread
 
@@ -247,11 +247,10 @@ class _FolderWatch:
             found.append(None if info is None else (str(real), info.st_dev, info.st_ino))
         return tuple(found)
 
-    def run(self) -> None:
+    def run(self, identity: _Identity) -> None:
         pending: list[str] = []
         failed = False
         while not self.stop.is_set():
-            identity = self.identity()
             try:
                 self._watch(identity, pending)
             except Exception as exc:
@@ -275,6 +274,7 @@ class _FolderWatch:
                 str(p) for p, a, b in zip(self.paths, identity, changed, strict=True) if a != b
             ]
             pending = sorted(set(pending) | set(replaced))
+            identity = changed
 
     def _watch(self, identity: _Identity, pending: list[str]) -> None:
         """Watch what `identity` found until it changes; then return. `pending` changes are
