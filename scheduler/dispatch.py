@@ -19,9 +19,8 @@ On time: with `early` (`policies.prepare_ahead`), a delivery due within that tim
 ahead, its claim checked and its connection opened (`Connector.warm`), then the channel's
 thread waits for the due instant, reads the pauses and blackouts once more
 (`scheduler.instantcheck`: a pause or a blackout that landed meanwhile stops it, and the claim
-is released) and publishes. Nothing leaves
-before its instant. Channels with a rate budget are not claimed ahead: the budget counts a
-post when it is claimed.
+is released) and publishes. Nothing leaves before its instant. Channels with a rate budget
+are not claimed ahead: the budget counts a post when it is claimed.
 """
 
 from __future__ import annotations

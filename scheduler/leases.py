@@ -162,7 +162,7 @@ class LeaseRenewer:
 class LeaseKeeper:
     """Keeps one claim's lease while it is published; use `start()` (which raises LeaseLost)
     before the publish and `stop()` after it. `renewer`: the daemon's `LeaseRenewer`, shared
-    by every publish (without one, the keeper has a renewer of its own)."""
+    by every publish."""
 
     def __init__(
         self,
@@ -170,7 +170,7 @@ class LeaseKeeper:
         claim: Claim,
         lease: timedelta,
         clock: Callable[[], datetime],
-        renewer: LeaseRenewer | None = None,
+        renewer: LeaseRenewer,
     ) -> None:
         self._ledger = ledger
         self._claim = claim
@@ -207,8 +207,6 @@ class LeaseKeeper:
         except Exception as exc:
             log.debug("%s: could not check its claim (%s)", self._claim.row.key, exc)
         self.check()
-        if self._renewer is None:
-            self._renewer = LeaseRenewer()
         self._renewer.keep(self)
 
     def check(self) -> None:
@@ -217,8 +215,7 @@ class LeaseKeeper:
             raise SendRefused(f"the claim on {self._claim.row.key} may have run out")
 
     def stop(self) -> None:
-        if self._renewer is not None:
-            self._renewer.release(self)
+        self._renewer.release(self)
 
     @property
     def lost(self) -> bool:

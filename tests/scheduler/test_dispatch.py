@@ -29,7 +29,7 @@ from connectors.base import (
 )
 from scheduler.config import Policies, RateSettings, RetryPolicy
 from scheduler.dispatch import MAX_RATE_WAIT, Dispatcher
-from scheduler.leases import LeaseKeeper, LeaseLost
+from scheduler.leases import LeaseKeeper, LeaseLost, LeaseRenewer
 from scheduler.ledger.api import Claim, LedgerUnavailable, Outcome, Retry, Row, Sent, State
 from scheduler.ledger.sql import SqlLedger
 from tests.scheduler.ledgerkit import NOW, Clock, ScriptedConnector, delivery, ref, thread
@@ -384,7 +384,8 @@ def test_a_late_answer_ends_another_daemons_claim_before_it_sends(
     row = ledger.find(delivery("a").key)
     assert (row.state, row.ref) == (State.SENT, ref(1))
     assert "the claim of daemon-b ends: it does not send it" in caplog.text
-    keeper = LeaseKeeper(ledger, b_claims[0], timedelta(minutes=5), lambda: LATE)
+    renewer = LeaseRenewer()
+    keeper = LeaseKeeper(ledger, b_claims[0], timedelta(minutes=5), lambda: LATE, renewer)
     with pytest.raises(LeaseLost):
         keeper.start()  # B's check before its request leaves
 
