@@ -145,15 +145,8 @@ class Uploads:
     def earlier(self, key: str, index: int, path: Path) -> tuple[str | None, Callable[[str], None]]:
         """The media id of the delivery's `index`th file from an earlier attempt, if the file
         is unchanged since, and what records a new upload of the file as it is now."""
-        name, version = f"media{index}", f"file{index}"
-        current = file_version(path)
-        entry = self._state.get(key) or {}
-        found = entry.get(name) if entry.get(version) == current else None
-
-        def record(media_id: str) -> None:
-            self._state.note(key, **{name: media_id, version: current, f"part{index}": ""})
-
-        return found, record
+        found, record = self._kept(key, f"media{index}", index, path)
+        return found, lambda media_id: record(media_id, **{f"part{index}": ""})
 
     def unfinished(
         self, key: str, index: int, path: Path
@@ -171,15 +164,24 @@ class Uploads:
         that it began and did not finish (in the platform's own terms: an id and a count for
         X, the parts' addresses and ETags for LinkedIn), if the file is unchanged since; and
         what writes down how far a new or continued upload got (nothing: it is finished)."""
-        name, version = f"part{index}", f"file{index}"
+        found, record = self._kept(key, f"part{index}", index, path)
+        return found or None, record
+
+    def _kept(
+        self, key: str, name: str, index: int, path: Path
+    ) -> tuple[str | None, Callable[..., None]]:
+        """The value kept as `name` for the delivery's `index`th file, if the file is unchanged
+        since it was written; and what writes it (with `more` values beside it) for the file
+        as it is now."""
+        version = f"file{index}"
         current = file_version(path)
         entry = self._state.get(key) or {}
         found = entry.get(name) if entry.get(version) == current else None
 
-        def record(progress: str) -> None:
-            self._state.note(key, **{name: progress, version: current})
+        def record(value: str, **more: str) -> None:
+            self._state.note(key, **{name: value, version: current, **more})
 
-        return found or None, record
+        return found, record
 
     def forget(self, key: str) -> None:
         """The post is made: its uploads are attached for good."""
