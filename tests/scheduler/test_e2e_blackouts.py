@@ -18,6 +18,7 @@ from connectors.platforms.mastodon.fake import ACCESS_TOKEN, MastodonFake
 from scheduler.ledger.api import State
 from tests.scheduler.daemonkit import (
     CLARION,
+    FAST,
     PostSpec,
     campaign_text,
     daemon_process,
@@ -138,3 +139,48 @@ def test_a_blackout_added_mid_run_holds_everything_inside_it(
             rows["skipped0"].last_error or ""
         )
         assert len(fake.posts) == 3
+
+
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def test_a_blackout_added_while_a_post_waits_claimed_ahead_holds_it(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """A post is claimed `prepare_ahead` before its time; a blackout that a reload adds in
+    between still holds it: it goes out when the blackout ends, once."""
+    url = sqlite_url(tmp_path) if backend == "sqlite" else request.getfixturevalue("pg_url")
+    fake = MastodonFake(status_limit=None)
+    due = soon(12)
+    end = due + timedelta(seconds=4)
+    with fake:
+        config = write_config(
+            tmp_path,
+            mastodon_channels(["m0"], [fake.base_url]),
+            ledger=url,
+            policies={**FAST, "prepare_ahead": "15s"},
+        )
+        campaign = tmp_path / "plans" / "bo.yaml"
+        posts = [PostSpec("held", instant(due), "held by a blackout added at the last moment")]
+        campaign.write_text(campaign_text("bo", ["m0"], posts))
+        with daemon_process(config, token=ACCESS_TOKEN) as daemon:
+            daemon.ready()
+            with reading(url) as ledger:
+                wait_until(
+                    lambda: [r for r in ledger.rows("bo") if r.state == State.CLAIMED],
+                    timeout=10,
+                    what="the claim ahead of the post's time",
+                )
+            data = json.loads(campaign.read_text())
+            window = {"from": instant(due - timedelta(seconds=1)), "until": instant(end)}
+            data["blackouts"] = [{**window, "reason": "Mourning"}]
+            campaign.write_text(json.dumps(data))
+            daemon.signal(signal.SIGHUP)
+            with reading(url) as ledger:
+                wait_until(lambda: ledger.counts()[State.SENT] == 1, timeout=60, what="the post")
+                (row,) = ledger.rows("bo")
+                reasons = [step.reason or "" for step in ledger.history(row.key)]
+            assert daemon.stop() == 0
+        assert row.sent_utc is not None and row.sent_utc >= end
+        assert "not sent: the blackout 'Mourning' began before its due time" in reasons
+        assert len(fake.posts) == 1
