@@ -17,14 +17,27 @@ import httpcore
 import httpx
 
 from connectors.base import Ambiguous, ChannelAccess, PublishError, RetryLater, before_sending
-from connectors.preopened import Preopened
+from connectors.preopened import Preopened, keep
 from connectors.settings import base_url_problem
 
 USER_AGENT = "clarion (+https://github.com/clarion-campaigns/clarion)"
+KEEP_ALIVE = 2.0
+"""Seconds a channel's connection is kept idle after a request, for its next one (a burst of
+posts, a thread's parts, an upload and its post), if the server said it keeps it
+(`Connection: keep-alive`, as nginx, Apache and Node.js answer), and at most half the idle
+time it announced (`Keep-Alive: timeout=5`). A server may close an idle connection without
+saying so, and a post sent on it just then fails as if it might have gone out (ambiguous):
+servers keep idle connections 5 s (Apache, Node.js) to minutes, so one kept at most 2 s is
+almost never closed under a request. A connection whose server did not say it keeps it is not
+used again: a server may close each connection right after its answer, and the next request
+would meet that close in flight. A connection the server did close is seen before the request
+(`connectors.preopened`), and a first write that fails sends the request on a new connection:
+nothing of it left."""
+
 FRESH_CONNECTIONS = httpx.Limits(max_keepalive_connections=0)
-"""Every request on a new connection. A server may close an idle kept-alive connection at
-any moment without saying so; a post sent on it just then fails as if it might have gone out
-(ambiguous). Clarion sends a few requests a minute, so reuse saves nothing worth that."""
+"""Through a proxy (httpx's own transport), every request on a new connection: there a first
+write that fails cannot be told from a request that left, so a connection the server closed
+while kept would make a post ambiguous."""
 
 
 @cache
@@ -37,7 +50,8 @@ def tls_context() -> ssl.SSLContext:
 
 
 class PreopeningTransport(httpx.HTTPTransport):
-    """httpx's transport, whose connections may be opened ahead (`warm`).
+    """httpx's transport, whose connections may be opened ahead (`warm`) and are kept
+    `KEEP_ALIVE` seconds between requests.
 
     httpx 0.28 takes no network backend (encode/httpx#3749 adds one), so its connection pool
     is made again, as httpx makes it, with one."""
@@ -48,7 +62,7 @@ class PreopeningTransport(httpx.HTTPTransport):
         self._pool = httpcore.ConnectionPool(
             ssl_context=tls_context(),
             max_connections=FRESH_CONNECTIONS.max_connections,
-            max_keepalive_connections=0,
+            keepalive_expiry=KEEP_ALIVE,
             network_backend=self.preopened,
         )
 
@@ -105,7 +119,7 @@ def build_client(
         limits=FRESH_CONNECTIONS,
         transport=transport,
         verify=tls_context(),
-        event_hooks={"request": [_before_sending]},
+        event_hooks={"request": [_before_sending], "response": [_kept]},
     )
     preopened = getattr(transport, "preopened", None)
     if isinstance(preopened, Preopened):
@@ -130,6 +144,22 @@ def _before_sending(request: httpx.Request) -> None:
             earlier(event, info)
 
     request.extensions["trace"] = trace
+
+
+_ANNOUNCED_TIMEOUT = re.compile(r"(?:^|[,;\s])timeout\s*=\s*(\d+)", re.IGNORECASE)
+
+
+def _kept(response: httpx.Response) -> None:
+    """Keep the response's connection for the next request if the server said it keeps it
+    (`KEEP_ALIVE`)."""
+    said = {token.strip().lower() for token in response.headers.get("connection", "").split(",")}
+    if "keep-alive" not in said:
+        return
+    seconds = KEEP_ALIVE
+    announced = _ANNOUNCED_TIMEOUT.search(response.headers.get("keep-alive", ""))
+    if announced is not None:
+        seconds = min(seconds, int(announced.group(1)) / 2)
+    keep(response.extensions.get("network_stream"), seconds)
 
 
 def send(client: httpx.Client, request: httpx.Request, platform: str) -> httpx.Response:

@@ -1,17 +1,19 @@
-"""Connections opened ahead of a request, so that a post due at an instant does not spend its
-first milliseconds on the TCP and TLS handshakes.
+"""The connections of a channel's client: opened ahead of a request, and kept between requests
+for a short while, each failure before the first byte of a request left told apart.
 
 `Preopened` is an httpcore network backend (httpcore's public extension point for how
 connections are made): `open()` connects, and the next connection the pool asks for to that
-host and port is that one, handed over once. Every request still gets a connection of its own
-(`connectors.http.FRESH_CONNECTIONS`); it is only opened earlier.
+host and port is that one, handed over once.
 
 A connection opened ahead may be closed by the server before it is used. It is checked when
 it is handed over (a connection the server closed is readable: its end of stream) and, if
-closed, replaced by a new one. If the request's first write on it fails all the same, nothing
-of the request left (a failed `send` sends nothing), so httpcore's pool is told the connection
-was not available and sends the request on a new one. Once a byte of it has left, a failure
-is what it always was: the request may have arrived (ambiguous).
+closed, replaced by a new one. A connection that carried a request is used again only if the
+server said it keeps it (`keep`, from `connectors.http`), and only for a short while; httpcore's
+pool checks it the same way before the next request. If a request's first write fails on a
+connection opened ahead or kept all the same, nothing of the request left (a failed `send`
+sends nothing), so httpcore's pool is told the connection was not available and sends the
+request on a new one. Once a byte of it has left, a failure is what it always was: the request
+may have arrived (ambiguous).
 """
 
 from __future__ import annotations
@@ -75,9 +77,10 @@ class Preopened(httpcore.NetworkBackend):
             stream, opened = ready
             fresh = time.monotonic() - opened < MAX_AGE
             if fresh and local_address is None and _alive(stream):
-                return _Opened(stream)
+                return _Guarded(stream, opened_ahead=True)
             stream.close()
-        return self._network.connect_tcp(host, port, timeout, local_address, socket_options)
+        stream = self._network.connect_tcp(host, port, timeout, local_address, socket_options)
+        return _Guarded(stream, opened_ahead=False)
 
     def connect_unix_socket(
         self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
@@ -108,18 +111,38 @@ def _alive(stream: httpcore.NetworkStream) -> bool:
     return False
 
 
-class _Opened(httpcore.NetworkStream):
-    """A connection opened ahead, as httpcore's connection sees it."""
+def keep(stream: object, seconds: float) -> None:
+    """Let the connection of a response (its `network_stream` extension) carry the next
+    request within `seconds`; otherwise the next request goes out on a new connection."""
+    if isinstance(stream, _Guarded):
+        stream.kept_until = time.monotonic() + seconds
 
-    def __init__(self, stream: httpcore.NetworkStream) -> None:
+
+class _Guarded(httpcore.NetworkStream):
+    """A connection as httpcore's connection sees it. The first write of a request on it, if
+    it was opened ahead or carried a request before, fails as not available when it sends
+    nothing, and without writing when the connection was not kept (`keep`) or is kept no
+    longer. (HTTP/1.1 without pipelining: a request's writes come together, and a write
+    after a read begins the next request.)"""
+
+    def __init__(self, stream: httpcore.NetworkStream, *, opened_ahead: bool) -> None:
         self._stream = stream
-        self._written = False
+        self._guarded = opened_ahead
+        self._used = False
+        self._request_begins = True
+        self.kept_until = 0.0
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        if self._written or not buffer:
+        if not (self._request_begins and buffer):
             self._stream.write(buffer, timeout)
             return
-        self._written = True
+        self._request_begins = False
+        if not self._guarded:
+            self._stream.write(buffer, timeout)
+            return
+        if self._used and time.monotonic() > self.kept_until:
+            self._stream.close()
+            raise httpcore.ConnectionNotAvailable()
         sock = self._stream.get_extra_info("socket")
         try:
             sock.settimeout(timeout)
@@ -131,6 +154,7 @@ class _Opened(httpcore.NetworkStream):
         self._stream.write(buffer[sent:], timeout)
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        self._request_begins = self._guarded = self._used = True
         return self._stream.read(max_bytes, timeout)
 
     def close(self) -> None:

@@ -104,8 +104,9 @@ class _Api(tweepy.Client):  # type: ignore[misc]  # tweepy has no type hints
         files: Mapping[str, tuple[str, bytes, str]] | None = None,
     ) -> requests.Response:
         """Every call speaks for the channel's user, whatever `user_auth` says, on a new
-        connection (connectors.http.FRESH_CONNECTIONS says why; requests has no switch for
-        it, so the pools are emptied first)."""
+        connection: through requests, a first write that fails on a kept connection cannot
+        be told from a request that left (connectors.http.FRESH_CONNECTIONS). requests has
+        no switch for it, so the pools are emptied first."""
         self.session.close()
         response: requests.Response = self.session.request(
             method,
