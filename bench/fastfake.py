@@ -5,7 +5,8 @@ per connection and about 1.8 ms of CPU per request under one interpreter lock: o
 it serves about 350 posts a second to 50 concurrent clients whatever the client does, so a
 burst benchmark against it measures the fake. This one answers from one asyncio loop in its own
 process, holds each answer for the platform's latency without a thread, and returns what the
-Mastodon connector reads of a Status (`id`, `url`).
+Mastodon connector reads of a Status (`id`, `url`). It keeps connections open between requests
+and says so (`Connection: keep-alive`), as nginx in front of a Mastodon server does.
 
 It notes when each post arrived (the whole request read), by its `Idempotency-Key`;
 `GET /arrivals` answers them as JSON: `{key: seconds since the epoch}`.
@@ -30,7 +31,7 @@ ARRIVALS: dict[str, float] = {}
 def _reply(body: bytes) -> bytes:
     return (
         b"HTTP/1.1 200 OK\r\nContent-Type: application/json; charset=utf-8\r\n"
-        b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
+        b"Connection: keep-alive\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
     )
 
 
