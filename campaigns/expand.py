@@ -19,7 +19,7 @@ from urllib.parse import quote
 from campaigns.channels import KnownChannel
 from campaigns.checks.text import Part, check_part, check_tags
 from campaigns.checks.titles import check_title_and_tags
-from campaigns.delivery import Delivery, Media, delivery_key, hash_content
+from campaigns.delivery import Delivery, Media, hash_content
 from campaigns.length import measure
 from campaigns.localtime import zone
 from campaigns.model import (
@@ -220,50 +220,57 @@ class _PostExpander:
     def _deliver(
         self, variant: Variant, spec: KnownChannel, occurrences: list[_Time], parts: list[Rendered]
     ) -> None:
-        """The deliveries of the post's parts on one channel for one variant, at each time."""
+        """The deliveries of the post's parts on one channel for one variant, at each time.
+
+        The hot loop of a plan: each key is written in place (`delivery_key`'s form) and each
+        `Delivery` made by position, in its fields' order: passing its 22 fields by keyword
+        took half as long again as making it."""
         campaign, post, status, source = (
             self.scope.definition.campaign,
             self.post.id,
             self.status,
             self.source,
         )
+        channel, platform, language, audience = (
+            spec.name,
+            spec.platform,
+            variant.language,
+            variant.audience,
+        )
+        size = len(parts)
+        numbered = [(i, part, f"/{i + 1}" if part.thread else "") for i, part in enumerate(parts)]
         append = self.result.deliveries.append
         for when in occurrences:
+            occurrence = f"{post}@{when.label}" if when.label else post
+            head = f"{campaign}/{occurrence}/{variant.name}/{channel}"
             parent: str | None = None
             warnings = (when.note,) if when.note else ()
-            for number, part in enumerate(parts):
-                key = delivery_key(
-                    campaign,
-                    post,
-                    when.label,
-                    variant.name,
-                    spec.name,
-                    number + 1 if part.thread else None,
-                )
+            for number, part, suffix in numbered:
+                key = head + suffix
                 append(
                     Delivery(
-                        key=key,
-                        campaign=campaign,
-                        post=post,
-                        channel=spec.name,
-                        platform=spec.platform,
-                        language=variant.language,
-                        audience=variant.audience,
-                        due_utc=when.utc,
-                        timezone=when.zone,
-                        deadline_utc=when.deadline,
-                        text=part.text,
-                        thread_index=number,
-                        thread_size=len(parts),
-                        parent_key=parent,
-                        media=part.media,
-                        link=part.link,
-                        status=status,
-                        length=part.length,
-                        limit=part.limit,
-                        source=source,
-                        warnings=warnings,
-                        content_hash=part.content_hash,
+                        key,
+                        campaign,
+                        post,
+                        channel,
+                        platform,
+                        language,
+                        audience,
+                        when.utc,  # due_utc
+                        when.zone,  # timezone
+                        when.deadline,  # deadline_utc
+                        part.text,
+                        number,  # thread_index
+                        size,  # thread_size
+                        parent,  # parent_key
+                        part.media,
+                        part.link,
+                        status,
+                        part.length,
+                        part.limit,
+                        source,
+                        warnings,
+                        part.content_hash,
                     )
                 )
                 parent = key
