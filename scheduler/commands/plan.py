@@ -190,9 +190,13 @@ def preview(
         _exit(write_site(paths, config, out))
     plan = _load(paths, config, now)
     deliveries = _merged(plan)
-    _check_choices("--channel", channels, set(config.channels) | {d.channel for d in deliveries})
-    _check_choices("--language", languages, {d.language for d in deliveries if d.language})
-    _check_choices("--audience", audiences, {d.audience for d in deliveries if d.audience})
+    if channels:
+        known = set(config.known_channels()) | {d.channel for d in deliveries}
+        _check_choices("--channel", channels, known)
+    if languages:
+        _check_choices("--language", languages, {d.language for d in deliveries if d.language})
+    if audiences:
+        _check_choices("--audience", audiences, {d.audience for d in deliveries if d.audience})
     failed = {p.where.file for p in plan.problems if p.severity == "error"}
     campaigns = {
         c.id: CampaignInfo(c.title, c.timezone, held=c.file in failed) for c in plan.campaigns
@@ -250,13 +254,13 @@ def _load(paths: Sequence[Path], config: Config, now: datetime) -> Plan:
 
     if not paths:
         paths = _configured_paths(config)
-    policies = config.file.policies
+    min_gap, not_after = config.plan_policies
     options = LoadOptions(
         channels=config.known_channels(),
         strict_channels=config.explicit,
         now=now,
-        min_gap=policies.min_gap,
-        default_not_after=policies.not_after,
+        min_gap=min_gap,
+        default_not_after=not_after,
     )
     plan = load_plan(paths, options)
     late = _rate_problems(plan, config, now)
@@ -270,7 +274,7 @@ def _load(paths: Sequence[Path], config: Config, now: datetime) -> Plan:
 
 def _projection(plan: Plan, config: Config, now: datetime) -> dict[str, Projection]:
     """The deliveries the channels' rates move later (scheduled ones only, as the daemon)."""
-    rates = {name: s.rate for name, s in config.channels.items() if s.rate is not None}
+    rates = config.rates()
     if not rates:
         return {}
     from scheduler.rateplan import project
@@ -284,6 +288,8 @@ def _rate_problems(plan: Plan, config: Config, now: datetime) -> list[Problem]:
     from campaigns.problems import Location, Problem
 
     projected = _projection(plan, config, now)
+    if not projected:
+        return []
     found: dict[tuple[str, str], tuple[Delivery, int]] = {}
     for delivery in plan.deliveries:
         moved = projected.get(delivery.key)
