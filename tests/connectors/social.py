@@ -28,6 +28,11 @@ from scheduler.logs import QUIET_LOGGERS
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 LOGGERS = ("clarion", *QUIET_LOGGERS)
 """Ours, and the libraries the daemon quiets (a test before may have configured its logging)."""
+IMPATIENT = 1.0
+"""A connector's time-out in the tests where a platform hangs: a loopback request answered at
+once stays well inside it on a machine busy with the rest of the suite."""
+HANG = 3.0
+"""How long a platform hangs or stalls in those tests: well past IMPATIENT."""
 
 C = TypeVar("C", bound=Connector)
 
@@ -66,7 +71,7 @@ def images(tmp_path: Path, count: int, mime: str = "image/png") -> list[MediaFil
 
 @dataclass(frozen=True)
 class Connectors(Generic[C]):
-    """Connectors of one channel, to a fake or to any address: `connector(fake, timeout=0.3,
+    """Connectors of one channel, to a fake or to any address: `connector(fake, timeout=IMPATIENT,
     token=..., option=...)` changes what a test needs and keeps the rest."""
 
     build: Callable[[ChannelAccess], C]

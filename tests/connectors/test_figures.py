@@ -43,7 +43,7 @@ from connectors.platforms.threads.fake import ThreadsFake
 from connectors.platforms.x.connector import PAID_PLAN
 from connectors.platforms.x.fake import XFake
 from connectors.registry import create
-from tests.connectors.social import post
+from tests.connectors.social import HANG, IMPATIENT, post
 
 RECORDED = Path(__file__).parent / "cassettes" / "mastodon-py" / "test_status_reply.yaml"
 
@@ -239,9 +239,9 @@ def test_a_server_error_is_tried_again(platform: Platform, fake: Any, status: in
 
 def test_a_time_out_is_tried_again(platform: Platform, fake: Any) -> None:
     _, ref = published(platform, fake)
-    connector = platform.connector(fake, timeout=0.3)
+    connector = platform.connector(fake, timeout=IMPATIENT)
     connector.figures(ref)  # a session, where the platform needs one
-    fake.inject(Fault("stall", seconds=1.0, method="GET", path=platform.reads))
+    fake.inject(Fault("stall", seconds=HANG, method="GET", path=platform.reads))
     with pytest.raises(RetryLater):
         connector.figures(ref)
 

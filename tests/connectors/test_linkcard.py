@@ -5,6 +5,7 @@ import pytest
 from connectors import linkcard
 from connectors.fakes.server import Fault, Response
 from tests.connectors.fakeweb import FakeWeb, png
+from tests.connectors.social import HANG, IMPATIENT
 
 OG = (
     '<meta property="og:title" content="Say no &amp; report">'
@@ -61,8 +62,8 @@ def test_plain_http_is_refused_except_on_this_machine() -> None:
 
 def test_a_slow_page_gives_no_card(web: FakeWeb) -> None:
     url = web.html("/slow", OG)
-    web.inject(Fault("stall", seconds=1.0, method="GET", path="/slow"))
-    assert linkcard.fetch_card(url, timeout=0.3) is None
+    web.inject(Fault("stall", seconds=HANG, method="GET", path="/slow"))
+    assert linkcard.fetch_card(url, timeout=IMPATIENT) is None
 
 
 def test_a_large_page_is_read_only_up_to_the_bound(web: FakeWeb) -> None:

@@ -17,6 +17,7 @@ from connectors.fakes.server import FakePlatform
 from connectors.platform import PlatformSpec
 from connectors.registry import create
 from tests.connectors.contract.samples import KINDS, sample, stills
+from tests.connectors.social import IMPATIENT
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -59,8 +60,8 @@ def connector(fake: FakePlatform) -> Iterator[Connector]:
 
 @pytest.fixture
 def impatient(fake: FakePlatform) -> Iterator[Connector]:
-    """The channel's connector with a half-second time-out, for the time-out cases."""
-    built = create(replace(fake.channel(), timeout=0.5))
+    """The channel's connector with a short time-out (IMPATIENT), for the time-out cases."""
+    built = create(replace(fake.channel(), timeout=IMPATIENT))
     yield built
     built.close()
 

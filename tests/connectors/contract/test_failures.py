@@ -15,6 +15,7 @@ from tests.connectors.contract.steps import (
     sent_before,
     settled,
 )
+from tests.connectors.social import HANG
 
 GATEWAY = {
     500: "Internal Server Error",
@@ -23,8 +24,6 @@ GATEWAY = {
     504: "Gateway Timeout",
 }
 """Server errors as a front end or gateway words them, whatever the platform's own shape."""
-HANG = 1.0
-"""Longer than the impatient connector's half-second time-out."""
 
 
 def types(media: tuple[MediaFile, ...]) -> tuple[str, ...]:

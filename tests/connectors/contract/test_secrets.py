@@ -12,7 +12,7 @@ from connectors.base import Connector, MediaFile, Post, PublishError
 from connectors.fakes.server import FakePlatform, Fault, Response
 from connectors.registry import create
 from tests.connectors.contract.steps import due_now, on_the_post
-from tests.connectors.social import assert_secret_absent, capture_everything
+from tests.connectors.social import HANG, IMPATIENT, assert_secret_absent, capture_everything
 
 
 def test_no_secret_in_logs_or_errors(
@@ -20,13 +20,13 @@ def test_no_secret_in_logs_or_errors(
 ) -> None:
     capture_everything(caplog)
     fake.echo_credentials = True
-    connector: Connector = create(replace(fake.channel(), timeout=0.5))
+    connector: Connector = create(replace(fake.channel(), timeout=IMPATIENT))
     said: list[object] = [connector.publish(due_now("Contract: ok", required, "c/ok/en/c"))]
     faults = [
         Fault("respond", fake.throttle(datetime.now(UTC) + timedelta(minutes=1))),
         Fault("respond", Response(500, "Internal Server Error")),
         Fault("respond", Response(400, "Bad Request")),
-        Fault("hang_after", seconds=1.0),
+        Fault("hang_after", seconds=HANG),
     ]
     for number, fault in enumerate(faults):
         on_the_post(fake, fault)

@@ -24,6 +24,8 @@ from connectors.graph import classify, regain_access
 from connectors.platforms.facebook.connector import DEFAULT_VERSION, FacebookConnector
 from connectors.platforms.facebook.fake import PAGE, TOKEN, FacebookFake
 from tests.connectors.social import (
+    HANG,
+    IMPATIENT,
     Connectors,
     assert_retries_after,
     images,
@@ -114,9 +116,9 @@ def test_several_photos_are_attached_to_one_post(fake: FacebookFake, tmp_path: P
 def test_a_photo_upload_that_times_out_publishes_nothing(
     fake: FacebookFake, tmp_path: Path
 ) -> None:
-    fake.inject(Fault("hang_after", seconds=1.0, path="/photos"))
+    fake.inject(Fault("hang_after", seconds=HANG, path="/photos"))
     with pytest.raises(RetryLater, match="before anything was published"):
-        connector(fake, timeout=0.3).publish(post(media=images(tmp_path, 2)))
+        connector(fake, timeout=IMPATIENT).publish(post(media=images(tmp_path, 2)))
     assert fake.posts == []
 
 

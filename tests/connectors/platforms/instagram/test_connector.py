@@ -19,6 +19,8 @@ from connectors.fakes.server import Fault, Made
 from connectors.platforms.instagram.connector import DEFAULT_VERSION, InstagramConnector
 from connectors.platforms.instagram.fake import CDN, TOKEN, USER, InstagramFake
 from tests.connectors.social import (
+    HANG,
+    IMPATIENT,
     Connectors,
     post,
 )
@@ -233,9 +235,9 @@ def test_a_crash_after_publishing_is_recovered_from_the_container(
 ) -> None:
     state = str(tmp_path / "state")
     media = photos(tmp_path, 1)
-    fake.inject(Fault("hang_after", seconds=1.0, path="media_publish"))
+    fake.inject(Fault("hang_after", seconds=HANG, path="media_publish"))
     with pytest.raises(Ambiguous):
-        connector(fake, timeout=0.3, state_dir=state).publish(
+        connector(fake, timeout=IMPATIENT, state_dir=state).publish(
             post(media=media, due=datetime.now(UTC))
         )
     assert len(fake.posts) == 1

@@ -27,6 +27,8 @@ from connectors.platforms.linkedin.fake import (
     render_little,
 )
 from tests.connectors.social import (
+    HANG,
+    IMPATIENT,
     Connectors,
     images,
     post,
@@ -231,9 +233,9 @@ def test_a_success_without_the_post_id_is_ambiguous(fake: LinkedInFake) -> None:
 
 
 def test_an_upload_that_times_out_publishes_nothing(fake: LinkedInFake, tmp_path: Path) -> None:
-    fake.inject(Fault("hang_after", seconds=1.0, method="PUT"))
+    fake.inject(Fault("hang_after", seconds=HANG, method="PUT"))
     with pytest.raises(RetryLater, match="before anything was published"):
-        connector(fake, timeout=0.3).publish(post(media=images(tmp_path, 1)))
+        connector(fake, timeout=IMPATIENT).publish(post(media=images(tmp_path, 1)))
     assert fake.posts == []
 
 

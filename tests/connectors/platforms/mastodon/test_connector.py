@@ -26,6 +26,8 @@ from connectors.fakes.server import Fault
 from connectors.platforms.mastodon.connector import MastodonConnector, classify
 from connectors.platforms.mastodon.fake import ACCESS_TOKEN, MESSAGES, MastodonFake
 from tests.connectors.social import (
+    HANG,
+    IMPATIENT,
     Connectors,
     assert_secret_absent,
     capture_everything,
@@ -200,8 +202,8 @@ def test_publishing_again_with_the_same_key_returns_the_original(fake: MastodonF
 
 
 def test_an_ambiguous_publish_is_settled_by_publishing_again(fake: MastodonFake) -> None:
-    fake.inject(Fault("hang_after", seconds=1.0, method="POST", path="/api/v1/statuses"))
-    mastodon = connector(fake, timeout=0.3)
+    fake.inject(Fault("hang_after", seconds=HANG, method="POST", path="/api/v1/statuses"))
+    mastodon = connector(fake, timeout=IMPATIENT)
     with pytest.raises(Ambiguous):
         mastodon.publish(post("Maybe", key="k"))
     assert len(fake.posts) == 1
@@ -386,7 +388,7 @@ def test_the_token_never_reaches_logs_or_errors(
     fake = MastodonFake(access_token=CANARY)
     with fake:
         fake.echo_credentials = True  # every error quotes the Authorization header
-        mastodon = connector(fake, token=CANARY, timeout=0.3)
+        mastodon = connector(fake, token=CANARY, timeout=IMPATIENT)
         seen += [mastodon.publish(post("ok", media=images(tmp_path, 1))), mastodon.check()]
         seen.append(mastodon.lookup(post("ok")))
         for status in (422, 429, 500, 503, 404):
@@ -394,7 +396,7 @@ def test_the_token_never_reaches_logs_or_errors(
             with pytest.raises(PublishError) as caught:
                 mastodon.publish(post(key=str(status)))
             seen.append(caught.value)
-        fake.inject(Fault("hang_after", seconds=1.0, method="POST", path="/api/v1/statuses"))
+        fake.inject(Fault("hang_after", seconds=HANG, method="POST", path="/api/v1/statuses"))
         with pytest.raises(Ambiguous) as ambiguous:
             mastodon.publish(post(key="slow"))
         seen.append(ambiguous.value)

@@ -18,6 +18,8 @@ from connectors.fakes.server import Fault
 from connectors.platforms.threads.connector import DEFAULT_VERSION, ThreadsConnector
 from connectors.platforms.threads.fake import TOKEN, USER, ThreadsFake
 from tests.connectors.social import (
+    HANG,
+    IMPATIENT,
     Connectors,
     images,
     post,
@@ -165,9 +167,9 @@ def test_a_crash_after_publishing_is_recovered_from_the_container(
     fake: ThreadsFake, tmp_path: Path
 ) -> None:
     state = str(tmp_path / "state")
-    fake.inject(Fault("hang_after", seconds=1.0, path="threads_publish"))
+    fake.inject(Fault("hang_after", seconds=HANG, path="threads_publish"))
     with pytest.raises(Ambiguous):
-        connector(fake, timeout=0.3, state_dir=state).publish(post(due=datetime.now(UTC)))
+        connector(fake, timeout=IMPATIENT, state_dir=state).publish(post(due=datetime.now(UTC)))
     assert len(fake.posts) == 1
 
     restarted = connector(fake, state_dir=state)  # a new process: only the file remembers
@@ -200,9 +202,9 @@ def test_lookup_without_a_record(fake: ThreadsFake, tmp_path: Path) -> None:
 
 
 def test_a_timed_out_container_publishes_nothing(fake: ThreadsFake) -> None:
-    fake.inject(Fault("hang_after", seconds=1.0, path=f"{USER}/threads$"))
+    fake.inject(Fault("hang_after", seconds=HANG, path=f"{USER}/threads$"))
     with pytest.raises(RetryLater, match="before anything was published"):
-        connector(fake, timeout=0.3).publish(post())
+        connector(fake, timeout=IMPATIENT).publish(post())
     assert fake.posts == []
 
 
@@ -264,9 +266,9 @@ def test_the_state_file_never_holds_the_token(tmp_path: Path) -> None:
     """What is kept for recovery names containers, never the token (logs and errors are the
     contract suite's: tests/connectors/contract/test_secrets.py)."""
     with ThreadsFake(token=CANARY) as fake:
-        th = connector(fake, token=CANARY, timeout=0.3, state_dir=str(tmp_path / "s"))
+        th = connector(fake, token=CANARY, timeout=IMPATIENT, state_dir=str(tmp_path / "s"))
         th.publish(post(media=images(tmp_path, 2)))
-        fake.inject(Fault("hang_after", seconds=1.0, path="threads_publish"))
+        fake.inject(Fault("hang_after", seconds=HANG, path="threads_publish"))
         with pytest.raises(Ambiguous):
             th.publish(post("again", key="k/1"))
     assert CANARY not in (tmp_path / "s" / "threads-threads-main.json").read_text()

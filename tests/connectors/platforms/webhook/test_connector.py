@@ -39,6 +39,8 @@ from connectors.platforms.webhook.fake import (
 )
 from connectors.registry import create
 from tests.connectors.social import (
+    HANG,
+    IMPATIENT,
     assert_retries_after,
     assert_secret_absent,
     capture_everything,
@@ -345,9 +347,9 @@ def test_refused_connection_is_safe_to_retry(fmt: str) -> None:
 
 @pytest.mark.parametrize("fmt", ["slack", "discord", "teams", "generic"])
 def test_time_out_after_sending_is_ambiguous(fake: WebhookFake, fmt: str) -> None:
-    fake.inject(Fault("hang_after", seconds=1.0))
+    fake.inject(Fault("hang_after", seconds=HANG))
     with pytest.raises(Ambiguous):
-        hook(fmt, url_of(fmt, fake), timeout=0.3).publish(post())
+        hook(fmt, url_of(fmt, fake), timeout=IMPATIENT).publish(post())
     assert len(fake.posts) == 1
 
 
@@ -377,9 +379,9 @@ def test_matrix_sends_with_the_idempotency_key_as_transaction_id(fake: WebhookFa
 
 def test_matrix_repeats_are_harmless(fake: WebhookFake) -> None:
     room = matrix(fake)
-    fake.inject(Fault("hang_after", seconds=1.0))
+    fake.inject(Fault("hang_after", seconds=HANG))
     with pytest.raises(Ambiguous):
-        matrix(fake, timeout=0.3).publish(post())
+        matrix(fake, timeout=IMPATIENT).publish(post())
     assert room.publish(post()).ref.id == fake.posts[0]["event_id"]
     assert len(fake.posts) == 1
 

@@ -41,6 +41,8 @@ from connectors.platforms.x.fake import (
     problem,
 )
 from tests.connectors.social import (
+    HANG,
+    IMPATIENT,
     Connectors,
     assert_secret_absent,
     capture_everything,
@@ -266,8 +268,8 @@ def test_no_connection_means_nothing_was_sent() -> None:
 
 
 def test_a_time_out_after_sending_is_ambiguous_and_lookup_settles_it(fake: XFake) -> None:
-    fake.inject(Fault("hang_after", seconds=1.0, method="POST", path="/2/tweets"))
-    x = connector(fake, timeout=0.3)
+    fake.inject(Fault("hang_after", seconds=HANG, method="POST", path="/2/tweets"))
+    x = connector(fake, timeout=IMPATIENT)
     sent = post("Safer Internet Day: talk about it & #SayNo https://example.org/sayno")
     with pytest.raises(Ambiguous):
         x.publish(sent)
@@ -566,7 +568,7 @@ def test_secrets_never_reach_logs_or_errors(
     with fake:
         fake.echo_credentials = True  # every error quotes the Authorization header
         fake.oauth2_access.add("CANARY-bearer")
-        x = connector(fake, credentials=CANARIES, timeout=0.3)
+        x = connector(fake, credentials=CANARIES, timeout=IMPATIENT)
         bearer = connector(fake, credentials={"oauth2_access_token": "CANARY-bearer"})
         seen += [x.publish(post("ok", media=images(tmp_path, 1))), bearer.publish(post("b"))]
         seen += [x.check(), bearer.check(), x.lookup(post("ok"))]
@@ -580,7 +582,7 @@ def test_secrets_never_reach_logs_or_errors(
             with pytest.raises(PublishError) as caught:
                 x.publish(post())
             seen.append(caught.value)
-        fake.inject(Fault("hang_after", seconds=1.0, method="POST", path="/2/tweets"))
+        fake.inject(Fault("hang_after", seconds=HANG, method="POST", path="/2/tweets"))
         with pytest.raises(Ambiguous) as ambiguous:
             x.publish(post("slow"))
         seen.append(ambiguous.value)

@@ -18,7 +18,7 @@ from connectors.platforms.x import media as x_media
 from connectors.platforms.x.fake import Window, XFake, problem
 from tests.connectors.clips import broken, padded, sparse, video
 from tests.connectors.platforms.x.test_connector import connector
-from tests.connectors.social import post
+from tests.connectors.social import HANG, IMPATIENT, post
 
 
 @pytest.fixture
@@ -69,7 +69,7 @@ def test_the_file_goes_up_one_piece_at_a_time(
 
 @pytest.mark.parametrize(
     "fault",
-    [Fault("respond", Response(503, "Service Unavailable")), Fault("stall", seconds=1.0)],
+    [Fault("respond", Response(503, "Service Unavailable")), Fault("stall", seconds=HANG)],
     ids=["503", "time-out"],
 )
 def test_a_piece_x_fails_to_take_is_sent_again_and_the_upload_goes_on(
@@ -78,7 +78,7 @@ def test_a_piece_x_fails_to_take_is_sent_again_and_the_upload_goes_on(
     monkeypatch.setattr(x_media, "CHUNK_BYTES", 64 * 1024)
     monkeypatch.setattr(x_media, "APPEND_PAUSE", 0.0)
     fake.inject(Fault(fault.kind, fault.response, fault.seconds, "POST", "/append$"))
-    connector(fake, timeout=0.5).publish(post(media=[padded(tmp_path, 200 * 1024)]))
+    connector(fake, timeout=IMPATIENT).publish(post(media=[padded(tmp_path, 200 * 1024)]))
     appends = [multipart(r)["segment_index"].content for r in fake.requests if "/append" in r.path]
     assert appends[-4:] == [b"0", b"1", b"2", b"3"]  # the first once more, then the rest
     assert paths(fake).count(("POST", "/2/media/upload/initialize")) == 1
