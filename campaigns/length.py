@@ -113,7 +113,7 @@ class Length:
     @property
     def valid(self) -> bool:
         """Fits and holds no character the platform refuses."""
-        return self.fits and not self.invalid_characters
+        return not self.invalid_characters and self._excess()[0] == 0
 
     def _excess(self) -> tuple[int, str]:
         over = max(0, self.length - self.limit)

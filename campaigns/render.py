@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 from urllib.parse import quote, unquote_plus, urlsplit, urlunsplit
 
 from campaigns.length import hashtags as find_hashtags
@@ -23,8 +24,7 @@ _PLACEHOLDER_ALONE = re.compile(r"(?<![^\t-\r ])\{link\}(?![^\t-\r ])")
 _LINK_WORD = re.compile(r"[!-\"$-~]+")  # printable ASCII, no space, no '#'
 
 
-@dataclass(frozen=True, slots=True)
-class Composed:
+class Composed(NamedTuple):
     text: str
     added_hashtags: tuple[str, ...]
     link_appended: bool
@@ -40,19 +40,27 @@ def compose(body: str, tags: Sequence[str], link: str | None, *, first: bool) ->
         link = None
     if not first:
         return Composed(text, (), False)
-    bares = _bares(tuple(tags))
+    missing = _missing(searched, tuple(tags))
+    appendix = [" ".join(missing)] if missing else []
+    if link:
+        appendix.append(link)
+    if appendix:
+        text = f"{text}\n\n" + "\n".join(appendix) if text else "\n".join(appendix)
+    return Composed(text, missing, bool(link))
+
+
+@lru_cache(maxsize=4096)
+def _missing(searched: str, tags: tuple[str, ...]) -> tuple[str, ...]:
+    """The `tags` that `searched` lacks, each once: the same for every channel when the text
+    searched is the one with `{link}` in place (see `_link_stands_alone`)."""
+    bares = _bares(tags)
     present = set(_present(searched)) if _may_hold(searched, bares) else set()
     missing: list[str] = []
     for tag, bare in zip(tags, bares, strict=True):
         if bare not in present:
             present.add(bare)
             missing.append(tag)
-    appendix = [" ".join(missing)] if missing else []
-    if link:
-        appendix.append(link)
-    if appendix:
-        text = f"{text}\n\n" + "\n".join(appendix) if text else "\n".join(appendix)
-    return Composed(text, tuple(missing), bool(link))
+    return tuple(missing)
 
 
 def _link_stands_alone(body: str, link: str | None) -> bool:

@@ -13,13 +13,13 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from functools import cached_property
+from importlib import import_module
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
-
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from typing import TYPE_CHECKING
 
 from campaigns.channels import KnownChannel
-from campaigns.durations import Duration, PositiveDuration, format_duration
+from campaigns.durations import format_duration
 from campaigns.modelcheck import check_model
 from campaigns.platforms import PLATFORMS
 from campaigns.problems import HintedError, InputError, Location, Problem
@@ -29,124 +29,45 @@ from connectors.catalog import platforms
 
 if TYPE_CHECKING:
     from connectors.base import ChannelAccess
+    from scheduler.configfile import ChannelFigures as ChannelFigures
+    from scheduler.configfile import ChannelSettings as ChannelSettings
+    from scheduler.configfile import ConfigFile as ConfigFile
+    from scheduler.configfile import FigurePolicy as FigurePolicy
+    from scheduler.configfile import FigureRetry as FigureRetry
+    from scheduler.configfile import LogSettings as LogSettings
+    from scheduler.configfile import Policies as Policies
+    from scheduler.configfile import RateSettings as RateSettings
+    from scheduler.configfile import RetryPolicy as RetryPolicy
+    from scheduler.configfile import ServerSettings as ServerSettings
+
+MODELS = frozenset(
+    {
+        "ChannelFigures",
+        "ChannelSettings",
+        "ConfigFile",
+        "FigurePolicy",
+        "FigureRetry",
+        "LogSettings",
+        "Policies",
+        "RateSettings",
+        "RetryPolicy",
+        "ServerSettings",
+    }
+)
+"""config.yaml's models, from scheduler.configfile: imported from here, they are built on
+first use (`from scheduler.config import Policies` works as ever)."""
 
 
-if TYPE_CHECKING:
-    Platform = str
-else:  # a Literal, so that a wrong name is told the known ones and the schema lists them
-    Platform = Literal[tuple(PLATFORMS)]
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
-_REFERENCE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|^file:(.+)$")
+def __getattr__(name: str) -> object:
+    if name in MODELS:
+        return getattr(import_module("scheduler.configfile"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class RateSettings(_Strict):
-    """A channel's `rate`: the pace Clarion keeps on it, whatever the platform allows."""
-
-    posts: int = Field(gt=0)
-    per: PositiveDuration
-    min_interval: Duration = timedelta(0)
-    """At least this long between two posts on the channel, so bursts are spread out."""
-
-
-class ChannelFigures(_Strict):
-    """A channel's own figures policy: what it sets replaces `policies.figures`."""
-
-    after: list[PositiveDuration] | None = None
-    """When its posts' figures are read, after each went out; [] reads none."""
-    per_round: int | None = Field(default=None, ge=1)
-
-
-class ChannelSettings(_Strict):
-    platform: Platform
-    account: str | None = None
-    credentials: dict[str, str] = {}
-    base_url: str | None = None
-    max_length: int | None = Field(default=None, gt=0)
-    options: dict[str, Any] = {}
-    rate: RateSettings | None = None
-    timeout: PositiveDuration = timedelta(seconds=30)
-    figures: ChannelFigures = ChannelFigures()
-
-    @field_validator("credentials")
-    @classmethod
-    def _references_only(cls, value: dict[str, str]) -> dict[str, str]:
-        return _references_only(value, "credential")
-
-
-def _references_only(value: dict[str, str], what: str) -> dict[str, str]:
-    for name, ref in value.items():
-        if not _REFERENCE.search(ref):
-            raise HintedError(
-                f"{what} '{name}' is written out in the file",
-                hint=f"write "
-                f"'{name}: ${{SOME_ENV_VAR}}' or '{name}: file:/path/to/secret' so that "
-                "secrets stay out of config files and version control",
-            )
-    return value
-
-
-class RetryPolicy(_Strict):
-    attempts: int = Field(default=8, ge=1)
-    first_delay: PositiveDuration = timedelta(seconds=30)
-    max_delay: PositiveDuration = timedelta(minutes=30)
-
-
-class FigureRetry(_Strict):
-    attempts: int = Field(default=8, ge=1)
-    first_delay: PositiveDuration = timedelta(minutes=5)
-    max_delay: PositiveDuration = timedelta(hours=6)
-
-
-class FigurePolicy(_Strict):
-    """When and how fast the daemon reads how sent posts were received (`scheduler.collect`)."""
-
-    after: list[PositiveDuration] = [timedelta(hours=1), timedelta(hours=24), timedelta(days=7)]
-    """The moments, after a post went out, at which its figures are read."""
-    every: PositiveDuration = timedelta(minutes=1)
-    """How often the collector looks for readings that are due."""
-    per_round: int = Field(default=20, ge=1)
-    """At most this many posts read per channel in one round."""
-    headroom: float = Field(default=0.5, ge=0, lt=1)
-    """Share of a channel's posting budget (`rate:`) kept for publishing: collection on the
-    channel waits while more than the rest of it is spent."""
-    retry: FigureRetry = FigureRetry()
-
-    def moments(self, channel: ChannelSettings) -> list[timedelta]:
-        found = self.after if channel.figures.after is None else channel.figures.after
-        return sorted(found)
-
-    def per_round_of(self, channel: ChannelSettings) -> int:
-        return channel.figures.per_round or self.per_round
-
-
-class Policies(_Strict):
-    not_after: PositiveDuration | None = timedelta(hours=2)
-    """Default lateness after which a delivery expires instead of going out."""
-    alert_lateness: Duration = timedelta(minutes=2)
-    min_gap: Duration = timedelta(minutes=30)
-    """Warn when two posts on one channel are closer than this."""
-    retry: RetryPolicy = RetryPolicy()
-    lease: PositiveDuration = timedelta(minutes=5)
-    """How long a claim lasts; longer than every channel's timeout (checked at load)."""
-    horizon: PositiveDuration = timedelta(hours=6)
-    """How far ahead the daemon sets alarms; later deliveries get theirs as time passes."""
-    prepare_ahead: Duration = timedelta(seconds=2)
-    """How long before a post's due time the daemon claims it and opens its connection, so
-    that it goes out at that time to the millisecond; never before it. 0 turns it off."""
-    shutdown_grace: Duration = timedelta(seconds=30)
-    sweep_interval: PositiveDuration = timedelta(seconds=5)
-    """How often the daemon's sweeper looks for anything due that an alarm missed."""
-    recheck_interval: PositiveDuration = timedelta(minutes=1)
-    """How often unknown deliveries are reconciled and held channels are tested again."""
-    reconcile_after: Duration = timedelta(minutes=2)
-    """How long an unknown delivery is left alone before it is looked up or sent again: the
-    platform may still be working on the request whose answer was lost, and a repeat that
-    arrives meanwhile is not recognised (Mastodon stores a request key once the post exists)."""
-    figures: FigurePolicy = FigurePolicy()
+MIN_GAP = timedelta(minutes=30)
+"""`policies.min_gap` when config.yaml does not set it."""
+NOT_AFTER = timedelta(hours=2)
+"""`policies.not_after` when config.yaml does not set it."""
 
 
 def parse_listen(listen: str) -> tuple[str, int]:
@@ -162,74 +83,10 @@ def parse_listen(listen: str) -> tuple[str, int]:
     return host.strip("[]") or "0.0.0.0", int(port)
 
 
-class ServerSettings(_Strict):
-    listen: str | None = "127.0.0.1:9480"
-    """Address of /healthz and /metrics; null turns the endpoint off."""
-    web: bool = False
-    """Also serve the web view (calendar, previews, live state) on this address."""
-    operators: dict[str, str] = {}
-    """Who may act in the web view (pause, retry...): name -> password as ${ENV} or file:."""
-
-    @field_validator("operators")
-    @classmethod
-    def _operator_references(cls, value: dict[str, str]) -> dict[str, str]:
-        return _references_only(value, "operator password")
-
-    @field_validator("listen")
-    @classmethod
-    def _host_and_port(cls, value: str | None) -> str | None:
-        if value is not None:
-            parse_listen(value)
-        return value
-
-
-class LogSettings(_Strict):
-    format: Literal["text", "json"] = "text"
-    level: Literal["debug", "info", "warning", "error"] = "info"
-
-
 DEFAULT_CHANNELS: dict[str, str] = {
     spec.default_channel: name for name, spec in platforms().items() if spec.default_channel
 }
 """The channels of the built-in configuration, used when there is no config file."""
-
-
-class ConfigFile(_Strict):
-    campaigns: list[str] = []
-    """Folders (every .yaml file inside, recursively) or single files, relative to this file."""
-    state_dir: str = ".clarion"
-    ledger: str | None = None
-    """A SQLAlchemy URL; by default an SQLite file in state_dir."""
-
-    @field_validator("ledger")
-    @classmethod
-    def _ledger_url(cls, value: str | None) -> str | None:
-        return None if value is None else ledger_url(value)
-
-    @field_validator("state_dir")
-    @classmethod
-    def _state_folder(cls, value: str) -> str:
-        if not value.strip():
-            raise HintedError(
-                "state_dir is empty",
-                hint="name a folder for the ledger and the daemon's files, such as .clarion",
-            )
-        return value
-
-    channels: dict[str, ChannelSettings] = {}
-    policies: Policies = Policies()
-    server: ServerSettings = ServerSettings()
-    log: LogSettings = LogSettings()
-
-    @field_validator("channels")
-    @classmethod
-    def _channel_names(cls, value: dict[str, ChannelSettings]) -> dict[str, ChannelSettings]:
-        for name in value:
-            if not _NAME.fullmatch(name):
-                raise ValueError(
-                    f"channel name '{name}' may hold only letters, digits, '.', '_' and '-'"
-                )
-        return value
 
 
 _LEDGER_HINT = (
@@ -267,7 +124,9 @@ def ledger_url(value: str) -> str:
 
 @dataclass(frozen=True)
 class Config:
-    file: ConfigFile
+    settings: ConfigFile | None
+    """The file's settings; None for the embedded defaults, built when first asked for (`file`):
+    validate and preview without a config file need none of config.yaml's models."""
     path: Path | None
     """None when running on the embedded defaults."""
     source: SourceMap
@@ -275,9 +134,25 @@ class Config:
     """Relative paths in the file are relative to this folder (the file's own)."""
     warnings: tuple[Problem, ...] = ()
 
+    @cached_property
+    def file(self) -> ConfigFile:
+        if self.settings is not None:
+            return self.settings
+        from scheduler.configfile import ConfigFile
+
+        return ConfigFile()
+
     @property
     def explicit(self) -> bool:
         return self.path is not None
+
+    @property
+    def plan_policies(self) -> tuple[timedelta, timedelta | None]:
+        """`policies.min_gap` and `policies.not_after`: what loading a plan takes from here."""
+        if self.settings is None:
+            return MIN_GAP, NOT_AFTER
+        policies = self.settings.policies
+        return policies.min_gap, policies.not_after
 
     @property
     def state_dir(self) -> Path:
@@ -312,9 +187,19 @@ class Config:
     def channels(self) -> dict[str, ChannelSettings]:
         if self.explicit:
             return self.file.channels
+        from scheduler.configfile import ChannelSettings
+
         return {name: ChannelSettings(platform=p) for name, p in DEFAULT_CHANNELS.items()}
 
+    def rates(self) -> dict[str, RateSettings]:
+        """The channels' `rate`, where they set one (the built-in channels set none)."""
+        if not self.explicit:
+            return {}
+        return {name: s.rate for name, s in self.channels.items() if s.rate is not None}
+
     def known_channels(self) -> dict[str, KnownChannel]:
+        if not self.explicit:  # the built-in channels: no limit, option or content warning
+            return {name: KnownChannel(name, p) for name, p in DEFAULT_CHANNELS.items()}
         return {
             name: KnownChannel(
                 name,
@@ -422,7 +307,7 @@ def load_config(path: Path | None) -> Config:
         elif Path("config.yaml").is_file():
             path = Path("config.yaml")
     if path is None:
-        return Config(ConfigFile(), None, SourceMap("(defaults)"))
+        return Config(None, None, SourceMap("(defaults)"))
     doc = read_yaml(path)
     return parse_config(doc, path)
 
@@ -430,6 +315,8 @@ def load_config(path: Path | None) -> Config:
 def parse_config(doc: Document, path: Path) -> Config:
     data = {} if doc.data is None else doc.data
     checked = Document(doc.file, data, doc.source)
+    from scheduler.configfile import ConfigFile
+
     model, problems = check_model(ConfigFile, checked)
     if model is None:
         raise InputError(sorted(problems, key=lambda p: (p.where.line, p.where.col)))

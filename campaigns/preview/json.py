@@ -8,6 +8,7 @@ library alone, one delivery per line, so that large plans stay fast and diffs st
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from json.encoder import encode_basestring
 
 from campaigns.delivery import Delivery, Media
@@ -68,7 +69,7 @@ def _media(media: Media) -> dict[str, object]:
 def render(preview: Preview) -> str:
     if not preview.deliveries:
         return "[]\n"
-    return "[\n" + ",\n".join(line(d, preview) for d in preview.deliveries) + "\n]\n"
+    return "[\n" + ",\n".join(map(_Lines(preview).line, preview.deliveries)) + "\n]\n"
 
 
 def line(d: Delivery, preview: Preview) -> str:
@@ -76,34 +77,65 @@ def line(d: Delivery, preview: Preview) -> str:
     directly: twice as fast (a dictionary through `json.dumps` took 0.1 s for 10,000 deliveries,
     nearly as long as loading their plan). Strings go through the encoder `json.dumps` uses;
     tests/campaigns/test_fast_paths.py compares the two."""
-    moved = preview.projected.get(d.key)
-    projected = iso_utc(moved.due_utc) if moved and not moved.expires else None
-    warning = preview.content_warnings.get(d.channel) or None
-    media = json.dumps([_media(m) for m in d.media], ensure_ascii=False) if d.media else "[]"
-    warnings = json.dumps(list(d.warnings), ensure_ascii=False) if d.warnings else "[]"
-    return (
-        f'{{"key": {_text(d.key)}, "campaign": {_text(d.campaign)}, "post": {_text(d.post)}, '
-        f'"channel": {_text(d.channel)}, "platform": {_text(d.platform)}, '
-        f'"language": {_text(d.language)}, "audience": {_text(d.audience)}, '
-        f'"due_utc": {_text(iso_utc(d.due_utc))}, '
-        f'"due_local": {_text(iso_local(d.due_utc, d.timezone))}, '
-        f'"timezone": {_text(d.timezone)}, '
-        f'"deadline_utc": {_text(iso_utc(d.deadline_utc) if d.deadline_utc else None)}, '
-        f'"text": {_text(d.text)}, "thread_index": {d.thread_index!r}, '
-        f'"thread_size": {d.thread_size!r}, "parent_key": {_text(d.parent_key)}, '
-        f'"media": {media}, "link": {_text(d.link)}, "length": {d.length!r}, '
-        f'"limit": {d.limit!r}, "status": {_text(d.status)}, "warnings": {warnings}, '
-        f'"source": {_text(d.source)}, "content_hash": {_text(d.content_hash)}, '
-        f'"scheduled": {_flag(preview.scheduled(d))}, "content_warning": {_text(warning)}, '
-        f'"projected_utc": {_text(projected)}, '
-        f'"projected_reason": {_text(moved.reason if moved else None)}, '
-        f'"projected_expires": {_flag(bool(moved and moved.expires))}}}'
-    )
+    return _Lines(preview).line(d)
+
+
+class _Lines:
+    """The lines of one preview. What its deliveries share is written once: the time stamps
+    (a post goes to every channel at once), the channels' content warnings, which campaigns
+    are held; each field is written in place, without a call per field (20 calls a line were
+    a third of the time)."""
+
+    def __init__(self, preview: Preview) -> None:
+        self.projected = preview.projected
+        self.held = {name for name, info in preview.campaigns.items() if info.held}
+        self.warnings = {
+            channel: _text(warning or None) for channel, warning in preview.content_warnings.items()
+        }
+        self.stamps: dict[datetime | None, str] = {None: "null"}
+        self.local: dict[tuple[datetime, str], str] = {}
+
+    def line(self, d: Delivery) -> str:
+        enc, stamps = encode_basestring, self.stamps
+        moved = self.projected.get(d.key) if self.projected else None
+        projected = "null"
+        if moved is not None and not moved.expires:
+            projected = enc(iso_utc(moved.due_utc))
+        due = stamps.get(d.due_utc) or self._stamp(d.due_utc)
+        deadline = stamps.get(d.deadline_utc) or self._stamp(d.deadline_utc)
+        local = self.local.get((d.due_utc, d.timezone)) or self._local(d.due_utc, d.timezone)
+        media = json.dumps([_media(m) for m in d.media], ensure_ascii=False) if d.media else "[]"
+        warnings = json.dumps(list(d.warnings), ensure_ascii=False) if d.warnings else "[]"
+        scheduled = d.status == "approved" and d.campaign not in self.held
+        return (
+            f'{{"key": {enc(d.key)}, "campaign": {enc(d.campaign)}, "post": {enc(d.post)}, '
+            f'"channel": {enc(d.channel)}, "platform": {enc(d.platform)}, '
+            f'"language": {"null" if d.language is None else enc(d.language)}, '
+            f'"audience": {"null" if d.audience is None else enc(d.audience)}, '
+            f'"due_utc": {due}, "due_local": {local}, "timezone": {enc(d.timezone)}, '
+            f'"deadline_utc": {deadline}, "text": {enc(d.text)}, '
+            f'"thread_index": {d.thread_index!r}, "thread_size": {d.thread_size!r}, '
+            f'"parent_key": {"null" if d.parent_key is None else enc(d.parent_key)}, '
+            f'"media": {media}, "link": {"null" if d.link is None else enc(d.link)}, '
+            f'"length": {d.length!r}, "limit": {d.limit!r}, "status": {enc(d.status)}, '
+            f'"warnings": {warnings}, "source": {enc(d.source)}, '
+            f'"content_hash": {enc(d.content_hash)}, '
+            f'"scheduled": {"true" if scheduled else "false"}, '
+            f'"content_warning": {self.warnings.get(d.channel, "null")}, '
+            f'"projected_utc": {projected}, '
+            f'"projected_reason": {"null" if moved is None else enc(moved.reason)}, '
+            f'"projected_expires": {"true" if moved is not None and moved.expires else "false"}}}'
+        )
+
+    def _stamp(self, instant: datetime | None) -> str:
+        assert instant is not None  # None is written in advance
+        found = self.stamps[instant] = encode_basestring(iso_utc(instant))
+        return found
+
+    def _local(self, instant: datetime, zone_name: str) -> str:
+        found = self.local[instant, zone_name] = encode_basestring(iso_local(instant, zone_name))
+        return found
 
 
 def _text(value: str | None) -> str:
     return "null" if value is None else encode_basestring(value)
-
-
-def _flag(value: bool) -> str:
-    return "true" if value else "false"

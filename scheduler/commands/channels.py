@@ -221,7 +221,7 @@ def _readable(config: Config, name: str) -> dict[str, str]:
         alone = settings.model_copy(update={"credentials": {key: ref}})
         file = config.file.model_copy(update={"channels": {**config.file.channels, name: alone}})
         try:
-            found |= replace(config, file=file).credentials(name)
+            found |= replace(config, settings=file).credentials(name)
         except InputError:
             continue
     return found
