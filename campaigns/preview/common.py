@@ -99,9 +99,12 @@ class Preview:
         """Whether the daemon would schedule it: approved, in a file without errors."""
         return delivery.status == "approved" and not self.held(delivery)
 
+    def held_campaigns(self) -> set[str]:
+        """The campaigns whose files have errors: none of their deliveries is scheduled."""
+        return {name for name, info in self.campaigns.items() if info.held}
+
     def summary(self) -> Summary:
-        held = {name for name, info in self.campaigns.items() if info.held}
-        return summarize(self.deliveries, self.problems, held)
+        return summarize(self.deliveries, self.problems, self.held_campaigns())
 
 
 @dataclass(frozen=True, slots=True)

@@ -88,7 +88,7 @@ class _Lines:
 
     def __init__(self, preview: Preview) -> None:
         self.projected = preview.projected
-        self.held = {name for name, info in preview.campaigns.items() if info.held}
+        self.held = preview.held_campaigns()
         self.warnings = {
             channel: _text(warning or None) for channel, warning in preview.content_warnings.items()
         }
